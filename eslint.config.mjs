@@ -1,0 +1,91 @@
+// Boundaries live here, not in a wiki: every project carries scope:/type: tags and
+// @nx/enforce-module-boundaries fails the lint (zero warnings allowed) when they are crossed.
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+const nest = ['@nestjs/*', 'reflect-metadata'];
+
+export default [
+  { ignores: ['**/node_modules/**', '**/dist/**', '.cache/**', '.grantline/**', '.nx/**', 'coverage/**'] },
+  ...nx.configs['flat/base'],
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            // contracts: the shared language, zod only.
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], allowedExternalImports: ['zod'] },
+            // pure domain logic: plain TypeScript over contracts, no framework, no I/O clients.
+            {
+              sourceTag: 'type:domain',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:domain'],
+              bannedExternalImports: [...nest, 'kafkajs', 'mongoose', 'pg', 'express'],
+            },
+            // the transport: the only place kafkajs may be imported; framework-free.
+            {
+              sourceTag: 'type:messaging',
+              onlyDependOnLibsWithTags: ['type:contracts'],
+              bannedExternalImports: [...nest, 'mongoose'],
+            },
+            // NestJS bindings and service plumbing.
+            {
+              sourceTag: 'type:platform',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform'],
+              bannedExternalImports: ['kafkajs'],
+            },
+            // connector SDK: framework-free contract for connector teams.
+            {
+              sourceTag: 'type:sdk',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:sdk'],
+              bannedExternalImports: [...nest, 'kafkajs', 'mongoose'],
+            },
+            {
+              sourceTag: 'type:testing',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:testing'],
+            },
+            // apps depend on libs, never on other apps, and never on kafkajs directly.
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:testing'],
+              bannedExternalImports: ['kafkajs'],
+            },
+            // scopes: a service sees shared libs and its own scope only.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:policy', 'scope:provisioning'] },
+            { sourceTag: 'scope:intake', onlyDependOnLibsWithTags: ['scope:shared', 'scope:intake'] },
+            { sourceTag: 'scope:policy', onlyDependOnLibsWithTags: ['scope:shared', 'scope:policy'] },
+            { sourceTag: 'scope:approval', onlyDependOnLibsWithTags: ['scope:shared', 'scope:approval'] },
+            { sourceTag: 'scope:provisioning', onlyDependOnLibsWithTags: ['scope:shared', 'scope:provisioning'] },
+            { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:scheduler'] },
+            { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // test files may use the testing lib and jest globals freely.
+    files: ['**/*.spec.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // build/test configuration sits outside the project graph's import rules.
+    files: ['**/jest.config.cjs', 'jest.preset.cjs', 'jest.config.cjs'],
+    rules: { '@nx/enforce-module-boundaries': 'off' },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+];
