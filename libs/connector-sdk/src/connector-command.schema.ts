@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import type { ConnectorOperation, CredentialRequest } from './connector.types';
+
+const name = z.string().min(1).max(256);
+
+/**
+ * Validates a command at the runner's boundary. The key must be derived from the grant and
+ * operation: a key that does not match would silently defeat idempotency.
+ */
+export const connectorOperationSchema = z
+  .object({
+    grantId: name,
+    operation: z.enum(['provision', 'deprovision']),
+    idempotencyKey: z.string().min(3),
+    account: name,
+    entitlementRef: name,
+    expiresAt: z.coerce.date().optional(),
+  })
+  .refine((op) => op.idempotencyKey === `${op.grantId}:${op.operation}`, {
+    message: 'idempotencyKey must equal `${grantId}:${operation}`',
+    path: ['idempotencyKey'],
+  })
+  .transform((op): ConnectorOperation => ({ ...op, idempotencyKey: `${op.grantId}:${op.operation}` }));
+
+export const credentialRequestSchema = z
+  .object({
+    credentialId: name,
+    idempotencyKey: z.string().min(3),
+    account: name,
+    entitlementRefs: z.array(name),
+    expiresAt: z.coerce.date(),
+  })
+  .refine((req) => req.idempotencyKey === `${req.credentialId}:issue`, {
+    message: 'idempotencyKey must equal `${credentialId}:issue`',
+    path: ['idempotencyKey'],
+  })
+  .transform((req): CredentialRequest => ({ ...req, idempotencyKey: `${req.credentialId}:issue` }));

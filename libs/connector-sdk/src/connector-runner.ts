@@ -1,0 +1,269 @@
+import { createHash } from 'node:crypto';
+import { ConnectorError } from './connector-error';
+import type { ConnectorErrorClass, ConnectorErrorCode } from './connector-error';
+import { connectorOperationSchema, credentialRequestSchema } from './connector-command.schema';
+import type {
+  ActualStateScope,
+  Connector,
+  ConnectorOperationKind,
+  IdempotencyKey,
+  IssuedCredential,
+  Membership,
+} from './connector.types';
+import type { IdempotencyStore } from './idempotency-store.port';
+import { DEFAULT_RETRY_OPTIONS, runWithRetry } from './run-with-retry';
+import type { RetryOptions, RetryOutcome } from './run-with-retry';
+import type { SecretSink } from './secret-sink.port';
+import type { Clock } from './time.port';
+import { systemClock } from './time.port';
+
+export interface FailedResult {
+  status: 'failed';
+  connectorId: string;
+  idempotencyKey: string;
+  errorClass: ConnectorErrorClass;
+  code: ConnectorErrorCode;
+  message: string;
+  attempts: number;
+  /** True when retriable errors used up every attempt; false for a terminal error. */
+  exhausted: boolean;
+  completedAt: string;
+}
+
+export interface OperationSucceeded {
+  status: 'provisioned' | 'deprovisioned';
+  connectorId: string;
+  grantId: string;
+  idempotencyKey: IdempotencyKey;
+  account: string;
+  entitlementRef: string;
+  /** False when the target already was in the desired state. */
+  changed: boolean;
+  /** True when answered from the idempotency store without touching the target. */
+  replayed: boolean;
+  attempts: number;
+  completedAt: string;
+}
+
+export type OperationResult = OperationSucceeded | (FailedResult & { grantId?: string });
+
+export interface CredentialIssuedResult {
+  status: 'credential_issued';
+  connectorId: string;
+  idempotencyKey: IdempotencyKey;
+  credential: { credentialId: string; account: string; secretRef: string; fingerprint: string; expiresAt: string };
+  replayed: boolean;
+  attempts: number;
+  completedAt: string;
+}
+
+export type CredentialResult = CredentialIssuedResult | FailedResult;
+
+export interface ActualStateResult {
+  status: 'actual_state';
+  connectorId: string;
+  memberships: Membership[];
+  attempts: number;
+  observedAt: string;
+}
+
+export type ActualStateReport = ActualStateResult | FailedResult;
+
+export interface ConnectorRunnerOptions {
+  connector: Connector;
+  idempotencyStore: IdempotencyStore;
+  /** Required only for connectors that issue credentials. */
+  secretSink?: SecretSink;
+  clock?: Clock;
+  retry?: Partial<RetryOptions>;
+}
+
+const STATUS_OF: Readonly<Record<ConnectorOperationKind, OperationSucceeded['status']>> = {
+  provision: 'provisioned',
+  deprovision: 'deprovisioned',
+};
+
+function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+function keyOf(input: unknown, field: string): string {
+  if (typeof input === 'object' && input !== null && field in input) {
+    const value = (input as Record<string, unknown>)[field];
+    if (typeof value === 'string') return value;
+  }
+  return '';
+}
+
+/**
+ * The transport-free core of a connector service: command in, result out. The service's
+ * Kafka adapter only parses the message, calls `handle`, and publishes what comes back;
+ * everything that decides (validation, replay, retries, error mapping) lives here.
+ */
+export class ConnectorRunner {
+  private readonly connector: Connector;
+  private readonly store: IdempotencyStore;
+  private readonly sink: SecretSink | undefined;
+  private readonly clock: Clock;
+  private readonly retry: RetryOptions;
+  // Two deliveries of one key racing inside this process share one target call.
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(options: ConnectorRunnerOptions) {
+    this.connector = options.connector;
+    this.store = options.idempotencyStore;
+    this.sink = options.secretSink;
+    this.clock = options.clock ?? systemClock;
+    this.retry = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
+  }
+
+  get connectorId(): string {
+    return this.connector.id;
+  }
+
+  handle(command: unknown): Promise<OperationResult> {
+    const parsed = connectorOperationSchema.safeParse(command);
+    if (!parsed.success) {
+      return Promise.resolve(this.invalid(keyOf(command, 'idempotencyKey'), parsed.error.issues));
+    }
+    const op = parsed.data;
+    // expiresAt is left out on purpose: extending a grant re-sends the same key and must not conflict.
+    const commandHash = hashOf([op.operation, op.account, op.entitlementRef]);
+    return this.once(op.idempotencyKey, commandHash, (failed): OperationResult => failed, async () => {
+      const outcome = await this.attempt(() =>
+        op.operation === 'provision' ? this.connector.provision(op) : this.connector.deprovision(op),
+      );
+      if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), grantId: op.grantId };
+      return {
+        status: STATUS_OF[op.operation],
+        connectorId: this.connector.id,
+        grantId: op.grantId,
+        idempotencyKey: op.idempotencyKey,
+        account: op.account,
+        entitlementRef: op.entitlementRef,
+        changed: outcome.value.changed,
+        replayed: false,
+        attempts: outcome.attempts,
+        completedAt: this.clock.now().toISOString(),
+      };
+    });
+  }
+
+  issueCredential(request: unknown): Promise<CredentialResult> {
+    const parsed = credentialRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      return Promise.resolve(this.invalid(keyOf(request, 'idempotencyKey'), parsed.error.issues));
+    }
+    const req = parsed.data;
+    const issue = this.connector.issueCredential?.bind(this.connector);
+    const sink = this.sink;
+    if (!issue || !sink) {
+      const reason = issue ? 'no SecretSink configured' : `connector ${this.connector.id} cannot issue credentials`;
+      return Promise.resolve(this.failed(req.idempotencyKey, this.terminal('invalid_request', reason)));
+    }
+    const commandHash = hashOf([req.account, [...req.entitlementRefs].sort()]);
+    return this.once(req.idempotencyKey, commandHash, (failed): CredentialResult => failed, async () => {
+      const outcome = await this.attempt(() => issue(req, sink));
+      if (!outcome.ok) return this.failed(req.idempotencyKey, outcome);
+      return {
+        status: 'credential_issued',
+        connectorId: this.connector.id,
+        idempotencyKey: req.idempotencyKey,
+        credential: this.publicView(outcome.value),
+        replayed: false,
+        attempts: outcome.attempts,
+        completedAt: this.clock.now().toISOString(),
+      };
+    });
+  }
+
+  /** Actual state for reconciliation; never cached, it must reflect the target now. */
+  async reportActualState(scope?: ActualStateScope): Promise<ActualStateReport> {
+    const outcome = await this.attempt(() => this.connector.listActualState(scope));
+    if (!outcome.ok) return this.failed('', outcome);
+    return {
+      status: 'actual_state',
+      connectorId: this.connector.id,
+      memberships: outcome.value.memberships,
+      attempts: outcome.attempts,
+      observedAt: this.clock.now().toISOString(),
+    };
+  }
+
+  private async once<R extends { status: string }>(
+    key: IdempotencyKey,
+    commandHash: string,
+    fail: (failed: FailedResult) => R,
+    run: () => Promise<R>,
+  ): Promise<R> {
+    const pending = this.inFlight.get(key);
+    if (pending) return (await pending) as R;
+    const work = this.replayOrRun(key, commandHash, fail, run);
+    this.inFlight.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async replayOrRun<R extends { status: string }>(
+    key: IdempotencyKey,
+    commandHash: string,
+    fail: (failed: FailedResult) => R,
+    run: () => Promise<R>,
+  ): Promise<R> {
+    const recorded = await this.store.get(key);
+    if (recorded) {
+      if (recorded.commandHash !== commandHash) {
+        const message = `idempotency key ${key} was already used for a different command`;
+        return fail(this.failed(key, this.terminal('conflict', message)));
+      }
+      return { ...(recorded.result as R), replayed: true };
+    }
+    const result = await run();
+    // Failures are not recorded: the same key must be retryable after the cause is fixed.
+    if (result.status !== 'failed') {
+      await this.store.record(key, { commandHash, result, recordedAt: this.clock.now() });
+    }
+    return result;
+  }
+
+  private attempt<T>(fn: () => Promise<T>): Promise<RetryOutcome<T>> {
+    return runWithRetry(fn, this.retry);
+  }
+
+  private publicView(credential: IssuedCredential): CredentialIssuedResult['credential'] {
+    // Rebuilt field by field so a connector returning extra fields cannot leak a secret.
+    return {
+      credentialId: credential.credentialId,
+      account: credential.account,
+      secretRef: credential.secretRef,
+      fingerprint: credential.fingerprint,
+      expiresAt: credential.expiresAt.toISOString(),
+    };
+  }
+
+  private terminal(code: ConnectorErrorCode, message: string): Extract<RetryOutcome<never>, { ok: false }> {
+    return { ok: false, error: new ConnectorError(code, message), attempts: 0, exhausted: false };
+  }
+
+  private invalid(key: string, issues: readonly { path: PropertyKey[]; message: string }[]): FailedResult {
+    const message = issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    return this.failed(key, this.terminal('invalid_request', `invalid command: ${message}`));
+  }
+
+  private failed(key: string, outcome: Extract<RetryOutcome<unknown>, { ok: false }>): FailedResult {
+    return {
+      status: 'failed',
+      connectorId: this.connector.id,
+      idempotencyKey: key,
+      errorClass: outcome.error.errorClass,
+      code: outcome.error.code,
+      message: outcome.error.message,
+      attempts: outcome.attempts,
+      exhausted: outcome.exhausted,
+      completedAt: this.clock.now().toISOString(),
+    };
+  }
+}

@@ -1,0 +1,101 @@
+import type { ConnectorError } from './connector-error';
+import type { SecretSink } from './secret-sink.port';
+
+export type ConnectorOperationKind = 'provision' | 'deprovision';
+
+/** The idempotency key every side effect is recorded under (architecture principle 4). */
+export type IdempotencyKey = `${string}:${ConnectorOperationKind | 'issue'}`;
+
+export function idempotencyKeyOf(grantId: string, operation: ConnectorOperationKind | 'issue'): IdempotencyKey {
+  return `${grantId}:${operation}`;
+}
+
+/**
+ * One change to one membership in the target system. Names are the target's own: for
+ * PostgreSQL the account is a login role and the entitlement a group role.
+ */
+export interface ConnectorOperation {
+  grantId: string;
+  operation: ConnectorOperationKind;
+  idempotencyKey: IdempotencyKey;
+  /** The identity's account in the target (e.g. a login role name). */
+  account: string;
+  /** The entitlement's external reference in the target (e.g. a group role name). */
+  entitlementRef: string;
+  /** When the grant ends; targets that can enforce expiry themselves may use it. */
+  expiresAt?: Date;
+}
+
+/** Whether the call changed the target; `false` means it was already in the desired state. */
+export interface OperationOutcome {
+  changed: boolean;
+}
+
+export interface CredentialRequest {
+  credentialId: string;
+  /** `${credentialId}:issue`, so one store serves operations and issuance. */
+  idempotencyKey: IdempotencyKey;
+  /** The login the credential authenticates as; created by the connector if missing. */
+  account: string;
+  /** Entitlements the credential's account is given on creation. */
+  entitlementRefs: readonly string[];
+  expiresAt: Date;
+}
+
+/**
+ * What may leave the connector about a credential: where the secret was put, a fingerprint
+ * to correlate it in audit, and when it stops working. Never the secret itself.
+ */
+export interface IssuedCredential {
+  credentialId: string;
+  account: string;
+  secretRef: string;
+  /** `sha256:<hex>` of the secret. */
+  fingerprint: string;
+  expiresAt: Date;
+}
+
+export interface Membership {
+  account: string;
+  entitlementRef: string;
+}
+
+/** Narrows a listing; omitted fields mean "everything the connector manages". */
+export interface ActualStateScope {
+  accounts?: readonly string[];
+  entitlementRefs?: readonly string[];
+}
+
+export interface ActualState {
+  memberships: Membership[];
+}
+
+export interface ConnectorCapabilities {
+  targetKind: string;
+  displayName: string;
+  operations: readonly ConnectorOperationKind[];
+  listActualState: boolean;
+  issueCredential: boolean;
+  /** The target enforces `expiresAt` by itself (otherwise the scheduler must deprovision). */
+  enforcesExpiry: boolean;
+}
+
+export type HealthStatus =
+  | { status: 'up'; latencyMs: number }
+  | { status: 'down'; latencyMs: number; error: ConnectorError };
+
+/**
+ * The contract a connector team implements, one class per target system. Every method
+ * must be idempotent against the target (grant twice = one grant, revoke unknown = no-op)
+ * and must throw only ConnectorError (use `toConnectorError` with a provider classifier).
+ */
+export interface Connector {
+  readonly id: string;
+  describe(): ConnectorCapabilities;
+  provision(op: ConnectorOperation): Promise<OperationOutcome>;
+  deprovision(op: ConnectorOperation): Promise<OperationOutcome>;
+  listActualState(scope?: ActualStateScope): Promise<ActualState>;
+  /** Hands the secret to `sink` and returns only its reference and fingerprint. */
+  issueCredential?(request: CredentialRequest, sink: SecretSink): Promise<IssuedCredential>;
+  healthCheck(): Promise<HealthStatus>;
+}
