@@ -1,1 +1,51 @@
-export {};
+// The public API of @grantline/contracts: the envelope, the registry, the topic catalogue and every event schema.
+
+// envelope and errors
+export { ActorSchema, EnvelopeSchema, EVENT_NAME_PATTERN, EVENT_TYPE_PATTERN } from './envelope/envelope.schema';
+export type { Actor, Envelope, EnvelopeMeta } from './envelope/envelope.schema';
+export { ContractViolationError, toContractIssues } from './errors/contract-violation.error';
+export type { ContractIssue } from './errors/contract-violation.error';
+export { UnknownEventTypeError } from './errors/unknown-event-type.error';
+
+// definitions and registry
+export { defineEvent, isEvent, topicOf } from './registry/event-definition';
+export type { DataOf, EnvelopeOf, EventDefinition, TypeOf } from './registry/event-definition';
+export { EventRegistry } from './registry/event.registry';
+export type { DecodeOptions, Upcaster } from './registry/event.registry';
+export { CATALOGUE, createCatalogueRegistry, registry } from './registry/catalogue';
+export type { CatalogueEvent, CatalogueEventType } from './registry/catalogue';
+
+// topics
+export {
+  CONNECTOR_ID_PLACEHOLDER,
+  CONNECTOR_TOPIC_OWNERS,
+  TOPIC_OWNERS,
+  TOPICS,
+  connectorCommandsTopic,
+  connectorIdOfTopic,
+  connectorResultsTopic,
+  isCatalogueTopic,
+  ownerOfTopic,
+} from './topics/topic.catalogue';
+export type { ConnectorCommandsTopic, ConnectorResultsTopic, TopicKey, TopicName } from './topics/topic.catalogue';
+
+// shared building blocks
+export * from './common/primitives.schema';
+export { isSecretLikeKey, withoutSecrets } from './common/no-secrets.schema';
+
+// the catalogue, one area per folder
+export * from './requests/request-submitted.schema';
+export * from './requests/request-withdrawn.schema';
+export * from './requests/revocation-requested.schema';
+export * from './identities/identity.schema';
+export * from './catalog/catalog-published.schema';
+export * from './policy/decision-recorded.schema';
+export * from './approvals/approval.schema';
+export * from './grants/grant.schema';
+export * from './connectors/connector.schema';
+export * from './schedule/timer-fired.schema';
+export * from './itsm/itsm.schema';
+export * from './itsm/servicenow-catalog-item.schema';
+export * from './dead-letter/dead-lettered.schema';
+export * from './notifications/notification-requested.schema';
+export * from './audit/checkpoint-signed.schema';

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import {
+  EnvironmentSchema,
+  IdSchema,
+  IsoDurationSchema,
+  LIMITS,
+  NameSchema,
+  PrivilegeSchema,
+  SensitivitySchema,
+  Sha256HexSchema,
+  ShortTextSchema,
+  idListSchema,
+} from '../common/primitives.schema';
+import { defineEvent } from '../registry/event-definition';
+import { TOPICS } from '../topics/topic.catalogue';
+
+export const CatalogSystemSchema = z.strictObject({
+  systemId: IdSchema,
+  name: NameSchema,
+  /** The connector that provisions this system; its commands go to `iga.connectors.<connectorId>.commands.v1`. */
+  connectorId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/),
+  ownerId: IdSchema,
+  environment: EnvironmentSchema,
+});
+
+export const EntitlementSchema = z.strictObject({
+  entitlementId: IdSchema,
+  systemId: IdSchema,
+  name: NameSchema,
+  description: ShortTextSchema.optional(),
+  /** How the connector names it in the target system (role name, group DN, ...). */
+  externalRef: z.string().min(1).max(LIMITS.shortText),
+  sensitivity: SensitivitySchema,
+  environment: EnvironmentSchema,
+  ownerId: IdSchema,
+  privileges: z.array(PrivilegeSchema).min(1).max(3),
+  /** No grant of this entitlement may outlive this, whatever the request or policy says. */
+  maxDuration: IsoDurationSchema,
+  requestable: z.boolean().default(true),
+});
+export type Entitlement = z.infer<typeof EntitlementSchema>;
+
+export const AccessPackageSchema = z.strictObject({
+  accessPackageId: IdSchema,
+  name: NameSchema,
+  description: ShortTextSchema.optional(),
+  ownerId: IdSchema,
+  entitlementIds: idListSchema({ min: 1, max: 50 }),
+});
+export type AccessPackage = z.infer<typeof AccessPackageSchema>;
+
+export const CatalogPublishedDataSchema = z
+  .strictObject({
+    catalogVersion: z.number().int().positive(),
+    /** sha256 of the canonical catalogue document; decisions record it to be reproducible. */
+    digest: Sha256HexSchema,
+    systems: z.array(CatalogSystemSchema).max(1000),
+    entitlements: z.array(EntitlementSchema).max(10_000),
+    accessPackages: z.array(AccessPackageSchema).max(1000).default([]),
+  })
+  .superRefine((catalog, ctx) => {
+    // Dangling references would make every later decision on them fail; reject the catalogue instead.
+    const systems = new Set(catalog.systems.map((system) => system.systemId));
+    const entitlements = new Set(catalog.entitlements.map((entitlement) => entitlement.entitlementId));
+    catalog.entitlements.forEach((entitlement, index) => {
+      if (!systems.has(entitlement.systemId)) {
+        ctx.addIssue({ code: 'custom', path: ['entitlements', index, 'systemId'], message: `Unknown system: ${entitlement.systemId}` });
+      }
+    });
+    catalog.accessPackages.forEach((pkg, index) => {
+      pkg.entitlementIds.forEach((id, position) => {
+        if (!entitlements.has(id)) {
+          ctx.addIssue({ code: 'custom', path: ['accessPackages', index, 'entitlementIds', position], message: `Unknown entitlement: ${id}` });
+        }
+      });
+    });
+    if (entitlements.size !== catalog.entitlements.length) {
+      ctx.addIssue({ code: 'custom', path: ['entitlements'], message: 'Invalid catalogue: duplicate entitlement ids' });
+    }
+  });
+export type CatalogPublishedData = z.infer<typeof CatalogPublishedDataSchema>;
+
+export const CatalogPublished = defineEvent('iga.catalog.published', 1, TOPICS.catalog, CatalogPublishedDataSchema);

@@ -1,0 +1,71 @@
+import { ApprovalBreakGlassGranted, ApprovalDecisionRecorded, ApprovalEscalated, ApprovalRequestApproved, ApprovalRequestDenied, ApprovalReviewOpened, ApprovalSelfApprovalBlocked, ApprovalTaskOpened } from '../approvals/approval.schema';
+import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
+import { CatalogPublished } from '../catalog/catalog-published.schema';
+import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported } from '../connectors/connector.schema';
+import { MessagingDeadLettered } from '../dead-letter/dead-lettered.schema';
+import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantRevoked } from '../grants/grant.schema';
+import { IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted } from '../identities/identity.schema';
+import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
+import { NotificationRequested } from '../notifications/notification-requested.schema';
+import { PolicyBundleLoaded, PolicyDecisionRecorded } from '../policy/decision-recorded.schema';
+import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
+import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
+import { RevocationRequested } from '../requests/revocation-requested.schema';
+import { TimerFired } from '../schedule/timer-fired.schema';
+import type { EnvelopeOf } from './event-definition';
+import { EventRegistry } from './event.registry';
+
+/** The current version of every event in the catalogue: what producers write and consumers handle after decode. */
+export const CATALOGUE = [
+  RequestSubmittedV2,
+  RequestWithdrawn,
+  RevocationRequested,
+  IdentityUpserted,
+  IdentityOwnerChanged,
+  IdentityOffboarded,
+  CatalogPublished,
+  PolicyDecisionRecorded,
+  PolicyBundleLoaded,
+  ApprovalTaskOpened,
+  ApprovalDecisionRecorded,
+  ApprovalRequestApproved,
+  ApprovalRequestDenied,
+  ApprovalEscalated,
+  ApprovalSelfApprovalBlocked,
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  GrantCreated,
+  GrantProvisioningRequested,
+  GrantActivated,
+  GrantProvisioningFailed,
+  GrantDeprovisioningRequested,
+  GrantRevoked,
+  GrantCredentialIssued,
+  GrantDriftDetected,
+  ConnectorProvisionRequested,
+  ConnectorDeprovisionRequested,
+  ConnectorProvisioned,
+  ConnectorDeprovisioned,
+  ConnectorOperationFailed,
+  ConnectorStateReported,
+  TimerFired,
+  ItsmRequestReceived,
+  ItsmStatusChanged,
+  MessagingDeadLettered,
+  NotificationRequested,
+  AuditCheckpointSigned,
+] as const;
+
+/** Any decoded catalogue event; `switch (event.type)` narrows `data`. */
+export type CatalogueEvent = { [K in keyof typeof CATALOGUE]: EnvelopeOf<(typeof CATALOGUE)[K]> }[number];
+export type CatalogueEventType = CatalogueEvent['type'];
+
+/** A fresh registry holding the whole catalogue (tests that add their own definitions start from this). */
+export function createCatalogueRegistry(): EventRegistry {
+  const created = new EventRegistry().register(RequestSubmittedV1).register(RequestSubmittedV2, upcastRequestSubmittedV1ToV2);
+  for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
+  return created;
+}
+
+/** The full Grantline catalogue, every definition registered. */
+export const registry: EventRegistry = createCatalogueRegistry();
