@@ -1,1 +1,35 @@
-export {};
+export type {
+  Approver,
+  ApproverResolver,
+  Constraints,
+  Decision,
+  Effect,
+  EntitlementVerdict,
+  Provenance,
+  RecordOnlyVerdict,
+  RiskFactor,
+  RouteStage,
+  SodConflict,
+} from './decision.types';
+export type { Bundle, BundleFile, BundleIssue, CompiledRule, SourceLocation } from './bundle.types';
+export type {
+  Entitlement,
+  Environment,
+  Grant,
+  PolicyInput,
+  PolicyInputDraft,
+  PolicyRequest,
+  Privilege,
+  Requester,
+  Sensitivity,
+  Subject,
+  SubjectKind,
+} from './input.schema';
+export { NHI_KINDS, SUBJECT_KINDS, parsePolicyInput, policyInputSchema } from './input.schema';
+export { BundleValidationError, bundleDigest, canonicalFiles, formatIssue, lintBundleFiles, loadBundleFromFiles } from './bundle-compiler';
+export { loadBundleFromDirectory, readBundleDirectory } from './bundle-loader';
+export type { Reproduction, RuleOutcome, RuleTrace } from './evaluate';
+export { ENGINE_VERSION, canonicalJson, evaluate, evaluateValidated, reproduce, simulate } from './evaluate';
+export type { Holding, SodViolation } from './sod';
+export { scanSodViolations } from './sod';
+export { formatIsoDuration, parseIsoDuration } from './duration';

@@ -1,0 +1,279 @@
+// Pure: files in, compiled bundle (or file:line issues) out. No fs here; bundle-loader.ts reads folders.
+import { createHash } from 'node:crypto';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import type { Document } from 'yaml';
+import type { z } from 'zod';
+import { bundleDocumentSchema } from './bundle.schema';
+import type { BundleDocument, BundleManifest, MatchSpec, RuleSpec } from './bundle.schema';
+import type {
+  Bundle,
+  BundleFile,
+  BundleIssue,
+  CompiledMatch,
+  CompiledRiskFactor,
+  CompiledRule,
+  CompiledToxicCombination,
+  ReasonTemplate,
+} from './bundle.types';
+import { CEL_VARIABLES, compileCondition } from './cel';
+import type { CompiledCondition } from './cel';
+import { NHI_KINDS } from './input.schema';
+
+export class BundleValidationError extends Error {
+  constructor(readonly issues: readonly BundleIssue[]) {
+    super(`invalid policy bundle:\n${issues.map(formatIssue).join('\n')}`);
+    this.name = 'BundleValidationError';
+  }
+}
+
+export const formatIssue = (i: BundleIssue): string => `${i.file}:${i.line}:${i.column}: ${i.message}`;
+
+const isYaml = (path: string): boolean => /\.ya?ml$/i.test(path);
+
+/** Canonical form: forward slashes, no BOM, LF line ends, no trailing blanks, one final newline. */
+export const canonicalFiles = (files: readonly BundleFile[]): BundleFile[] =>
+  files
+    .filter((f) => isYaml(f.path))
+    .map((f) => ({
+      path: f.path.replace(/\\/g, '/').replace(/^\.\//, ''),
+      content: `${f.content
+        .replace(/^\uFEFF/, '')
+        .replace(/\r\n?/g, '\n')
+        .split('\n')
+        .map((l) => l.replace(/[ \t]+$/, ''))
+        .join('\n')
+        .replace(/\n+$/, '')}\n`,
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+/** SHA-256 over the canonical files; the same bundle content yields the same digest wherever it was read. */
+export const bundleDigest = (files: readonly BundleFile[]): string => {
+  const h = createHash('sha256');
+  for (const f of canonicalFiles(files)) {
+    h.update(`${f.path}\0${Buffer.byteLength(f.content)}\0`);
+    h.update(f.content);
+  }
+  return `sha256:${h.digest('hex')}`;
+};
+
+interface Located<T> {
+  readonly value: T;
+  readonly file: string;
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+}
+
+const positionOf = (
+  doc: Document.Parsed,
+  lines: LineCounter,
+  path: readonly PropertyKey[],
+): { line: number; column: number } => {
+  // zod may point below what exists (a missing key): walk up to the deepest node that is there.
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+    if (node && typeof node === 'object' && node.range) {
+      const { line, col } = lines.linePos(node.range[0]);
+      return { line, column: col };
+    }
+  }
+  return { line: 1, column: 1 };
+};
+
+const describeZodIssue = (issue: z.core.$ZodIssue): string => {
+  const where = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+  return `${where}${issue.message}`;
+};
+
+const compileMatch = (m: MatchSpec | undefined): CompiledMatch | null => {
+  if (!m) return null;
+  const kinds = m.subjectKinds?.flatMap((k) => (k === 'nhi' ? [...NHI_KINDS] : [k]));
+  const set = (xs: readonly string[] | undefined): ReadonlySet<string> | null => (xs ? new Set(xs) : null);
+  return {
+    subjectKinds: set(kinds),
+    environments: set(m.environments),
+    sensitivities: set(m.sensitivities),
+    privileges: set(m.privileges),
+    systems: set(m.systems),
+    emergency: m.emergency ?? null,
+  };
+};
+
+const PLACEHOLDER = /\{\{\s*([A-Za-z_][\w.]*)\s*\}\}/g;
+const compileTemplate = (text: string): { template: ReasonTemplate; unknownRoot: string | null } => {
+  const parts: (string | string[])[] = [];
+  let last = 0;
+  let unknownRoot: string | null = null;
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    if (m.index > last) parts.push(text.slice(last, m.index));
+    const path = (m[1] ?? '').split('.');
+    if (!(CEL_VARIABLES as readonly string[]).includes(path[0] ?? '')) unknownRoot = path[0] ?? '';
+    parts.push(path);
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) parts.push(text.slice(last));
+  return { template: parts, unknownRoot };
+};
+
+export const lintBundleFiles = (files: readonly BundleFile[]): readonly BundleIssue[] => compile(files).issues;
+
+export const loadBundleFromFiles = (files: readonly BundleFile[]): Bundle => {
+  const { bundle, issues } = compile(files);
+  if (!bundle || issues.length) throw new BundleValidationError(issues);
+  return bundle;
+};
+
+const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues: BundleIssue[] } => {
+  const files = canonicalFiles(input);
+  const issues: BundleIssue[] = [];
+  const docs: Located<BundleDocument>[] = [];
+
+  for (const file of files) {
+    const lines = new LineCounter();
+    const parsed = parseAllDocuments(file.content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    if (!Array.isArray(parsed)) continue; // an empty file holds no documents
+    for (const doc of parsed) {
+      if (doc.errors.length) {
+        for (const err of doc.errors) {
+          const pos = lines.linePos(err.pos[0]);
+          issues.push({ file: file.path, line: pos.line, column: pos.col, message: `YAML: ${err.message.split('\n')[0]}` });
+        }
+        continue;
+      }
+      if (doc.contents === null) continue;
+      const result = bundleDocumentSchema.safeParse(doc.toJS());
+      if (!result.success) {
+        for (const issue of result.error.issues) {
+          const pos = positionOf(doc, lines, issue.path);
+          issues.push({ file: file.path, line: pos.line, column: pos.column, message: describeZodIssue(issue) });
+        }
+        continue;
+      }
+      docs.push({ value: result.data, file: file.path, doc, lines });
+    }
+  }
+
+  const manifests = docs.filter((d): d is Located<BundleManifest> => d.value.kind === 'Bundle');
+  if (manifests.length !== 1) {
+    const at = manifests[1] ?? manifests[0];
+    issues.push({
+      file: at?.file ?? files[0]?.path ?? '(bundle)',
+      line: at ? positionOf(at.doc, at.lines, ['kind']).line : 1,
+      column: 1,
+      message: `a bundle needs exactly one "kind: Bundle" document, found ${manifests.length}`,
+    });
+  }
+
+  const rules: CompiledRule[] = [];
+  const toxic: CompiledToxicCombination[] = [];
+  const riskFactors: CompiledRiskFactor[] = [];
+  let escalate: Bundle['escalate'] = null;
+  const seen = new Map<string, string>();
+
+  const condition = (d: Located<unknown>, path: readonly PropertyKey[], source: string | undefined): CompiledCondition | null => {
+    if (source === undefined) return null;
+    const r = compileCondition(source);
+    if (r.ok) return r.fn;
+    const pos = positionOf(d.doc, d.lines, path);
+    issues.push({ file: d.file, line: pos.line, column: pos.column, message: `CEL: ${r.error}` });
+    return null;
+  };
+  const unique = (d: Located<unknown>, path: readonly PropertyKey[], id: string): void => {
+    const pos = positionOf(d.doc, d.lines, path);
+    const where = `${d.file}:${pos.line}`;
+    const prior = seen.get(id);
+    if (prior) issues.push({ file: d.file, line: pos.line, column: pos.column, message: `duplicate id "${id}" (first defined at ${prior})` });
+    else seen.set(id, where);
+  };
+
+  for (const d of docs) {
+    const v = d.value;
+    switch (v.kind) {
+      case 'Bundle':
+        break;
+      case 'RuleSet':
+        v.rules.forEach((r: RuleSpec, i) => {
+          const base = ['rules', i];
+          unique(d, [...base, 'id'], r.id);
+          const { template, unknownRoot } = compileTemplate(r.reason);
+          if (unknownRoot !== null) {
+            const pos = positionOf(d.doc, d.lines, [...base, 'reason']);
+            issues.push({
+              file: d.file,
+              line: pos.line,
+              column: pos.column,
+              message: `reason placeholder "{{${unknownRoot}...}}" must start with one of ${CEL_VARIABLES.join(', ')}`,
+            });
+          }
+          rules.push({
+            id: r.id,
+            description: r.description ?? null,
+            mode: r.mode,
+            effect: r.effect,
+            reason: template,
+            stages: r.stages ?? [],
+            constraints: r.constraints ?? null,
+            risk: r.risk ?? null,
+            match: compileMatch(r.match),
+            when: condition(d, [...base, 'when'], r.when),
+            whenSource: r.when ?? null,
+            location: { file: d.file, line: positionOf(d.doc, d.lines, base).line },
+          });
+        });
+        break;
+      case 'SodPolicy':
+        v.toxicCombinations.forEach((c, i) => {
+          unique(d, ['toxicCombinations', i, 'id'], c.id);
+          toxic.push({
+            id: c.id,
+            description: c.description,
+            mode: c.mode,
+            effect: c.effect,
+            stages: c.stages ?? [],
+            sides: c.sides,
+            location: { file: d.file, line: positionOf(d.doc, d.lines, ['toxicCombinations', i]).line },
+          });
+        });
+        break;
+      case 'RiskModel':
+        v.factors.forEach((f, i) => {
+          unique(d, ['factors', i, 'id'], f.id);
+          riskFactors.push({
+            id: f.id,
+            description: f.description,
+            weight: f.weight,
+            match: compileMatch(f.match),
+            when: condition(d, ['factors', i, 'when'], f.when),
+          });
+        });
+        if (v.escalate) {
+          if (escalate) {
+            const pos = positionOf(d.doc, d.lines, ['escalate']);
+            issues.push({ file: d.file, line: pos.line, column: pos.column, message: 'only one RiskModel may declare escalate' });
+          }
+          escalate = v.escalate;
+        }
+        break;
+      default: {
+        const unreachable: never = v;
+        throw new Error(`unknown document ${String(unreachable)}`);
+      }
+    }
+  }
+
+  const manifest = manifests[0]?.value;
+  if (!manifest || issues.length) return { bundle: null, issues };
+  return {
+    bundle: {
+      name: manifest.name,
+      version: manifest.version,
+      digest: bundleDigest(files),
+      settings: manifest.settings,
+      rules,
+      toxicCombinations: toxic,
+      riskFactors,
+      escalate,
+      files,
+    },
+    issues,
+  };
+};
