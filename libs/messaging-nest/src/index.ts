@@ -1,1 +1,11 @@
-export {};
+export { KafkaEventTransport, KafkaEventContext } from './kafka-event.transport';
+export type { KafkaEventTransportOptions, EventHandlerResult } from './kafka-event.transport';
+export {
+  MessagingModule,
+  MessagingHealthIndicator,
+  MESSAGE_BUS,
+  EVENT_PUBLISHER,
+  EVENT_REGISTRY,
+  brokersFromEnv,
+} from './messaging.module';
+export type { MessagingModuleOptions } from './messaging.module';

@@ -1,1 +1,26 @@
-export {};
+export type {
+  BusHealth,
+  ConsumerOptions,
+  DedupStore,
+  EventHandler,
+  EventPublisher,
+  HandlerOutput,
+  MessageBus,
+  MessageContext,
+  MessagingMetrics,
+  ReplayOptions,
+  RetryPolicy,
+  RunningConsumer,
+  TopicSpec,
+} from './ports';
+export { RetriableError, TerminalError, classifyError, describeError } from './errors';
+export type { ErrorClass } from './errors';
+export { deterministicEventId } from './event-id';
+export { InMemoryDedupStore } from './dedup';
+export { backoffDelayMs, DEFAULT_RETRY_POLICY } from './backoff';
+export { buildDeadLetter, decodeFailureClass, DEAD_LETTERED_EVENT } from './dead-letter';
+export type { DeadLetterInput, DeadLetterOrigin } from './dead-letter';
+export { jsonConsoleLogger, silentLogger } from './logger';
+export type { MessagingLogger } from './logger';
+export { KafkaMessageBus } from './kafka/kafka-bus';
+export type { KafkaBusConfig } from './kafka/kafka-bus';

@@ -1,0 +1,270 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Envelope } from '@grantline/contracts';
+import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
+import { InMemoryDedupStore } from '../dedup';
+import { RetriableError, TerminalError } from '../errors';
+import { deterministicEventId } from '../event-id';
+import { silentLogger } from '../logger';
+import type { HandlerOutput, RunningConsumer } from '../ports';
+import { testRegistry } from '../testing/test-events';
+import type { Ping } from '../testing/test-events';
+import { KafkaMessageBus } from './kafka-bus';
+
+const { kafkaBrokers } = infraEndpoints();
+
+function setup(name: string, partitions = 3) {
+  const topic = uniqueName(`spec.${name}`);
+  const outTopic = `${topic}.out`;
+  const deadLetterTopic = `${topic}.dlq`;
+  const events = testRegistry(topic, outTopic);
+  const bus = new KafkaMessageBus({ clientId: uniqueName(name), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger });
+  const ready = bus.ensureTopics([
+    { topic, partitions },
+    { topic: outTopic, partitions },
+    { topic: deadLetterTopic, partitions: 1 },
+  ]);
+  return { topic, outTopic, deadLetterTopic, bus, ready, ...events };
+}
+
+/** Reads every record of a topic (as parsed envelopes) through the bus's own replay. */
+async function readAll(bus: KafkaMessageBus, topic: string): Promise<Envelope[]> {
+  const seen: Envelope[] = [];
+  await bus.replay({ topics: [topic], handler: async (event) => void seen.push(event) });
+  return seen;
+}
+
+describe('KafkaMessageBus against a real broker', () => {
+  const buses: KafkaMessageBus[] = [];
+  const consumers: RunningConsumer[] = [];
+  afterEach(async () => {
+    await Promise.all(consumers.splice(0).map((c) => c.stop()));
+    await Promise.all(buses.splice(0).map((b) => b.disconnect()));
+  });
+  const track = <T extends { bus: KafkaMessageBus }>(s: T): T => {
+    buses.push(s.bus);
+    return s;
+  };
+
+  it('keeps per-key order under load across partitions', async () => {
+    const s = track(setup('order'));
+    await s.ready;
+    const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+    const perKey = 100;
+    const events: Envelope[] = [];
+    for (let seq = 0; seq < perKey; seq += 1) for (const key of keys) events.push(s.ping({ key, seq }));
+    for (let i = 0; i < events.length; i += 500) await s.bus.publish(s.topic, events.slice(i, i + 500));
+
+    const seen = new Map<string, number[]>();
+    consumers.push(
+      await s.bus.consume({
+        groupId: uniqueName('order'),
+        topics: [s.topic],
+        partitionsConsumedConcurrently: 3,
+        handler: async (event) => {
+          const { key, seq } = event.data as Ping;
+          seen.set(key, [...(seen.get(key) ?? []), seq]);
+        },
+      }),
+    );
+    await consumers[0]!.whenCaughtUp({ timeoutMs: 60_000 });
+    expect([...seen.keys()].sort()).toEqual([...keys].sort());
+    for (const key of keys) expect(seen.get(key)).toEqual(Array.from({ length: perKey }, (_, i) => i));
+  });
+
+  it('loses nothing when a consumer process is killed mid-batch and restarted', async () => {
+    const s = track(setup('kill', 2));
+    await s.ready;
+    const total = 3000;
+    const events = Array.from({ length: total }, (_, seq) => s.ping({ key: `k${seq % 7}`, seq }));
+    for (let i = 0; i < events.length; i += 500) await s.bus.publish(s.topic, events.slice(i, i + 500));
+
+    const dir = mkdtempSync(join(tmpdir(), 'grantline-kill-'));
+    const out = join(dir, 'handled.log');
+    const group = uniqueName('kill');
+    const handledLines = (): string[] => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : []);
+    const start = (): ChildProcess =>
+      spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../testing/consumer-process.ts')], {
+        env: { ...process.env, KAFKA_BROKERS: kafkaBrokers.join(','), SPEC_TOPIC: s.topic, SPEC_GROUP: group, SPEC_OUT: out },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+
+    const first = start();
+    // Kill it while it is mid-way: some work done, not all.
+    await eventually(() => expect(handledLines().length).toBeGreaterThan(200), { timeoutMs: 60_000 });
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    const handledBeforeKill = handledLines().length;
+    expect(handledBeforeKill).toBeLessThan(total);
+
+    const second = start();
+    try {
+      await eventually(
+        () => {
+          const handled = new Set(handledLines().map((line) => Number(line.split(':')[1])));
+          expect(handled.size).toBe(total);
+        },
+        { timeoutMs: 90_000, intervalMs: 200 },
+      );
+    } finally {
+      second.kill('SIGTERM');
+      await new Promise((resolve) => second.once('exit', resolve));
+    }
+  });
+
+  it('dead-letters poison and terminally failing messages with reason and origin, and the partition keeps flowing', async () => {
+    const s = track(setup('poison', 1));
+    await s.ready;
+    const raw = new Kafka({ clientId: uniqueName('raw'), brokers: kafkaBrokers, logLevel: logLevel.NOTHING }).producer();
+    await raw.connect();
+    await s.bus.publish(s.topic, [s.ping({ key: 'k', seq: 1 })]);
+    await raw.send({ topic: s.topic, messages: [{ key: 'k', value: '{not json' }] });
+    await raw.send({ topic: s.topic, messages: [{ key: 'k', value: JSON.stringify({ ...s.ping({ key: 'k', seq: 2 }), data: { key: '' } }) }] });
+    await s.bus.publish(s.topic, [s.ping({ key: 'k', seq: 3, note: 'explode' }), s.ping({ key: 'k', seq: 4 })]);
+    await raw.disconnect();
+
+    const handled: number[] = [];
+    consumers.push(
+      await s.bus.consume({
+        groupId: uniqueName('poison'),
+        topics: [s.topic],
+        deadLetterTopic: s.deadLetterTopic,
+        handler: async (event) => {
+          const data = event.data as Ping;
+          if (data.note === 'explode') throw new TerminalError('entitlement unknown to the catalogue');
+          handled.push(data.seq);
+        },
+      }),
+    );
+    await consumers[0]!.whenCaughtUp();
+    expect(handled).toEqual([1, 4]);
+
+    const dead = await readAll(s.bus, s.deadLetterTopic);
+    const records = dead.map((e) => e.data as { origin: { offset: string }; reason: string; errorClass: string; value: { data: string } });
+    expect(records.map((r) => r.origin.offset)).toEqual(['1', '2', '3']);
+    expect(records[0]!.reason).toMatch(/undecodable/i);
+    expect(records[0]!.value.data).toBe('{not json');
+    expect(records[1]!.reason).toMatch(/data\.key/);
+    expect(records[2]!.reason).toMatch(/entitlement unknown to the catalogue/);
+    expect(records.map((r) => r.errorClass)).toEqual(['schema_invalid', 'schema_invalid', 'terminal']);
+  });
+
+  it('retries retriable failures with backoff, then dead-letters when retries are exhausted', async () => {
+    const s = track(setup('retry', 1));
+    await s.ready;
+    await s.bus.publish(s.topic, [s.ping({ key: 'k', seq: 1, note: 'flaky' }), s.ping({ key: 'k', seq: 2, note: 'down' })]);
+    const attempts = new Map<number, number>();
+    const handled: number[] = [];
+    consumers.push(
+      await s.bus.consume({
+        groupId: uniqueName('retry'),
+        topics: [s.topic],
+        deadLetterTopic: s.deadLetterTopic,
+        retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
+        handler: async (event, context) => {
+          const data = event.data as Ping;
+          attempts.set(data.seq, context.attempt);
+          if (data.note === 'flaky' && context.attempt < 2) throw new RetriableError('target busy');
+          if (data.note === 'down') throw new RetriableError('target unreachable');
+          handled.push(data.seq);
+        },
+      }),
+    );
+    await consumers[0]!.whenCaughtUp();
+    expect(handled).toEqual([1]);
+    expect(attempts.get(1)).toBe(2);
+    expect(attempts.get(2)).toBe(3);
+    const dead = await readAll(s.bus, s.deadLetterTopic);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.data).toMatchObject({ errorClass: 'retries_exhausted', attempts: 3 });
+    expect((dead[0]!.data as { reason: string }).reason).toMatch(/retries exhausted after 3 attempts: RetriableError: target unreachable/);
+    expect(s.bus.metrics().retried).toBe(3);
+  });
+
+  it('replay from the beginning rebuilds the same state', async () => {
+    const s = track(setup('replay'));
+    await s.ready;
+    const events = Array.from({ length: 300 }, (_, seq) => s.ping({ key: `acct-${seq % 13}`, seq }));
+    await s.bus.publish(s.topic, events);
+    const fold = (state: Map<string, number>, event: Envelope) => {
+      const { key, seq } = event.data as Ping;
+      state.set(key, (state.get(key) ?? 0) + seq);
+    };
+    const live = new Map<string, number>();
+    consumers.push(await s.bus.consume({ groupId: uniqueName('live'), topics: [s.topic], handler: async (e) => fold(live, e) }));
+    await consumers[0]!.whenCaughtUp();
+
+    const rebuilt = new Map<string, number>();
+    const count = await s.bus.replay({ topics: [s.topic], handler: async (e) => fold(rebuilt, e) });
+    expect(count).toBe(300);
+    expect(Object.fromEntries(rebuilt)).toEqual(Object.fromEntries(live));
+    expect(live.size).toBe(13);
+  });
+
+  it('a redelivered message produces no second output (dedup + deterministic ids, transactional)', async () => {
+    const s = track(setup('redeliver', 1));
+    await s.ready;
+    const original = s.ping({ key: 'req-1', seq: 7 }, 'event-fixed-id');
+    // The same event twice: a producer retry or an upstream re-send.
+    await s.bus.publish(s.topic, [original, original, s.ping({ key: 'req-2', seq: 8 }, 'event-other-id')]);
+
+    const respond = async (event: Envelope): Promise<HandlerOutput[]> => {
+      const data = event.data as Ping;
+      const output = s.registry.encode(s.ponged, data, {
+        id: deterministicEventId('pong', event.id),
+        source: 'grantline/messaging-spec',
+        time: event.time,
+        subject: event.subject,
+        correlationid: event.correlationid,
+        causationid: event.id,
+        actor: { kind: 'system', id: 'messaging-spec' },
+      });
+      return [{ topic: s.outTopic, events: [output] }];
+    };
+    const consumer = await s.bus.consume({
+      groupId: uniqueName('redeliver'),
+      topics: [s.topic],
+      transactional: true,
+      dedup: new InMemoryDedupStore(),
+      handler: respond,
+    });
+    consumers.push(consumer);
+    await consumer.whenCaughtUp();
+    const outputs = await readAll(s.bus, s.outTopic);
+    expect(outputs.map((e) => e.causationid).sort()).toEqual(['event-fixed-id', 'event-other-id']);
+    expect(s.bus.metrics().duplicatesDropped).toBe(1);
+
+    // A second, independent processing of the same input (another instance after a crash)
+    // derives the very same output id, so downstream deduplication collapses it.
+    const again = await s.bus.consume({ groupId: uniqueName('redeliver-again'), topics: [s.topic], transactional: true, handler: respond });
+    consumers.push(again);
+    await again.whenCaughtUp();
+    const all = await readAll(s.bus, s.outTopic);
+    expect(new Set(all.map((e) => e.id)).size).toBe(2);
+  });
+
+  it('keeps group membership through a handler longer than the session timeout', async () => {
+    const s = track(setup('long', 1));
+    await s.ready;
+    await s.bus.publish(s.topic, [s.ping({ key: 'k', seq: 1 }), s.ping({ key: 'k', seq: 2 })]);
+    const calls: number[] = [];
+    const consumer = await s.bus.consume({
+      groupId: uniqueName('long'),
+      topics: [s.topic],
+      handler: async (event) => {
+        const { seq } = event.data as Ping;
+        calls.push(seq);
+        // Simulated slow target system: longer than the 10 s session timeout.
+        if (seq === 1) await new Promise((resolve) => setTimeout(resolve, 12_000));
+      },
+    });
+    consumers.push(consumer);
+    await consumer.whenCaughtUp({ timeoutMs: 40_000 });
+    // A lost membership would have re-delivered message 1 to the re-joined member.
+    expect(calls).toEqual([1, 2]);
+  }, 60_000);
+});

@@ -1,0 +1,558 @@
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, LogEntry } from 'kafkajs';
+import { TOPICS } from '@grantline/contracts';
+import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { backoffDelayMs, DEFAULT_RETRY_POLICY } from '../backoff';
+import { buildDeadLetter, decodeFailureClass } from '../dead-letter';
+import type { DeadLetterErrorClass } from '@grantline/contracts';
+import { classifyError, describeError } from '../errors';
+import type { MessagingLogger } from '../logger';
+import { jsonConsoleLogger } from '../logger';
+import type {
+  BusHealth,
+  ConsumerOptions,
+  EventPublisher,
+  HandlerOutput,
+  MessageBus,
+  MessageContext,
+  MessagingMetrics,
+  ReplayOptions,
+  RetryPolicy,
+  RunningConsumer,
+  TopicSpec,
+} from '../ports';
+
+export interface KafkaBusConfig {
+  readonly clientId: string;
+  readonly brokers: readonly string[];
+  readonly registry: EventRegistry;
+  readonly logger?: MessagingLogger;
+  /** Partitions for topics this bus creates. */
+  readonly defaultPartitions?: number;
+  /** Distinguishes transactional producers of several instances of one service. */
+  readonly instanceId?: string;
+  /** Upper bound for connection attempts before a call fails (and an HTTP edge answers 503). */
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/** How often a long handler keeps its group membership alive. Below the 10 s session timeout. */
+const PACEMAKER_INTERVAL_MS = 3_000;
+const INTERRUPTED = Symbol('interrupted');
+const HEADER_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+
+interface Counters {
+  published: number;
+  consumed: number;
+  handled: number;
+  retried: number;
+  deadLettered: number;
+  duplicatesDropped: number;
+}
+
+function toKafkaMessages(events: readonly Envelope[]) {
+  return events.map((event) => ({
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: { 'content-type': HEADER_CONTENT_TYPE, ce_id: event.id, ce_type: event.type },
+  }));
+}
+
+function kafkaLogCreator(logger: MessagingLogger) {
+  return () =>
+    ({ namespace, level, log }: LogEntry) => {
+      const { message, ...extra } = log;
+      const fields = { component: 'kafkajs', namespace, ...extra };
+      if (level === logLevel.ERROR) logger.error(message, fields);
+      else if (level === logLevel.WARN) logger.warn(message, fields);
+      else logger.debug(message, fields);
+    };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Kafka transport on kafkajs: an idempotent acks=all producer, a consumer runner that commits
+ * only after the handler's work is durable, retries and dead-lettering, transactions, replay.
+ */
+export class KafkaMessageBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly logger: MessagingLogger;
+  private readonly registry: EventRegistry;
+  private readonly instanceId: string;
+  private producer: Producer | undefined;
+  private producerConnecting: Promise<Producer> | undefined;
+  private admin: Admin | undefined;
+  private readonly consumers = new Set<KafkaRunningConsumer>();
+  private readonly counters: Counters = {
+    published: 0,
+    consumed: 0,
+    handled: 0,
+    retried: 0,
+    deadLettered: 0,
+    duplicatesDropped: 0,
+  };
+
+  readonly publisher: EventPublisher = {
+    publish: (topic, events) => this.publish(topic, events),
+  };
+
+  constructor(private readonly config: KafkaBusConfig) {
+    this.logger = config.logger ?? jsonConsoleLogger;
+    this.registry = config.registry;
+    this.instanceId = config.instanceId ?? randomUUID();
+    this.kafka = new Kafka({
+      clientId: config.clientId,
+      brokers: [...config.brokers],
+      connectionTimeout: config.connectionTimeoutMs ?? 3_000,
+      requestTimeout: config.requestTimeoutMs ?? 30_000,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(this.logger),
+    });
+  }
+
+  get source(): string {
+    return `grantline/${this.config.clientId}`;
+  }
+
+  async connect(): Promise<void> {
+    await this.getProducer();
+    await this.getAdmin();
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([...this.consumers].map((consumer) => consumer.stop()));
+    const producer = this.producer;
+    this.producer = undefined;
+    this.producerConnecting = undefined;
+    const admin = this.admin;
+    this.admin = undefined;
+    await Promise.all([producer?.disconnect(), admin?.disconnect()]);
+  }
+
+  private async getProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    if (!this.producerConnecting) {
+      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      this.producerConnecting = producer.connect().then(
+        () => {
+          this.producer = producer;
+          producer.on(producer.events.DISCONNECT, () => {
+            if (this.producer === producer) {
+              this.producer = undefined;
+              this.producerConnecting = undefined;
+            }
+          });
+          return producer;
+        },
+        (error: unknown) => {
+          this.producerConnecting = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.producerConnecting;
+  }
+
+  private async getAdmin(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  async publish(topic: string, events: readonly Envelope[]): Promise<void> {
+    if (events.length === 0) return;
+    const producer = await this.getProducer();
+    await producer.send({ topic, acks: -1, messages: toKafkaMessages(events) });
+    this.counters.published += events.length;
+  }
+
+  async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    const admin = await this.getAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((spec) => !existing.has(spec.topic));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.partitions ?? this.config.defaultPartitions ?? 3,
+        replicationFactor: -1,
+        configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async consume(options: ConsumerOptions): Promise<RunningConsumer> {
+    const consumer = new KafkaRunningConsumer(this, this.kafka, options, this.counters);
+    this.consumers.add(consumer);
+    consumer.onStop(() => this.consumers.delete(consumer));
+    await consumer.start();
+    return consumer;
+  }
+
+  async replay(options: ReplayOptions): Promise<number> {
+    const admin = await this.getAdmin();
+    const ends = new Map<string, Map<number, bigint>>();
+    let remaining = 0;
+    for (const topic of options.topics) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const byPartition = new Map<number, bigint>();
+      for (const { partition, high, low } of offsets) {
+        byPartition.set(partition, BigInt(high));
+        if (BigInt(high) > BigInt(low)) remaining += 1;
+      }
+      ends.set(topic, byPartition);
+    }
+    if (remaining === 0) return 0;
+
+    // A throw-away group that is never committed: replay leaves no trace on the cluster.
+    const consumer = this.kafka.consumer({ groupId: `replay.${this.config.clientId}.${randomUUID()}` });
+    let handled = 0;
+    const done = new Set<string>();
+    let resolveDone!: () => void;
+    let rejectDone!: (error: unknown) => void;
+    const finished = new Promise<void>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    const markIfDone = (topic: string, partition: number, nextOffset: bigint): void => {
+      const end = ends.get(topic)?.get(partition);
+      if (end !== undefined && nextOffset >= end && !done.has(`${topic}/${partition}`)) {
+        done.add(`${topic}/${partition}`);
+        if (done.size >= remaining) resolveDone();
+      }
+    };
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        markIfDone(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, heartbeat }) => {
+          for (const message of batch.messages) {
+            const end = ends.get(batch.topic)?.get(batch.partition) ?? 0n;
+            if (BigInt(message.offset) >= end) break;
+            const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+            let event: Envelope;
+            try {
+              event = this.registry.decode(JSON.parse(message.value?.toString('utf8') ?? 'null'));
+            } catch (error) {
+              options.onInvalid?.(error, origin);
+              continue;
+            }
+            await options.handler(event, { ...origin, key: message.key?.toString('utf8') ?? null });
+            handled += 1;
+            await heartbeat();
+          }
+        },
+      });
+      await finished;
+    } catch (error) {
+      rejectDone(error);
+      throw error;
+    } finally {
+      await consumer.disconnect();
+    }
+    return handled;
+  }
+
+  async health(): Promise<BusHealth> {
+    try {
+      const admin = await this.getAdmin();
+      const cluster = await admin.describeCluster();
+      return { ok: cluster.brokers.length > 0, brokers: cluster.brokers.length };
+    } catch (error) {
+      return { ok: false, brokers: 0, detail: describeError(error) };
+    }
+  }
+
+  metrics(): MessagingMetrics {
+    return { ...this.counters };
+  }
+
+  /** @internal used by consumers */
+  transactionalProducer(groupId: string): Producer {
+    return this.kafka.producer({
+      transactionalId: `${this.config.clientId}.${groupId}.${this.instanceId}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  /** @internal */
+  sharedProducer(): Promise<Producer> {
+    return this.getProducer();
+  }
+
+  /** @internal */
+  sharedAdmin(): Promise<Admin> {
+    return this.getAdmin();
+  }
+
+  /** @internal */
+  get registryForConsumers(): EventRegistry {
+    return this.registry;
+  }
+
+  /** @internal */
+  get log(): MessagingLogger {
+    return this.logger;
+  }
+}
+
+class KafkaRunningConsumer implements RunningConsumer {
+  private readonly consumer: Consumer;
+  private txProducer: Producer | undefined;
+  private readonly retry: RetryPolicy;
+  private readonly deadLetterTopic: string;
+  private readonly positions = new Map<string, bigint>();
+  private readonly stopListeners: Array<() => void> = [];
+  private running = false;
+  private crashed: unknown;
+
+  constructor(
+    private readonly bus: KafkaMessageBus,
+    kafka: Kafka,
+    private readonly options: ConsumerOptions,
+    private readonly counters: Counters,
+  ) {
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.deadLetterTopic = options.deadLetterTopic ?? TOPICS.deadLetter;
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+      maxWaitTimeInMs: 100,
+    });
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  onStop(listener: () => void): void {
+    this.stopListeners.push(listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.options.transactional) {
+      this.txProducer = this.bus.transactionalProducer(this.options.groupId);
+      await this.txProducer.connect();
+    }
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const position = BigInt(payload.lastOffset) + 1n;
+      const key = `${payload.topic}/${payload.partition}`;
+      if ((this.positions.get(key) ?? -1n) < position) this.positions.set(key, position);
+      // A batch of only transaction markers still moves the position; commit it so a restart
+      // and lag readers agree with what was processed.
+      if (payload.batchSize === 0) {
+        void this.consumer
+          .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: position.toString() }])
+          .catch((error: unknown) => this.bus.log.warn('commit of marker-only batch failed', { error: describeError(error) }));
+      }
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.crashed = payload.error;
+      this.bus.log.error('consumer crashed', {
+        groupId: this.options.groupId,
+        error: describeError(payload.error),
+        restart: payload.restart,
+      });
+    });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.consumer.disconnect();
+    await this.txProducer?.disconnect();
+    for (const listener of this.stopListeners) listener();
+  }
+
+  async whenCaughtUp(options: { timeoutMs?: number } = {}): Promise<void> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const admin = await this.bus.sharedAdmin();
+    for (;;) {
+      const lagging: string[] = [];
+      for (const topic of this.options.topics) {
+        const [ends, committed] = await Promise.all([
+          admin.fetchTopicOffsets(topic),
+          admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] }),
+        ]);
+        const committedByPartition = new Map(
+          (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
+        );
+        for (const { partition, high } of ends) {
+          const key = `${topic}/${partition}`;
+          const position = [committedByPartition.get(partition) ?? -1n, this.positions.get(key) ?? -1n].reduce(
+            (a, b) => (a > b ? a : b),
+          );
+          const end = BigInt(high);
+          if (end > 0n && position < end) lagging.push(`${key}: at ${position} of ${end}`);
+        }
+      }
+      if (lagging.length === 0) return;
+      if (this.crashed) throw new Error(`consumer ${this.options.groupId} crashed: ${describeError(this.crashed)}`);
+      if (Date.now() > deadline) {
+        throw new Error(`consumer ${this.options.groupId} not caught up: ${lagging.join(', ')}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  private async handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const outputs: HandlerOutput[] = [];
+    let lastProcessed: string | undefined;
+    let pendingSince = Date.now();
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale()) break;
+      this.counters.consumed += 1;
+      const produced = await this.processMessage(batch.topic, batch.partition, message, heartbeat);
+      // Stopping mid-retry: leave this message uncommitted so the next owner of the partition redoes it.
+      if (produced === INTERRUPTED) break;
+      outputs.push(...produced);
+      lastProcessed = message.offset;
+      // Long batches commit as they go, so a crash re-delivers little.
+      if (outputs.length >= 500 || Date.now() - pendingSince > 1_000) {
+        await this.commit(batch.topic, batch.partition, lastProcessed, outputs.splice(0));
+        pendingSince = Date.now();
+      }
+      await heartbeat();
+    }
+    if (lastProcessed !== undefined) {
+      await this.commit(batch.topic, batch.partition, lastProcessed, outputs);
+    }
+  }
+
+  /** Publishes the outputs, then commits the offset after `offset` — atomically when transactional. */
+  private async commit(topic: string, partition: number, offset: string, outputs: readonly HandlerOutput[]): Promise<void> {
+    const next = (BigInt(offset) + 1n).toString();
+    const byTopic = new Map<string, Envelope[]>();
+    for (const output of outputs) {
+      const list = byTopic.get(output.topic) ?? [];
+      list.push(...output.events);
+      byTopic.set(output.topic, list);
+    }
+    if (this.txProducer) {
+      const transaction = await this.txProducer.transaction();
+      try {
+        for (const [outTopic, events] of byTopic) {
+          if (events.length > 0) await transaction.send({ topic: outTopic, acks: -1, messages: toKafkaMessages(events) });
+        }
+        await transaction.sendOffsets({
+          consumerGroupId: this.options.groupId,
+          topics: [{ topic, partitions: [{ partition, offset: next }] }],
+        });
+        await transaction.commit();
+      } catch (error) {
+        await transaction.abort().catch(() => undefined);
+        throw error;
+      }
+    } else {
+      for (const [outTopic, events] of byTopic) await this.bus.publish(outTopic, events);
+      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    }
+    for (const events of byTopic.values()) this.counters.published += this.txProducer ? events.length : 0;
+    const key = `${topic}/${partition}`;
+    if ((this.positions.get(key) ?? -1n) < BigInt(next)) this.positions.set(key, BigInt(next));
+  }
+
+  private async processMessage(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    heartbeat: () => Promise<void>,
+  ): Promise<readonly HandlerOutput[] | typeof INTERRUPTED> {
+    const registry = this.bus.registryForConsumers;
+    const origin = { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null };
+    const deadLetter = (reason: string, errorClass: DeadLetterErrorClass, attempts: number, event?: Envelope) => {
+      this.counters.deadLettered += 1;
+      this.bus.log.warn('message dead-lettered', { groupId: this.options.groupId, ...origin, reason, errorClass, attempts });
+      const record = buildDeadLetter(registry, {
+        origin,
+        consumerGroup: this.options.groupId,
+        reason,
+        errorClass,
+        attempts,
+        value: message.value,
+        failedAt: new Date(),
+        source: this.bus.source,
+        ...(event ? { event } : {}),
+      });
+      return [{ topic: this.deadLetterTopic, events: [record] }];
+    };
+
+    let event: Envelope;
+    try {
+      const json: unknown = JSON.parse(message.value?.toString('utf8') ?? '');
+      event = registry.decode(json);
+    } catch (error) {
+      return deadLetter(`undecodable message: ${describeError(error)}`, decodeFailureClass(error), 1);
+    }
+
+    const dedup = this.options.dedup;
+    if (dedup && (await dedup.seen(this.options.groupId, event.id))) {
+      this.counters.duplicatesDropped += 1;
+      return [];
+    }
+
+    for (let attempt = 1; ; attempt += 1) {
+      const context: MessageContext = { ...origin, groupId: this.options.groupId, attempt, heartbeat };
+      const pacemaker = setInterval(() => {
+        heartbeat().catch(() => undefined);
+      }, PACEMAKER_INTERVAL_MS);
+      try {
+        const produced = (await this.options.handler(event, context)) ?? [];
+        this.counters.handled += 1;
+        await dedup?.remember(this.options.groupId, event.id);
+        return produced;
+      } catch (error) {
+        const errorClass = classifyError(error);
+        if (errorClass === 'retriable' && !this.running) return INTERRUPTED;
+        if (errorClass === 'retriable' && attempt < this.retry.maxAttempts) {
+          this.counters.retried += 1;
+          const delay = backoffDelayMs(this.retry, attempt);
+          this.bus.log.warn('handler failed, retrying', {
+            groupId: this.options.groupId,
+            ...origin,
+            attempt,
+            delayMs: delay,
+            error: describeError(error),
+          });
+          await sleep(delay);
+          continue;
+        }
+        const reason =
+          errorClass === 'retriable'
+            ? `retries exhausted after ${attempt} attempts: ${describeError(error)}`
+            : describeError(error);
+        return deadLetter(reason, errorClass === 'retriable' ? 'retries_exhausted' : 'terminal', attempt, event);
+      } finally {
+        clearInterval(pacemaker);
+      }
+    }
+  }
+}
