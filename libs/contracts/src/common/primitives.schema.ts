@@ -18,7 +18,7 @@ export const IdSchema = z
   .string()
   .min(1)
   .max(LIMITS.id)
-  .regex(/^\S+$/u, { message: 'Invalid id: must not contain whitespace' });
+  .regex(/^\S*$/u, { message: 'Invalid id: must not contain whitespace' });
 
 export const NameSchema = z.string().trim().min(1).max(LIMITS.name);
 export const ShortTextSchema = z.string().min(1).max(LIMITS.shortText);
