@@ -1,1 +1,11 @@
-export {};
+export { loadServiceConfig, ServiceConfigError, LOG_LEVELS } from './config/service-config.schema';
+export type { ServiceConfig, ServiceConfigDefaults, LogLevel } from './config/service-config.schema';
+export { SERVICE_CONFIG } from './config/service-config.token';
+export { JsonLogger } from './logging/json-logger';
+export type { JsonLoggerOptions } from './logging/json-logger';
+export { RequestLoggingMiddleware } from './logging/request-logging.middleware';
+export { HealthController, READINESS_CHECK_TIMEOUT_MS } from './health/health.controller';
+export { ServiceKitModule } from './service-kit.module';
+export type { ServiceKitOptions } from './service-kit.module';
+export { bootstrapService, startService } from './bootstrap/bootstrap-service';
+export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';

@@ -1,0 +1,152 @@
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication, Type } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import type { EventRegistry } from '@grantline/contracts';
+import type { MessageBus } from '@grantline/messaging';
+import { EVENT_REGISTRY, KafkaEventTransport, MESSAGE_BUS } from '@grantline/messaging-nest';
+import type { KafkaEventTransportOptions } from '@grantline/messaging-nest';
+import { loadServiceConfig, ServiceConfigError } from '../config/service-config.schema';
+import type { ServiceConfig } from '../config/service-config.schema';
+import { SERVICE_CONFIG } from '../config/service-config.token';
+import { JsonLogger } from '../logging/json-logger';
+
+export interface StartServiceOptions {
+  readonly serviceName: string;
+  /** Used when PORT is not set; keep it equal to the one given to ServiceKitModule.forRoot. */
+  readonly defaultPort?: number;
+  /** Kafka consumer group; every instance of a service shares one. Defaults to the service name. */
+  readonly groupId?: string;
+  /** Consume -> decide -> produce in one Kafka transaction with the consumed offsets. */
+  readonly transactional?: boolean;
+  readonly fromBeginning?: boolean;
+  readonly retry?: KafkaEventTransportOptions['retry'];
+  readonly partitionsConsumedConcurrently?: number;
+}
+
+export interface RunningService {
+  readonly app: INestApplication;
+  readonly config: ServiceConfig;
+  readonly logger: JsonLogger;
+  /** Where the HTTP API listens, e.g. http://127.0.0.1:3101 (the real port when PORT=0). */
+  readonly url: string;
+  /** Stops consuming (the in-flight batch finishes and commits), then closes HTTP, Kafka and MongoDB. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates and starts a service: HTTP API, Kafka consumers (the app's `@EventPattern` handlers),
+ * listening on HOST:PORT. No process-level concerns (signals, exit codes): `bootstrapService` adds those.
+ */
+export async function startService(appModule: Type<unknown>, options: StartServiceOptions): Promise<RunningService> {
+  const app = await NestFactory.create(appModule, { bufferLogs: true, abortOnError: false });
+  let transport: KafkaEventTransport | undefined;
+  try {
+    const logger = app.get(JsonLogger);
+    app.useLogger(logger);
+    app.flushLogs();
+    const config = app.get<ServiceConfig>(SERVICE_CONFIG);
+    transport = new KafkaEventTransport({
+      bus: app.get<MessageBus>(MESSAGE_BUS),
+      registry: app.get<EventRegistry>(EVENT_REGISTRY),
+      groupId: options.groupId ?? config.serviceName,
+      ...(options.transactional !== undefined ? { transactional: options.transactional } : {}),
+      ...(options.fromBeginning !== undefined ? { fromBeginning: options.fromBeginning } : {}),
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.partitionsConsumedConcurrently !== undefined
+        ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently }
+        : {}),
+    });
+    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    await app.listen(config.port, config.host);
+    const address = app.getHttpServer().address() as AddressInfo;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
+    logger.log({ msg: 'ready', port: address.port, host: config.host, url, groupId: options.groupId ?? config.serviceName }, 'bootstrap');
+    const consumer = transport;
+    let stopping: Promise<void> | undefined;
+    return {
+      app,
+      config,
+      logger,
+      url,
+      stop: () => {
+        stopping ??= (async () => {
+          // Stop taking new messages first, so nothing is consumed while HTTP and MongoDB go away.
+          await consumer.close();
+          await app.close();
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await transport?.close().catch(() => undefined);
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface BootstrapOptions extends StartServiceOptions {
+  /** Defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Entry point of every service's main.ts. Fails fast (exit 1, one JSON line naming the problem) on
+ * a bad environment or an unreachable dependency; on SIGTERM/SIGINT stops consuming, drains and
+ * exits 0, or exits 1 if that takes longer than SHUTDOWN_TIMEOUT_MS.
+ *
+ * Nest's `enableShutdownHooks()` is not used: after closing it re-raises the signal, so the process
+ * would end "killed by SIGTERM" instead of exiting 0, and it cannot bound the time a close takes.
+ */
+export async function bootstrapService(appModule: Type<unknown>, options: BootstrapOptions): Promise<RunningService | undefined> {
+  let config: ServiceConfig;
+  try {
+    config = loadServiceConfig(options.env ?? process.env, options);
+  } catch (error) {
+    const logger = new JsonLogger({ serviceName: options.serviceName, context: 'bootstrap' });
+    if (error instanceof ServiceConfigError) logger.fatal(error.message, { problems: error.problems });
+    else logger.fatal('cannot read configuration', error);
+    process.exit(1);
+  }
+  const logger = new JsonLogger({ serviceName: config.serviceName, level: config.logLevel, context: 'bootstrap' });
+
+  process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { reason: String(reason) }));
+
+  let service: RunningService;
+  try {
+    service = await startService(appModule, options);
+  } catch (error) {
+    logger.fatal('start-up failed', error);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A terminal's Ctrl-C reaches the whole process group, and a supervisor may follow with SIGTERM.
+      logger.info('already shutting down', { signal });
+      return;
+    }
+    stopping = true;
+    logger.info('shutting down', { signal, timeoutMs: config.shutdownTimeoutMs });
+    const started = Date.now();
+    const deadline = setTimeout(() => {
+      logger.error('graceful shutdown timed out, exiting', { timeoutMs: config.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    service.stop().then(
+      () => {
+        logger.info('stopped', { ms: Date.now() - started });
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return service;
+}

@@ -1,0 +1,79 @@
+import { loadServiceConfig, ServiceConfigError } from './service-config.schema';
+
+const valid = { KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:27017' };
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadServiceConfig(env, { serviceName: 'intake', defaultPort: 3101 });
+  } catch (error) {
+    if (error instanceof ServiceConfigError) return error.problems.map((p) => p.variable);
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('loadServiceConfig', () => {
+  it('derives defaults from the service name', () => {
+    expect(loadServiceConfig(valid, { serviceName: 'intake', defaultPort: 3101 })).toEqual({
+      serviceName: 'intake',
+      port: 3101,
+      host: '127.0.0.1',
+      kafkaBrokers: ['127.0.0.1:9092'],
+      mongoUrl: 'mongodb://127.0.0.1:27017',
+      mongoDb: 'grantline_intake',
+      logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
+    });
+  });
+
+  it('reads every variable from the environment', () => {
+    const config = loadServiceConfig(
+      {
+        SERVICE_NAME: 'policy-replica',
+        PORT: '0',
+        HOST: '0.0.0.0',
+        KAFKA_BROKERS: ' a:1, b:2 ,',
+        MONGO_URL: 'mongodb://db:27017/?directConnection=true',
+        MONGO_DB: 'custom',
+        LOG_LEVEL: 'debug',
+        SHUTDOWN_TIMEOUT_MS: '2500',
+      },
+      { serviceName: 'policy', defaultPort: 3102 },
+    );
+    expect(config).toMatchObject({
+      serviceName: 'policy-replica',
+      port: 0,
+      host: '0.0.0.0',
+      kafkaBrokers: ['a:1', 'b:2'],
+      mongoDb: 'custom',
+      logLevel: 'debug',
+      shutdownTimeoutMs: 2500,
+    });
+  });
+
+  it('names the database after a dashed service name with underscores', () => {
+    expect(loadServiceConfig(valid, { serviceName: 'connector-postgres' }).mongoDb).toBe('grantline_connector_postgres');
+  });
+
+  it.each([
+    ['KAFKA_BROKERS', { MONGO_URL: valid.MONGO_URL }],
+    ['KAFKA_BROKERS', { ...valid, KAFKA_BROKERS: '  ' }],
+    ['KAFKA_BROKERS', { ...valid, KAFKA_BROKERS: 'localhost' }],
+    ['MONGO_URL', { KAFKA_BROKERS: valid.KAFKA_BROKERS }],
+    ['MONGO_URL', { ...valid, MONGO_URL: 'postgres://x' }],
+    ['PORT', { ...valid, PORT: 'eighty' }],
+    ['PORT', { ...valid, PORT: '70000' }],
+    ['LOG_LEVEL', { ...valid, LOG_LEVEL: 'loud' }],
+    ['MONGO_DB', { ...valid, MONGO_DB: 'a.b' }],
+    ['SERVICE_NAME', { ...valid, SERVICE_NAME: 'Intake Service' }],
+    ['SHUTDOWN_TIMEOUT_MS', { ...valid, SHUTDOWN_TIMEOUT_MS: '5' }],
+  ])('rejects a bad %s', (variable, env) => {
+    expect(problemsOf(env)).toEqual([variable]);
+  });
+
+  it('reports every bad variable at once, by name, in the message', () => {
+    expect(() => loadServiceConfig({ PORT: 'x' }, { serviceName: 'audit' })).toThrow(
+      /invalid service configuration: PORT: .*; KAFKA_BROKERS: required.*; MONGO_URL: required/,
+    );
+  });
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** What a service needs to know before it can start; the rest is defaulted from these. */
+export interface ServiceConfigDefaults {
+  readonly serviceName: string;
+  /** Port used when PORT is not set (each service has its own, so they can run side by side). */
+  readonly defaultPort?: number;
+}
+
+export interface ServiceConfig {
+  readonly serviceName: string;
+  readonly port: number;
+  readonly host: string;
+  readonly kafkaBrokers: readonly string[];
+  readonly mongoUrl: string;
+  readonly mongoDb: string;
+  readonly logLevel: LogLevel;
+  /** Upper bound for a graceful stop (stop consuming, drain, disconnect) before the process is forced out. */
+  readonly shutdownTimeoutMs: number;
+}
+
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+const envSchema = z.object({
+  SERVICE_NAME: z.string().regex(SERVICE_NAME, 'lowercase letters, digits and dashes, starting with a letter'),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  HOST: z.string().min(1),
+  KAFKA_BROKERS: z
+    .string({ error: 'required: comma-separated host:port list of Kafka brokers' })
+    .transform((raw) => raw.split(',').map((broker) => broker.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(BROKER, 'each broker must be host:port')).min(1, 'at least one broker')),
+  MONGO_URL: z
+    .string({ error: 'required: MongoDB connection string (mongodb://host:port)' })
+    .regex(/^mongodb(\+srv)?:\/\/.+/, 'must start with mongodb:// or mongodb+srv://'),
+  // MongoDB database names cannot contain these characters.
+  MONGO_DB: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'not a valid MongoDB database name'),
+  LOG_LEVEL: z.enum(LOG_LEVELS),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000),
+});
+
+/** Thrown when the environment cannot start a service; the message names every bad variable. */
+export class ServiceConfigError extends Error {
+  constructor(readonly problems: readonly { variable: string; message: string }[]) {
+    super(`invalid service configuration: ${problems.map((p) => `${p.variable}: ${p.message}`).join('; ')}`);
+    this.name = 'ServiceConfigError';
+  }
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * Reads the service configuration from the environment. Fails on the first start-up step with every
+ * problem listed, so a misconfigured deployment says what to fix instead of failing later on a socket.
+ */
+export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfigDefaults): ServiceConfig {
+  const serviceName = blankToUndefined(env['SERVICE_NAME']) ?? defaults.serviceName;
+  const input = {
+    SERVICE_NAME: serviceName,
+    PORT: blankToUndefined(env['PORT']) ?? defaults.defaultPort ?? 3000,
+    HOST: blankToUndefined(env['HOST']) ?? '127.0.0.1',
+    KAFKA_BROKERS: blankToUndefined(env['KAFKA_BROKERS']),
+    MONGO_URL: blankToUndefined(env['MONGO_URL']),
+    MONGO_DB: blankToUndefined(env['MONGO_DB']) ?? `grantline_${serviceName.replace(/[^A-Za-z0-9_]/g, '_')}`,
+    LOG_LEVEL: blankToUndefined(env['LOG_LEVEL']) ?? 'info',
+    SHUTDOWN_TIMEOUT_MS: blankToUndefined(env['SHUTDOWN_TIMEOUT_MS']) ?? 10_000,
+  };
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ServiceConfigError(
+      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
+    );
+  }
+  const data = parsed.data;
+  return {
+    serviceName: data.SERVICE_NAME,
+    port: data.PORT,
+    host: data.HOST,
+    kafkaBrokers: data.KAFKA_BROKERS,
+    mongoUrl: data.MONGO_URL,
+    mongoDb: data.MONGO_DB,
+    logLevel: data.LOG_LEVEL,
+    shutdownTimeoutMs: data.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,111 @@
+import { Module, RequestMethod } from '@nestjs/common';
+import type { DynamicModule, MiddlewareConsumer, NestModule } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { TerminusModule } from '@nestjs/terminus';
+import { TOPICS } from '@grantline/contracts';
+import { MessagingModule } from '@grantline/messaging-nest';
+import type { TopicSpec } from '@grantline/messaging';
+import type { DestinationStream } from 'pino';
+import { loadServiceConfig } from './config/service-config.schema';
+import type { ServiceConfig } from './config/service-config.schema';
+import { SERVICE_CONFIG } from './config/service-config.token';
+import { HealthController } from './health/health.controller';
+import { JsonLogger } from './logging/json-logger';
+import { RequestLoggingMiddleware } from './logging/request-logging.middleware';
+
+export interface ServiceKitOptions {
+  readonly serviceName: string;
+  /** Used when PORT is not set. */
+  readonly defaultPort?: number;
+  /**
+   * Topics this service is the single writer of; created at start-up when missing. The dead-letter
+   * topic is always added: every consumer may write to it.
+   */
+  readonly topics?: readonly (string | TopicSpec)[];
+  /** Defaults to process.env; tests pass their own. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Defaults to stdout; tests capture records here. */
+  readonly logDestination?: DestinationStream;
+}
+
+/** How long start-up waits for MongoDB before failing (and being restarted by whoever runs it). */
+const MONGO_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+
+function topicSpecs(topics: readonly (string | TopicSpec)[]): TopicSpec[] {
+  const byName = new Map<string, TopicSpec>();
+  for (const entry of [...topics, TOPICS.deadLetter]) {
+    const spec = typeof entry === 'string' ? { topic: entry } : entry;
+    if (!byName.has(spec.topic)) byName.set(spec.topic, spec);
+  }
+  return [...byName.values()];
+}
+
+/** Stands in for the kit when the environment is invalid, so the error surfaces when Nest builds the app, not at import. */
+@Module({})
+class InvalidServiceConfigModule {}
+
+/**
+ * Everything a Grantline service shares: validated configuration, the JSON logger, request
+ * logging, its own MongoDB database, the Kafka message bus (with the topics it owns) and the
+ * `/health/live` and `/health/ready` endpoints.
+ */
+@Module({})
+export class ServiceKitModule implements NestModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    let config: ServiceConfig;
+    try {
+      config = loadServiceConfig(options.env ?? process.env, options);
+    } catch (error) {
+      return {
+        module: InvalidServiceConfigModule,
+        global: true,
+        providers: [
+          {
+            provide: SERVICE_CONFIG,
+            useFactory: (): never => {
+              throw error;
+            },
+          },
+        ],
+        exports: [SERVICE_CONFIG],
+      };
+    }
+    const logger = new JsonLogger({
+      serviceName: config.serviceName,
+      level: config.logLevel,
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    });
+    return {
+      module: ServiceKitModule,
+      global: true,
+      imports: [
+        TerminusModule.forRoot({ errorLogStyle: 'json', logger: true }),
+        MongooseModule.forRootAsync({
+          useFactory: () => ({
+            uri: config.mongoUrl,
+            dbName: config.mongoDb,
+            appName: config.serviceName,
+            // Read models declare their indexes in their schemas; FerretDB supports createIndexes.
+            autoIndex: true,
+            serverSelectionTimeoutMS: MONGO_SERVER_SELECTION_TIMEOUT_MS,
+            retryAttempts: 2,
+            retryDelay: 1_000,
+          }),
+        }),
+        MessagingModule.forRoot({
+          clientId: config.serviceName,
+          brokers: config.kafkaBrokers,
+          logger: logger.withContext('messaging'),
+          topics: topicSpecs(options.topics ?? []),
+        }),
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: SERVICE_CONFIG, useValue: config }, { provide: JsonLogger, useValue: logger }, RequestLoggingMiddleware],
+      exports: [SERVICE_CONFIG, JsonLogger],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestLoggingMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}
