@@ -250,7 +250,8 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
             const pos = positionOf(d.doc, d.lines, ['escalate']);
             issues.push({ file: d.file, line: pos.line, column: pos.column, message: 'only one RiskModel may declare escalate' });
           }
-          escalate = v.escalate;
+          const { unless, ...rest } = v.escalate;
+          escalate = { ...rest, unless: condition(d, ['escalate', 'unless'], unless) };
         }
         break;
       default: {

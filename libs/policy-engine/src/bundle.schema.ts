@@ -128,7 +128,13 @@ export const riskModelSchema = z.strictObject({
     )
     .default([]),
   escalate: z
-    .strictObject({ atOrAbove: z.number().int().min(1).max(100), reason: z.string().min(1), stages: z.array(stageSpecSchema).min(1) })
+    .strictObject({
+      atOrAbove: z.number().int().min(1).max(100),
+      reason: z.string().min(1),
+      stages: z.array(stageSpecSchema).min(1),
+      // CEL; when true the escalation does not apply (e.g. break-glass, which is reviewed afterwards instead)
+      unless: z.string().min(1).optional(),
+    })
     .optional(),
 });
 

@@ -66,7 +66,12 @@ export interface Bundle {
   readonly rules: readonly CompiledRule[];
   readonly toxicCombinations: readonly CompiledToxicCombination[];
   readonly riskFactors: readonly CompiledRiskFactor[];
-  readonly escalate: { readonly atOrAbove: number; readonly reason: string; readonly stages: readonly StageSpec[] } | null;
+  readonly escalate: {
+    readonly atOrAbove: number;
+    readonly reason: string;
+    readonly stages: readonly StageSpec[];
+    readonly unless: CompiledCondition | null;
+  } | null;
   /** Canonical files (sorted, normalised): what the digest covers, and what the policy service publishes. */
   readonly files: readonly BundleFile[];
 }

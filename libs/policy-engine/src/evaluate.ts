@@ -3,7 +3,7 @@
 import type { ApproverSpec, ConstraintsSpec, CredentialType, StageSpec } from './bundle.schema';
 import { CREDENTIAL_TYPES } from './bundle.schema';
 import type { Bundle, CompiledMatch, CompiledRule, ReasonTemplate } from './bundle.types';
-import type { Activation } from './cel';
+import type { Activation, CompiledCondition } from './cel';
 import type {
   Approver,
   Constraints,
@@ -160,6 +160,15 @@ const conditionHolds = (
   }
 };
 
+const escalationWaived = (unless: CompiledCondition | null, a: Activation): boolean => {
+  if (unless === null) return false;
+  try {
+    return unless(a) === true;
+  } catch {
+    return false; // cannot tell: escalate
+  }
+};
+
 /** Validates the input (zod) and evaluates it. */
 export const evaluate = (bundle: Bundle, input: unknown): Decision => evaluateValidated(bundle, parsePolicyInput(input));
 
@@ -280,6 +289,16 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
     verdicts.push({ entitlementId: e.id, effect, matchedRules: ruleIds });
   }
 
+  const requestActivation: Activation = {
+    request,
+    subject,
+    requester: input.requester,
+    entitlement: null,
+    entitlements: input.entitlements,
+    grants: input.grants,
+    now,
+  };
+
   // Separation of duties, preventive: what the identity would hold if this request went through.
   const sodConflicts: SodConflict[] = [];
   if (bundle.toxicCombinations.length) {
@@ -310,7 +329,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
 
   const factors = [...riskFactors.values()].sort((a, b) => b.weight - a.weight || (a.id < b.id ? -1 : 1));
   const score = Math.min(100, factors.reduce((n, f) => n + f.weight, 0));
-  if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny) {
+  if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny && !escalationWaived(bundle.escalate.unless, requestActivation)) {
     anyApproval = true;
     for (const s of bundle.escalate.stages) route.add(s, input, null);
     pushUnique(reasons, `${bundle.escalate.reason} (risk ${score} ≥ ${bundle.escalate.atOrAbove})`);

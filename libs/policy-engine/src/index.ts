@@ -33,3 +33,7 @@ export { ENGINE_VERSION, canonicalJson, evaluate, evaluateValidated, reproduce, 
 export type { Holding, SodViolation } from './sod';
 export { scanSodViolations } from './sod';
 export { formatIsoDuration, parseIsoDuration } from './duration';
+export type { BacktestExample, BacktestOptions, BacktestReport, ChangeKind, HistoryEntry, ProgressListener } from './backtest';
+export { CHANGE_KINDS, backtest, backtestAsync, classifyChange } from './backtest';
+export type { ProgressState, RenderOptions } from './report-render';
+export { renderBacktestReport, renderProgressBar } from './report-render';
