@@ -1,6 +1,7 @@
 export { loadServiceConfig, ServiceConfigError, LOG_LEVELS } from './config/service-config.schema';
 export type { ServiceConfig, ServiceConfigDefaults, LogLevel } from './config/service-config.schema';
 export { SERVICE_CONFIG } from './config/service-config.token';
+export { topicsOwnedBy } from './config/owned-topics';
 export { JsonLogger } from './logging/json-logger';
 export type { JsonLoggerOptions } from './logging/json-logger';
 export { RequestLoggingMiddleware } from './logging/request-logging.middleware';
