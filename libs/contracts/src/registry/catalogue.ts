@@ -12,7 +12,7 @@ import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } 
 import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
 import { RevocationRequested } from '../requests/revocation-requested.schema';
 import { TimerFired } from '../schedule/timer-fired.schema';
-import type { EnvelopeOf } from './event-definition';
+import type { EnvelopeOf, EventDefinition } from './event-definition';
 import { EventRegistry } from './event.registry';
 
 /** The current version of every event in the catalogue: what producers write and consumers handle after decode. */
@@ -57,7 +57,9 @@ export const CATALOGUE = [
 ] as const;
 
 /** Any decoded catalogue event; `switch (event.type)` narrows `data`. */
-export type CatalogueEvent = { [K in keyof typeof CATALOGUE]: EnvelopeOf<(typeof CATALOGUE)[K]> }[number];
+export type CatalogueEvent = EnvelopeOfEach<(typeof CATALOGUE)[number]>;
+// Distributes over the union so each envelope keeps its own type/data pair (a plain EnvelopeOf would mix them).
+type EnvelopeOfEach<T> = T extends EventDefinition ? EnvelopeOf<T> : never;
 export type CatalogueEventType = CatalogueEvent['type'];
 
 /** A fresh registry holding the whole catalogue (tests that add their own definitions start from this). */

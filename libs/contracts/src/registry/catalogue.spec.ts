@@ -1,0 +1,93 @@
+import { EVENT_FIXTURES, fixtureMeta, fixtureOf } from '../fixtures/event.fixtures';
+import { ConnectorProvisionRequested, ConnectorStateReported } from '../connectors/connector.schema';
+import { GrantCreated } from '../grants/grant.schema';
+import { RequestSubmitted } from '../requests/request-submitted.schema';
+import { TOPICS, ownerOfTopic } from '../topics/topic.catalogue';
+import type { CatalogueEvent } from './catalogue';
+import { CATALOGUE, createCatalogueRegistry, registry } from './catalogue';
+import { isEvent, topicOf } from './event-definition';
+
+// Irregular past participles we accept besides the regular `-ed`; extend deliberately, with a real fact.
+const IRREGULAR_PAST = new Set(['sent', 'built', 'written', 'taken', 'given', 'made', 'held', 'lost', 'found', 'drawn', 'withdrawn', 'begun', 'run', 'set', 'paid', 'kept', 'shown', 'known', 'chosen', 'done', 'undone']);
+
+function isPastTense(name: string): boolean {
+  const lastWord = name.split('.').at(-1)?.split('-').at(-1) ?? '';
+  return lastWord.endsWith('ed') || IRREGULAR_PAST.has(lastWord);
+}
+
+describe('the Grantline catalogue', () => {
+  const definitions = registry.definitions();
+
+  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission', () => {
+    expect(definitions.map((def) => def.type).sort()).toEqual([...CATALOGUE.map((def) => def.type), 'iga.request.submitted.v1'].sort());
+  });
+
+  it.each(definitions.map((def) => [def.type, def.topic] as const))('given %s, then its topic %s is in the catalogue with exactly one owner', (_type, topic) => {
+    const owners = [ownerOfTopic(topic)].filter((owner) => owner !== undefined);
+
+    expect(owners).toHaveLength(1);
+  });
+
+  it.each(definitions.map((def) => [def.name] as const))('given %s, then its name states a past-tense fact', (name) => {
+    expect(isPastTense(name)).toBe(true);
+  });
+
+  it('given the past-tense check, then it rejects commands and present-tense names', () => {
+    expect(['iga.grant.provision', 'iga.request.submit', 'iga.timer.fire'].filter(isPastTense)).toEqual([]);
+  });
+
+  it('given every fixed topic, then exactly one service owns it and the owners cover the architecture table', () => {
+    const owners = Object.values(TOPICS).map((topic) => ownerOfTopic(topic));
+
+    expect(owners).not.toContain(undefined);
+    expect(new Set(owners)).toEqual(new Set(['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'notifier', 'itsm-upstream', 'messaging']));
+  });
+
+  it('given an event type, then only its topic owner writes it (no definition lands on a topic owned by two services)', () => {
+    const writersByTopic = new Map<string, Set<string>>();
+    for (const def of definitions) {
+      const writers = writersByTopic.get(def.topic) ?? new Set<string>();
+      writers.add(ownerOfTopic(def.topic) ?? 'nobody');
+      writersByTopic.set(def.topic, writers);
+    }
+
+    expect([...writersByTopic.values()].every((writers) => writers.size === 1)).toBe(true);
+  });
+
+  it('given a connector command, when routing it, then it goes to that connector\'s commands topic, owned by provisioning', () => {
+    const { data } = fixtureOf(ConnectorProvisionRequested);
+
+    const topic = topicOf(ConnectorProvisionRequested, data);
+
+    expect(topic).toBe('iga.connectors.postgres-orders.commands.v1');
+    expect(ownerOfTopic(topic)).toBe('provisioning');
+    expect(ownerOfTopic(topicOf(ConnectorStateReported, fixtureOf(ConnectorStateReported).data))).toBe('connector:postgres-orders');
+  });
+
+  it('given a fixed-topic event, when routing it, then its topic is the definition\'s', () => {
+    expect(topicOf(GrantCreated, fixtureOf(GrantCreated).data)).toBe(TOPICS.grants);
+  });
+
+  it('given two registries built from the catalogue, then they are independent', () => {
+    const mine = createCatalogueRegistry();
+
+    expect(mine).not.toBe(registry);
+    expect(mine.definitions().length).toBe(definitions.length);
+  });
+
+  it('given a decoded catalogue event, when comparing its type, then the data is narrowed', () => {
+    const decoded = registry.decode(JSON.parse(JSON.stringify(registry.encode(RequestSubmitted, fixtureOf(RequestSubmitted).data, fixtureMeta()))));
+    const event = decoded as CatalogueEvent;
+
+    const describeEvent = (e: CatalogueEvent): string =>
+      e.type === 'iga.request.submitted.v2' ? `${e.data.requestId} for ${e.data.subject.kind}` : 'other';
+
+    expect(describeEvent(event)).toBe('req-0001 for service_account');
+    if (!isEvent(decoded, RequestSubmitted)) throw new Error('expected a submission');
+    expect(decoded.data.channel).toBe('api');
+  });
+
+  it('given the fixtures, then their count matches the registry (one per type, two identities)', () => {
+    expect(new Set(EVENT_FIXTURES.map((f) => f.def.type)).size).toBe(definitions.length);
+  });
+});
