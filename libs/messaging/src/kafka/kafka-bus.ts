@@ -423,7 +423,7 @@ class KafkaRunningConsumer implements RunningConsumer {
     }
   }
 
-  private async handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const outputs: HandlerOutput[] = [];
     let lastProcessed: string | undefined;
     let pendingSince = Date.now();
@@ -435,6 +435,8 @@ class KafkaRunningConsumer implements RunningConsumer {
       if (produced === INTERRUPTED) break;
       outputs.push(...produced);
       lastProcessed = message.offset;
+      // Moves the fetch position only; the commit below is what a restart resumes from.
+      resolveOffset(message.offset);
       // Long batches commit as they go, so a crash re-delivers little.
       if (outputs.length >= 500 || Date.now() - pendingSince > 1_000) {
         await this.commit(batch.topic, batch.partition, lastProcessed, outputs.splice(0));
