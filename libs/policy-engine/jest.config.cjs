@@ -1,4 +1,3 @@
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS config file that jest loads directly
 const { projectConfig } = require('../../jest.preset.cjs');
 
 // @marcbachmann/cel-js ships ESM only; jest's CommonJS runtime needs it transformed (plain node

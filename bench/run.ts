@@ -1,0 +1,25 @@
+/**
+ * `npm run bench` / `npm run bench:policy`: benchmarks are not tests. Each prints its rates, the
+ * ratios against a baseline measured in the same run, and one closing line of JSON.
+ */
+async function main(): Promise<void> {
+  const name = process.argv[2] ?? 'messaging';
+  switch (name) {
+    case 'messaging': {
+      const { runMessagingBenchWithInfra } = await import('./messaging.bench');
+      await runMessagingBenchWithInfra();
+      break;
+    }
+    case 'policy': {
+      await import('./policy.bench');
+      break;
+    }
+    default:
+      throw new Error(`unknown benchmark '${name}' (messaging | policy)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
