@@ -8,6 +8,7 @@ import {
   InMemorySecretSink,
   describeConnectorConformance,
   fingerprintSecret,
+  runContractCommand,
 } from '@grantline/connector-sdk';
 import type { ConnectorOperation } from '@grantline/connector-sdk';
 import { PostgresRoleConnector } from './postgres-role.connector';
@@ -234,5 +235,33 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
     const revoke = { ...grant, operation: 'deprovision' as const, idempotencyKey: `${grant.grantId}:deprovision` as const };
     await expect(runner.handle(revoke)).resolves.toMatchObject({ status: 'deprovisioned', changed: true });
     expect(await membershipRows(group, account)).toBe(0);
+  });
+
+  it('mints an NHI database role from a contract provision command with a credential', async () => {
+    const sink = new InMemorySecretSink();
+    const runner = new ConnectorRunner({ connector, idempotencyStore: new InMemoryIdempotencyStore(), secretSink: sink });
+    const nhi = `${CREDENTIAL_PREFIX}${randomBytes(3).toString('hex')}`;
+    const grantId = `g-${randomBytes(4).toString('hex')}`;
+    const before = Date.now();
+    const result = await runContractCommand(runner, {
+      operation: 'provision',
+      data: {
+        commandId: `cmd-${grantId}`,
+        connectorId: connector.id,
+        grantId,
+        targetAccount: nhi,
+        entitlementRef: group,
+        idempotencyKey: `${grantId}:provision`,
+        expiresAt: new Date(before + 86_400_000).toISOString(),
+        credential: { type: 'database_role', ttlSeconds: 900 },
+      },
+    });
+    expect(result).toMatchObject({ kind: 'provisioned', data: { alreadyApplied: false, credential: { type: 'database_role' } } });
+    const { rows } = await admin.query<{ rolvaliduntil: Date }>('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [nhi]);
+    const validUntil = rows[0]?.rolvaliduntil.getTime() ?? 0;
+    expect(validUntil).toBeGreaterThanOrEqual(before + 900_000 - 1);
+    expect(validUntil).toBeLessThanOrEqual(Date.now() + 900_000);
+    expect(await membershipRows(group, nhi)).toBe(1);
+    expect(JSON.stringify(result)).not.toContain(sink.read(`memory://${connector.id}/${grantId}`) ?? '<none>');
   });
 });

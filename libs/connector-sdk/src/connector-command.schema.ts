@@ -15,6 +15,11 @@ export const connectorOperationSchema = z
     account: name,
     entitlementRef: name,
     expiresAt: z.coerce.date().optional(),
+    credential: z.object({ type: z.string().min(1), ttlSeconds: z.number().int().min(1) }).optional(),
+  })
+  .refine((op) => op.operation === 'provision' || op.credential === undefined, {
+    message: 'a credential can only be requested with provision',
+    path: ['credential'],
   })
   .refine((op) => op.idempotencyKey === `${op.grantId}:${op.operation}`, {
     message: 'idempotencyKey must equal `${grantId}:${operation}`',

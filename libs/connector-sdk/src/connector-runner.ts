@@ -5,6 +5,7 @@ import { connectorOperationSchema, credentialRequestSchema } from './connector-c
 import type {
   ActualStateScope,
   Connector,
+  ConnectorOperation,
   ConnectorOperationKind,
   IdempotencyKey,
   IssuedCredential,
@@ -43,6 +44,17 @@ export interface OperationSucceeded {
   replayed: boolean;
   attempts: number;
   completedAt: string;
+  /** Present when the command asked for a credential; never the secret. */
+  credential?: IssuedCredentialView;
+}
+
+export interface IssuedCredentialView {
+  credentialId: string;
+  type?: string;
+  account: string;
+  secretRef: string;
+  fingerprint: string;
+  expiresAt: string;
 }
 
 export type OperationResult = OperationSucceeded | (FailedResult & { grantId?: string });
@@ -51,7 +63,7 @@ export interface CredentialIssuedResult {
   status: 'credential_issued';
   connectorId: string;
   idempotencyKey: IdempotencyKey;
-  credential: { credentialId: string; account: string; secretRef: string; fingerprint: string; expiresAt: string };
+  credential: IssuedCredentialView;
   replayed: boolean;
   attempts: number;
   completedAt: string;
@@ -104,7 +116,8 @@ export class ConnectorRunner {
   private readonly connector: Connector;
   private readonly store: IdempotencyStore;
   private readonly sink: SecretSink | undefined;
-  private readonly clock: Clock;
+  /** Public so adapters stamp their own results with the same injected time. */
+  readonly clock: Clock;
   private readonly retry: RetryOptions;
   // Two deliveries of one key racing inside this process share one target call.
   private readonly inFlight = new Map<string, Promise<unknown>>();
@@ -127,12 +140,14 @@ export class ConnectorRunner {
       return Promise.resolve(this.invalid(keyOf(command, 'idempotencyKey'), parsed.error.issues));
     }
     const op = parsed.data;
+    if (op.credential && (!this.connector.issueCredential || !this.sink)) {
+      const reason = this.sink ? `connector ${this.connector.id} cannot issue credentials` : 'no SecretSink configured';
+      return Promise.resolve({ ...this.failed(op.idempotencyKey, this.terminal('invalid_request', reason)), grantId: op.grantId });
+    }
     // expiresAt is left out on purpose: extending a grant re-sends the same key and must not conflict.
-    const commandHash = hashOf([op.operation, op.account, op.entitlementRef]);
+    const commandHash = hashOf([op.operation, op.account, op.entitlementRef, op.credential?.type ?? null]);
     return this.once(op.idempotencyKey, commandHash, (failed): OperationResult => failed, async () => {
-      const outcome = await this.attempt(() =>
-        op.operation === 'provision' ? this.connector.provision(op) : this.connector.deprovision(op),
-      );
+      const outcome = await this.attempt(() => this.apply(op));
       if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), grantId: op.grantId };
       return {
         status: STATUS_OF[op.operation],
@@ -145,8 +160,28 @@ export class ConnectorRunner {
         replayed: false,
         attempts: outcome.attempts,
         completedAt: this.clock.now().toISOString(),
+        ...(outcome.value.credential ? { credential: outcome.value.credential } : {}),
       };
     });
+  }
+
+  private async apply(op: ConnectorOperation): Promise<{ changed: boolean; credential?: IssuedCredentialView }> {
+    if (op.operation === 'deprovision') return this.connector.deprovision(op);
+    const issue = this.connector.issueCredential?.bind(this.connector);
+    if (!op.credential || !issue || !this.sink) return this.connector.provision(op);
+    const ttlEnd = this.clock.now().getTime() + op.credential.ttlSeconds * 1000;
+    const expiresAt = new Date(op.expiresAt ? Math.min(ttlEnd, op.expiresAt.getTime()) : ttlEnd);
+    const issued = await issue(
+      {
+        credentialId: op.grantId,
+        idempotencyKey: `${op.grantId}:issue`,
+        account: op.account,
+        entitlementRefs: [op.entitlementRef],
+        expiresAt,
+      },
+      this.sink,
+    );
+    return { changed: true, credential: { ...this.publicView(issued), type: op.credential.type } };
   }
 
   issueCredential(request: unknown): Promise<CredentialResult> {
@@ -233,7 +268,7 @@ export class ConnectorRunner {
     return runWithRetry(fn, this.retry);
   }
 
-  private publicView(credential: IssuedCredential): CredentialIssuedResult['credential'] {
+  private publicView(credential: IssuedCredential): IssuedCredentialView {
     // Rebuilt field by field so a connector returning extra fields cannot leak a secret.
     return {
       credentialId: credential.credentialId,

@@ -24,6 +24,11 @@ export interface ConnectorOperation {
   entitlementRef: string;
   /** When the grant ends; targets that can enforce expiry themselves may use it. */
   expiresAt?: Date;
+  /**
+   * NHI grants: instead of adding `account` to the entitlement, mint a short-lived credential
+   * whose login is `account`, holding the entitlement, valid for `ttlSeconds` (capped at expiresAt).
+   */
+  credential?: { type: string; ttlSeconds: number };
 }
 
 /** Whether the call changed the target; `false` means it was already in the desired state. */

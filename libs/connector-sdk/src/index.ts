@@ -37,6 +37,7 @@ export type {
   CredentialIssuedResult,
   CredentialResult,
   FailedResult,
+  IssuedCredentialView,
   OperationResult,
   OperationSucceeded,
 } from './connector-runner';
@@ -52,3 +53,5 @@ export { InMemoryConnector } from './testing/in-memory.connector';
 export type { InMemoryCall, InMemoryConnectorOptions } from './testing/in-memory.connector';
 export { describeConnectorConformance } from './conformance/connector-conformance.suite';
 export type { ConformanceFactory, ConformanceFixture } from './conformance/connector-conformance.suite';
+export { operationFromContract, resultToContract, runContractCommand, stateReportPages } from './contract-bridge';
+export type { ContractCommand, ContractResult } from './contract-bridge';

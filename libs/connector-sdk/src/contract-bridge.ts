@@ -1,0 +1,119 @@
+import type {
+  DeprovisionRequestedData,
+  DeprovisionedData,
+  OperationFailedData,
+  ProvisionRequestedData,
+  ProvisionedData,
+  StateReportedData,
+} from '@grantline/contracts';
+import type { ActualStateResult, ConnectorRunner, OperationResult } from './connector-runner';
+
+/**
+ * The only place that knows both vocabularies: the event catalogue's connector commands and
+ * results on one side, the runner's operations and results on the other. With it a connector
+ * service is: decode envelope → `runContractCommand` → publish `{ kind, data }` under the
+ * matching definition (provisioned → ConnectorProvisioned, deprovisioned →
+ * ConnectorDeprovisioned, operation_failed → ConnectorOperationFailed).
+ */
+export type ContractCommand =
+  | { operation: 'provision'; data: ProvisionRequestedData }
+  | { operation: 'deprovision'; data: DeprovisionRequestedData };
+
+export type ContractResult =
+  | { kind: 'provisioned'; data: ProvisionedData }
+  | { kind: 'deprovisioned'; data: DeprovisionedData }
+  | { kind: 'operation_failed'; data: OperationFailedData };
+
+const MAX_MESSAGE = 500;
+
+export function operationFromContract(command: ContractCommand): Record<string, unknown> {
+  const { data } = command;
+  return {
+    grantId: data.grantId,
+    operation: command.operation,
+    idempotencyKey: data.idempotencyKey,
+    account: data.targetAccount,
+    entitlementRef: data.entitlementRef,
+    ...(command.operation === 'provision' ? { expiresAt: command.data.expiresAt } : {}),
+    ...(command.operation === 'provision' && command.data.credential ? { credential: command.data.credential } : {}),
+  };
+}
+
+export function resultToContract(command: ContractCommand, result: OperationResult): ContractResult {
+  const { data } = command;
+  const common = { commandId: data.commandId, connectorId: data.connectorId, grantId: data.grantId, idempotencyKey: data.idempotencyKey };
+  if (result.status === 'failed') {
+    return {
+      kind: 'operation_failed',
+      data: {
+        ...common,
+        operation: command.operation,
+        errorClass: result.errorClass,
+        code: result.code,
+        message: result.message.slice(0, MAX_MESSAGE) || result.code,
+        failedAt: result.completedAt,
+      },
+    };
+  }
+  const alreadyApplied = result.replayed || !result.changed;
+  if (result.status === 'deprovisioned') {
+    return { kind: 'deprovisioned', data: { ...common, completedAt: result.completedAt, alreadyApplied } };
+  }
+  const credential = result.credential;
+  return {
+    kind: 'provisioned',
+    data: {
+      ...common,
+      completedAt: result.completedAt,
+      alreadyApplied,
+      ...(credential
+        ? {
+            credential: {
+              credentialId: credential.credentialId,
+              type: (command.operation === 'provision' && command.data.credential?.type) || 'database_role',
+              credentialRef: credential.secretRef,
+              fingerprint: credential.fingerprint,
+              expiresAt: credential.expiresAt,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Refuses commands addressed to another connector before anything touches the target. */
+export async function runContractCommand(runner: ConnectorRunner, command: ContractCommand): Promise<ContractResult> {
+  if (command.data.connectorId !== runner.connectorId) {
+    return resultToContract(command, {
+      status: 'failed',
+      connectorId: runner.connectorId,
+      grantId: command.data.grantId,
+      idempotencyKey: command.data.idempotencyKey,
+      errorClass: 'terminal',
+      code: 'invalid_request',
+      message: `command for connector ${command.data.connectorId} delivered to ${runner.connectorId}`,
+      attempts: 0,
+      exhausted: false,
+      completedAt: runner.clock.now().toISOString(),
+    });
+  }
+  return resultToContract(command, await runner.handle(operationFromContract(command)));
+}
+
+/** Splits an actual-state report into the catalogue's pages (at most 1000 assignments each). */
+export function stateReportPages(report: ActualStateResult, reportId: string, pageSize = 1000): StateReportedData[] {
+  const size = Math.max(1, Math.min(pageSize, 1000));
+  const pages: StateReportedData[] = [];
+  for (let start = 0; start === 0 || start < report.memberships.length; start += size) {
+    const slice = report.memberships.slice(start, start + size);
+    pages.push({
+      connectorId: report.connectorId,
+      reportId,
+      observedAt: report.observedAt,
+      page: pages.length + 1,
+      lastPage: start + size >= report.memberships.length,
+      assignments: slice.map((m) => ({ targetAccount: m.account, entitlementRef: m.entitlementRef })),
+    });
+  }
+  return pages;
+}
