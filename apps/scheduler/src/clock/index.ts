@@ -1,0 +1,6 @@
+export { CLOCK, isAdjustable } from './clock.port';
+export type { AdjustableClock, Clock } from './clock.port';
+export { SystemClock } from './system.clock';
+export { FixedClock, OffsetClock } from './offset.clock';
+export { clockConfigFromEnv, createClock } from './clock.config';
+export type { ClockConfig, ClockMode } from './clock.config';

@@ -1,0 +1,102 @@
+import type { Envelope } from '@grantline/contracts';
+import { schedulerEvents } from '../testing/scheduler-events';
+import { evolve } from './scheduler.evolve';
+import { initialState } from './scheduler.state';
+import type { SchedulerState } from './scheduler.state';
+import { TimerBook } from './timer-book';
+import { due } from './timer-fired.factory';
+
+const e = schedulerEvents();
+const DAY = 86_400_000;
+const START = Date.parse('2025-01-01T00:00:00.000Z');
+
+/** A deterministic pseudo-random log: grants created, moved, revoked; tasks opened and decided; some timers fired. */
+function randomLog(seed: number, size: number): Envelope[] {
+  let x = seed;
+  const rand = (n: number): number => {
+    x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return x % n;
+  };
+  const at = (): string => new Date(START + rand(60) * DAY + rand(DAY)).toISOString();
+  const log: Envelope[] = [];
+  for (let i = 0; i < size; i += 1) {
+    const id = rand(size / 4);
+    switch (rand(6)) {
+      case 0:
+        log.push(e.grantCreated(`g${id}`, `r${id}`, at()));
+        break;
+      case 1:
+        log.push(e.grantActivated(`g${id}`, `r${id}`, at()));
+        break;
+      case 2:
+        log.push(e.grantRevoked(`g${id}`, `r${id}`));
+        break;
+      case 3:
+        log.push(e.taskOpened(`t${id}`, `r${id}`, at()));
+        break;
+      case 4:
+        log.push(e.decision(`t${id}`, `r${id}`, 'carol', rand(2) === 0 ? 'deny' : 'approve'));
+        break;
+      default: {
+        // redeliver an earlier event: must change nothing
+        const earlier = log[rand(Math.max(log.length, 1))];
+        if (earlier) log.push(earlier);
+      }
+    }
+  }
+  return log;
+}
+
+describe('TimerBook', () => {
+  it('agrees with folding the pure evolve, and its heap agrees with the pure due scan', () => {
+    const log = randomLog(7, 2_000);
+    const book = new TimerBook();
+    let state: SchedulerState = initialState();
+    for (const [i, event] of log.entries()) {
+      book.apply(event);
+      state = evolve(state, event);
+      if (i % 100 === 0) {
+        const now = new Date(START + (i / log.length) * 60 * DAY);
+        expect(book.due(now, 25)).toEqual(due(state, now, 25));
+        // fire some, through both
+        for (const firing of book.fire(now, 10)) {
+          book.apply(firing);
+          state = evolve(state, firing);
+        }
+      }
+    }
+    expect([...book.view().timers.entries()].sort()).toEqual([...state.timers.entries()].sort());
+    expect(book.nextDueAt()?.getTime()).toBe(due(state, new Date(START + 1_000 * DAY))[0]?.dueAt);
+  });
+
+  it('reports nothing due and no next due time when empty', () => {
+    const book = new TimerBook();
+    expect(book.due(new Date(START + 1_000 * DAY))).toEqual([]);
+    expect(book.nextDueAt()).toBeUndefined();
+  });
+
+  it('applies a large log quickly (measured: events/s and firings/s)', () => {
+    const grants = 20_000;
+    const log: Envelope[] = [];
+    for (let i = 0; i < grants; i += 1) log.push(e.grantCreated(`g${i}`, `r${i}`, new Date(START + (i % 31) * DAY + i).toISOString()));
+    const book = new TimerBook();
+
+    const applyStart = performance.now();
+    book.applyAll(log);
+    const applyMs = performance.now() - applyStart;
+
+    const fireStart = performance.now();
+    const firings = book.fire(new Date(START + 40 * DAY));
+    for (const firing of firings) book.apply(firing);
+    const fireMs = performance.now() - fireStart;
+
+    expect(firings).toHaveLength(grants);
+    expect(book.pendingCount).toBe(0);
+    process.stdout.write(
+      `scheduler domain: applied ${grants} events in ${applyMs.toFixed(0)} ms (${Math.round(grants / (applyMs / 1000))}/s); ` +
+        `fired ${grants} timers in ${fireMs.toFixed(0)} ms (${Math.round(grants / (fireMs / 1000))}/s)\n`,
+    );
+    // generous bound: catches an accidental O(n^2), not a slow machine
+    expect(applyMs + fireMs).toBeLessThan(30_000);
+  });
+});
