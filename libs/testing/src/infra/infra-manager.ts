@@ -1,0 +1,245 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { infraPaths } from './infra.config';
+import type { InfraPaths } from './infra.config';
+import { dockerEngineAvailable, removeContainer, startDockerComponent } from './docker.provider';
+import { startLocalFerretdb } from './ferretdb-local.provider';
+import { mongoPing, mongoServerVersion, pgQuery, pgServerVersion } from './health';
+import { withInfraLock } from './infra-lock';
+import { endpointEnv, infraComponents, infraStateSchema } from './infra.types';
+import type { ComponentHealth, ComponentRuntime, InfraComponent, InfraLog, InfraOwner, InfraState } from './infra.types';
+import { kafkaLogSaysStarted, startLocalKafka } from './kafka-local.provider';
+import { startLocalPostgres } from './postgres-local.provider';
+import { isOurProcess, isPortOpen, stopProcess } from './process.util';
+
+/** GRANTLINE_INFRA: `none` skips infrastructure, `local`/`docker` force a provider, `auto` (default) chooses. */
+export type InfraSelection = 'auto' | 'local' | 'docker' | 'none';
+
+export function infraSelection(env: NodeJS.ProcessEnv = process.env): InfraSelection {
+  const raw = env['GRANTLINE_INFRA'] ?? 'auto';
+  if (raw === 'auto' || raw === 'local' || raw === 'docker' || raw === 'none') return raw;
+  throw new Error(`GRANTLINE_INFRA=${raw} is not one of auto, local, docker, none`);
+}
+
+export interface InfraUpOptions {
+  owner: InfraOwner;
+  log?: InfraLog;
+  env?: NodeJS.ProcessEnv;
+  paths?: InfraPaths;
+}
+
+export interface InfraUpResult {
+  components: ComponentRuntime[];
+  started: InfraComponent[];
+  reused: InfraComponent[];
+}
+
+const silent: InfraLog = () => undefined;
+
+export function readInfraState(paths: InfraPaths = infraPaths()): InfraState | undefined {
+  if (!existsSync(paths.stateFile)) return undefined;
+  const parsed = infraStateSchema.safeParse(JSON.parse(readFileSync(paths.stateFile, 'utf8')));
+  if (!parsed.success) throw new Error(`${paths.stateFile} is not a valid infra state: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+function writeInfraState(paths: InfraPaths, state: InfraState): void {
+  mkdirSync(paths.data, { recursive: true });
+  writeFileSync(paths.stateFile, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+function hostPort(url: string): string {
+  return url.includes('://') ? new URL(url).host : (url.split(',')[0] ?? url);
+}
+
+/** One line per component, the format `infra up` and jest's global setup print. */
+export function describeComponent(runtime: ComponentRuntime): string {
+  const where: Record<ComponentRuntime['mode'], string> = {
+    env: `from ${endpointEnv[runtime.component]}`,
+    docker: 'docker',
+    local: runtime.component === 'kafka' ? 'local KRaft' : 'local',
+  };
+  return `${runtime.component}: ${runtime.version} (${where[runtime.mode]}) at ${runtime.address}`;
+}
+
+/** Copies the endpoints into env (KAFKA_BROKERS, MONGO_URL, PG_URL) for services and spec workers. */
+export function exportEndpoints(components: readonly ComponentRuntime[], env: NodeJS.ProcessEnv = process.env): void {
+  for (const runtime of components) env[endpointEnv[runtime.component]] = runtime.url;
+}
+
+export async function checkHealth(runtime: ComponentRuntime): Promise<ComponentHealth> {
+  const { component } = runtime;
+  try {
+    if (runtime.mode === 'local' && runtime.pid !== undefined && !isOurProcess(runtime.pid, runtime.marker)) {
+      return { component, healthy: false, detail: `process ${runtime.pid} is not running` };
+    }
+    switch (component) {
+      case 'kafka': {
+        const [host = '127.0.0.1', port = '9092'] = hostPort(runtime.url).split(':');
+        if (!(await isPortOpen(host, Number(port)))) return { component, healthy: false, detail: `nothing listens on ${host}:${port}` };
+        if (runtime.mode === 'local' && runtime.logFile !== undefined && !kafkaLogSaysStarted(runtime.logFile)) {
+          return { component, healthy: false, detail: 'port open but the broker has not logged that it started' };
+        }
+        return { component, healthy: true, detail: 'port open' + (runtime.mode === 'local' ? ', broker log says started' : '') };
+      }
+      case 'mongo':
+        return (await mongoPing(runtime.url))
+          ? { component, healthy: true, detail: 'ping ok' }
+          : { component, healthy: false, detail: 'ping failed' };
+      case 'postgres': {
+        const rows = await pgQuery<{ ok: number }>(runtime.url, 'SELECT 1 AS ok');
+        return { component, healthy: rows[0]?.ok === 1, detail: 'SELECT 1 ok' };
+      }
+    }
+  } catch (err) {
+    return { component, healthy: false, detail: (err as Error).message };
+  }
+}
+
+async function fromEnv(component: InfraComponent, url: string): Promise<ComponentRuntime> {
+  let version = 'Apache Kafka (version not probed)';
+  const runtime: ComponentRuntime = { component, mode: 'env', version, address: hostPort(url), url, startedAt: new Date().toISOString() };
+  const health = await checkHealth(runtime);
+  if (!health.healthy) throw new Error(`${endpointEnv[component]}=${runtime.address} is set but not usable: ${health.detail}`);
+  if (component === 'mongo') version = await mongoServerVersion(url);
+  if (component === 'postgres') version = await pgServerVersion(url);
+  return { ...runtime, version };
+}
+
+async function startComponent(
+  component: InfraComponent,
+  selection: InfraSelection,
+  paths: InfraPaths,
+  log: InfraLog,
+): Promise<ComponentRuntime> {
+  const useDocker = selection === 'docker' || (selection === 'auto' && (await dockerEngineAvailable()));
+  if (useDocker) return startDockerComponent(component, log);
+  switch (component) {
+    case 'kafka':
+      return startLocalKafka(paths, log);
+    case 'mongo':
+      return startLocalFerretdb(paths, log);
+    case 'postgres':
+      return startLocalPostgres(paths, log);
+  }
+}
+
+/**
+ * Brings every component up, or reuses it: explicit env first, then what a previous `up`
+ * left running (recorded in .grantline/infra.json), then Docker, then local processes.
+ */
+export async function infraUp(options: InfraUpOptions): Promise<InfraUpResult> {
+  const paths = options.paths ?? infraPaths();
+  const log = options.log ?? silent;
+  const env = options.env ?? process.env;
+  const selection = infraSelection(env);
+  if (selection === 'none') return { components: [], started: [], reused: [] };
+
+  return withInfraLock(paths, log, async () => {
+    const previous = readInfraState(paths);
+    const state: InfraState = {
+      owner: options.owner === 'cli' || previous?.owner === 'cli' ? 'cli' : 'jest',
+      updatedAt: new Date().toISOString(),
+      components: {},
+    };
+    const started: InfraComponent[] = [];
+    const reused: InfraComponent[] = [];
+    const failures: string[] = [];
+
+    const outcomes = await Promise.allSettled(
+      infraComponents.map(async (component): Promise<ComponentRuntime> => {
+        const explicit = env[endpointEnv[component]];
+        const recorded = previous?.components[component];
+        if (explicit !== undefined && explicit !== '' && !(recorded !== undefined && recorded.url === explicit)) {
+          reused.push(component);
+          return fromEnv(component, explicit);
+        }
+        if (recorded !== undefined) {
+          const health = await checkHealth(recorded);
+          if (health.healthy) {
+            reused.push(component);
+            return recorded;
+          }
+          if (recorded.mode === 'env') throw new Error(`${endpointEnv[component]}=${recorded.address} is not usable: ${health.detail}`);
+          log(`${component}: recorded ${recorded.mode} instance is not healthy (${health.detail}); starting a new one`);
+          await stopRuntime(recorded);
+        }
+        const runtime = await startComponent(component, selection, paths, log);
+        started.push(component);
+        return runtime;
+      }),
+    );
+    outcomes.forEach((outcome, index) => {
+      const component = infraComponents[index] as InfraComponent;
+      if (outcome.status === 'fulfilled') state.components[component] = outcome.value;
+      else failures.push(`${component}: ${(outcome.reason as Error).message}`);
+    });
+    // record what did start, so `down` can stop it even when another component failed
+    writeInfraState(paths, state);
+    if (failures.length > 0) throw new Error(`infrastructure did not come up:\n${failures.join('\n')}`);
+    return {
+      components: infraComponents.map((c) => state.components[c]).filter((c): c is ComponentRuntime => c !== undefined),
+      started,
+      reused,
+    };
+  });
+}
+
+async function stopRuntime(runtime: ComponentRuntime): Promise<string> {
+  if (runtime.mode === 'docker' && runtime.containerId !== undefined) {
+    await removeContainer(runtime.containerId);
+    return 'container removed';
+  }
+  if (runtime.mode === 'local' && runtime.pid !== undefined) {
+    if (!isOurProcess(runtime.pid, runtime.marker)) return 'was not running';
+    // postgres: SIGTERM is "smart" shutdown and waits for every client; SIGINT is its graceful fast shutdown
+    const signal = runtime.component === 'postgres' ? 'SIGINT' : 'SIGTERM';
+    return stopProcess(runtime.pid, { signal, graceMs: 30_000 });
+  }
+  return 'left alone (not started by the harness)';
+}
+
+export interface InfraDownOptions {
+  log?: InfraLog;
+  paths?: InfraPaths;
+  /** Also delete the data under .grantline (topics, databases); downloads in .cache stay. */
+  wipe?: boolean;
+  /** Checked under the lock: a reason to leave everything running, or undefined to stop. */
+  keepRunningIf?: (state: InfraState | undefined) => string | undefined;
+}
+
+/** Stops everything `up` started (local processes, containers); endpoints from env are left alone. */
+export async function infraDown(options: InfraDownOptions = {}): Promise<void> {
+  const paths = options.paths ?? infraPaths();
+  const log = options.log ?? silent;
+  await withInfraLock(paths, log, async () => {
+    const state = readInfraState(paths);
+    const keep = options.keepRunningIf?.(state);
+    if (keep !== undefined) {
+      log(`infra: left running (${keep})`);
+      return;
+    }
+    const runtimes = infraComponents.map((c) => state?.components[c]).filter((c): c is ComponentRuntime => c !== undefined);
+    if (runtimes.length === 0) log('infra: nothing recorded as running');
+    const results = await Promise.all(runtimes.map(async (runtime) => [runtime, await stopRuntime(runtime)] as const));
+    for (const [runtime, result] of results) log(`${runtime.component}: ${result}`);
+    rmSync(paths.stateFile, { force: true });
+    if (options.wipe === true) {
+      for (const dir of ['kafka', 'ferretdb', 'postgres', 'postgres.password', 'logs']) {
+        rmSync(join(paths.data, dir), { recursive: true, force: true });
+      }
+      log('infra: data under .grantline wiped');
+    }
+  });
+}
+
+export async function infraStatus(paths: InfraPaths = infraPaths()): Promise<{ state: InfraState | undefined; health: ComponentHealth[] }> {
+  const state = readInfraState(paths);
+  const health = await Promise.all(
+    infraComponents.map(async (component): Promise<ComponentHealth> => {
+      const runtime = state?.components[component];
+      return runtime === undefined ? { component, healthy: false, detail: 'not running (run `npm run infra:up`)' } : checkHealth(runtime);
+    }),
+  );
+  return { state, health };
+}

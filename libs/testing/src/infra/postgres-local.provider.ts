@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOOPBACK, infraPorts } from './infra.config';
+import type { InfraPaths } from './infra.config';
+import type { ComponentRuntime, InfraLog } from './infra.types';
+import { pgQuery, pgServerVersion } from './health';
+import { isPortOpen, runChecked, spawnDetached, waitUntil } from './process.util';
+import { requireAptAsRoot } from './prerequisites';
+
+const PG_LIB = '/usr/lib/postgresql';
+export const PG_ROLE = 'grantline';
+
+/** Newest Debian-packaged server binary directory, e.g. /usr/lib/postgresql/15/bin. */
+export function findPostgresBin(): string | undefined {
+  if (!existsSync(PG_LIB)) return undefined;
+  const majors = readdirSync(PG_LIB)
+    .filter((entry) => existsSync(join(PG_LIB, entry, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return majors[0] === undefined ? undefined : join(PG_LIB, majors[0], 'bin');
+}
+
+async function ensurePostgresInstalled(log: InfraLog): Promise<string> {
+  const found = findPostgresBin();
+  if (found !== undefined) return found;
+  await requireAptAsRoot('postgresql');
+  const started = Date.now();
+  log('postgres: installing the Debian postgresql package (first run only)...');
+  // another engineer's apt run would hold dpkg's lock: queue behind the shared lock instead of failing
+  await runChecked(
+    'installing postgresql',
+    'flock',
+    ['/tmp/grantline-apt.lock', 'sh', '-c', 'apt-get update -q && apt-get install -y -q postgresql'],
+    { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 20 * 60_000 },
+  );
+  log(`postgres: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const installed = findPostgresBin();
+  if (installed === undefined) throw new Error(`postgresql installed but no ${PG_LIB}/*/bin/postgres found`);
+  return installed;
+}
+
+/** root may not run postgres: as root the server runs as the `postgres` OS user the package creates. */
+async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const uid = await runChecked('looking up the postgres user', 'id', ['-u', 'postgres']);
+  const gid = await runChecked('looking up the postgres group', 'id', ['-g', 'postgres']);
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+function chownForServer(path: string, user: { uid: number; gid: number } | undefined): void {
+  if (user === undefined) return;
+  chownSync(path, user.uid, user.gid);
+}
+
+export function postgresUrl(password: string, port: number): string {
+  return `postgres://${PG_ROLE}:${password}@${LOOPBACK}:${port}/postgres`;
+}
+
+export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Promise<ComponentRuntime> {
+  const bin = await ensurePostgresInstalled(log);
+  const user = await serverUser();
+  const port = infraPorts().postgres;
+  const dataDir = join(paths.data, 'postgres');
+  const passwordFile = join(paths.data, 'postgres.password');
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    rmSync(dataDir, { recursive: true, force: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chownForServer(dataDir, user);
+    const password = randomBytes(18).toString('hex');
+    writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    // initdb reads the password from a file the server user can read; it lives only for this call
+    const initPw = join(paths.data, '.postgres-init.pw');
+    writeFileSync(initPw, `${password}\n`, { mode: 0o600 });
+    chownForServer(initPw, user);
+    try {
+      await runChecked(
+        'initdb',
+        join(bin, 'initdb'),
+        ['-D', dataDir, '-U', PG_ROLE, `--pwfile=${initPw}`, '--auth=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+        { uid: user?.uid, gid: user?.gid, cwd: dataDir, timeoutMs: 120_000 },
+      );
+    } finally {
+      rmSync(initPw, { force: true });
+    }
+  }
+  if (!existsSync(passwordFile)) {
+    throw new Error(`postgres: ${dataDir} exists but ${passwordFile} is gone; run \`npm run infra:down -- --wipe\` to start afresh`);
+  }
+  const password = readFileSync(passwordFile, 'utf8').trim();
+  if (await isPortOpen(LOOPBACK, port)) {
+    throw new Error(`postgres: ${LOOPBACK}:${port} is already in use by a process the harness did not start; stop it, set GRANTLINE_PG_PORT, or use it via PG_URL`);
+  }
+  const logFile = join(paths.logs, 'postgres.log');
+  const postgres = join(bin, 'postgres');
+  const { pid } = spawnDetached(
+    postgres,
+    [
+      '-D', dataDir,
+      '-p', String(port),
+      '-c', `listen_addresses=${LOOPBACK}`,
+      // the socket stays inside the data dir: no shared /var/run/postgresql, no clash with a system cluster
+      '-c', `unix_socket_directories=${dataDir}`,
+      // a disposable development cluster: durability on power loss is not worth the fsync cost here
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+    ],
+    logFile,
+    { uid: user?.uid, gid: user?.gid, cwd: dataDir },
+  );
+  const url = postgresUrl(password, port);
+  await waitUntil(
+    `PostgreSQL at ${LOOPBACK}:${port}`,
+    async () => (await pgQuery<{ ok: number }>(url, 'SELECT 1 AS ok'))[0]?.ok === 1,
+    { timeoutMs: 60_000, pid, logFile },
+  );
+  return {
+    component: 'postgres',
+    mode: 'local',
+    version: await pgServerVersion(url),
+    address: `${LOOPBACK}:${port}`,
+    url,
+    pid,
+    marker: dataDir,
+    logFile,
+    startedAt: new Date().toISOString(),
+  };
+}
