@@ -11,6 +11,14 @@ export type GrantOperation = z.infer<typeof GrantOperationSchema>;
 export const DeprovisionReasonSchema = z.enum(['expiry', 'withdrawal', 'revocation', 'offboarding', 'break_glass_ttl']);
 export type DeprovisionReason = z.infer<typeof DeprovisionReasonSchema>;
 
+/**
+ * Grant ids derive from the request (`<requestId>:<entitlementId>`), so every service that sees an approval
+ * computes the same id, and a replayed approval cannot create a second grant.
+ */
+export function grantIdOf(requestId: string, entitlementId: string): string {
+  return `${requestId}:${entitlementId}`;
+}
+
 /** `<grantId>:<operation>`: the same operation on the same grant is one side effect however often it is sent. */
 export function idempotencyKeyOf(grantId: string, operation: GrantOperation): string {
   return `${grantId}:${operation}`;

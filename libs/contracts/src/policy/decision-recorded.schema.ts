@@ -127,7 +127,7 @@ export const BundleLoadedDataSchema = z.strictObject({
   digest: Sha256HexSchema,
   /** Human label (git tag or commit) next to the digest that really identifies it. */
   revision: z.string().min(1).max(LIMITS.name).optional(),
-  engine: NameSchema,
+  engine: NameSchema.optional(),
   files: z
     .array(PolicyFileSchema)
     .min(1)

@@ -1,6 +1,6 @@
 import { EVENT_FIXTURES, fixtureMeta, fixtureOf } from '../fixtures/event.fixtures';
 import { ConnectorProvisionRequested, ConnectorStateReported } from '../connectors/connector.schema';
-import { GrantCreated } from '../grants/grant.schema';
+import { GrantCreated, grantIdOf, idempotencyKeyOf } from '../grants/grant.schema';
 import { RequestSubmitted } from '../requests/request-submitted.schema';
 import { TOPICS, ownerOfTopic } from '../topics/topic.catalogue';
 import type { CatalogueEvent } from './catalogue';
@@ -89,5 +89,14 @@ describe('the Grantline catalogue', () => {
 
   it('given the fixtures, then their count matches the registry (one per type, two identities)', () => {
     expect(new Set(EVENT_FIXTURES.map((f) => f.def.type)).size).toBe(definitions.length);
+  });
+});
+
+describe('derived ids', () => {
+  it('given a request and an entitlement, then the grant id and idempotency keys are deterministic', () => {
+    const grantId = grantIdOf('req-0001', 'ent-pg-orders-read');
+
+    expect(grantId).toBe(fixtureOf(GrantCreated).data.grantId);
+    expect(idempotencyKeyOf(grantId, 'deprovision')).toBe('req-0001:ent-pg-orders-read:deprovision');
   });
 });
