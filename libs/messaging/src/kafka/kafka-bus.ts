@@ -427,25 +427,32 @@ class KafkaRunningConsumer implements RunningConsumer {
     const outputs: HandlerOutput[] = [];
     let lastProcessed: string | undefined;
     let pendingSince = Date.now();
-    for (const message of batch.messages) {
-      if (!isRunning() || isStale()) break;
-      this.counters.consumed += 1;
-      const produced = await this.processMessage(batch.topic, batch.partition, message, heartbeat);
-      // Stopping mid-retry: leave this message uncommitted so the next owner of the partition redoes it.
-      if (produced === INTERRUPTED) break;
-      outputs.push(...produced);
-      lastProcessed = message.offset;
-      // Moves the fetch position only; the commit below is what a restart resumes from.
-      resolveOffset(message.offset);
-      // Long batches commit as they go, so a crash re-delivers little.
-      if (outputs.length >= 500 || Date.now() - pendingSince > 1_000) {
-        await this.commit(batch.topic, batch.partition, lastProcessed, outputs.splice(0));
-        pendingSince = Date.now();
+    // One pacemaker per batch keeps the membership alive through long handlers and retries.
+    const pacemaker = setInterval(() => {
+      heartbeat().catch(() => undefined);
+    }, PACEMAKER_INTERVAL_MS);
+    try {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        this.counters.consumed += 1;
+        const produced = await this.processMessage(batch.topic, batch.partition, message, heartbeat);
+        // Stopping mid-retry: leave this message uncommitted so the next owner of the partition redoes it.
+        if (produced === INTERRUPTED) break;
+        outputs.push(...produced);
+        lastProcessed = message.offset;
+        // Moves the fetch position only; the commit below is what a restart resumes from.
+        resolveOffset(message.offset);
+        // Long batches commit as they go, so a crash re-delivers little.
+        if (outputs.length >= 500 || Date.now() - pendingSince > 1_000) {
+          await this.commit(batch.topic, batch.partition, lastProcessed, outputs.splice(0));
+          pendingSince = Date.now();
+        }
       }
-      await heartbeat();
-    }
-    if (lastProcessed !== undefined) {
-      await this.commit(batch.topic, batch.partition, lastProcessed, outputs);
+      if (lastProcessed !== undefined) {
+        await this.commit(batch.topic, batch.partition, lastProcessed, outputs);
+      }
+    } finally {
+      clearInterval(pacemaker);
     }
   }
 
@@ -523,9 +530,6 @@ class KafkaRunningConsumer implements RunningConsumer {
 
     for (let attempt = 1; ; attempt += 1) {
       const context: MessageContext = { ...origin, groupId: this.options.groupId, attempt, heartbeat };
-      const pacemaker = setInterval(() => {
-        heartbeat().catch(() => undefined);
-      }, PACEMAKER_INTERVAL_MS);
       try {
         const produced = (await this.options.handler(event, context)) ?? [];
         this.counters.handled += 1;
@@ -552,8 +556,6 @@ class KafkaRunningConsumer implements RunningConsumer {
             ? `retries exhausted after ${attempt} attempts: ${describeError(error)}`
             : describeError(error);
         return deadLetter(reason, errorClass === 'retriable' ? 'retries_exhausted' : 'terminal', attempt, event);
-      } finally {
-        clearInterval(pacemaker);
       }
     }
   }
