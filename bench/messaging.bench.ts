@@ -1,13 +1,18 @@
-import { ensureInfrastructure } from '@grantline/testing';
+import globalSetup from '../libs/testing/src/global-setup';
+import globalTeardown from '../libs/testing/src/global-teardown';
 import { runMessagingBench } from '../libs/messaging/bench/messaging.bench';
 
-/** Brings up (or reuses) the broker, then runs B1 with N from BENCH_EVENTS (default 20,000). */
+/**
+ * Brings up (or reuses) the infrastructure exactly as a test run does, then runs B1 with N from
+ * BENCH_EVENTS (default 20,000), then stops what it started.
+ */
 export async function runMessagingBenchWithInfra(): Promise<void> {
-  const infra = await ensureInfrastructure();
+  await globalSetup();
   try {
     const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter(Boolean);
+    if (brokers.length === 0) throw new Error('no Kafka broker: KAFKA_BROKERS is empty after infrastructure setup');
     await runMessagingBench({ brokers, events: Number(process.env['BENCH_EVENTS'] ?? 20_000) });
   } finally {
-    await infra.release();
+    await globalTeardown();
   }
 }
