@@ -2,8 +2,9 @@ import { Module, RequestMethod } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
-import { TOPICS } from '@grantline/contracts';
+import { registry, TOPICS } from '@grantline/contracts';
 import { MessagingModule } from '@grantline/messaging-nest';
+import { KafkaMessageBus } from '@grantline/messaging';
 import type { TopicSpec } from '@grantline/messaging';
 import type { DestinationStream } from 'pino';
 import { loadServiceConfig } from './config/service-config.schema';
@@ -12,6 +13,7 @@ import { SERVICE_CONFIG } from './config/service-config.token';
 import { HealthController } from './health/health.controller';
 import { JsonLogger } from './logging/json-logger';
 import { RequestLoggingMiddleware } from './logging/request-logging.middleware';
+import { TopicCreationRetryBus } from './messaging/topic-creation-retry.bus';
 
 export interface ServiceKitOptions {
   readonly serviceName: string;
@@ -75,6 +77,7 @@ export class ServiceKitModule implements NestModule {
       level: config.logLevel,
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
+    const messagingLogger = logger.withContext('messaging');
     return {
       module: ServiceKitModule,
       global: true,
@@ -94,9 +97,12 @@ export class ServiceKitModule implements NestModule {
         }),
         MessagingModule.forRoot({
           clientId: config.serviceName,
-          brokers: config.kafkaBrokers,
-          logger: logger.withContext('messaging'),
+          registry,
           topics: topicSpecs(options.topics ?? []),
+          bus: new TopicCreationRetryBus(
+            new KafkaMessageBus({ clientId: config.serviceName, brokers: config.kafkaBrokers, registry, logger: messagingLogger }),
+            messagingLogger,
+          ),
         }),
       ],
       controllers: [HealthController],

@@ -111,6 +111,12 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
   const logger = new JsonLogger({ serviceName: config.serviceName, level: config.logLevel, context: 'bootstrap' });
 
   process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { reason: String(reason) }));
+  // Warnings become JSON records too (start them with --no-warnings to drop Node's plain-text copy).
+  // kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23, which Node clamps to 1 ms: noise.
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') logger.debug(warning.message, { warning: warning.name });
+    else logger.warn(warning.message, { warning: warning.name });
+  });
 
   let service: RunningService;
   try {
