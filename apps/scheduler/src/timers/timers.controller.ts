@@ -1,0 +1,35 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { CLOCK } from '../clock/clock.port';
+import type { Clock } from '../clock/clock.port';
+import { SCHEDULER_RUNTIME } from './timers.config';
+import type { RebuildReport, SchedulerRuntime } from './scheduler.runtime';
+
+export interface TimersStatus {
+  readonly now: string;
+  readonly rebuilt: boolean;
+  readonly lastRebuild: RebuildReport | null;
+  readonly pending: number;
+  readonly fired: number;
+  readonly nextDueAt: string | null;
+}
+
+/** `GET /v1/timers/status`: what the scheduler holds, for operators and for tests waiting on a rebuild. */
+@Controller('v1/timers')
+export class TimersController {
+  constructor(
+    @Inject(SCHEDULER_RUNTIME) private readonly runtime: SchedulerRuntime,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Get('status')
+  status(): TimersStatus {
+    return {
+      now: this.clock.now().toISOString(),
+      rebuilt: this.runtime.ready,
+      lastRebuild: this.runtime.lastRebuild ?? null,
+      pending: this.runtime.book.pendingCount,
+      fired: this.runtime.book.firedCount,
+      nextDueAt: this.runtime.book.nextDueAt()?.toISOString() ?? null,
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import type { EventRegistry } from '@grantline/contracts';
+import { jsonConsoleLogger } from '@grantline/messaging';
+import type { MessageBus, MessagingLogger } from '@grantline/messaging';
+import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { createClock } from '../clock/clock.config';
+import { CLOCK } from '../clock/clock.port';
+import type { Clock } from '../clock/clock.port';
+import { SchedulerLifecycle } from './scheduler.lifecycle';
+import { SchedulerRuntime } from './scheduler.runtime';
+import { TestClockController } from './test-clock.controller';
+import { TimerEventsController } from './timer-events.controller';
+import { SCHEDULER_RUNTIME, TIMERS_CONFIG, timersConfigFromEnv } from './timers.config';
+import type { TimersConfig } from './timers.config';
+import { TimersController } from './timers.controller';
+
+export interface TimersModuleOptions {
+  /** Defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Replaces the clock chosen by CLOCK (specs). */
+  readonly clock?: Clock;
+  readonly logger?: MessagingLogger;
+}
+
+/**
+ * Durable timers: rebuilt by replay at start, fed live by `@EventPattern` handlers, fired by a bounded ticker
+ * onto the schedule topic. Needs the messaging module's MESSAGE_BUS and EVENT_REGISTRY (global in the service kit).
+ */
+@Module({})
+export class TimersModule {
+  static forRoot(options: TimersModuleOptions = {}): DynamicModule {
+    const config = timersConfigFromEnv(options.env ?? process.env);
+    return {
+      module: TimersModule,
+      controllers: [TimerEventsController, TimersController, ...(config.testClockEnabled ? [TestClockController] : [])],
+      providers: [
+        { provide: TIMERS_CONFIG, useValue: config },
+        { provide: CLOCK, useFactory: (): Clock => options.clock ?? createClock(config) },
+        {
+          provide: SCHEDULER_RUNTIME,
+          inject: [MESSAGE_BUS, EVENT_REGISTRY, CLOCK, TIMERS_CONFIG],
+          useFactory: (bus: MessageBus, registry: EventRegistry, clock: Clock, timers: TimersConfig): SchedulerRuntime =>
+            new SchedulerRuntime({
+              bus,
+              registry,
+              clock,
+              tickIntervalMs: timers.tickIntervalMs,
+              tickBatchSize: timers.tickBatchSize,
+              logger: options.logger ?? jsonConsoleLogger,
+            }),
+        },
+        SchedulerLifecycle,
+      ],
+      exports: [SCHEDULER_RUNTIME, CLOCK],
+    };
+  }
+}
