@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import { Client } from 'pg';
 
 /** A real round trip (`ping`), not just an open port: FerretDB accepts TCP before its backend is ready. */
-export async function mongoPing(url: string, timeoutMs = 2000): Promise<boolean> {
+export async function mongoPing(url: string, timeoutMs = 5000): Promise<boolean> {
   const client = new MongoClient(url, { serverSelectionTimeoutMS: timeoutMs, connectTimeoutMS: timeoutMs });
   try {
     await client.connect();
@@ -15,7 +15,7 @@ export async function mongoPing(url: string, timeoutMs = 2000): Promise<boolean>
 
 /** The server's own description: MongoDB version, plus FerretDB's when it is FerretDB. */
 export async function mongoServerVersion(url: string): Promise<string> {
-  const client = new MongoClient(url, { serverSelectionTimeoutMS: 3000 });
+  const client = new MongoClient(url, { serverSelectionTimeoutMS: 5000 });
   try {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
@@ -29,7 +29,7 @@ export async function mongoServerVersion(url: string): Promise<string> {
 }
 
 export async function pgQuery<Row extends Record<string, unknown>>(url: string, sql: string): Promise<Row[]> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {
     return (await client.query<Row>(sql)).rows;
