@@ -1,3 +1,4 @@
+import { TimerFired, isEvent } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { apply } from './scheduler.evolve';
 import { initialState } from './scheduler.state';
@@ -14,13 +15,25 @@ export class TimerBook {
   private readonly index = new TimerIndex();
   private readonly state: MutableSchedulerState = { ...initialState(), timers: this.index };
 
+  private latestFiring: number | undefined;
+
   /** Returns false when the event changed nothing (ignored type or already applied). */
   apply(event: Envelope): boolean {
-    return apply(this.state, event);
+    const changed = apply(this.state, event);
+    if (changed && isEvent(event, TimerFired)) {
+      const firedAt = Date.parse(event.data.firedAt);
+      if (this.latestFiring === undefined || firedAt > this.latestFiring) this.latestFiring = firedAt;
+    }
+    return changed;
   }
 
   applyAll(events: Iterable<Envelope>): void {
-    for (const event of events) apply(this.state, event);
+    for (const event of events) this.apply(event);
+  }
+
+  /** The latest `firedAt` in the log: how far the scheduler's time had got, as far as the log can tell. */
+  latestFiredAt(): Date | undefined {
+    return this.latestFiring === undefined ? undefined : new Date(this.latestFiring);
   }
 
   /** Same answer as the pure `due(state, now, limit)`, from the heap instead of a scan. */

@@ -2,6 +2,7 @@ import { TimerFired } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { silentLogger } from '@grantline/messaging';
 import type { MessageBus, MessagingLogger, RunningConsumer } from '@grantline/messaging';
+import { isAdjustable } from '../clock/clock.port';
 import type { Clock } from '../clock/clock.port';
 import { SCHEDULER_INPUT_TYPES } from '../domain/scheduler.evolve';
 import { TimerBook } from '../domain/timer-book';
@@ -17,6 +18,11 @@ export interface SchedulerRuntimeOptions {
   readonly logger?: MessagingLogger;
   /** Create missing input and schedule topics before replay (replay cannot read a topic that does not exist). */
   readonly ensureTopics?: boolean;
+  /**
+   * For a test clock (CLOCK=offset): after replay, move the clock forward to the latest firing in the log, so time
+   * a test advanced before a restart is not lost with the process (the offset itself lives in memory only).
+   */
+  readonly resumeClockFromLog?: boolean;
 }
 
 export interface RebuildReport {
@@ -88,6 +94,12 @@ export class SchedulerRuntime {
       fired: this.book.firedCount,
     };
     this.logger.info('scheduler rebuilt from the log', { ...this.rebuilt });
+    const latestFiring = this.book.latestFiredAt();
+    const clock = this.options.clock;
+    if (this.options.resumeClockFromLog === true && latestFiring !== undefined && isAdjustable(clock)) {
+      const behindMs = latestFiring.getTime() - clock.now().getTime();
+      if (behindMs > 0) clock.advance(behindMs);
+    }
     this.ticker.start();
     // Fire what fell due while the scheduler was down right away rather than one interval later.
     await this.ticker.drain().catch((error: unknown) => {

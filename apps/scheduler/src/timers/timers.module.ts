@@ -47,6 +47,7 @@ export class TimersModule {
               clock,
               tickIntervalMs: timers.tickIntervalMs,
               tickBatchSize: timers.tickBatchSize,
+              resumeClockFromLog: timers.mode === 'offset',
               logger: options.logger ?? jsonConsoleLogger,
             }),
         },
