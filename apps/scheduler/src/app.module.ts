@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
+import { TimersModule } from './timers/timers.module';
 
 export const SERVICE_NAME = 'scheduler';
 export const DEFAULT_PORT = 3105;
@@ -9,6 +10,6 @@ export const DEFAULT_PORT = 3105;
  * this service is the single writer of) and the health endpoints; domain modules go beside it.
  */
 @Module({
-  imports: [ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) })],
+  imports: [ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }), TimersModule.forRoot()],
 })
 export class AppModule {}
