@@ -3,12 +3,14 @@ import type { INestApplication, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import type { EventRegistry } from '@grantline/contracts';
 import type { MessageBus } from '@grantline/messaging';
-import { EVENT_REGISTRY, KafkaEventTransport, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import type { KafkaEventTransport } from '@grantline/messaging-nest';
 import type { KafkaEventTransportOptions } from '@grantline/messaging-nest';
 import { loadServiceConfig, ServiceConfigError } from '../config/service-config.schema';
 import type { ServiceConfig } from '../config/service-config.schema';
 import { SERVICE_CONFIG } from '../config/service-config.token';
 import { JsonLogger } from '../logging/json-logger';
+import { TopicEnsuringKafkaEventTransport } from '../messaging/topic-ensuring.transport';
 
 export interface StartServiceOptions {
   readonly serviceName: string;
@@ -45,7 +47,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
     app.useLogger(logger);
     app.flushLogs();
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
-    transport = new KafkaEventTransport({
+    transport = new TopicEnsuringKafkaEventTransport({
       bus: app.get<MessageBus>(MESSAGE_BUS),
       registry: app.get<EventRegistry>(EVENT_REGISTRY),
       groupId: options.groupId ?? config.serviceName,
