@@ -1,5 +1,6 @@
 // Pure: files in, compiled bundle (or file:line issues) out. No fs here; bundle-loader.ts reads folders.
 import { createHash } from 'node:crypto';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Document } from 'yaml';
 import type { z } from 'zod';
@@ -14,9 +15,10 @@ import type {
   CompiledRule,
   CompiledToxicCombination,
   ReasonTemplate,
+  SourceLocation,
 } from './bundle.types';
 import { CEL_VARIABLES, compileCondition } from './cel';
-import type { CompiledCondition } from './cel';
+import type { CompileResult, CompiledCondition } from './cel';
 import { NHI_KINDS } from './input.schema';
 
 export class BundleValidationError extends Error {
@@ -36,38 +38,45 @@ export const canonicalFiles = (files: readonly BundleFile[]): BundleFile[] =>
     .filter((f) => isYaml(f.path))
     .map((f) => ({
       path: f.path.replace(/\\/g, '/').replace(/^\.\//, ''),
+      // one regex pass per step instead of splitting into lines; `(?=\n|$)` without the m flag ends a
+      // line exactly where split('\n') would (the m flag would also end one at U+2028/U+2029)
       content: `${f.content
         .replace(/^\uFEFF/, '')
         .replace(/\r\n?/g, '\n')
-        .split('\n')
-        .map((l) => l.replace(/[ \t]+$/, ''))
-        .join('\n')
+        .replace(/[ \t]+(?=\n|$)/g, '')
         .replace(/\n+$/, '')}\n`,
     }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
-/** SHA-256 over the canonical files; the same bundle content yields the same digest wherever it was read. */
-export const bundleDigest = (files: readonly BundleFile[]): string => {
+const digestOfCanonical = (files: readonly BundleFile[]): string => {
   const h = createHash('sha256');
-  for (const f of canonicalFiles(files)) {
+  for (const f of files) {
     h.update(`${f.path}\0${Buffer.byteLength(f.content)}\0`);
     h.update(f.content);
   }
   return `sha256:${h.digest('hex')}`;
 };
 
+/** SHA-256 over the canonical files; the same bundle content yields the same digest wherever it was read. */
+export const bundleDigest = (files: readonly BundleFile[]): string => digestOfCanonical(canonicalFiles(files));
+
+interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+/** Where a path inside one YAML document is; only asked when something needs a line number. */
+interface Locator {
+  position(path: readonly PropertyKey[]): Position;
+}
+
 interface Located<T> {
   readonly value: T;
   readonly file: string;
-  readonly doc: Document.Parsed;
-  readonly lines: LineCounter;
+  readonly at: Locator;
 }
 
-const positionOf = (
-  doc: Document.Parsed,
-  lines: LineCounter,
-  path: readonly PropertyKey[],
-): { line: number; column: number } => {
+const positionOf = (doc: Document.Parsed, lines: LineCounter, path: readonly PropertyKey[]): Position => {
   // zod may point below what exists (a missing key): walk up to the deepest node that is there.
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
@@ -77,6 +86,79 @@ const positionOf = (
     }
   }
   return { line: 1, column: 1 };
+};
+
+const locatorOf = (doc: Document.Parsed, lines: LineCounter): Locator => ({ position: (path) => positionOf(doc, lines, path) });
+
+const parseWithLines = (content: string): { docs: Document.Parsed[]; lines: LineCounter } => {
+  const lines = new LineCounter();
+  const parsed = parseAllDocuments(content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  return { docs: Array.isArray(parsed) ? parsed : [], lines };
+};
+
+/**
+ * The line-mapped parse (yaml's Document AST with a LineCounter): exact YAML errors, and zod issues
+ * pinned to the node they are about. Used for files the fast path refuses, so a broken file is
+ * reported exactly as before.
+ */
+const parseFileWithLines = (file: BundleFile, issues: BundleIssue[], docs: Located<BundleDocument>[]): void => {
+  const { docs: parsed, lines } = parseWithLines(file.content);
+  for (const doc of parsed) {
+    if (doc.errors.length) {
+      for (const err of doc.errors) {
+        const pos = lines.linePos(err.pos[0]);
+        issues.push({ file: file.path, line: pos.line, column: pos.col, message: `YAML: ${err.message.split('\n')[0]}` });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue;
+    const result = bundleDocumentSchema.safeParse(doc.toJS());
+    if (!result.success) {
+      for (const issue of result.error.issues) {
+        const pos = positionOf(doc, lines, issue.path);
+        issues.push({ file: file.path, line: pos.line, column: pos.column, message: describeZodIssue(issue) });
+      }
+      continue;
+    }
+    docs.push({ value: result.data, file: file.path, at: locatorOf(doc, lines) });
+  }
+};
+
+/**
+ * The fast path for valid files: js-yaml (YAML 1.2 core schema, like yaml's default) builds plain
+ * values an order of magnitude faster than yaml's line-mapped AST. Line numbers are only needed for
+ * rule locations and load errors, so the line-mapped parse runs lazily, at most once per file, when
+ * one is first asked for. Returns null when the file needs the line-mapped path (any YAML error, an
+ * empty or null document, a schema violation).
+ */
+const parseFileFast = (file: BundleFile): Located<BundleDocument>[] | null => {
+  let values: unknown[];
+  try {
+    values = loadAll(file.content, null, { schema: CORE_SCHEMA });
+  } catch {
+    return null;
+  }
+  let mapped: { docs: Document.Parsed[]; lines: LineCounter } | null = null;
+  const lazyLocator = (k: number): Locator => ({
+    position: (path) => {
+      // the same documents js-yaml saw: the non-empty, error-free ones, in order
+      mapped ??= (() => {
+        const { docs, lines } = parseWithLines(file.content);
+        return { docs: docs.filter((d) => !d.errors.length && d.contents !== null), lines };
+      })();
+      const doc = mapped.docs[k];
+      return doc ? positionOf(doc, mapped.lines, path) : { line: 1, column: 1 };
+    },
+  });
+  const out: Located<BundleDocument>[] = [];
+  for (let k = 0; k < values.length; k++) {
+    const value = values[k];
+    if (value === null || value === undefined) return null;
+    const result = bundleDocumentSchema.safeParse(value);
+    if (!result.success) return null;
+    out.push({ value: result.data, file: file.path, at: lazyLocator(k) });
+  }
+  return out;
 };
 
 const describeZodIssue = (issue: z.core.$ZodIssue): string => {
@@ -128,28 +210,9 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
   const docs: Located<BundleDocument>[] = [];
 
   for (const file of files) {
-    const lines = new LineCounter();
-    const parsed = parseAllDocuments(file.content, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-    if (!Array.isArray(parsed)) continue; // an empty file holds no documents
-    for (const doc of parsed) {
-      if (doc.errors.length) {
-        for (const err of doc.errors) {
-          const pos = lines.linePos(err.pos[0]);
-          issues.push({ file: file.path, line: pos.line, column: pos.col, message: `YAML: ${err.message.split('\n')[0]}` });
-        }
-        continue;
-      }
-      if (doc.contents === null) continue;
-      const result = bundleDocumentSchema.safeParse(doc.toJS());
-      if (!result.success) {
-        for (const issue of result.error.issues) {
-          const pos = positionOf(doc, lines, issue.path);
-          issues.push({ file: file.path, line: pos.line, column: pos.column, message: describeZodIssue(issue) });
-        }
-        continue;
-      }
-      docs.push({ value: result.data, file: file.path, doc, lines });
-    }
+    const fast = parseFileFast(file);
+    if (fast) docs.push(...fast);
+    else parseFileWithLines(file, issues, docs);
   }
 
   const manifests = docs.filter((d): d is Located<BundleManifest> => d.value.kind === 'Bundle');
@@ -157,7 +220,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
     const at = manifests[1] ?? manifests[0];
     issues.push({
       file: at?.file ?? files[0]?.path ?? '(bundle)',
-      line: at ? positionOf(at.doc, at.lines, ['kind']).line : 1,
+      line: at ? at.at.position(['kind']).line : 1,
       column: 1,
       message: `a bundle needs exactly one "kind: Bundle" document, found ${manifests.length}`,
     });
@@ -167,22 +230,38 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
   const toxic: CompiledToxicCombination[] = [];
   const riskFactors: CompiledRiskFactor[] = [];
   let escalate: Bundle['escalate'] = null;
-  const seen = new Map<string, string>();
+  // id -> where it was first defined; the line is only looked up when a duplicate needs it
+  const seen = new Map<string, { d: Located<unknown>; path: readonly PropertyKey[] }>();
+  // identical conditions (common in generated or templated bundles) are checked and parsed once
+  const compiled = new Map<string, CompileResult>();
 
   const condition = (d: Located<unknown>, path: readonly PropertyKey[], source: string | undefined): CompiledCondition | null => {
     if (source === undefined) return null;
-    const r = compileCondition(source);
+    let r = compiled.get(source);
+    if (!r) {
+      r = compileCondition(source);
+      compiled.set(source, r);
+    }
     if (r.ok) return r.fn;
-    const pos = positionOf(d.doc, d.lines, path);
+    const pos = d.at.position(path);
     issues.push({ file: d.file, line: pos.line, column: pos.column, message: `CEL: ${r.error}` });
     return null;
   };
   const unique = (d: Located<unknown>, path: readonly PropertyKey[], id: string): void => {
-    const pos = positionOf(d.doc, d.lines, path);
-    const where = `${d.file}:${pos.line}`;
     const prior = seen.get(id);
-    if (prior) issues.push({ file: d.file, line: pos.line, column: pos.column, message: `duplicate id "${id}" (first defined at ${prior})` });
-    else seen.set(id, where);
+    if (!prior) {
+      seen.set(id, { d, path });
+      return;
+    }
+    const pos = d.at.position(path);
+    const where = `${prior.d.file}:${prior.d.at.position(prior.path).line}`;
+    issues.push({ file: d.file, line: pos.line, column: pos.column, message: `duplicate id "${id}" (first defined at ${where})` });
+  };
+  // Rule locations are for people reading traces and errors, never for evaluation: resolve them on
+  // first read so a valid bundle never pays for the line-mapped parse.
+  const lazyLocation = (d: Located<unknown>, path: readonly PropertyKey[]): (() => SourceLocation) => {
+    let location: SourceLocation | null = null;
+    return () => (location ??= { file: d.file, line: d.at.position(path).line });
   };
 
   for (const d of docs) {
@@ -192,11 +271,10 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
         break;
       case 'RuleSet':
         v.rules.forEach((r: RuleSpec, i) => {
-          const base = ['rules', i];
-          unique(d, [...base, 'id'], r.id);
+          unique(d, ['rules', i, 'id'], r.id);
           const { template, unknownRoot } = compileTemplate(r.reason);
           if (unknownRoot !== null) {
-            const pos = positionOf(d.doc, d.lines, [...base, 'reason']);
+            const pos = d.at.position(['rules', i, 'reason']);
             issues.push({
               file: d.file,
               line: pos.line,
@@ -204,6 +282,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
               message: `reason placeholder "{{${unknownRoot}...}}" must start with one of ${CEL_VARIABLES.join(', ')}`,
             });
           }
+          const locate = lazyLocation(d, ['rules', i]);
           rules.push({
             id: r.id,
             description: r.description ?? null,
@@ -214,15 +293,18 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
             constraints: r.constraints ?? null,
             risk: r.risk ?? null,
             match: compileMatch(r.match),
-            when: condition(d, [...base, 'when'], r.when),
+            when: condition(d, ['rules', i, 'when'], r.when),
             whenSource: r.when ?? null,
-            location: { file: d.file, line: positionOf(d.doc, d.lines, base).line },
+            get location() {
+              return locate();
+            },
           });
         });
         break;
       case 'SodPolicy':
         v.toxicCombinations.forEach((c, i) => {
           unique(d, ['toxicCombinations', i, 'id'], c.id);
+          const locate = lazyLocation(d, ['toxicCombinations', i]);
           toxic.push({
             id: c.id,
             description: c.description,
@@ -230,7 +312,9 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
             effect: c.effect,
             stages: c.stages ?? [],
             sides: c.sides,
-            location: { file: d.file, line: positionOf(d.doc, d.lines, ['toxicCombinations', i]).line },
+            get location() {
+              return locate();
+            },
           });
         });
         break;
@@ -247,7 +331,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
         });
         if (v.escalate) {
           if (escalate) {
-            const pos = positionOf(d.doc, d.lines, ['escalate']);
+            const pos = d.at.position(['escalate']);
             issues.push({ file: d.file, line: pos.line, column: pos.column, message: 'only one RiskModel may declare escalate' });
           }
           const { unless, ...rest } = v.escalate;
@@ -267,7 +351,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
     bundle: {
       name: manifest.name,
       version: manifest.version,
-      digest: bundleDigest(files),
+      digest: digestOfCanonical(files),
       settings: manifest.settings,
       rules,
       toxicCombinations: toxic,

@@ -17,9 +17,17 @@ const environment = (() => {
 export type CompileResult = { readonly ok: true; readonly fn: CompiledCondition } | { readonly ok: false; readonly error: string };
 
 export const compileCondition = (source: string): CompileResult => {
+  // One parse serves both the type check and evaluation: checking the parsed expression annotates its
+  // AST with types, so evaluation also skips the per-call type check it would otherwise run once.
+  let fn: ReturnType<typeof environment.parse>;
+  try {
+    fn = environment.parse(source);
+  } catch (e) {
+    return { ok: false, error: firstLine(e) };
+  }
   let check: { valid: boolean; type?: string; error?: Error };
   try {
-    check = environment.check(source) as typeof check;
+    check = fn.check();
   } catch (e) {
     return { ok: false, error: firstLine(e) };
   }
@@ -27,8 +35,8 @@ export const compileCondition = (source: string): CompileResult => {
   if (check.type !== 'bool' && check.type !== 'dyn') {
     return { ok: false, error: `a condition must be a bool, this one is ${check.type ?? 'unknown'}` };
   }
-  const fn = environment.parse(source);
-  return { ok: true, fn: (activation) => fn(activation) };
+  const compiled: CompiledCondition = fn;
+  return { ok: true, fn: compiled };
 };
 
 const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'invalid expression';
