@@ -1,3 +1,7 @@
 const { projectConfig } = require('../../jest.preset.cjs');
 
-module.exports = projectConfig('policy', __dirname);
+// @marcbachmann/cel-js (behind @grantline/policy-engine) ships ESM only; jest's CommonJS runtime needs it
+// transformed (plain node loads it through require(esm)).
+module.exports = projectConfig('policy', __dirname, {
+  transformIgnorePatterns: ['/node_modules/(?!@marcbachmann/cel-js/)'],
+});

@@ -1,14 +1,20 @@
 import { Module } from '@nestjs/common';
 import { ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
+import { DecisionsModule } from './decisions/decisions.module';
+import { SimulationModule } from './simulation/simulation.module';
 
 export const SERVICE_NAME = 'policy';
 export const DEFAULT_PORT = 3102;
 
 /**
  * The policy service. The kit brings configuration, JSON logging, MongoDB, Kafka (creating the topics
- * this service is the single writer of) and the health endpoints; domain modules go beside it.
+ * this service is the single writer of) and the health endpoints; decisions and simulation go beside it.
  */
 @Module({
-  imports: [ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) })],
+  imports: [
+    ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }),
+    DecisionsModule,
+    SimulationModule,
+  ],
 })
 export class AppModule {}

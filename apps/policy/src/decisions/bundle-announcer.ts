@@ -1,0 +1,56 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { PolicyBundleLoaded } from '@grantline/contracts';
+import type { BundleLoadedData, Envelope, EventRegistry } from '@grantline/contracts';
+import { deterministicEventId } from '@grantline/messaging';
+import type { MessageBus } from '@grantline/messaging';
+import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import type { Bundle } from '@grantline/policy-engine';
+import { digestHex } from './decision-record.mapper';
+import { POLICY_ACTOR, POLICY_SOURCE } from './decide-request';
+import { POLICY_BUNDLE } from './policy-bundle.provider';
+import { POLICY_CLOCK } from './policy-clock';
+import type { PolicyClock } from './policy-clock';
+import { PolicyStateService } from './policy-state.service';
+
+/** One id per bundle digest: announcing the same bundle again (a restart, a second instance) is a duplicate, not a new fact. */
+export const bundleLoadedIdOf = (digest: string): string => deterministicEventId('bundle-loaded', digestHex(digest));
+
+export const bundleLoadedEvent = (bundle: Bundle, registry: EventRegistry, time: string): Envelope<BundleLoadedData> => {
+  const hex = digestHex(bundle.digest);
+  return registry.encode(
+    PolicyBundleLoaded,
+    { digest: hex, revision: `${bundle.name}@${bundle.version}`.slice(0, 200), engine: 'cel', files: bundle.files.map((file) => ({ ...file })) },
+    { id: bundleLoadedIdOf(hex), source: POLICY_SOURCE, time, subject: hex, correlationid: `bundle:${hex}`, actor: POLICY_ACTOR },
+  );
+};
+
+/**
+ * Publishes the bundle this instance decides with, unless the log already holds it, so history can say
+ * which bundle decided what (and the backtest can re-run a recorded decision with its own bundle).
+ */
+@Injectable()
+export class BundleAnnouncer implements OnApplicationBootstrap {
+  private readonly logger = new Logger('policy');
+
+  constructor(
+    @Inject(POLICY_BUNDLE) private readonly bundle: Bundle,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
+    private readonly state: PolicyStateService,
+    @Inject(POLICY_CLOCK) private readonly clock: PolicyClock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.state.whenLoaded();
+    const hex = digestHex(this.bundle.digest);
+    if (this.state.hasAnnounced(hex)) {
+      this.logger.log({ msg: 'policy bundle already announced', digest: hex, name: this.bundle.name, version: this.bundle.version }, 'policy');
+      return;
+    }
+    const event = bundleLoadedEvent(this.bundle, this.registry, this.clock().toISOString());
+    await this.bus.publisher.publish(this.registry.latestOf(PolicyBundleLoaded.name).topic, [event]);
+    this.state.apply(event);
+    this.logger.log({ msg: 'policy bundle announced', digest: hex, name: this.bundle.name, version: this.bundle.version, files: this.bundle.files.length }, 'policy');
+  }
+}

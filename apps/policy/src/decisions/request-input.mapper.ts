@@ -1,0 +1,142 @@
+import type { Entitlement as CatalogEntitlement, Envelope, RequestSubmittedData } from '@grantline/contracts';
+import type { Entitlement, Grant, PolicyInput, Privilege } from '@grantline/policy-engine';
+import type { PolicyState } from './policy-state';
+
+/** The request could be mapped: the engine decides. */
+export interface MappedInput {
+  readonly kind: 'input';
+  readonly input: PolicyInput;
+}
+
+/**
+ * The request names something the policy service cannot resolve (unknown entitlement, unknown or
+ * offboarded subject, an end before the start). It is refused at the edge, never evaluated with guesses.
+ */
+export interface RefusedInput {
+  readonly kind: 'refused';
+  readonly reasons: readonly string[];
+  /** What was known, so the refusal is as explainable as an engine decision. */
+  readonly snapshot: Readonly<Record<string, unknown>>;
+}
+
+export type InputMapping = MappedInput | RefusedInput;
+
+const PRIVILEGE_RANK: Readonly<Record<Privilege, number>> = { read: 0, write: 1, admin: 2 };
+
+/** The engine reasons about one privilege per entitlement: the strongest it confers. */
+export const strongestPrivilege = (privileges: readonly Privilege[]): Privilege =>
+  privileges.reduce<Privilege>((best, p) => (PRIVILEGE_RANK[p] > PRIVILEGE_RANK[best] ? p : best), 'read');
+
+export const toEngineEntitlement = (entitlement: CatalogEntitlement): Entitlement => ({
+  id: entitlement.entitlementId,
+  system: entitlement.systemId,
+  sensitivity: entitlement.sensitivity,
+  environment: entitlement.environment,
+  owner: entitlement.ownerId,
+  privilege: strongestPrivilege(entitlement.privileges),
+  maxDuration: entitlement.maxDuration,
+  attributes: { name: entitlement.name, privileges: [...entitlement.privileges], externalRef: entitlement.externalRef },
+});
+
+/** Whole seconds between the request and its absolute end, as an ISO duration; undefined if not after. */
+const durationUntil = (from: string, endsAt: string): string | undefined => {
+  const seconds = Math.floor((Date.parse(endsAt) - Date.parse(from)) / 1000);
+  return seconds > 0 ? `PT${seconds}S` : undefined;
+};
+
+/**
+ * Maps a request (latest version, already upcast) and the state known when it arrived onto the
+ * engine's input. Time is the request event's own time, so replaying the log yields the same input.
+ */
+export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: PolicyState): InputMapping => {
+  const request = event.data;
+  const reasons: string[] = [];
+  const catalog = state.catalog;
+
+  let entitlementIds: readonly string[] = [];
+  let packageId: string | null = null;
+  if ('accessPackageId' in request.items) {
+    packageId = request.items.accessPackageId;
+    const pkg = catalog?.accessPackages.get(packageId);
+    if (pkg) entitlementIds = pkg.entitlementIds;
+    else reasons.push(`unknown access package "${packageId}": it is not in the published catalogue`);
+  } else {
+    entitlementIds = request.items.entitlementIds;
+  }
+
+  const entitlements: Entitlement[] = [];
+  for (const id of entitlementIds) {
+    const entitlement = catalog?.entitlements.get(id);
+    if (!entitlement) reasons.push(`unknown entitlement "${id}": it is not in the published catalogue`);
+    else if (!entitlement.requestable) reasons.push(`entitlement "${id}" is not requestable`);
+    else entitlements.push(toEngineEntitlement(entitlement));
+  }
+
+  const subject = state.identity(request.subject.id);
+  if (!subject) reasons.push(`unknown subject "${request.subject.id}": no identity record`);
+  else if (subject.status !== 'active') reasons.push(`subject "${subject.identityId}" is ${subject.status}`);
+  else if (subject.kind !== request.subject.kind) {
+    reasons.push(`subject "${subject.identityId}" is a ${subject.kind}, but the request says ${request.subject.kind}`);
+  }
+
+  let duration: string | null = null;
+  if (request.duration !== undefined) duration = request.duration;
+  else if (request.endsAt !== undefined) {
+    duration = durationUntil(event.time, request.endsAt) ?? null;
+    if (duration === null) reasons.push(`the requested end ${request.endsAt} is not after the request time ${event.time}`);
+  }
+
+  if (reasons.length > 0 || !subject) {
+    return {
+      kind: 'refused',
+      reasons,
+      snapshot: { request: { ...request }, now: event.time, knownEntitlements: entitlements.map((e) => e.id), catalogVersion: catalog?.version ?? null },
+    };
+  }
+
+  const grants: Grant[] = [];
+  const now = Date.parse(event.time);
+  for (const held of state.grantsOf(subject.identityId)) {
+    const entitlement = catalog?.entitlements.get(held.entitlementId);
+    // A grant already ended cannot conflict; one on an entitlement gone from the catalogue cannot be described.
+    if (!entitlement || Date.parse(held.expiresAt) <= now) continue;
+    grants.push({
+      entitlementId: held.entitlementId,
+      system: entitlement.systemId,
+      privilege: strongestPrivilege(entitlement.privileges),
+      environment: entitlement.environment,
+      status: held.status,
+      expiresAt: held.expiresAt,
+    });
+  }
+
+  const requester = state.identity(request.requesterId);
+  const input: PolicyInput = {
+    request: {
+      id: request.requestId,
+      package: packageId,
+      duration,
+      justification: request.justification,
+      ticket: request.ticket?.id ?? request.emergency?.incidentRef.id ?? null,
+      emergency: request.emergency?.breakGlass === true,
+      source: request.channel,
+    },
+    subject: {
+      id: subject.identityId,
+      kind: subject.kind,
+      team: subject.team ?? null,
+      manager: subject.kind === 'human' ? (subject.managerId ?? null) : null,
+      ownerOfRecord: subject.kind === 'human' ? null : subject.ownerId,
+      attributes: { ...subject.attributes },
+    },
+    requester: {
+      id: request.requesterId,
+      kind: requester?.kind ?? 'human',
+      attributes: requester ? { ...requester.attributes, ...(requester.team ? { team: requester.team } : {}) } : {},
+    },
+    entitlements,
+    grants,
+    now: event.time,
+  };
+  return { kind: 'input', input };
+};

@@ -1,0 +1,41 @@
+import { Body, Controller, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
+import { simulate } from '@grantline/policy-engine';
+import type { Bundle, Decision, RuleTrace } from '@grantline/policy-engine';
+import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
+import { POLICY_CLOCK } from '../decisions/policy-clock';
+import type { PolicyClock } from '../decisions/policy-clock';
+import { compileDraftBundle } from './draft-bundle';
+import { ProblemDetailsFilter, invalidBody } from './problem-details';
+import { simulateBodySchema } from './simulate.schema';
+
+export interface SimulationResponse {
+  readonly bundle: { readonly name: string; readonly version: string; readonly digest: string; readonly draft: boolean };
+  readonly decision: Decision;
+  readonly trace: readonly RuleTrace[];
+}
+
+/** What a request would get, with every rule's outcome; records nothing and publishes nothing. */
+@Controller('v1/policy')
+@UseFilters(ProblemDetailsFilter)
+export class SimulateController {
+  constructor(
+    @Inject(POLICY_BUNDLE) private readonly bundle: Bundle,
+    @Inject(POLICY_CLOCK) private readonly clock: PolicyClock,
+  ) {}
+
+  @Post('simulate')
+  @HttpCode(200)
+  simulate(@Body() body: unknown): SimulationResponse {
+    const parsed = simulateBodySchema.safeParse(body);
+    if (!parsed.success) throw invalidBody(parsed.error);
+    const { bundle: draft, requester, now, ...rest } = parsed.data;
+    const bundle = draft ? compileDraftBundle(draft.files) : this.bundle;
+    const input = {
+      ...rest,
+      requester: requester ?? { id: rest.subject.id, kind: rest.subject.kind, attributes: {} },
+      now: now ?? this.clock().toISOString(),
+    };
+    const { decision, trace } = simulate(bundle, input);
+    return { bundle: { name: bundle.name, version: bundle.version, digest: bundle.digest, draft: draft !== undefined }, decision, trace };
+  }
+}
