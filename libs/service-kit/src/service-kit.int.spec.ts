@@ -37,9 +37,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 @Injectable()
 class Received {
   readonly events: Envelope[] = [];
+  readonly trace: string[] = [];
+  /** Events with this id take `slowMs` to handle, like real work that is in flight when a stop arrives. */
+  slow: { id: string; ms: number; entered: () => void } | undefined;
   private readonly waiters = new Map<string, () => void>();
 
-  add(event: Envelope): void {
+  async add(event: Envelope): Promise<void> {
+    if (this.slow?.id === event.id) {
+      this.trace.push('handler started');
+      this.slow.entered();
+      await new Promise((resolve) => setTimeout(resolve, this.slow?.ms));
+      this.trace.push('handler finished');
+    }
     this.events.push(event);
     this.waiters.get(event.id)?.();
   }
@@ -55,8 +64,8 @@ class SubmittedHandler {
   constructor(private readonly received: Received) {}
 
   @EventPattern(RequestSubmittedV2.type)
-  onSubmitted(@Payload() event: Envelope): void {
-    this.received.add(event);
+  async onSubmitted(@Payload() event: Envelope): Promise<void> {
+    await this.received.add(event);
   }
 }
 
@@ -132,6 +141,25 @@ describe('ServiceKitModule against real Kafka and MongoDB', () => {
     running = [];
     expect(connection.readyState).toBe(0);
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
+  });
+
+  it('lets the handler in flight finish before stop() resolves', async () => {
+    const { service } = await boot(captureLogs().destination);
+    running.push(service);
+    const received = service.app.get(Received);
+    const id = unique('evt_slow');
+    const entered = new Promise<void>((resolve) => {
+      received.slow = { id, ms: 1_500, entered: resolve };
+    });
+    const event = registry.encode(RequestSubmittedV2, requestSubmittedV2Fixture, fixtureMeta({ id }));
+    await service.app.get<EventPublisher>(EVENT_PUBLISHER).publish(TOPICS.requests, [event]);
+    await withTimeout(entered, 30_000, `delivery of ${id}`);
+
+    received.trace.push('stop called');
+    await withTimeout(service.stop(), 15_000, 'graceful stop');
+    received.trace.push('stopped');
+    running = [];
+    expect(received.trace).toEqual(['handler started', 'stop called', 'handler finished', 'stopped']);
   });
 
   it('answers 503 on /health/ready when MongoDB is gone, and stays live', async () => {
