@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { AuditEventsHandler } from './handlers/audit-events.handler';
+import { AUDIT_PROJECTIONS } from './projections/audit.projections';
+import { ReadModelStore } from './persistence/read-model.store';
+import { AuditCatchUp } from './projector/audit-catch-up.service';
+import { AuditProjector } from './projector/audit.projector';
+import { AuditQueryController } from './query/audit-query.controller';
+import { AuditQueryService } from './query/audit-query.service';
+
+/**
+ * Projections, their handlers, the catch-up replay and the query API. Needs a mongoose connection and the
+ * messaging module (MESSAGE_BUS, EVENT_REGISTRY) from the app (the service kit provides both).
+ */
+@Module({
+  controllers: [AuditEventsHandler, AuditQueryController],
+  providers: [
+    { provide: ReadModelStore, useFactory: (connection: Connection) => new ReadModelStore(connection, AUDIT_PROJECTIONS), inject: [getConnectionToken()] },
+    { provide: AuditProjector, useFactory: (store: ReadModelStore) => new AuditProjector(store), inject: [ReadModelStore] },
+    AuditCatchUp,
+    AuditQueryService,
+  ],
+  exports: [ReadModelStore, AuditProjector, AuditCatchUp],
+})
+export class AuditModule {}

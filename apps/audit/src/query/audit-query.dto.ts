@@ -1,0 +1,126 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+// OpenAPI descriptions of the query API's answers. The service returns plain read-model views; these classes
+// exist so /docs shows their shape.
+
+class ActorDto {
+  @ApiProperty({ enum: ['user', 'service', 'system'] }) readonly kind!: string;
+  @ApiProperty() readonly id!: string;
+  @ApiPropertyOptional() readonly name?: string;
+}
+
+export class TimelineEntryDto {
+  @ApiProperty() readonly eventId!: string;
+  @ApiProperty({ example: 'iga.approval.decision-recorded.v1' }) readonly type!: string;
+  @ApiProperty({ format: 'date-time' }) readonly at!: string;
+  @ApiProperty({ type: ActorDto }) readonly actor!: ActorDto;
+  @ApiProperty({ example: 'bob approved stage owner' }) readonly summary!: string;
+  @ApiPropertyOptional() readonly grantId?: string;
+  @ApiPropertyOptional() readonly taskId?: string;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The fields an auditor filters on, per event type' })
+  readonly details!: Record<string, unknown>;
+}
+
+export class RequestTimelineDto {
+  @ApiProperty() readonly requestId!: string;
+  @ApiProperty({ enum: ['unknown', 'submitted', 'pending_approval', 'approved', 'denied', 'withdrawn', 'provisioning', 'active', 'failed', 'ended'] })
+  readonly status!: string;
+  @ApiProperty({ type: [TimelineEntryDto], description: 'Every event of the request, ordered by time' })
+  readonly entries!: TimelineEntryDto[];
+}
+
+export class GrantAccessDto {
+  @ApiProperty() readonly grantId!: string;
+  @ApiProperty({ enum: ['pending', 'active', 'failed', 'deprovisioning', 'revocation_failed', 'revoked'] }) readonly status!: string;
+  @ApiPropertyOptional() readonly requestId?: string;
+  @ApiPropertyOptional({ description: 'The identity holding the access' }) readonly subjectId?: string;
+  @ApiPropertyOptional() readonly entitlementId?: string;
+  @ApiPropertyOptional() readonly systemId?: string;
+  @ApiPropertyOptional() readonly connectorId?: string;
+  @ApiPropertyOptional() readonly targetAccount?: string;
+  @ApiPropertyOptional() readonly breakGlass?: boolean;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly createdAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly activatedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly expiresAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly revokedAt?: string;
+  @ApiPropertyOptional({ enum: ['expiry', 'withdrawal', 'revocation', 'offboarding', 'break_glass_ttl'] }) readonly revokeReason?: string;
+}
+
+export class GrantListDto {
+  @ApiProperty({ type: [GrantAccessDto] }) readonly grants!: GrantAccessDto[];
+}
+
+class ExplainedRequestDto {
+  @ApiProperty({ format: 'date-time' }) readonly submittedAt!: string;
+  @ApiProperty({ type: ActorDto, description: 'The authenticated principal that submitted it' }) readonly submittedBy!: ActorDto;
+  @ApiProperty() readonly requesterId!: string;
+  @ApiProperty({ type: 'object', properties: { id: { type: 'string' }, kind: { type: 'string' } } }) readonly subject!: object;
+  @ApiPropertyOptional({ type: [String] }) readonly entitlementIds?: string[];
+  @ApiPropertyOptional() readonly accessPackageId?: string;
+  @ApiProperty() readonly justification!: string;
+  @ApiPropertyOptional({ type: 'object', properties: { system: { type: 'string' }, id: { type: 'string' }, url: { type: 'string' } } })
+  readonly ticket?: object;
+  @ApiPropertyOptional({ example: 'PT8H' }) readonly duration?: string;
+  @ApiProperty() readonly breakGlass!: boolean;
+  @ApiProperty({ enum: ['api', 'itsm', 'cli'] }) readonly channel!: string;
+}
+
+class ExplainedDecisionDto {
+  @ApiProperty() readonly decisionId!: string;
+  @ApiProperty({ format: 'date-time' }) readonly decidedAt!: string;
+  @ApiProperty({ enum: ['deny', 'auto_approve', 'require_approval'] }) readonly effect!: string;
+  @ApiProperty({ type: [String] }) readonly reasons!: string[];
+  @ApiProperty({ type: [String] }) readonly matchedRules!: string[];
+  @ApiProperty({ description: 'sha256 of the policy bundle that decided' }) readonly bundleDigest!: string;
+  @ApiPropertyOptional() readonly engine?: string;
+  @ApiProperty() readonly riskScore!: number;
+  @ApiProperty({ type: 'object', additionalProperties: true }) readonly constraints!: object;
+}
+
+class ExplainedApprovalDto {
+  @ApiProperty() readonly taskId!: string;
+  @ApiProperty() readonly stageId!: string;
+  @ApiProperty() readonly approverId!: string;
+  @ApiPropertyOptional() readonly onBehalfOfId?: string;
+  @ApiProperty({ enum: ['approve', 'deny'] }) readonly decision!: string;
+  @ApiPropertyOptional() readonly comment?: string;
+  @ApiProperty({ format: 'date-time' }) readonly decidedAt!: string;
+}
+
+class ExplainedGrantDto {
+  @ApiProperty() readonly grantId!: string;
+  @ApiPropertyOptional() readonly entitlementId?: string;
+  @ApiPropertyOptional() readonly beneficiaryId?: string;
+  @ApiPropertyOptional() readonly systemId?: string;
+  @ApiPropertyOptional({ description: 'The connector that provisioned it' }) readonly connectorId?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly provisioningRequestedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly activatedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly expiresAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly revokedAt?: string;
+  @ApiPropertyOptional() readonly revokeReason?: string;
+}
+
+class GrantEndingDto {
+  @ApiProperty({ enum: ['expiry', 'withdrawal', 'revocation', 'offboarding', 'break_glass_ttl'] }) readonly reason!: string;
+  @ApiProperty({ format: 'date-time' }) readonly at!: string;
+  @ApiPropertyOptional() readonly requestedBy?: string;
+  @ApiPropertyOptional() readonly requestReason?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) readonly expiryTimerFiredAt?: string;
+}
+
+export class GrantExplanationDto {
+  @ApiProperty() readonly grantId!: string;
+  @ApiProperty() readonly requestId!: string;
+  @ApiPropertyOptional({ type: ExplainedRequestDto, description: 'Who asked, for whom, why, under which ticket' }) readonly request?: ExplainedRequestDto;
+  @ApiPropertyOptional({ type: ExplainedDecisionDto, description: 'The policy decision with bundle digest, matched rules and reasons' })
+  readonly decision?: ExplainedDecisionDto;
+  @ApiProperty({ type: [ExplainedApprovalDto] }) readonly approvals!: ExplainedApprovalDto[];
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Blocked attempts to approve one\'s own request' })
+  readonly selfApprovalAttempts!: object[];
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'approved / auto_approved / break_glass / denied' })
+  readonly outcome?: object;
+  @ApiProperty({ type: 'array', items: { type: 'object' } }) readonly revocationRequests!: object[];
+  @ApiProperty({ type: ExplainedGrantDto, description: 'Provisioning (connector, when) and removal' }) readonly grant!: ExplainedGrantDto;
+  @ApiPropertyOptional({ type: GrantEndingDto, description: 'Expiry or revocation: why and when' }) readonly ending?: GrantEndingDto;
+  @ApiProperty({ type: [String], description: 'Links of the chain not seen (yet)', example: [] }) readonly missing!: string[];
+}

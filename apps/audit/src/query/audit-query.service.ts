@@ -1,0 +1,141 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { IdSchema } from '@grantline/contracts';
+import { HELD_STATUSES, grantAccessProjection } from '../projections/grant-access.projection';
+import type { GrantAccessDocument, GrantStatus } from '../projections/grant-access.projection';
+import { grantExplanationProjection } from '../projections/grant-explanation.projection';
+import type {
+  ExplainedApproval,
+  ExplainedDecision,
+  ExplainedGrant,
+  ExplainedOutcome,
+  ExplainedRequest,
+  ExplainedRevocationRequest,
+  ExplainedWithdrawal,
+  GrantExplanationDocument,
+} from '../projections/grant-explanation.projection';
+import { requestTimelineProjection } from '../projections/request-timeline.projection';
+import type { RequestStatus, TimelineEntry } from '../projections/request-timeline.projection';
+import { ReadModelStore } from '../persistence/read-model.store';
+
+export const GrantsQuerySchema = z
+  .strictObject({
+    subjectId: IdSchema.optional(),
+    entitlementId: IdSchema.optional(),
+    /** Revoked and never-provisioned grants are history, not access; ask for them explicitly. */
+    includeEnded: z.enum(['true', 'false']).optional(),
+  })
+  .refine((query) => query.subjectId !== undefined || query.entitlementId !== undefined, {
+    message: 'Required: subjectId or entitlementId',
+    path: ['subjectId'],
+  });
+export type GrantsQuery = z.infer<typeof GrantsQuerySchema>;
+
+export interface RequestTimelineView {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly entries: readonly TimelineEntry[];
+}
+
+export type GrantAccessView = Omit<GrantAccessDocument, '_id' | 'appliedEventIds'>;
+
+export interface GrantListView {
+  readonly grants: readonly GrantAccessView[];
+}
+
+/** How the grant's access ended, when it has. */
+export interface GrantEnding {
+  readonly reason: string;
+  readonly at: string;
+  /** The manual revocation request behind a `revocation` ending. */
+  readonly requestedBy?: string;
+  readonly requestReason?: string;
+  readonly expiryTimerFiredAt?: string;
+}
+
+export interface GrantExplanationView {
+  readonly grantId: string;
+  readonly requestId: string;
+  readonly request?: ExplainedRequest;
+  readonly decision?: ExplainedDecision;
+  readonly approvals: readonly ExplainedApproval[];
+  readonly selfApprovalAttempts: GrantExplanationDocument['selfApprovalAttempts'];
+  readonly outcome?: ExplainedOutcome;
+  readonly withdrawal?: ExplainedWithdrawal;
+  readonly revocationRequests: readonly ExplainedRevocationRequest[];
+  readonly grant: ExplainedGrant;
+  readonly ending?: GrantEnding;
+  /** Links of the chain the audit has not seen (yet): evidence gaps an auditor should look at. */
+  readonly missing: readonly string[];
+}
+
+function withoutBookkeeping(doc: GrantAccessDocument): GrantAccessView {
+  const { _id: _id, appliedEventIds: _applied, ...view } = doc;
+  return view;
+}
+
+function endingOf(grant: ExplainedGrant, revocations: readonly ExplainedRevocationRequest[]): GrantEnding | undefined {
+  const reason = grant.revokeReason ?? grant.deprovisionReason;
+  const at = grant.revokedAt ?? grant.deprovisioningRequestedAt;
+  if (reason === undefined || at === undefined) return undefined;
+  const manual = reason === 'revocation' ? revocations.at(-1) : undefined;
+  return {
+    reason,
+    at,
+    ...(manual ? { requestedBy: manual.requestedBy, requestReason: manual.reason } : {}),
+    ...(grant.expiryTimerFiredAt !== undefined ? { expiryTimerFiredAt: grant.expiryTimerFiredAt } : {}),
+  };
+}
+
+function missingLinks(doc: GrantExplanationDocument, grant: ExplainedGrant): string[] {
+  const missing: string[] = [];
+  if (doc.request === undefined) missing.push('request');
+  if (doc.decision === undefined) missing.push('policy_decision');
+  if (doc.decision?.effect === 'require_approval' && doc.approvals.length === 0 && doc.outcome?.kind !== 'break_glass') missing.push('approvals');
+  if (doc.outcome === undefined) missing.push('approval_outcome');
+  if (grant.createdAt === undefined) missing.push('grant_created');
+  if (grant.activatedAt === undefined) missing.push('provisioning');
+  return missing;
+}
+
+/** Reads the projections; never writes. */
+@Injectable()
+export class AuditQueryService {
+  constructor(private readonly store: ReadModelStore) {}
+
+  async timeline(requestId: string): Promise<RequestTimelineView | undefined> {
+    const doc = await this.store.load(requestTimelineProjection, requestId);
+    return doc === undefined ? undefined : { requestId: doc.requestId, status: doc.status, entries: doc.entries };
+  }
+
+  async grants(query: GrantsQuery): Promise<GrantListView> {
+    const filter: Record<string, string> = {};
+    if (query.subjectId !== undefined) filter['subjectId'] = query.subjectId;
+    if (query.entitlementId !== undefined) filter['entitlementId'] = query.entitlementId;
+    const docs = await this.store.find(grantAccessProjection, filter);
+    const held = (status: GrantStatus): boolean => query.includeEnded === 'true' || HELD_STATUSES.includes(status);
+    return { grants: docs.filter((doc) => held(doc.status)).map(withoutBookkeeping) };
+  }
+
+  async explain(grantId: string): Promise<GrantExplanationView | undefined> {
+    const [doc] = await this.store.find(grantExplanationProjection, { grantIds: grantId });
+    const grant = doc?.grants.find((candidate) => candidate.grantId === grantId);
+    if (doc === undefined || grant === undefined) return undefined;
+    const revocationRequests = doc.revocationRequests.filter((revocation) => revocation.grantId === undefined || revocation.grantId === grantId);
+    const ending = endingOf(grant, revocationRequests);
+    return {
+      grantId,
+      requestId: doc.requestId,
+      ...(doc.request ? { request: doc.request } : {}),
+      ...(doc.decision ? { decision: doc.decision } : {}),
+      approvals: doc.approvals,
+      selfApprovalAttempts: doc.selfApprovalAttempts,
+      ...(doc.outcome ? { outcome: doc.outcome } : {}),
+      ...(doc.withdrawal ? { withdrawal: doc.withdrawal } : {}),
+      revocationRequests,
+      grant,
+      ...(ending ? { ending } : {}),
+      missing: missingLinks(doc, grant),
+    };
+  }
+}
