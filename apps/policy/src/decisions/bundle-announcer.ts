@@ -45,12 +45,12 @@ export class BundleAnnouncer implements OnApplicationBootstrap {
     await this.state.whenLoaded();
     const hex = digestHex(this.bundle.digest);
     if (this.state.hasAnnounced(hex)) {
-      this.logger.log({ msg: 'policy bundle already announced', digest: hex, name: this.bundle.name, version: this.bundle.version }, 'policy');
+      this.logger.log({ msg: 'policy bundle already announced', digest: hex, name: this.bundle.name, version: this.bundle.version });
       return;
     }
     const event = bundleLoadedEvent(this.bundle, this.registry, this.clock().toISOString());
     await this.bus.publisher.publish(this.registry.latestOf(PolicyBundleLoaded.name).topic, [event]);
     this.state.apply(event);
-    this.logger.log({ msg: 'policy bundle announced', digest: hex, name: this.bundle.name, version: this.bundle.version, files: this.bundle.files.length }, 'policy');
+    this.logger.log({ msg: 'policy bundle announced', digest: hex, name: this.bundle.name, version: this.bundle.version, files: this.bundle.files.length });
   }
 }

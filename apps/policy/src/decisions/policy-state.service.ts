@@ -83,6 +83,6 @@ export class PolicyStateService {
         });
       }
     }
-    this.logger.log({ msg: 'policy state rebuilt', events: replayed, ms: Date.now() - started, catalogVersion: this.state.catalog?.version ?? null }, 'policy');
+    this.logger.log({ msg: 'policy state rebuilt', events: replayed, ms: Date.now() - started, catalogVersion: this.state.catalog?.version ?? null });
   }
 }
