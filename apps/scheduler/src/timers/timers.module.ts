@@ -4,6 +4,7 @@ import type { EventRegistry } from '@grantline/contracts';
 import { jsonConsoleLogger } from '@grantline/messaging';
 import type { MessageBus, MessagingLogger } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { JsonLogger } from '@grantline/service-kit';
 import { createClock } from '../clock/clock.config';
 import { CLOCK } from '../clock/clock.port';
 import type { Clock } from '../clock/clock.port';
@@ -30,7 +31,23 @@ export interface TimersModuleOptions {
 @Module({})
 export class TimersModule {
   static forRoot(options: TimersModuleOptions = {}): DynamicModule {
-    const config = timersConfigFromEnv(options.env ?? process.env);
+    let config: TimersConfig;
+    try {
+      config = timersConfigFromEnv(options.env ?? process.env);
+    } catch (error) {
+      // Surface a bad CLOCK / ENABLE_TEST_CLOCK when Nest builds the app (logged by the bootstrap), not at import.
+      return {
+        module: TimersModule,
+        providers: [
+          {
+            provide: TIMERS_CONFIG,
+            useFactory: (): never => {
+              throw error;
+            },
+          },
+        ],
+      };
+    }
     return {
       module: TimersModule,
       controllers: [TimerEventsController, TimersController, ...(config.testClockEnabled ? [TestClockController] : [])],
@@ -39,8 +56,8 @@ export class TimersModule {
         { provide: CLOCK, useFactory: (): Clock => options.clock ?? createClock(config) },
         {
           provide: SCHEDULER_RUNTIME,
-          inject: [MESSAGE_BUS, EVENT_REGISTRY, CLOCK, TIMERS_CONFIG],
-          useFactory: (bus: MessageBus, registry: EventRegistry, clock: Clock, timers: TimersConfig): SchedulerRuntime =>
+          inject: [MESSAGE_BUS, EVENT_REGISTRY, CLOCK, TIMERS_CONFIG, { token: JsonLogger, optional: true }],
+          useFactory: (bus: MessageBus, registry: EventRegistry, clock: Clock, timers: TimersConfig, serviceLogger?: JsonLogger): SchedulerRuntime =>
             new SchedulerRuntime({
               bus,
               registry,
@@ -48,7 +65,8 @@ export class TimersModule {
               tickIntervalMs: timers.tickIntervalMs,
               tickBatchSize: timers.tickBatchSize,
               resumeClockFromLog: timers.mode === 'offset',
-              logger: options.logger ?? jsonConsoleLogger,
+              // the service's JSON logger when the kit provides one, so these lines carry the service name
+              logger: options.logger ?? serviceLogger?.withContext('timers') ?? jsonConsoleLogger,
             }),
         },
         SchedulerLifecycle,
