@@ -9,6 +9,8 @@ import {
   otherLiveLeases,
   releaseLease,
 } from './infra';
+import type { JestProjectLike } from './infra/infra-need';
+import { runExcludesIntegrationSpecs } from './infra/infra-need';
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -18,9 +20,13 @@ const log = (line: string): void => {
  * Once per jest run: bring the infrastructure up (or reuse it) and export its endpoints into
  * process.env, which the test workers inherit.
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(_globalConfig?: unknown, project?: JestProjectLike): Promise<void> {
   if (infraSelection() === 'none') {
     log('grantline infra: skipped (GRANTLINE_INFRA=none)');
+    return;
+  }
+  if (runExcludesIntegrationSpecs(project)) {
+    log('grantline infra: skipped (this run ignores *.int.spec.ts)');
     return;
   }
   const paths = infraPaths();
