@@ -1,0 +1,203 @@
+// The policy service against a real Kafka broker: decisions recorded from real topics, a backtest over that
+// real log, and a simulation over HTTP. Every topic and group is this spec's own: the catalogue's event
+// definitions are re-bound to spec topics in a registry the service takes from the messaging module.
+import { resolve } from 'node:path';
+import { Logger, Module } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import request from 'supertest';
+import {
+  CatalogPublished,
+  EventRegistry,
+  GrantActivated,
+  GrantCreated,
+  GrantProvisioningFailed,
+  GrantRevoked,
+  IdentityOffboarded,
+  IdentityOwnerChanged,
+  IdentityUpserted,
+  PolicyBundleLoaded,
+  PolicyDecisionRecorded,
+  RequestSubmitted,
+  defineEvent,
+  registry as catalogue,
+} from '@grantline/contracts';
+import type { DecisionRecordedData, Envelope, EventDefinition, TopicName } from '@grantline/contracts';
+import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
+import { KafkaEventTransport, MessagingModule } from '@grantline/messaging-nest';
+import { readBundleDirectory } from '@grantline/policy-engine';
+import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
+import type { BacktestResponse } from './backtest/backtest.controller';
+import { DecisionsModule } from './decisions/decisions.module';
+import { digestHex } from './decisions/decision-record.mapper';
+import { SimulationModule } from './simulation/simulation.module';
+import { catalogEvent, identityEvents, requestEvent } from './testing/policy-scenario.fixtures';
+
+const POLICIES = resolve(__dirname, '../../../policies');
+const { kafkaBrokers } = infraEndpoints();
+const prefix = uniqueName('spec.policy');
+const topic = (name: string): TopicName => `${prefix}.${name}` as TopicName;
+const on = <T extends EventDefinition>(def: T, name: string): EventDefinition => defineEvent(def.name, def.version, topic(name), def.schema);
+
+// Only the latest request version is registered: no upcaster needed, and it is what the handler declares.
+const registry = new EventRegistry()
+  .register(on(RequestSubmitted, 'requests'))
+  .register(on(IdentityUpserted, 'identities'))
+  .register(on(IdentityOwnerChanged, 'identities'))
+  .register(on(IdentityOffboarded, 'identities'))
+  .register(on(CatalogPublished, 'catalog'))
+  .register(on(GrantCreated, 'grants'))
+  .register(on(GrantActivated, 'grants'))
+  .register(on(GrantRevoked, 'grants'))
+  .register(on(GrantProvisioningFailed, 'grants'))
+  .register(on(PolicyDecisionRecorded, 'decisions'))
+  .register(on(PolicyBundleLoaded, 'bundles'))
+  .register(catalogue.latestOf('iga.messaging.dead-lettered'));
+const SPEC_TOPICS = ['requests', 'identities', 'catalog', 'grants', 'decisions', 'bundles'].map(topic);
+
+const readTopic = async (bus: KafkaMessageBus, name: string): Promise<Envelope[]> => {
+  const events: Envelope[] = [];
+  await bus.replay({ topics: [topic(name)], handler: async (event) => void events.push(event) });
+  return events;
+};
+
+/** A stricter candidate: nothing on the orders database any more. */
+const stricterBundle = (): { path: string; content: string }[] => [
+  ...readBundleDirectory(POLICIES),
+  {
+    path: 'freeze.yaml',
+    content: [
+      'kind: RuleSet',
+      'description: Change freeze on the orders database.',
+      'rules:',
+      '  - id: orders-db-freeze',
+      '    match: { systems: [orders-db] }',
+      '    effect: deny',
+      '    reason: "orders-db is frozen for the migration"',
+      '',
+    ].join('\n'),
+  },
+];
+
+describe('policy service against a real Kafka log', () => {
+  let bus: KafkaMessageBus;
+  let app: INestApplication;
+  let transport: KafkaEventTransport;
+  const previousBundleDir = process.env['POLICY_BUNDLE_DIR'];
+
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    process.env['POLICY_BUNDLE_DIR'] = POLICIES;
+    bus = new KafkaMessageBus({ clientId: uniqueName('policy-spec'), brokers: kafkaBrokers, registry, logger: silentLogger });
+    await bus.connect();
+    await bus.ensureTopics([...SPEC_TOPICS.map((name) => ({ topic: name, partitions: 2 })), { topic: 'iga.dead-letter.v1' }]);
+    // Given identities and a catalogue already on the log when the service starts
+    await bus.publisher.publish(topic('identities'), identityEvents(registry));
+    await bus.publisher.publish(topic('catalog'), [catalogEvent(registry)]);
+
+    @Module({ imports: [MessagingModule.forRoot({ clientId: 'policy-spec', registry, bus }), DecisionsModule, SimulationModule] })
+    class SpecPolicyModule {}
+
+    app = await NestFactory.create(SpecPolicyModule, { logger: false });
+    // As main.ts runs it: not transactional; deterministic decision ids make a redelivered request's decision a duplicate.
+    transport = new KafkaEventTransport({ bus, registry, groupId: uniqueName('policy-group'), fromBeginning: true });
+    app.connectMicroservice({ strategy: transport });
+    await app.startAllMicroservices();
+    await app.init();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await bus?.disconnect();
+    if (previousBundleDir === undefined) delete process.env['POLICY_BUNDLE_DIR'];
+    else process.env['POLICY_BUNDLE_DIR'] = previousBundleDir;
+  });
+
+  it('subscribes to requests and every state topic, nothing else', () => {
+    expect(transport.subscribedTopics()).toEqual(['catalog', 'grants', 'identities', 'requests'].map(topic).sort());
+  });
+
+  it('announces the bundle it decides with on the bundles topic', async () => {
+    const bundles = await readTopic(bus, 'bundles');
+    expect(bundles).toHaveLength(1);
+    expect(bundles[0]?.data).toMatchObject({ digest: expect.stringMatching(/^[a-f0-9]{64}$/), engine: 'cel' });
+  });
+
+  it('records a decision for each submitted request, the same one for a redelivered request', async () => {
+    const ordersRead = requestEvent('req-orders', {}, registry);
+    const wikiRead = requestEvent('req-wiki', { items: { entitlementIds: ['wiki-read'] } }, registry);
+    const unknown = requestEvent('req-unknown', { items: { entitlementIds: ['no-such-thing'] } }, registry);
+    // When three requests are submitted and the first is delivered twice
+    await bus.publisher.publish(topic('requests'), [ordersRead, wikiRead, unknown]);
+    await bus.publisher.publish(topic('requests'), [ordersRead]);
+    await transport.whenCaughtUp(30_000);
+
+    // Then the decisions topic holds one decision per request (the redelivery carries the same id)
+    const decisions = await eventually(
+      async () => {
+        const events = (await readTopic(bus, 'decisions')) as Envelope<DecisionRecordedData>[];
+        if (events.length < 4) throw new Error(`only ${events.length} decisions so far`);
+        return events;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const byRequest = new Map(decisions.map((event) => [event.data.requestId, event]));
+    expect(new Set(decisions.map((event) => event.id)).size).toBe(3);
+    expect(decisions.filter((event) => event.data.requestId === 'req-orders').map((event) => event.id)).toEqual([
+      byRequest.get('req-orders')?.id,
+      byRequest.get('req-orders')?.id,
+    ]);
+    expect(byRequest.get('req-orders')).toMatchObject({
+      causationid: ordersRead.id,
+      correlationid: 'req-orders',
+      actor: { kind: 'service', id: 'policy' },
+      data: { effect: 'require_approval', matchedRules: ['human-manager-approval', 'resource-owner-for-high'], engine: 'cel' },
+    });
+    expect(byRequest.get('req-orders')?.data.route?.stages.map((stage) => stage.id)).toEqual(['manager', 'resource_owner']);
+    expect(byRequest.get('req-wiki')?.data).toMatchObject({ effect: 'auto_approve', matchedRules: ['human-low-nonprod-read'] });
+    expect(byRequest.get('req-unknown')?.data).toMatchObject({
+      effect: 'deny',
+      engine: 'builtin',
+      reasons: ['unknown entitlement "no-such-thing": it is not in the published catalogue'],
+    });
+  });
+
+  it('backtests a stricter candidate over that log and reports the newly denied request', async () => {
+    // When a candidate that freezes the orders database is backtested over the recorded decisions
+    const response = await request(app.getHttpServer()).post('/v1/policy/backtest').send({ files: stricterBundle() }).expect(200);
+    const body = response.body as BacktestResponse;
+    // Then the orders request is newly denied, the wiki request unchanged, and the refusal is not re-run
+    expect(body.history).toMatchObject({ read: 4, requests: 3, reproduced: 2, fromRecord: 0, refusals: 1, invalidSnapshots: 0 });
+    expect(body.report.total).toBe(2);
+    expect(body.report.counts).toMatchObject({ newly_denied: 1, unchanged: 1, newly_auto_approved: 0, route_changed: 0 });
+    expect(body.report.examples.newly_denied).toEqual([
+      expect.objectContaining({
+        requestId: 'req-orders',
+        before: expect.objectContaining({ effect: 'require_approval' }),
+        after: expect.objectContaining({ effect: 'deny', reasons: expect.arrayContaining(['orders-db is frozen for the migration']) }),
+      }),
+    ]);
+    const announced = (await readTopic(bus, 'bundles'))[0]?.data as { digest: string };
+    expect(Object.keys(body.report.recordedBundles).map(digestHex)).toEqual([announced.digest]);
+    expect(body.rendered).toMatch(/req-orders/);
+  });
+
+  it('simulates a request over HTTP, with the trace, and records nothing', async () => {
+    const before = (await readTopic(bus, 'decisions')).length;
+    const response = await request(app.getHttpServer())
+      .post('/v1/policy/simulate')
+      .send({
+        request: { id: 'sim-1', duration: 'PT8H', justification: 'nightly export job' },
+        subject: { id: 'ci-orders', kind: 'ci_pipeline', ownerOfRecord: 'alice' },
+        entitlements: [{ id: 'orders-write', system: 'orders-db', sensitivity: 'medium', environment: 'prod', privilege: 'write', owner: 'dave' }],
+        now: '2025-06-02T10:00:00Z',
+      })
+      .expect(200);
+    expect(response.body).toMatchObject({
+      bundle: { name: 'grantline-default', draft: false },
+      decision: { effect: 'require_approval', route: [expect.objectContaining({ name: 'nhi_owner' }), expect.objectContaining({ name: 'security' })] },
+    });
+    expect(response.body.trace).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'nhi-privileged-prod', outcome: 'matched' })]));
+    expect((await readTopic(bus, 'decisions')).length).toBe(before);
+  });
+});
