@@ -50,6 +50,19 @@ describe('KafkaMessageBus against a real broker', () => {
     return s;
   };
 
+  it('lets several services create the same topics at once and publish right away', async () => {
+    const topic = uniqueName('spec.race');
+    const racers = Array.from({ length: 4 }, (_, i) =>
+      track({ bus: new KafkaMessageBus({ clientId: uniqueName(`race${i}`), brokers: kafkaBrokers, registry: testRegistry(topic, `${topic}.out`).registry, logger: silentLogger }) }),
+    );
+    await Promise.all(racers.map(({ bus }) => bus.ensureTopics([{ topic, partitions: 3 }, { topic: `${topic}.out`, partitions: 3 }])));
+    const { ping } = testRegistry(topic, `${topic}.out`);
+    await racers[0]!.bus.publish(topic, [ping({ key: 'k', seq: 1 })]);
+    const seen: Envelope[] = [];
+    await racers[1]!.bus.replay({ topics: [topic], handler: async (e) => void seen.push(e) });
+    expect(seen).toHaveLength(1);
+  });
+
   it('keeps per-key order under load across partitions', async () => {
     const s = track(setup('order'));
     await s.ready;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage, Producer, LogEntry } from 'kafkajs';
 import { TOPICS } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
@@ -137,7 +137,12 @@ export class KafkaMessageBus implements MessageBus {
   private async getProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
     if (!this.producerConnecting) {
-      const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      const producer = this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       this.producerConnecting = producer.connect().then(
         () => {
           this.producer = producer;
@@ -178,16 +183,41 @@ export class KafkaMessageBus implements MessageBus {
     const admin = await this.getAdmin();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((spec) => !existing.has(spec.topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((spec) => ({
-        topic: spec.topic,
-        numPartitions: spec.partitions ?? this.config.defaultPartitions ?? 3,
-        replicationFactor: -1,
-        configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    if (missing.length > 0) {
+      try {
+        // Not waitForLeaders: right after creation Kafka 4 answers "does not host this
+        // topic-partition", which kafkajs does not treat as transient. Leaders are awaited below.
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((spec) => ({
+            topic: spec.topic,
+            numPartitions: spec.partitions ?? this.config.defaultPartitions ?? 3,
+            replicationFactor: -1,
+            configEntries: Object.entries(spec.configEntries ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+      } catch (error) {
+        // Several services may create a shared topic at once; losing that race is fine.
+        if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
+      }
+    }
+    await this.waitForLeaders(topics.map((spec) => spec.topic));
+  }
+
+  private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+    const admin = await this.getAdmin();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
+        const ready = metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
+        if (ready) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topics without leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+      await sleep(100);
+    }
   }
 
   async consume(options: ConsumerOptions): Promise<RunningConsumer> {
@@ -266,13 +296,24 @@ export class KafkaMessageBus implements MessageBus {
     return handled;
   }
 
-  async health(): Promise<BusHealth> {
+  async health(timeoutMs = 2_000): Promise<BusHealth> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<BusHealth>((resolve) => {
+      timer = setTimeout(() => resolve({ ok: false, brokers: 0, detail: `no answer from Kafka within ${timeoutMs} ms` }), timeoutMs);
+    });
+    const probe = (async (): Promise<BusHealth> => {
+      try {
+        const admin = await this.getAdmin();
+        const cluster = await admin.describeCluster();
+        return { ok: cluster.brokers.length > 0, brokers: cluster.brokers.length };
+      } catch (error) {
+        return { ok: false, brokers: 0, detail: describeError(error) };
+      }
+    })();
     try {
-      const admin = await this.getAdmin();
-      const cluster = await admin.describeCluster();
-      return { ok: cluster.brokers.length > 0, brokers: cluster.brokers.length };
-    } catch (error) {
-      return { ok: false, brokers: 0, detail: describeError(error) };
+      return await Promise.race([probe, timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -287,6 +328,7 @@ export class KafkaMessageBus implements MessageBus {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
 
