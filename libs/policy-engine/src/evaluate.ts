@@ -17,7 +17,7 @@ import type {
 } from './decision.types';
 import { formatIsoDuration, parseIsoDuration } from './duration';
 import type { Entitlement, PolicyInput } from './input.schema';
-import { parsePolicyInput } from './input.schema';
+import { ENVIRONMENTS, PRIVILEGES, SENSITIVITIES, SUBJECT_KINDS, parsePolicyInput } from './input.schema';
 import type { Holding } from './sod';
 import { matchCombination, toConflict } from './sod';
 
@@ -58,9 +58,137 @@ const render = (t: ReasonTemplate, a: Activation): string => {
   return s;
 };
 
+// Durations recur (a handful of distinct strings across all requests and rules): parse and format each
+// once. Bounded so hostile inputs cannot grow them without limit.
+const MEMO_LIMIT = 1024;
+const parsedDurations = new Map<string, number | null>();
+const secondsOf = (text: string): number | null => {
+  let s = parsedDurations.get(text);
+  if (s === undefined) {
+    s = parseIsoDuration(text);
+    if (parsedDurations.size < MEMO_LIMIT) parsedDurations.set(text, s);
+  }
+  return s;
+};
+const formattedDurations = new Map<number, string>();
+const isoOf = (seconds: number): string => {
+  let s = formattedDurations.get(seconds);
+  if (s === undefined) {
+    s = formatIsoDuration(seconds);
+    if (formattedDurations.size < MEMO_LIMIT) formattedDurations.set(seconds, s);
+  }
+  return s;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation plan: what can be worked out from the bundle alone, once per bundle (bundles are
+// immutable). Rules are indexed by the enumerated pre-filters (subject kind, environment, sensitivity,
+// privilege), so a decision only visits the rules that can apply to each entitlement, in bundle order.
+
+/** A rule's constraints with durations and ranks resolved at plan time. */
+interface PlannedConstraints {
+  readonly maxSeconds: number | null;
+  readonly credentialType: CredentialType | null;
+  readonly credentialRank: number;
+  readonly recertSeconds: number | null;
+  readonly breakGlassAllowed: boolean | null;
+  readonly reviewRequired: boolean;
+}
+
+interface PlannedRule {
+  readonly rule: CompiledRule;
+  /** The pre-filters not covered by the index. */
+  readonly systems: ReadonlySet<string> | null;
+  readonly emergency: boolean | null;
+  /** The reason when it has no placeholders, rendered once. */
+  readonly fixedReason: string | null;
+  readonly constraints: PlannedConstraints | null;
+}
+
+interface Plan {
+  readonly rules: readonly PlannedRule[];
+  /** Candidate rules per (kind, environment, sensitivity, privilege), filled on first use. */
+  readonly candidates: (readonly PlannedRule[] | undefined)[];
+  readonly stageRank: ReadonlyMap<string, number>;
+  readonly stageOrderLength: number;
+}
+
+/** Position of each value, the first one when a value repeats (like Array.prototype.indexOf). */
+const indexOf = (xs: readonly string[]): ReadonlyMap<string, number> => {
+  const m = new Map<string, number>();
+  xs.forEach((x, i) => {
+    if (!m.has(x)) m.set(x, i);
+  });
+  return m;
+};
+const KIND_INDEX = indexOf(SUBJECT_KINDS);
+const ENVIRONMENT_INDEX = indexOf(ENVIRONMENTS);
+const SENSITIVITY_INDEX = indexOf(SENSITIVITIES);
+const PRIVILEGE_INDEX = indexOf(PRIVILEGES);
+
+/** The slot of an input combination, or -1 when a value is outside the enumerations (unvalidated input). */
+const slotOf = (kind: string, e: Entitlement): number => {
+  const k = KIND_INDEX.get(kind);
+  const env = ENVIRONMENT_INDEX.get(e.environment);
+  const sens = SENSITIVITY_INDEX.get(e.sensitivity);
+  const priv = PRIVILEGE_INDEX.get(e.privilege);
+  if (k === undefined || env === undefined || sens === undefined || priv === undefined) return -1;
+  return ((k * ENVIRONMENTS.length + env) * SENSITIVITIES.length + sens) * PRIVILEGES.length + priv;
+};
+
+const planConstraints = (c: ConstraintsSpec | null): PlannedConstraints | null =>
+  c === null
+    ? null
+    : {
+        maxSeconds: c.maxDuration === undefined ? null : (parseIsoDuration(c.maxDuration) ?? 0),
+        credentialType: c.credentialType ?? null,
+        credentialRank: c.credentialType === undefined ? Infinity : (CREDENTIAL_RANK.get(c.credentialType) ?? Infinity),
+        recertSeconds: c.recertificationEvery === undefined ? null : (parseIsoDuration(c.recertificationEvery) ?? 0),
+        breakGlassAllowed: c.breakGlassAllowed ?? null,
+        reviewRequired: c.reviewRequired === true,
+      };
+
+const plans = new WeakMap<Bundle, Plan>();
+const planOf = (bundle: Bundle): Plan => {
+  let plan = plans.get(bundle);
+  if (plan) return plan;
+  plan = {
+    rules: bundle.rules.map((rule) => ({
+      rule,
+      systems: rule.match?.systems ?? null,
+      emergency: rule.match?.emergency ?? null,
+      fixedReason: rule.reason.every((p) => typeof p === 'string') ? rule.reason.join('') : null,
+      constraints: planConstraints(rule.constraints),
+    })),
+    candidates: new Array<readonly PlannedRule[] | undefined>(
+      SUBJECT_KINDS.length * ENVIRONMENTS.length * SENSITIVITIES.length * PRIVILEGES.length,
+    ),
+    stageRank: indexOf(bundle.settings.stageOrder),
+    stageOrderLength: bundle.settings.stageOrder.length,
+  };
+  plans.set(bundle, plan);
+  return plan;
+};
+
+const candidatesFor = (plan: Plan, slot: number, kind: string, e: Entitlement): readonly PlannedRule[] => {
+  let list = plan.candidates[slot];
+  if (list === undefined) {
+    list = plan.rules.filter(({ rule: { match: m } }) =>
+      m === null ||
+      ((m.subjectKinds === null || m.subjectKinds.has(kind)) &&
+        (m.environments === null || m.environments.has(e.environment)) &&
+        (m.sensitivities === null || m.sensitivities.has(e.sensitivity)) &&
+        (m.privileges === null || m.privileges.has(e.privilege))),
+    );
+    plan.candidates[slot] = list;
+  }
+  return list;
+};
+
 class ConstraintAccumulator {
   maxSeconds: number | null = null;
   credentialType: CredentialType | null = null;
+  credentialRank = Infinity;
   recertSeconds: number | null = null;
   breakGlass: boolean | null = null;
   review = false;
@@ -69,59 +197,67 @@ class ConstraintAccumulator {
     if (this.maxSeconds === null || seconds < this.maxSeconds) this.maxSeconds = seconds;
   }
 
-  add(c: ConstraintsSpec): void {
-    if (c.maxDuration !== undefined) this.maxDuration(parseIsoDuration(c.maxDuration) ?? 0);
-    if (c.credentialType !== undefined) {
-      const current = this.credentialType === null ? Infinity : (CREDENTIAL_RANK.get(this.credentialType) ?? Infinity);
-      if ((CREDENTIAL_RANK.get(c.credentialType) ?? Infinity) < current) this.credentialType = c.credentialType;
+  add(c: PlannedConstraints): void {
+    if (c.maxSeconds !== null) this.maxDuration(c.maxSeconds);
+    if (c.credentialType !== null && c.credentialRank < this.credentialRank) {
+      this.credentialType = c.credentialType;
+      this.credentialRank = c.credentialRank;
     }
-    if (c.recertificationEvery !== undefined) {
-      const s = parseIsoDuration(c.recertificationEvery) ?? 0;
-      if (this.recertSeconds === null || s < this.recertSeconds) this.recertSeconds = s;
+    if (c.recertSeconds !== null && (this.recertSeconds === null || c.recertSeconds < this.recertSeconds)) {
+      this.recertSeconds = c.recertSeconds;
     }
     // strictest wins: one rule saying "no break-glass" beats any number saying yes
-    if (c.breakGlassAllowed !== undefined) this.breakGlass = (this.breakGlass ?? true) && c.breakGlassAllowed;
+    if (c.breakGlassAllowed !== null) this.breakGlass = (this.breakGlass ?? true) && c.breakGlassAllowed;
     if (c.reviewRequired) this.review = true;
   }
 
   result(): Constraints {
     return {
-      maxDuration: this.maxSeconds === null ? null : formatIsoDuration(this.maxSeconds),
+      maxDuration: this.maxSeconds === null ? null : isoOf(this.maxSeconds),
       credentialType: this.credentialType,
-      recertificationEvery: this.recertSeconds === null ? null : formatIsoDuration(this.recertSeconds),
+      recertificationEvery: this.recertSeconds === null ? null : isoOf(this.recertSeconds),
       breakGlassAllowed: this.breakGlass ?? false,
       reviewRequired: this.review,
     };
   }
 }
 
+interface StageDraft {
+  readonly name: string;
+  readonly approvers: Approver[];
+  quorum: number;
+  readonly rank: number;
+}
+
+/** Stages by name (few per decision, so arrays and linear scans beat maps of maps). */
 class RouteAccumulator {
-  private readonly stages = new Map<string, { approvers: Map<string, Approver>; quorum: number; seq: number }>();
+  private readonly stages: StageDraft[] = [];
+
+  constructor(private readonly plan: Plan) {}
 
   add(spec: StageSpec, input: PolicyInput, e: Entitlement | null): void {
-    let stage = this.stages.get(spec.name);
+    let stage: StageDraft | undefined;
+    for (const s of this.stages) if (s.name === spec.name) stage = s;
     if (!stage) {
-      stage = { approvers: new Map(), quorum: spec.quorum, seq: this.stages.size };
-      this.stages.set(spec.name, stage);
+      const rank = this.plan.stageRank.get(spec.name);
+      stage = { name: spec.name, approvers: [], quorum: spec.quorum, rank: rank ?? this.plan.stageOrderLength + this.stages.length };
+      this.stages.push(stage);
     } else if (spec.quorum > stage.quorum) stage.quorum = spec.quorum;
     for (const a of spec.approvers) {
       const approver = resolveApprover(a, input, e);
-      stage.approvers.set(`${approver.resolver}\0${approver.ref ?? ''}`, approver);
+      // one approver per resolver and reference, at its first-seen position (the latest copy, as a map would keep)
+      const list = stage.approvers;
+      let at = -1;
+      for (let i = 0; i < list.length; i++) if (list[i]!.resolver === approver.resolver && (list[i]!.ref ?? '') === (approver.ref ?? '')) at = i;
+      if (at === -1) list.push(approver);
+      else list[at] = approver;
     }
   }
 
-  get size(): number {
-    return this.stages.size;
-  }
-
-  result(order: readonly string[]): RouteStage[] {
-    const rank = (name: string, seq: number): number => {
-      const i = order.indexOf(name);
-      return i === -1 ? order.length + seq : i;
-    };
-    return [...this.stages.entries()]
-      .sort(([a, x], [b, y]) => rank(a, x.seq) - rank(b, y.seq))
-      .map(([name, s]) => ({ name, approvers: [...s.approvers.values()], quorum: s.quorum }));
+  result(): RouteStage[] {
+    // ranks are distinct (a stageOrder position, or past the end in first-seen order): a total order
+    const sorted = this.stages.length > 1 ? [...this.stages].sort((x, y) => x.rank - y.rank) : this.stages;
+    return sorted.map((s) => ({ name: s.name, approvers: s.approvers, quorum: s.quorum }));
   }
 }
 
@@ -146,19 +282,7 @@ const pushUnique = (xs: string[], x: string): void => {
   if (!xs.includes(x)) xs.push(x);
 };
 
-const conditionHolds = (
-  rule: CompiledRule,
-  activation: Activation,
-): { hit: boolean; error: string | null } => {
-  if (rule.when === null) return { hit: true, error: null };
-  try {
-    return { hit: rule.when(activation) === true, error: null };
-  } catch (e) {
-    // Fail closed: a deny rule whose condition cannot be evaluated counts as matched; anything that
-    // would grant or route does not.
-    return { hit: rule.effect === 'deny', error: (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error' };
-  }
-};
+const errorLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
 const escalationWaived = (unless: CompiledCondition | null, a: Activation): boolean => {
   if (unless === null) return false;
@@ -167,6 +291,13 @@ const escalationWaived = (unless: CompiledCondition | null, a: Activation): bool
   } catch {
     return false; // cannot tell: escalate
   }
+};
+
+// Decisions usually share `now` with the previous one (a batch, a replay, a burst): parse it once.
+let lastNow: { readonly text: string; readonly date: Date } | null = null;
+const timestampOf = (text: string): Date => {
+  if (lastNow?.text !== text) lastNow = { text, date: new Date(text) };
+  return lastNow.date;
 };
 
 /** Validates the input (zod) and evaluates it. */
@@ -179,60 +310,94 @@ export const simulate = (bundle: Bundle, input: unknown): { decision: Decision; 
   return { decision, trace };
 };
 
+/** The activation, reused across a decision's entitlements (evaluation is synchronous). */
+interface MutableActivation {
+  request: unknown;
+  subject: unknown;
+  requester: unknown;
+  entitlement: Entitlement | null;
+  entitlements: unknown;
+  grants: unknown;
+  now: unknown;
+}
+
 /**
  * Hot path for callers that already hold a validated PolicyInput (the policy service validates at its
  * edge). The input object becomes the provenance snapshot, so callers must not mutate it afterwards.
  */
 export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: RuleTrace[]): Decision => {
-  const requestedSeconds = input.request.duration === null ? null : parseIsoDuration(input.request.duration);
+  const plan = planOf(bundle);
+  const requestedSeconds = input.request.duration === null ? null : secondsOf(input.request.duration);
   const isHuman = input.subject.kind === 'human';
-  const request = { ...input.request, durationSeconds: requestedSeconds };
-  const subject = { ...input.subject, isHuman, isNhi: !isHuman };
-  const now = new Date(input.now);
+  const activation: MutableActivation = {
+    request: { ...input.request, durationSeconds: requestedSeconds },
+    subject: { ...input.subject, isHuman, isNhi: !isHuman },
+    requester: input.requester,
+    entitlement: null,
+    entitlements: input.entitlements,
+    grants: input.grants,
+    now: timestampOf(input.now),
+  };
 
   const constraints = new ConstraintAccumulator();
-  const route = new RouteAccumulator();
+  const route = new RouteAccumulator(plan);
   const reasons: string[] = [];
   const denyReasons: string[] = [];
   const matchedRules: string[] = [];
   const recordOnly: RecordOnlyVerdict[] = [];
   const verdicts: EntitlementVerdict[] = [];
-  const riskFactors = new Map<string, RiskFactor>();
+  let riskFactors: Map<string, RiskFactor> | null = null;
   const addRisk = (f: RiskFactor): void => {
+    riskFactors ??= new Map();
     const prior = riskFactors.get(f.id);
     if (!prior || prior.weight < f.weight) riskFactors.set(f.id, f);
   };
 
   let anyDeny = false;
   let anyApproval = false;
+  const kind = input.subject.kind;
+  const emergency = input.request.emergency;
 
   for (const e of input.entitlements) {
-    const activation: Activation = {
-      request,
-      subject,
-      requester: input.requester,
-      entitlement: e,
-      entitlements: input.entitlements,
-      grants: input.grants,
-      now,
-    };
-    if (e.maxDuration !== null) constraints.maxDuration(parseIsoDuration(e.maxDuration) ?? 0);
+    activation.entitlement = e;
+    if (e.maxDuration !== null) constraints.maxDuration(secondsOf(e.maxDuration) ?? 0);
     let denied = false;
     let allowed = false;
     let approval = false;
     const ruleIds: string[] = [];
 
-    for (const rule of bundle.rules) {
-      if (!matches(rule.match, input, e)) {
+    // A trace reports every rule, and input outside the enumerations has no index slot: both walk all rules.
+    const slot = trace === undefined ? slotOf(kind, e) : -1;
+    const all = slot === -1;
+    const candidates = all ? plan.rules : candidatesFor(plan, slot, kind, e);
+    for (let r = 0; r < candidates.length; r++) {
+      const p = candidates[r]!;
+      const rule = p.rule;
+      if (
+        all
+          ? !matches(rule.match, input, e)
+          : !((p.systems === null || p.systems.has(e.system)) && (p.emergency === null || p.emergency === emergency))
+      ) {
         trace?.push({ ruleId: rule.id, entitlementId: e.id, outcome: 'skipped_by_match' });
         continue;
       }
-      const { hit, error } = conditionHolds(rule, activation);
+      let hit = true;
+      let error: string | null = null;
+      if (rule.when !== null) {
+        try {
+          hit = rule.when(activation) === true;
+        } catch (err) {
+          // Fail closed: a deny rule whose condition cannot be evaluated counts as matched; anything that
+          // would grant or route does not.
+          hit = rule.effect === 'deny';
+          error = errorLine(err);
+        }
+      }
       if (!hit) {
         trace?.push({ ruleId: rule.id, entitlementId: e.id, outcome: error ? 'condition_error' : 'condition_false', ...(error ? { detail: error } : {}) });
         continue;
       }
-      let reason = render(rule.reason, activation);
+      let reason = p.fixedReason ?? render(rule.reason, activation);
       if (error) reason = `${reason} (condition could not be evaluated: ${error}; failing closed)`;
       if (rule.mode === 'record') {
         recordOnly.push({ ruleId: rule.id, wouldHave: rule.effect, entitlementId: e.id, reason });
@@ -261,7 +426,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
           pushUnique(reasons, reason);
           break;
       }
-      if (rule.constraints) constraints.add(rule.constraints);
+      if (p.constraints) constraints.add(p.constraints);
       if (rule.risk) addRisk({ id: rule.risk.factor, weight: rule.risk.weight, description: reason });
     }
 
@@ -289,15 +454,8 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
     verdicts.push({ entitlementId: e.id, effect, matchedRules: ruleIds });
   }
 
-  const requestActivation: Activation = {
-    request,
-    subject,
-    requester: input.requester,
-    entitlement: null,
-    entitlements: input.entitlements,
-    grants: input.grants,
-    now,
-  };
+  // from here on conditions are about the request as a whole
+  activation.entitlement = null;
 
   // Separation of duties, preventive: what the identity would hold if this request went through.
   const sodConflicts: SodConflict[] = [];
@@ -327,9 +485,12 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
     }
   }
 
-  const factors = [...riskFactors.values()].sort((a, b) => b.weight - a.weight || (a.id < b.id ? -1 : 1));
-  const score = Math.min(100, factors.reduce((n, f) => n + f.weight, 0));
-  if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny && !escalationWaived(bundle.escalate.unless, requestActivation)) {
+  const factors: RiskFactor[] = riskFactors === null ? [] : [...(riskFactors as Map<string, RiskFactor>).values()];
+  if (factors.length > 1) factors.sort((a, b) => b.weight - a.weight || (a.id < b.id ? -1 : 1));
+  let score = 0;
+  for (const f of factors) score += f.weight;
+  score = Math.min(100, score);
+  if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny && !escalationWaived(bundle.escalate.unless, activation)) {
     anyApproval = true;
     for (const s of bundle.escalate.stages) route.add(s, input, null);
     pushUnique(reasons, `${bundle.escalate.reason} (risk ${score} ≥ ${bundle.escalate.atOrAbove})`);
@@ -342,11 +503,11 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
   if (max !== null && (requestedSeconds === null || requestedSeconds > max)) {
     const asked = input.request.duration ?? 'no expiry';
     if (bundle.settings.onDurationExceeded === 'clamp') {
-      effectiveDuration = formatIsoDuration(max);
+      effectiveDuration = isoOf(max);
       if (!anyDeny) pushUnique(reasons, `requested duration ${asked} clamped to the maximum ${effectiveDuration}`);
     } else {
       anyDeny = true;
-      pushUnique(denyReasons, `requested duration ${asked} exceeds the maximum ${formatIsoDuration(max)}`);
+      pushUnique(denyReasons, `requested duration ${asked} exceeds the maximum ${isoOf(max)}`);
     }
   }
 
@@ -354,7 +515,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
   return {
     requestId: input.request.id,
     effect,
-    route: effect === 'require_approval' ? route.result(bundle.settings.stageOrder) : [],
+    route: effect === 'require_approval' ? route.result() : [],
     constraints: finalConstraints,
     effectiveDuration: effect === 'deny' ? null : effectiveDuration,
     risk: { score, factors },
