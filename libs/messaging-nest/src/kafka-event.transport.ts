@@ -1,6 +1,7 @@
 import { Server } from '@nestjs/microservices';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
+import { CONNECTOR_ID_PLACEHOLDER, connectorIdOfTopic, connectorCommandsTopic, connectorResultsTopic, topicOf } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import type { HandlerOutput, MessageBus, MessageContext, RetryPolicy, RunningConsumer } from '@grantline/messaging';
 
@@ -13,6 +14,11 @@ export interface KafkaEventTransportOptions {
   readonly retry?: Partial<RetryPolicy>;
   readonly partitionsConsumedConcurrently?: number;
   readonly fromBeginning?: boolean;
+  /**
+   * Connector events live on per-connector topics (`iga.connectors.<id>.*`); a service consuming
+   * them names the connectors it works with, and each placeholder topic expands to one per id.
+   */
+  readonly connectorIds?: readonly string[];
 }
 
 /** What a handler may return: events (routed to their single-writer topic) or explicit outputs. */
@@ -58,9 +64,18 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (latest.type !== def.type) {
         throw new Error(`@EventPattern('${pattern}') names an old version: handlers receive upcast events, use '${latest.type}'`);
       }
-      topics.add(def.topic);
+      for (const topic of this.concreteTopics(def.topic)) topics.add(topic);
     }
     return [...topics].sort();
+  }
+
+  private concreteTopics(topic: string): string[] {
+    if (connectorIdOfTopic(topic) !== CONNECTOR_ID_PLACEHOLDER) return [topic];
+    const ids = this.options.connectorIds ?? [];
+    if (ids.length === 0) {
+      throw new Error(`handlers consume ${topic}: name the connectors with the connectorIds option`);
+    }
+    return ids.map((id) => (topic.endsWith('.commands.v1') ? connectorCommandsTopic(id) : connectorResultsTopic(id)));
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -106,7 +121,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         outputs.push(item);
         continue;
       }
-      const topic = this.options.registry.definitionOf(item.type).topic;
+      const topic = topicOf(this.options.registry.definitionOf(item.type), item.data);
       byTopic.set(topic, [...(byTopic.get(topic) ?? []), item]);
     }
     for (const [topic, events] of byTopic) outputs.push({ topic, events });

@@ -23,6 +23,8 @@ export interface StartServiceOptions {
   readonly fromBeginning?: boolean;
   readonly retry?: KafkaEventTransportOptions['retry'];
   readonly partitionsConsumedConcurrently?: number;
+  /** Connectors whose per-connector topics this service consumes (see KafkaEventTransportOptions). */
+  readonly connectorIds?: readonly string[];
 }
 
 export interface RunningService {
@@ -57,6 +59,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
       ...(options.partitionsConsumedConcurrently !== undefined
         ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently }
         : {}),
+      ...(options.connectorIds ? { connectorIds: options.connectorIds } : {}),
     });
     app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
     await app.startAllMicroservices();
