@@ -91,7 +91,7 @@ export async function startLocalFerretdb(paths: InfraPaths, log: InfraLog): Prom
   return {
     component: 'mongo',
     mode: 'local',
-    version: `FerretDB ${FERRETDB_VERSION} (SQLite backend)`,
+    version: `FerretDB ${FERRETDB_VERSION}`,
     address: `${LOOPBACK}:${port}`,
     url,
     pid,

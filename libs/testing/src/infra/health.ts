@@ -40,5 +40,6 @@ export async function pgQuery<Row extends Record<string, unknown>>(url: string, 
 
 export async function pgServerVersion(url: string): Promise<string> {
   const rows = await pgQuery<{ server_version: string }>(url, 'SHOW server_version');
-  return `PostgreSQL ${rows[0]?.server_version ?? 'unknown'}`;
+  // "15.18 (Debian 15.18-0+deb12u1)": the packaging suffix is noise in one-line reports
+  return `PostgreSQL ${rows[0]?.server_version.split(' ')[0] ?? 'unknown'}`;
 }

@@ -57,7 +57,7 @@ export function describeComponent(runtime: ComponentRuntime): string {
   const where: Record<ComponentRuntime['mode'], string> = {
     env: `from ${endpointEnv[runtime.component]}`,
     docker: 'docker',
-    local: runtime.component === 'kafka' ? 'local KRaft' : 'local',
+    local: { kafka: 'local KRaft', mongo: 'local, SQLite backend', postgres: 'local' }[runtime.component],
   };
   return `${runtime.component}: ${runtime.version} (${where[runtime.mode]}) at ${runtime.address}`;
 }
