@@ -65,7 +65,7 @@ describe('backtestLog: the decisions log through a candidate bundle', () => {
     // Given a decision by a bundle that was never announced
     const unannounced = loadBundleFromFiles(withFile(freeze('wiki')));
     const bus = new InMemoryLogBus(registry);
-    await bus.append(decideRequest(requestEvent('req-wiki'), state, unannounced, registry));
+    await bus.append(decideRequest(requestEvent('req-wiki', { items: { entitlementIds: ['wiki-read'] } }), state, unannounced, registry));
     // When backtesting the shipped bundle
     const { report, history } = await backtestLog(bus, registry, shipped);
     // Then the recorded side comes from the record, and the change in effect is still seen
