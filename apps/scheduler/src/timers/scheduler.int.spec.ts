@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import type { Envelope, TimerFiredData } from '@grantline/contracts';
 import { KafkaMessageBus, deterministicEventId, silentLogger } from '@grantline/messaging';
 import type { RunningConsumer } from '@grantline/messaging';
@@ -29,7 +32,8 @@ describe('scheduler runtime against a real broker', () => {
   });
 
   async function setup(name: string) {
-    const spec = schedulerRegistryOn(uniqueName(`sched_${name}`));
+    const prefix = uniqueName(`sched_${name}`);
+    const spec = schedulerRegistryOn(prefix);
     const newBus = (): KafkaMessageBus => {
       const bus = new KafkaMessageBus({ clientId: uniqueName(name), brokers: kafkaBrokers, registry: spec.registry, logger: silentLogger });
       buses.push(bus);
@@ -57,7 +61,7 @@ describe('scheduler runtime against a real broker', () => {
       return runtime;
     };
     const firedIds = (): string[] => received.map(({ event }) => (event.data as TimerFiredData).timerId).sort();
-    return { ...spec, admin, received, start, firedIds, events: schedulerEvents(spec.registry) };
+    return { ...spec, prefix, admin, received, start, firedIds, events: schedulerEvents(spec.registry) };
   }
 
   it('fires timers derived from real events, and after a restart loses none and fires none twice', async () => {
@@ -105,6 +109,66 @@ describe('scheduler runtime against a real broker', () => {
     expect(new Set(s.received.map((r) => r.position)).size).toBe(s.received.length);
     for (const { event } of s.received) expect(event.id).toBe(deterministicEventId('timer', (event.data as TimerFiredData).timerId));
     expect(first.ticker.fired + second.ticker.fired).toBe(all.length);
+  });
+
+  it('SIGKILLed while firing and restarted: every timer fires exactly once, none early', async () => {
+    const s = await setup('sigkill');
+    const e = s.events;
+    const timers = 300;
+    const hour = DAY / 24;
+    const dueAt = (i: number): number => T0 + (i + 1) * hour; // one per simulated hour, 12.5 days in all
+    const batch: Envelope[] = [];
+    for (let i = 0; i < timers; i += 1) batch.push(e.grantCreated(`g${i}`, `r${i}`, new Date(dueAt(i)).toISOString()));
+    await s.admin.publisher.publish(s.topics.grants, batch);
+
+    // 1 simulated hour per 20 real ms: the whole schedule takes about 6 s of real time
+    const children: ChildProcess[] = [];
+    let realStart: string | undefined;
+    const startProcess = (): ChildProcess => {
+      const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../testing/scheduler-process.ts')], {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: kafkaBrokers.join(','),
+          SPEC_PREFIX: s.prefix,
+          SPEC_SIM_START: String(T0),
+          SPEC_REAL_START: realStart ?? 'now',
+          SPEC_SPEED: String(hour / 20),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        const match = /"realStart":(\d+)/.exec(chunk);
+        if (match && realStart === undefined) realStart = match[1];
+      });
+      children.push(child);
+      return child;
+    };
+    const exited = (child: ChildProcess): Promise<void> => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    try {
+      const first = startProcess();
+      await eventually(() => expect(s.received.length).toBeGreaterThan(40), { timeoutMs: 60_000, intervalMs: 20 });
+      first.kill('SIGKILL');
+      await exited(first);
+      expect(realStart).toBeDefined();
+      const firedBeforeKill = s.received.length;
+      expect(firedBeforeKill).toBeLessThan(timers);
+
+      startProcess();
+      await eventually(() => expect(new Set(s.firedIds()).size).toBe(timers), { timeoutMs: 90_000 });
+
+      const byId = new Map<string, number>();
+      for (const { event } of s.received) {
+        const data = event.data as TimerFiredData;
+        byId.set(data.timerId, (byId.get(data.timerId) ?? 0) + 1);
+        expect(Date.parse(data.firedAt)).toBeGreaterThanOrEqual(Date.parse(data.dueAt));
+      }
+      expect([...byId.values()].every((count) => count === 1)).toBe(true);
+      expect(s.received).toHaveLength(timers);
+      process.stdout.write(`scheduler SIGKILL: ${firedBeforeKill} fired before the kill, ${timers - firedBeforeKill} after the restart, 0 twice\n`);
+    } finally {
+      for (const child of children) child.kill('SIGKILL');
+      await Promise.all(children.map(exited));
+    }
   });
 
   it('catches up at start on what fell due while it was down', async () => {
