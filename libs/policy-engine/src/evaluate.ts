@@ -310,15 +310,49 @@ export const simulate = (bundle: Bundle, input: unknown): { decision: Decision; 
   return { decision, trace };
 };
 
-/** The activation, reused across a decision's entitlements (evaluation is synchronous). */
-interface MutableActivation {
-  request: unknown;
-  subject: unknown;
-  requester: unknown;
-  entitlement: Entitlement | null;
-  entitlements: unknown;
-  grants: unknown;
-  now: unknown;
+/**
+ * The CEL activation of one decision, reused across its entitlements (evaluation is synchronous).
+ * `request` and `subject` carry derived fields, so they are copies; they are made on first read, and a
+ * decision whose matching rules have no conditions or placeholders never makes them.
+ */
+class DecisionActivation {
+  entitlement: Entitlement | null = null;
+  private requestView: PolicyInput['request'] & { durationSeconds: number | null } | null = null;
+  private subjectView: PolicyInput['subject'] & { isHuman: boolean; isNhi: boolean } | null = null;
+  private nowValue: Date | null = null;
+
+  constructor(
+    private readonly input: PolicyInput,
+    private readonly requestedSeconds: number | null,
+  ) {}
+
+  get request(): PolicyInput['request'] & { durationSeconds: number | null } {
+    return (this.requestView ??= { ...this.input.request, durationSeconds: this.requestedSeconds });
+  }
+
+  get subject(): PolicyInput['subject'] & { isHuman: boolean; isNhi: boolean } {
+    if (this.subjectView === null) {
+      const isHuman = this.input.subject.kind === 'human';
+      this.subjectView = { ...this.input.subject, isHuman, isNhi: !isHuman };
+    }
+    return this.subjectView;
+  }
+
+  get requester(): PolicyInput['requester'] {
+    return this.input.requester;
+  }
+
+  get entitlements(): PolicyInput['entitlements'] {
+    return this.input.entitlements;
+  }
+
+  get grants(): PolicyInput['grants'] {
+    return this.input.grants;
+  }
+
+  get now(): Date {
+    return (this.nowValue ??= timestampOf(this.input.now));
+  }
 }
 
 /**
@@ -328,16 +362,7 @@ interface MutableActivation {
 export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: RuleTrace[]): Decision => {
   const plan = planOf(bundle);
   const requestedSeconds = input.request.duration === null ? null : secondsOf(input.request.duration);
-  const isHuman = input.subject.kind === 'human';
-  const activation: MutableActivation = {
-    request: { ...input.request, durationSeconds: requestedSeconds },
-    subject: { ...input.subject, isHuman, isNhi: !isHuman },
-    requester: input.requester,
-    entitlement: null,
-    entitlements: input.entitlements,
-    grants: input.grants,
-    now: timestampOf(input.now),
-  };
+  const activation = new DecisionActivation(input, requestedSeconds);
 
   const constraints = new ConstraintAccumulator();
   const route = new RouteAccumulator(plan);
