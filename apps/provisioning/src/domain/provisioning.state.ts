@@ -1,0 +1,102 @@
+import { CatalogPublished, IdentityUpserted, isEvent } from '@grantline/contracts';
+import type { Envelope, Identity } from '@grantline/contracts';
+import { GRANT_EVENTS, evolveGrant } from './grant.state';
+import type { GrantState } from './grant.state';
+
+/** What provisioning needs of an entitlement: where it lives and how the target names it. */
+export interface EntitlementTarget {
+  readonly entitlementId: string;
+  readonly systemId: string;
+  readonly connectorId: string;
+  readonly externalRef: string;
+  readonly catalogVersion: number;
+}
+
+/** Read-only view `decide` works on. */
+export interface ProvisioningView {
+  grant(grantId: string): GrantState | undefined;
+  grantsOfRequest(requestId: string): readonly GrantState[];
+  grantsOfBeneficiary(identityId: string): readonly GrantState[];
+  entitlement(entitlementId: string): EntitlementTarget | undefined;
+  identity(identityId: string): Identity | undefined;
+}
+
+const GRANT_TYPES = new Set<string>(GRANT_EVENTS.map((def) => def.type));
+
+function addTo(index: Map<string, Set<string>>, key: string, grantId: string): void {
+  const ids = index.get(key) ?? new Set<string>();
+  ids.add(grantId);
+  index.set(key, ids);
+}
+
+/**
+ * Every grant with its lifecycle state, plus the catalogue and identities it is provisioned from, built by
+ * folding events. Entitlements of every catalogue version are kept (newest wins per id): a grant made under
+ * an older catalogue must still be removable after its entitlement left the catalogue.
+ */
+export class ProvisioningState implements ProvisioningView {
+  private readonly grants = new Map<string, GrantState>();
+  private readonly byRequest = new Map<string, Set<string>>();
+  private readonly byBeneficiary = new Map<string, Set<string>>();
+  private readonly entitlements = new Map<string, EntitlementTarget>();
+  private readonly identities = new Map<string, Identity>();
+
+  apply(event: Envelope): void {
+    if (GRANT_TYPES.has(event.type)) {
+      const grantId = (event.data as { grantId: string }).grantId;
+      const next = evolveGrant(this.grants.get(grantId), event);
+      if (!next) return;
+      this.grants.set(grantId, next);
+      addTo(this.byRequest, next.requestId, grantId);
+      addTo(this.byBeneficiary, next.beneficiaryId, grantId);
+    } else if (isEvent(event, CatalogPublished)) {
+      const { catalogVersion, systems, entitlements } = event.data;
+      const connectorOf = new Map(systems.map((system) => [system.systemId, system.connectorId]));
+      for (const entitlement of entitlements) {
+        const known = this.entitlements.get(entitlement.entitlementId);
+        const connectorId = connectorOf.get(entitlement.systemId);
+        if (connectorId === undefined || (known && known.catalogVersion > catalogVersion)) continue;
+        this.entitlements.set(entitlement.entitlementId, {
+          entitlementId: entitlement.entitlementId,
+          systemId: entitlement.systemId,
+          connectorId,
+          externalRef: entitlement.externalRef,
+          catalogVersion,
+        });
+      }
+    } else if (isEvent(event, IdentityUpserted)) {
+      this.identities.set(event.data.identity.identityId, event.data.identity);
+    }
+  }
+
+  grant(grantId: string): GrantState | undefined {
+    return this.grants.get(grantId);
+  }
+
+  grantsOfRequest(requestId: string): GrantState[] {
+    return this.collect(this.byRequest.get(requestId));
+  }
+
+  grantsOfBeneficiary(identityId: string): GrantState[] {
+    return this.collect(this.byBeneficiary.get(identityId));
+  }
+
+  entitlement(entitlementId: string): EntitlementTarget | undefined {
+    return this.entitlements.get(entitlementId);
+  }
+
+  identity(identityId: string): Identity | undefined {
+    return this.identities.get(identityId);
+  }
+
+  get size(): number {
+    return this.grants.size;
+  }
+
+  private collect(ids: Set<string> | undefined): GrantState[] {
+    return [...(ids ?? [])].flatMap((id) => {
+      const grant = this.grants.get(id);
+      return grant ? [grant] : [];
+    });
+  }
+}
