@@ -1,0 +1,6 @@
+export * from './approval.state';
+export { evolve } from './approval.evolve';
+export * from './approval.decide';
+export * from './approval.policy';
+export * from './approver-resolution';
+export * from './directory';
