@@ -70,6 +70,25 @@ describe('DecisionsHandler', () => {
     expect(refused?.data).toMatchObject({ effect: 'deny', engine: 'builtin', reasons: ['subject "alice" is offboarded'] });
   });
 
+  it('catches up before refusing a request that names an identity published just before it', async () => {
+    // Given a started service, and a new identity on the log that the live consumer has not delivered yet
+    const { handler, bus } = await sutOver(...identityEvents(), catalogEvent());
+    await handler.onRequestSubmitted(requestEvent('warm-up'));
+    await bus.append(
+      ...identityEvents(registry, [{ kind: 'human', identityId: 'zoe', displayName: 'Zoe', status: 'active', managerId: 'bob', attributes: {} }]),
+    );
+    // When Zoe's request arrives
+    const [decision] = await handler.onRequestSubmitted(requestEvent('req-zoe', { requesterId: 'zoe', subject: { id: 'zoe', kind: 'human' } }));
+    // Then it is decided by the engine with Zoe's record, not refused as unknown
+    expect(decision?.data).toMatchObject({ engine: 'cel', effect: 'require_approval' });
+  });
+
+  it('still refuses what stays unknown after catching up', async () => {
+    const { handler } = await sutOver(...identityEvents(), catalogEvent());
+    const [decision] = await handler.onRequestSubmitted(requestEvent('req-x', { items: { entitlementIds: ['no-such-thing'] } }));
+    expect(decision?.data).toMatchObject({ engine: 'builtin', effect: 'deny' });
+  });
+
   it('denies, never throws, when the log holds no catalogue', async () => {
     const { handler } = await sutOver(...identityEvents());
     const [decision] = await handler.onRequestSubmitted(requestEvent('req-5'));

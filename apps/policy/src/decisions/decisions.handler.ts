@@ -32,7 +32,12 @@ export class DecisionsHandler {
 
   @EventPattern(RequestSubmitted.type)
   async onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<Envelope<DecisionRecordedData>[]> {
+    const receivedAt = Date.now();
     await this.stateService.whenLoaded();
+    const decision = decideRequest(event, this.stateService.state, this.bundle, this.registry);
+    if (decision.data.engine !== 'builtin') return [decision];
+    // Refused for something unknown: make sure it is not only an identity or catalogue event not consumed yet.
+    await this.stateService.catchUp(receivedAt);
     return [decideRequest(event, this.stateService.state, this.bundle, this.registry)];
   }
 

@@ -39,6 +39,8 @@ export class PolicyStateService {
   readonly state = new PolicyState();
   private readonly announcedDigests = new Set<string>();
   private loading: Promise<void> | undefined;
+  private catchingUp: Promise<void> | undefined;
+  private catchUpStartedAt = 0;
   private readonly logger = new Logger('policy');
 
   constructor(
@@ -55,6 +57,30 @@ export class PolicyStateService {
     return this.loading;
   }
 
+  /**
+   * Reads the state topics again up to their current end. A request may name an identity or a catalogue
+   * entry published just before it on another topic that the live consumer has not reached yet; after
+   * this, everything published before the request was received is applied. Concurrent callers share one
+   * replay, and one that started after `receivedAt` already covers the caller.
+   */
+  async catchUp(receivedAt: number): Promise<void> {
+    await this.whenLoaded();
+    for (;;) {
+      if (this.catchUpStartedAt >= receivedAt) {
+        await this.catchingUp;
+        return;
+      }
+      if (this.catchingUp) {
+        await this.catchingUp.catch(() => undefined);
+        continue;
+      }
+      this.catchUpStartedAt = Date.now();
+      this.catchingUp = this.replayState().finally(() => {
+        this.catchingUp = undefined;
+      });
+    }
+  }
+
   /** Digests (bare hex) already on the bundles topic when the service started. */
   hasAnnounced(digestHex: string): boolean {
     return this.announcedDigests.has(digestHex);
@@ -67,6 +93,11 @@ export class PolicyStateService {
 
   private async load(): Promise<void> {
     const started = Date.now();
+    const replayed = await this.replayState();
+    this.logger.log({ msg: 'policy state rebuilt', events: replayed, ms: Date.now() - started, catalogVersion: this.state.catalog?.version ?? null });
+  }
+
+  private async replayState(): Promise<number> {
     const onInvalid = (error: unknown, origin: LogPosition): void =>
       this.logger.warn('skipping an undecodable record while rebuilding policy state', { ...origin, error: String(error) });
     const handler = async (event: Envelope, position: LogPosition): Promise<void> => this.apply(event, position);
@@ -83,6 +114,6 @@ export class PolicyStateService {
         });
       }
     }
-    this.logger.log({ msg: 'policy state rebuilt', events: replayed, ms: Date.now() - started, catalogVersion: this.state.catalog?.version ?? null });
+    return replayed;
   }
 }

@@ -49,6 +49,8 @@ export interface LogPosition {
 export class PolicyState {
   private readonly identities = new Map<string, Identity>();
   private readonly grants = new Map<string, HeldGrant>();
+  /** grantIds by beneficiary, so a request looks at its subject's grants only. */
+  private readonly grantsByBeneficiary = new Map<string, Set<string>>();
   private catalogView: CatalogView | undefined;
   private readonly applied = new Map<string, bigint>();
 
@@ -61,7 +63,11 @@ export class PolicyState {
   }
 
   grantsOf(identityId: string): HeldGrant[] {
-    return [...this.grants.values()].filter((grant) => grant.beneficiaryId === identityId).sort((a, b) => a.grantId.localeCompare(b.grantId));
+    const ids = [...(this.grantsByBeneficiary.get(identityId) ?? [])].sort();
+    return ids.flatMap((grantId) => {
+      const grant = this.grants.get(grantId);
+      return grant ? [grant] : [];
+    });
   }
 
   /** Returns false when the event was already applied (same or later offset seen on its partition). */
@@ -98,6 +104,9 @@ export class PolicyState {
       };
     } else if (isEvent(event, GrantCreated)) {
       if (this.grants.has(event.data.grantId)) return;
+      const held = this.grantsByBeneficiary.get(event.data.beneficiaryId) ?? new Set<string>();
+      held.add(event.data.grantId);
+      this.grantsByBeneficiary.set(event.data.beneficiaryId, held);
       this.grants.set(event.data.grantId, {
         grantId: event.data.grantId,
         beneficiaryId: event.data.beneficiaryId,
@@ -109,9 +118,16 @@ export class PolicyState {
       const grant = this.grants.get(event.data.grantId);
       if (grant) this.grants.set(grant.grantId, { ...grant, status: 'active', expiresAt: event.data.expiresAt });
     } else if (isEvent(event, GrantRevoked)) {
-      this.grants.delete(event.data.grantId);
+      this.removeGrant(event.data.grantId);
     } else if (isEvent(event, GrantProvisioningFailed)) {
-      if (event.data.terminal && event.data.operation === 'provision') this.grants.delete(event.data.grantId);
+      if (event.data.terminal && event.data.operation === 'provision') this.removeGrant(event.data.grantId);
     }
+  }
+
+  private removeGrant(grantId: string): void {
+    const grant = this.grants.get(grantId);
+    if (!grant) return;
+    this.grants.delete(grantId);
+    this.grantsByBeneficiary.get(grant.beneficiaryId)?.delete(grantId);
   }
 }
