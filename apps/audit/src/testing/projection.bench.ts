@@ -3,6 +3,7 @@
 //   KAFKA_BROKERS=127.0.0.1:19092 MONGO_URL=mongodb://127.0.0.1:27027/ \
 //     node -r @swc-node/register apps/audit/src/testing/projection.bench.ts [requests=300]
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { createConnection } from 'mongoose';
 import { EventRegistry, TOPICS, defineEvent, registry as catalogue } from '@grantline/contracts';
 import type { TopicName } from '@grantline/contracts';
@@ -62,14 +63,16 @@ async function main(): Promise<void> {
   started = Date.now();
   const replayed = await bus.replay({ topics, handler: async (event, context) => void (await rebuildProjector.project(event, context)) });
   const rebuildMs = Date.now() - started;
-  const same = JSON.stringify(await liveStore.snapshot()) === JSON.stringify(await rebuiltStore.snapshot());
+  const [original, copy] = [await liveStore.snapshot(), await rebuiltStore.snapshot()];
+  const differing = Object.keys(original).filter((name) => !isDeepStrictEqual(original[name], copy[name]));
+  const same = differing.length === 0;
 
   process.stdout.write(
     `${JSON.stringify({
       requests,
       events: placed.length,
       direct: { ms: directMs, eventsPerSecond: Math.round((placed.length / directMs) * 1000) },
-      rebuild: { replayed, ms: rebuildMs, eventsPerSecond: Math.round((replayed / rebuildMs) * 1000), equalToOriginal: same },
+      rebuild: { replayed, ms: rebuildMs, eventsPerSecond: Math.round((replayed / rebuildMs) * 1000), equalToOriginal: same, ...(same ? {} : { differing }) },
     })}\n`,
   );
   await live.dropDatabase();
