@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import { IdentitySchema } from '@grantline/contracts';
+import { OffboardBodySchema, RevokeBodySchema, SubmitRequestBodySchema, WithdrawBodySchema } from '../requests/request-body.schema';
+
+type JsonSchema = Record<string, unknown>;
+const schemaOf = (schema: z.ZodType): JsonSchema => {
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return json;
+};
+
+const problem = { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const errors = {
+  '400': { ...problem, description: 'Invalid input: `errors` names each bad field; nothing was written' },
+  '401': { ...problem, description: 'Missing, expired, unsigned, wrong-issuer or wrong-audience token' },
+  '409': { ...problem, description: 'The same Idempotency-Key is still being processed' },
+  '413': { ...problem, description: 'Body larger than the limit (2 MB by default)' },
+  '422': { ...problem, description: 'Idempotency-Key reused with a different request' },
+  '503': { ...problem, description: 'Kafka did not acknowledge the event: nothing was accepted; retry with the same key' },
+};
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description: 'Same key + same body → the original answer (header Idempotent-Replayed: true); same key + other body → 422.',
+  schema: { type: 'string', maxLength: 200 },
+};
+const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', maxLength: 200 } });
+const accepted = (description: string) => ({ '202': { description, content: { 'application/json': { schema: { type: 'object' } } } } });
+const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schemaOf(schema) } } });
+
+/**
+ * The OpenAPI document, built from the same zod schemas that validate the requests, so it cannot drift from
+ * what the API accepts.
+ */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Grantline intake',
+      version: '1',
+      description:
+        'The front door: access requests, withdrawals, revocations and identities. Every write answers 202 only after Kafka acknowledged the event (acks=all). Authenticate with an OIDC bearer token; the actor of every event is the token subject.',
+    },
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'detail'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+    paths: {
+      '/v1/requests': {
+        post: {
+          summary: 'Submit an access request',
+          parameters: [idempotencyKey],
+          requestBody: body(SubmitRequestBodySchema),
+          responses: { ...accepted('Recorded on iga.requests.v1 as iga.request.submitted.v2'), ...errors },
+        },
+      },
+      '/v1/requests/{id}': {
+        get: {
+          summary: 'A request with its status, grants and timeline',
+          parameters: [idParam('id')],
+          responses: { '200': { description: 'The request' }, '404': problem, '401': errors['401'] },
+        },
+      },
+      '/v1/requests/{id}/withdraw': {
+        post: { summary: 'Withdraw a request', parameters: [idParam('id'), idempotencyKey], requestBody: body(WithdrawBodySchema), responses: { ...accepted('iga.request.withdrawn.v1 recorded'), '404': problem, ...errors } },
+      },
+      '/v1/grants/{id}/revoke': {
+        post: { summary: 'Request revocation of a grant', parameters: [idParam('id'), idempotencyKey], requestBody: body(RevokeBodySchema), responses: { ...accepted('iga.revocation.requested.v1 recorded'), ...errors } },
+      },
+      '/v1/identities/{id}': {
+        put: {
+          summary: 'Upsert a person (with manager) or a non-human identity (with owner of record)',
+          parameters: [idParam('id'), idempotencyKey],
+          requestBody: { required: true, content: { 'application/json': { schema: schemaOf(IdentitySchema) } } },
+          responses: { ...accepted('iga.identity.upserted.v1 recorded'), ...errors },
+        },
+      },
+      '/v1/identities/{id}/offboard': {
+        post: { summary: 'Offboard an identity: its grants are revoked downstream', parameters: [idParam('id'), idempotencyKey], requestBody: body(OffboardBodySchema), responses: { ...accepted('iga.identity.offboarded.v1 recorded'), ...errors } },
+      },
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { BearerAuthGuard, JWT_VERIFIER } from './auth/bearer-auth.guard';
+import { DEV_JWKS, DevIssuerController } from './auth/dev-issuer.controller';
+import { devJwks, ensureDevIssuerKey } from './auth/dev-issuer';
+import { JwtVerifier } from './auth/jwt-verifier';
+import { CatalogService, LOADED_CATALOG } from './catalog/catalog.service';
+import { loadCatalogDirectory } from './catalog/catalog-file.schema';
+import { INTAKE_CONFIG, loadIntakeConfig } from './config/intake-config';
+import type { IntakeConfig } from './config/intake-config';
+import { HttpPlatformSetup } from './http/http-platform.setup';
+import { IdempotentEndpoint } from './http/idempotent-endpoint';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { IdentitiesController } from './identities/identities.controller';
+import { IDEMPOTENCY_STORE } from './idempotency/idempotency';
+import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
+import { IntakePublisher } from './publishing/intake-publisher';
+import { RequestsController } from './requests/requests.controller';
+import { LifecycleEventsHandler } from './status/lifecycle-events.handler';
+import { IdentityDirectory, RequestStatusStore } from './status/request-status.store';
+import type { JSONWebKeySet } from 'jose';
+
+/**
+ * The intake's domain: HTTP API, authentication, the catalogue, idempotency, the request read model and the ITSM
+ * intake. Needs the kit's MongoDB connection and messaging (EVENT_PUBLISHER, EVENT_REGISTRY).
+ */
+@Module({
+  controllers: [RequestsController, IdentitiesController, DevIssuerController, LifecycleEventsHandler],
+  providers: [
+    { provide: INTAKE_CONFIG, useFactory: (): IntakeConfig => loadIntakeConfig() },
+    { provide: LOADED_CATALOG, useFactory: (config: IntakeConfig) => loadCatalogDirectory(config.catalogDir), inject: [INTAKE_CONFIG] },
+    {
+      provide: DEV_JWKS,
+      useFactory: async (config: IntakeConfig): Promise<JSONWebKeySet | undefined> =>
+        config.authMode === 'dev' ? devJwks(await ensureDevIssuerKey(config.devIssuerDir)) : undefined,
+      inject: [INTAKE_CONFIG],
+    },
+    {
+      provide: JWT_VERIFIER,
+      useFactory: (config: IntakeConfig, jwks: JSONWebKeySet | undefined): JwtVerifier => {
+        const options = { issuer: config.issuer, audience: config.audience };
+        if (config.authMode === 'dev' && jwks) return JwtVerifier.fromJwks(jwks, options);
+        if (config.jwksFile !== undefined) return JwtVerifier.fromJwksFile(config.jwksFile, options);
+        return JwtVerifier.fromJwksUrl(config.jwksUrl as string, options);
+      },
+      inject: [INTAKE_CONFIG, DEV_JWKS],
+    },
+    { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection) => new MongoIdempotencyStore(connection), inject: [getConnectionToken()] },
+    { provide: RequestStatusStore, useFactory: (connection: Connection) => new RequestStatusStore(connection), inject: [getConnectionToken()] },
+    { provide: IdentityDirectory, useFactory: (connection: Connection) => new IdentityDirectory(connection), inject: [getConnectionToken()] },
+    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+    HttpPlatformSetup,
+    BearerAuthGuard,
+    IdempotentEndpoint,
+    IntakePublisher,
+    CatalogService,
+  ],
+})
+export class IntakeModule {}

@@ -1,0 +1,143 @@
+import { Body, Controller, Get, Headers, Logger, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { RequestSubmitted, RequestWithdrawn, RevocationRequested } from '@grantline/contracts';
+import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
+import { BearerAuthGuard, CurrentPrincipal } from '../auth/bearer-auth.guard';
+import type { Principal } from '../auth/jwt-verifier';
+import { CatalogService } from '../catalog/catalog.service';
+import { IdempotentEndpoint } from '../http/idempotent-endpoint';
+import { ProblemException, invalidRequest } from '../http/problem-details';
+import { IntakePublisher } from '../publishing/intake-publisher';
+import { RequestStatusStore } from '../status/request-status.store';
+import type { RequestStatusView } from '../status/request-status.projection';
+import { RevokeBodySchema, WithdrawBodySchema, parseBody, validateSubmission } from './request-body.schema';
+
+interface ResponseLike {
+  status(code: number): unknown;
+  setHeader(name: string, value: string): unknown;
+}
+
+const CLOSED: readonly RequestStatusView['status'][] = ['denied', 'withdrawn', 'revoked'];
+const ID_PATTERN = /^\S{1,200}$/;
+
+function checkId(field: string, id: string): void {
+  if (!ID_PATTERN.test(id)) throw invalidRequest([{ field, message: 'expected an id without whitespace, at most 200 characters' }]);
+}
+
+/** Access requests: submit, read, withdraw, and manual revocation of a grant. */
+@Controller('v1')
+@UseGuards(BearerAuthGuard)
+export class RequestsController {
+  private readonly logger = new Logger('requests');
+
+  constructor(
+    private readonly catalog: CatalogService,
+    private readonly publisher: IntakePublisher,
+    private readonly statuses: RequestStatusStore,
+    private readonly endpoint: IdempotentEndpoint,
+  ) {}
+
+  @Post('requests')
+  async submit(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ResponseLike,
+  ): Promise<unknown> {
+    const now = new Date();
+    const validation = validateSubmission(body, this.catalog, now);
+    if (!validation.ok) throw invalidRequest(validation.errors);
+    const submission = validation.value;
+    return this.endpoint.run({ principal, key, method: 'POST', route: '/v1/requests', body, response }, async (ids) => {
+      const requestId = `req-${ids.id('request-id')}`;
+      const data: RequestSubmittedData = { requestId, requesterId: principal.subject, ...submission, channel: 'api' };
+      const envelope = await this.publisher.publish({
+        def: RequestSubmitted,
+        data,
+        id: ids.id('request-submitted'),
+        subject: requestId,
+        correlationId: requestId,
+        actor: { kind: 'user', id: principal.subject, ...(principal.name === undefined ? {} : { name: principal.name }) },
+        time: now.toISOString(),
+      });
+      await this.record(envelope);
+      return { status: 202, body: { requestId, status: 'submitted', eventId: envelope.id, links: { self: `/v1/requests/${requestId}` } } };
+    });
+  }
+
+  @Get('requests/:id')
+  async get(@Param('id') requestId: string): Promise<RequestStatusView> {
+    checkId('id', requestId);
+    const view = await this.statuses.get(requestId);
+    if (!view) throw ProblemException.of('not-found', `No request ${requestId}`);
+    return view;
+  }
+
+  @Post('requests/:id/withdraw')
+  async withdraw(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') requestId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ResponseLike,
+  ): Promise<unknown> {
+    checkId('id', requestId);
+    const parsed = parseBody(WithdrawBodySchema, body);
+    if (!parsed.ok) throw invalidRequest(parsed.errors);
+    return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {
+      const view = await this.statuses.get(requestId);
+      if (!view) throw ProblemException.of('not-found', `No request ${requestId}`);
+      if (CLOSED.includes(view.status)) throw ProblemException.of('request-closed', `Request ${requestId} is already ${view.status}`);
+      const envelope = await this.publisher.publish({
+        def: RequestWithdrawn,
+        data: { requestId, withdrawnBy: principal.subject, ...(parsed.value.reason === undefined ? {} : { reason: parsed.value.reason }) },
+        id: ids.id('request-withdrawn'),
+        subject: requestId,
+        correlationId: requestId,
+        actor: { kind: 'user', id: principal.subject },
+        time: new Date().toISOString(),
+      });
+      await this.record(envelope);
+      return { status: 202, body: { requestId, status: 'withdrawal_requested', eventId: envelope.id } };
+    });
+  }
+
+  @Post('grants/:id/revoke')
+  async revoke(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') grantId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ResponseLike,
+  ): Promise<unknown> {
+    checkId('id', grantId);
+    const parsed = parseBody(RevokeBodySchema, body);
+    if (!parsed.ok) throw invalidRequest(parsed.errors);
+    return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/grants/${grantId}/revoke`, body, response }, async (ids) => {
+      // Keyed by the request the grant came from when known, so the revocation is ordered with that request's events.
+      const owner = await this.statuses.findByGrant(grantId);
+      const aggregate = owner?.requestId ?? grantId;
+      const revocationId = `rev-${ids.id('revocation-id')}`;
+      const envelope = await this.publisher.publish({
+        def: RevocationRequested,
+        data: { revocationId, requestedBy: principal.subject, reason: parsed.value.reason, grantId },
+        id: ids.id('revocation-requested'),
+        subject: aggregate,
+        correlationId: aggregate,
+        actor: { kind: 'user', id: principal.subject },
+        time: new Date().toISOString(),
+      });
+      if (owner) await this.record(envelope);
+      return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId: envelope.id } };
+    });
+  }
+
+  /** The read model learns our own events at once, so a GET right after a 202 finds the request. */
+  private async record(envelope: Envelope): Promise<void> {
+    try {
+      await this.statuses.apply(envelope);
+    } catch (error) {
+      // The consumer applies the same event from the log; a failure here only delays the read model.
+      this.logger.warn(`read model update deferred for ${envelope.id}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

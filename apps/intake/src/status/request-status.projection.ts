@@ -1,0 +1,179 @@
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalDecisionRecorded,
+  ApprovalRequestApproved,
+  ApprovalRequestDenied,
+  ApprovalTaskOpened,
+  GrantActivated,
+  GrantCreated,
+  GrantProvisioningFailed,
+  GrantRevoked,
+  PolicyDecisionRecorded,
+  RequestSubmitted,
+  RequestWithdrawn,
+  RevocationRequested,
+  isEvent,
+} from '@grantline/contracts';
+import type { Envelope, ItsmStatus, RequestChannel, RequestItems, SubjectRef, TicketRef } from '@grantline/contracts';
+
+export type RequestStatus = 'submitted' | 'pending_approval' | 'approved' | 'denied' | 'withdrawn' | 'provisioned' | 'revoked' | 'failed';
+export type GrantState = 'pending' | 'active' | 'revoked' | 'failed';
+
+export interface TimelineEntry {
+  readonly eventId: string;
+  readonly type: string;
+  readonly at: string;
+  readonly actor: string;
+  readonly summary: string;
+}
+
+/** One request as the intake answers `GET /v1/requests/:id`: its status, grants and timeline. */
+export interface RequestStatusView {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly requesterId: string;
+  readonly subject: SubjectRef;
+  readonly items: RequestItems;
+  readonly channel: RequestChannel;
+  readonly ticket?: TicketRef;
+  readonly submittedAt: string;
+  readonly grants: readonly { grantId: string; entitlementId: string; state: GrantState }[];
+  readonly timeline: readonly TimelineEntry[];
+}
+
+/** The projection's whole answer to one event: the new view, and what an upstream ticket should be told. */
+export interface Evolution {
+  readonly view: RequestStatusView;
+  readonly ticketStatus?: { readonly status: ItsmStatus; readonly reasons: readonly string[] };
+}
+
+const MAX_TIMELINE = 500;
+const FINAL: readonly RequestStatus[] = ['denied', 'withdrawn', 'revoked'];
+
+/** Which request an event concerns, when the event says so itself (grant events other than `created` only name the grant). */
+export function requestIdOf(event: Envelope): string | undefined {
+  const data = event.data as Record<string, unknown> | null;
+  const id = data !== null && typeof data === 'object' ? data['requestId'] : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export function grantIdOf(event: Envelope): string | undefined {
+  const data = event.data as Record<string, unknown> | null;
+  const id = data !== null && typeof data === 'object' ? data['grantId'] : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
+const ITSM_STATUS: Partial<Record<RequestStatus, ItsmStatus>> = {
+  pending_approval: 'pending_approval',
+  approved: 'approved',
+  denied: 'denied',
+  provisioned: 'provisioned',
+  revoked: 'revoked',
+  failed: 'failed',
+};
+
+function withGrants(view: RequestStatusView, grants: readonly { grantId: string; entitlementId: string }[]): RequestStatusView['grants'] {
+  const known = new Map(view.grants.map((g) => [g.grantId, g]));
+  for (const grant of grants) if (!known.has(grant.grantId)) known.set(grant.grantId, { ...grant, state: 'pending' });
+  return [...known.values()];
+}
+
+function setGrant(view: RequestStatusView, grantId: string, state: GrantState): RequestStatusView['grants'] {
+  return view.grants.map((grant) => (grant.grantId === grantId ? { ...grant, state } : grant));
+}
+
+/** A request is provisioned when every grant is active, revoked when every grant has ended. */
+function statusFromGrants(view: RequestStatusView, grants: RequestStatusView['grants']): RequestStatus {
+  if (grants.length === 0) return view.status;
+  if (grants.some((g) => g.state === 'failed')) return 'failed';
+  if (grants.every((g) => g.state === 'revoked')) return 'revoked';
+  if (grants.every((g) => g.state === 'active' || g.state === 'revoked')) return grants.some((g) => g.state === 'active') ? 'provisioned' : view.status;
+  return view.status;
+}
+
+/**
+ * Pure: the view after one event, or undefined when the event changes nothing (unknown request, or already
+ * applied — a redelivered event is recognised by its id in the timeline).
+ */
+export function evolveRequestStatus(view: RequestStatusView | undefined, event: Envelope): Evolution | undefined {
+  if (view?.timeline.some((entry) => entry.eventId === event.id)) return undefined;
+  const entry = (summary: string): TimelineEntry => ({ eventId: event.id, type: event.type, at: event.time, actor: `${event.actor.kind}:${event.actor.id}`, summary });
+
+  if (isEvent(event, RequestSubmitted)) {
+    if (view) return undefined;
+    const data = event.data;
+    const what = 'entitlementIds' in data.items ? data.items.entitlementIds.join(', ') : `package ${data.items.accessPackageId}`;
+    return {
+      view: {
+        requestId: data.requestId,
+        status: 'submitted',
+        requesterId: data.requesterId,
+        subject: data.subject,
+        items: data.items,
+        channel: data.channel,
+        ...(data.ticket === undefined ? {} : { ticket: data.ticket }),
+        submittedAt: event.time,
+        grants: [],
+        timeline: [entry(`${data.requesterId} asked for ${what} for ${data.subject.kind} ${data.subject.id}${data.emergency ? ' (break-glass)' : ''}`)],
+      },
+      ticketStatus: { status: 'received', reasons: [] },
+    };
+  }
+  if (!view) return undefined;
+
+  let status = view.status;
+  let grants = view.grants;
+  let summary: string;
+  const reasons: string[] = [];
+  if (isEvent(event, RequestWithdrawn)) {
+    if (!FINAL.includes(status)) status = 'withdrawn';
+    summary = `withdrawn by ${event.data.withdrawnBy}${event.data.reason ? `: ${event.data.reason}` : ''}`;
+  } else if (isEvent(event, RevocationRequested)) {
+    summary = `revocation requested by ${event.data.requestedBy}: ${event.data.reason}`;
+  } else if (isEvent(event, PolicyDecisionRecorded)) {
+    const effect = event.data.effect;
+    if (status === 'submitted') status = effect === 'deny' ? 'denied' : effect === 'auto_approve' ? 'approved' : 'pending_approval';
+    reasons.push(...event.data.reasons);
+    summary = `policy: ${effect.replace('_', ' ')} (${event.data.reasons.join('; ')})`;
+  } else if (isEvent(event, ApprovalTaskOpened)) {
+    summary = `approval task ${event.data.taskId} opened for stage ${event.data.stageId}`;
+  } else if (isEvent(event, ApprovalDecisionRecorded)) {
+    summary = `${event.data.approverId} decided ${event.data.decision} at stage ${event.data.stageId}${event.data.comment ? `: ${event.data.comment}` : ''}`;
+  } else if (isEvent(event, ApprovalRequestApproved)) {
+    if (status === 'submitted' || status === 'pending_approval') status = 'approved';
+    grants = withGrants(view, event.data.grants);
+    summary = `approved (${event.data.basis.kind.replace('_', ' ')})`;
+  } else if (isEvent(event, ApprovalBreakGlassGranted)) {
+    if (status === 'submitted' || status === 'pending_approval') status = 'approved';
+    grants = withGrants(view, event.data.grants);
+    summary = `break-glass granted for incident ${event.data.incidentRef.id}; review due ${event.data.reviewDueAt}`;
+  } else if (isEvent(event, ApprovalRequestDenied)) {
+    if (!FINAL.includes(status)) status = 'denied';
+    reasons.push(...event.data.reasons);
+    summary = `denied (${event.data.basis}): ${event.data.reasons.join('; ')}`;
+  } else if (isEvent(event, GrantCreated)) {
+    grants = withGrants(view, [{ grantId: event.data.grantId, entitlementId: event.data.entitlementId }]);
+    summary = `grant ${event.data.grantId} created, expires ${event.data.expiresAt}`;
+  } else if (isEvent(event, GrantActivated)) {
+    grants = setGrant(view, event.data.grantId, 'active');
+    status = statusFromGrants(view, grants);
+    summary = `grant ${event.data.grantId} active until ${event.data.expiresAt}`;
+  } else if (isEvent(event, GrantRevoked)) {
+    grants = setGrant(view, event.data.grantId, 'revoked');
+    status = statusFromGrants(view, grants);
+    summary = `grant ${event.data.grantId} revoked (${event.data.reason})`;
+  } else if (isEvent(event, GrantProvisioningFailed)) {
+    if (event.data.terminal) {
+      grants = setGrant(view, event.data.grantId, 'failed');
+      status = statusFromGrants(view, grants);
+      reasons.push(event.data.reason);
+    }
+    summary = `${event.data.operation} of grant ${event.data.grantId} failed${event.data.terminal ? ' for good' : ', retrying'}: ${event.data.reason}`;
+  } else {
+    return undefined;
+  }
+
+  const next: RequestStatusView = { ...view, status, grants, timeline: [...view.timeline, entry(summary)].slice(-MAX_TIMELINE) };
+  const ticketStatus = status !== view.status ? ITSM_STATUS[status] : undefined;
+  return { view: next, ...(ticketStatus === undefined ? {} : { ticketStatus: { status: ticketStatus, reasons } }) };
+}
