@@ -1,0 +1,91 @@
+import { GrantDeprovisioningRequested, GrantRevoked, RevocationRequested, registry } from '@grantline/contracts';
+import type { Envelope, EventDefinition } from '@grantline/contracts';
+import { grantAccessProjection } from '../projections/grant-access.projection';
+import { grantExplanationProjection } from '../projections/grant-explanation.projection';
+import { toAuditEvent } from '../projections/projection';
+import type { AuditEvent, Projection, ProjectionDocument } from '../projections/projection';
+import { requestTimelineProjection } from '../projections/request-timeline.projection';
+import type { ReadModelStore } from '../persistence/read-model.store';
+import { projectInMemory } from '../testing/in-memory-projection';
+import { grantIdOfLifecycle, lifecycleEvents } from '../testing/lifecycle-events.fixture';
+import { AuditQueryService } from './audit-query.service';
+
+/** The store's read side over in-memory documents: `find` matches fields by equality, arrays by membership. */
+function storeOver(events: readonly AuditEvent[]): ReadModelStore {
+  const byProjection = new Map<string, Map<string, ProjectionDocument>>(
+    [requestTimelineProjection, grantAccessProjection, grantExplanationProjection].map((p) => [p.name, projectInMemory(p as Projection, events)]),
+  );
+  const documents = (projection: Projection) => [...(byProjection.get(projection.name)?.values() ?? [])] as unknown as Record<string, unknown>[];
+  return {
+    load: (projection: Projection, id: string) => Promise.resolve(byProjection.get(projection.name)?.get(id)),
+    find: (projection: Projection, filter: Record<string, string>) =>
+      Promise.resolve(
+        documents(projection).filter((doc) =>
+          Object.entries(filter).every(([field, value]) => (Array.isArray(doc[field]) ? (doc[field] as unknown[]).includes(value) : doc[field] === value)),
+        ),
+      ),
+  } as unknown as ReadModelStore;
+}
+
+function event<TData>(def: EventDefinition<string, TData>, data: TData, id: string, time: string): AuditEvent {
+  const envelope: Envelope = registry.encode(def, data, { id, source: 'spec', time, subject: 'req-q', correlationid: 'req-q', actor: { kind: 'user', id: 'carol' } });
+  return toAuditEvent(envelope)!;
+}
+
+const grantId = grantIdOfLifecycle({ requestId: 'req-q' });
+const untilActive = lifecycleEvents({ requestId: 'req-q', subjectId: 'svc-q' })
+  .map((placed) => placed.event)
+  .filter((e) => !['iga.timer.fired.v1', 'iga.grant.deprovisioning-requested.v1', 'iga.grant.revoked.v1'].includes(e.type));
+const manualRevocation = [
+  event(RevocationRequested, { revocationId: 'rev-1', requestedBy: 'carol', reason: 'Ticket OPS-999 asks for removal', grantId }, 'q-rev', '2025-03-01T10:00:00.000Z'),
+  event(
+    GrantDeprovisioningRequested,
+    { grantId, connectorId: 'pg-main', reason: 'revocation', idempotencyKey: `${grantId}:deprovision`, attempt: 1 },
+    'q-deprov',
+    '2025-03-01T10:00:01.000Z',
+  ),
+  event(GrantRevoked, { grantId, reason: 'revocation', revokedAt: '2025-03-01T10:00:02.000Z' }, 'q-revoked', '2025-03-01T10:00:02.000Z'),
+];
+
+describe('AuditQueryService', () => {
+  it('Given a grant revoked on request, When explained, Then the ending names who asked, why and when', async () => {
+    const service = new AuditQueryService(storeOver([...untilActive, ...manualRevocation]));
+
+    const view = await service.explain(grantId);
+
+    expect(view?.ending).toEqual({ reason: 'revocation', at: '2025-03-01T10:00:02.000Z', requestedBy: 'carol', requestReason: 'Ticket OPS-999 asks for removal' });
+    expect(view?.revocationRequests).toHaveLength(1);
+    expect(view?.missing).toEqual([]);
+  });
+
+  it('Given an active grant, When explained, Then it has no ending yet', async () => {
+    const view = await new AuditQueryService(storeOver(untilActive)).explain(grantId);
+
+    expect(view?.ending).toBeUndefined();
+    expect(view?.grant.activatedAt).toBe('2025-03-01T09:06:00.000Z');
+  });
+
+  it('Given only grant events (the request topic not read yet), When explained, Then the missing links are named', async () => {
+    const grantOnly = untilActive.filter((e) => e.type.startsWith('iga.grant.'));
+
+    const view = await new AuditQueryService(storeOver(grantOnly)).explain(grantId);
+
+    expect(view?.missing).toEqual(['request', 'policy_decision', 'approval_outcome']);
+  });
+
+  it('Given an unknown grant, When explained, Then there is nothing to show', async () => {
+    expect(await new AuditQueryService(storeOver(untilActive)).explain('nope')).toBeUndefined();
+  });
+
+  it('Given a revoked grant, When asking who has access, Then it is listed only with includeEnded', async () => {
+    const service = new AuditQueryService(storeOver([...untilActive, ...manualRevocation]));
+
+    expect(await service.grants({ subjectId: 'svc-q' })).toEqual({ grants: [] });
+    expect((await service.grants({ subjectId: 'svc-q', includeEnded: 'true' })).grants).toEqual([
+      expect.objectContaining({ grantId, status: 'revoked', revokeReason: 'revocation' }),
+    ]);
+    expect((await new AuditQueryService(storeOver(untilActive)).grants({ entitlementId: 'ent-pg-orders-read' })).grants).toEqual([
+      expect.objectContaining({ grantId, status: 'active', subjectId: 'svc-q' }),
+    ]);
+  });
+});
