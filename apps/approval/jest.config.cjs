@@ -1,3 +1,4 @@
 const { projectConfig } = require('../../jest.preset.cjs');
 
-module.exports = projectConfig('approval', __dirname);
+// jose (JWT verification) ships ES modules only: let swc compile it to CommonJS for jest.
+module.exports = projectConfig('approval', __dirname, { transformIgnorePatterns: ['/node_modules/(?!jose/)'] });

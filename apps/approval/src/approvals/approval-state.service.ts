@@ -1,0 +1,182 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalDecisionRecorded,
+  ApprovalEscalated,
+  ApprovalRequestApproved,
+  ApprovalRequestDenied,
+  ApprovalReviewOpened,
+  ApprovalSelfApprovalBlocked,
+  ApprovalTaskOpened,
+  CatalogPublished,
+  IdentityOffboarded,
+  IdentityOwnerChanged,
+  IdentityUpserted,
+  PolicyDecisionRecorded,
+  RequestSubmitted,
+  RequestWithdrawn,
+  topicOf,
+} from '@grantline/contracts';
+import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { deterministicEventId } from '@grantline/messaging';
+import type { MessageBus } from '@grantline/messaging';
+import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { decide } from '../domain/approval.decide';
+import type { ApprovalCommand, DecideContext, DecideResult } from '../domain/approval.decide';
+import { evolve } from '../domain/approval.evolve';
+import { initialState } from '../domain/approval.state';
+import type { ApprovalTask, RequestApprovalState } from '../domain/approval.state';
+import { emptyDirectory, evolveDirectory } from '../domain/directory';
+import type { Directory } from '../domain/directory';
+import { APPROVAL_CONFIG } from './approval.config';
+import type { ApprovalConfig } from './approval.config';
+import { KeyedMutex } from './keyed-mutex';
+
+/** Events that carry a request id and shape its approval aggregate. */
+const REQUEST_EVENTS = [
+  RequestSubmitted,
+  RequestWithdrawn,
+  PolicyDecisionRecorded,
+  ApprovalTaskOpened,
+  ApprovalDecisionRecorded,
+  ApprovalRequestApproved,
+  ApprovalRequestDenied,
+  ApprovalEscalated,
+  ApprovalSelfApprovalBlocked,
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+] as const;
+const DIRECTORY_EVENTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished] as const;
+const REQUEST_EVENT_TYPES: ReadonlySet<string> = new Set(REQUEST_EVENTS.map((def) => def.type));
+const DIRECTORY_EVENT_TYPES: ReadonlySet<string> = new Set(DIRECTORY_EVENTS.map((def) => def.type));
+
+const requestIdOf = (event: Envelope): string | undefined => {
+  const data = event.data as { requestId?: unknown } | null;
+  return typeof data?.requestId === 'string' ? data.requestId : undefined;
+};
+
+/**
+ * The approval service's in-memory state: one aggregate per request plus the directory (identities and
+ * catalogue), rebuilt at start by replaying the log from the beginning, its own approvals topic included.
+ *
+ * Every change to one request runs under that request's lock: decide on the current state, publish the
+ * resulting events (acknowledged by Kafka), then fold them in. A failed publish folds nothing, so a retry
+ * decides again on the same state and yields the same events with the same deterministic ids.
+ */
+@Injectable()
+export class ApprovalStateService {
+  private directory: Directory = emptyDirectory();
+  private readonly requests = new Map<string, RequestApprovalState>();
+  private readonly taskIndex = new Map<string, string>();
+  private readonly locks = new KeyedMutex();
+  private loading: Promise<void> | undefined;
+  private readonly logger = new Logger('approval');
+
+  constructor(
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
+    @Inject(APPROVAL_CONFIG) private readonly config: ApprovalConfig,
+  ) {}
+
+  /** The topics the state is rebuilt from (from the registry, so specs can bind their own). */
+  topics(): string[] {
+    return [...new Set([...REQUEST_EVENTS, ...DIRECTORY_EVENTS].map((def) => this.registry.latestOf(def.name).topic))].sort();
+  }
+
+  whenLoaded(): Promise<void> {
+    this.loading ??= this.load();
+    return this.loading;
+  }
+
+  /** Folds an identity or catalogue event into the directory (idempotent: upserts and newest-wins). */
+  applyDirectory(event: Envelope): void {
+    if (DIRECTORY_EVENT_TYPES.has(event.type)) this.directory = evolveDirectory(this.directory, event);
+  }
+
+  /** Folds a request event in and, if given, runs a command on the result: one step under the request's lock. */
+  async handle(requestId: string, event: Envelope | undefined, command: ApprovalCommand | undefined): Promise<DecideResult> {
+    await this.whenLoaded();
+    return this.locks.run(requestId, async () => {
+      if (event) this.fold(requestId, event);
+      if (!command) return { accepted: true, events: [] };
+      const result = decide(command, this.stateOf(requestId), this.context());
+      if (result.events.length > 0) {
+        await this.publish(result.events);
+        for (const produced of result.events) this.fold(requestId, produced);
+      }
+      return result;
+    });
+  }
+
+  /** The request a task belongs to, once its task-opened event is known. */
+  requestOfTask(taskId: string): string | undefined {
+    return this.taskIndex.get(taskId);
+  }
+
+  stateOf(requestId: string): RequestApprovalState {
+    return this.requests.get(requestId) ?? initialState(requestId);
+  }
+
+  /** Open tasks the identity may decide, oldest due first. */
+  openTasksFor(approverId: string): ApprovalTask[] {
+    const tasks: ApprovalTask[] = [];
+    for (const state of this.requests.values()) {
+      for (const task of state.tasks) {
+        if (task.status === 'open' && task.eligibleApproverIds.includes(approverId)) tasks.push(task);
+      }
+    }
+    return tasks.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.taskId.localeCompare(b.taskId));
+  }
+
+  private context(): DecideContext {
+    return { directory: this.directory, policy: this.config.policy, registry: this.registry, eventId: deterministicEventId };
+  }
+
+  private fold(requestId: string, event: Envelope): void {
+    const next = evolve(this.stateOf(requestId), event);
+    this.requests.set(requestId, next);
+    if (event.type === ApprovalTaskOpened.type) {
+      const { taskId } = event.data as { taskId: string };
+      this.taskIndex.set(taskId, requestId);
+    }
+  }
+
+  private async publish(events: readonly Envelope[]): Promise<void> {
+    const byTopic = new Map<string, Envelope[]>();
+    for (const event of events) {
+      const topic = topicOf(this.registry.definitionOf(event.type), event.data);
+      byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
+    }
+    for (const [topic, batch] of byTopic) await this.bus.publisher.publish(topic, batch);
+  }
+
+  private applyReplayed(event: Envelope): void {
+    if (DIRECTORY_EVENT_TYPES.has(event.type)) {
+      this.applyDirectory(event);
+      return;
+    }
+    const requestId = REQUEST_EVENT_TYPES.has(event.type) ? requestIdOf(event) : undefined;
+    if (requestId !== undefined) this.fold(requestId, event);
+  }
+
+  private async load(): Promise<void> {
+    const started = Date.now();
+    const onInvalid = (error: unknown, origin: { topic: string; partition: number; offset: string }): void =>
+      this.logger.warn({ msg: 'skipping an undecodable record while rebuilding approval state', ...origin, error: String(error) });
+    const handler = async (event: Envelope): Promise<void> => this.applyReplayed(event);
+    let replayed = 0;
+    try {
+      replayed = await this.bus.replay({ topics: this.topics(), handler, onInvalid });
+    } catch (error) {
+      // A topic another service owns may not exist yet; read the others one by one.
+      this.logger.warn({ msg: 'replaying approval state topics together failed; trying one by one', error: String(error) });
+      for (const topic of this.topics()) {
+        replayed += await this.bus.replay({ topics: [topic], handler, onInvalid }).catch((perTopic: unknown) => {
+          this.logger.warn({ msg: 'cannot replay topic; starting without its state', topic, error: String(perTopic) });
+          return 0;
+        });
+      }
+    }
+    this.logger.log({ msg: 'approval state rebuilt', events: replayed, requests: this.requests.size, ms: Date.now() - started });
+  }
+}

@@ -1,0 +1,129 @@
+import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { statusOf } from '../domain/approval.state';
+import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
+import type { Rejection } from '../domain/approval.decide';
+import { APPROVAL_CLOCK } from './approval-clock';
+import type { ApprovalClock } from './approval-clock';
+import { ApprovalStateService } from './approval-state.service';
+import { TaskDecisionBodySchema, TasksQuerySchema } from './approval-tasks.schema';
+import { PRINCIPAL_HEADER, PRINCIPAL_RESOLVER, UnauthenticatedError } from './principal';
+import type { PrincipalResolver } from './principal';
+import { ProblemDetailsFilter, invalidInput, problem } from './problem-details';
+
+export interface TaskView {
+  readonly taskId: string;
+  readonly requestId: string;
+  readonly stageId: string;
+  readonly status: ApprovalTask['status'];
+  readonly quorum: number;
+  readonly approvals: number;
+  readonly eligibleApproverIds: readonly string[];
+  readonly dueAt: string;
+  readonly escalatedFromTaskId?: string;
+}
+
+export interface DecisionResponse {
+  readonly taskId: string;
+  readonly requestId: string;
+  readonly decision: 'approve' | 'deny';
+  /** False when the same answer had already been recorded (a retried call). */
+  readonly recorded: boolean;
+  readonly requestStatus: RequestStatus;
+}
+
+const REJECTION_STATUS: Record<Rejection, { status: number; title: string }> = {
+  unknown_task: { status: 404, title: 'Unknown approval task' },
+  self_approval: { status: 403, title: 'Self-approval is not allowed' },
+  not_eligible: { status: 403, title: 'Not an eligible approver' },
+  request_ended: { status: 409, title: 'The request has already ended' },
+  request_withdrawn: { status: 409, title: 'The request was withdrawn' },
+  task_closed: { status: 409, title: 'The task is closed' },
+  already_decided: { status: 409, title: 'Already decided' },
+};
+
+const viewOf = (task: ApprovalTask): TaskView => ({
+  taskId: task.taskId,
+  requestId: task.requestId,
+  stageId: task.stageId,
+  status: task.status,
+  quorum: task.quorum,
+  approvals: task.decisions.filter((d) => d.decision === 'approve').length,
+  eligibleApproverIds: task.eligibleApproverIds,
+  dueAt: task.dueAt,
+  ...(task.escalatedFromTaskId !== undefined ? { escalatedFromTaskId: task.escalatedFromTaskId } : {}),
+});
+
+/** The approver's HTTP edge: answer a task as the authenticated principal, list one's open tasks. */
+@Controller('v1/approvals')
+@UseFilters(ProblemDetailsFilter)
+export class ApprovalTasksController {
+  constructor(
+    private readonly state: ApprovalStateService,
+    @Inject(PRINCIPAL_RESOLVER) private readonly principalOf: PrincipalResolver,
+    @Inject(APPROVAL_CLOCK) private readonly clock: ApprovalClock,
+  ) {}
+
+  @Post('tasks/:taskId/decision')
+  @HttpCode(200)
+  async decide(
+    @Param('taskId') taskId: string,
+    @Body() body: unknown,
+    @Headers('authorization') authorization: string | undefined,
+    @Headers(PRINCIPAL_HEADER) principalHeader: string | undefined,
+  ): Promise<DecisionResponse> {
+    const approverId = await this.authenticate(authorization, principalHeader);
+    const parsed = TaskDecisionBodySchema.safeParse(body ?? {});
+    if (!parsed.success) throw invalidInput(parsed.error, 'body');
+    await this.state.whenLoaded();
+    const requestId = this.state.requestOfTask(taskId);
+    if (requestId === undefined) throw problem(404, 'unknown_task', REJECTION_STATUS.unknown_task.title, `no approval task ${taskId}`);
+    const { decision, comment } = parsed.data;
+    let result;
+    try {
+      result = await this.state.handle(requestId, undefined, {
+        kind: 'decide_task',
+        taskId,
+        approverId,
+        decision,
+        ...(comment !== undefined ? { comment } : {}),
+        at: this.clock().toISOString(),
+      });
+    } catch (error) {
+      // Nothing was folded in: the caller may retry and gets the same outcome.
+      throw problem(503, 'log_unavailable', 'The event log is unavailable', `the decision was not recorded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (!result.accepted) {
+      const { status, title } = REJECTION_STATUS[result.rejection];
+      throw problem(status, result.rejection, title, result.message);
+    }
+    return { taskId, requestId, decision, recorded: result.events.length > 0, requestStatus: statusOf(this.state.stateOf(requestId)) };
+  }
+
+  @Get('tasks')
+  async tasks(@Query() query: unknown): Promise<{ tasks: TaskView[] }> {
+    const parsed = TasksQuerySchema.safeParse(query);
+    if (!parsed.success) throw invalidInput(parsed.error, 'query');
+    await this.state.whenLoaded();
+    return { tasks: this.state.openTasksFor(parsed.data.approverId).map(viewOf) };
+  }
+
+  @Get('requests/:requestId')
+  async request(@Param('requestId') requestId: string): Promise<{ requestId: string; status: RequestStatus; tasks: TaskView[]; blockedAttempts: number }> {
+    await this.state.whenLoaded();
+    const state = this.state.stateOf(requestId);
+    if (state.seenEventIds.size === 0) throw problem(404, 'unknown_request', 'Unknown request', `no approval state for request ${requestId}`);
+    return { requestId, status: statusOf(state), tasks: state.tasks.map(viewOf), blockedAttempts: state.blockedAttempts };
+  }
+
+  private async authenticate(authorization: string | undefined, principalHeader: string | undefined): Promise<string> {
+    try {
+      return await this.principalOf({
+        ...(authorization !== undefined ? { authorization } : {}),
+        ...(principalHeader !== undefined ? { principalHeader } : {}),
+      });
+    } catch (error) {
+      const detail = error instanceof UnauthenticatedError ? error.message : 'authentication failed';
+      throw problem(401, 'unauthenticated', 'Authentication required', detail);
+    }
+  }
+}
