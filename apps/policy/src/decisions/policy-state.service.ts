@@ -75,9 +75,11 @@ export class PolicyStateService {
         continue;
       }
       this.catchUpStartedAt = Date.now();
-      this.catchingUp = this.replayState().finally(() => {
-        this.catchingUp = undefined;
-      });
+      this.catchingUp = this.replayState()
+        .then(() => undefined)
+        .finally(() => {
+          this.catchingUp = undefined;
+        });
     }
   }
 
