@@ -284,8 +284,16 @@ const pushUnique = (xs: string[], x: string): void => {
 
 const errorLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? 'error';
 
-const escalationWaived = (unless: CompiledCondition | null, a: Activation): boolean => {
+const escalationWaived = (
+  unless: CompiledCondition | null,
+  input: PolicyInput,
+  requestedSeconds: number | null,
+  activation: MutableActivation | null,
+): boolean => {
   if (unless === null) return false;
+  // the waiver is about the request as a whole: no current entitlement
+  const a = activation ?? activationOf(input, requestedSeconds);
+  a.entitlement = null;
   try {
     return unless(a) === true;
   } catch {
@@ -310,50 +318,32 @@ export const simulate = (bundle: Bundle, input: unknown): { decision: Decision; 
   return { decision, trace };
 };
 
-/**
- * The CEL activation of one decision, reused across its entitlements (evaluation is synchronous).
- * `request` and `subject` carry derived fields, so they are copies; they are made on first read, and a
- * decision whose matching rules have no conditions or placeholders never makes them.
- */
-class DecisionActivation {
-  entitlement: Entitlement | null = null;
-  private requestView: PolicyInput['request'] & { durationSeconds: number | null } | null = null;
-  private subjectView: PolicyInput['subject'] & { isHuman: boolean; isNhi: boolean } | null = null;
-  private nowValue: Date | null = null;
-
-  constructor(
-    private readonly input: PolicyInput,
-    private readonly requestedSeconds: number | null,
-  ) {}
-
-  get request(): PolicyInput['request'] & { durationSeconds: number | null } {
-    return (this.requestView ??= { ...this.input.request, durationSeconds: this.requestedSeconds });
-  }
-
-  get subject(): PolicyInput['subject'] & { isHuman: boolean; isNhi: boolean } {
-    if (this.subjectView === null) {
-      const isHuman = this.input.subject.kind === 'human';
-      this.subjectView = { ...this.input.subject, isHuman, isNhi: !isHuman };
-    }
-    return this.subjectView;
-  }
-
-  get requester(): PolicyInput['requester'] {
-    return this.input.requester;
-  }
-
-  get entitlements(): PolicyInput['entitlements'] {
-    return this.input.entitlements;
-  }
-
-  get grants(): PolicyInput['grants'] {
-    return this.input.grants;
-  }
-
-  get now(): Date {
-    return (this.nowValue ??= timestampOf(this.input.now));
-  }
+/** The CEL activation of one decision, reused across its entitlements (evaluation is synchronous). */
+interface MutableActivation {
+  request: PolicyInput['request'] & { durationSeconds: number | null };
+  subject: PolicyInput['subject'] & { isHuman: boolean; isNhi: boolean };
+  requester: PolicyInput['requester'];
+  entitlement: Entitlement | null;
+  entitlements: PolicyInput['entitlements'];
+  grants: PolicyInput['grants'];
+  now: Date;
 }
+
+// A plain data object (CEL reads variables with keyed loads, which stay fast on data properties), made
+// only when a decision first evaluates a condition or renders a placeholder: the derived request and
+// subject views are copies, and many decisions need neither.
+const activationOf = (input: PolicyInput, requestedSeconds: number | null): MutableActivation => {
+  const isHuman = input.subject.kind === 'human';
+  return {
+    request: { ...input.request, durationSeconds: requestedSeconds },
+    subject: { ...input.subject, isHuman, isNhi: !isHuman },
+    requester: input.requester,
+    entitlement: null,
+    entitlements: input.entitlements,
+    grants: input.grants,
+    now: timestampOf(input.now),
+  };
+};
 
 /**
  * Hot path for callers that already hold a validated PolicyInput (the policy service validates at its
@@ -362,7 +352,7 @@ class DecisionActivation {
 export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: RuleTrace[]): Decision => {
   const plan = planOf(bundle);
   const requestedSeconds = input.request.duration === null ? null : secondsOf(input.request.duration);
-  const activation = new DecisionActivation(input, requestedSeconds);
+  let activation: MutableActivation | null = null;
 
   const constraints = new ConstraintAccumulator();
   const route = new RouteAccumulator(plan);
@@ -384,7 +374,6 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
   const emergency = input.request.emergency;
 
   for (const e of input.entitlements) {
-    activation.entitlement = e;
     if (e.maxDuration !== null) constraints.maxDuration(secondsOf(e.maxDuration) ?? 0);
     let denied = false;
     let allowed = false;
@@ -409,6 +398,8 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
       let hit = true;
       let error: string | null = null;
       if (rule.when !== null) {
+        activation ??= activationOf(input, requestedSeconds);
+        activation.entitlement = e;
         try {
           hit = rule.when(activation) === true;
         } catch (err) {
@@ -422,7 +413,12 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
         trace?.push({ ruleId: rule.id, entitlementId: e.id, outcome: error ? 'condition_error' : 'condition_false', ...(error ? { detail: error } : {}) });
         continue;
       }
-      let reason = p.fixedReason ?? render(rule.reason, activation);
+      let reason = p.fixedReason;
+      if (reason === null) {
+        activation ??= activationOf(input, requestedSeconds);
+        activation.entitlement = e;
+        reason = render(rule.reason, activation);
+      }
       if (error) reason = `${reason} (condition could not be evaluated: ${error}; failing closed)`;
       if (rule.mode === 'record') {
         recordOnly.push({ ruleId: rule.id, wouldHave: rule.effect, entitlementId: e.id, reason });
@@ -459,6 +455,8 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
       if (!matches(f.match, input, e)) continue;
       let hit = true;
       if (f.when) {
+        activation ??= activationOf(input, requestedSeconds);
+        activation.entitlement = e;
         try {
           hit = f.when(activation) === true;
         } catch {
@@ -478,9 +476,6 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
     if (effect === 'require_approval') anyApproval = true;
     verdicts.push({ entitlementId: e.id, effect, matchedRules: ruleIds });
   }
-
-  // from here on conditions are about the request as a whole
-  activation.entitlement = null;
 
   // Separation of duties, preventive: what the identity would hold if this request went through.
   const sodConflicts: SodConflict[] = [];
@@ -515,7 +510,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
   let score = 0;
   for (const f of factors) score += f.weight;
   score = Math.min(100, score);
-  if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny && !escalationWaived(bundle.escalate.unless, activation)) {
+  if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny && !escalationWaived(bundle.escalate.unless, input, requestedSeconds, activation)) {
     anyApproval = true;
     for (const s of bundle.escalate.stages) route.add(s, input, null);
     pushUnique(reasons, `${bundle.escalate.reason} (risk ${score} ≥ ${bundle.escalate.atOrAbove})`);
