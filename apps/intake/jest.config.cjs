@@ -1,3 +1,4 @@
 const { projectConfig } = require('../../jest.preset.cjs');
 
-module.exports = projectConfig('intake', __dirname);
+// jose ships as ES modules only; let swc compile it to CommonJS like our own sources.
+module.exports = projectConfig('intake', __dirname, { transformIgnorePatterns: ['/node_modules/(?!jose/)'] });

@@ -67,13 +67,18 @@ export class ProblemException extends HttpException {
 export function fieldErrorsOf(error: z.ZodError, prefix: readonly (string | number)[] = []): FieldError[] {
   const seen = new Set<string>();
   const errors: FieldError[] = [];
-  for (const issue of error.issues) {
+  const add = (path: readonly PropertyKey[], message: string): void => {
     // A union reports every branch; the caller's field name is what matters, once per message.
-    const field = [...prefix, ...issue.path].map(String).join('.') || '(body)';
-    const key = `${field}\u0000${issue.message}`;
-    if (seen.has(key)) continue;
+    const field = [...prefix, ...path].map(String).join('.') || '(body)';
+    const key = `${field}\u0000${message}`;
+    if (seen.has(key)) return;
     seen.add(key);
-    errors.push({ field, message: issue.message });
+    errors.push({ field, message });
+  };
+  for (const issue of error.issues) {
+    // An unexpected field (say, a `requesterId` trying to name the actor) is reported under its own name.
+    if (issue.code === 'unrecognized_keys') for (const name of issue.keys) add([...issue.path, name], 'unknown field: not allowed here');
+    else add(issue.path, issue.message);
   }
   return errors;
 }

@@ -74,7 +74,7 @@ const ITSM_STATUS: Partial<Record<RequestStatus, ItsmStatus>> = {
 
 function withGrants(view: RequestStatusView, grants: readonly { grantId: string; entitlementId: string }[]): RequestStatusView['grants'] {
   const known = new Map(view.grants.map((g) => [g.grantId, g]));
-  for (const grant of grants) if (!known.has(grant.grantId)) known.set(grant.grantId, { ...grant, state: 'pending' });
+  for (const { grantId, entitlementId } of grants) if (!known.has(grantId)) known.set(grantId, { grantId, entitlementId, state: 'pending' });
   return [...known.values()];
 }
 
