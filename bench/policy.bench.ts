@@ -27,6 +27,7 @@ import {
 import type { PolicyInput } from '../libs/policy-engine/src/index';
 import { cedarPolicies } from './policy/cedar/policies';
 import { benchInputs } from './policy/inputs';
+import { thousandRuleBundle } from './policy/thousand-rules';
 
 const ROOT = join(__dirname, '..');
 const OPA_VERSION = 'v1.22.2';
@@ -133,24 +134,6 @@ const compileRego = (): Buffer => {
     execFileSync('tar', ['-xzf', bundle, '-C', outDir, '/policy.wasm']);
   }
   return readFileSync(wasm);
-};
-
-const thousandRuleBundle = () => {
-  const rules: string[] = [];
-  const envs = ['prod', 'nonprod'];
-  const privs = ['read', 'write', 'admin'];
-  for (let i = 0; i < 1000; i++) {
-    rules.push(
-      `  - id: generated-${i}\n    match: { environments: [${envs[i % 2]}], privileges: [${privs[i % 3]}] }\n` +
-        `    when: entitlement.system == "sys-${i}" && size(request.justification) > ${i % 7} && subject.kind in ["human", "service_account"]\n` +
-        `    effect: ${i % 5 === 0 ? 'deny' : 'require_approval'}\n    reason: "generated rule ${i} for {{entitlement.system}}"\n` +
-        (i % 5 === 0 ? '' : `    stages: [{ name: stage-${i % 4}, approvers: [manager] }]\n`),
-    );
-  }
-  return [
-    { path: 'bundle.yaml', content: 'kind: Bundle\nname: thousand\nversion: "1"\n' },
-    { path: 'rules.yaml', content: `kind: RuleSet\nrules:\n${rules.join('')}` },
-  ];
 };
 
 const main = async (): Promise<void> => {

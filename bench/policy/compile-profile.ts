@@ -1,23 +1,39 @@
-// Where does bundle compile time go? yaml parse vs zod vs CEL check/parse. Run with swc-node.
-import { parseAllDocuments } from 'yaml';
-import { Environment } from '@marcbachmann/cel-js';
+// Where does bundle compile time go? The same 1,000-rule bundle as the benchmark, stage by stage
+// (canonical form + digest, YAML, zod, CEL parse + check) and as a whole, wall and CPU time. Under a
+// loaded machine wall time inflates; CPU time shows the work. Add --cpu-prof for a profile.
+// Run: node -r @swc-node/register bench/policy/compile-profile.ts
+import { loadavg } from 'node:os';
+import { CORE_SCHEMA, loadAll } from 'js-yaml';
+import { bundleDigest, canonicalFiles, loadBundleFromFiles } from '../../libs/policy-engine/src/index';
 import { bundleDocumentSchema } from '../../libs/policy-engine/src/bundle.schema';
+import { compileCondition } from '../../libs/policy-engine/src/cel';
+import { thousandRuleBundle } from './thousand-rules';
 
-const rules: string[] = [];
-for (let i = 0; i < 1000; i++) rules.push(`  - id: g-${i}\n    when: entitlement.system == "sys-${i}" && size(request.justification) > ${i % 7}\n    effect: deny\n    reason: r\n`);
-const text = `kind: RuleSet\nrules:\n${rules.join('')}`;
-let t = performance.now();
-const docs = parseAllDocuments(text);
-const js = (Array.isArray(docs) ? docs[0]! : docs).toJS() as unknown;
-console.log('yaml', (performance.now() - t).toFixed(1), 'ms');
-t = performance.now();
-bundleDocumentSchema.parse(js);
-console.log('zod', (performance.now() - t).toFixed(1), 'ms');
-const env = new Environment({ unlistedVariablesAreDyn: false });
-for (const n of ['request', 'subject', 'requester', 'entitlement', 'entitlements', 'grants']) env.registerVariable(n, 'dyn');
-t = performance.now();
-for (let i = 0; i < 1000; i++) env.check(`entitlement.system == "sys-${i}" && size(request.justification) > ${i % 7}`);
-console.log('cel check', (performance.now() - t).toFixed(1), 'ms');
-t = performance.now();
-for (let i = 0; i < 1000; i++) env.parse(`entitlement.system == "sys-${i}" && size(request.justification) > ${i % 7}`);
-console.log('cel parse', (performance.now() - t).toFixed(1), 'ms');
+const files = thousandRuleBundle();
+const rules = files[1]!.content;
+const whens = [...rules.matchAll(/^ {4}when: (.*)$/gm)].map((m) => m[1]!);
+
+const time = (label: string, fn: () => unknown, runs = 5): void => {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t = performance.now();
+    fn();
+    wall.push(performance.now() - t);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  console.log(
+    `${label.padEnd(28)} first ${wall[0]!.toFixed(1).padStart(7)} ms   median ${med(wall).toFixed(1).padStart(7)} ms   cpu median ${med(cpu).toFixed(1).padStart(7)} ms`,
+  );
+};
+
+console.log(`1,000-rule bundle (${rules.length.toLocaleString('en-US')} bytes) · load average ${loadavg()[0]!.toFixed(2)}`);
+time('whole loadBundleFromFiles', () => loadBundleFromFiles(files));
+time('canonical form + digest', () => bundleDigest(canonicalFiles(files)));
+let docs: unknown[] = [];
+time('yaml (js-yaml, core schema)', () => (docs = loadAll(rules, null, { schema: CORE_SCHEMA })));
+time('zod schema', () => bundleDocumentSchema.parse(docs[0]));
+time('CEL parse + type check', () => whens.forEach((w) => compileCondition(w)));
