@@ -62,11 +62,12 @@ export const organisation = (registry: EventRegistry = catalogue, prefix = ''): 
   return people.map((identity) => registry.encode(IdentityUpserted, { identity }, meta(identity.identityId)));
 };
 
-export const catalogEvent = (registry: EventRegistry = catalogue, prefix = ''): Envelope =>
+/** `catalogVersion`: specs on shared topics use a high one, so an older catalogue there does not replace theirs. */
+export const catalogEvent = (registry: EventRegistry = catalogue, prefix = '', catalogVersion = 1): Envelope =>
   registry.encode(
     CatalogPublished,
     {
-      catalogVersion: 1,
+      catalogVersion,
       digest: DIGEST,
       systems: [{ systemId: 'orders-db', name: 'Orders', connectorId: 'postgres', ownerId: `${prefix}dave`, environment: 'prod' }],
       entitlements: [
