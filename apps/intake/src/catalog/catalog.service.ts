@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CatalogPublished } from '@grantline/contracts';
 import type { AccessPackage, CatalogPublishedData, Entitlement } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
@@ -9,7 +9,9 @@ export const LOADED_CATALOG = Symbol('LOADED_CATALOG');
 
 /** The catalogue loaded at start; requests are checked against it, and it is published for every other service. */
 @Injectable()
-export class CatalogService implements OnApplicationBootstrap {
+export class CatalogService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private retryTimer: NodeJS.Timeout | undefined;
+  private published = false;
   private readonly logger = new Logger('catalog');
   private readonly entitlements: ReadonlyMap<string, Entitlement>;
   private readonly packages: ReadonlyMap<string, AccessPackage>;
@@ -35,16 +37,40 @@ export class CatalogService implements OnApplicationBootstrap {
     return deterministicEventId('iga.catalog.published', this.catalog.digest);
   }
 
+  /** Published once before the service reports ready; if Kafka refuses, retried in the background until it takes. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.publisher.publish({
-      def: CatalogPublished,
-      data: this.catalog,
-      id: this.eventId(),
-      subject: `catalog-${this.catalog.catalogVersion}`,
-      correlationId: `catalog-${this.catalog.digest}`,
-      actor: { kind: 'service', id: 'intake' },
-      time: new Date().toISOString(),
-    });
-    this.logger.log(`published catalogue v${this.catalog.catalogVersion} (${this.catalog.entitlements.length} entitlements, digest ${this.catalog.digest.slice(0, 12)})`);
+    await this.publishWithRetry(1);
+  }
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /** True once the catalogue is on the log. */
+  isPublished(): boolean {
+    return this.published;
+  }
+
+  private async publishWithRetry(attempt: number): Promise<void> {
+    try {
+      await this.publisher.publish({
+        def: CatalogPublished,
+        data: this.catalog,
+        id: this.eventId(),
+        subject: `catalog-${this.catalog.catalogVersion}`,
+        correlationId: `catalog-${this.catalog.digest}`,
+        actor: { kind: 'service', id: 'intake' },
+        time: new Date().toISOString(),
+      });
+      this.published = true;
+      this.logger.log(`published catalogue v${this.catalog.catalogVersion} (${this.catalog.entitlements.length} entitlements, digest ${this.catalog.digest.slice(0, 12)})`);
+    } catch {
+      // Requests are refused with 503 meanwhile anyway; the catalogue follows as soon as Kafka is back.
+      const delayMs = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
+      this.logger.error(`catalogue not published (attempt ${attempt}); retrying in ${delayMs} ms`);
+      this.retryTimer = setTimeout(() => void this.publishWithRetry(attempt + 1), delayMs);
+      this.retryTimer.unref();
+    }
   }
 }

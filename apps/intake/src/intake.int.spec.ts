@@ -1,0 +1,227 @@
+// The intake against the real Kafka and MongoDB-wire store from jest's global setup: the whole app as main.ts runs it
+// (service kit, real topics), driven over HTTP with dev-issuer tokens, read back from the log with MessageBus.replay.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MongooseModule } from '@nestjs/mongoose';
+import request from 'supertest';
+import { ItsmRequestReceived, TOPICS, registry } from '@grantline/contracts';
+import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData, RequestSubmittedData } from '@grantline/contracts';
+import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
+import type { MessageBus } from '@grantline/messaging';
+import { MessagingModule } from '@grantline/messaging-nest';
+import { startService } from '@grantline/service-kit';
+import type { RunningService } from '@grantline/service-kit';
+import { eventually, infraEndpoints, mongoDatabaseUrl, uniqueName } from '@grantline/testing';
+import { ensureDevIssuerKey, mintDevToken } from './auth/dev-issuer';
+import type { DevIssuerKey } from './auth/dev-issuer';
+import { CatalogService } from './catalog/catalog.service';
+import { DEV_ISSUER } from './config/intake-config';
+import { IntakeModule } from './intake.module';
+
+const { kafkaBrokers } = infraEndpoints();
+const run = uniqueName('intake');
+const alice = `alice_${run}`;
+const SET_ENV = { MONGO_DB: uniqueName('intake_spec'), PORT: '0', AUTH_MODE: 'dev', LOG_LEVEL: 'error' };
+
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('intake on real Kafka and MongoDB', () => {
+  let service: RunningService;
+  let bus: KafkaMessageBus;
+  let key: DevIssuerKey;
+  let issuerDir: string;
+  const previousEnv: Record<string, string | undefined> = {};
+
+  const token = (subject = alice, overrides: { audience?: string; issuer?: string; ttlSeconds?: number; now?: Date } = {}): Promise<string> =>
+    mintDevToken(key, { subject, audience: overrides.audience ?? 'grantline', issuer: overrides.issuer ?? DEV_ISSUER, ttlSeconds: overrides.ttlSeconds ?? 600, ...(overrides.now ? { now: overrides.now } : {}) });
+  const readTopic = async (topic: string): Promise<Envelope[]> => {
+    const events: Envelope[] = [];
+    await bus.replay({ topics: [topic], handler: async (event) => void events.push(event) });
+    return events;
+  };
+  const eventsBy = async (actorId: string): Promise<Envelope[]> => (await readTopic(TOPICS.requests)).filter((event) => event.actor.id === actorId);
+  const submission = (overrides: Record<string, unknown> = {}) => ({
+    subject: { id: alice, kind: 'human' },
+    entitlementIds: ['orders-staging-read'],
+    justification: 'investigate the staging checkout bug',
+    duration: 'PT8H',
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    issuerDir = mkdtempSync(join(tmpdir(), 'intake-dev-issuer-'));
+    for (const [name, value] of Object.entries({ ...SET_ENV, DEV_ISSUER_DIR: issuerDir })) {
+      previousEnv[name] = process.env[name];
+      process.env[name] = value;
+    }
+    key = await ensureDevIssuerKey(issuerDir);
+    // The kit reads its environment when the module is declared: import it only now.
+    const { AppModule } = await import('./app.module');
+    service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('intake_group') });
+    bus = new KafkaMessageBus({ clientId: uniqueName('intake_reader'), brokers: kafkaBrokers, registry, logger: silentLogger });
+    await bus.connect();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await bus?.disconnect();
+    for (const [name, value] of Object.entries(previousEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    rmSync(issuerDir, { recursive: true, force: true });
+  });
+
+  it('publishes the catalogue at start, with an id derived from its digest', async () => {
+    const catalog = service.app.get(CatalogService);
+    const published = (await readTopic(TOPICS.catalog)).filter((event) => event.id === catalog.eventId());
+    expect(published.length).toBeGreaterThanOrEqual(1);
+    expect(published[0]).toMatchObject({ type: 'iga.catalog.published.v1', data: { digest: catalog.catalog.digest }, actor: { kind: 'service', id: 'intake' } });
+  });
+
+  it('answers 202 once the submission is on iga.requests.v1, with the token subject as actor and requester', async () => {
+    const response = await request(service.app.getHttpServer()).post('/v1/requests').set('Authorization', `Bearer ${await token()}`).send(submission()).expect(202);
+    const { requestId, eventId } = response.body as { requestId: string; eventId: string };
+    const events = (await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      id: eventId,
+      type: 'iga.request.submitted.v2',
+      subject: requestId,
+      correlationid: requestId,
+      actor: { kind: 'user', id: alice },
+      data: { requesterId: alice, channel: 'api', items: { entitlementIds: ['orders-staging-read'] }, duration: 'PT8H' },
+    });
+
+    const view = await request(service.app.getHttpServer()).get(`/v1/requests/${requestId}`).set('Authorization', `Bearer ${await token()}`).expect(200);
+    expect(view.body).toMatchObject({ requestId, status: 'submitted', timeline: [expect.objectContaining({ eventId, type: 'iga.request.submitted.v2' })] });
+  });
+
+  it.each([
+    ['a missing subject', { subject: undefined }, 'subject'],
+    ['an unknown entitlement', { entitlementIds: ['no-such-role'] }, 'entitlementIds.0'],
+    ['a negative duration', { duration: '-PT1H' }, 'duration'],
+    ['a 1 MB justification', { justification: 'x'.repeat(1024 * 1024) }, 'justification'],
+  ])('answers 400 problem+json naming the field for %s, and writes nothing', async (_case, overrides, field) => {
+    const actor = `${alice}_${field.replace(/\W/g, '')}`;
+    const response = await request(service.app.getHttpServer())
+      .post('/v1/requests')
+      .set('Authorization', `Bearer ${await token(actor)}`)
+      .send(submission(overrides))
+      .expect(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(response.body).toMatchObject({ type: expect.stringContaining('invalid-request'), status: 400, errors: [expect.objectContaining({ field })] });
+    // The log holds everything acknowledged before the answer; nothing from this actor is there.
+    expect(await eventsBy(actor)).toEqual([]);
+  });
+
+  it('replays the original answer for the same Idempotency-Key and body, 422 for another body; one event only', async () => {
+    const idempotencyKey = `key-${run}`;
+    const bearer = `Bearer ${await token()}`;
+    const first = await request(service.app.getHttpServer()).post('/v1/requests').set('Authorization', bearer).set('Idempotency-Key', idempotencyKey).send(submission()).expect(202);
+    const again = await request(service.app.getHttpServer()).post('/v1/requests').set('Authorization', bearer).set('Idempotency-Key', idempotencyKey).send(submission()).expect(202);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await request(service.app.getHttpServer())
+      .post('/v1/requests')
+      .set('Authorization', bearer)
+      .set('Idempotency-Key', idempotencyKey)
+      .send(submission({ justification: 'something else entirely' }))
+      .expect(422);
+    expect(other.body).toMatchObject({ status: 422, errors: [{ field: 'Idempotency-Key' }] });
+    const requestId = (first.body as { requestId: string }).requestId;
+    expect((await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId)).toHaveLength(1);
+  });
+
+  it('answers 401 problem+json for a missing, expired, wrong-audience or wrong-issuer token', async () => {
+    const server = service.app.getHttpServer();
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    for (const bearer of [undefined, await token(alice, { now: hourAgo, ttlSeconds: 60 }), await token(alice, { audience: 'other' }), await token(alice, { issuer: 'https://evil.example' })]) {
+      const call = request(server).post('/v1/requests').send(submission());
+      const response = await (bearer === undefined ? call : call.set('Authorization', `Bearer ${bearer}`)).expect(401);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.headers['www-authenticate']).toMatch(/^Bearer/);
+    }
+  });
+
+  it('turns an inbound ITSM ticket into a request, and rejects a bad one on the status topic with reasons', async () => {
+    const meta = (id: string) => ({ id, source: 'spec/itsm-bridge', time: new Date().toISOString(), subject: id, correlationid: id, actor: { kind: 'service' as const, id: 'itsm-bridge' } });
+    const good: ItsmRequestReceivedData = {
+      ticket: { system: 'jira', id: `OPS-${run}` },
+      requesterId: alice,
+      subject: { id: alice, kind: 'human' },
+      items: { entitlementIds: ['orders-staging-read'] },
+      justification: 'ticketed access',
+      duration: 'PT4H',
+    };
+    const { duration: _duration, ...noDuration } = good;
+    const bad: ItsmRequestReceivedData = { ...noDuration, ticket: { system: 'jira', id: `BAD-${run}` }, items: { entitlementIds: ['ghost'] } };
+    await bus.publisher.publish(TOPICS.itsmInbound, [registry.encode(ItsmRequestReceived, good, meta(`good-${run}`)), registry.encode(ItsmRequestReceived, bad, meta(`bad-${run}`))]);
+
+    const statuses = await eventually(
+      async () => {
+        const mine = (await readTopic(TOPICS.itsmStatus)).map((event) => event.data as ItsmStatusChangedData).filter((data) => data.ticket.id.endsWith(run));
+        if (!mine.some((d) => d.status === 'rejected') || !mine.some((d) => d.status === 'received')) throw new Error(`statuses so far: ${JSON.stringify(mine)}`);
+        return mine;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(statuses.find((d) => d.status === 'rejected')).toMatchObject({ ticket: bad.ticket, reasons: expect.arrayContaining([expect.stringContaining('entitlementIds.0'), expect.stringContaining('duration')]) });
+    const received = statuses.find((d) => d.status === 'received');
+    expect(received?.ticket).toEqual(good.ticket);
+    const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === received?.requestId);
+    expect(submitted).toMatchObject({ data: { channel: 'itsm', ticket: good.ticket, requesterId: alice } });
+  });
+
+  describe('when Kafka is unreachable', () => {
+    let deadApp: INestApplication;
+    let deadBus: KafkaMessageBus;
+
+    beforeAll(async () => {
+      // A second instance whose producer points at a port nobody listens on. Its bus skips the start-up connection
+      // (which would refuse to boot), so the first contact with the dead broker is the request's publish.
+      deadBus = new KafkaMessageBus({ clientId: uniqueName('intake_dead'), brokers: [`127.0.0.1:${await deadPort()}`], registry, logger: silentLogger, connectionTimeoutMs: 500 });
+      const lazyBus: MessageBus = Object.assign(Object.create(deadBus) as MessageBus, { connect: async () => undefined, ensureTopics: async () => undefined });
+      @Module({
+        imports: [
+          MongooseModule.forRoot(mongoDatabaseUrl(SET_ENV.MONGO_DB), { serverSelectionTimeoutMS: 5_000 }),
+          MessagingModule.forRoot({ clientId: 'intake-dead', registry, bus: lazyBus }),
+          IntakeModule,
+        ],
+      })
+      class DeadKafkaIntakeModule {}
+      process.env['PUBLISH_TIMEOUT_MS'] = '4000';
+      try {
+        deadApp = await NestFactory.create(DeadKafkaIntakeModule, { logger: false });
+        await deadApp.init();
+      } finally {
+        delete process.env['PUBLISH_TIMEOUT_MS'];
+      }
+    });
+
+    afterAll(async () => {
+      await deadApp?.close();
+      await deadBus?.disconnect().catch(() => undefined);
+    });
+
+    it('answers 503 problem+json, never 202, and nothing reaches the log', async () => {
+      const actor = `${alice}_dead`;
+      const response = await request(deadApp.getHttpServer()).post('/v1/requests').set('Authorization', `Bearer ${await token(actor)}`).set('Idempotency-Key', `dead-${run}`).send(submission()).expect(503);
+      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(response.body).toMatchObject({ status: 503, type: expect.stringContaining('event-log-unavailable') });
+      expect(await eventsBy(actor)).toEqual([]);
+    });
+  });
+});
