@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { IdSchema, IsoDurationSchema } from '@grantline/contracts';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
@@ -7,20 +8,47 @@ export const APPROVAL_CONFIG = Symbol('APPROVAL_CONFIG');
 
 export type AuthMode = 'oidc' | 'dev';
 
+/** The same issuer, audience and key file names as the intake's dev issuer, so one minted token works for both. */
+export const DEV_ISSUER = 'urn:grantline:dev-issuer';
+export const DEFAULT_AUDIENCE = 'grantline';
+const REPO_ROOT = resolve(__dirname, '../../../..');
+
+export interface AuthConfig {
+  /**
+   * `oidc`: bearer JWTs verified against OIDC_JWKS_URL or OIDC_JWKS_FILE. `dev`: bearer JWTs of the local dev
+   * issuer (its key under DEV_ISSUER_DIR), and, without a token, the X-Grantline-Principal header.
+   */
+  readonly mode: AuthMode;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl?: string;
+  readonly jwksFile?: string;
+  readonly devIssuerDir: string;
+}
+
 export interface ApprovalConfig {
   readonly policy: ApprovalPolicy;
-  /** `dev` trusts the X-Grantline-Principal header: for local use only, never in production. */
-  readonly authMode: AuthMode;
-  readonly oidc?: { readonly issuer: string; readonly audience: string; readonly jwksUrl: string };
+  readonly auth: AuthConfig;
 }
+
+/** Dev authentication as specs and local runs use it. */
+export const devAuth = (devIssuerDir = resolve(REPO_ROOT, '.grantline/dev-issuer')): AuthConfig => ({
+  mode: 'dev',
+  issuer: DEV_ISSUER,
+  audience: DEFAULT_AUDIENCE,
+  devIssuerDir,
+});
 
 const GroupsSchema = z.record(IdSchema, z.array(IdSchema).max(1000));
 
 const EnvSchema = z.object({
-  AUTH_MODE: z.enum(['oidc', 'dev']).default('oidc'),
+  AUTH_MODE: z.enum(['oidc', 'dev']).optional(),
+  NODE_ENV: z.string().optional(),
   OIDC_ISSUER: z.string().min(1).optional(),
   OIDC_AUDIENCE: z.string().min(1).optional(),
-  OIDC_JWKS_URL: z.url().optional(),
+  OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OIDC_JWKS_FILE: z.string().min(1).optional(),
+  DEV_ISSUER_DIR: z.string().min(1).optional(),
   APPROVAL_SECURITY_GROUP: IdSchema.default(DEFAULT_APPROVAL_POLICY.securityGroup),
   APPROVAL_THIRD_PARTY_RISK_GROUP: IdSchema.default(DEFAULT_APPROVAL_POLICY.thirdPartyRiskGroup),
   /** JSON: {"security": ["sec-1", "sec-2"]} */
@@ -31,7 +59,8 @@ const EnvSchema = z.object({
       try {
         return GroupsSchema.parse(JSON.parse(raw));
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `expected JSON {"<group>": ["<identity id>", ...]}: ${String(error)}` });
+        const why = error instanceof z.ZodError ? error.issues.map((issue) => issue.message).join(', ') : String(error);
+        ctx.addIssue({ code: 'custom', message: `expected JSON {"<group>": ["<identity id>", ...]}: ${why}` });
         return z.NEVER;
       }
     }),
@@ -43,17 +72,33 @@ const EnvSchema = z.object({
 
 export class ApprovalConfigError extends Error {}
 
-/** The approval service's own settings from the environment; names every bad variable at once. */
+/**
+ * The approval service's own settings from the environment; names every bad variable at once. AUTH_MODE defaults
+ * as in the intake: `dev` unless an OIDC issuer is configured or NODE_ENV=production.
+ */
 export const loadApprovalConfig = (env: NodeJS.ProcessEnv = process.env): ApprovalConfig => {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     throw new ApprovalConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   const e = parsed.data;
-  const oidc = e.OIDC_ISSUER && e.OIDC_AUDIENCE && e.OIDC_JWKS_URL ? { issuer: e.OIDC_ISSUER, audience: e.OIDC_AUDIENCE, jwksUrl: e.OIDC_JWKS_URL } : undefined;
+  const mode: AuthMode = e.AUTH_MODE ?? (e.OIDC_ISSUER !== undefined || e.NODE_ENV === 'production' ? 'oidc' : 'dev');
+  if (mode === 'oidc' && (e.OIDC_ISSUER === undefined || (e.OIDC_JWKS_URL === undefined && e.OIDC_JWKS_FILE === undefined))) {
+    throw new ApprovalConfigError('AUTH_MODE=oidc needs OIDC_ISSUER and OIDC_JWKS_URL or OIDC_JWKS_FILE');
+  }
+  const auth: AuthConfig =
+    mode === 'dev'
+      ? { ...devAuth(e.DEV_ISSUER_DIR !== undefined ? resolve(e.DEV_ISSUER_DIR) : undefined), audience: e.OIDC_AUDIENCE ?? DEFAULT_AUDIENCE }
+      : {
+          ...devAuth(),
+          mode,
+          issuer: e.OIDC_ISSUER ?? '',
+          audience: e.OIDC_AUDIENCE ?? DEFAULT_AUDIENCE,
+          ...(e.OIDC_JWKS_URL !== undefined ? { jwksUrl: e.OIDC_JWKS_URL } : {}),
+          ...(e.OIDC_JWKS_FILE !== undefined ? { jwksFile: resolve(e.OIDC_JWKS_FILE) } : {}),
+        };
   return {
-    authMode: e.AUTH_MODE,
-    ...(oidc ? { oidc } : {}),
+    auth,
     policy: {
       securityGroup: e.APPROVAL_SECURITY_GROUP,
       thirdPartyRiskGroup: e.APPROVAL_THIRD_PARTY_RISK_GROUP,

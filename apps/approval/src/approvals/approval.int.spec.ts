@@ -10,6 +10,7 @@ import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { catalogEvent, decided, organisation, stage, submitted } from '../testing/approval-scenario';
+import { devAuth } from './approval.config';
 import { ApprovalsModule } from './approvals.module';
 
 const { kafkaBrokers, mongoUrl } = infraEndpoints();
@@ -60,7 +61,7 @@ describe('approval service against real Kafka', () => {
     @Module({
       imports: [
         ServiceKitModule.forRoot({ serviceName: 'approval', env, topics: [...topicsOwnedBy('approval'), TOPICS.notifications] }),
-        ApprovalsModule.forRoot({ config: { authMode: 'dev', policy: DEFAULT_APPROVAL_POLICY } }),
+        ApprovalsModule.forRoot({ config: { auth: devAuth(), policy: DEFAULT_APPROVAL_POLICY } }),
       ],
     })
     class SpecApprovalModule {}

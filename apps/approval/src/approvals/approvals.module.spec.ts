@@ -18,13 +18,14 @@ import { MessagingModule } from '@grantline/messaging-nest';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, deadlineFired, decided, organisation, stage, submitted, withdrawn } from '../testing/approval-scenario';
+import { devAuth } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
 import { ApprovalEventsHandler } from './approval-events.handler';
 import { ApprovalStateService } from './approval-state.service';
 import { ApprovalsModule } from './approvals.module';
 
 const NOW = new Date('2026-01-05T12:00:00.000Z');
-const config: ApprovalConfig = { authMode: 'dev', policy: DEFAULT_APPROVAL_POLICY };
+const config: ApprovalConfig = { auth: devAuth('/nonexistent'), policy: DEFAULT_APPROVAL_POLICY };
 
 const boot = async (bus: InMemoryLogBus): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; state: ApprovalStateService }> => {
   // dev auth (the principal header) and a pinned clock

@@ -33,7 +33,7 @@ export class ApprovalsModule {
         { provide: APPROVAL_CLOCK, useValue: options.clock ?? systemClock },
         {
           provide: PRINCIPAL_RESOLVER,
-          useFactory: (config: ApprovalConfig) => options.principalResolver ?? principalResolverFor(config),
+          useFactory: (config: ApprovalConfig) => options.principalResolver ?? principalResolverFor(config.auth),
           inject: [APPROVAL_CONFIG],
         },
         ApprovalStateService,

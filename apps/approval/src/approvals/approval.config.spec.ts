@@ -1,0 +1,26 @@
+import { ApprovalConfigError, DEV_ISSUER, loadApprovalConfig } from './approval.config';
+
+describe('loadApprovalConfig', () => {
+  it('defaults: dev auth, escalate on deadline, security group, 2-day tasks, 4h break-glass', () => {
+    const config = loadApprovalConfig({});
+    expect(config.auth).toMatchObject({ mode: 'dev', issuer: DEV_ISSUER, audience: 'grantline' });
+    expect(config.policy).toMatchObject({ securityGroup: 'security', onDeadline: 'escalate', defaultTaskTimeout: 'P2D', breakGlassMaxDuration: 'PT4H' });
+  });
+
+  it('oidc when an issuer is configured or in production, and then requires the keys', () => {
+    expect(loadApprovalConfig({ OIDC_ISSUER: 'https://idp.test', OIDC_JWKS_URL: 'https://idp.test/jwks' }).auth).toMatchObject({
+      mode: 'oidc',
+      issuer: 'https://idp.test',
+      jwksUrl: 'https://idp.test/jwks',
+    });
+    expect(() => loadApprovalConfig({ NODE_ENV: 'production' })).toThrow(ApprovalConfigError);
+    expect(() => loadApprovalConfig({ OIDC_ISSUER: 'https://idp.test' })).toThrow(/OIDC_JWKS_URL or OIDC_JWKS_FILE/);
+  });
+
+  it('reads groups as JSON and names every bad variable', () => {
+    expect(loadApprovalConfig({ APPROVAL_GROUPS: '{"security":["sec-1"]}' }).policy.groups.get('security')).toEqual(['sec-1']);
+    expect(() => loadApprovalConfig({ APPROVAL_GROUPS: '[1]', APPROVAL_ON_DEADLINE: 'ignore', BREAK_GLASS_MAX_DURATION: 'P1M' })).toThrow(
+      /APPROVAL_GROUPS.*APPROVAL_ON_DEADLINE.*BREAK_GLASS_MAX_DURATION|APPROVAL_ON_DEADLINE.*APPROVAL_GROUPS/,
+    );
+  });
+});
