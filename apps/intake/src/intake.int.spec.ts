@@ -1,5 +1,6 @@
 // The intake against the real Kafka and MongoDB-wire store from jest's global setup: the whole app as main.ts runs it
 // (service kit, real topics), driven over HTTP with dev-issuer tokens, read back from the log with MessageBus.replay.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -183,6 +184,31 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(received?.ticket).toEqual(good.ticket);
     const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === received?.requestId);
     expect(submitted).toMatchObject({ data: { channel: 'itsm', ticket: good.ticket, requesterId: alice } });
+  });
+
+  it('maps a ServiceNow catalog item published on the inbound topic (rescued from the dead-letter topic) into a request', async () => {
+    const number = `RITM${String(Date.now()).slice(-10)}`;
+    const item = {
+      sys_id: randomBytes(16).toString('hex'),
+      number,
+      requested_for: { value: alice, display_value: 'Alice' },
+      opened_by: alice,
+      variables: { entitlements: 'orders-staging-read', justification: 'release verification', duration: '8' },
+    };
+    // Not the generic contract shape: the transport dead-letters it, the intake maps it from there.
+    const raw = { specversion: '1.0', id: `sn-${run}`, source: 'spec/servicenow', type: 'iga.itsm.request-received.v1', time: new Date().toISOString(), subject: number, correlationid: number, actor: { kind: 'service', id: 'servicenow' }, data: item };
+    await bus.publisher.publish(TOPICS.itsmInbound, [raw as Envelope]);
+    const received = await eventually(
+      async () => {
+        const status = (await readTopic(TOPICS.itsmStatus)).map((event) => event.data as ItsmStatusChangedData).find((data) => data.ticket.id === number);
+        if (!status) throw new Error(`no status for ${number} yet`);
+        return status;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(received).toMatchObject({ ticket: { system: 'servicenow', id: number }, status: 'received' });
+    const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === received.requestId);
+    expect(submitted).toMatchObject({ data: { channel: 'itsm', duration: 'PT8H', subject: { id: alice, kind: 'human' } } });
   });
 
   describe('when Kafka is unreachable', () => {

@@ -1,10 +1,12 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { ItsmRequestReceived } from '@grantline/contracts';
+import { ItsmRequestReceived, MessagingDeadLettered } from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
+import { isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
+import type { ItsmRequestReceivedData } from '@grantline/contracts';
 import { RequestStatusStore } from './request-status.store';
 
 /** Every event that moves a request along its lifecycle. */
@@ -31,6 +33,8 @@ export const LIFECYCLE_EVENT_TYPES = [
  */
 @Controller()
 export class LifecycleEventsHandler {
+  private readonly logger = new Logger('itsm');
+
   constructor(
     private readonly statuses: RequestStatusStore,
     private readonly catalog: CatalogService,
@@ -48,10 +52,32 @@ export class LifecycleEventsHandler {
   /** A ticket that breaks the rules is answered with `rejected` and the reasons, never dropped. */
   @EventPattern('iga.itsm.request-received.v1')
   async onTicket(@Payload() event: EnvelopeOf<typeof ItsmRequestReceived>): Promise<Envelope[]> {
-    const outcome = evaluateItsmRequest(event.data, this.catalog, new Date());
-    if (!outcome.accepted) {
-      return [ticketStatus(this.registry, event, { ticket: event.data.ticket, status: 'rejected', reasons: outcome.reasons })];
+    return this.intake(event, event.data);
+  }
+
+  /**
+   * Inbound messages the contract decoder refused land on the dead-letter topic: a ServiceNow catalog item is
+   * mapped and processed from there, anything else naming a ticket is answered `rejected` with the reasons.
+   */
+  @EventPattern('iga.messaging.dead-lettered.v1')
+  async onDeadLetter(@Payload() event: EnvelopeOf<typeof MessagingDeadLettered>): Promise<Envelope[]> {
+    if (!isInboundItsmDeadLetter(event.data)) return [];
+    const rescue = rescueInbound(event.data);
+    switch (rescue.kind) {
+      case 'process':
+        return this.intake(event, rescue.data);
+      case 'reject':
+        return [ticketStatus(this.registry, event, { ticket: rescue.ticket, status: 'rejected', reasons: rescue.reasons })];
+      case 'unanswerable':
+        // It stays on the dead-letter topic for an operator; there is no ticket to tell.
+        this.logger.warn(`inbound ITSM message at ${event.data.origin.partition}/${event.data.origin.offset} cannot be answered: ${rescue.reason}`);
+        return [];
     }
-    return [submittedFromTicket(this.registry, event, outcome.data, event.actor)];
+  }
+
+  private intake(cause: Envelope, data: ItsmRequestReceivedData): Envelope[] {
+    const outcome = evaluateItsmRequest(data, this.catalog, new Date());
+    if (!outcome.accepted) return [ticketStatus(this.registry, cause, { ticket: data.ticket, status: 'rejected', reasons: outcome.reasons })];
+    return [submittedFromTicket(this.registry, cause, outcome.data, cause.actor)];
   }
 }

@@ -1,0 +1,49 @@
+import { ContractViolationError, ItsmRequestReceivedDataSchema, TOPICS, TicketRefSchema, mapServiceNowCatalogItem, toContractIssues } from '@grantline/contracts';
+import type { DeadLetteredData, ItsmRequestReceivedData, TicketRef } from '@grantline/contracts';
+
+/**
+ * What to do with an inbound ITSM message the transport could not handle (it sits on the dead-letter topic):
+ * a ServiceNow catalog item is mapped onto the generic shape and processed; anything else that names a ticket
+ * is answered `rejected` with the reasons, so the ticket never waits forever.
+ */
+export type InboundRescue =
+  | { readonly kind: 'process'; readonly data: ItsmRequestReceivedData; readonly causationId?: string }
+  | { readonly kind: 'reject'; readonly ticket: TicketRef; readonly reasons: readonly string[]; readonly causationId?: string }
+  | { readonly kind: 'unanswerable'; readonly reason: string };
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const looksLikeServiceNow = (data: Record<string, unknown>): boolean => 'sys_id' in data || ('variables' in data && 'number' in data);
+const issuesOf = (error: ContractViolationError): string[] => error.issues.map((issue) => `${issue.path === '' ? '(item)' : issue.path}: ${issue.message}`);
+
+export function isInboundItsmDeadLetter(dead: DeadLetteredData): boolean {
+  return dead.origin.topic === TOPICS.itsmInbound;
+}
+
+export function rescueInbound(dead: DeadLetteredData): InboundRescue {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(dead.value.encoding === 'utf8' ? dead.value.data : Buffer.from(dead.value.data, 'base64').toString('utf8'));
+  } catch {
+    return { kind: 'unanswerable', reason: 'not JSON: no ticket to answer' };
+  }
+  if (!isObject(raw) || !isObject(raw['data'])) return { kind: 'unanswerable', reason: 'no data: no ticket to answer' };
+  const data = raw['data'];
+  const causation = typeof raw['id'] === 'string' && raw['id'] !== '' ? { causationId: raw['id'] } : {};
+
+  if (looksLikeServiceNow(data)) {
+    const number = typeof data['number'] === 'string' ? data['number'] : undefined;
+    try {
+      return { kind: 'process', data: mapServiceNowCatalogItem(data), ...causation };
+    } catch (error) {
+      if (!(error instanceof ContractViolationError)) throw error;
+      const ticket = TicketRefSchema.safeParse({ system: 'servicenow', id: number });
+      return ticket.success ? { kind: 'reject', ticket: ticket.data, reasons: issuesOf(error), ...causation } : { kind: 'unanswerable', reason: 'ServiceNow item without a usable number' };
+    }
+  }
+
+  const generic = ItsmRequestReceivedDataSchema.safeParse(data);
+  const ticket = TicketRefSchema.safeParse(data['ticket']);
+  if (!ticket.success) return { kind: 'unanswerable', reason: 'no valid ticket reference' };
+  const reasons = generic.success ? [dead.reason] : toContractIssues(generic.error).map((issue) => `${issue.path === '' ? '(data)' : issue.path}: ${issue.message}`);
+  return { kind: 'reject', ticket: ticket.data, reasons, ...causation };
+}
