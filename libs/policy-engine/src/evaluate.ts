@@ -1,7 +1,7 @@
 // The decision function. Pure and deterministic: the same bundle and input give the same decision,
 // byte for byte, which is what makes provenance, reproduction and backtesting possible.
 import type { ApproverSpec, ConstraintsSpec, CredentialType, StageSpec } from './bundle.schema';
-import { CREDENTIAL_TYPES } from './bundle.schema';
+import { APPROVER_RESOLVERS, CREDENTIAL_TYPES } from './bundle.schema';
 import type { Bundle, CompiledMatch, CompiledRule, ReasonTemplate } from './bundle.types';
 import type { Activation, CompiledCondition } from './cel';
 import type {
@@ -103,14 +103,59 @@ interface PlannedRule {
   /** The reason when it has no placeholders, rendered once. */
   readonly fixedReason: string | null;
   readonly constraints: PlannedConstraints | null;
+  readonly stages: readonly PlannedStage[];
+  /** rule.effect and rule.mode as small integers: the strings come from the YAML parser and are not
+   * interned, so comparing them on every decision costs more than it should */
+  readonly effectCode: EffectCode;
+  readonly record: boolean;
 }
+
+type EffectCode = 0 | 1 | 2 | 3;
+const EFFECT_CODE = { deny: 0, auto_approve: 1, require_approval: 2, constrain: 3 } as const satisfies Record<CompiledRule['effect'], EffectCode>;
+
+/** An approver spec resolved to its resolver once; only the reference is looked up per decision. */
+interface PlannedApprover {
+  readonly resolver: 'manager' | 'resource_owner' | 'nhi_owner' | 'security' | 'third_party_risk' | 'group';
+  /** the group name for `group:<name>` */
+  readonly group: string | null;
+}
+
+interface PlannedStage {
+  readonly name: string;
+  readonly quorum: number;
+  /** position in the bundle's stageOrder, -1 when it is not listed */
+  readonly rank: number;
+  readonly approvers: readonly PlannedApprover[];
+}
+
+const planApprover = (a: ApproverSpec): PlannedApprover => {
+  switch (a) {
+    case 'manager':
+    case 'resource_owner':
+    case 'nhi_owner':
+    case 'security':
+    case 'third_party_risk':
+      return { resolver: APPROVER_RESOLVERS.find((r) => r === a) ?? a, group: null };
+    default:
+      return { resolver: 'group', group: a.slice('group:'.length) };
+  }
+};
+
+const planStage = (spec: StageSpec, stageRank: ReadonlyMap<string, number>): PlannedStage => ({
+  name: spec.name,
+  quorum: spec.quorum,
+  rank: stageRank.get(spec.name) ?? -1,
+  approvers: spec.approvers.map(planApprover),
+});
 
 interface Plan {
   readonly rules: readonly PlannedRule[];
   /** Candidate rules per (kind, environment, sensitivity, privilege), filled on first use. */
   readonly candidates: (readonly PlannedRule[] | undefined)[];
-  readonly stageRank: ReadonlyMap<string, number>;
   readonly stageOrderLength: number;
+  /** parallel to bundle.toxicCombinations */
+  readonly toxicStages: readonly (readonly PlannedStage[])[];
+  readonly escalateStages: readonly PlannedStage[];
 }
 
 /** Position of each value, the first one when a value repeats (like Array.prototype.indexOf). */
@@ -152,6 +197,7 @@ const plans = new WeakMap<Bundle, Plan>();
 const planOf = (bundle: Bundle): Plan => {
   let plan = plans.get(bundle);
   if (plan) return plan;
+  const stageRank = indexOf(bundle.settings.stageOrder);
   plan = {
     rules: bundle.rules.map((rule) => ({
       rule,
@@ -159,12 +205,16 @@ const planOf = (bundle: Bundle): Plan => {
       emergency: rule.match?.emergency ?? null,
       fixedReason: rule.reason.every((p) => typeof p === 'string') ? rule.reason.join('') : null,
       constraints: planConstraints(rule.constraints),
+      stages: rule.stages.map((st) => planStage(st, stageRank)),
+      effectCode: EFFECT_CODE[rule.effect],
+      record: rule.mode === 'record',
     })),
     candidates: new Array<readonly PlannedRule[] | undefined>(
       SUBJECT_KINDS.length * ENVIRONMENTS.length * SENSITIVITIES.length * PRIVILEGES.length,
     ),
-    stageRank: indexOf(bundle.settings.stageOrder),
     stageOrderLength: bundle.settings.stageOrder.length,
+    toxicStages: bundle.toxicCombinations.map((c) => c.stages.map((st) => planStage(st, stageRank))),
+    escalateStages: bundle.escalate?.stages.map((st) => planStage(st, stageRank)) ?? [],
   };
   plans.set(bundle, plan);
   return plan;
@@ -235,12 +285,11 @@ class RouteAccumulator {
 
   constructor(private readonly plan: Plan) {}
 
-  add(spec: StageSpec, input: PolicyInput, e: Entitlement | null): void {
+  add(spec: PlannedStage, input: PolicyInput, e: Entitlement | null): void {
     let stage: StageDraft | undefined;
     for (const s of this.stages) if (s.name === spec.name) stage = s;
     if (!stage) {
-      const rank = this.plan.stageRank.get(spec.name);
-      stage = { name: spec.name, approvers: [], quorum: spec.quorum, rank: rank ?? this.plan.stageOrderLength + this.stages.length };
+      stage = { name: spec.name, approvers: [], quorum: spec.quorum, rank: spec.rank === -1 ? this.plan.stageOrderLength + this.stages.length : spec.rank };
       this.stages.push(stage);
     } else if (spec.quorum > stage.quorum) stage.quorum = spec.quorum;
     for (const a of spec.approvers) {
@@ -255,14 +304,26 @@ class RouteAccumulator {
   }
 
   result(): RouteStage[] {
-    // ranks are distinct (a stageOrder position, or past the end in first-seen order): a total order
-    const sorted = this.stages.length > 1 ? [...this.stages].sort((x, y) => x.rank - y.rank) : this.stages;
-    return sorted.map((s) => ({ name: s.name, approvers: s.approvers, quorum: s.quorum }));
+    // ranks are distinct (a stageOrder position, or past the end in first-seen order): a total order.
+    // A handful of stages: insertion sort in place (the accumulator is done after this).
+    const a = this.stages;
+    for (let i = 1; i < a.length; i++) {
+      const x = a[i]!;
+      let j = i - 1;
+      while (j >= 0 && a[j]!.rank > x.rank) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = x;
+    }
+    const out: RouteStage[] = [];
+    for (const s of a) out.push({ name: s.name, approvers: s.approvers, quorum: s.quorum });
+    return out;
   }
 }
 
-const resolveApprover = (a: ApproverSpec, input: PolicyInput, e: Entitlement | null): Approver => {
-  switch (a) {
+const resolveApprover = (a: PlannedApprover, input: PolicyInput, e: Entitlement | null): Approver => {
+  switch (a.resolver) {
     case 'manager':
       return { resolver: 'manager', ref: input.subject.manager };
     case 'resource_owner':
@@ -273,8 +334,8 @@ const resolveApprover = (a: ApproverSpec, input: PolicyInput, e: Entitlement | n
       return { resolver: 'security', ref: null };
     case 'third_party_risk':
       return { resolver: 'third_party_risk', ref: null };
-    default:
-      return { resolver: 'group', ref: a.slice('group:'.length) };
+    case 'group':
+      return { resolver: 'group', ref: a.group };
   }
 };
 
@@ -420,7 +481,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
         reason = render(rule.reason, activation);
       }
       if (error) reason = `${reason} (condition could not be evaluated: ${error}; failing closed)`;
-      if (rule.mode === 'record') {
+      if (p.record) {
         recordOnly.push({ ruleId: rule.id, wouldHave: rule.effect, entitlementId: e.id, reason });
         trace?.push({ ruleId: rule.id, entitlementId: e.id, outcome: 'recorded' });
         continue;
@@ -428,22 +489,22 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
       trace?.push({ ruleId: rule.id, entitlementId: e.id, outcome: 'matched', ...(error ? { detail: error } : {}) });
       pushUnique(ruleIds, rule.id);
       pushUnique(matchedRules, rule.id);
-      switch (rule.effect) {
-        case 'deny':
+      switch (p.effectCode) {
+        case EFFECT_CODE.deny:
           denied = true;
           pushUnique(denyReasons, reason);
           break;
-        case 'auto_approve':
+        case EFFECT_CODE.auto_approve:
           allowed = true;
           pushUnique(reasons, reason);
           break;
-        case 'require_approval':
+        case EFFECT_CODE.require_approval:
           allowed = true;
           approval = true;
-          for (const s of rule.stages) route.add(s, input, e);
+          for (const st of p.stages) route.add(st, input, e);
           pushUnique(reasons, reason);
           break;
-        case 'constrain':
+        case EFFECT_CODE.constrain:
           pushUnique(reasons, reason);
           break;
       }
@@ -482,7 +543,8 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
   if (bundle.toxicCombinations.length) {
     const requested = new Set(input.entitlements.map((e) => e.id));
     const holdings: Holding[] = [...input.grants, ...input.entitlements.map((e) => ({ ...e, entitlementId: e.id }))];
-    for (const c of bundle.toxicCombinations) {
+    for (let ci = 0; ci < bundle.toxicCombinations.length; ci++) {
+      const c = bundle.toxicCombinations[ci]!;
       const sides = matchCombination(c, holdings);
       if (!sides || !sides.some((ids) => ids.some((id) => requested.has(id)))) continue;
       const conflict = toConflict(c, sides);
@@ -499,7 +561,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
         pushUnique(denyReasons, reason);
       } else {
         anyApproval = true;
-        for (const s of c.stages) route.add(s, input, involved ?? null);
+        for (const st of plan.toxicStages[ci]!) route.add(st, input, involved ?? null);
         pushUnique(reasons, reason);
       }
     }
@@ -512,7 +574,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
   score = Math.min(100, score);
   if (bundle.escalate && score >= bundle.escalate.atOrAbove && !anyDeny && !escalationWaived(bundle.escalate.unless, input, requestedSeconds, activation)) {
     anyApproval = true;
-    for (const s of bundle.escalate.stages) route.add(s, input, null);
+    for (const st of plan.escalateStages) route.add(st, input, null);
     pushUnique(reasons, `${bundle.escalate.reason} (risk ${score} ≥ ${bundle.escalate.atOrAbove})`);
   }
 
