@@ -221,15 +221,24 @@ const main = async (): Promise<void> => {
   // --- 1,000-rule bundle compile
   const files = thousandRuleBundle();
   const compileMs: number[] = [];
+  const compileCpuMs: number[] = [];
   for (let k = 0; k < 5; k++) {
+    const c0 = process.cpuUsage();
     const t = performance.now();
     const b = loadBundleFromFiles(files);
     compileMs.push(performance.now() - t);
+    const c = process.cpuUsage(c0);
+    compileCpuMs.push((c.user + c.system) / 1000);
     if (b.rules.length !== 1000) throw new Error('expected 1000 rules');
   }
   const firstCompile = round(compileMs[0]!);
   const medianCompile = round([...compileMs].sort((a, b) => a - b)[2]!);
-  console.log(`\n1,000-rule bundle compile: first ${firstCompile} ms, median of 5 ${medianCompile} ms (goal ≤ 200 ms)`);
+  const firstCompileCpu = round(compileCpuMs[0]!);
+  const medianCompileCpu = round([...compileCpuMs].sort((a, b) => a - b)[2]!);
+  console.log(
+    `\n1,000-rule bundle compile: first ${firstCompile} ms, median of 5 ${medianCompile} ms (goal ≤ 200 ms); ` +
+      `process CPU time first ${firstCompileCpu} ms, median ${medianCompileCpu} ms · load average ${loadNow()}`,
+  );
 
   const ratio = (a: Stats, b: Stats) => ({
     p50: round(b.p50Us / a.p50Us),
@@ -263,7 +272,7 @@ const main = async (): Promise<void> => {
     opaWasm: rego,
     cedarWasm: ced,
     ratios: { vsOpa, vsCedar },
-    compile1000Rules: { firstMs: firstCompile, medianMs: medianCompile },
+    compile1000Rules: { firstMs: firstCompile, medianMs: medianCompile, firstCpuMs: firstCompileCpu, medianCpuMs: medianCompileCpu },
     goals,
   };
   writeFileSync(join(ROOT, '.cache/policy-bench-last.json'), JSON.stringify(summary));
