@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { EventRegistry, defineEvent, registry as catalogue } from '@grantline/contracts';
 import type { Envelope, TopicName } from '@grantline/contracts';
 import { KafkaMessageBus, deterministicEventId, silentLogger } from '@grantline/messaging';
-import { infraEndpoints, uniqueName } from '@grantline/testing';
+import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import { KafkaEventContext, KafkaEventTransport } from './kafka-event.transport';
 
 const { kafkaBrokers } = infraEndpoints();
@@ -77,11 +77,17 @@ describe('KafkaEventTransport (NestJS custom transport) against a real broker', 
     });
     await bus.publish(inTopic, [greeting]);
     await transport.whenCaughtUp(30_000);
-    const out: Envelope[] = [];
-    await bus.replay({ topics: [outTopic], handler: async (e) => void out.push(e) });
-    expect(out).toHaveLength(1);
-    expect(out[0]!.data).toMatchObject({ text: 'hello ada' });
-    expect(out[0]!.causationid).toBe('greeting-1');
+    // Transaction markers land shortly after the commit: wait until the output is visible.
+    await eventually(
+      async () => {
+        const out: Envelope[] = [];
+        await bus.replay({ topics: [outTopic], handler: async (e) => void out.push(e) });
+        expect(out).toHaveLength(1);
+        expect(out[0]!.data).toMatchObject({ text: 'hello ada' });
+        expect(out[0]!.causationid).toBe('greeting-1');
+      },
+      { timeoutMs: 30_000, intervalMs: 300 },
+    );
   });
 
   it('refuses a handler that names an old event version', () => {

@@ -107,6 +107,8 @@ export interface MessagingMetrics {
   readonly retried: number;
   readonly deadLettered: number;
   readonly duplicatesDropped: number;
+  /** Batches whose outputs or offsets could not be committed (they are delivered again). */
+  readonly commitFailures: number;
 }
 
 /** Remembers event ids already handled by one consumer group. */

@@ -49,6 +49,7 @@ interface Counters {
   retried: number;
   deadLettered: number;
   duplicatesDropped: number;
+  commitFailures: number;
 }
 
 function toKafkaMessages(events: readonly Envelope[]) {
@@ -94,6 +95,7 @@ export class KafkaMessageBus implements MessageBus {
     retried: 0,
     deadLettered: 0,
     duplicatesDropped: 0,
+    commitFailures: 0,
   };
 
   readonly publisher: EventPublisher = {
@@ -362,6 +364,7 @@ class KafkaRunningConsumer implements RunningConsumer {
   private readonly stopListeners: Array<() => void> = [];
   private running = false;
   private crashed: unknown;
+  private transactionTurn: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly bus: KafkaMessageBus,
@@ -379,6 +382,18 @@ class KafkaRunningConsumer implements RunningConsumer {
       allowAutoTopicCreation: false,
       readUncommitted: false,
       maxWaitTimeInMs: 100,
+      // A batch that failed to commit (e.g. its transaction aborted) must not stop the consumer
+      // for good: kafkajs' default leaves it dead after a non-retriable error. Restart it; the
+      // uncommitted messages are delivered again.
+      retry: {
+        retries: 10,
+        initialRetryTime: 300,
+        maxRetryTime: 10_000,
+        restartOnFailure: async (error: Error) => {
+          this.bus.log.error('consumer failed, restarting it', { groupId: options.groupId, error: describeError(error) });
+          return this.running;
+        },
+      },
     });
   }
 
@@ -398,19 +413,20 @@ class KafkaRunningConsumer implements RunningConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const position = BigInt(payload.lastOffset) + 1n;
-      const key = `${payload.topic}/${payload.partition}`;
-      if ((this.positions.get(key) ?? -1n) < position) this.positions.set(key, position);
-      // A batch of only transaction markers still moves the position; commit it so a restart
-      // and lag readers agree with what was processed.
+      // Positions of batches with messages advance only when their commit succeeded (in
+      // commit()); a batch of only transaction markers has nothing to handle, so it moves the
+      // position here and is committed so a restart and lag readers agree.
       if (payload.batchSize === 0) {
+        const position = BigInt(payload.lastOffset) + 1n;
+        const key = `${payload.topic}/${payload.partition}`;
+        if ((this.positions.get(key) ?? -1n) < position) this.positions.set(key, position);
         void this.consumer
           .commitOffsets([{ topic: payload.topic, partition: payload.partition, offset: position.toString() }])
           .catch((error: unknown) => this.bus.log.warn('commit of marker-only batch failed', { error: describeError(error) }));
       }
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.crashed = payload.error;
+      if (!payload.restart) this.crashed = payload.error;
       this.bus.log.error('consumer crashed', {
         groupId: this.options.groupId,
         error: describeError(payload.error),
@@ -467,7 +483,12 @@ class KafkaRunningConsumer implements RunningConsumer {
 
   private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const outputs: HandlerOutput[] = [];
+    // Ids are remembered as handled only once their outputs and offsets are committed: if the
+    // commit fails, the redelivered message must be handled again, not dropped as a duplicate.
+    const handledIds: string[] = [];
     let lastProcessed: string | undefined;
+    // The first offset whose outputs and commit are not yet durable: where to resume on failure.
+    let uncommittedFrom = batch.messages[0]?.offset;
     let pendingSince = Date.now();
     // One pacemaker per batch keeps the membership alive through long handlers and retries.
     const pacemaker = setInterval(() => {
@@ -477,24 +498,70 @@ class KafkaRunningConsumer implements RunningConsumer {
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) break;
         this.counters.consumed += 1;
-        const produced = await this.processMessage(batch.topic, batch.partition, message, heartbeat);
+        const processed = await this.processMessage(batch.topic, batch.partition, message, heartbeat, handledIds);
         // Stopping mid-retry: leave this message uncommitted so the next owner of the partition redoes it.
-        if (produced === INTERRUPTED) break;
-        outputs.push(...produced);
+        if (processed === INTERRUPTED) break;
+        outputs.push(...processed);
         lastProcessed = message.offset;
         // Moves the fetch position only; the commit below is what a restart resumes from.
         resolveOffset(message.offset);
         // Long batches commit as they go, so a crash re-delivers little.
         if (outputs.length >= 500 || Date.now() - pendingSince > 1_000) {
           await this.commit(batch.topic, batch.partition, lastProcessed, outputs.splice(0));
+          await this.rememberHandled(handledIds.splice(0));
+          uncommittedFrom = (BigInt(lastProcessed) + 1n).toString();
           pendingSince = Date.now();
         }
       }
       if (lastProcessed !== undefined) {
         await this.commit(batch.topic, batch.partition, lastProcessed, outputs);
+        await this.rememberHandled(handledIds);
       }
+    } catch (error) {
+      if (uncommittedFrom === undefined || !this.running) throw error;
+      // The fetch position already moved past these messages: move it back so they are
+      // delivered again, after a pause so a persistent failure does not spin.
+      this.counters.commitFailures += 1;
+      this.bus.log.error('batch not committed; it will be delivered again', {
+        groupId: this.options.groupId,
+        topic: batch.topic,
+        partition: batch.partition,
+        from: uncommittedFrom,
+        error: describeError(error),
+      });
+      this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: uncommittedFrom });
+      await sleep(backoffDelayMs(this.retry, Math.min(this.counters.commitFailures, 6)));
     } finally {
       clearInterval(pacemaker);
+    }
+  }
+
+  private async rememberHandled(eventIds: readonly string[]): Promise<void> {
+    const dedup = this.options.dedup;
+    if (!dedup) return;
+    for (const id of eventIds) await dedup.remember(this.options.groupId, id);
+  }
+
+  private async commitTransaction(
+    producer: Producer,
+    topic: string,
+    partition: number,
+    next: string,
+    byTopic: ReadonlyMap<string, readonly Envelope[]>,
+  ): Promise<void> {
+    const transaction = await producer.transaction();
+    try {
+      for (const [outTopic, events] of byTopic) {
+        if (events.length > 0) await transaction.send({ topic: outTopic, acks: -1, messages: toKafkaMessages(events) });
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [{ topic, partitions: [{ partition, offset: next }] }],
+      });
+      await transaction.commit();
+    } catch (error) {
+      await transaction.abort().catch(() => undefined);
+      throw error;
     }
   }
 
@@ -508,19 +575,16 @@ class KafkaRunningConsumer implements RunningConsumer {
       byTopic.set(output.topic, list);
     }
     if (this.txProducer) {
-      const transaction = await this.txProducer.transaction();
+      // kafkajs allows one open transaction per producer; partitions processed concurrently
+      // take turns.
+      const previous = this.transactionTurn;
+      let release!: () => void;
+      this.transactionTurn = new Promise<void>((resolve) => (release = resolve));
+      await previous;
       try {
-        for (const [outTopic, events] of byTopic) {
-          if (events.length > 0) await transaction.send({ topic: outTopic, acks: -1, messages: toKafkaMessages(events) });
-        }
-        await transaction.sendOffsets({
-          consumerGroupId: this.options.groupId,
-          topics: [{ topic, partitions: [{ partition, offset: next }] }],
-        });
-        await transaction.commit();
-      } catch (error) {
-        await transaction.abort().catch(() => undefined);
-        throw error;
+        await this.commitTransaction(this.txProducer, topic, partition, next, byTopic);
+      } finally {
+        release();
       }
     } else {
       for (const [outTopic, events] of byTopic) await this.bus.publish(outTopic, events);
@@ -536,6 +600,7 @@ class KafkaRunningConsumer implements RunningConsumer {
     partition: number,
     message: KafkaMessage,
     heartbeat: () => Promise<void>,
+    handledInBatch: string[],
   ): Promise<readonly HandlerOutput[] | typeof INTERRUPTED> {
     const registry = this.bus.registryForConsumers;
     const origin = { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null };
@@ -565,7 +630,7 @@ class KafkaRunningConsumer implements RunningConsumer {
     }
 
     const dedup = this.options.dedup;
-    if (dedup && (await dedup.seen(this.options.groupId, event.id))) {
+    if (dedup && (handledInBatch.includes(event.id) || (await dedup.seen(this.options.groupId, event.id)))) {
       this.counters.duplicatesDropped += 1;
       return [];
     }
@@ -575,7 +640,7 @@ class KafkaRunningConsumer implements RunningConsumer {
       try {
         const produced = (await this.options.handler(event, context)) ?? [];
         this.counters.handled += 1;
-        await dedup?.remember(this.options.groupId, event.id);
+        if (dedup) handledInBatch.push(event.id);
         return produced;
       } catch (error) {
         const errorClass = classifyError(error);
