@@ -10,7 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import request from 'supertest';
-import { ItsmRequestReceived, TOPICS, registry } from '@grantline/contracts';
+import { GrantRevoked, ItsmRequestReceived, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData, RequestSubmittedData } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
@@ -209,6 +209,45 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(received).toMatchObject({ ticket: { system: 'servicenow', id: number }, status: 'received' });
     const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === received.requestId);
     expect(submitted).toMatchObject({ data: { channel: 'itsm', duration: 'PT8H', subject: { id: alice, kind: 'human' } } });
+  });
+
+  it('lets the requester withdraw (event on the log), but not a stranger (403)', async () => {
+    const server = service.app.getHttpServer();
+    const created = await request(server).post('/v1/requests').set('Authorization', `Bearer ${await token()}`).send(submission()).expect(202);
+    const { requestId } = created.body as { requestId: string };
+    const denied = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({}).expect(403);
+    expect(denied.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const accepted = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'fixed without it' }).expect(202);
+    const events = (await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId);
+    expect(events.map((event) => event.type)).toEqual(['iga.request.submitted.v2', 'iga.request.withdrawn.v1']);
+    expect(events[1]).toMatchObject({ id: (accepted.body as { eventId: string }).eventId, actor: { kind: 'user', id: alice }, data: { withdrawnBy: alice, reason: 'fixed without it' } });
+  });
+
+  it('answers a revocation ticket "revoked" only once the grant is reported revoked', async () => {
+    const server = service.app.getHttpServer();
+    const grantId = `req-${run}:orders-staging-read`;
+    const ticket = { system: 'servicenow' as const, id: `CHG${String(Date.now()).slice(-8)}` };
+    const response = await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'ticket asks for removal', ticket }).expect(202);
+    const { revocationId } = response.body as { revocationId: string };
+    const revocation = (await readTopic(TOPICS.requests)).find((event) => (event.data as { revocationId?: string }).revocationId === revocationId);
+    expect(revocation).toMatchObject({ type: 'iga.revocation.requested.v1', actor: { kind: 'user', id: alice }, data: { grantId, requestedBy: alice } });
+    const statusFor = async (): Promise<ItsmStatusChangedData[]> =>
+      (await readTopic(TOPICS.itsmStatus)).map((event) => event.data as ItsmStatusChangedData).filter((data) => data.ticket.id === ticket.id);
+    expect(await statusFor()).toEqual([]);
+
+    // When provisioning reports the grant revoked (the spec plays provisioning here)
+    await bus.publisher.publish(TOPICS.grants, [
+      registry.encode(GrantRevoked, { grantId, reason: 'revocation', revokedAt: new Date().toISOString() }, { id: `revoked-${run}`, source: 'spec/provisioning', time: new Date().toISOString(), subject: grantId, correlationid: grantId, actor: { kind: 'service', id: 'provisioning' } }),
+    ]);
+    const statuses = await eventually(
+      async () => {
+        const found = await statusFor();
+        if (found.length === 0) throw new Error('no status for the ticket yet');
+        return found;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(statuses).toEqual([expect.objectContaining({ ticket, status: 'revoked', reasons: [expect.stringContaining(grantId)] })]);
   });
 
   describe('when Kafka is unreachable', () => {

@@ -19,7 +19,7 @@ import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
 import { IntakePublisher } from './publishing/intake-publisher';
 import { RequestsController } from './requests/requests.controller';
 import { LifecycleEventsHandler } from './status/lifecycle-events.handler';
-import { IdentityDirectory, RequestStatusStore } from './status/request-status.store';
+import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './status/request-status.store';
 import type { JSONWebKeySet } from 'jose';
 
 /**
@@ -50,6 +50,7 @@ import type { JSONWebKeySet } from 'jose';
     { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection) => new MongoIdempotencyStore(connection), inject: [getConnectionToken()] },
     { provide: RequestStatusStore, useFactory: (connection: Connection) => new RequestStatusStore(connection), inject: [getConnectionToken()] },
     { provide: IdentityDirectory, useFactory: (connection: Connection) => new IdentityDirectory(connection), inject: [getConnectionToken()] },
+    { provide: RevocationTickets, useFactory: (connection: Connection) => new RevocationTickets(connection), inject: [getConnectionToken()] },
     { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     HttpPlatformSetup,
     BearerAuthGuard,

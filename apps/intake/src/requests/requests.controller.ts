@@ -7,7 +7,7 @@ import { CatalogService } from '../catalog/catalog.service';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
 import { ProblemException, invalidRequest } from '../http/problem-details';
 import { IntakePublisher } from '../publishing/intake-publisher';
-import { RequestStatusStore } from '../status/request-status.store';
+import { IdentityDirectory, RequestStatusStore, RevocationTickets } from '../status/request-status.store';
 import type { RequestStatusView } from '../status/request-status.projection';
 import { RevokeBodySchema, WithdrawBodySchema, parseBody, validateSubmission } from './request-body.schema';
 
@@ -34,6 +34,8 @@ export class RequestsController {
     private readonly publisher: IntakePublisher,
     private readonly statuses: RequestStatusStore,
     private readonly endpoint: IdempotentEndpoint,
+    private readonly revocationTickets: RevocationTickets,
+    private readonly directory: IdentityDirectory,
   ) {}
 
   @Post('requests')
@@ -87,6 +89,9 @@ export class RequestsController {
       const view = await this.statuses.get(requestId);
       if (!view) throw ProblemException.of('not-found', `No request ${requestId}`);
       if (CLOSED.includes(view.status)) throw ProblemException.of('request-closed', `Request ${requestId} is already ${view.status}`);
+      if (!(await this.mayWithdraw(principal.subject, view))) {
+        throw ProblemException.of('forbidden', 'Only the requester, the beneficiary, or the beneficiary\'s manager or owner of record may withdraw a request');
+      }
       const envelope = await this.publisher.publish({
         def: RequestWithdrawn,
         data: { requestId, withdrawnBy: principal.subject, ...(parsed.value.reason === undefined ? {} : { reason: parsed.value.reason }) },
@@ -117,6 +122,8 @@ export class RequestsController {
       const owner = await this.statuses.findByGrant(grantId);
       const aggregate = owner?.requestId ?? grantId;
       const revocationId = `rev-${ids.id('revocation-id')}`;
+      // Followed before publishing, so the revocation cannot complete before the ticket is known to wait for it.
+      if (parsed.value.ticket) await this.revocationTickets.follow(revocationId, grantId, parsed.value.ticket, owner?.requestId);
       const envelope = await this.publisher.publish({
         def: RevocationRequested,
         data: { revocationId, requestedBy: principal.subject, reason: parsed.value.reason, grantId },
@@ -129,6 +136,12 @@ export class RequestsController {
       if (owner) await this.record(envelope);
       return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId: envelope.id } };
     });
+  }
+
+  private async mayWithdraw(actor: string, view: RequestStatusView): Promise<boolean> {
+    if (actor === view.requesterId || actor === view.subject.id) return true;
+    const responsible = await this.directory.responsibleFor(view.subject.id);
+    return actor === responsible.managerId || actor === responsible.ownerId;
   }
 
   /** The read model learns our own events at once, so a GET right after a 202 finds the request. */

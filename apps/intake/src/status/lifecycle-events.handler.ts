@@ -1,13 +1,13 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { ItsmRequestReceived, MessagingDeadLettered } from '@grantline/contracts';
+import { GrantRevoked, ItsmRequestReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
 import { isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
 import type { ItsmRequestReceivedData } from '@grantline/contracts';
-import { RequestStatusStore } from './request-status.store';
+import { RequestStatusStore, RevocationTickets } from './request-status.store';
 
 /** Every event that moves a request along its lifecycle. */
 export const LIFECYCLE_EVENT_TYPES = [
@@ -37,6 +37,7 @@ export class LifecycleEventsHandler {
 
   constructor(
     private readonly statuses: RequestStatusStore,
+    private readonly revocationTickets: RevocationTickets,
     private readonly catalog: CatalogService,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
   ) {}
@@ -45,8 +46,31 @@ export class LifecycleEventsHandler {
   async onLifecycleEvent(@Payload() event: Envelope): Promise<Envelope[]> {
     const evolution = await this.statuses.apply(event);
     const view = evolution?.view;
-    if (!evolution?.ticketStatus || !view || view.channel !== 'itsm' || view.ticket === undefined) return [];
-    return [ticketStatus(this.registry, event, { ticket: view.ticket, requestId: view.requestId, ...evolution.ticketStatus })];
+    const outputs: Envelope[] = [];
+    if (evolution?.ticketStatus && view && view.channel === 'itsm' && view.ticket !== undefined) {
+      outputs.push(ticketStatus(this.registry, event, { ticket: view.ticket, requestId: view.requestId, ...evolution.ticketStatus }));
+    }
+    if (isEvent(event, GrantRevoked)) outputs.push(...(await this.answerRevocationTickets(event)));
+    return outputs;
+  }
+
+  /**
+   * Tickets that asked for this grant's revocation hear `revoked` only now, once provisioning reports the access
+   * removed. Marked answered after the status is returned for publication: a crash in between repeats the same
+   * status event (same id), never loses it.
+   */
+  private async answerRevocationTickets(event: EnvelopeOf<typeof GrantRevoked>): Promise<Envelope[]> {
+    const waiting = await this.revocationTickets.waitingFor(event.data.grantId);
+    const statuses = waiting.map((follower) =>
+      ticketStatus(this.registry, event, {
+        ticket: follower.ticket,
+        ...(follower.requestId === undefined ? {} : { requestId: follower.requestId }),
+        status: 'revoked',
+        reasons: [`grant ${event.data.grantId} revoked (${event.data.reason}) at ${event.data.revokedAt}`],
+      }),
+    );
+    for (const follower of waiting) await this.revocationTickets.answered(follower.revocationId);
+    return statuses;
   }
 
   /** A ticket that breaks the rules is answered with `rejected` and the reasons, never dropped. */

@@ -110,6 +110,15 @@ export class IdentityDirectory {
     return (await this.collection.findOne({ _id: identityId }))?.kind;
   }
 
+  /** The manager of a person, or the owner of record of a non-human identity, as last recorded here. */
+  async responsibleFor(identityId: string): Promise<{ managerId?: string; ownerId?: string }> {
+    const document = await this.collection.findOne({ _id: identityId });
+    return {
+      ...(document?.managerId === undefined ? {} : { managerId: document.managerId }),
+      ...(document?.ownerId === undefined ? {} : { ownerId: document.ownerId }),
+    };
+  }
+
   async ownedBy(ownerId: string): Promise<string[]> {
     const owned = await this.collection.find({ ownerId, status: { $ne: 'offboarded' } }).toArray();
     return owned.map((document) => document._id).sort();
@@ -117,5 +126,44 @@ export class IdentityDirectory {
 
   async markOffboarded(identityId: string): Promise<void> {
     await this.collection.updateOne({ _id: identityId }, { $set: { status: 'offboarded' } });
+  }
+}
+
+interface RevocationTicketDocument {
+  _id: string;
+  grantId: string;
+  requestId?: string;
+  ticket: { system: 'servicenow' | 'jira' | 'other'; id: string; url?: string };
+  answered: boolean;
+}
+
+export const REVOCATION_TICKETS_COLLECTION = 'intake_revocation_tickets_v1';
+
+/**
+ * Upstream tickets that asked for a revocation (`POST /v1/grants/:id/revoke` with a ticket). The revocation event
+ * has no ticket field, so the intake keeps the link itself and answers the ticket `revoked` once the grant is.
+ */
+export class RevocationTickets {
+  private readonly collection: Collection<RevocationTicketDocument>;
+
+  constructor(connection: Connection) {
+    this.collection = connection.collection<RevocationTicketDocument>(REVOCATION_TICKETS_COLLECTION);
+  }
+
+  async follow(revocationId: string, grantId: string, ticket: RevocationTicketDocument['ticket'], requestId?: string): Promise<void> {
+    await this.collection.replaceOne(
+      { _id: revocationId },
+      { grantId, ticket, answered: false, ...(requestId === undefined ? {} : { requestId }) },
+      { upsert: true },
+    );
+  }
+
+  async waitingFor(grantId: string): Promise<{ revocationId: string; ticket: RevocationTicketDocument['ticket']; requestId?: string }[]> {
+    const documents = await this.collection.find({ grantId, answered: false }).toArray();
+    return documents.map((d) => ({ revocationId: d._id, ticket: d.ticket, ...(d.requestId === undefined ? {} : { requestId: d.requestId }) }));
+  }
+
+  async answered(revocationId: string): Promise<void> {
+    await this.collection.updateOne({ _id: revocationId }, { $set: { answered: true } });
   }
 }
