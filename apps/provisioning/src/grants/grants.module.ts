@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { GrantsHandler } from './grants.handler';
+import { PROVISIONING_CONFIG, loadProvisioningConfig } from './provisioning.config';
+import type { ProvisioningConfig } from './provisioning.config';
+import { ProvisioningStateService } from './provisioning-state.service';
+
+/**
+ * The grant lifecycle. Needs the messaging module's bus and registry (the service kit provides them).
+ * Without an explicit config it reads PROVISIONING_* from the environment when Nest builds the app.
+ */
+@Module({})
+export class GrantsModule {
+  static forRoot(config?: ProvisioningConfig): DynamicModule {
+    return {
+      module: GrantsModule,
+      controllers: [GrantsHandler],
+      providers: [
+        config ? { provide: PROVISIONING_CONFIG, useValue: config } : { provide: PROVISIONING_CONFIG, useFactory: () => loadProvisioningConfig() },
+        ProvisioningStateService,
+      ],
+      exports: [PROVISIONING_CONFIG, ProvisioningStateService],
+    };
+  }
+}
