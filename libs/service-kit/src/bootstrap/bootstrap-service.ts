@@ -1,3 +1,4 @@
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,8 @@ export interface StartServiceOptions {
   readonly fromBeginning?: boolean;
   readonly retry?: KafkaEventTransportOptions['retry'];
   readonly partitionsConsumedConcurrently?: number;
+  /** Serve the OpenAPI document at /docs (default true). */
+  readonly openApi?: boolean;
   /** Connectors whose per-connector topics this service consumes (see KafkaEventTransportOptions). */
   readonly connectorIds?: readonly string[];
 }
@@ -61,6 +64,14 @@ export async function startService(appModule: Type<unknown>, options: StartServi
         : {}),
       ...(options.connectorIds ? { connectorIds: options.connectorIds } : {}),
     });
+    if (options.openApi !== false) {
+      // Every service documents its HTTP API at /docs (JSON at /docs-json).
+      const document = SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder().setTitle(`Grantline ${options.serviceName}`).setVersion('1').addBearerAuth().build(),
+      );
+      SwaggerModule.setup('docs', app, document);
+    }
     app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
     await app.startAllMicroservices();
     await app.listen(config.port, config.host);
