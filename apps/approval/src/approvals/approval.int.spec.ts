@@ -1,17 +1,20 @@
 // The approval service booted with the service kit (startService) against the real Kafka and MongoDB-wire
 // store from jest's global setup. The service consumes the catalogue topics, so every identity and request
 // here carries this spec's unique prefix, and the spec's own consumer group starts from the beginning.
-import { Module } from '@nestjs/common';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Type } from '@nestjs/common';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { CryptoKey } from 'jose';
 import { ApprovalRequestApproved, ApprovalSelfApprovalBlocked, ApprovalTaskOpened, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
-import { ServiceKitModule, topicsOwnedBy, startService } from '@grantline/service-kit';
+import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
-import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { catalogEvent, decided, organisation, stage, submitted } from '../testing/approval-scenario';
-import { devAuth } from './approval.config';
-import { ApprovalsModule } from './approvals.module';
+import { DEFAULT_AUDIENCE, DEV_ISSUER } from './approval.config';
 
 const { kafkaBrokers, mongoUrl } = infraEndpoints();
 const prefix = `${uniqueName('apr')}-`;
@@ -26,13 +29,22 @@ const readApprovals = async (bus: KafkaMessageBus, requestId: string): Promise<E
 describe('approval service against real Kafka', () => {
   let bus: KafkaMessageBus;
   let service: RunningService;
+  let devKey: CryptoKey;
+  const devIssuerDir = mkdtempSync(join(tmpdir(), 'approval-int-issuer-'));
+  const ENV_KEYS = ['KAFKA_BROKERS', 'MONGO_URL', 'PORT', 'MONGO_DB', 'LOG_LEVEL', 'AUTH_MODE', 'DEV_ISSUER_DIR'] as const;
+  const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 
-  const post = (taskId: string, principal: string, body: unknown): Promise<Response> =>
-    fetch(`${service.url}/v1/approvals/tasks/${encodeURIComponent(taskId)}/decision`, {
+  /** Dev mode: a bearer token of the dev issuer when `token` is set, else the principal header. */
+  const post = async (taskId: string, principal: string, body: unknown, token = false): Promise<Response> => {
+    const auth = token
+      ? { authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(DEV_ISSUER).setAudience(DEFAULT_AUDIENCE).setSubject(principal).setExpirationTime('5m').sign(devKey)}` }
+      : { 'x-grantline-principal': principal };
+    return fetch(`${service.url}/v1/approvals/tasks/${encodeURIComponent(taskId)}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-grantline-principal': principal },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify(body),
     });
+  };
 
   const tasksOf = async (approverId: string): Promise<{ taskId: string; requestId: string }[]> => {
     const response = await fetch(`${service.url}/v1/approvals/tasks?approverId=${encodeURIComponent(approverId)}`);
@@ -57,20 +69,33 @@ describe('approval service against real Kafka', () => {
     await bus.publisher.publish(TOPICS.identities, organisation(registry, prefix));
     await bus.publisher.publish(TOPICS.catalog, [catalogEvent(registry, prefix, Date.now())]);
 
-    const env = { KAFKA_BROKERS: kafkaBrokers.join(','), MONGO_URL: mongoUrl, PORT: '0', MONGO_DB: uniqueName('approval_int'), LOG_LEVEL: 'warn' };
-    @Module({
-      imports: [
-        ServiceKitModule.forRoot({ serviceName: 'approval', env, topics: [...topicsOwnedBy('approval'), TOPICS.notifications] }),
-        ApprovalsModule.forRoot({ config: { auth: devAuth(), policy: DEFAULT_APPROVAL_POLICY } }),
-      ],
-    })
-    class SpecApprovalModule {}
-    service = await startService(SpecApprovalModule, { serviceName: 'approval', groupId: uniqueName('approval_int_group'), fromBeginning: true });
+    // A dev issuer key of this spec's own, as the intake would keep it
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    devKey = pair.privateKey;
+    writeFileSync(join(devIssuerDir, 'private.jwk.json'), JSON.stringify({ ...(await exportJWK(pair.privateKey)), alg: 'ES256' }));
+
+    // The real AppModule, as main.ts boots it: it reads its configuration from the environment when imported
+    Object.assign(process.env, {
+      KAFKA_BROKERS: kafkaBrokers.join(','),
+      MONGO_URL: mongoUrl,
+      PORT: '0',
+      MONGO_DB: uniqueName('approval_int'),
+      LOG_LEVEL: 'warn',
+      AUTH_MODE: 'dev',
+      DEV_ISSUER_DIR: devIssuerDir,
+    });
+    const { AppModule } = (await import('../app.module')) as { AppModule: Type<unknown> };
+    service = await startService(AppModule, { serviceName: 'approval', groupId: uniqueName('approval_int_group'), fromBeginning: true });
   });
 
   afterAll(async () => {
     await service?.stop();
     await bus?.disconnect();
+    for (const key of ENV_KEYS) {
+      if (savedEnv[key] === undefined) delete process.env[key];
+      else process.env[key] = savedEnv[key];
+    }
+    rmSync(devIssuerDir, { recursive: true, force: true });
   });
 
   it('opens the manager task, refuses the requester (403, recorded, still pending), approves for the manager', async () => {
@@ -100,8 +125,9 @@ describe('approval service against real Kafka', () => {
       { timeoutMs: 20_000, intervalMs: 250 },
     );
 
-    // When bob approves over HTTP
-    const approved = await post(taskId, id('bob'), { decision: 'approve', comment: 'ok for the export bug' });
+    // When bob approves over HTTP with a bearer token (a token for alice would be refused the same way)
+    expect((await post(taskId, id('alice'), { decision: 'approve' }, true)).status).toBe(403);
+    const approved = await post(taskId, id('bob'), { decision: 'approve', comment: 'ok for the export bug' }, true);
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ requestStatus: 'approved', recorded: true });
 
@@ -117,10 +143,11 @@ describe('approval service against real Kafka', () => {
     expect(events.map((e) => e.type)).toEqual([
       ApprovalTaskOpened.type,
       ApprovalSelfApprovalBlocked.type,
+      ApprovalSelfApprovalBlocked.type,
       'iga.approval.decision-recorded.v1',
       ApprovalRequestApproved.type,
     ]);
-    expect(events[3]?.data).toMatchObject({
+    expect(events[4]?.data).toMatchObject({
       beneficiaryId: id('alice'),
       grants: [{ grantId: `${requestId}:orders-read` }],
       basis: { kind: 'approvals', approvals: [expect.objectContaining({ approverId: id('bob') })] },
