@@ -1,0 +1,29 @@
+import { provisioningTopics } from '../app.module';
+import { loadProvisioningConfig } from './provisioning.config';
+
+describe('provisioning configuration', () => {
+  it('defaults to the postgres connector, 3 attempts and the security on-call group', () => {
+    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3, alertGroupId: 'security-oncall' });
+  });
+
+  it('reads a comma-separated connector list, trimmed and without duplicates', () => {
+    expect(loadProvisioningConfig({ PROVISIONING_CONNECTOR_IDS: ' postgres, ldap ,postgres', PROVISIONING_MAX_ATTEMPTS: '5' })).toMatchObject({
+      connectorIds: ['postgres', 'ldap'],
+      maxAttempts: 5,
+    });
+  });
+
+  it('refuses a bad connector id or attempt count, naming the variable', () => {
+    expect(() => loadProvisioningConfig({ PROVISIONING_CONNECTOR_IDS: 'Bad.Id' })).toThrow(/PROVISIONING_CONNECTOR_IDS/);
+    expect(() => loadProvisioningConfig({ PROVISIONING_MAX_ATTEMPTS: '0' })).toThrow(/PROVISIONING_MAX_ATTEMPTS/);
+  });
+
+  it('creates the grants topic, one commands topic per connector and the alerts topic', () => {
+    expect(provisioningTopics(['postgres', 'ldap'])).toEqual([
+      'iga.grants.v1',
+      'iga.connectors.postgres.commands.v1',
+      'iga.connectors.ldap.commands.v1',
+      'iga.notifications.v1',
+    ]);
+  });
+});
