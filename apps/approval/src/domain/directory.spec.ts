@@ -30,6 +30,12 @@ describe('directory', () => {
     expect(groupMembers(directory, 'security', new Map([['security', ['ops-lead']]]))).toEqual(['ops-lead', 'sec-1']);
   });
 
+  it('a team counts as a group', () => {
+    const identity: Identity = { identityId: 'tess', kind: 'human', displayName: 'Tess', team: 'security', status: 'active', attributes: {} };
+    const directory = evolveDirectory(emptyDirectory(), registry.encode(IdentityUpserted, { identity }, meta('tess')));
+    expect(groupMembers(directory, 'security', new Map())).toEqual(['tess']);
+  });
+
   it('follows NHI owner changes', () => {
     const changed = registry.encode(IdentityOwnerChanged, { identityId: 'svc-orders', previousOwnerId: 'carol', newOwnerId: 'erin', reason: 'transfer', changedBy: 'hr' }, meta('own'));
     const directory = [...organisation(), changed].reduce(evolveDirectory, emptyDirectory());

@@ -22,7 +22,7 @@ export interface DirectoryIdentity {
   readonly status: 'active' | 'suspended' | 'offboarded';
   readonly managerId?: string;
   readonly ownerId?: string;
-  /** From the identity's `groups` attribute (comma-separated group ids). */
+  /** Its `team`, plus the identity's `groups` attribute (comma-separated group ids). */
   readonly groups: readonly string[];
 }
 
@@ -36,11 +36,8 @@ export const emptyDirectory = (): Directory => ({
 
 const groupsOf = (identity: Identity): string[] => {
   const raw = identity.attributes['groups'];
-  if (typeof raw !== 'string') return [];
-  return raw
-    .split(',')
-    .map((group) => group.trim())
-    .filter(Boolean);
+  const listed = typeof raw === 'string' ? raw.split(',').map((group) => group.trim()) : [];
+  return [...new Set([...(identity.team !== undefined ? [identity.team] : []), ...listed].filter(Boolean))];
 };
 
 const toDirectoryIdentity = (identity: Identity): DirectoryIdentity => ({
