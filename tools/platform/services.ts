@@ -12,6 +12,7 @@ export const PLATFORM_SERVICES: readonly PlatformService[] = [
   service('policy', 3102),
   service('approval', 3103),
   service('provisioning', 3104),
+  service('connector-postgres', 3107),
   service('scheduler', 3105),
   service('audit', 3106),
 ];
