@@ -70,7 +70,7 @@ describe('intake on real Kafka and MongoDB', () => {
     key = await ensureDevIssuerKey(issuerDir);
     // The kit reads its environment when the module is declared: import it only now.
     const { AppModule } = await import('./app.module');
-    service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('intake_group') });
+    service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('intake_group'), openApi: false });
     bus = new KafkaMessageBus({ clientId: uniqueName('intake_reader'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
   });
@@ -90,6 +90,13 @@ describe('intake on real Kafka and MongoDB', () => {
     const published = (await readTopic(TOPICS.catalog)).filter((event) => event.id === catalog.eventId());
     expect(published.length).toBeGreaterThanOrEqual(1);
     expect(published[0]).toMatchObject({ type: 'iga.catalog.published.v1', data: { digest: catalog.catalog.digest }, actor: { kind: 'service', id: 'intake' } });
+  });
+
+  it('serves the OpenAPI document built from the request schemas at /docs', async () => {
+    const document = await request(service.app.getHttpServer()).get('/docs-json').expect(200);
+    expect(document.body).toMatchObject({ openapi: '3.1.0', info: { title: 'Grantline intake' } });
+    expect(document.body.paths['/v1/requests'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('justification');
+    await request(service.app.getHttpServer()).get('/docs').expect(200);
   });
 
   it('answers 202 once the submission is on iga.requests.v1, with the token subject as actor and requester', async () => {

@@ -59,6 +59,9 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
     },
     paths: {
+      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process answers' } } } },
+      '/health/ready': { get: { summary: 'Readiness: Kafka and MongoDB answer', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } } } },
+      '/dev-issuer/jwks.json': { get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': { description: 'JWKS' }, '404': problem } } },
       '/v1/requests': {
         post: {
           summary: 'Submit an access request',
