@@ -13,18 +13,30 @@ import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
-import { catalogEvent, decided, organisation, stage, submitted } from '../testing/approval-scenario';
+import { catalogEvent, deadlineFired, decided, organisation, stage, submitted } from '../testing/approval-scenario';
 import { DEFAULT_AUDIENCE, DEV_ISSUER } from './approval.config';
 
 const { kafkaBrokers, mongoUrl } = infraEndpoints();
 const prefix = `${uniqueName('apr')}-`;
 const id = (name: string): string => `${prefix}${name}`;
 
-const readApprovals = async (bus: KafkaMessageBus, requestId: string): Promise<Envelope[]> => {
+const readApprovals = async (bus: KafkaMessageBus, requestId: string, topic: string = TOPICS.approvals): Promise<Envelope[]> => {
   const events: Envelope[] = [];
-  await bus.replay({ topics: [TOPICS.approvals], handler: async (event) => void (event.correlationid === requestId && events.push(event)) });
+  await bus.replay({ topics: [topic], handler: async (event) => void (event.correlationid === requestId && events.push(event)) });
   return events;
 };
+
+/** Waits until the request's events on the topic include every one of `types`. */
+const eventsOnceThere = (bus: KafkaMessageBus, requestId: string, types: readonly string[], topic: string = TOPICS.approvals): Promise<Envelope[]> =>
+  eventually(
+    async () => {
+      const all = await readApprovals(bus, requestId, topic);
+      const missing = types.filter((type) => !all.some((event) => event.type === type));
+      if (missing.length > 0) throw new Error(`still missing ${missing.join(', ')}`);
+      return all;
+    },
+    { timeoutMs: 20_000, intervalMs: 250 },
+  );
 
 describe('approval service against real Kafka', () => {
   let bus: KafkaMessageBus;
@@ -172,5 +184,30 @@ describe('approval service against real Kafka', () => {
     );
     expect(events.filter((e) => e.type === ApprovalRequestApproved.type)).toHaveLength(1);
     expect(events.filter((e) => e.type === 'iga.approval.decision-recorded.v1')).toHaveLength(1);
+  });
+
+  it('break-glass: granted at once with the hard maximum, review opened, notification on the notifications topic', async () => {
+    const requestId = id('req-3');
+    await bus.publisher.publish(TOPICS.requests, [
+      submitted(requestId, { emergency: { breakGlass: true, incidentRef: { system: 'jira', id: 'INC-1' } }, duration: 'PT8H' }, registry, prefix),
+    ]);
+    await bus.publisher.publish(TOPICS.decisions, [decided(requestId, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }, registry)]);
+    const events = await eventsOnceThere(bus, requestId, ['iga.approval.break-glass-granted.v1', 'iga.approval.review-opened.v1']);
+    const granted = events.find((event) => event.type === 'iga.approval.break-glass-granted.v1');
+    expect(granted?.data).toMatchObject({ grants: [{ expiresAt: new Date(Date.parse(granted?.time ?? '') + 4 * 3_600_000).toISOString() }] });
+    expect(events.find((event) => event.type === 'iga.approval.review-opened.v1')?.data).toMatchObject({ reviewerIds: [id('bob')] });
+    await eventsOnceThere(bus, requestId, ['iga.notification.requested.v1'], TOPICS.notifications);
+  });
+
+  it('an approval_deadline timer on the schedule topic escalates the task to the security group', async () => {
+    const requestId = id('req-4');
+    await bus.publisher.publish(TOPICS.requests, [submitted(requestId, {}, registry, prefix)]);
+    await bus.publisher.publish(TOPICS.decisions, [decided(requestId, { route: { stages: [stage('manager', [{ resolver: 'manager' }])] } }, registry)]);
+    const taskId = await openTaskFor(id('bob'), requestId);
+    await bus.publisher.publish(TOPICS.schedule, [deadlineFired(requestId, taskId, '2026-01-08T00:00:00.000Z', registry)]);
+    const escalatedTask = await openTaskFor(id('sec-1'), requestId);
+    expect(escalatedTask).toBe(`${taskId}:escalated`);
+    const events = await eventsOnceThere(bus, requestId, ['iga.approval.escalated.v1']);
+    expect(events.find((event) => event.type === 'iga.approval.escalated.v1')?.data).toMatchObject({ reason: 'deadline_passed', newTaskId: escalatedTask });
   });
 });
