@@ -13,7 +13,9 @@ import {
   ConnectorProvisionRequested,
   GrantActivated,
   GrantCreated,
+  GrantProvisioningFailed,
   GrantRevoked,
+  NotificationRequested,
   TOPICS,
   connectorCommandsTopic,
   connectorResultsTopic,
@@ -57,7 +59,8 @@ async function readTopic(bus: KafkaMessageBus, topic: string, grantId: string): 
   await bus.replay({
     topics: [topic],
     handler: async (event) => {
-      if ((event.data as { grantId?: string }).grantId === grantId) events.push(event);
+      const data = event.data as { grantId?: string; refs?: { grantId?: string } };
+      if (data.grantId === grantId || data.refs?.grantId === grantId) events.push(event);
     },
   });
   return events;
@@ -229,5 +232,20 @@ describe('provisioning + PostgreSQL connector on real Kafka and PostgreSQL', () 
     expect(commands).toHaveLength(1);
     const results = await readTopic(bus, connectorResultsTopic(connectorId), grantId);
     expect(results.map((event) => [event.type, (event.data as { alreadyApplied: boolean }).alreadyApplied])).toEqual([['iga.connector.provisioned.v1', false]]);
+  });
+
+  it('a grant PostgreSQL refuses (no such login role) ends failed, with an alert on the notifications topic', async () => {
+    const ghost = new ProvisioningScenario({ connectorId, entitlementId: scenario.entitlementId, groupRole, beneficiaryId: `${rolePrefix}ghost`, time: new Date().toISOString() });
+    const requestId = requestOf('ghost');
+    const grantId = ghost.grantIdOf(requestId);
+    await bus.publisher.publish(TOPICS.approvals, [ghost.approved(requestId, `approved-${requestId}`, new Date(Date.now() + 3_600_000).toISOString())]);
+
+    await eventually(async () => {
+      expect(stateService.state.grant(grantId)?.status).toBe('failed');
+      const alerts = await readTopic(bus, TOPICS.notifications, grantId);
+      expect(alerts.filter((event) => isEvent(event, NotificationRequested))).toHaveLength(1);
+    }, WAIT);
+    const failures = (await readTopic(bus, TOPICS.grants, grantId)).filter((event) => isEvent(event, GrantProvisioningFailed));
+    expect(failures.map((event) => event.data)).toEqual([expect.objectContaining({ terminal: true, code: 'not_found', operation: 'provision' })]);
   });
 });
