@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
 import { statusOf } from '../domain/approval.state';
 import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
-import type { Rejection } from '../domain/approval.decide';
+import type { DecideResult, Rejection } from '../domain/approval.decide';
 import { APPROVAL_CLOCK } from './approval-clock';
 import type { ApprovalClock } from './approval-clock';
 import { ApprovalStateService } from './approval-state.service';
@@ -78,7 +78,7 @@ export class ApprovalTasksController {
     const requestId = this.state.requestOfTask(taskId);
     if (requestId === undefined) throw problem(404, 'unknown_task', REJECTION_STATUS.unknown_task.title, `no approval task ${taskId}`);
     const { decision, comment } = parsed.data;
-    let result;
+    let result: DecideResult;
     try {
       result = await this.state.handle(requestId, undefined, {
         kind: 'decide_task',
