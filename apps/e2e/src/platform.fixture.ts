@@ -1,0 +1,254 @@
+// The whole platform for one e2e spec file: every service as its own process, exactly as `npm start` runs it
+// (node -r @swc-node/register apps/<app>/src/main.ts, cwd = repository root), on free ports, against the
+// infrastructure jest's global setup brought up. Logs go to files under .grantline/e2e-logs/<run>/ and their
+// tails are attached to a failing test's error.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { DevTokenIssuer } from './dev-token.issuer';
+
+export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 'scheduler' | 'audit' | 'connector-postgres';
+
+/** Start order; all start at once, the order only decides how logs and tables read. */
+export const ALL_SERVICES: readonly ServiceName[] = ['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'connector-postgres'];
+
+export const REPO_ROOT = join(__dirname, '../../..');
+const READY_TIMEOUT_MS = 150_000;
+const STOP_GRACE_MS = 15_000;
+const POLL_MS = 250;
+
+export interface HttpAnswer<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+  readonly contentType: string;
+}
+
+export interface CallOptions {
+  readonly token?: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+interface Running {
+  readonly name: ServiceName;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly log: WriteStream;
+  readonly exited: Promise<number | null>;
+  url?: string;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`${name} is not set: e2e specs need jest's global setup (run them with npm test or --selectProjects e2e)`);
+  }
+  return value;
+}
+
+/** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
+function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): NodeJS.ProcessEnv {
+  const database = `e2e_${runId}_${name.replace(/-/g, '_')}`;
+  const common: NodeJS.ProcessEnv = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    MONGO_DB: database,
+    DEV_ISSUER_DIR: devIssuerDir,
+  };
+  switch (name) {
+    case 'intake':
+    case 'approval':
+      // A consumer group of this run's own: it starts at the end of the log, so earlier runs' events are not replayed.
+      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, AUTH_MODE: 'dev' };
+    case 'policy':
+    case 'provisioning':
+    case 'audit':
+      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}` };
+    case 'scheduler':
+      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, CLOCK: 'offset', ENABLE_TEST_CLOCK: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
+    case 'connector-postgres':
+      // Its consumer group is fixed by the connector id (connector-postgres-postgres): commands go to one connector.
+      return { ...common, PG_URL: requiredEnv('PG_URL'), CONNECTOR_RETRY_BASE_MS: '100', CONNECTOR_RETRY_MAX_MS: '1000' };
+  }
+}
+
+function tail(file: string, lines: number): string {
+  if (!existsSync(file)) return '(no log)';
+  return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+}
+
+/** The url a service logs in its `ready` record (PORT=0 lets the kernel pick a free port). */
+function readyUrlOf(line: string): string | undefined {
+  if (!line.includes('"ready"')) return undefined;
+  try {
+    const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
+    return record.msg === 'ready' && typeof record.url === 'string' ? record.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function spawnService(name: ServiceName, env: NodeJS.ProcessEnv, logDir: string): Running {
+  const logFile = join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, ['--no-warnings', '-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const running: Running = { name, child, logFile, log, exited };
+  const onLine = (line: string): void => {
+    if (!log.writableEnded) log.write(`${line}\n`);
+    running.url ??= readyUrlOf(line);
+  };
+  if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+  if (child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
+  return running;
+}
+
+const isRunning = (running: Running): boolean => running.child.exitCode === null && running.child.signalCode === null;
+
+async function answersReady(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(3_000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export class Platform {
+  private constructor(
+    readonly runId: string,
+    readonly logDir: string,
+    readonly tokens: DevTokenIssuer,
+    private readonly services: readonly Running[],
+    /** Milliseconds from spawn until every service answered /health/ready. */
+    readonly startupMs: number,
+  ) {}
+
+  /**
+   * Starts the given services (default: all) and resolves once every /health/ready answers 200. A service that
+   * exits or is not ready in time fails the start with the tail of its log, after stopping the others.
+   */
+  static async start(label: string, names: readonly ServiceName[] = ALL_SERVICES): Promise<Platform> {
+    const runId = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '')}${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    const logDir = join(REPO_ROOT, '.grantline', 'e2e-logs', runId);
+    mkdirSync(logDir, { recursive: true });
+    const devIssuerDir = join(logDir, 'dev-issuer');
+    // The key pair exists before any service starts, so the intake and approval read the same one.
+    const tokens = await DevTokenIssuer.create(devIssuerDir);
+    const started = Date.now();
+    const services = names.map((name) => spawnService(name, { ...process.env, ...serviceEnv(name, runId, devIssuerDir) }, logDir));
+    const platform = new Platform(runId, logDir, tokens, services, 0);
+    try {
+      await platform.waitUntilReady(started + READY_TIMEOUT_MS);
+    } catch (error) {
+      const report = platform.logTails(30);
+      await platform.stop();
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${report}`);
+    }
+    return new Platform(runId, logDir, tokens, services, Date.now() - started);
+  }
+
+  private async waitUntilReady(deadline: number): Promise<void> {
+    const ready = new Set<ServiceName>();
+    for (;;) {
+      for (const running of this.services) {
+        if (!isRunning(running)) throw new Error(`${running.name} exited (code ${String(running.child.exitCode)}) before it was ready`);
+      }
+      const pending = this.services.filter((running) => !ready.has(running.name) && running.url !== undefined);
+      const answers = await Promise.all(pending.map((running) => answersReady(running.url ?? '')));
+      pending.forEach((running, i) => {
+        if (answers[i]) ready.add(running.name);
+      });
+      if (ready.size === this.services.length) return;
+      if (Date.now() > deadline) {
+        throw new Error(`not ready in time: ${this.services.filter((r) => !ready.has(r.name)).map((r) => r.name).join(', ')}`);
+      }
+      await pause(POLL_MS);
+    }
+  }
+
+  url(name: ServiceName): string {
+    const running = this.services.find((candidate) => candidate.name === name);
+    if (running?.url === undefined) throw new Error(`${name} is not part of this platform`);
+    return running.url;
+  }
+
+  has(name: ServiceName): boolean {
+    return this.services.some((candidate) => candidate.name === name);
+  }
+
+  /** One HTTP call; JSON in and out (problem+json included). */
+  async call<T = unknown>(name: ServiceName, method: string, path: string, options: CallOptions = {}): Promise<HttpAnswer<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const response = await fetch(`${this.url(name)}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, body: parsed as T, contentType: response.headers.get('content-type') ?? '' };
+  }
+
+  /** The last lines of every service's log (or of the named ones), for a failure message. */
+  logTails(lines = 40, names?: readonly ServiceName[]): string {
+    return this.services
+      .filter((running) => names === undefined || names.includes(running.name))
+      .map((running) => `\n----- ${running.name} (${running.logFile}) -----\n${tail(running.logFile, lines)}`)
+      .join('\n');
+  }
+
+  /**
+   * Wraps a test body: when it fails, the error carries the tails of the service logs, so a red e2e run
+   * says what the services were doing without re-running it.
+   */
+  withLogs(body: () => Promise<void>, names?: readonly ServiceName[]): () => Promise<void> {
+    return async () => {
+      try {
+        await body();
+      } catch (error) {
+        if (error instanceof Error) {
+          error.message = `${error.message}\n\nservice logs (run ${this.runId}):${this.logTails(25, names)}`;
+          throw error;
+        }
+        throw new Error(`${String(error)}\n\nservice logs (run ${this.runId}):${this.logTails(25, names)}`);
+      }
+    };
+  }
+
+  /** SIGTERM to all (they drain and exit 0), SIGKILL to any still running after the grace period. */
+  async stop(): Promise<void> {
+    const alive = this.services.filter(isRunning);
+    for (const running of alive) running.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
+    });
+    const outcome = await Promise.race([Promise.all(alive.map((running) => running.exited)), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const running of alive.filter(isRunning)) running.child.kill('SIGKILL');
+      await Promise.all(alive.map((running) => running.exited));
+    }
+    await Promise.all(this.services.map((running) => new Promise<void>((resolve) => running.log.end(() => resolve()))));
+  }
+}
