@@ -1,0 +1,30 @@
+import { DEV_ISSUER, IntakeConfigError, loadIntakeConfig } from './intake-config';
+
+describe('loadIntakeConfig', () => {
+  it('defaults to the dev issuer outside production', () => {
+    expect(loadIntakeConfig({})).toMatchObject({ authMode: 'dev', issuer: DEV_ISSUER, audience: 'grantline', publishTimeoutMs: 10_000, bodyLimitBytes: 2 * 1024 * 1024 });
+  });
+
+  it('switches to OIDC when an issuer is configured, and requires its keys', () => {
+    expect(loadIntakeConfig({ OIDC_ISSUER: 'https://idp.example', OIDC_JWKS_URL: 'https://idp.example/jwks' })).toMatchObject({
+      authMode: 'oidc',
+      issuer: 'https://idp.example',
+      jwksUrl: 'https://idp.example/jwks',
+    });
+    expect(() => loadIntakeConfig({ OIDC_ISSUER: 'https://idp.example' })).toThrow(/OIDC_JWKS_URL/);
+  });
+
+  it('never falls back to the dev issuer in production', () => {
+    expect(() => loadIntakeConfig({ NODE_ENV: 'production' })).toThrow(IntakeConfigError);
+    expect(loadIntakeConfig({ NODE_ENV: 'production', AUTH_MODE: 'dev' }).authMode).toBe('dev');
+  });
+
+  it('names every bad variable', () => {
+    try {
+      loadIntakeConfig({ AUTH_MODE: 'magic', PUBLISH_TIMEOUT_MS: '5' });
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as IntakeConfigError).problems.map((p) => p.variable)).toEqual(['AUTH_MODE', 'PUBLISH_TIMEOUT_MS']);
+    }
+  });
+});
