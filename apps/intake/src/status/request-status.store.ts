@@ -1,5 +1,6 @@
 import type { Collection, Connection } from 'mongoose';
 import type { Envelope } from '@grantline/contracts';
+import { KeyedMutex } from './keyed-mutex';
 import { evolveRequestStatus, grantIdOf, requestIdOf } from './request-status.projection';
 import type { Evolution, RequestStatusView } from './request-status.projection';
 
@@ -25,6 +26,7 @@ function toView(document: StatusDocument): RequestStatusView {
 /** The intake's read model of its requests, in MongoDB; applying the same event twice changes nothing. */
 export class RequestStatusStore {
   private readonly collection: Collection<StatusDocument>;
+  private readonly writers = new KeyedMutex();
 
   constructor(connection: Connection) {
     this.collection = connection.collection<StatusDocument>(REQUEST_STATUS_COLLECTION);
@@ -42,8 +44,14 @@ export class RequestStatusStore {
 
   /** Applies one event; returns what changed (undefined: nothing, e.g. a redelivery or an unrelated request). */
   async apply(event: Envelope): Promise<Evolution | undefined> {
+    const requestId = requestIdOf(event) ?? (await this.load(event))?._id;
+    if (requestId === undefined) return undefined;
+    return this.writers.run(requestId, () => this.applyTo(requestId, event));
+  }
+
+  private async applyTo(requestId: string, event: Envelope): Promise<Evolution | undefined> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const document = await this.load(event);
+      const document = await this.collection.findOne({ _id: requestId });
       const evolution = evolveRequestStatus(document ? toView(document) : undefined, event);
       if (!evolution) return undefined;
       const next: StatusDocument = {
