@@ -257,6 +257,23 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(statuses).toEqual([expect.objectContaining({ ticket, status: 'revoked', reasons: [expect.stringContaining(grantId)] })]);
   });
 
+  it('records identities and offboards a leaver with the machine identities they own', async () => {
+    const server = service.app.getHttpServer();
+    const bearer = `Bearer ${await token(`hr_${run}`)}`;
+    const owner = `olivia_${run}`;
+    const pipeline = `ci_${run}`;
+    await request(server).put(`/v1/identities/${owner}`).set('Authorization', bearer).send({ kind: 'human', displayName: 'Olivia', managerId: 'maria' }).expect(202);
+    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', bearer).send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: owner }).expect(202);
+    const orphan = await request(server).put(`/v1/identities/x_${run}`).set('Authorization', bearer).send({ kind: 'service_account', displayName: 'No owner' }).expect(400);
+    expect(orphan.body).toMatchObject({ errors: [{ field: 'ownerId' }] });
+
+    const offboarded = await request(server).post(`/v1/identities/${owner}/offboard`).set('Authorization', bearer).send({ reason: 'leaver' }).expect(202);
+    expect(offboarded.body).toMatchObject({ ownedIdentityIds: [pipeline] });
+    const events = (await readTopic(TOPICS.identities)).filter((event) => event.subject === owner || event.subject === pipeline);
+    expect(events.map((event) => event.type)).toEqual(['iga.identity.upserted.v1', 'iga.identity.upserted.v1', 'iga.identity.offboarded.v1']);
+    expect(events[2]).toMatchObject({ actor: { kind: 'user', id: `hr_${run}` }, data: { identityId: owner, kind: 'human', reason: 'leaver', ownedIdentityIds: [pipeline] } });
+  });
+
   describe('when Kafka is unreachable', () => {
     let deadApp: INestApplication;
     let deadBus: KafkaMessageBus;

@@ -1,13 +1,13 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { GrantRevoked, ItsmRequestReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
+import { GrantRevoked, IdentityOffboarded, IdentityUpserted, ItsmRequestReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
 import { isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
 import type { ItsmRequestReceivedData } from '@grantline/contracts';
-import { RequestStatusStore, RevocationTickets } from './request-status.store';
+import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './request-status.store';
 
 /** Every event that moves a request along its lifecycle. */
 export const LIFECYCLE_EVENT_TYPES = [
@@ -38,6 +38,7 @@ export class LifecycleEventsHandler {
   constructor(
     private readonly statuses: RequestStatusStore,
     private readonly revocationTickets: RevocationTickets,
+    private readonly directory: IdentityDirectory,
     private readonly catalog: CatalogService,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
   ) {}
@@ -71,6 +72,26 @@ export class LifecycleEventsHandler {
     );
     for (const follower of waiting) await this.revocationTickets.answered(follower.revocationId);
     return statuses;
+  }
+
+  /**
+   * The identity directory (kind, manager, owner of record) is a projection of the intake's own identity events:
+   * the HTTP path writes it at once, and replaying the topic rebuilds it after the database is dropped.
+   */
+  @EventPattern(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1'])
+  async onIdentityEvent(@Payload() event: Envelope): Promise<Envelope[]> {
+    if (isEvent(event, IdentityUpserted)) {
+      const identity = event.data.identity;
+      await this.directory.remember({
+        identityId: identity.identityId,
+        kind: identity.kind,
+        status: identity.status,
+        ...(identity.kind === 'human' ? (identity.managerId === undefined ? {} : { managerId: identity.managerId }) : { ownerId: identity.ownerId }),
+      });
+    } else if (isEvent(event, IdentityOffboarded)) {
+      await this.directory.markOffboarded(event.data.identityId);
+    }
+    return [];
   }
 
   /** A ticket that breaks the rules is answered with `rejected` and the reasons, never dropped. */
