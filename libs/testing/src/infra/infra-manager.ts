@@ -9,7 +9,7 @@ import { withInfraLock } from './infra-lock';
 import { endpointEnv, infraComponents, infraStateSchema } from './infra.types';
 import type { ComponentHealth, ComponentRuntime, InfraComponent, InfraLog, InfraOwner, InfraState } from './infra.types';
 import { kafkaLogSaysStarted, startLocalKafka } from './kafka-local.provider';
-import { startLocalPostgres } from './postgres-local.provider';
+import { postgresDataDir, startLocalPostgres } from './postgres-local.provider';
 import { isOurProcess, isPortOpen, stopProcess } from './process.util';
 
 /** GRANTLINE_INFRA: `none` skips infrastructure, `local`/`docker` force a provider, `auto` (default) chooses. */
@@ -259,6 +259,7 @@ export async function infraDown(options: InfraDownOptions = {}): Promise<void> {
       for (const dir of ['kafka', 'ferretdb', 'postgres', 'postgres.password', 'logs']) {
         rmSync(join(paths.data, dir), { recursive: true, force: true });
       }
+      rmSync(postgresDataDir(paths, true), { recursive: true, force: true });
       log('infra: data under .grantline wiped');
     }
   });

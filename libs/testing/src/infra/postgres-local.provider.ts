@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOOPBACK, infraPorts } from './infra.config';
@@ -52,6 +53,17 @@ function chownForServer(path: string, user: { uid: number; gid: number } | undef
   chownSync(path, user.uid, user.gid);
 }
 
+/**
+ * Where the cluster lives. As root the server runs as the `postgres` OS user, which may not be
+ * able to traverse the checkout (CI clones into a 0700 temporary directory), so the data then
+ * goes under the system temporary directory, in a folder named after the checkout's data dir.
+ */
+export function postgresDataDir(paths: InfraPaths, runsAsOtherUser: boolean): string {
+  if (!runsAsOtherUser) return join(paths.data, 'postgres');
+  const id = createHash('sha256').update(paths.data).digest('hex').slice(0, 16);
+  return join(tmpdir(), `grantline-postgres-${id}`);
+}
+
 export function postgresUrl(password: string, port: number): string {
   return `postgres://${PG_ROLE}:${password}@${LOOPBACK}:${port}/postgres`;
 }
@@ -60,7 +72,7 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
   const bin = await ensurePostgresInstalled(log);
   const user = await serverUser();
   const port = infraPorts().postgres;
-  const dataDir = join(paths.data, 'postgres');
+  const dataDir = postgresDataDir(paths, user !== undefined);
   const passwordFile = join(paths.data, 'postgres.password');
 
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -70,7 +82,7 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
     const password = randomBytes(18).toString('hex');
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
     // initdb reads the password from a file the server user can read; it lives only for this call
-    const initPw = join(paths.data, '.postgres-init.pw');
+    const initPw = join(dataDir, '..', `${dataDir.split('/').pop() ?? 'postgres'}.init.pw`);
     writeFileSync(initPw, `${password}\n`, { mode: 0o600 });
     chownForServer(initPw, user);
     try {
