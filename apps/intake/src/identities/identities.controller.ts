@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, Logger, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
 import type { IdentityOffboardedData } from '@grantline/contracts';
 import { BearerAuthGuard, CurrentPrincipal } from '../auth/bearer-auth.guard';
@@ -20,6 +20,8 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 @Controller('v1/identities')
 @UseGuards(BearerAuthGuard)
 export class IdentitiesController {
+  private readonly logger = new Logger('identities');
+
   constructor(
     private readonly publisher: IntakePublisher,
     private readonly directory: IdentityDirectory,
@@ -60,12 +62,14 @@ export class IdentitiesController {
         time: new Date().toISOString(),
       });
       const recorded = data.identity;
-      await this.directory.remember({
-        identityId,
-        kind: recorded.kind,
-        status: recorded.status,
-        ...(recorded.kind === 'human' ? (recorded.managerId === undefined ? {} : { managerId: recorded.managerId }) : { ownerId: recorded.ownerId }),
-      });
+      await this.afterPublish(envelope.id, () =>
+        this.directory.remember({
+          identityId,
+          kind: recorded.kind,
+          status: recorded.status,
+          ...(recorded.kind === 'human' ? (recorded.managerId === undefined ? {} : { managerId: recorded.managerId }) : { ownerId: recorded.ownerId }),
+        }),
+      );
       return { status: 202, body: { identityId, kind: recorded.kind, status: 'accepted', eventId: envelope.id } };
     });
   }
@@ -102,8 +106,17 @@ export class IdentitiesController {
         actor: { kind: 'user', id: principal.subject },
         time: now.toISOString(),
       });
-      await this.directory.markOffboarded(identityId);
+      await this.afterPublish(envelope.id, () => this.directory.markOffboarded(identityId));
       return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds: data.ownedIdentityIds, eventId: envelope.id } };
     });
+  }
+
+  /** Once the event is acknowledged the answer is 202 whatever happens here: the consumer applies the same event. */
+  private async afterPublish(eventId: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.logger.warn(`identity directory update deferred for ${eventId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

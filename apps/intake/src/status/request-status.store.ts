@@ -96,22 +96,29 @@ export const IDENTITY_COLLECTION = 'intake_identities_v1';
 /** What the intake remembers of the identities it recorded: enough to offboard one (its kind, the NHIs it owns). */
 export class IdentityDirectory {
   private readonly collection: Collection<IdentityDocument>;
+  private readonly writers = new KeyedMutex();
 
   constructor(connection: Connection) {
     this.collection = connection.collection<IdentityDocument>(IDENTITY_COLLECTION);
   }
 
   async remember(identity: { identityId: string; kind: string; status: string; ownerId?: string; managerId?: string }): Promise<void> {
-    await this.collection.replaceOne(
-      { _id: identity.identityId },
-      {
-        kind: identity.kind,
-        status: identity.status,
-        ...(identity.ownerId === undefined ? {} : { ownerId: identity.ownerId }),
-        ...(identity.managerId === undefined ? {} : { managerId: identity.managerId }),
-      },
-      { upsert: true },
-    );
+    const document = {
+      kind: identity.kind,
+      status: identity.status,
+      ...(identity.ownerId === undefined ? {} : { ownerId: identity.ownerId }),
+      ...(identity.managerId === undefined ? {} : { managerId: identity.managerId }),
+    };
+    await this.writers.run(identity.identityId, async () => {
+      try {
+        await this.collection.replaceOne({ _id: identity.identityId }, document, { upsert: true });
+      } catch (error) {
+        // Two upserts of a new id racing (HTTP path and consumer, or two instances): FerretDB v1 lets both try to
+        // insert. The loser's retry finds the document and replaces it.
+        if (!isDuplicateKey(error)) throw error;
+        await this.collection.replaceOne({ _id: identity.identityId }, document, { upsert: true });
+      }
+    });
   }
 
   async kindOf(identityId: string): Promise<string | undefined> {
