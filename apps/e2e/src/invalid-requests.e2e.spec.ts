@@ -3,7 +3,7 @@
 import { TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
 import { EventLogReader } from './event-log.reader';
-import { Platform } from './platform.fixture';
+import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
 
 interface Problem {
   readonly status: number;
@@ -34,12 +34,13 @@ describe('scenario 8: invalid requests are refused and leave no trace on the log
     log = await EventLogReader.connect(platform.runId);
     actor = `e2e_dev_${platform.runId}`;
     token = await platform.tokens.mint(actor);
-  });
+  }, START_TIMEOUT_MS);
 
   afterAll(async () => {
     await log?.close();
     await platform?.stop();
-  });
+    await stopStartedServices();
+  }, START_TIMEOUT_MS);
 
   it.each([
     ['a missing subject', { subject: undefined }, 'subject'],
@@ -72,5 +73,5 @@ describe('scenario 8: invalid requests are refused and leave no trace on the log
         expect(timeline.body.entries[0]?.eventId).toBe(valid.body.eventId);
       }, { timeoutMs: 30_000, intervalMs: 250 });
     })();
-  });
+  }, SCENARIO_TIMEOUT_MS);
 });

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,7 +17,13 @@ export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 's
 export const ALL_SERVICES: readonly ServiceName[] = ['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'connector-postgres'];
 
 export const REPO_ROOT = join(__dirname, '../../..');
-const READY_TIMEOUT_MS = 150_000;
+const READY_TIMEOUT_MS = 240_000;
+/**
+ * jest takes testTimeout from the root config only (60 s), so hooks and tests pass these explicitly: starting
+ * seven services on two cores while other specs run takes longer than that.
+ */
+export const START_TIMEOUT_MS = READY_TIMEOUT_MS + 30_000;
+export const SCENARIO_TIMEOUT_MS = 180_000;
 const STOP_GRACE_MS = 15_000;
 const POLL_MS = 250;
 
@@ -44,6 +50,15 @@ interface Running {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Every service process this jest worker started and that has not exited. A start that outlives its hook's
+ * timeout is still stopped by `stopStartedServices`, and a worker that exits takes its services with it.
+ */
+const live = new Set<Running>();
+process.once('exit', () => {
+  for (const running of live) running.child.kill('SIGKILL');
+});
+
 function requiredEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
@@ -53,7 +68,7 @@ function requiredEnv(name: string): string {
 }
 
 /** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
-function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): NodeJS.ProcessEnv {
+function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string, catalogDir: string): NodeJS.ProcessEnv {
   const database = `e2e_${runId}_${name.replace(/-/g, '_')}`;
   const common: NodeJS.ProcessEnv = {
     PORT: '0',
@@ -64,8 +79,9 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
   };
   switch (name) {
     case 'intake':
-    case 'approval':
       // A consumer group of this run's own: it starts at the end of the log, so earlier runs' events are not replayed.
+      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, AUTH_MODE: 'dev', CATALOG_DIR: catalogDir };
+    case 'approval':
       return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, AUTH_MODE: 'dev' };
     case 'policy':
     case 'provisioning':
@@ -79,9 +95,27 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
   }
 }
 
+/** Start-up route listings and the specs' own polling requests would crowd out what matters. */
+const NOISE = /"context":"(http|RouterExplorer|RoutesResolver|InstanceLoader)"/;
+
 function tail(file: string, lines: number): string {
   if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').split('\n').slice(-lines - 1).join('\n');
+  return readFileSync(file, 'utf8').split('\n').filter((line) => !NOISE.test(line)).slice(-lines - 1).join('\n');
+}
+
+/**
+ * The repository's catalogue with a version of this run's own. Services keep the newest catalogue version they
+ * have seen, and specs sharing the topics publish their own snapshots; a version taken from the clock makes this
+ * run's catalogue the current one from the moment the intake publishes it.
+ */
+function catalogForRun(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const version = Date.now();
+  for (const file of readdirSync(join(REPO_ROOT, 'catalog')).filter((name) => name.endsWith('.yaml'))) {
+    const text = readFileSync(join(REPO_ROOT, 'catalog', file), 'utf8');
+    writeFileSync(join(dir, file), text.replace(/^catalogVersion:\s*\d+\s*$/m, `catalogVersion: ${version}`));
+  }
+  return dir;
 }
 
 /** The url a service logs in its `ready` record (PORT=0 lets the kernel pick a free port). */
@@ -105,6 +139,8 @@ function spawnService(name: ServiceName, env: NodeJS.ProcessEnv, logDir: string)
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const running: Running = { name, child, logFile, log, exited };
+  live.add(running);
+  void exited.then(() => live.delete(running));
   const onLine = (line: string): void => {
     if (!log.writableEnded) log.write(`${line}\n`);
     running.url ??= readyUrlOf(line);
@@ -147,8 +183,9 @@ export class Platform {
     const devIssuerDir = join(logDir, 'dev-issuer');
     // The key pair exists before any service starts, so the intake and approval read the same one.
     const tokens = await DevTokenIssuer.create(devIssuerDir);
+    const catalogDir = catalogForRun(join(logDir, 'catalog'));
     const started = Date.now();
-    const services = names.map((name) => spawnService(name, { ...process.env, ...serviceEnv(name, runId, devIssuerDir) }, logDir));
+    const services = names.map((name) => spawnService(name, { ...process.env, ...serviceEnv(name, runId, devIssuerDir, catalogDir) }, logDir));
     const platform = new Platform(runId, logDir, tokens, services, 0);
     try {
       await platform.waitUntilReady(started + READY_TIMEOUT_MS);
@@ -236,19 +273,33 @@ export class Platform {
   }
 
   /** SIGTERM to all (they drain and exit 0), SIGKILL to any still running after the grace period. */
-  async stop(): Promise<void> {
-    const alive = this.services.filter(isRunning);
-    for (const running of alive) running.child.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
-    });
-    const outcome = await Promise.race([Promise.all(alive.map((running) => running.exited)), timedOut]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      for (const running of alive.filter(isRunning)) running.child.kill('SIGKILL');
-      await Promise.all(alive.map((running) => running.exited));
-    }
-    await Promise.all(this.services.map((running) => new Promise<void>((resolve) => running.log.end(() => resolve()))));
+  stop(): Promise<void> {
+    return stopProcesses(this.services);
   }
+}
+
+async function stopProcesses(services: readonly Running[]): Promise<void> {
+  const alive = services.filter(isRunning);
+  for (const running of alive) running.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS);
+  });
+  const outcome = await Promise.race([Promise.all(alive.map((running) => running.exited)), timedOut]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    for (const running of alive.filter(isRunning)) running.child.kill('SIGKILL');
+    await Promise.all(alive.map((running) => running.exited));
+  }
+  await Promise.all(
+    services.map((running) => (running.log.writableEnded ? Promise.resolve() : new Promise<void>((resolve) => running.log.end(() => resolve())))),
+  );
+}
+
+/**
+ * Stops every service this worker started, including those of a start still in flight (its hook timed out):
+ * call it in afterAll so no service outlives the spec file.
+ */
+export function stopStartedServices(): Promise<void> {
+  return stopProcesses([...live]);
 }
