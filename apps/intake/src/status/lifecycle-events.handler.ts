@@ -1,12 +1,11 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { GrantRevoked, IdentityOffboarded, IdentityUpserted, ItsmRequestReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
-import type { Envelope, EnvelopeOf, EventRegistry } from '@grantline/contracts';
+import type { Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
 import { isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
-import type { ItsmRequestReceivedData } from '@grantline/contracts';
 import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './request-status.store';
 
 /** Every event that moves a request along its lifecycle. */
