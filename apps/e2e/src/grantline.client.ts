@@ -64,6 +64,11 @@ export class GrantlineClient {
     expectStatus(await this.platform.call('intake', 'PUT', `/v1/identities/${id}`, { token, body }), 202, `upsert identity ${id}`);
   }
 
+  /** Any identity shape the intake accepts (a person, or an NHI with its owner of record). */
+  async upsertIdentity(token: string, id: string, body: Record<string, unknown>): Promise<void> {
+    expectStatus(await this.platform.call('intake', 'PUT', `/v1/identities/${id}`, { token, body }), 202, `upsert identity ${id}`);
+  }
+
   submit(token: string, body: Record<string, unknown>): Promise<HttpAnswer<SubmitAnswer>> {
     return this.platform.call<SubmitAnswer>('intake', 'POST', '/v1/requests', { token, body });
   }

@@ -17,13 +17,15 @@ export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 's
 export const ALL_SERVICES: readonly ServiceName[] = ['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'connector-postgres'];
 
 export const REPO_ROOT = join(__dirname, '../../..');
-const READY_TIMEOUT_MS = 240_000;
+const READY_TIMEOUT_MS = 300_000;
 /**
  * jest takes testTimeout from the root config only (60 s), so hooks and tests pass these explicitly: starting
  * seven services on two cores while other specs run takes longer than that.
  */
 export const START_TIMEOUT_MS = READY_TIMEOUT_MS + 30_000;
 export const SCENARIO_TIMEOUT_MS = 180_000;
+/** The audit's database, shared by every e2e run (see serviceEnv). */
+export const AUDIT_DATABASE = 'e2e_audit';
 const STOP_GRACE_MS = 15_000;
 const POLL_MS = 250;
 
@@ -69,7 +71,10 @@ function requiredEnv(name: string): string {
 
 /** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
 function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string, catalogDir: string): NodeJS.ProcessEnv {
-  const database = `e2e_${runId}_${name.replace(/-/g, '_')}`;
+  // The audit rebuilds every projection by replaying the whole log when its database has no checkpoints (minutes
+  // on a long-lived local Kafka), so every run shares one audit database, kept across runs; audits running at the
+  // same time are safe on it (documents are replaced on their revision, checkpoints only move forward).
+  const database = name === 'audit' ? AUDIT_DATABASE : `e2e_${runId}_${name.replace(/-/g, '_')}`;
   const common: NodeJS.ProcessEnv = {
     PORT: '0',
     HOST: '127.0.0.1',
