@@ -7,7 +7,9 @@ import type { GrantExplanation, IntakeRequestView } from './grantline.client';
 import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
 import { PostgresTarget } from './postgres.helper';
 
-const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
+// Generous: the connector's consumer group is shared by every platform running at the same time, and each one
+// joining or leaving stalls it for a rebalance (up to its session timeout).
+const WAIT = { timeoutMs: 150_000, intervalMs: 50 };
 const ROLE = GROUP_ROLES['orders-staging-read'];
 
 describe('scenario 1: auto-approved non-production read, provisioned, expired and revoked in PostgreSQL', () => {

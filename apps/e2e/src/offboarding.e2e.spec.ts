@@ -6,7 +6,9 @@ import type { ApprovalRequestView } from './grantline.client';
 import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
 import { PostgresTarget } from './postgres.helper';
 
-const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
+// Generous: the connector's consumer group is shared by every platform running at the same time, and each one
+// joining or leaving stalls it for a rebalance (up to its session timeout).
+const WAIT = { timeoutMs: 150_000, intervalMs: 100 };
 const STAGING = GROUP_ROLES['orders-staging-read'];
 const PROD = GROUP_ROLES['orders-prod-read'];
 
@@ -57,6 +59,9 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
   it('gives the employee two active grants: one auto-approved, one approved by the manager', async () => {
     await platform.withLogs(async () => {
       requestIds.push(await submit('orders-staging-read'));
+      // The auto-approved grant first: once it is in PostgreSQL the approval service has long consumed the identity
+      // events (another topic than the decisions), so it can resolve the employee's manager for the second request.
+      await eventually(async () => expect(await pg.groupsOf(employee)).toEqual([STAGING]), WAIT);
       const prodRequest = await submit('orders-prod-read');
       requestIds.push(prodRequest);
 
