@@ -13,7 +13,6 @@ import { SERVICE_CONFIG } from './config/service-config.token';
 import { HealthController } from './health/health.controller';
 import { JsonLogger } from './logging/json-logger';
 import { RequestLoggingMiddleware } from './logging/request-logging.middleware';
-import { TopicCreationRetryBus } from './messaging/topic-creation-retry.bus';
 
 export interface ServiceKitOptions {
   readonly serviceName: string;
@@ -99,10 +98,8 @@ export class ServiceKitModule implements NestModule {
           clientId: config.serviceName,
           registry,
           topics: topicSpecs(options.topics ?? []),
-          bus: new TopicCreationRetryBus(
-            new KafkaMessageBus({ clientId: config.serviceName, brokers: config.kafkaBrokers, registry, logger: messagingLogger }),
-            messagingLogger,
-          ),
+          // KafkaMessageBus.ensureTopics tolerates services creating shared topics at once.
+          bus: new KafkaMessageBus({ clientId: config.serviceName, brokers: config.kafkaBrokers, registry, logger: messagingLogger }),
         }),
       ],
       controllers: [HealthController],

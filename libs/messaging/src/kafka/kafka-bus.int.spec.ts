@@ -31,6 +31,19 @@ function setup(name: string, partitions = 3) {
   return { topic, outTopic, deadLetterTopic, bus, ready, ...events };
 }
 
+/** The output a spec handler derives from its input: its id is a pure function of the input's. */
+function pong(s: ReturnType<typeof setup>, event: Envelope, data: Ping): Envelope {
+  return s.registry.encode(s.ponged, data, {
+    id: deterministicEventId('pong', event.id),
+    source: 'grantline/messaging-spec',
+    time: event.time,
+    subject: event.subject,
+    correlationid: event.correlationid,
+    causationid: event.id,
+    actor: { kind: 'system', id: 'messaging-spec' },
+  });
+}
+
 /** Reads every record of a topic (as parsed envelopes) through the bus's own replay. */
 async function readAll(bus: KafkaMessageBus, topic: string): Promise<Envelope[]> {
   const seen: Envelope[] = [];
@@ -227,15 +240,7 @@ describe('KafkaMessageBus against a real broker', () => {
 
     const respond = async (event: Envelope): Promise<HandlerOutput[]> => {
       const data = event.data as Ping;
-      const output = s.registry.encode(s.ponged, data, {
-        id: deterministicEventId('pong', event.id),
-        source: 'grantline/messaging-spec',
-        time: event.time,
-        subject: event.subject,
-        correlationid: event.correlationid,
-        causationid: event.id,
-        actor: { kind: 'system', id: 'messaging-spec' },
-      });
+      const output = pong(s, event, data);
       return [{ topic: s.outTopic, events: [output] }];
     };
     const consumer = await s.bus.consume({
@@ -286,15 +291,7 @@ describe('KafkaMessageBus against a real broker', () => {
         const data = event.data as Ping;
         // First attempt: an output larger than the broker accepts, so the transaction aborts.
         const note = calls === 1 ? 'x'.repeat(2_000_000) : 'ok';
-        const output = s.registry.encode(s.ponged, { ...data, note }, {
-          id: deterministicEventId('pong', event.id),
-          source: 'grantline/messaging-spec',
-          time: event.time,
-          subject: event.subject,
-          correlationid: event.correlationid,
-          causationid: event.id,
-          actor: { kind: 'system', id: 'messaging-spec' },
-        });
+        const output = pong(s, event, { ...data, note });
         return [{ topic: s.outTopic, events: [output] }];
       },
     });
@@ -324,15 +321,7 @@ describe('KafkaMessageBus against a real broker', () => {
         {
           topic: s.outTopic,
           events: [
-            s.registry.encode(s.ponged, event.data as Ping, {
-              id: deterministicEventId('pong', event.id),
-              source: 'grantline/messaging-spec',
-              time: event.time,
-              subject: event.subject,
-              correlationid: event.correlationid,
-              causationid: event.id,
-              actor: { kind: 'system', id: 'messaging-spec' },
-            }),
+            pong(s, event, event.data as Ping),
           ],
         },
       ],
