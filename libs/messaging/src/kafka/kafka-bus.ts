@@ -71,6 +71,23 @@ function kafkaLogCreator(logger: MessagingLogger) {
     };
 }
 
+/**
+ * Admin reads right after a topic was created can meet a moving leader ("not the leader for that
+ * topic-partition" on Kafka 4). kafkajs marks such errors retriable; retry them briefly here so
+ * every caller (replay, lag checks) is spared the special case.
+ */
+async function withRetriableRetry<T>(read: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await read();
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw error;
+      await sleep(Math.min(2_000, 100 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -235,7 +252,7 @@ export class KafkaMessageBus implements MessageBus {
     const ends = new Map<string, Map<number, bigint>>();
     let remaining = 0;
     for (const topic of options.topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
+      const offsets = await withRetriableRetry(() => admin.fetchTopicOffsets(topic));
       const byPartition = new Map<number, bigint>();
       for (const { partition, high, low } of offsets) {
         byPartition.set(partition, BigInt(high));
@@ -457,8 +474,8 @@ class KafkaRunningConsumer implements RunningConsumer {
       const lagging: string[] = [];
       for (const topic of this.options.topics) {
         const [ends, committed] = await Promise.all([
-          admin.fetchTopicOffsets(topic),
-          admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] }),
+          withRetriableRetry(() => admin.fetchTopicOffsets(topic)),
+          withRetriableRetry(() => admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] })),
         ]);
         const committedByPartition = new Map(
           (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
