@@ -99,7 +99,13 @@ export class ServiceKitModule implements NestModule {
           registry,
           topics: topicSpecs(options.topics ?? []),
           // KafkaMessageBus.ensureTopics tolerates services creating shared topics at once.
-          bus: new KafkaMessageBus({ clientId: config.serviceName, brokers: config.kafkaBrokers, registry, logger: messagingLogger }),
+          bus: new KafkaMessageBus({
+            clientId: config.serviceName,
+            brokers: config.kafkaBrokers,
+            registry,
+            logger: messagingLogger,
+            ...(config.kafkaNamespace === undefined ? {} : { namespace: config.kafkaNamespace }),
+          }),
         }),
       ],
       controllers: [HealthController],

@@ -32,7 +32,7 @@ function setup(name: string, partitions = 3) {
 }
 
 /** The output a spec handler derives from its input: its id is a pure function of the input's. */
-function pong(s: ReturnType<typeof setup>, event: Envelope, data: Ping): Envelope {
+function pong(s: Pick<ReturnType<typeof testRegistry>, 'registry' | 'ponged'>, event: Envelope, data: Ping): Envelope {
   return s.registry.encode(s.ponged, data, {
     id: deterministicEventId('pong', event.id),
     source: 'grantline/messaging-spec',
@@ -229,6 +229,62 @@ describe('KafkaMessageBus against a real broker', () => {
     expect(count).toBe(300);
     expect(Object.fromEntries(rebuilt)).toEqual(Object.fromEntries(live));
     expect(live.size).toBe(13);
+  });
+
+  it('given two namespaces on one cluster, when both use the same logical topics and group, then neither sees the other', async () => {
+    const topic = uniqueName('spec.ns');
+    const events = testRegistry(topic, `${topic}.out`);
+    const namespaces = [uniqueName('ns-a').toLowerCase().replace(/[^a-z0-9-]/g, '-'), uniqueName('ns-b').toLowerCase().replace(/[^a-z0-9-]/g, '-')];
+    const [a, b] = namespaces.map((namespace) =>
+      track({
+        bus: new KafkaMessageBus({ clientId: uniqueName('ns'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
+      }).bus,
+    ) as [KafkaMessageBus, KafkaMessageBus];
+    for (const bus of [a, b]) await bus.ensureTopics([{ topic, partitions: 2 }, { topic: `${topic}.out`, partitions: 1 }, { topic: `${topic}.dlq`, partitions: 1 }]);
+    await a.publish(topic, [events.ping({ key: 'k', seq: 1 }), events.ping({ key: 'k', seq: 2, note: 'poison' })]);
+    await b.publish(topic, [events.ping({ key: 'k', seq: 10 })]);
+
+    const group = uniqueName('same-group');
+    const seen = new Map<KafkaMessageBus, { seq: number; topic: string; groupId: string }[]>([[a, []], [b, []]]);
+    for (const bus of [a, b]) {
+      consumers.push(
+        await bus.consume({
+          groupId: group,
+          topics: [topic],
+          transactional: true,
+          deadLetterTopic: `${topic}.dlq`,
+          handler: async (event, context) => {
+            const data = event.data as Ping;
+            if (data.note === 'poison') throw new TerminalError('poison');
+            seen.get(bus)?.push({ seq: data.seq, topic: context.topic, groupId: context.groupId });
+            return [{ topic: `${topic}.out`, events: [pong(events, event, data)] }];
+          },
+        }),
+      );
+    }
+    await Promise.all(consumers.map((consumer) => consumer.whenCaughtUp()));
+    // Handlers see the catalogue's names, never the namespace.
+    expect(seen.get(a)).toEqual([{ seq: 1, topic, groupId: group }]);
+    expect(seen.get(b)).toEqual([{ seq: 10, topic, groupId: group }]);
+    expect((await readAll(a, `${topic}.out`)).map((e) => (e.data as Ping).seq)).toEqual([1]);
+    expect((await readAll(b, `${topic}.out`)).map((e) => (e.data as Ping).seq)).toEqual([10]);
+    const deadLetters = await readAll(a, `${topic}.dlq`);
+    expect(deadLetters.map((e) => (e.data as { origin: { topic: string } }).origin.topic)).toEqual([topic]);
+    expect(await readAll(b, `${topic}.dlq`)).toEqual([]);
+
+    // On the cluster every name carries its namespace: nothing was created under the bare name.
+    const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const onCluster = await admin.listTopics();
+      expect(onCluster).toEqual(expect.arrayContaining(namespaces.map((namespace) => `${namespace}.${topic}`)));
+      expect(onCluster).not.toContain(topic);
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      expect(groups).toEqual(expect.arrayContaining(namespaces.map((namespace) => `${namespace}.${group}`)));
+      expect(groups).not.toContain(group);
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   it('a redelivered message produces no second output (dedup + deterministic ids, transactional)', async () => {

@@ -9,6 +9,7 @@ import type { DeadLetterErrorClass } from '@grantline/contracts';
 import { classifyError, describeError } from '../errors';
 import type { MessagingLogger } from '../logger';
 import { jsonConsoleLogger } from '../logger';
+import { TopicNamespace } from './topic-namespace';
 import type {
   BusHealth,
   ConsumerOptions,
@@ -35,6 +36,11 @@ export interface KafkaBusConfig {
   /** Upper bound for connection attempts before a call fails (and an HTTP edge answers 503). */
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * Prefix of every topic, consumer group and transactional id on the cluster, so environments sharing one
+   * cluster cannot see each other (see TopicNamespace). Callers keep using the catalogue's names.
+   */
+  readonly namespace?: string;
 }
 
 /** How often a long handler keeps its group membership alive. Below the 10 s session timeout. */
@@ -101,6 +107,7 @@ export class KafkaMessageBus implements MessageBus {
   private readonly logger: MessagingLogger;
   private readonly registry: EventRegistry;
   private readonly instanceId: string;
+  readonly namespace: TopicNamespace;
   private producer: Producer | undefined;
   private producerConnecting: Promise<Producer> | undefined;
   private admin: Admin | undefined;
@@ -123,6 +130,7 @@ export class KafkaMessageBus implements MessageBus {
     this.logger = config.logger ?? jsonConsoleLogger;
     this.registry = config.registry;
     this.instanceId = config.instanceId ?? randomUUID();
+    this.namespace = new TopicNamespace(config.namespace);
     this.kafka = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
@@ -194,14 +202,15 @@ export class KafkaMessageBus implements MessageBus {
   async publish(topic: string, events: readonly Envelope[]): Promise<void> {
     if (events.length === 0) return;
     const producer = await this.getProducer();
-    await producer.send({ topic, acks: -1, messages: toKafkaMessages(events) });
+    await producer.send({ topic: this.namespace.topic(topic), acks: -1, messages: toKafkaMessages(events) });
     this.counters.published += events.length;
   }
 
   async ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     const admin = await this.getAdmin();
     const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((spec) => !existing.has(spec.topic));
+    const onCluster = topics.map((spec) => ({ ...spec, topic: this.namespace.topic(spec.topic) }));
+    const missing = onCluster.filter((spec) => !existing.has(spec.topic));
     if (missing.length > 0) {
       try {
         // Not waitForLeaders: right after creation Kafka 4 answers "does not host this
@@ -220,7 +229,7 @@ export class KafkaMessageBus implements MessageBus {
         if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
       }
     }
-    await this.waitForLeaders(topics.map((spec) => spec.topic));
+    await this.waitForLeaders(onCluster.map((spec) => spec.topic));
   }
 
   private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
@@ -251,7 +260,8 @@ export class KafkaMessageBus implements MessageBus {
     const admin = await this.getAdmin();
     const ends = new Map<string, Map<number, bigint>>();
     let remaining = 0;
-    for (const topic of options.topics) {
+    const topics = options.topics.map((topic) => this.namespace.topic(topic));
+    for (const topic of topics) {
       const offsets = await withRetriableRetry(() => admin.fetchTopicOffsets(topic));
       const byPartition = new Map<number, bigint>();
       for (const { partition, high, low } of offsets) {
@@ -263,7 +273,7 @@ export class KafkaMessageBus implements MessageBus {
     if (remaining === 0) return 0;
 
     // A throw-away group that is never committed: replay leaves no trace on the cluster.
-    const consumer = this.kafka.consumer({ groupId: `replay.${this.config.clientId}.${randomUUID()}` });
+    const consumer = this.kafka.consumer({ groupId: this.namespace.group(`replay.${this.config.clientId}.${randomUUID()}`) });
     let handled = 0;
     const done = new Set<string>();
     let resolveDone!: () => void;
@@ -281,7 +291,7 @@ export class KafkaMessageBus implements MessageBus {
     };
     await consumer.connect();
     try {
-      await consumer.subscribe({ topics: [...options.topics], fromBeginning: true });
+      await consumer.subscribe({ topics, fromBeginning: true });
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         markIfDone(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
       });
@@ -291,7 +301,7 @@ export class KafkaMessageBus implements MessageBus {
           for (const message of batch.messages) {
             const end = ends.get(batch.topic)?.get(batch.partition) ?? 0n;
             if (BigInt(message.offset) >= end) break;
-            const origin = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+            const origin = { topic: this.namespace.logicalTopic(batch.topic), partition: batch.partition, offset: message.offset };
             let event: Envelope;
             try {
               event = this.registry.decode(JSON.parse(message.value?.toString('utf8') ?? 'null'));
@@ -343,7 +353,7 @@ export class KafkaMessageBus implements MessageBus {
   /** @internal used by consumers */
   transactionalProducer(groupId: string): Producer {
     return this.kafka.producer({
-      transactionalId: `${this.config.clientId}.${groupId}.${this.instanceId}`,
+      transactionalId: this.namespace.group(`${this.config.clientId}.${groupId}.${this.instanceId}`),
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -377,6 +387,9 @@ class KafkaRunningConsumer implements RunningConsumer {
   private txProducer: Producer | undefined;
   private readonly retry: RetryPolicy;
   private readonly deadLetterTopic: string;
+  /** The group and topics as named on the cluster (namespaced); options keep the logical names. */
+  private readonly clusterGroupId: string;
+  private readonly clusterTopics: readonly string[];
   private readonly positions = new Map<string, bigint>();
   private readonly stopListeners: Array<() => void> = [];
   private running = false;
@@ -391,8 +404,10 @@ class KafkaRunningConsumer implements RunningConsumer {
   ) {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.deadLetterTopic = options.deadLetterTopic ?? TOPICS.deadLetter;
+    this.clusterGroupId = bus.namespace.group(options.groupId);
+    this.clusterTopics = options.topics.map((topic) => bus.namespace.topic(topic));
     this.consumer = kafka.consumer({
-      groupId: options.groupId,
+      groupId: this.clusterGroupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 20_000,
@@ -428,7 +443,7 @@ class KafkaRunningConsumer implements RunningConsumer {
       await this.txProducer.connect();
     }
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({ topics: [...this.clusterTopics], fromBeginning: this.options.fromBeginning ?? true });
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       // Positions of batches with messages advance only when their commit succeeded (in
       // commit()); a batch of only transaction markers has nothing to handle, so it moves the
@@ -472,10 +487,10 @@ class KafkaRunningConsumer implements RunningConsumer {
     const admin = await this.bus.sharedAdmin();
     for (;;) {
       const lagging: string[] = [];
-      for (const topic of this.options.topics) {
+      for (const topic of this.clusterTopics) {
         const [ends, committed] = await Promise.all([
           withRetriableRetry(() => admin.fetchTopicOffsets(topic)),
-          withRetriableRetry(() => admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] })),
+          withRetriableRetry(() => admin.fetchOffsets({ groupId: this.clusterGroupId, topics: [topic] })),
         ]);
         const committedByPartition = new Map(
           (committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]),
@@ -569,10 +584,10 @@ class KafkaRunningConsumer implements RunningConsumer {
     const transaction = await producer.transaction();
     try {
       for (const [outTopic, events] of byTopic) {
-        if (events.length > 0) await transaction.send({ topic: outTopic, acks: -1, messages: toKafkaMessages(events) });
+        if (events.length > 0) await transaction.send({ topic: this.bus.namespace.topic(outTopic), acks: -1, messages: toKafkaMessages(events) });
       }
       await transaction.sendOffsets({
-        consumerGroupId: this.options.groupId,
+        consumerGroupId: this.clusterGroupId,
         topics: [{ topic, partitions: [{ partition, offset: next }] }],
       });
       await transaction.commit();
@@ -620,7 +635,7 @@ class KafkaRunningConsumer implements RunningConsumer {
     handledInBatch: string[],
   ): Promise<readonly HandlerOutput[] | typeof INTERRUPTED> {
     const registry = this.bus.registryForConsumers;
-    const origin = { topic, partition, offset: message.offset, key: message.key?.toString('utf8') ?? null };
+    const origin = { topic: this.bus.namespace.logicalTopic(topic), partition, offset: message.offset, key: message.key?.toString('utf8') ?? null };
     const deadLetter = (reason: string, errorClass: DeadLetterErrorClass, attempts: number, event?: Envelope) => {
       this.counters.deadLettered += 1;
       this.bus.log.warn('message dead-lettered', { groupId: this.options.groupId, ...origin, reason, errorClass, attempts });

@@ -76,4 +76,10 @@ describe('loadServiceConfig', () => {
       /invalid service configuration: PORT: .*; KAFKA_BROKERS: required.*; MONGO_URL: required/,
     );
   });
+
+  it('given a topic namespace, then the bus gets it; given a malformed one, then the variable is named', () => {
+    expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: 'e2e-run1' }, { serviceName: 'intake' }).kafkaNamespace).toBe('e2e-run1');
+    expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: ' ' }, { serviceName: 'intake' }).kafkaNamespace).toBeUndefined();
+    expect(problemsOf({ ...valid, KAFKA_TOPIC_NAMESPACE: 'E2E.run' })).toEqual(['KAFKA_TOPIC_NAMESPACE']);
+  });
 });

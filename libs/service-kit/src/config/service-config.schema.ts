@@ -15,6 +15,8 @@ export interface ServiceConfig {
   readonly port: number;
   readonly host: string;
   readonly kafkaBrokers: readonly string[];
+  /** Prefix of this environment's topics and groups on a shared cluster; undefined: the catalogue's names as they are. */
+  readonly kafkaNamespace?: string;
   readonly mongoUrl: string;
   readonly mongoDb: string;
   readonly logLevel: LogLevel;
@@ -33,6 +35,10 @@ const envSchema = z.object({
     .string({ error: 'required: comma-separated host:port list of Kafka brokers' })
     .transform((raw) => raw.split(',').map((broker) => broker.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(BROKER, 'each broker must be host:port')).min(1, 'at least one broker')),
+  KAFKA_TOPIC_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'lowercase letters, digits and dashes (at most 48), starting with a letter or digit')
+    .optional(),
   MONGO_URL: z
     .string({ error: 'required: MongoDB connection string (mongodb://host:port)' })
     .regex(/^mongodb(\+srv)?:\/\/.+/, 'must start with mongodb:// or mongodb+srv://'),
@@ -65,6 +71,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     PORT: blankToUndefined(env['PORT']) ?? defaults.defaultPort ?? 3000,
     HOST: blankToUndefined(env['HOST']) ?? '127.0.0.1',
     KAFKA_BROKERS: blankToUndefined(env['KAFKA_BROKERS']),
+    KAFKA_TOPIC_NAMESPACE: blankToUndefined(env['KAFKA_TOPIC_NAMESPACE']),
     MONGO_URL: blankToUndefined(env['MONGO_URL']),
     MONGO_DB: blankToUndefined(env['MONGO_DB']) ?? `grantline_${serviceName.replace(/[^A-Za-z0-9_]/g, '_')}`,
     LOG_LEVEL: blankToUndefined(env['LOG_LEVEL']) ?? 'info',
@@ -82,6 +89,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     port: data.PORT,
     host: data.HOST,
     kafkaBrokers: data.KAFKA_BROKERS,
+    ...(data.KAFKA_TOPIC_NAMESPACE === undefined ? {} : { kafkaNamespace: data.KAFKA_TOPIC_NAMESPACE }),
     mongoUrl: data.MONGO_URL,
     mongoDb: data.MONGO_DB,
     logLevel: data.LOG_LEVEL,
