@@ -67,9 +67,11 @@ export class ApprovalEventsHandler {
     return this.directory(event);
   }
 
-  /** After the start-up replay, so a live event and its replayed copy fold in the same order. */
-  private async directory(event: Envelope): Promise<void> {
-    await this.state.whenLoaded();
-    this.state.applyDirectory(event);
+  /**
+   * After the start-up replay (applyDirectory waits for it), so a live event and its replayed copy fold in the
+   * same order; resolves once the routes that were waiting for it are published.
+   */
+  private directory(event: Envelope): Promise<void> {
+    return this.state.applyDirectory(event);
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { OnModuleDestroy } from '@nestjs/common';
 import {
   ApprovalBreakGlassGranted,
   ApprovalDecisionRecorded,
@@ -28,6 +29,8 @@ import { initialState } from '../domain/approval.state';
 import type { ApprovalTask, RequestApprovalState } from '../domain/approval.state';
 import { emptyDirectory, evolveDirectory } from '../domain/directory';
 import type { Directory } from '../domain/directory';
+import { awaitsRoute, isKnown, missingForRoute } from '../domain/route-prerequisites';
+import type { DirectoryGap } from '../domain/route-prerequisites';
 import { APPROVAL_CONFIG } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
 import { KeyedMutex } from './keyed-mutex';
@@ -50,6 +53,17 @@ const DIRECTORY_EVENTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboa
 const REQUEST_EVENT_TYPES: ReadonlySet<string> = new Set(REQUEST_EVENTS.map((def) => def.type));
 const DIRECTORY_EVENT_TYPES: ReadonlySet<string> = new Set(DIRECTORY_EVENTS.map((def) => def.type));
 
+const ROUTE: ApprovalCommand = { kind: 'route' };
+
+/** A request whose route waits for the directory: what it lacks, and the timer that routes it anyway. */
+interface Waiting {
+  readonly gaps: readonly DirectoryGap[];
+  readonly timer: NodeJS.Timeout;
+}
+
+const describeGaps = (gaps: readonly DirectoryGap[]): string[] =>
+  gaps.map((gap) => (gap.kind === 'identity' ? `identity ${gap.identityId} (${gap.role})` : gap.kind === 'access_package' ? `access package ${gap.accessPackageId}` : `entitlement ${gap.entitlementId}`));
+
 const requestIdOf = (event: Envelope): string | undefined => {
   const data = event.data as { requestId?: unknown } | null;
   return typeof data?.requestId === 'string' ? data.requestId : undefined;
@@ -62,13 +76,20 @@ const requestIdOf = (event: Envelope): string | undefined => {
  * Every change to one request runs under that request's lock: decide on the current state, publish the
  * resulting events (acknowledged by Kafka), then fold them in. A failed publish folds nothing, so a retry
  * decides again on the same state and yields the same events with the same deterministic ids.
+ *
+ * A route waits while the directory lacks what it would resolve approvers from (missingForRoute): nothing is
+ * published, the offset is committed, and the request is routed when a directory event fills the gap, or
+ * after `directoryWaitMs` with what is known. The waiting set is not persisted: after the start-up replay,
+ * every request that awaits its route is routed or waits again.
  */
 @Injectable()
-export class ApprovalStateService {
+export class ApprovalStateService implements OnModuleDestroy {
   private directory: Directory = emptyDirectory();
   private readonly requests = new Map<string, RequestApprovalState>();
   private readonly taskIndex = new Map<string, string>();
   private readonly locks = new KeyedMutex();
+  private readonly waiting = new Map<string, Waiting>();
+  private closed = false;
   private loading: Promise<void> | undefined;
   private readonly logger = new Logger('approval');
 
@@ -88,24 +109,40 @@ export class ApprovalStateService {
     return this.loading;
   }
 
-  /** Folds an identity or catalogue event into the directory (idempotent: upserts and newest-wins). */
-  applyDirectory(event: Envelope): void {
-    if (DIRECTORY_EVENT_TYPES.has(event.type)) this.directory = evolveDirectory(this.directory, event);
+  /**
+   * Folds an identity or catalogue event into the directory (idempotent: upserts and newest-wins), then routes
+   * the waiting requests it may have completed. Resolves once their events are published, so the directory
+   * event's offset is committed after them (a failed publish redelivers it, and it routes them again).
+   */
+  async applyDirectory(event: Envelope): Promise<void> {
+    if (!DIRECTORY_EVENT_TYPES.has(event.type)) return;
+    await this.whenLoaded();
+    this.directory = evolveDirectory(this.directory, event);
+    // A heuristic outside the locks; the route re-checks under the request's lock.
+    const ready = [...this.waiting].filter(([, waiting]) => waiting.gaps.some((gap) => isKnown(this.directory, gap))).map(([requestId]) => requestId);
+    await Promise.all(ready.map((requestId) => this.step(requestId, undefined, ROUTE)));
   }
 
   /** Folds a request event in and, if given, runs a command on the result: one step under the request's lock. */
   async handle(requestId: string, event: Envelope | undefined, command: ApprovalCommand | undefined): Promise<DecideResult> {
     await this.whenLoaded();
-    return this.locks.run(requestId, async () => {
-      if (event) this.fold(requestId, event);
-      if (!command) return { accepted: true, events: [] };
-      const result = decide(command, this.stateOf(requestId), this.context());
-      if (result.events.length > 0) {
-        await this.publish(result.events);
-        for (const produced of result.events) this.fold(requestId, produced);
-      }
-      return result;
-    });
+    return this.step(requestId, event, command);
+  }
+
+  /** What the request's route still waits for in the directory; undefined when it is not waiting. */
+  waitingFor(requestId: string): readonly DirectoryGap[] | undefined {
+    return this.waiting.get(requestId)?.gaps;
+  }
+
+  /** Requests whose route waits for the directory. */
+  get waitingCount(): number {
+    return this.waiting.size;
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    for (const { timer } of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
   }
 
   /** The request a task belongs to, once its task-opened event is known. */
@@ -126,6 +163,69 @@ export class ApprovalStateService {
       }
     }
     return tasks.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.taskId.localeCompare(b.taskId));
+  }
+
+  /**
+   * `force`: route with what the directory knows (the wait is over). Runs the command without waiting for the
+   * start-up replay: load() itself resumes requests through here.
+   */
+  private step(requestId: string, event: Envelope | undefined, command: ApprovalCommand | undefined, force = false): Promise<DecideResult> {
+    return this.locks.run(requestId, async () => {
+      if (event) this.fold(requestId, event);
+      if (!command) return { accepted: true, events: [] };
+      const state = this.stateOf(requestId);
+      if (command.kind === 'route' && !force && this.config.directoryWaitMs > 0) {
+        const gaps = missingForRoute(state, this.directory);
+        if (gaps.length > 0) {
+          this.wait(requestId, gaps);
+          return { accepted: true, events: [] };
+        }
+      }
+      const result = decide(command, state, this.context());
+      if (result.events.length > 0) {
+        await this.publish(result.events);
+        for (const produced of result.events) this.fold(requestId, produced);
+      }
+      if (command.kind === 'route') this.stopWaiting(requestId, force ? missingForRoute(state, this.directory) : []);
+      return result;
+    });
+  }
+
+  /** Remembers what the route lacks; the first wait starts the timer, later ones only update the gaps. */
+  private wait(requestId: string, gaps: readonly DirectoryGap[], afterMs = this.config.directoryWaitMs): void {
+    if (this.closed) return;
+    const known = this.waiting.get(requestId);
+    if (known) {
+      this.waiting.set(requestId, { ...known, gaps });
+      return;
+    }
+    const timer = setTimeout(() => this.routeAnyway(requestId), afterMs);
+    // The consumer keeps the process alive; a pending wait alone must not.
+    timer.unref();
+    this.waiting.set(requestId, { gaps, timer });
+    this.logger.log({ msg: 'route waits for the directory', requestId, missing: describeGaps(gaps), waitMs: afterMs });
+  }
+
+  private stopWaiting(requestId: string, stillMissing: readonly DirectoryGap[]): void {
+    const known = this.waiting.get(requestId);
+    if (!known) return;
+    clearTimeout(known.timer);
+    this.waiting.delete(requestId);
+    if (stillMissing.length > 0) {
+      this.logger.warn({ msg: 'routed without what the directory still lacks', requestId, missing: describeGaps(stillMissing) });
+    }
+  }
+
+  /** The wait is over: route with what is known; if publishing fails, try again after another wait. */
+  private routeAnyway(requestId: string): void {
+    if (this.closed) return;
+    this.step(requestId, undefined, ROUTE, true).catch((error: unknown) => {
+      this.logger.warn({ msg: 'routing after the directory wait failed; retrying later', requestId, error: String(error) });
+      const known = this.waiting.get(requestId);
+      if (!known) return;
+      this.waiting.delete(requestId);
+      this.wait(requestId, known.gaps);
+    });
   }
 
   private context(): DecideContext {
@@ -152,7 +252,7 @@ export class ApprovalStateService {
 
   private applyReplayed(event: Envelope): void {
     if (DIRECTORY_EVENT_TYPES.has(event.type)) {
-      this.applyDirectory(event);
+      this.directory = evolveDirectory(this.directory, event);
       return;
     }
     const requestId = REQUEST_EVENT_TYPES.has(event.type) ? requestIdOf(event) : undefined;
@@ -178,5 +278,22 @@ export class ApprovalStateService {
       }
     }
     this.logger.log({ msg: 'approval state rebuilt', events: replayed, requests: this.requests.size, ms: Date.now() - started });
+    await this.resumeRoutes();
+  }
+
+  /**
+   * Requests with a decision but no route and no outcome: their route was waiting when the previous instance
+   * stopped (the waiting set lives in memory, and the decision's offset was committed), or it crashed before
+   * publishing. Route them now, or wait again; route's deterministic event ids make a repeat harmless.
+   */
+  private async resumeRoutes(): Promise<void> {
+    const unrouted = [...this.requests.values()].filter(awaitsRoute).map((state) => state.requestId);
+    for (const requestId of unrouted) {
+      await this.step(requestId, undefined, ROUTE).catch((error: unknown) => {
+        this.logger.warn({ msg: 'resuming a route after the replay failed; retrying after the directory wait', requestId, error: String(error) });
+        this.wait(requestId, missingForRoute(this.stateOf(requestId), this.directory), Math.max(this.config.directoryWaitMs, 1000));
+      });
+    }
+    if (unrouted.length > 0) this.logger.log({ msg: 'resumed routes after the replay', requests: unrouted.length, waiting: this.waiting.size });
   }
 }

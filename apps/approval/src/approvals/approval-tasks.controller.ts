@@ -2,6 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, U
 import { statusOf } from '../domain/approval.state';
 import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
 import type { DecideResult, Rejection } from '../domain/approval.decide';
+import type { DirectoryGap } from '../domain/route-prerequisites';
 import { APPROVAL_CLOCK } from './approval-clock';
 import type { ApprovalClock } from './approval-clock';
 import { ApprovalStateService } from './approval-state.service';
@@ -20,6 +21,15 @@ export interface TaskView {
   readonly eligibleApproverIds: readonly string[];
   readonly dueAt: string;
   readonly escalatedFromTaskId?: string;
+}
+
+export interface RequestView {
+  readonly requestId: string;
+  readonly status: RequestStatus;
+  readonly tasks: TaskView[];
+  readonly blockedAttempts: number;
+  /** Present while the route waits for identities or catalogue entries the directory does not hold yet. */
+  readonly waitingForDirectory?: DirectoryGap[];
 }
 
 export interface DecisionResponse {
@@ -108,11 +118,18 @@ export class ApprovalTasksController {
   }
 
   @Get('requests/:requestId')
-  async request(@Param('requestId') requestId: string): Promise<{ requestId: string; status: RequestStatus; tasks: TaskView[]; blockedAttempts: number }> {
+  async request(@Param('requestId') requestId: string): Promise<RequestView> {
     await this.state.whenLoaded();
     const state = this.state.stateOf(requestId);
     if (state.seenEventIds.size === 0) throw problem(404, 'unknown_request', 'Unknown request', `no approval state for request ${requestId}`);
-    return { requestId, status: statusOf(state), tasks: state.tasks.map(viewOf), blockedAttempts: state.blockedAttempts };
+    const waitingFor = this.state.waitingFor(requestId);
+    return {
+      requestId,
+      status: statusOf(state),
+      tasks: state.tasks.map(viewOf),
+      blockedAttempts: state.blockedAttempts,
+      ...(waitingFor !== undefined ? { waitingForDirectory: [...waitingFor] } : {}),
+    };
   }
 
   private async authenticate(authorization: string | undefined, principalHeader: string | undefined): Promise<string> {

@@ -5,6 +5,15 @@ describe('loadApprovalConfig', () => {
     const config = loadApprovalConfig({});
     expect(config.auth).toMatchObject({ mode: 'dev', issuer: DEV_ISSUER, audience: 'grantline' });
     expect(config.policy).toMatchObject({ securityGroup: 'security', onDeadline: 'escalate', defaultTaskTimeout: 'P2D', breakGlassMaxDuration: 'PT4H' });
+    expect(config.directoryWaitMs).toBe(30_000);
+  });
+
+  it('reads the directory wait in milliseconds: 0 routes at once, fractions, negatives and over 10 minutes are refused', () => {
+    expect(loadApprovalConfig({ APPROVAL_DIRECTORY_WAIT_MS: '0' }).directoryWaitMs).toBe(0);
+    expect(loadApprovalConfig({ APPROVAL_DIRECTORY_WAIT_MS: '1500' }).directoryWaitMs).toBe(1500);
+    for (const bad of ['soon', '1.5', '-1', '600001']) {
+      expect(() => loadApprovalConfig({ APPROVAL_DIRECTORY_WAIT_MS: bad })).toThrow(/APPROVAL_DIRECTORY_WAIT_MS/);
+    }
   });
 
   it('oidc when an issuer is configured or in production, and then requires the keys', () => {

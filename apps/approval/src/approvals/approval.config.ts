@@ -29,7 +29,15 @@ export interface AuthConfig {
 export interface ApprovalConfig {
   readonly policy: ApprovalPolicy;
   readonly auth: AuthConfig;
+  /**
+   * How long a route waits for the identities or catalogue entries it needs to appear in the directory (they
+   * travel on other partitions and may be consumed after the decision) before routing with what is known.
+   * 0 routes at once.
+   */
+  readonly directoryWaitMs: number;
 }
+
+export const DEFAULT_DIRECTORY_WAIT_MS = 30_000;
 
 /** Dev authentication as specs and local runs use it. */
 export const devAuth = (devIssuerDir = resolve(REPO_ROOT, '.grantline/dev-issuer')): AuthConfig => ({
@@ -68,6 +76,8 @@ const EnvSchema = z.object({
   APPROVAL_ON_DEADLINE: z.enum(['escalate', 'deny']).default(DEFAULT_APPROVAL_POLICY.onDeadline),
   BREAK_GLASS_MAX_DURATION: IsoDurationSchema.default(DEFAULT_APPROVAL_POLICY.breakGlassMaxDuration),
   BREAK_GLASS_REVIEW_WITHIN: IsoDurationSchema.default(DEFAULT_APPROVAL_POLICY.breakGlassReviewWithin),
+  // At most 10 minutes: longer than that, an identity is not late but unknown.
+  APPROVAL_DIRECTORY_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(DEFAULT_DIRECTORY_WAIT_MS),
 });
 
 export class ApprovalConfigError extends Error {}
@@ -99,6 +109,7 @@ export const loadApprovalConfig = (env: NodeJS.ProcessEnv = process.env): Approv
         };
   return {
     auth,
+    directoryWaitMs: e.APPROVAL_DIRECTORY_WAIT_MS,
     policy: {
       securityGroup: e.APPROVAL_SECURITY_GROUP,
       thirdPartyRiskGroup: e.APPROVAL_THIRD_PARTY_RISK_GROUP,

@@ -18,14 +18,15 @@ import { MessagingModule } from '@grantline/messaging-nest';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, deadlineFired, decided, organisation, stage, submitted, withdrawn } from '../testing/approval-scenario';
-import { devAuth } from './approval.config';
+import { DEFAULT_DIRECTORY_WAIT_MS, devAuth } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
 import { ApprovalEventsHandler } from './approval-events.handler';
 import { ApprovalStateService } from './approval-state.service';
 import { ApprovalsModule } from './approvals.module';
 
 const NOW = new Date('2026-01-05T12:00:00.000Z');
-const config: ApprovalConfig = { auth: devAuth('/nonexistent'), policy: DEFAULT_APPROVAL_POLICY };
+// The default directory wait: the organisation and catalogue are on the log before the service starts, so nothing waits.
+const config: ApprovalConfig = { auth: devAuth('/nonexistent'), policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs: DEFAULT_DIRECTORY_WAIT_MS };
 
 const boot = async (bus: InMemoryLogBus): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; state: ApprovalStateService }> => {
   // dev auth (the principal header) and a pinned clock

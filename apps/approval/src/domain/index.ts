@@ -4,3 +4,4 @@ export * from './approval.decide';
 export * from './approval.policy';
 export * from './approver-resolution';
 export * from './directory';
+export * from './route-prerequisites';

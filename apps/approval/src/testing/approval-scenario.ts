@@ -34,7 +34,7 @@ const nextId = (prefix: string): string => `${prefix}-${++sequence}`;
 
 const meta = (subject: string, time = T0, id = nextId('evt')) => ({ id, source: 'spec/approval', time, subject, correlationid: subject, actor: intake });
 
-const human = (identityId: string, extra: { managerId?: string; groups?: string } = {}): Identity => ({
+export const human = (identityId: string, extra: { managerId?: string; groups?: string } = {}): Identity => ({
   identityId,
   kind: 'human',
   displayName: identityId,
@@ -61,6 +61,10 @@ export const organisation = (registry: EventRegistry = catalogue, prefix = ''): 
   ];
   return people.map((identity) => registry.encode(IdentityUpserted, { identity }, meta(identity.identityId)));
 };
+
+/** One identity upsert, e.g. a person the organisation above does not know yet. */
+export const identityUpserted = (identity: Identity, registry: EventRegistry = catalogue): Envelope =>
+  registry.encode(IdentityUpserted, { identity }, meta(identity.identityId));
 
 /** `catalogVersion`: specs on shared topics use a high one, so an older catalogue there does not replace theirs. */
 export const catalogEvent = (registry: EventRegistry = catalogue, prefix = '', catalogVersion = 1): Envelope =>
