@@ -6,24 +6,11 @@ import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
 import { isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
+import { PROJECTED_EVENT_TYPES } from './request-status.projection';
 import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './request-status.store';
 
 /** Every event that moves a request along its lifecycle. */
-export const LIFECYCLE_EVENT_TYPES = [
-  'iga.request.submitted.v2',
-  'iga.request.withdrawn.v1',
-  'iga.revocation.requested.v1',
-  'iga.policy.decision-recorded.v1',
-  'iga.approval.task-opened.v1',
-  'iga.approval.decision-recorded.v1',
-  'iga.approval.request-approved.v1',
-  'iga.approval.request-denied.v1',
-  'iga.approval.break-glass-granted.v1',
-  'iga.grant.created.v1',
-  'iga.grant.activated.v1',
-  'iga.grant.revoked.v1',
-  'iga.grant.provisioning-failed.v1',
-] as const;
+export const LIFECYCLE_EVENT_TYPES = PROJECTED_EVENT_TYPES;
 
 /**
  * Consumes the lifecycle of every request: keeps the read model behind `GET /v1/requests/:id`, and tells the
@@ -44,11 +31,13 @@ export class LifecycleEventsHandler {
 
   @EventPattern([...LIFECYCLE_EVENT_TYPES])
   async onLifecycleEvent(@Payload() event: Envelope): Promise<Envelope[]> {
-    const evolution = await this.statuses.apply(event);
-    const view = evolution?.view;
+    // This event's change and those of the events it released from parking, in the order they were applied; each
+    // status derives its id from the event that caused it, so a redelivery repeats the same status events.
     const outputs: Envelope[] = [];
-    if (evolution?.ticketStatus && view && view.channel === 'itsm' && view.ticket !== undefined) {
-      outputs.push(ticketStatus(this.registry, event, { ticket: view.ticket, requestId: view.requestId, ...evolution.ticketStatus }));
+    for (const { event: cause, view, ticketStatus: change } of await this.statuses.apply(event)) {
+      if (change && view.channel === 'itsm' && view.ticket !== undefined) {
+        outputs.push(ticketStatus(this.registry, cause, { ticket: view.ticket, requestId: view.requestId, ...change }));
+      }
     }
     if (isEvent(event, GrantRevoked)) outputs.push(...(await this.answerRevocationTickets(event)));
     return outputs;

@@ -47,6 +47,34 @@ export interface Evolution {
   readonly ticketStatus?: { readonly status: ItsmStatus; readonly reasons: readonly string[] };
 }
 
+/** Every event type the projection evolves a view with; only these wait (are parked) for their request. */
+export const PROJECTED_EVENT_TYPES = [
+  'iga.request.submitted.v2',
+  'iga.request.withdrawn.v1',
+  'iga.revocation.requested.v1',
+  'iga.policy.decision-recorded.v1',
+  'iga.approval.task-opened.v1',
+  'iga.approval.decision-recorded.v1',
+  'iga.approval.request-approved.v1',
+  'iga.approval.request-denied.v1',
+  'iga.approval.break-glass-granted.v1',
+  'iga.grant.created.v1',
+  'iga.grant.activated.v1',
+  'iga.grant.revoked.v1',
+  'iga.grant.provisioning-failed.v1',
+] as const;
+
+export function isProjected(event: Envelope): boolean {
+  return (PROJECTED_EVENT_TYPES as readonly string[]).includes(event.type);
+}
+
+/** The grants an event attaches to its request: so parked events about those grants can be found before it is applied. */
+export function grantsAttachedBy(event: Envelope): string[] {
+  if (isEvent(event, ApprovalRequestApproved) || isEvent(event, ApprovalBreakGlassGranted)) return event.data.grants.map((g) => g.grantId);
+  if (isEvent(event, GrantCreated)) return [event.data.grantId];
+  return [];
+}
+
 const MAX_TIMELINE = 500;
 const FINAL: readonly RequestStatus[] = ['denied', 'withdrawn', 'revoked'];
 
@@ -93,7 +121,8 @@ function statusFromGrants(view: RequestStatusView, grants: RequestStatusView['gr
 
 /**
  * Pure: the view after one event, or undefined when the event changes nothing (unknown request, or already
- * applied — a redelivered event is recognised by its id in the timeline).
+ * applied — a redelivered event is recognised by its id in the timeline). The store parks events of an unknown
+ * request or grant until the view exists (see `parked-event.drain.ts`).
  */
 export function evolveRequestStatus(view: RequestStatusView | undefined, event: Envelope): Evolution | undefined {
   if (view?.timeline.some((entry) => entry.eventId === event.id)) return undefined;

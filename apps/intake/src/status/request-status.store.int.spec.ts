@@ -1,9 +1,13 @@
 // The request read model on the real MongoDB-wire server: grant events find their request through the grant ids,
-// redelivery changes nothing, and concurrent writers (the HTTP path and the consumer) lose no update.
+// redelivery changes nothing, concurrent writers (the HTTP path and the consumer) lose no update, and events that
+// arrive before their request (or grant) is known wait parked until it is.
 import mongoose from 'mongoose';
 import type { Connection } from 'mongoose';
 import { mongoDatabaseUrl, uniqueName } from '@grantline/testing';
-import { activated, approved, decided, revoked, submitted } from '../testing/lifecycle.builders';
+import { GrantCreated } from '@grantline/contracts';
+import type { Envelope } from '@grantline/contracts';
+import { activated, approved, decided, envelope, revoked, submitted } from '../testing/lifecycle.builders';
+import { PARKED_EVENTS_COLLECTION, ParkedEvents } from './parked-events.store';
 import { RequestStatusStore } from './request-status.store';
 
 describe('RequestStatusStore on a real MongoDB-wire server', () => {
@@ -27,11 +31,11 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
     expect(await store.get('req-store-1')).toMatchObject({ status: 'provisioned', grants: [{ grantId: grant, state: 'active' }] });
     expect(await store.findByGrant(grant)).toMatchObject({ requestId: 'req-store-1' });
 
-    for (const event of events) expect(await store.apply(event)).toBeUndefined();
+    for (const event of events) expect(await store.apply(event)).toEqual([]);
     expect((await store.get('req-store-1'))?.timeline).toHaveLength(4);
 
     const revocation = revoked(grant);
-    expect((await store.apply(revocation))?.ticketStatus).toEqual({ status: 'revoked', reasons: [] });
+    expect((await store.apply(revocation))[0]?.ticketStatus).toEqual({ status: 'revoked', reasons: [] });
     expect((await store.get('req-store-1'))?.status).toBe('revoked');
   });
 
@@ -44,5 +48,122 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
     expect(view?.grants.map((g) => g.state)).toEqual(['active', 'active', 'active', 'active']);
     expect(view?.status).toBe('provisioned');
     expect(view?.timeline).toHaveLength(6);
+  });
+
+  const grantCreated = (requestId: string, entitlementId: string): Envelope =>
+    envelope(GrantCreated, {
+      grantId: `${requestId}:${entitlementId}`,
+      requestId,
+      beneficiaryId: 'alice',
+      entitlementId,
+      systemId: 'pg',
+      connectorId: 'pg-main',
+      targetAccount: 'alice',
+      expiresAt: '2025-06-02T18:00:00.000Z',
+      breakGlass: false,
+      decisionId: `dec-${requestId}`,
+    });
+  const parkedIds = async (): Promise<string[]> => (await connection.collection(PARKED_EVENTS_COLLECTION).find({}).toArray()).map((d) => String(d._id)).sort();
+  const statusesOf = (evolutions: readonly { ticketStatus?: { status: string } }[]): (string | undefined)[] => evolutions.map((e) => e.ticketStatus?.status);
+
+  it('parks a decision that arrives before the submission, and applies it when the request is submitted', async () => {
+    const submission = submitted({ requestId: 'req-park-1' });
+    const decision = decided('require_approval', 'req-park-1');
+    expect(await store.apply(decision)).toEqual([]);
+    expect(await store.get('req-park-1')).toBeUndefined();
+    expect(await parkedIds()).toContain(decision.id);
+
+    const evolutions = await store.apply(submission);
+    expect(evolutions.map((e) => e.event.id)).toEqual([submission.id, decision.id]);
+    expect(statusesOf(evolutions)).toEqual(['received', 'pending_approval']);
+    const view = await store.get('req-park-1');
+    expect(view?.status).toBe('pending_approval');
+    expect(view?.timeline.map((entry) => entry.eventId)).toEqual([submission.id, decision.id]);
+    expect(await parkedIds()).not.toContain(decision.id);
+
+    // Redelivered, both are no-ops and nothing parks again.
+    expect(await store.apply(decision)).toEqual([]);
+    expect(await store.apply(submission)).toEqual([]);
+    expect(await parkedIds()).not.toContain(decision.id);
+  });
+
+  it('reaches provisioned when approval, grant creation and activation all arrive before the submission', async () => {
+    const grant = 'req-park-2:orders-staging-read';
+    const submission = submitted({ requestId: 'req-park-2' });
+    const early = [decided('auto_approve', 'req-park-2'), approved('req-park-2'), grantCreated('req-park-2', 'orders-staging-read'), activated(grant)];
+    // Delivered newest first: the drain restores event-time order.
+    for (const event of [...early].reverse()) expect(await store.apply(event)).toEqual([]);
+    expect(await parkedIds()).toEqual(expect.arrayContaining(early.map((e) => e.id)));
+
+    const evolutions = await store.apply(submission);
+    expect(evolutions.map((e) => e.event.id)).toEqual([submission.id, ...early.map((e) => e.id)]);
+    expect(statusesOf(evolutions)).toEqual(['received', 'approved', undefined, undefined, 'provisioned']);
+    expect(await store.get('req-park-2')).toMatchObject({ status: 'provisioned', grants: [{ grantId: grant, state: 'active' }] });
+    expect((await store.get('req-park-2'))?.timeline).toHaveLength(5);
+    expect(await parkedIds()).toEqual(expect.not.arrayContaining(early.map((e) => e.id)));
+  });
+
+  it('parks an activation whose grant no view knows yet (once, however often delivered), and applies it when the grant is created', async () => {
+    const grant = 'req-park-3:db-write';
+    await store.apply(submitted({ requestId: 'req-park-3', items: { entitlementIds: ['db-write'] } }));
+    await store.apply(decided('auto_approve', 'req-park-3'));
+    const activation = activated(grant);
+    expect(await store.apply(activation)).toEqual([]);
+    expect(await store.apply(activation)).toEqual([]);
+    expect((await parkedIds()).filter((id) => id === activation.id)).toHaveLength(1);
+    expect((await store.get('req-park-3'))?.status).toBe('approved');
+
+    const creation = grantCreated('req-park-3', 'db-write');
+    const evolutions = await store.apply(creation);
+    expect(evolutions.map((e) => e.event.id)).toEqual([creation.id, activation.id]);
+    expect(statusesOf(evolutions)).toEqual([undefined, 'provisioned']);
+    expect(await store.get('req-park-3')).toMatchObject({ status: 'provisioned', grants: [{ grantId: grant, state: 'active' }] });
+    expect(await parkedIds()).not.toContain(activation.id);
+    expect(await store.apply(activation)).toEqual([]);
+  });
+
+  it('applies events still parked after a crash between creating the view and draining, on the redelivered submission', async () => {
+    const submission = submitted({ requestId: 'req-park-4' });
+    await store.apply(submission);
+    // The crash: a decision parked, the view written by a process that died before it drained.
+    const decision = decided('deny', 'req-park-4');
+    const parked = connection.collection<{ _id: string; requestId: string; envelope: string; arrival: number; parkedAt: string }>(PARKED_EVENTS_COLLECTION);
+    await parked.insertOne({ _id: decision.id, requestId: 'req-park-4', envelope: JSON.stringify(decision), arrival: 0, parkedAt: new Date().toISOString() });
+
+    const evolutions = await store.apply(submission);
+    expect(evolutions.map((e) => e.event.id)).toEqual([decision.id]);
+    expect(statusesOf(evolutions)).toEqual(['denied']);
+    expect(await parkedIds()).not.toContain(decision.id);
+  });
+
+  it('releases a parked grant event even when its grant is attached while it is being parked', async () => {
+    await store.apply(submitted({ requestId: 'req-park-5', items: { entitlementIds: ['a', 'b', 'c'] } }));
+    const activations = ['a', 'b', 'c'].map((e) => activated(`req-park-5:${e}`));
+    const results = await Promise.all([store.apply(approved('req-park-5', ['a', 'b', 'c'])), ...activations.map((event) => store.apply(event))]);
+    const applied = results.flat().map((e) => e.event.id);
+    for (const event of activations) expect(applied.filter((id) => id === event.id)).toHaveLength(1);
+    expect((await store.get('req-park-5'))?.status).toBe('provisioned');
+    expect(await parkedIds()).toEqual(expect.not.arrayContaining(activations.map((e) => e.id)));
+  });
+
+  it('releases a grant event parked just after another writer attached its grant and drained', async () => {
+    await store.apply(submitted({ requestId: 'req-park-6' }));
+    const activation = activated('req-park-6:orders-staging-read');
+    const park = ParkedEvents.prototype.park;
+    const spy = jest.spyOn(ParkedEvents.prototype, 'park').mockImplementationOnce(async function (this: ParkedEvents, ...args: Parameters<ParkedEvents['park']>) {
+      // After this writer looked the grant up and found no view: another instance attaches the grant and drains
+      // (finding nothing parked yet), and only then does this writer park.
+      await new RequestStatusStore(connection).apply(approved('req-park-6'));
+      return park.apply(this, args);
+    });
+    try {
+      const evolutions = await store.apply(activation);
+      expect(spy).toHaveBeenCalled();
+      expect(evolutions.map((e) => e.event.id)).toEqual([activation.id]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await store.get('req-park-6'))?.status).toBe('provisioned');
+    expect(await parkedIds()).not.toContain(activation.id);
   });
 });

@@ -1,7 +1,10 @@
 import type { Collection, Connection } from 'mongoose';
 import type { Envelope } from '@grantline/contracts';
 import { KeyedMutex } from './keyed-mutex';
-import { evolveRequestStatus, grantIdOf, requestIdOf } from './request-status.projection';
+import { nextToDrain, parkingOf } from './parked-event.drain';
+import type { ParkedEvent } from './parked-event.drain';
+import { ParkedEvents } from './parked-events.store';
+import { evolveRequestStatus, grantIdOf, grantsAttachedBy, isProjected, requestIdOf } from './request-status.projection';
 import type { Evolution, RequestStatusView } from './request-status.projection';
 
 interface StatusDocument extends RequestStatusView {
@@ -10,6 +13,17 @@ interface StatusDocument extends RequestStatusView {
   revision: number;
   grantIds: string[];
 }
+
+/** One change to a view, with the event that caused it (a ticket status derives its id from that event). */
+export interface AppliedEvolution extends Evolution {
+  readonly event: Envelope;
+}
+
+/** What one event did to its request's document. */
+type Outcome =
+  | { readonly kind: 'applied'; readonly evolution: Evolution; readonly widened: boolean }
+  | { readonly kind: 'unchanged' }
+  | { readonly kind: 'unknown' };
 
 export const REQUEST_STATUS_COLLECTION = 'intake_request_status_v1';
 const MAX_ATTEMPTS = 8;
@@ -23,13 +37,18 @@ function toView(document: StatusDocument): RequestStatusView {
   return view;
 }
 
-/** The intake's read model of its requests, in MongoDB; applying the same event twice changes nothing. */
+/**
+ * The intake's read model of its requests, in MongoDB; applying the same event twice changes nothing. An event
+ * about a request (or grant) no view knows yet is parked, and applied when the view is created or gains the grant.
+ */
 export class RequestStatusStore {
   private readonly collection: Collection<StatusDocument>;
+  private readonly parked: ParkedEvents;
   private readonly writers = new KeyedMutex();
 
   constructor(connection: Connection) {
     this.collection = connection.collection<StatusDocument>(REQUEST_STATUS_COLLECTION);
+    this.parked = new ParkedEvents(connection);
   }
 
   async get(requestId: string): Promise<RequestStatusView | undefined> {
@@ -42,44 +61,87 @@ export class RequestStatusStore {
     return document ? toView(document) : undefined;
   }
 
-  /** Applies one event; returns what changed (undefined: nothing, e.g. a redelivery or an unrelated request). */
-  async apply(event: Envelope): Promise<Evolution | undefined> {
-    const requestId = requestIdOf(event) ?? (await this.load(event))?._id;
-    if (requestId === undefined) return undefined;
-    return this.writers.run(requestId, () => this.applyTo(requestId, event));
+  /**
+   * Applies one event; returns every change it caused, in order: its own, then those of the parked events it let
+   * through. Empty: nothing changed (a redelivery, an unrelated event, or an event parked until its request is known).
+   */
+  async apply(event: Envelope): Promise<AppliedEvolution[]> {
+    const requestId = requestIdOf(event);
+    if (requestId !== undefined) return this.writers.run(requestId, () => this.applyAndDrain(requestId, event));
+    const grantId = grantIdOf(event);
+    if (grantId === undefined) return [];
+    const owner = await this.collection.findOne({ grantIds: grantId });
+    if (owner) return this.writers.run(owner._id, () => this.applyAndDrain(owner._id, event));
+    if (!isProjected(event)) return [];
+    await this.parked.park(event, { grantId });
+    // Grants are attached under their request's lock, which this path cannot take before it knows the request: a
+    // writer that attached the grant may have drained just before the event was parked. Look again after parking.
+    const late = await this.collection.findOne({ grantIds: grantId });
+    return late ? this.writers.run(late._id, () => this.drain(late._id)) : [];
   }
 
-  private async applyTo(requestId: string, event: Envelope): Promise<Evolution | undefined> {
+  /** Runs under the request's lock. Parked events found by grant id belong to this request too (grant ids derive from it). */
+  private async applyAndDrain(requestId: string, event: Envelope): Promise<AppliedEvolution[]> {
+    const outcome = await this.applyTo(requestId, event);
+    if (outcome.kind === 'unknown') {
+      const under = parkingOf(event);
+      if (under && isProjected(event)) await this.parked.park(event, under);
+      return [];
+    }
+    const own = outcome.kind === 'applied' ? [{ ...outcome.evolution, event }] : [];
+    // A new view or new grants can let parked events through. So can a redelivery: after a crash between creating
+    // the view and draining, the redelivered submission is what finds the events still parked.
+    const mayRelease = outcome.kind === 'unchanged' || outcome.widened;
+    return mayRelease ? [...own, ...(await this.drain(requestId))] : own;
+  }
+
+  /**
+   * Applies the parked events that concern this request, earliest event time first, each deleted once applied.
+   * Runs under the request's lock; takes no other lock (everything it finds belongs to this request).
+   */
+  private async drain(requestId: string): Promise<AppliedEvolution[]> {
+    const document = await this.collection.findOne({ _id: requestId });
+    if (!document) return [];
+    let view = toView(document);
+    let waiting: ParkedEvent[] = await this.parked.waitingFor(requestId, document.grantIds, grantsAttachedBy);
+    const drained: AppliedEvolution[] = [];
+    for (let next = nextToDrain(view, waiting); next !== undefined; next = nextToDrain(view, waiting)) {
+      const { eventId, event } = next;
+      const outcome = await this.applyTo(requestId, event);
+      if (outcome.kind === 'applied') {
+        view = outcome.evolution.view;
+        drained.push({ ...outcome.evolution, event });
+      }
+      await this.parked.remove(eventId);
+      waiting = waiting.filter((parked) => parked.eventId !== eventId);
+      if (outcome.kind === 'applied' && outcome.widened) {
+        waiting = await this.parked.waitingFor(requestId, view.grants.map((g) => g.grantId), grantsAttachedBy);
+      }
+    }
+    return drained;
+  }
+
+  private async applyTo(requestId: string, event: Envelope): Promise<Outcome> {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       const document = await this.collection.findOne({ _id: requestId });
       const evolution = evolveRequestStatus(document ? toView(document) : undefined, event);
-      if (!evolution) return undefined;
-      const next: StatusDocument = {
-        ...evolution.view,
-        _id: evolution.view.requestId,
-        revision: (document?.revision ?? 0) + 1,
-        grantIds: evolution.view.grants.map((g) => g.grantId),
-      };
+      if (!evolution) return document ? { kind: 'unchanged' } : { kind: 'unknown' };
+      const grantIds = evolution.view.grants.map((g) => g.grantId);
+      const next: StatusDocument = { ...evolution.view, _id: evolution.view.requestId, revision: (document?.revision ?? 0) + 1, grantIds };
+      const widened = !document || grantIds.some((grantId) => !document.grantIds.includes(grantId));
       if (!document) {
         try {
           await this.collection.insertOne(next);
-          return evolution;
+          return { kind: 'applied', evolution, widened };
         } catch (error) {
           if (!isDuplicateKey(error)) throw error;
           continue;
         }
       }
       const result = await this.collection.replaceOne({ _id: document._id, revision: document.revision }, next);
-      if (result.matchedCount === 1) return evolution;
+      if (result.matchedCount === 1) return { kind: 'applied', evolution, widened };
     }
     throw new Error(`request status: too many concurrent writers for event ${event.id}`);
-  }
-
-  private async load(event: Envelope): Promise<StatusDocument | null> {
-    const requestId = requestIdOf(event);
-    if (requestId !== undefined) return this.collection.findOne({ _id: requestId });
-    const grantId = grantIdOf(event);
-    return grantId === undefined ? null : this.collection.findOne({ grantIds: grantId });
   }
 }
 
