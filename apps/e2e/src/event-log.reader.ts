@@ -1,4 +1,4 @@
-import { TOPICS, registry } from '@grantline/contracts';
+import { registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 
@@ -6,24 +6,30 @@ import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 export class EventLogReader {
   private constructor(private readonly bus: KafkaMessageBus) {}
 
-  static async connect(runId: string): Promise<EventLogReader> {
+  /** Reads the log of one platform: its namespace on the shared broker. */
+  static async connect(platform: { readonly runId: string; readonly namespace: string }): Promise<EventLogReader> {
     const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
     if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: e2e specs need jest\'s global setup');
-    const bus = new KafkaMessageBus({ clientId: `e2e-reader-${runId}`, brokers, registry, logger: silentLogger });
+    const bus = new KafkaMessageBus({ clientId: `e2e-reader-${platform.runId}`, brokers, registry, logger: silentLogger, namespace: platform.namespace });
     await bus.connect();
     return new EventLogReader(bus);
   }
 
-  /** Every event on the topics, from the beginning up to their end at call time. */
+  /**
+   * Every event on the topics, from the beginning up to their end at call time. A topic that does not exist in the
+   * platform's namespace (no service that writes it was started) holds nothing.
+   */
   async read(topics: readonly string[]): Promise<Envelope[]> {
+    const existing = new Set(await this.bus.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
     const events: Envelope[] = [];
-    await this.bus.replay({ topics, handler: async (event) => void events.push(event) });
+    if (present.length > 0) await this.bus.replay({ topics: present, handler: async (event) => void events.push(event) });
     return events;
   }
 
-  /** Every event on every catalogued topic whose actor is the given identity. */
-  async byActor(actorId: string, topics: readonly string[] = Object.values(TOPICS)): Promise<Envelope[]> {
-    return (await this.read(topics)).filter((event) => event.actor.id === actorId);
+  /** Every event whose actor is the given identity, on the given topics or on every topic of the platform. */
+  async byActor(actorId: string, topics?: readonly string[]): Promise<Envelope[]> {
+    return (await this.read(topics ?? (await this.bus.listTopics()))).filter((event) => event.actor.id === actorId);
   }
 
   async close(): Promise<void> {

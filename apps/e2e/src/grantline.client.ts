@@ -22,7 +22,7 @@ export interface IntakeRequestView {
 
 export interface ApprovalRequestView {
   readonly status: string;
-  readonly tasks: readonly { readonly taskId: string; readonly status?: string; readonly stageId?: string }[];
+  readonly tasks: readonly { readonly taskId: string; readonly status?: string; readonly stageId?: string; readonly eligibleApproverIds?: readonly string[] }[];
 }
 
 export interface GrantExplanation {

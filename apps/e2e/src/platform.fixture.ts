@@ -1,11 +1,13 @@
 // The whole platform for one e2e spec file: every service as its own process, exactly as `npm start` runs it
 // (node -r @swc-node/register apps/<app>/src/main.ts, cwd = repository root), on free ports, against the
-// infrastructure jest's global setup brought up. Logs go to files under .grantline/e2e-logs/<run>/ and their
+// infrastructure jest's global setup brought up. Each platform lives in a Kafka namespace of its own
+// (KAFKA_TOPIC_NAMESPACE): its topics, consumer groups and timers are invisible to every other platform and
+// spec sharing the broker, and its services read the repository's catalogue and nothing else. Logs go to files under .grantline/e2e-logs/<run>/ and their
 // tails are attached to a failing test's error.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,8 +26,6 @@ const READY_TIMEOUT_MS = 300_000;
  */
 export const START_TIMEOUT_MS = READY_TIMEOUT_MS + 30_000;
 export const SCENARIO_TIMEOUT_MS = 180_000;
-/** The audit's database, shared by every e2e run (see serviceEnv). */
-export const AUDIT_DATABASE = 'e2e_audit';
 const STOP_GRACE_MS = 15_000;
 const POLL_MS = 250;
 
@@ -69,33 +69,30 @@ function requiredEnv(name: string): string {
   return value;
 }
 
+/** The Kafka namespace of a run: every topic, group and transactional id of its services carries it. */
+export const namespaceOf = (runId: string): string => `e2e-${runId}`;
+
 /** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
-function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string, catalogDir: string): NodeJS.ProcessEnv {
-  // The audit rebuilds every projection by replaying the whole log when its database has no checkpoints (minutes
-  // on a long-lived local Kafka), so every run shares one audit database, kept across runs; audits running at the
-  // same time are safe on it (documents are replaced on their revision, checkpoints only move forward).
-  const database = name === 'audit' ? AUDIT_DATABASE : `e2e_${runId}_${name.replace(/-/g, '_')}`;
+function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): NodeJS.ProcessEnv {
   const common: NodeJS.ProcessEnv = {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    MONGO_DB: database,
+    KAFKA_TOPIC_NAMESPACE: namespaceOf(runId),
+    MONGO_DB: `e2e_${runId}_${name.replace(/-/g, '_')}`,
     DEV_ISSUER_DIR: devIssuerDir,
   };
   switch (name) {
     case 'intake':
-      // A consumer group of this run's own: it starts at the end of the log, so earlier runs' events are not replayed.
-      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, AUTH_MODE: 'dev', CATALOG_DIR: catalogDir };
     case 'approval':
-      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, AUTH_MODE: 'dev' };
+      return { ...common, AUTH_MODE: 'dev' };
     case 'policy':
     case 'provisioning':
     case 'audit':
-      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}` };
+      return common;
     case 'scheduler':
-      return { ...common, SERVICE_NAME: `${name}-e2e-${runId}`, CLOCK: 'offset', ENABLE_TEST_CLOCK: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
+      return { ...common, CLOCK: 'offset', ENABLE_TEST_CLOCK: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
     case 'connector-postgres':
-      // Its consumer group is fixed by the connector id (connector-postgres-postgres): commands go to one connector.
       return { ...common, PG_URL: requiredEnv('PG_URL'), CONNECTOR_RETRY_BASE_MS: '100', CONNECTOR_RETRY_MAX_MS: '1000' };
   }
 }
@@ -106,21 +103,6 @@ const NOISE = /"context":"(http|RouterExplorer|RoutesResolver|InstanceLoader)"/;
 function tail(file: string, lines: number): string {
   if (!existsSync(file)) return '(no log)';
   return readFileSync(file, 'utf8').split('\n').filter((line) => !NOISE.test(line)).slice(-lines - 1).join('\n');
-}
-
-/**
- * The repository's catalogue with a version of this run's own. Services keep the newest catalogue version they
- * have seen, and specs sharing the topics publish their own snapshots; a version taken from the clock makes this
- * run's catalogue the current one from the moment the intake publishes it.
- */
-function catalogForRun(dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  const version = Date.now();
-  for (const file of readdirSync(join(REPO_ROOT, 'catalog')).filter((name) => name.endsWith('.yaml'))) {
-    const text = readFileSync(join(REPO_ROOT, 'catalog', file), 'utf8');
-    writeFileSync(join(dir, file), text.replace(/^catalogVersion:\s*\d+\s*$/m, `catalogVersion: ${version}`));
-  }
-  return dir;
 }
 
 /** The url a service logs in its `ready` record (PORT=0 lets the kernel pick a free port). */
@@ -168,14 +150,21 @@ async function answersReady(url: string): Promise<boolean> {
 }
 
 export class Platform {
+  /** Milliseconds from spawn until every service answered /health/ready. */
+  startupMs = 0;
+
   private constructor(
     readonly runId: string,
     readonly logDir: string,
     readonly tokens: DevTokenIssuer,
-    private readonly services: readonly Running[],
-    /** Milliseconds from spawn until every service answered /health/ready. */
-    readonly startupMs: number,
+    private readonly services: Running[],
+    private readonly envOf: (name: ServiceName) => NodeJS.ProcessEnv,
   ) {}
+
+  /** The Kafka namespace of this platform's topics and groups (for readers of its log). */
+  get namespace(): string {
+    return namespaceOf(this.runId);
+  }
 
   /**
    * Starts the given services (default: all) and resolves once every /health/ready answers 200. A service that
@@ -188,43 +177,72 @@ export class Platform {
     const devIssuerDir = join(logDir, 'dev-issuer');
     // The key pair exists before any service starts, so the intake and approval read the same one.
     const tokens = await DevTokenIssuer.create(devIssuerDir);
-    const catalogDir = catalogForRun(join(logDir, 'catalog'));
+    const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({ ...process.env, ...serviceEnv(name, runId, devIssuerDir) });
     const started = Date.now();
-    const services = names.map((name) => spawnService(name, { ...process.env, ...serviceEnv(name, runId, devIssuerDir, catalogDir) }, logDir));
-    const platform = new Platform(runId, logDir, tokens, services, 0);
+    const services = names.map((name) => spawnService(name, envOf(name), logDir));
+    const platform = new Platform(runId, logDir, tokens, services, envOf);
     try {
-      await platform.waitUntilReady(started + READY_TIMEOUT_MS);
+      await platform.waitUntilReady(services, started + READY_TIMEOUT_MS);
     } catch (error) {
       const report = platform.logTails(30);
       await platform.stop();
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${report}`);
     }
-    return new Platform(runId, logDir, tokens, services, Date.now() - started);
+    platform.startupMs = Date.now() - started;
+    return platform;
   }
 
-  private async waitUntilReady(deadline: number): Promise<void> {
+  private async waitUntilReady(services: readonly Running[], deadline: number): Promise<void> {
     const ready = new Set<ServiceName>();
     for (;;) {
-      for (const running of this.services) {
+      for (const running of services) {
         if (!isRunning(running)) throw new Error(`${running.name} exited (code ${String(running.child.exitCode)}) before it was ready`);
       }
-      const pending = this.services.filter((running) => !ready.has(running.name) && running.url !== undefined);
+      const pending = services.filter((running) => !ready.has(running.name) && running.url !== undefined);
       const answers = await Promise.all(pending.map((running) => answersReady(running.url ?? '')));
       pending.forEach((running, i) => {
         if (answers[i]) ready.add(running.name);
       });
-      if (ready.size === this.services.length) return;
+      if (ready.size === services.length) return;
       if (Date.now() > deadline) {
-        throw new Error(`not ready in time: ${this.services.filter((r) => !ready.has(r.name)).map((r) => r.name).join(', ')}`);
+        throw new Error(`not ready in time: ${services.filter((r) => !ready.has(r.name)).map((r) => r.name).join(', ')}`);
       }
       await pause(POLL_MS);
     }
   }
 
-  url(name: ServiceName): string {
+  private running(name: ServiceName): Running {
     const running = this.services.find((candidate) => candidate.name === name);
-    if (running?.url === undefined) throw new Error(`${name} is not part of this platform`);
-    return running.url;
+    if (running === undefined) throw new Error(`${name} is not part of this platform`);
+    return running;
+  }
+
+  /** SIGKILL, as a crash or an OOM kill would: no drain, no goodbye. Resolves once the process is gone. */
+  async kill(name: ServiceName): Promise<void> {
+    const running = this.running(name);
+    running.child.kill('SIGKILL');
+    await running.exited;
+  }
+
+  /**
+   * Starts the service again with the same settings (same namespace, database, consumer group) and resolves once
+   * it is ready; a running instance is stopped first. Its log continues in the same file.
+   */
+  async restart(name: ServiceName): Promise<number> {
+    const previous = this.running(name);
+    if (isRunning(previous)) await stopProcesses([previous]);
+    else await new Promise<void>((resolve) => (previous.log.writableEnded ? resolve() : previous.log.end(() => resolve())));
+    const started = Date.now();
+    const next = spawnService(name, this.envOf(name), this.logDir);
+    this.services.splice(this.services.indexOf(previous), 1, next);
+    await this.waitUntilReady([next], started + READY_TIMEOUT_MS);
+    return Date.now() - started;
+  }
+
+  url(name: ServiceName): string {
+    const url = this.running(name).url;
+    if (url === undefined) throw new Error(`${name} has not reported its url`);
+    return url;
   }
 
   has(name: ServiceName): boolean {

@@ -272,6 +272,7 @@ describe('KafkaMessageBus against a real broker', () => {
     expect(deadLetters.map((e) => (e.data as { origin: { topic: string } }).origin.topic)).toEqual([topic]);
     expect(await readAll(b, `${topic}.dlq`)).toEqual([]);
 
+    expect(await a.listTopics()).toEqual([topic, `${topic}.dlq`, `${topic}.out`]);
     // On the cluster every name carries its namespace: nothing was created under the bare name.
     const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();

@@ -232,6 +232,13 @@ export class KafkaMessageBus implements MessageBus {
     await this.waitForLeaders(onCluster.map((spec) => spec.topic));
   }
 
+  /** The topics that exist in this bus's namespace, by their logical names. */
+  async listTopics(): Promise<string[]> {
+    const admin = await this.getAdmin();
+    const prefix = this.namespace.topic('');
+    return (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)).map((topic) => this.namespace.logicalTopic(topic)).sort();
+  }
+
   private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
     const admin = await this.getAdmin();
     const deadline = Date.now() + timeoutMs;

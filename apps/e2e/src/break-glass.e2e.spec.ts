@@ -1,0 +1,122 @@
+// Scenario 5: break-glass during an incident. An on-call engineer with an incident ticket gets production access
+// at once (no approver in the loop), with a hard TTL; a post-incident review is opened for their manager; the
+// access is revoked in PostgreSQL when the TTL passes (the scheduler's test clock jumps past it).
+import { TOPICS } from '@grantline/contracts';
+import { eventually } from '@grantline/testing';
+import { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES, GrantlineClient } from './grantline.client';
+import type { GrantExplanation, IntakeRequestView } from './grantline.client';
+import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import { PostgresTarget } from './postgres.helper';
+
+const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
+const ROLE = GROUP_ROLES['orders-prod-read'];
+const HOUR_MS = 3_600_000;
+
+describe('scenario 5: break-glass access is immediate, reviewed afterwards and removed at its hard TTL', () => {
+  let platform: Platform;
+  let api: GrantlineClient;
+  let pg: PostgresTarget;
+  let log: EventLogReader;
+  let engineer: string;
+  let lead: string;
+  let token: string;
+  let requestId: string;
+  let grantId: string;
+
+  beforeAll(async () => {
+    platform = await Platform.start('breakglass');
+    api = new GrantlineClient(platform);
+    pg = await PostgresTarget.connect();
+    log = await EventLogReader.connect(platform);
+    engineer = `e2e_oncall_${platform.runId}`;
+    lead = `e2e_lead_${platform.runId}`;
+    await pg.ensureGroupRoles([ROLE]);
+    await pg.createLogin(engineer);
+    token = await platform.tokens.mint(engineer);
+    await api.upsertHuman(token, lead);
+    await api.upsertIdentity(token, engineer, { kind: 'human', displayName: `E2E ${engineer}`, managerId: lead, attributes: { onCall: true } });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await log?.close();
+    await pg?.close();
+    await platform?.stop();
+    await stopStartedServices();
+  }, START_TIMEOUT_MS);
+
+  it('grants production access at once, without an approver, and opens a post-incident review for the manager', async () => {
+    await platform.withLogs(async () => {
+      const incident = { system: 'jira', id: `INC-${platform.runId}` };
+      const submittedAt = performance.now();
+      const submitted = await api.submit(token, {
+        subject: { id: engineer, kind: 'human' },
+        entitlementIds: ['orders-prod-read'],
+        justification: 'orders API is failing in production, need to read the orders tables',
+        ticket: incident,
+        // More than break-glass may ever last: the grant must be capped at the hard maximum, not granted as asked.
+        duration: 'PT12H',
+        emergency: { breakGlass: true, incidentRef: incident },
+      });
+      expect(submitted).toMatchObject({ status: 202 });
+      requestId = submitted.body.requestId;
+
+      await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(true), WAIT);
+      process.stdout.write(`scenario 5: break-glass submit -> provisioned in PostgreSQL: ${(performance.now() - submittedAt).toFixed(0)} ms\n`);
+      const view: IntakeRequestView = await eventually(async () => {
+        const current = await api.request(token, requestId);
+        expect(current.status).toBe('provisioned');
+        return current;
+      }, WAIT);
+      grantId = view.grants[0]!.grantId;
+
+      const approval = await api.approvalRequest(token, requestId);
+      expect(approval.status).toBe(200);
+      expect(approval.body.status).toBe('break_glass');
+      expect(approval.body.tasks).toEqual([]);
+
+      const review = await eventually(async () => {
+        const events = (await log.read([TOPICS.approvals])).filter(
+          (event) => event.type === 'iga.approval.review-opened.v1' && (event.data as { requestId?: string }).requestId === requestId,
+        );
+        expect(events).toHaveLength(1);
+        return events[0]!;
+      }, WAIT);
+      expect(review.data).toMatchObject({ kind: 'break_glass_post_incident', reviewerIds: [lead], grantIds: [grantId] });
+
+      // Someone hears of it at once: a break-glass notification names the request.
+      await eventually(async () => {
+        const notices = (await log.read([TOPICS.notifications])).filter(
+          (event) => event.type === 'iga.notification.requested.v1' && (event.data as { refs: { requestId?: string } }).refs.requestId === requestId,
+        );
+        expect(notices.map((event) => (event.data as { template: string }).template)).toContain('break_glass_granted');
+      }, WAIT);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
+  it('is removed from PostgreSQL when its TTL passes, and explained as break-glass ended by its TTL', async () => {
+    await platform.withLogs(async () => {
+      const active: GrantExplanation = await eventually(async () => {
+        const answer = await api.explain(grantId);
+        expect(answer.status).toBe(200);
+        expect(answer.body.grant.activatedAt).toBeDefined();
+        return answer.body;
+      }, WAIT);
+      const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
+      const createdAt = new Date(active.grant.createdAt ?? '');
+      // Hard TTL: never more than the break-glass maximum (PT4H), whatever was asked.
+      expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(4 * HOUR_MS);
+
+      await api.advanceSchedulerPast(expiresAt);
+      await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(false), WAIT);
+
+      const ended = await eventually(async () => {
+        const answer = await api.explain(grantId);
+        expect(answer.body.ending?.reason).toBe('break_glass_ttl');
+        return answer.body;
+      }, WAIT);
+      expect(ended).toMatchObject({ outcome: { kind: 'break_glass' }, decision: { effect: 'auto_approve', matchedRules: expect.arrayContaining(['break-glass-on-call']) } });
+      expect(ended.missing).toEqual([]);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+});

@@ -1,0 +1,93 @@
+// Scenario 4: a service account asks for broad write access in production without a declared scope over that
+// system. Policy denies it with a least-privilege reason, and nothing is provisioned: no grant on the log, no
+// membership in PostgreSQL, although provisioning and the connector are running.
+import { TOPICS, grantIdOf } from '@grantline/contracts';
+import { eventually } from '@grantline/testing';
+import { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES, GrantlineClient } from './grantline.client';
+import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import { PostgresTarget } from './postgres.helper';
+
+const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
+const ROLE = GROUP_ROLES['orders-prod-write'];
+
+interface TimelineEntry {
+  readonly type: string;
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+describe('scenario 4: broad production write by a service account is denied on least privilege', () => {
+  let platform: Platform;
+  let api: GrantlineClient;
+  let pg: PostgresTarget;
+  let log: EventLogReader;
+  let account: string;
+  let ownerToken: string;
+
+  beforeAll(async () => {
+    // No scheduler: nothing here waits for time.
+    platform = await Platform.start('leastprivilege', ['intake', 'policy', 'approval', 'provisioning', 'audit', 'connector-postgres']);
+    api = new GrantlineClient(platform);
+    pg = await PostgresTarget.connect();
+    log = await EventLogReader.connect(platform);
+    account = `e2e_sa_${platform.runId}`;
+    const owner = `e2e_owner_${platform.runId}`;
+    await pg.ensureGroupRoles([ROLE, GROUP_ROLES['orders-staging-read']]);
+    await pg.createLogin(account);
+    ownerToken = await platform.tokens.mint(owner);
+    await api.upsertHuman(ownerToken, owner);
+    await api.upsertIdentity(ownerToken, account, { kind: 'service_account', displayName: `E2E ${account}`, ownerId: owner, platform: 'kubernetes' });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await log?.close();
+    await pg?.close();
+    await platform?.stop();
+    await stopStartedServices();
+  }, START_TIMEOUT_MS);
+
+  it('is denied by policy with the least-privilege reason, and nothing is provisioned', async () => {
+    await platform.withLogs(async () => {
+      // The owner of record asks on the account's behalf, as a pipeline's maintainer would.
+      const submitted = await api.submit(ownerToken, {
+        subject: { id: account, kind: 'service_account' },
+        entitlementIds: ['orders-prod-write'],
+        justification: 'nightly data fix job writes to the orders tables',
+        duration: 'PT4H',
+      });
+      expect(submitted.status).toBe(202);
+      const requestId = submitted.body.requestId;
+
+      const decision = await eventually(async () => {
+        const timeline = await platform.call<{ status: string; entries: readonly TimelineEntry[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`);
+        expect(timeline.status).toBe(200);
+        expect(timeline.body.status).toBe('denied');
+        const entry = timeline.body.entries.find((candidate) => candidate.type === 'iga.policy.decision-recorded.v1');
+        expect(entry).toBeDefined();
+        return entry!;
+      }, WAIT);
+      expect(decision.details).toMatchObject({ effect: 'deny', matchedRules: expect.arrayContaining(['sa-least-privilege-scope']) });
+      expect((decision.details['reasons'] as readonly string[]).join(' ')).toMatch(/least privilege/);
+      await eventually(async () => expect((await api.request(ownerToken, requestId)).status).toBe('denied'), WAIT);
+
+      // The control: provisioning and the connector are live and past the denial — the owner's own auto-approved
+      // staging read, asked for after it, reaches PostgreSQL. Only then is "nothing provisioned" worth checking.
+      const owner = `e2e_owner_${platform.runId}`;
+      await pg.createLogin(owner);
+      const control = await api.submit(ownerToken, {
+        subject: { id: owner, kind: 'human' },
+        entitlementIds: ['orders-staging-read'],
+        justification: 'check the staging copy of the orders tables',
+        duration: 'PT1H',
+      });
+      expect(control.status).toBe(202);
+      await eventually(async () => expect(await pg.isMember(owner, GROUP_ROLES['orders-staging-read'])).toBe(true), WAIT);
+
+      // Nothing provisioned: no event about this request's grant on the grants topic, no membership in PostgreSQL.
+      const grantId = grantIdOf(requestId, 'orders-prod-write');
+      const grantEvents = (await log.read([TOPICS.grants])).filter((event) => (event.data as { grantId?: unknown }).grantId === grantId);
+      expect(grantEvents).toEqual([]);
+      expect(await pg.groupsOf(account)).toEqual([]);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+});
