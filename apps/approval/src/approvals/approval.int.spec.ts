@@ -13,12 +13,14 @@ import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
-import { catalogEvent, deadlineFired, decided, organisation, stage, submitted } from '../testing/approval-scenario';
+import { catalogEvent, deadlineFired, decided, human, identityUpserted, organisation, stage, submitted } from '../testing/approval-scenario';
 import { DEFAULT_AUDIENCE, DEV_ISSUER } from './approval.config';
 
 const { kafkaBrokers, mongoUrl } = infraEndpoints();
 const prefix = `${uniqueName('apr')}-`;
 const id = (name: string): string => `${prefix}${name}`;
+/** Short, so the spec can see a route proceed without the identity; long enough for one to arrive first. */
+const DIRECTORY_WAIT_MS = 8_000;
 
 const readApprovals = async (bus: KafkaMessageBus, requestId: string, topic: string = TOPICS.approvals): Promise<Envelope[]> => {
   const events: Envelope[] = [];
@@ -43,7 +45,7 @@ describe('approval service against real Kafka', () => {
   let service: RunningService;
   let devKey: CryptoKey;
   const devIssuerDir = mkdtempSync(join(tmpdir(), 'approval-int-issuer-'));
-  const ENV_KEYS = ['KAFKA_BROKERS', 'MONGO_URL', 'PORT', 'MONGO_DB', 'LOG_LEVEL', 'AUTH_MODE', 'DEV_ISSUER_DIR'] as const;
+  const ENV_KEYS = ['KAFKA_BROKERS', 'MONGO_URL', 'PORT', 'MONGO_DB', 'LOG_LEVEL', 'AUTH_MODE', 'DEV_ISSUER_DIR', 'APPROVAL_DIRECTORY_WAIT_MS'] as const;
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 
   /** Dev mode: a bearer token of the dev issuer when `token` is set, else the principal header. */
@@ -62,6 +64,18 @@ describe('approval service against real Kafka', () => {
     const response = await fetch(`${service.url}/v1/approvals/tasks?approverId=${encodeURIComponent(approverId)}`);
     return ((await response.json()) as { tasks: { taskId: string; requestId: string }[] }).tasks;
   };
+
+  /** Waits until the service has consumed the request's decision and reports its route waiting for the directory. */
+  const waitingForDirectory = (requestId: string): Promise<unknown[]> =>
+    eventually(
+      async () => {
+        const response = await fetch(`${service.url}/v1/approvals/requests/${encodeURIComponent(requestId)}`);
+        const body = (await response.json()) as { status?: string; waitingForDirectory?: unknown[] };
+        if (body.status !== 'pending' || body.waitingForDirectory === undefined) throw new Error(`not waiting yet: ${JSON.stringify(body)}`);
+        return body.waitingForDirectory;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
 
   const openTaskFor = (approverId: string, requestId: string): Promise<string> =>
     eventually(
@@ -95,6 +109,7 @@ describe('approval service against real Kafka', () => {
       LOG_LEVEL: 'warn',
       AUTH_MODE: 'dev',
       DEV_ISSUER_DIR: devIssuerDir,
+      APPROVAL_DIRECTORY_WAIT_MS: String(DIRECTORY_WAIT_MS),
     });
     const { AppModule } = (await import('../app.module')) as { AppModule: Type<unknown> };
     service = await startService(AppModule, { serviceName: 'approval', groupId: uniqueName('approval_int_group'), fromBeginning: true });
@@ -209,5 +224,42 @@ describe('approval service against real Kafka', () => {
     expect(escalatedTask).toBe(`${taskId}:escalated`);
     const events = await eventsOnceThere(bus, requestId, ['iga.approval.escalated.v1']);
     expect(events.find((event) => event.type === 'iga.approval.escalated.v1')?.data).toMatchObject({ reason: 'deadline_passed', newTaskId: escalatedTask });
+  });
+
+  it('a decision consumed before the beneficiary identity waits for it, then opens the task for the manager', async () => {
+    const requestId = id('req-5');
+    const frank = id('frank');
+    // frank (manager bob) is new: his request and its decision are on the log before his identity
+    await bus.publisher.publish(TOPICS.requests, [submitted(requestId, { requesterId: frank, subject: { id: frank, kind: 'human' } }, registry, prefix)]);
+    await bus.publisher.publish(TOPICS.decisions, [decided(requestId, { route: { stages: [stage('manager', [{ resolver: 'manager' }])] } }, registry)]);
+    expect(await waitingForDirectory(requestId)).toEqual([{ kind: 'identity', identityId: frank, role: 'beneficiary' }]);
+    expect(await readApprovals(bus, requestId)).toEqual([]);
+
+    // When frank's identity is consumed
+    await bus.publisher.publish(TOPICS.identities, [identityUpserted(human(frank, { managerId: id('bob') }), registry)]);
+
+    // Then the task is bob's, not the security group's
+    expect(await openTaskFor(id('bob'), requestId)).toBe(`${requestId}:manager`);
+    expect((await tasksOf(id('sec-1'))).some((task) => task.requestId === requestId)).toBe(false);
+    const [opened] = await eventsOnceThere(bus, requestId, [ApprovalTaskOpened.type]);
+    expect(opened?.data).toMatchObject({ eligibleApproverIds: [id('bob')] });
+  });
+
+  it('an identity that never arrives: the route proceeds after the configured wait with what is known', async () => {
+    const requestId = id('req-6');
+    const ghost = id('ghost');
+    await bus.publisher.publish(TOPICS.requests, [submitted(requestId, { requesterId: ghost, subject: { id: ghost, kind: 'human' } }, registry, prefix)]);
+    const published = Date.now();
+    await bus.publisher.publish(TOPICS.decisions, [decided(requestId, { route: { stages: [stage('manager', [{ resolver: 'manager' }])] } }, registry)]);
+    await waitingForDirectory(requestId);
+
+    // Then, nobody being known as ghost's manager, the security group stands in once the wait is over
+    expect(await openTaskFor(id('sec-1'), requestId)).toBe(`${requestId}:manager`);
+    expect(Date.now() - published).toBeGreaterThanOrEqual(DIRECTORY_WAIT_MS);
+    const [opened] = await eventsOnceThere(bus, requestId, [ApprovalTaskOpened.type]);
+    // (the identities topic is shared: earlier runs' security members are in the group too)
+    const eligible = (opened?.data as { eligibleApproverIds: string[] }).eligibleApproverIds;
+    expect(eligible).toEqual(expect.arrayContaining([id('sec-1'), id('sec-2')]));
+    expect(eligible).not.toContain(id('bob'));
   });
 });
