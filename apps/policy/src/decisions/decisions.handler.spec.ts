@@ -1,14 +1,17 @@
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { IdentityOffboarded, PolicyBundleLoaded, TOPICS, registry } from '@grantline/contracts';
-import type { Envelope } from '@grantline/contracts';
+import type { DecisionRecordedData, Envelope } from '@grantline/contracts';
 import { KafkaEventContext } from '@grantline/messaging-nest';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { BundleAnnouncer, bundleLoadedIdOf } from './bundle-announcer';
 import { DecisionsHandler } from './decisions.handler';
+import { decisionIdOf } from './decide-request';
 import { digestHex } from './decision-record.mapper';
+import { DirectoryWaitService } from './directory-wait.service';
+import type { WaitTimers } from './directory-wait.service';
 import { PolicyStateService } from './policy-state.service';
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -19,15 +22,47 @@ const FIXED_NOW = new Date('2025-06-02T12:00:00.000Z');
 const contextAt = (topic: string, offset: number): KafkaEventContext =>
   new KafkaEventContext({ topic, partition: 0, offset: String(offset), key: null, groupId: 'policy', attempt: 1, heartbeat: async () => undefined });
 
-/** The handler and its state service over a log that already holds the given events (the `sut`). */
-const sutOver = async (...events: Envelope[]) => {
+/** Timers the spec fires by hand: the wait is over when the spec says so. */
+class ManualTimers implements WaitTimers {
+  private next = 0;
+  readonly pending = new Map<number, { callback: () => Promise<void>; ms: number }>();
+  set(callback: () => Promise<void>, ms: number): number {
+    this.next += 1;
+    this.pending.set(this.next, { callback, ms });
+    return this.next;
+  }
+  clear(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  async fireAll(): Promise<void> {
+    const due = [...this.pending];
+    this.pending.clear();
+    await Promise.all(due.map(([, timer]) => timer.callback()));
+  }
+}
+
+const WAIT_MS = 30_000;
+
+/** The handler and its services over a log that already holds the given events (the `sut`). */
+const sutOverWith = async (directoryWaitMs: number, events: readonly Envelope[]) => {
   const bus = new InMemoryLogBus(registry);
   await bus.append(...events);
   const stateService = new PolicyStateService(bus, registry);
-  const handler = new DecisionsHandler(stateService, shipped, registry);
+  const timers = new ManualTimers();
+  const directoryWait = new DirectoryWaitService(stateService, shipped, registry, bus, { directoryWaitMs }, timers);
+  const handler = new DecisionsHandler(stateService, directoryWait);
   const announcer = new BundleAnnouncer(shipped, bus, registry, stateService, () => FIXED_NOW);
-  return { bus, stateService, handler, announcer };
+  const published = async (): Promise<Envelope<DecisionRecordedData>[]> => {
+    const decisions: Envelope<DecisionRecordedData>[] = [];
+    await bus.replay({ topics: [TOPICS.decisions], handler: async (event) => void decisions.push(event as Envelope<DecisionRecordedData>) });
+    return decisions;
+  };
+  return { bus, stateService, handler, announcer, directoryWait, timers, published };
 };
+const sutOver = (...events: Envelope[]) => sutOverWith(WAIT_MS, events);
+
+const zoe = { kind: 'human', identityId: 'zoe', displayName: 'Zoe', status: 'active', managerId: 'bob', attributes: {} } as const;
+const zoeRequest = (requestId: string) => requestEvent(requestId, { requesterId: 'zoe', subject: { id: 'zoe', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } });
 
 const offboarding = (identityId: string): Envelope =>
   registry.encode(
@@ -83,16 +118,131 @@ describe('DecisionsHandler', () => {
     expect(decision?.data).toMatchObject({ engine: 'cel', effect: 'require_approval' });
   });
 
-  it('still refuses what stays unknown after catching up', async () => {
-    const { handler } = await sutOver(...identityEvents(), catalogEvent());
+  it('still refuses what stays unknown after catching up, when configured not to wait', async () => {
+    const { handler, directoryWait } = await sutOverWith(0, [...identityEvents(), catalogEvent()]);
     const [decision] = await handler.onRequestSubmitted(requestEvent('req-x', { items: { entitlementIds: ['no-such-thing'] } }));
     expect(decision?.data).toMatchObject({ engine: 'builtin', effect: 'deny' });
+    expect(directoryWait.waiting().size).toBe(0);
   });
 
-  it('denies, never throws, when the log holds no catalogue', async () => {
-    const { handler } = await sutOver(...identityEvents());
-    const [decision] = await handler.onRequestSubmitted(requestEvent('req-5'));
-    expect(decision?.data.effect).toBe('deny');
+  it('denies, never throws, when the log holds no catalogue and the wait is over', async () => {
+    const { handler, timers, published } = await sutOver(...identityEvents());
+    expect(await handler.onRequestSubmitted(requestEvent('req-5'))).toEqual([]);
+    await timers.fireAll();
+    const [decision] = await published();
+    expect(decision?.data).toMatchObject({ effect: 'deny', reasons: ['unknown entitlement "orders-read": it is not in the published catalogue'] });
+  });
+});
+
+describe('DecisionsHandler: wait until known, then decide', () => {
+  it('parks a request whose subject is not known yet, and decides it when the identity arrives', async () => {
+    // Given a started service that has never seen Zoe
+    const { handler, directoryWait, timers, published, bus } = await sutOver(...identityEvents(), catalogEvent());
+    const request = zoeRequest('req-zoe-late');
+    // When Zoe's request arrives before her identity
+    const out = await handler.onRequestSubmitted(request);
+    // Then nothing is decided yet: the request waits for her identity, with one timer of the configured wait
+    expect(out).toEqual([]);
+    expect(directoryWait.waiting()).toEqual(new Map([[request.id, ['identity:zoe']]]));
+    expect([...timers.pending.values()].map((timer) => timer.ms)).toEqual([WAIT_MS]);
+    expect(await published()).toEqual([]);
+
+    // When her identity arrives
+    const [upsert] = identityEvents(registry, [zoe]);
+    await bus.append(upsert as Envelope);
+    await handler.onIdentityUpserted(upsert as Envelope, contextAt(TOPICS.identities, bus.size(TOPICS.identities) - 1));
+    // Then the request is decided by the engine, published once, with the deterministic id, and its timer is gone
+    const decisions = await published();
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({ id: decisionIdOf(request.id, shipped.digest), causationid: request.id, data: { engine: 'cel', effect: 'auto_approve' } });
+    expect(directoryWait.waiting().size).toBe(0);
+    expect(timers.pending.size).toBe(0);
+
+    // And a redelivery of the request now yields the same decision
+    const [again] = await handler.onRequestSubmitted(request);
+    expect(again).toEqual(decisions[0]);
+  });
+
+  it('decides a parked request whose identity a catch-up already applied, on the next state event', async () => {
+    const { handler, directoryWait, published, bus } = await sutOver(...identityEvents(), catalogEvent());
+    await handler.onRequestSubmitted(zoeRequest('req-zoe-catchup'));
+    const [upsert] = identityEvents(registry, [zoe]);
+    await bus.append(upsert as Envelope);
+    // A second unknown request triggers a catch-up, which applies Zoe's identity off the live consumer
+    await handler.onRequestSubmitted(requestEvent('req-nobody', { subject: { id: 'nobody', kind: 'human' } }));
+    // When the live consumer then delivers Zoe's identity (already applied), the parked request is still decided
+    await handler.onIdentityUpserted(upsert as Envelope, contextAt(TOPICS.identities, bus.size(TOPICS.identities) - 1));
+    expect((await published()).map((event) => event.data.requestId)).toEqual(['req-zoe-catchup']);
+    expect([...directoryWait.waiting().values()]).toEqual([['identity:nobody']]);
+  });
+
+  it('refuses with the unknown-subject reason once the wait is over', async () => {
+    const { handler, directoryWait, timers, published } = await sutOver(...identityEvents(), catalogEvent());
+    const request = zoeRequest('req-zoe-never');
+    await handler.onRequestSubmitted(request);
+    // When the configured wait is over and Zoe never arrived
+    await timers.fireAll();
+    // Then the request is refused, naming the unknown subject, with the same id as any other decision of it
+    const decisions = await published();
+    expect(decisions).toHaveLength(1);
+    expect(decisions[0]).toMatchObject({
+      id: decisionIdOf(request.id, shipped.digest),
+      data: { effect: 'deny', engine: 'builtin', reasons: ['unknown subject "zoe": no identity record'] },
+    });
+    expect(directoryWait.waiting().size).toBe(0);
+  });
+
+  it('decides a known but offboarded subject at once, without waiting', async () => {
+    const { handler, directoryWait, timers } = await sutOver(...identityEvents(), catalogEvent());
+    // Olga is offboarded, and the entitlement she names is unknown: waiting cannot change the answer
+    const [decision] = await handler.onRequestSubmitted(
+      requestEvent('req-olga', { requesterId: 'olga', subject: { id: 'olga', kind: 'human' }, items: { entitlementIds: ['no-such-thing'] } }),
+    );
+    expect(decision?.data).toMatchObject({ effect: 'deny', engine: 'builtin', reasons: expect.arrayContaining(['subject "olga" is offboarded']) });
+    expect(directoryWait.waiting().size).toBe(0);
+    expect(timers.pending.size).toBe(0);
+  });
+
+  it('keeps one timer for a parked request delivered twice', async () => {
+    const { handler, timers } = await sutOver(...identityEvents(), catalogEvent());
+    const request = zoeRequest('req-zoe-twice');
+    expect(await handler.onRequestSubmitted(request)).toEqual([]);
+    expect(await handler.onRequestSubmitted(request)).toEqual([]);
+    expect(timers.pending.size).toBe(1);
+  });
+
+  it('clears its timers on shutdown and parks nothing after', async () => {
+    const { handler, directoryWait, timers, published } = await sutOver(...identityEvents(), catalogEvent());
+    await handler.onRequestSubmitted(zoeRequest('req-zoe-shutdown'));
+    directoryWait.onApplicationShutdown();
+    expect(timers.pending.size).toBe(0);
+    expect(directoryWait.waiting().size).toBe(0);
+    expect(await published()).toEqual([]);
+  });
+
+  it('at start, considers again every request on the log without a recorded decision', async () => {
+    // Given a log where one request was decided, one was parked when the service stopped, and one is now decidable
+    const decided = requestEvent('req-decided');
+    const first = await sutOver(...identityEvents(), catalogEvent());
+    const [decision] = await first.handler.onRequestSubmitted(decided);
+    const stillUnknown = requestEvent('req-still-unknown', { subject: { id: 'nobody', kind: 'human' } });
+    const nowKnown = zoeRequest('req-now-known');
+    const { directoryWait, published } = await sutOver(
+      ...identityEvents(),
+      catalogEvent(),
+      decided,
+      decision as Envelope,
+      stillUnknown,
+      nowKnown,
+      ...identityEvents(registry, [zoe]),
+    );
+    // When the service starts
+    const resumed = await directoryWait.resumeUndecided();
+    // Then the decidable one is published, the unknown one waits again, the decided one is left alone
+    expect(resumed).toBe(2);
+    const decisions = await published();
+    expect(decisions.map((event) => event.data.requestId)).toEqual(['req-decided', 'req-now-known']);
+    expect([...directoryWait.waiting().keys()]).toEqual([stillUnknown.id]);
   });
 });
 

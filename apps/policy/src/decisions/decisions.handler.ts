@@ -1,4 +1,4 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   CatalogPublished,
@@ -11,34 +11,27 @@ import {
   IdentityUpserted,
   RequestSubmitted,
 } from '@grantline/contracts';
-import type { DecisionRecordedData, Envelope, EventRegistry, RequestSubmittedData } from '@grantline/contracts';
-import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
-import type { Bundle } from '@grantline/policy-engine';
-import { decideRequest } from './decide-request';
-import { POLICY_BUNDLE } from './policy-bundle.provider';
+import type { DecisionRecordedData, Envelope, RequestSubmittedData } from '@grantline/contracts';
+import { KafkaEventContext } from '@grantline/messaging-nest';
+import { DirectoryWaitService } from './directory-wait.service';
 import { PolicyStateService } from './policy-state.service';
 
 /**
  * The policy service's Kafka edge: state events keep the in-memory view current; each submitted request
- * becomes one recorded decision, returned for the transport to publish to the decisions topic.
+ * becomes one recorded decision, returned for the transport to publish to the decisions topic, unless it
+ * names an identity or catalogue entry not consumed yet: then it waits (`DirectoryWaitService`), and the
+ * state event that makes it decidable publishes its decision.
  */
 @Controller()
 export class DecisionsHandler {
   constructor(
     private readonly stateService: PolicyStateService,
-    @Inject(POLICY_BUNDLE) private readonly bundle: Bundle,
-    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
+    private readonly directoryWait: DirectoryWaitService,
   ) {}
 
   @EventPattern(RequestSubmitted.type)
-  async onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<Envelope<DecisionRecordedData>[]> {
-    const receivedAt = Date.now();
-    await this.stateService.whenLoaded();
-    const decision = decideRequest(event, this.stateService.state, this.bundle, this.registry);
-    if (decision.data.engine !== 'builtin') return [decision];
-    // Refused for something unknown: make sure it is not only an identity or catalogue event not consumed yet.
-    await this.stateService.catchUp(receivedAt);
-    return [decideRequest(event, this.stateService.state, this.bundle, this.registry)];
+  onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<Envelope<DecisionRecordedData>[]> {
+    return this.directoryWait.consider(event);
   }
 
   @EventPattern(IdentityUpserted.type)
@@ -81,10 +74,15 @@ export class DecisionsHandler {
     return this.track(event, context);
   }
 
-  /** After the start-up replay, so a live event older than what the replay applied is recognised and skipped. */
+  /**
+   * After the start-up replay, so a live event older than what the replay applied is recognised and skipped.
+   * Parked requests are re-checked even when the event was already applied (a catch-up read it first), and
+   * before the offset is committed, so a crash cannot lose the decision it unblocked.
+   */
   private async track(event: Envelope, context: KafkaEventContext): Promise<void> {
     await this.stateService.whenLoaded();
     const { topic, partition, offset } = context.message;
     this.stateService.apply(event, { topic, partition, offset });
+    await this.directoryWait.recheck();
   }
 }

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { BundleAnnouncer } from './bundle-announcer';
 import { DecisionsHandler } from './decisions.handler';
+import { DirectoryWaitService, WAIT_TIMERS, systemTimers } from './directory-wait.service';
+import { POLICY_CONFIG, loadPolicyConfig } from './policy.config';
 import { POLICY_BUNDLE, loadPolicyBundle } from './policy-bundle.provider';
 import { POLICY_CLOCK, systemClock } from './policy-clock';
 import { PolicyStateService } from './policy-state.service';
@@ -14,9 +16,12 @@ import { PolicyStateService } from './policy-state.service';
   providers: [
     { provide: POLICY_BUNDLE, useFactory: () => loadPolicyBundle() },
     { provide: POLICY_CLOCK, useValue: systemClock },
+    { provide: POLICY_CONFIG, useFactory: () => loadPolicyConfig() },
+    { provide: WAIT_TIMERS, useValue: systemTimers },
     PolicyStateService,
+    DirectoryWaitService,
     BundleAnnouncer,
   ],
-  exports: [POLICY_BUNDLE, POLICY_CLOCK, PolicyStateService],
+  exports: [POLICY_BUNDLE, POLICY_CLOCK, PolicyStateService, DirectoryWaitService],
 })
 export class DecisionsModule {}

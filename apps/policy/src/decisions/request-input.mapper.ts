@@ -15,6 +15,16 @@ export interface MappedInput {
 export interface RefusedInput {
   readonly kind: 'refused';
   readonly reasons: readonly string[];
+  /**
+   * What the request names that the state does not hold yet (`identity:<id>`, `entitlement:<id>`,
+   * `access-package:<id>`): it may still arrive on its own topic. Empty when nothing is missing.
+   */
+  readonly unresolved: readonly string[];
+  /**
+   * True when a reason stands whatever arrives later (an offboarded or suspended subject, a subject of
+   * another kind, a non-requestable entitlement, an end before the start): waiting cannot change the answer.
+   */
+  readonly final: boolean;
   /** What was known, so the refusal is as explainable as an engine decision. */
   readonly snapshot: Readonly<Record<string, unknown>>;
 }
@@ -38,6 +48,28 @@ export const toEngineEntitlement = (entitlement: CatalogEntitlement): Entitlemen
   attributes: { name: entitlement.name, privileges: [...entitlement.privileges], externalRef: entitlement.externalRef },
 });
 
+/** Reserved engine attribute: the list form of a comma-separated `scope` identity attribute. */
+export const SCOPES_ATTRIBUTE = 'scopes';
+
+/**
+ * Identity attributes are scalars in the contracts, so an identity declares its scope as a comma-separated
+ * string (`scope: "deploy-secrets-prod, orders-db"`). Rules need a list for `x in subject.attributes.scopes`,
+ * so the list is derived here, trimmed and without blanks. An identity's own `scopes` attribute is not
+ * passed on: the name is reserved for the derived list.
+ */
+export const withDerivedScopes = (attributes: Readonly<Record<string, unknown>>): Record<string, unknown> => {
+  const { [SCOPES_ATTRIBUTE]: _reserved, ...rest } = attributes;
+  const scope = attributes['scope'];
+  if (typeof scope !== 'string') return rest;
+  return {
+    ...rest,
+    [SCOPES_ATTRIBUTE]: scope
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  };
+};
+
 /** Whole seconds between the request and its absolute end, as an ISO duration; undefined if not after. */
 const durationUntil = (from: string, endsAt: string): string | undefined => {
   const seconds = Math.floor((Date.parse(endsAt) - Date.parse(from)) / 1000);
@@ -51,6 +83,8 @@ const durationUntil = (from: string, endsAt: string): string | undefined => {
 export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: PolicyState): InputMapping => {
   const request = event.data;
   const reasons: string[] = [];
+  const unresolved: string[] = [];
+  let final = false;
   const catalog = state.catalog;
 
   let entitlementIds: readonly string[] = [];
@@ -59,7 +93,10 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
     packageId = request.items.accessPackageId;
     const pkg = catalog?.accessPackages.get(packageId);
     if (pkg) entitlementIds = pkg.entitlementIds;
-    else reasons.push(`unknown access package "${packageId}": it is not in the published catalogue`);
+    else {
+      reasons.push(`unknown access package "${packageId}": it is not in the published catalogue`);
+      unresolved.push(`access-package:${packageId}`);
+    }
   } else {
     entitlementIds = request.items.entitlementIds;
   }
@@ -67,29 +104,43 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
   const entitlements: Entitlement[] = [];
   for (const id of entitlementIds) {
     const entitlement = catalog?.entitlements.get(id);
-    if (!entitlement) reasons.push(`unknown entitlement "${id}": it is not in the published catalogue`);
-    else if (!entitlement.requestable) reasons.push(`entitlement "${id}" is not requestable`);
-    else entitlements.push(toEngineEntitlement(entitlement));
+    if (!entitlement) {
+      reasons.push(`unknown entitlement "${id}": it is not in the published catalogue`);
+      unresolved.push(`entitlement:${id}`);
+    } else if (!entitlement.requestable) {
+      reasons.push(`entitlement "${id}" is not requestable`);
+      final = true;
+    } else entitlements.push(toEngineEntitlement(entitlement));
   }
 
   const subject = state.identity(request.subject.id);
-  if (!subject) reasons.push(`unknown subject "${request.subject.id}": no identity record`);
-  else if (subject.status !== 'active') reasons.push(`subject "${subject.identityId}" is ${subject.status}`);
-  else if (subject.kind !== request.subject.kind) {
+  if (!subject) {
+    reasons.push(`unknown subject "${request.subject.id}": no identity record`);
+    unresolved.push(`identity:${request.subject.id}`);
+  } else if (subject.status !== 'active') {
+    reasons.push(`subject "${subject.identityId}" is ${subject.status}`);
+    final = true;
+  } else if (subject.kind !== request.subject.kind) {
     reasons.push(`subject "${subject.identityId}" is a ${subject.kind}, but the request says ${request.subject.kind}`);
+    final = true;
   }
 
   let duration: string | null = null;
   if (request.duration !== undefined) duration = request.duration;
   else if (request.endsAt !== undefined) {
     duration = durationUntil(event.time, request.endsAt) ?? null;
-    if (duration === null) reasons.push(`the requested end ${request.endsAt} is not after the request time ${event.time}`);
+    if (duration === null) {
+      reasons.push(`the requested end ${request.endsAt} is not after the request time ${event.time}`);
+      final = true;
+    }
   }
 
   if (reasons.length > 0 || !subject) {
     return {
       kind: 'refused',
       reasons,
+      unresolved,
+      final,
       snapshot: { request: { ...request }, now: event.time, knownEntitlements: entitlements.map((e) => e.id), catalogVersion: catalog?.version ?? null },
     };
   }
@@ -127,7 +178,7 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
       team: subject.team ?? null,
       manager: subject.kind === 'human' ? (subject.managerId ?? null) : null,
       ownerOfRecord: subject.kind === 'human' ? null : subject.ownerId,
-      attributes: { ...subject.attributes },
+      attributes: withDerivedScopes(subject.attributes),
     },
     requester: {
       id: request.requesterId,
