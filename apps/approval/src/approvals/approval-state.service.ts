@@ -172,6 +172,8 @@ export class ApprovalStateService implements OnModuleDestroy {
   private step(requestId: string, event: Envelope | undefined, command: ApprovalCommand | undefined, force = false): Promise<DecideResult> {
     return this.locks.run(requestId, async () => {
       if (event) this.fold(requestId, event);
+      // A withdrawal (or an outcome) ends the wait: there is nothing left to route.
+      if (this.waiting.has(requestId) && !awaitsRoute(this.stateOf(requestId))) this.stopWaiting(requestId, []);
       if (!command) return { accepted: true, events: [] };
       const state = this.stateOf(requestId);
       if (command.kind === 'route' && !force && this.config.directoryWaitMs > 0) {

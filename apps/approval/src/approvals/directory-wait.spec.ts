@@ -154,11 +154,14 @@ describe('routing waits until the directory knows the people involved', () => {
     expect(opened()).toEqual([expect.objectContaining({ eligibleApproverIds: ['bob'] })]);
   });
 
-  it('a withdrawal while waiting: the identity arriving routes nothing', async () => {
+  it('a withdrawal ends the wait: the identity arriving later routes nothing', async () => {
     booted = await boot(bus);
     await submit('req-w6');
     await decide('req-w6');
     await booted.handler.onRequestWithdrawn(withdrawn('req-w6', 'frank') as Envelope<RequestWithdrawnData>);
+    expect(booted.state.waitingCount).toBe(0);
+    expect(await requestView('req-w6')).toMatchObject({ status: 'withdrawn' });
+    expect(await requestView('req-w6')).not.toHaveProperty('waitingForDirectory');
     await booted.handler.onIdentityUpserted(identityUpserted(FRANK));
     expect(opened()).toEqual([]);
     expect(booted.state.waitingCount).toBe(0);
