@@ -29,6 +29,7 @@ import { readBundleDirectory } from '@grantline/policy-engine';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import type { BacktestResponse } from './backtest/backtest.controller';
 import { DecisionsModule } from './decisions/decisions.module';
+import { DirectoryWaitService } from './decisions/directory-wait.service';
 import { digestHex } from './decisions/decision-record.mapper';
 import { SimulationModule } from './simulation/simulation.module';
 import { catalogEvent, identityEvents, requestEvent } from './testing/policy-scenario.fixtures';
@@ -53,6 +54,8 @@ const registry = new EventRegistry()
   .register(on(PolicyDecisionRecorded, 'decisions'))
   .register(on(PolicyBundleLoaded, 'bundles'))
   .register(catalogue.latestOf('iga.messaging.dead-lettered'));
+/** Short enough for a spec, long enough for an identity published right after its request to arrive in time. */
+const DIRECTORY_WAIT_MS = 5_000;
 const SPEC_TOPICS = ['requests', 'identities', 'catalog', 'grants', 'decisions', 'bundles'].map(topic);
 
 const readTopic = async (bus: KafkaMessageBus, name: string): Promise<Envelope[]> => {
@@ -84,10 +87,12 @@ describe('policy service against a real Kafka log', () => {
   let app: INestApplication;
   let transport: KafkaEventTransport;
   const previousBundleDir = process.env['POLICY_BUNDLE_DIR'];
+  const previousWait = process.env['POLICY_DIRECTORY_WAIT_MS'];
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
     process.env['POLICY_BUNDLE_DIR'] = POLICIES;
+    process.env['POLICY_DIRECTORY_WAIT_MS'] = String(DIRECTORY_WAIT_MS);
     bus = new KafkaMessageBus({ clientId: uniqueName('policy-spec'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
     await bus.ensureTopics([...SPEC_TOPICS.map((name) => ({ topic: name, partitions: 2 })), { topic: 'iga.dead-letter.v1' }]);
@@ -111,7 +116,26 @@ describe('policy service against a real Kafka log', () => {
     await bus?.disconnect();
     if (previousBundleDir === undefined) delete process.env['POLICY_BUNDLE_DIR'];
     else process.env['POLICY_BUNDLE_DIR'] = previousBundleDir;
+    if (previousWait === undefined) delete process.env['POLICY_DIRECTORY_WAIT_MS'];
+    else process.env['POLICY_DIRECTORY_WAIT_MS'] = previousWait;
   });
+
+  const decisionsOf = (requestId: string, atLeast = 1): Promise<Envelope<DecisionRecordedData>[]> =>
+    eventually(
+      async () => {
+        const events = ((await readTopic(bus, 'decisions')) as Envelope<DecisionRecordedData>[]).filter((event) => event.data.requestId === requestId);
+        if (events.length < atLeast) throw new Error(`no decision for ${requestId} yet`);
+        return events;
+      },
+      { timeoutMs: 30_000 },
+    );
+  const whenParked = (requestEventId: string): Promise<void> =>
+    eventually(
+      async () => {
+        if (!app.get(DirectoryWaitService).waiting().has(requestEventId)) throw new Error(`${requestEventId} is not waiting`);
+      },
+      { timeoutMs: 20_000 },
+    );
 
   it('subscribes to requests and every state topic, nothing else', () => {
     expect(transport.subscribedTopics()).toEqual(['catalog', 'grants', 'identities', 'requests'].map(topic).sort());
@@ -199,5 +223,37 @@ describe('policy service against a real Kafka log', () => {
     });
     expect(response.body.trace).toEqual(expect.arrayContaining([expect.objectContaining({ ruleId: 'nhi-privileged-prod', outcome: 'matched' })]));
     expect((await readTopic(bus, 'decisions')).length).toBe(before);
+  });
+
+  it('waits for a subject whose identity is published after the request, then decides it with that identity', async () => {
+    // Given a request for Lee, whom the service has never seen, handled before Lee's identity
+    const submitted = requestEvent('req-late-identity', { requesterId: 'lee', subject: { id: 'lee', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } }, registry);
+    await bus.publisher.publish(topic('requests'), [submitted]);
+    await whenParked(submitted.id);
+    // When Lee's identity arrives
+    await bus.publisher.publish(
+      topic('identities'),
+      identityEvents(registry, [{ kind: 'human', identityId: 'lee', displayName: 'Lee', team: 'docs', status: 'active', managerId: 'bob', attributes: {} }]),
+    );
+    // Then the request is decided by the engine with Lee's record (auto-approved), never refused as unknown
+    const [decision, ...more] = await decisionsOf('req-late-identity');
+    expect(more).toEqual([]);
+    expect(decision).toMatchObject({ causationid: submitted.id, data: { effect: 'auto_approve', engine: 'cel', matchedRules: ['human-low-nonprod-read'] } });
+    expect(app.get(DirectoryWaitService).waiting().has(submitted.id)).toBe(false);
+  });
+
+  it('refuses a request whose subject never arrives with the unknown-subject reason, after the configured wait', async () => {
+    const publishedAt = Date.now();
+    const submitted = requestEvent('req-ghost', { subject: { id: 'ghost', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } }, registry);
+    await bus.publisher.publish(topic('requests'), [submitted]);
+    await whenParked(submitted.id);
+    const [decision, ...more] = await decisionsOf('req-ghost');
+    // The timer starts once the request is parked, after it was published: the refusal cannot come earlier.
+    expect(Date.now() - publishedAt).toBeGreaterThanOrEqual(DIRECTORY_WAIT_MS);
+    expect(more).toEqual([]);
+    expect(decision).toMatchObject({
+      causationid: submitted.id,
+      data: { effect: 'deny', engine: 'builtin', reasons: ['unknown subject "ghost": no identity record'] },
+    });
   });
 });
