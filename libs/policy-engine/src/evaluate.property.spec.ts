@@ -31,7 +31,7 @@ const inputArb: fc.Arbitrary<PolicyInputDraft> = fc.record({
     kind: fc.constantFrom(...SUBJECT_KINDS),
     manager: fc.constantFrom(null, 'max'),
     ownerOfRecord: fc.constantFrom(null, 'alice'),
-    attributes: fc.record({ onCall: fc.boolean(), scope: fc.constantFrom(['payments'], ['db'], []) }),
+    attributes: fc.record({ onCall: fc.boolean(), scopes: fc.constantFrom(['payments'], ['db'], []) }),
   }),
   requester: fc.record({ id: fc.constant('alice') }),
   entitlements: fc.array(entitlementArb, { minLength: 1, maxLength: 3 }),

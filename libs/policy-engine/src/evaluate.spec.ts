@@ -8,11 +8,11 @@ const shipped = loadBundleFromDirectory(`${__dirname}/../../../policies`);
 
 // Every scenario below also goes through the reproduction test at the end.
 const scenarios: Record<string, PolicyInputDraft> = {
-  nhiWithoutOwner: nhiInput({ subject: { id: 'svc-orphan', kind: 'service_account', ownerOfRecord: null, attributes: { scope: ['payments'] } } }),
+  nhiWithoutOwner: nhiInput({ subject: { id: 'svc-orphan', kind: 'service_account', ownerOfRecord: null, attributes: { scope: 'payments', scopes: ['payments'] } } }),
   nhiWithoutExpiry: nhiInput({ request: { id: 'r', duration: null } }),
   nhiPrivilegedProd: nhiInput(),
   nhiPrivilegedProdTooLong: nhiInput({ request: { id: 'r', duration: 'PT48H' } }),
-  saOutsideScope: nhiInput({ subject: { id: 'svc-reports', kind: 'service_account', ownerOfRecord: 'alice', attributes: { scope: ['reports'] } } }),
+  saOutsideScope: nhiInput({ subject: { id: 'svc-reports', kind: 'service_account', ownerOfRecord: 'alice', attributes: { scope: 'reports', scopes: ['reports'] } } }),
   humanLowNonprodRead: humanInput(),
   humanMediumProd: humanInput({ entitlements: [entitlement({ id: 'crm-read', system: 'crm', sensitivity: 'medium', environment: 'prod' })] }),
   humanHighProd: humanInput({ entitlements: [entitlement({ id: 'ledger-write', system: 'ledger', sensitivity: 'high', environment: 'prod', privilege: 'write', owner: 'lena' })] }),

@@ -37,7 +37,7 @@ export const humanInput = (over: Partial<PolicyInputDraft> = {}): PolicyInputDra
 
 export const nhiInput = (over: Partial<PolicyInputDraft> = {}): PolicyInputDraft => ({
   request: { id: 'req-2', duration: 'PT8H', justification: 'nightly settlement job' },
-  subject: { id: 'svc-payments', kind: 'service_account', ownerOfRecord: 'alice', attributes: { scope: ['payments'] } },
+  subject: { id: 'svc-payments', kind: 'service_account', ownerOfRecord: 'alice', attributes: { scope: 'payments', scopes: ['payments'] } },
   requester: { id: 'alice' },
   entitlements: [entitlement({ id: 'payments-write', system: 'payments', sensitivity: 'medium', environment: 'prod', privilege: 'write', owner: 'bob' })],
   grants: [],
