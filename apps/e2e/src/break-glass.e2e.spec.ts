@@ -1,6 +1,7 @@
 // Scenario 5: break-glass during an incident. An on-call engineer with an incident ticket gets production access
-// at once (no approver in the loop), with a hard TTL; a post-incident review is opened for their manager; the
-// access is revoked in PostgreSQL when the TTL passes (the scheduler's test clock jumps past it).
+// at once (no approver in the loop), with a hard TTL (asking beyond it is refused, not granted as asked); a
+// post-incident review is opened for their manager; the access is revoked in PostgreSQL when the TTL passes (the
+// scheduler's test clock jumps past it).
 import { TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
 import { EventLogReader } from './event-log.reader';
@@ -45,21 +46,37 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
     await stopStartedServices();
   }, START_TIMEOUT_MS);
 
+  const breakGlass = async (duration: string): Promise<string> => {
+    const incident = { system: 'jira', id: `INC-${platform.runId}` };
+    const submitted = await api.submit(token, {
+      subject: { id: engineer, kind: 'human' },
+      entitlementIds: ['orders-prod-read'],
+      justification: 'orders API is failing in production, need to read the orders tables',
+      ticket: incident,
+      duration,
+      emergency: { breakGlass: true, incidentRef: incident },
+    });
+    expect(submitted).toMatchObject({ status: 202 });
+    return submitted.body.requestId;
+  };
+
+  it('refuses break-glass beyond its hard maximum, naming it, and grants nothing', async () => {
+    await platform.withLogs(async () => {
+      const tooLong = await breakGlass('PT12H');
+      await eventually(async () => {
+        const answer = await api.timeline(tooLong);
+        expect(answer.body.status).toBe('denied');
+        const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
+        expect((decision?.details['reasons'] as readonly string[]).join(' ')).toMatch(/PT12H exceeds the maximum PT4H/);
+      }, WAIT);
+      expect(await pg.isMember(engineer, ROLE)).toBe(false);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
   it('grants production access at once, without an approver, and opens a post-incident review for the manager', async () => {
     await platform.withLogs(async () => {
-      const incident = { system: 'jira', id: `INC-${platform.runId}` };
       const submittedAt = performance.now();
-      const submitted = await api.submit(token, {
-        subject: { id: engineer, kind: 'human' },
-        entitlementIds: ['orders-prod-read'],
-        justification: 'orders API is failing in production, need to read the orders tables',
-        ticket: incident,
-        // More than break-glass may ever last: the grant must be capped at the hard maximum, not granted as asked.
-        duration: 'PT12H',
-        emergency: { breakGlass: true, incidentRef: incident },
-      });
-      expect(submitted).toMatchObject({ status: 202 });
-      requestId = submitted.body.requestId;
+      requestId = await breakGlass('PT2H');
 
       await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(true), WAIT);
       process.stdout.write(`scenario 5: break-glass submit -> provisioned in PostgreSQL: ${(performance.now() - submittedAt).toFixed(0)} ms\n`);

@@ -32,6 +32,15 @@ export class EventLogReader {
     return (await this.read(topics ?? (await this.bus.listTopics()))).filter((event) => event.actor.id === actorId);
   }
 
+  /**
+   * Publishes as an upstream system does (an ITSM bridge writing the inbound topic): the topic is the upstream's,
+   * so it is created when missing, as the bridge would.
+   */
+  async publishAsUpstream(topic: string, events: readonly Envelope[]): Promise<void> {
+    await this.bus.ensureTopics([{ topic }]);
+    await this.bus.publish(topic, events);
+  }
+
   async close(): Promise<void> {
     await this.bus.disconnect();
   }

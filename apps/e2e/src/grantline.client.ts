@@ -46,6 +46,11 @@ export interface GrantExplanation {
   readonly missing: readonly string[];
 }
 
+export interface AuditTimeline {
+  readonly status: string;
+  readonly entries: readonly { readonly eventId: string; readonly type: string; readonly actor: { readonly id: string }; readonly details: Readonly<Record<string, unknown>> }[];
+}
+
 export interface TestClock {
   readonly now: string;
 }
@@ -90,6 +95,19 @@ export class GrantlineClient {
 
   explain(grantId: string): Promise<HttpAnswer<GrantExplanation>> {
     return this.platform.call<GrantExplanation>('audit', 'GET', `/v1/audit/grants/${encodeURIComponent(grantId)}/explain`);
+  }
+
+  timeline(requestId: string): Promise<HttpAnswer<AuditTimeline>> {
+    return this.platform.call<AuditTimeline>('audit', 'GET', `/v1/audit/requests/${encodeURIComponent(requestId)}/timeline`);
+  }
+
+  /** Who has access: the audit's current grants of a subject or of an entitlement. */
+  whoHasAccess(query: { subjectId?: string; entitlementId?: string; includeEnded?: boolean }): Promise<HttpAnswer<unknown>> {
+    const params = new URLSearchParams();
+    if (query.subjectId !== undefined) params.set('subjectId', query.subjectId);
+    if (query.entitlementId !== undefined) params.set('entitlementId', query.entitlementId);
+    if (query.includeEnded !== undefined) params.set('includeEnded', String(query.includeEnded));
+    return this.platform.call('audit', 'GET', `/v1/audit/grants?${params.toString()}`);
   }
 
   async schedulerNow(): Promise<Date> {

@@ -72,6 +72,9 @@ function requiredEnv(name: string): string {
 /** The Kafka namespace of a run: every topic, group and transactional id of its services carries it. */
 export const namespaceOf = (runId: string): string => `e2e-${runId}`;
 
+/** The MongoDB database of one service of one run. */
+const databaseName = (runId: string, name: ServiceName): string => `e2e_${runId}_${name.replace(/-/g, '_')}`;
+
 /** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
 function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): NodeJS.ProcessEnv {
   const common: NodeJS.ProcessEnv = {
@@ -79,7 +82,7 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     KAFKA_TOPIC_NAMESPACE: namespaceOf(runId),
-    MONGO_DB: `e2e_${runId}_${name.replace(/-/g, '_')}`,
+    MONGO_DB: databaseName(runId, name),
     DEV_ISSUER_DIR: devIssuerDir,
   };
   switch (name) {
@@ -215,6 +218,12 @@ export class Platform {
     const running = this.services.find((candidate) => candidate.name === name);
     if (running === undefined) throw new Error(`${name} is not part of this platform`);
     return running;
+  }
+
+  /** The MongoDB database the service keeps its read models in. */
+  database(name: ServiceName): string {
+    this.running(name);
+    return databaseName(this.runId, name);
   }
 
   /** SIGKILL, as a crash or an OOM kill would: no drain, no goodbye. Resolves once the process is gone. */

@@ -1,0 +1,129 @@
+// Scenario 7: an upstream ticket asks for a revocation. A ServiceNow request published on the inbound ITSM topic
+// gives a developer staging access (its ticket hears `provisioned` only once the role is in PostgreSQL); a second
+// ticket then asks for that access to be removed, and the status topic says `revoked` only after the membership is
+// gone from PostgreSQL: a ticket closes on enforced access, not on intent.
+import { randomUUID } from 'node:crypto';
+import { ItsmRequestReceived, TOPICS, registry } from '@grantline/contracts';
+import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData } from '@grantline/contracts';
+import { eventually } from '@grantline/testing';
+import { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES, GrantlineClient } from './grantline.client';
+import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import { PostgresTarget } from './postgres.helper';
+
+const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
+const ROLE = GROUP_ROLES['orders-staging-read'];
+
+describe('scenario 7: an upstream ticket asks for revocation; the status says revoked only once PostgreSQL agrees', () => {
+  let platform: Platform;
+  let api: GrantlineClient;
+  let pg: PostgresTarget;
+  let log: EventLogReader;
+  let developer: string;
+  let bridgeToken: string;
+  let accessTicket: { system: 'servicenow'; id: string };
+  let revocationTicket: { system: 'servicenow'; id: string };
+  let requestId: string;
+  let grantId: string;
+
+  const statusesOf = async (ticketId: string): Promise<Envelope<ItsmStatusChangedData>[]> =>
+    (await log.read([TOPICS.itsmStatus])).filter((event) => (event.data as ItsmStatusChangedData).ticket.id === ticketId) as Envelope<ItsmStatusChangedData>[];
+
+  beforeAll(async () => {
+    platform = await Platform.start('itsmrevoke');
+    api = new GrantlineClient(platform);
+    pg = await PostgresTarget.connect();
+    log = await EventLogReader.connect(platform);
+    developer = `e2e_dev_${platform.runId}`;
+    accessTicket = { system: 'servicenow', id: `RITM-${platform.runId}-1` };
+    revocationTicket = { system: 'servicenow', id: `RITM-${platform.runId}-2` };
+    await pg.ensureGroupRoles([ROLE]);
+    await pg.createLogin(developer);
+    // The ITSM bridge calls Grantline's API with its own identity (the token subject), never as the developer.
+    bridgeToken = await platform.tokens.mint(`e2e_snow_bridge_${platform.runId}`);
+    await api.upsertHuman(bridgeToken, developer, `e2e_mgr_${platform.runId}`);
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await log?.close();
+    await pg?.close();
+    await platform?.stop();
+    await stopStartedServices();
+  }, START_TIMEOUT_MS);
+
+  it('provisions a ticket from the inbound topic, and the ticket hears provisioned only with the role in PostgreSQL', async () => {
+    await platform.withLogs(async () => {
+      const data: ItsmRequestReceivedData = {
+        ticket: accessTicket,
+        requesterId: developer,
+        subject: { id: developer, kind: 'human' },
+        items: { entitlementIds: ['orders-staging-read'] },
+        justification: 'reproduce the staging checkout bug (ServiceNow catalog request)',
+        duration: 'PT8H',
+      };
+      const eventId = randomUUID();
+      await log.publishAsUpstream(TOPICS.itsmInbound, [
+        registry.encode(ItsmRequestReceived, data, {
+          id: eventId,
+          source: 'servicenow/e2e',
+          time: new Date().toISOString(),
+          subject: accessTicket.id,
+          correlationid: accessTicket.id,
+          actor: { kind: 'service', id: 'servicenow-bridge' },
+        }),
+      ]);
+
+      const provisioned = await eventually(async () => {
+        const statuses = await statusesOf(accessTicket.id);
+        const done = statuses.find((event) => event.data.status === 'provisioned');
+        expect(done).toBeDefined();
+        return done!;
+      }, WAIT);
+      // Checked the moment the ticket hears it, not eventually: the access must already be there.
+      expect(await pg.isMember(developer, ROLE)).toBe(true);
+      requestId = provisioned.data.requestId ?? '';
+      const statuses = (await statusesOf(accessTicket.id)).map((event) => event.data.status);
+      expect(statuses[0]).toBe('received');
+      expect(statuses).toContain('approved');
+      expect(statuses.indexOf('provisioned')).toBeGreaterThan(statuses.indexOf('approved'));
+
+      const view = await api.request(bridgeToken, requestId);
+      expect(view).toMatchObject({ status: 'provisioned' });
+      grantId = view.grants[0]!.grantId;
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
+  it('removes the access in PostgreSQL before the revocation ticket hears revoked', async () => {
+    await platform.withLogs(async () => {
+      const asked = await platform.call('intake', 'POST', `/v1/grants/${encodeURIComponent(grantId)}/revoke`, {
+        token: bridgeToken,
+        body: { reason: 'access no longer needed (ServiceNow removal request)', ticket: revocationTicket },
+      });
+      expect(asked.status).toBe(202);
+
+      const revoked = await eventually(async () => {
+        const done = (await statusesOf(revocationTicket.id)).find((event) => event.data.status === 'revoked');
+        expect(done).toBeDefined();
+        return done!;
+      }, WAIT);
+      // The moment the ticket hears `revoked`, PostgreSQL no longer has the membership.
+      expect(await pg.isMember(developer, ROLE)).toBe(false);
+
+      // And on the log, that status follows (and is caused by) provisioning's record of the enforced revocation.
+      const grantEvents = await log.read([TOPICS.grants]);
+      const grantRevoked = grantEvents.find((event) => event.type === 'iga.grant.revoked.v1' && (event.data as { grantId: string }).grantId === grantId);
+      expect(grantRevoked).toBeDefined();
+      expect(revoked.causationid).toBe(grantRevoked!.id);
+      expect(Date.parse(revoked.time)).toBeGreaterThanOrEqual(Date.parse(grantRevoked!.time));
+
+      // The original ticket follows its request to the end too.
+      await eventually(async () => expect((await statusesOf(accessTicket.id)).map((event) => event.data.status)).toContain('revoked'), WAIT);
+      const explanation = await eventually(async () => {
+        const answer = await api.explain(grantId);
+        expect(answer.body.ending?.reason).toBe('revocation');
+        return answer.body;
+      }, WAIT);
+      expect(explanation.missing).toEqual([]);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+});

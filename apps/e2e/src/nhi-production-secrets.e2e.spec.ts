@@ -1,0 +1,164 @@
+// Scenario 2: a CI/CD pipeline's machine identity asks for the production deployment secrets (a high-sensitivity
+// PostgreSQL role in the catalogue). More than 24 h is refused outright. Within 24 h, policy routes it to the
+// entitlement's owner (high sensitivity), the pipeline's owner of record, then a security reviewer; all approve;
+// it is provisioned in PostgreSQL and revoked at its expiry (test clock); the explanation names every approver.
+import { eventually } from '@grantline/testing';
+import { GROUP_ROLES, GrantlineClient } from './grantline.client';
+import type { ApprovalRequestView, GrantExplanation } from './grantline.client';
+import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import { PostgresTarget } from './postgres.helper';
+
+const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
+const ROLE = GROUP_ROLES['deploy-secrets-prod'];
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+describe('scenario 2: a CI/CD identity gets production secrets only with its owners and security, for at most 24 h', () => {
+  let platform: Platform;
+  let api: GrantlineClient;
+  let pg: PostgresTarget;
+  let pipeline: string;
+  let owner: string;
+  let reviewer: string;
+  /** The catalogue's owner of the deploy-secrets-prod entitlement (catalog/entitlements.yaml). */
+  const resourceOwner = 'sam';
+  let resourceOwnerToken: string;
+  let pipelineToken: string;
+  let ownerToken: string;
+  let reviewerToken: string;
+  let requestId: string;
+  let grantId: string;
+
+  const openTask = async (token: string, stageId: string): Promise<string> =>
+    eventually(async () => {
+      const answer = await api.approvalRequest(token, requestId);
+      expect(answer.status).toBe(200);
+      const view: ApprovalRequestView = answer.body;
+      const task = view.tasks.find((candidate) => candidate.stageId === stageId && candidate.status === 'open');
+      expect(task).toBeDefined();
+      return task!.taskId;
+    }, WAIT);
+
+  beforeAll(async () => {
+    platform = await Platform.start('nhisecrets');
+    api = new GrantlineClient(platform);
+    pg = await PostgresTarget.connect();
+    pipeline = `e2e_ci_${platform.runId}`;
+    owner = `e2e_owner_${platform.runId}`;
+    reviewer = `e2e_sec_${platform.runId}`;
+    await pg.ensureGroupRoles([ROLE]);
+    await pg.createLogin(pipeline);
+    pipelineToken = await platform.tokens.mint(pipeline);
+    ownerToken = await platform.tokens.mint(owner);
+    reviewerToken = await platform.tokens.mint(reviewer);
+    resourceOwnerToken = await platform.tokens.mint(resourceOwner);
+    await api.upsertHuman(resourceOwnerToken, resourceOwner);
+    await api.upsertHuman(ownerToken, owner);
+    // The security reviewer is in the approval service's security group through the identity's groups attribute.
+    await api.upsertIdentity(reviewerToken, reviewer, { kind: 'human', displayName: `E2E ${reviewer}`, attributes: { groups: 'security' } });
+    await api.upsertIdentity(ownerToken, pipeline, {
+      kind: 'ci_pipeline',
+      displayName: `E2E release pipeline ${platform.runId}`,
+      ownerId: owner,
+      attributes: { repository: 'grantline/orders', scope: 'deploy-secrets-prod' },
+    });
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await pg?.close();
+    await platform?.stop();
+    await stopStartedServices();
+  }, START_TIMEOUT_MS);
+
+  const ask = async (duration: string): Promise<string> => {
+    // The pipeline asks for itself.
+    const submitted = await api.submit(pipelineToken, {
+      subject: { id: pipeline, kind: 'ci_pipeline' },
+      entitlementIds: ['deploy-secrets-prod'],
+      justification: 'release 2026.11.24 rotates the payment gateway secret',
+      ticket: { system: 'jira', id: `REL-${platform.runId}` },
+      duration,
+    });
+    expect(submitted.status).toBe(202);
+    return submitted.body.requestId;
+  };
+
+  it('refuses more than 24 h outright, with the maximum in the reason', async () => {
+    await platform.withLogs(async () => {
+      const tooLong = await ask('PT36H');
+      const timeline = await eventually(async () => {
+        const answer = await api.timeline(tooLong);
+        expect(answer.status).toBe(200);
+        expect(answer.body.status).toBe('denied');
+        return answer.body;
+      }, WAIT);
+      const decision = timeline.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
+      expect((decision?.details['reasons'] as readonly string[]).join(' ')).toMatch(/PT36H exceeds the maximum P1D/);
+      await eventually(async () => expect((await api.request(pipelineToken, tooLong)).status).toBe('denied'), WAIT);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
+  it('within 24 h, is routed to the resource owner, the owner of record, then security; nothing is granted before all approve', async () => {
+    await platform.withLogs(async () => {
+      requestId = await ask('PT24H');
+
+      const resourceTask = await openTask(resourceOwnerToken, 'resource_owner');
+      expect((await api.decide(resourceOwnerToken, resourceTask, 'approve', 'release secrets, as planned')).status).toBe(200);
+
+      const ownerTask = await openTask(ownerToken, 'nhi_owner');
+      // The pipeline cannot approve its own access, and the reviewer is not asked yet.
+      expect((await api.decide(pipelineToken, ownerTask, 'approve')).status).toBe(403);
+      expect((await api.decide(reviewerToken, ownerTask, 'approve')).status).toBe(403);
+      expect((await api.decide(ownerToken, ownerTask, 'approve', 'release window agreed with the team')).status).toBe(200);
+      expect(await pg.isMember(pipeline, ROLE)).toBe(false);
+
+      const securityTask = await openTask(reviewerToken, 'security');
+      expect(await pg.isMember(pipeline, ROLE)).toBe(false);
+      expect((await api.decide(reviewerToken, securityTask, 'approve', 'ephemeral, scoped to the release')).status).toBe(200);
+
+      await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(true), WAIT);
+      const view = await eventually(async () => {
+        const current = await api.request(pipelineToken, requestId);
+        expect(current.status).toBe('provisioned');
+        return current;
+      }, WAIT);
+      grantId = view.grants[0]!.grantId;
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
+  it('lasts at most 24 h and is revoked in PostgreSQL at its expiry; the explanation names every approver', async () => {
+    await platform.withLogs(async () => {
+      const active: GrantExplanation = await eventually(async () => {
+        const answer = await api.explain(grantId);
+        expect(answer.status).toBe(200);
+        expect(answer.body.grant.activatedAt).toBeDefined();
+        return answer.body;
+      }, WAIT);
+      const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
+      const createdAt = new Date(active.grant.createdAt ?? '');
+      expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(DAY_MS);
+      expect(expiresAt.getTime() - createdAt.getTime()).toBeGreaterThan(DAY_MS - 60 * 60 * 1000);
+
+      await api.advanceSchedulerPast(expiresAt);
+      await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(false), WAIT);
+      await eventually(async () => expect((await api.request(pipelineToken, requestId)).status).toBe('revoked'), WAIT);
+
+      const ended: GrantExplanation = await eventually(async () => {
+        const answer = await api.explain(grantId);
+        expect(answer.body.ending?.reason).toBe('expiry');
+        return answer.body;
+      }, WAIT);
+      expect(ended).toMatchObject({
+        request: { requesterId: pipeline, subject: { id: pipeline } },
+        decision: { effect: 'require_approval', matchedRules: expect.arrayContaining(['nhi-privileged-prod']) },
+        outcome: { kind: 'approved' },
+        grant: { connectorId: 'postgres', targetAccount: pipeline },
+        missing: [],
+      });
+      expect(ended.approvals.map((approval) => [approval.approverId, approval.decision])).toEqual([
+        [resourceOwner, 'approve'],
+        [owner, 'approve'],
+        [reviewer, 'approve'],
+      ]);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+});

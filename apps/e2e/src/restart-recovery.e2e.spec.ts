@@ -1,0 +1,161 @@
+// Scenario 9: crash and rebuild. The scheduler is killed (SIGKILL) while grants wait for their expiry and started
+// again: it rebuilds its timers from the log and every grant is still revoked in PostgreSQL on time — not before,
+// not twice. Then the audit's database is dropped and the audit restarted: the projections it rebuilds from the log
+// answer exactly as the originals did.
+import { TimerFired, TOPICS } from '@grantline/contracts';
+import type { TimerFiredData } from '@grantline/contracts';
+import { eventually } from '@grantline/testing';
+import mongoose from 'mongoose';
+import { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES, GrantlineClient } from './grantline.client';
+import type { HttpAnswer } from './platform.fixture';
+import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import { PostgresTarget } from './postgres.helper';
+
+const WAIT = { timeoutMs: 90_000, intervalMs: 100 };
+const ROLE = GROUP_ROLES['orders-staging-read'];
+const DURATIONS = ['PT10M', 'PT20M', 'PT30M'] as const;
+
+interface Holder {
+  readonly login: string;
+  readonly token: string;
+  requestId: string;
+  grantId: string;
+  expiresAt: Date;
+}
+
+describe('scenario 9: a killed scheduler still revokes every grant on time; a dropped audit rebuilds the same answers', () => {
+  let platform: Platform;
+  let api: GrantlineClient;
+  let pg: PostgresTarget;
+  let log: EventLogReader;
+  const holders: Holder[] = [];
+
+  const timersStatus = async (): Promise<{ rebuilt: boolean; pending: number; fired: number }> => {
+    const answer = await platform.call<{ rebuilt: boolean; pending: number; fired: number }>('scheduler', 'GET', '/v1/timers/status');
+    expect(answer.status).toBe(200);
+    return answer.body;
+  };
+  const members = async (): Promise<boolean[]> => Promise.all(holders.map((holder) => pg.isMember(holder.login, ROLE)));
+
+  beforeAll(async () => {
+    platform = await Platform.start('restart');
+    api = new GrantlineClient(platform);
+    pg = await PostgresTarget.connect();
+    log = await EventLogReader.connect(platform);
+    await pg.ensureGroupRoles([ROLE]);
+    for (let i = 0; i < DURATIONS.length; i += 1) {
+      const login = `e2e_dev${i}_${platform.runId}`;
+      await pg.createLogin(login);
+      const token = await platform.tokens.mint(login);
+      await api.upsertHuman(token, login, `e2e_mgr_${platform.runId}`);
+      holders.push({ login, token, requestId: '', grantId: '', expiresAt: new Date(0) });
+    }
+  }, START_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await log?.close();
+    await pg?.close();
+    await platform?.stop();
+    await stopStartedServices();
+  }, START_TIMEOUT_MS);
+
+  it('provisions three grants with different expiries', async () => {
+    await platform.withLogs(async () => {
+      for (const [i, holder] of holders.entries()) {
+        const submitted = await api.submit(holder.token, {
+          subject: { id: holder.login, kind: 'human' },
+          entitlementIds: ['orders-staging-read'],
+          justification: 'staging investigation',
+          duration: DURATIONS[i],
+        });
+        expect(submitted.status).toBe(202);
+        holder.requestId = submitted.body.requestId;
+      }
+      await eventually(async () => expect(await members()).toEqual([true, true, true]), WAIT);
+      for (const holder of holders) {
+        const explained = await eventually(async () => {
+          const view = await api.request(holder.token, holder.requestId);
+          expect(view.status).toBe('provisioned');
+          const answer = await api.explain(view.grants[0]!.grantId);
+          expect(answer.body.grant.expiresAt).toBeDefined();
+          return answer.body;
+        }, WAIT);
+        holder.grantId = explained.grantId;
+        holder.expiresAt = new Date(explained.grant.expiresAt ?? '');
+      }
+      expect(holders[0]!.expiresAt < holders[1]!.expiresAt && holders[1]!.expiresAt < holders[2]!.expiresAt).toBe(true);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
+  it('after SIGKILL and a restart of the scheduler, revokes each grant at its own expiry, each timer firing once', async () => {
+    await platform.withLogs(async () => {
+      // The instance about to die holds the three expiry timers (derived from the grants on the log).
+      await eventually(async () => expect((await timersStatus()).pending).toBe(holders.length), WAIT);
+      const clockBefore = await api.schedulerNow();
+      await platform.kill('scheduler');
+      const restartMs = await platform.restart('scheduler');
+      process.stdout.write(`scenario 9: scheduler SIGKILLed and ready again in ${restartMs} ms\n`);
+      // The new instance rebuilt them by replaying the log; none has fired.
+      expect(await timersStatus()).toMatchObject({ rebuilt: true, pending: holders.length, fired: 0 });
+      // Its test clock resumed from the log: time does not run backwards across a crash.
+      expect((await api.schedulerNow()).getTime()).toBeGreaterThanOrEqual(clockBefore.getTime());
+
+      // Past the first expiry only: the first grant goes, the other two stay.
+      await api.advanceSchedulerPast(holders[0]!.expiresAt);
+      await eventually(async () => expect(await pg.isMember(holders[0]!.login, ROLE)).toBe(false), WAIT);
+      expect(await members()).toEqual([false, true, true]);
+      expect((await api.request(holders[1]!.token, holders[1]!.requestId)).status).toBe('provisioned');
+
+      // Past the last: all gone.
+      await api.advanceSchedulerPast(holders[2]!.expiresAt);
+      await eventually(async () => expect(await members()).toEqual([false, false, false]), WAIT);
+      for (const holder of holders) {
+        await eventually(async () => expect((await api.request(holder.token, holder.requestId)).status).toBe('revoked'), WAIT);
+      }
+
+      // Exactly one firing per grant's expiry timer, despite the crash and the replay.
+      const fired = (await log.read([TOPICS.schedule]))
+        .filter((event) => event.type === TimerFired.type)
+        .map((event) => event.data as TimerFiredData)
+        .filter((data) => data.kind === 'grant_expiry');
+      for (const holder of holders) expect(fired.filter((data) => data.target.grantId === holder.grantId)).toHaveLength(1);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+
+  it('rebuilds the audit projections from the log after its database is dropped: the same answers as before', async () => {
+    await platform.withLogs(async () => {
+      const ask = async (): Promise<HttpAnswer[]> => [
+        ...(await Promise.all(holders.map((holder) => api.timeline(holder.requestId)))),
+        ...(await Promise.all(holders.map((holder) => api.explain(holder.grantId)))),
+        ...(await Promise.all(holders.map((holder) => api.whoHasAccess({ subjectId: holder.login, includeEnded: true })))),
+        await api.whoHasAccess({ entitlementId: 'orders-staging-read', includeEnded: true }),
+      ];
+      // The originals, once the audit has seen every ending.
+      const original = await eventually(async () => {
+        const answers = await ask();
+        for (const holder of holders) {
+          const explained = (await api.explain(holder.grantId)).body;
+          expect(explained.ending?.reason).toBe('expiry');
+          // The revocation is the last event of each grant: once the audit has it, the originals are complete.
+          expect(explained.grant.revokedAt).toBeDefined();
+        }
+        expect(answers.every((answer) => answer.status === 200)).toBe(true);
+        return answers;
+      }, WAIT);
+
+      await platform.kill('audit');
+      const connection = await mongoose.createConnection(process.env['MONGO_URL'] ?? '', { dbName: platform.database('audit') }).asPromise();
+      try {
+        await connection.dropDatabase();
+        expect(await connection.db?.listCollections().toArray()).toEqual([]);
+      } finally {
+        await connection.close();
+      }
+      const restartMs = await platform.restart('audit');
+      process.stdout.write(`scenario 9: audit restarted on an empty database, ready in ${restartMs} ms\n`);
+
+      await eventually(async () => expect(await ask()).toEqual(original), WAIT);
+    })();
+  }, SCENARIO_TIMEOUT_MS);
+});
