@@ -12,6 +12,7 @@ import { PLATFORM_SERVICES } from './services';
 import type { PlatformService } from './services';
 
 const ROOT = join(__dirname, '../..');
+const LOCAL_NAMESPACE = 'local';
 const READY_TIMEOUT_MS = Number(process.env['GRANTLINE_START_TIMEOUT_MS'] ?? 180_000);
 /** Each service bounds its own graceful stop (SHUTDOWN_TIMEOUT_MS, 10 s); this is the backstop. */
 const STOP_GRACE_MS = 20_000;
@@ -166,8 +167,11 @@ async function main(): Promise<number> {
     say('bringing up infrastructure (Kafka, MongoDB-wire store, PostgreSQL)...');
     infra = await infraUp({ owner: 'cli', log: say });
     for (const runtime of infra.components) say(describeComponent(runtime));
-    const env: NodeJS.ProcessEnv = { ...process.env };
+    // The local broker is shared with test runs; a namespace of its own keeps their events out of this platform
+    // (and this platform's out of them). KAFKA_TOPIC_NAMESPACE overrides it; set it empty for the bare names.
+    const env: NodeJS.ProcessEnv = { KAFKA_TOPIC_NAMESPACE: LOCAL_NAMESPACE, ...process.env };
     exportEndpoints(infra.components, env);
+    if (env['KAFKA_TOPIC_NAMESPACE']) say(`Kafka namespace: ${env['KAFKA_TOPIC_NAMESPACE']} (topics ${env['KAFKA_TOPIC_NAMESPACE']}.iga.*)`);
     const infraReady = Date.now();
 
     if (!stopping) {

@@ -8,7 +8,8 @@ import { formatIssue, lintBundleFiles, loadBundleFromFiles, readBundleDirectory,
 import { backtestLog } from '../../apps/policy/src/backtest/log-backtest';
 import type { HistoryStats } from '../../apps/policy/src/backtest/log-backtest';
 
-const usage = 'usage: policy backtest <bundle-dir> [--examples N] [--json]   (KAFKA_BROKERS=host:port[,host:port])';
+const usage =
+  'usage: policy backtest <bundle-dir> [--examples N] [--json]   (KAFKA_BROKERS=host:port[,host:port]; KAFKA_TOPIC_NAMESPACE, default local as npm start)';
 
 interface Args {
   readonly dir: string;
@@ -80,7 +81,9 @@ const main = async (): Promise<number> => {
     process.stderr.write(tty ? `\r${line}` : `${line}\n`);
   };
 
-  const bus = new KafkaMessageBus({ clientId: 'policy-backtest', brokers, registry, logger: silentLogger });
+  // The namespace `npm start` runs in, unless told otherwise (empty: the bare catalogue names).
+  const namespace = process.env['KAFKA_TOPIC_NAMESPACE'] ?? 'local';
+  const bus = new KafkaMessageBus({ clientId: 'policy-backtest', brokers, registry, logger: silentLogger, ...(namespace === '' ? {} : { namespace }) });
   try {
     await bus.connect();
     process.stderr.write(`reading the decisions log from ${brokers.join(',')} …\n`);
