@@ -10,6 +10,7 @@ import { classifyError, describeError } from '../errors';
 import type { MessagingLogger } from '../logger';
 import { jsonConsoleLogger } from '../logger';
 import { TopicNamespace } from './topic-namespace';
+import { whileTransactionsSettle } from './transaction-retry';
 import type {
   BusHealth,
   ConsumerOptions,
@@ -593,10 +594,8 @@ class KafkaRunningConsumer implements RunningConsumer {
       for (const [outTopic, events] of byTopic) {
         if (events.length > 0) await transaction.send({ topic: this.bus.namespace.topic(outTopic), acks: -1, messages: toKafkaMessages(events) });
       }
-      await transaction.sendOffsets({
-        consumerGroupId: this.clusterGroupId,
-        topics: [{ topic, partitions: [{ partition, offset: next }] }],
-      });
+      const offsets = { consumerGroupId: this.clusterGroupId, topics: [{ topic, partitions: [{ partition, offset: next }] }] };
+      await whileTransactionsSettle(() => transaction.sendOffsets(offsets));
       await transaction.commit();
     } catch (error) {
       await transaction.abort().catch(() => undefined);
