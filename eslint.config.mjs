@@ -32,6 +32,8 @@ function boundaries({ specs }) {
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', ...testing],
         bannedExternalImports: ['kafkajs'],
       },
+      // the HTTP edge (problem+json, bearer auth): Nest and jose, no event log or database clients.
+      { sourceTag: 'layer:http-edge', onlyDependOnLibsWithTags: [...testing], bannedExternalImports: ['kafkajs', 'mongoose', '@nestjs/mongoose', 'pg'] },
       // connector SDK: framework-free contract for connector teams.
       {
         sourceTag: 'type:sdk',

@@ -1,0 +1,101 @@
+import { Controller, Get, Module, UseFilters, UseGuards } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
+import type { CryptoKey } from 'jose';
+import request from 'supertest';
+import { ProblemDetailsFilter } from '../problem/problem-details.filter';
+import { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './bearer-auth.guard';
+import { BearerAuthenticator } from './bearer-authenticator';
+import { JwtVerifier } from './jwt-verifier';
+import type { Principal } from './jwt-verifier';
+
+const ISSUER = 'https://idp.example.test';
+const AUDIENCE = 'grantline';
+const PRINCIPAL_HEADER = 'x-grantline-principal';
+
+@Controller('whoami')
+@UseFilters(ProblemDetailsFilter)
+class WhoAmIController {
+  @Get()
+  @UseGuards(BearerAuthGuard)
+  whoami(@CurrentPrincipal() principal: Principal): { subject: string } {
+    return { subject: principal.subject };
+  }
+}
+
+describe('BearerAuthGuard', () => {
+  let key: CryptoKey;
+  let verifier: JwtVerifier;
+  const apps: INestApplication[] = [];
+  const now = (): number => Math.floor(Date.now() / 1000);
+
+  const token = (claims: { iss?: string; aud?: string; exp?: number } = {}): Promise<string> =>
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(claims.iss ?? ISSUER)
+      .setAudience(claims.aud ?? AUDIENCE)
+      .setSubject('bob')
+      .setExpirationTime(claims.exp ?? now() + 300)
+      .sign(key);
+
+  const appWith = async (authenticator: BearerAuthenticator): Promise<INestApplication> => {
+    @Module({ controllers: [WhoAmIController], providers: [{ provide: BEARER_AUTHENTICATOR, useValue: authenticator }] })
+    class WhoAmIModule {}
+    const app = await NestFactory.create(WhoAmIModule, { logger: false });
+    await app.init();
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    key = pair.privateKey;
+    verifier = JwtVerifier.fromJwks({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] }, { issuer: ISSUER, audience: AUDIENCE });
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+  });
+
+  it('hands the handler the token subject', async () => {
+    const app = await appWith(new BearerAuthenticator(verifier));
+    const answer = await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${await token()}`).expect(200);
+    expect(answer.body).toEqual({ subject: 'bob' });
+  });
+
+  it.each([
+    ['no token', async () => undefined, 'missing'],
+    ['an expired token', () => token({ exp: now() - 120 }), 'expired'],
+    ['an unsigned (alg none) token', async () => new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('bob').setExpirationTime(now() + 300).encode(), 'unsupported_algorithm'],
+    ['a wrong audience', () => token({ aud: 'someone-else' }), 'wrong_audience'],
+    ['a wrong issuer', () => token({ iss: 'https://evil.example.test' }), 'wrong_issuer'],
+  ])('answers 401 problem+json naming the Authorization header for %s', async (_case, make, reason) => {
+    const app = await appWith(new BearerAuthenticator(verifier));
+    const bearer = await make();
+    const call = request(app.getHttpServer()).get('/whoami');
+    const answer = await (bearer === undefined ? call : call.set('Authorization', `Bearer ${bearer}`)).expect(401);
+    expect(answer.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(answer.headers['www-authenticate']).toMatch(/^Bearer error="invalid_token"/);
+    expect(JSON.parse(answer.text)).toMatchObject({
+      type: 'https://grantline.dev/problems/unauthenticated',
+      title: 'Authentication required',
+      status: 401,
+      detail: expect.any(String),
+      errors: [{ field: 'Authorization', message: reason }],
+    });
+  });
+
+  it('dev mode: takes the principal header without a token, but never in place of a bad token', async () => {
+    const app = await appWith(new BearerAuthenticator(verifier, { devPrincipalHeader: PRINCIPAL_HEADER }));
+    const server = app.getHttpServer();
+    expect((await request(server).get('/whoami').set(PRINCIPAL_HEADER, ' dave ').expect(200)).body).toEqual({ subject: 'dave' });
+    expect(JSON.parse((await request(server).get('/whoami').set(PRINCIPAL_HEADER, 'two words').expect(401)).text).detail).toMatch(/identity id/);
+    expect(JSON.parse((await request(server).get('/whoami').expect(401)).text).detail).toMatch(/x-grantline-principal header/);
+    await request(server).get('/whoami').set('Authorization', `Bearer ${await token({ aud: 'other' })}`).set(PRINCIPAL_HEADER, 'dave').expect(401);
+  });
+
+  it('outside dev mode the principal header proves nothing', async () => {
+    const app = await appWith(new BearerAuthenticator(verifier));
+    await request(app.getHttpServer()).get('/whoami').set(PRINCIPAL_HEADER, 'dave').expect(401);
+  });
+});

@@ -1,0 +1,11 @@
+export { PROBLEMS, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ProblemException, fieldErrorsOf, invalidInput, problem } from './problem/problem-details';
+export type { FieldError, FieldErrorOptions, LocatedError, ProblemDetails, ProblemError, ProblemType } from './problem/problem-details';
+export { ProblemDetailsFilter, toProblem } from './problem/problem-details.filter';
+export { ACCEPTED_ALGORITHMS, AuthenticationError, JwtVerifier, lazyKeys } from './auth/jwt-verifier';
+export type { AuthFailureReason, JwtVerifierOptions, Principal } from './auth/jwt-verifier';
+export { DEV_ISSUER, DEV_ISSUER_ALG, DEV_ISSUER_KEY_FILE, publicJwkOf, readDevIssuerJwks } from './auth/dev-issuer.keys';
+export { DEFAULT_AUDIENCE, bearerAuthConfigFrom, devBearerAuth, jwtVerifierFor } from './auth/bearer-auth.config';
+export type { AuthMode, BearerAuthConfig, BearerAuthConfigProblem, BearerAuthConfigResult, BearerAuthEnv } from './auth/bearer-auth.config';
+export { BearerAuthenticator } from './auth/bearer-authenticator';
+export type { BearerAuthenticatorOptions, RequestHeaders, TokenVerifier } from './auth/bearer-authenticator';
+export { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './auth/bearer-auth.guard';
