@@ -10,7 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import request from 'supertest';
-import { GrantRevoked, ItsmRequestReceived, TOPICS, registry } from '@grantline/contracts';
+import { GrantRevoked, ItsmRequestReceived, ItsmServiceNowItemReceived, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData, RequestSubmittedData } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
@@ -234,6 +234,39 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(received).toMatchObject({ ticket: { system: 'servicenow', id: number }, status: 'received' });
     const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === received.requestId);
     expect(submitted).toMatchObject({ data: { channel: 'itsm', duration: 'PT8H', subject: { id: alice, kind: 'human' } } });
+  });
+
+  it('given a ServiceNow item as its own event type, then a valid one becomes a request and one that breaks the mapping is rejected with the field', async () => {
+    const stamp = String(Date.now()).slice(-9);
+    const item = (number: string, variables: Record<string, string>) => ({
+      sys_id: randomBytes(16).toString('hex'),
+      number,
+      requested_for: { value: alice, display_value: 'Alice' },
+      opened_by: alice,
+      variables,
+    });
+    const publish = async (data: ReturnType<typeof item>): Promise<void> => {
+      await bus.publisher.publish(TOPICS.itsmInbound, [
+        registry.encode(ItsmServiceNowItemReceived, data, { id: `snt-${data.number}`, source: 'spec/servicenow', time: new Date().toISOString(), subject: data.number, correlationid: data.number, actor: { kind: 'service', id: 'servicenow' } }),
+      ]);
+    };
+    const good = `RITM1${stamp}`;
+    const bad = `RITM2${stamp}`;
+    await publish(item(good, { entitlements: 'orders-staging-read', justification: 'release verification', duration: 'PT4H' }));
+    await publish(item(bad, { entitlements: 'orders-staging-read', justification: 'release verification', duration: 'soon' }));
+    const statuses = await eventually(
+      async () => {
+        const all = (await readTopic(TOPICS.itsmStatus)).map((event) => event.data as ItsmStatusChangedData);
+        const found = [good, bad].map((number) => all.find((data) => data.ticket.id === number));
+        if (found.some((status) => status === undefined)) throw new Error('not every ticket answered yet');
+        return found as ItsmStatusChangedData[];
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    expect(statuses[0]).toMatchObject({ ticket: { system: 'servicenow', id: good }, status: 'received' });
+    expect(statuses[1]).toMatchObject({ ticket: { system: 'servicenow', id: bad }, status: 'rejected', reasons: [expect.stringContaining('duration')] });
+    const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === statuses[0]!.requestId);
+    expect(submitted).toMatchObject({ data: { channel: 'itsm', duration: 'PT4H', ticket: { system: 'servicenow', id: good } } });
   });
 
   it('lets the requester withdraw (event on the log), but not a stranger (403)', async () => {

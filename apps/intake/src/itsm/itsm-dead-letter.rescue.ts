@@ -15,6 +15,22 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 const looksLikeServiceNow = (data: Record<string, unknown>): boolean => 'sys_id' in data || ('variables' in data && 'number' in data);
 const issuesOf = (error: ContractViolationError): string[] => error.issues.map((issue) => `${issue.path === '' ? '(item)' : issue.path}: ${issue.message}`);
 
+/**
+ * A ServiceNow requested item (its `sc_req_item` record), mapped onto the generic request shape; one that breaks
+ * the mapping is answered `rejected` with the field-level reasons, when its number names a ticket.
+ */
+export function fromServiceNowItem(item: Readonly<Record<string, unknown>>, eventId?: unknown): InboundRescue {
+  const causation = typeof eventId === 'string' && eventId !== '' ? { causationId: eventId } : {};
+  const number = typeof item['number'] === 'string' ? item['number'] : undefined;
+  try {
+    return { kind: 'process', data: mapServiceNowCatalogItem(item), ...causation };
+  } catch (error) {
+    if (!(error instanceof ContractViolationError)) throw error;
+    const ticket = TicketRefSchema.safeParse({ system: 'servicenow', id: number });
+    return ticket.success ? { kind: 'reject', ticket: ticket.data, reasons: issuesOf(error), ...causation } : { kind: 'unanswerable', reason: 'ServiceNow item without a usable number' };
+  }
+}
+
 export function isInboundItsmDeadLetter(dead: DeadLetteredData): boolean {
   return dead.origin.topic === TOPICS.itsmInbound;
 }
@@ -30,16 +46,7 @@ export function rescueInbound(dead: DeadLetteredData): InboundRescue {
   const data = raw['data'];
   const causation = typeof raw['id'] === 'string' && raw['id'] !== '' ? { causationId: raw['id'] } : {};
 
-  if (looksLikeServiceNow(data)) {
-    const number = typeof data['number'] === 'string' ? data['number'] : undefined;
-    try {
-      return { kind: 'process', data: mapServiceNowCatalogItem(data), ...causation };
-    } catch (error) {
-      if (!(error instanceof ContractViolationError)) throw error;
-      const ticket = TicketRefSchema.safeParse({ system: 'servicenow', id: number });
-      return ticket.success ? { kind: 'reject', ticket: ticket.data, reasons: issuesOf(error), ...causation } : { kind: 'unanswerable', reason: 'ServiceNow item without a usable number' };
-    }
-  }
+  if (looksLikeServiceNow(data)) return fromServiceNowItem(data, raw['id']);
 
   const generic = ItsmRequestReceivedDataSchema.safeParse(data);
   const ticket = TicketRefSchema.safeParse(data['ticket']);

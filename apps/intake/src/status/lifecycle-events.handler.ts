@@ -1,10 +1,11 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { GrantRevoked, IdentityOffboarded, IdentityUpserted, ItsmRequestReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
+import { GrantRevoked, IdentityOffboarded, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
-import { isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
+import { fromServiceNowItem, isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
+import type { InboundRescue } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
 import { PROJECTED_EVENT_TYPES } from './request-status.projection';
 import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './request-status.store';
@@ -88,6 +89,12 @@ export class LifecycleEventsHandler {
     return this.intake(event, event.data);
   }
 
+  /** A ServiceNow requested item published as-is by the bridge: mapped, then processed like any ticket. */
+  @EventPattern('iga.itsm.servicenow-item-received.v1')
+  async onServiceNowItem(@Payload() event: EnvelopeOf<typeof ItsmServiceNowItemReceived>): Promise<Envelope[]> {
+    return this.answer(event, fromServiceNowItem(event.data, event.id));
+  }
+
   /**
    * Inbound messages the contract decoder refused land on the dead-letter topic: a ServiceNow catalog item is
    * mapped and processed from there, anything else naming a ticket is answered `rejected` with the reasons.
@@ -95,7 +102,10 @@ export class LifecycleEventsHandler {
   @EventPattern('iga.messaging.dead-lettered.v1')
   async onDeadLetter(@Payload() event: EnvelopeOf<typeof MessagingDeadLettered>): Promise<Envelope[]> {
     if (!isInboundItsmDeadLetter(event.data)) return [];
-    const rescue = rescueInbound(event.data);
+    return this.answer(event, rescueInbound(event.data));
+  }
+
+  private answer(event: Envelope, rescue: InboundRescue): Envelope[] {
     switch (rescue.kind) {
       case 'process':
         return this.intake(event, rescue.data);
@@ -103,7 +113,7 @@ export class LifecycleEventsHandler {
         return [ticketStatus(this.registry, event, { ticket: rescue.ticket, status: 'rejected', reasons: rescue.reasons })];
       case 'unanswerable':
         // It stays on the dead-letter topic for an operator; there is no ticket to tell.
-        this.logger.warn(`inbound ITSM message at ${event.data.origin.partition}/${event.data.origin.offset} cannot be answered: ${rescue.reason}`);
+        this.logger.warn(`inbound ITSM message ${isEvent(event, MessagingDeadLettered) ? `at ${event.data.origin.partition}/${event.data.origin.offset}` : event.id} cannot be answered: ${rescue.reason}`);
         return [];
     }
   }

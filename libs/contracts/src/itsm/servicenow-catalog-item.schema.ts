@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { IdentityKindSchema, LIMITS } from '../common/primitives.schema';
+import { withoutSecrets } from '../common/no-secrets.schema';
 import { ContractViolationError, toContractIssues } from '../errors/contract-violation.error';
+import { defineEvent } from '../registry/event-definition';
+import { TOPICS } from '../topics/topic.catalogue';
 import { ItsmRequestReceivedDataSchema } from './itsm.schema';
 import type { ItsmRequestReceivedData } from './itsm.schema';
 
@@ -43,6 +46,18 @@ export const ServiceNowCatalogItemSchema = z.looseObject({
   variables: ServiceNowVariablesSchema,
 });
 export type ServiceNowCatalogItem = z.infer<typeof ServiceNowCatalogItemSchema>;
+
+/**
+ * A ServiceNow requested item, published as-is on the inbound topic by the bridge in front of ServiceNow (its
+ * outbound REST message wraps the `sc_req_item` record in a CloudEvent of this type). The intake maps it with
+ * `mapServiceNowCatalogItem`; an item that breaks the mapping is answered `rejected` on the status topic.
+ */
+export const ItsmServiceNowItemReceived = defineEvent(
+  'iga.itsm.servicenow-item-received',
+  1,
+  TOPICS.itsmInbound,
+  withoutSecrets(ServiceNowCatalogItemSchema),
+);
 
 export interface ServiceNowMappingOptions {
   /** e.g. `https://example.service-now.com`; when set, the ticket ref carries a link to the item. */

@@ -6,6 +6,7 @@ import { MessagingDeadLettered } from '../dead-letter/dead-lettered.schema';
 import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantRevoked } from '../grants/grant.schema';
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted } from '../identities/identity.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
+import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';
 import { NotificationRequested } from '../notifications/notification-requested.schema';
 import { PolicyBundleLoaded, PolicyDecisionRecorded } from '../policy/decision-recorded.schema';
 import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
@@ -50,6 +51,7 @@ export const CATALOGUE = [
   ConnectorStateReported,
   TimerFired,
   ItsmRequestReceived,
+  ItsmServiceNowItemReceived,
   ItsmStatusChanged,
   MessagingDeadLettered,
   NotificationRequested,
