@@ -1,0 +1,75 @@
+import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, NotificationRequested, isEvent } from '@grantline/contracts';
+import type { Envelope } from '@grantline/contracts';
+
+/** What a break-glass notification names about the grant itself (from `iga.approval.break-glass-granted.v1`). */
+export interface BreakGlassFact {
+  readonly requestId: string;
+  readonly beneficiaryId: string;
+  readonly incident: string;
+  readonly reviewDueAt: string;
+}
+
+/** Who reviews the break-glass afterwards (from `iga.approval.review-opened.v1`, kind `break_glass_post_incident`). */
+export interface BreakGlassReview {
+  readonly reviewId: string;
+  readonly reviewerIds: readonly string[];
+}
+
+/** What a failure alert names about the grant (from `iga.grant.created.v1`): the failure itself carries only the grant id. */
+export interface GrantFact {
+  readonly grantId: string;
+  readonly requestId: string;
+  readonly connectorId: string;
+  readonly targetAccount: string;
+}
+
+/** The events the state is folded from; the notifications topic is one of them so a restart knows what it already asked for. */
+export const STATE_EVENTS = [ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, NotificationRequested] as const;
+
+/**
+ * The minimum the notifier must remember because the facts that trigger a notification do not carry it
+ * all: break-glass grants and their reviews (joined per request), grants (for failure alerts) and the
+ * notification ids already requested (so a duplicate fact, or the same fact seen by replay and live, asks
+ * only once). In memory, rebuilt by replaying the three topics at start.
+ */
+export class NotifierState {
+  private readonly breakGlass = new Map<string, BreakGlassFact>();
+  private readonly reviews = new Map<string, BreakGlassReview>();
+  private readonly grants = new Map<string, GrantFact>();
+  private readonly requested = new Set<string>();
+
+  apply(event: Envelope): void {
+    if (isEvent(event, ApprovalBreakGlassGranted)) {
+      const { requestId, beneficiaryId, incidentRef, reviewDueAt } = event.data;
+      this.breakGlass.set(requestId, { requestId, beneficiaryId, incident: incidentRef.id, reviewDueAt });
+    } else if (isEvent(event, ApprovalReviewOpened)) {
+      const { kind, requestId, reviewId, reviewerIds } = event.data;
+      if (kind === 'break_glass_post_incident' && requestId !== undefined) this.reviews.set(requestId, { reviewId, reviewerIds: [...reviewerIds] });
+    } else if (isEvent(event, GrantCreated)) {
+      const { grantId, requestId, connectorId, targetAccount } = event.data;
+      this.grants.set(grantId, { grantId, requestId, connectorId, targetAccount });
+    } else if (isEvent(event, NotificationRequested)) {
+      this.requested.add(event.data.notificationId);
+    }
+  }
+
+  breakGlassOf(requestId: string): BreakGlassFact | undefined {
+    return this.breakGlass.get(requestId);
+  }
+
+  reviewOf(requestId: string): BreakGlassReview | undefined {
+    return this.reviews.get(requestId);
+  }
+
+  grant(grantId: string): GrantFact | undefined {
+    return this.grants.get(grantId);
+  }
+
+  wasRequested(notificationId: string): boolean {
+    return this.requested.has(notificationId);
+  }
+
+  get size(): { breakGlass: number; grants: number; requested: number } {
+    return { breakGlass: this.breakGlass.size, grants: this.grants.size, requested: this.requested.size };
+  }
+}
