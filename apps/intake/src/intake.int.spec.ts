@@ -12,6 +12,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import request from 'supertest';
 import { GrantRevoked, ItsmRequestReceived, ItsmServiceNowItemReceived, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData, RequestSubmittedData } from '@grantline/contracts';
+import { DEV_ISSUER } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { MessagingModule } from '@grantline/messaging-nest';
@@ -21,7 +22,6 @@ import { eventually, infraEndpoints, mongoDatabaseUrl, uniqueName } from '@grant
 import { ensureDevIssuerKey, mintDevToken } from './auth/dev-issuer';
 import type { DevIssuerKey } from './auth/dev-issuer';
 import { CatalogService } from './catalog/catalog.service';
-import { DEV_ISSUER } from './config/intake-config';
 import { IntakeModule } from './intake.module';
 
 const { kafkaBrokers } = infraEndpoints();

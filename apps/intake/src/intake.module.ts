@@ -2,17 +2,15 @@ import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { BearerAuthGuard, JWT_VERIFIER } from './auth/bearer-auth.guard';
+import { BEARER_AUTHENTICATOR, BearerAuthGuard, BearerAuthenticator, ProblemDetailsFilter, jwtVerifierFor } from '@grantline/http-edge';
 import { DEV_JWKS, DevIssuerController } from './auth/dev-issuer.controller';
 import { devJwks, ensureDevIssuerKey } from './auth/dev-issuer';
-import { JwtVerifier } from './auth/jwt-verifier';
 import { CatalogService, LOADED_CATALOG } from './catalog/catalog.service';
 import { loadCatalogDirectory } from './catalog/catalog-file.schema';
 import { INTAKE_CONFIG, loadIntakeConfig } from './config/intake-config';
 import type { IntakeConfig } from './config/intake-config';
 import { HttpPlatformSetup } from './http/http-platform.setup';
 import { IdempotentEndpoint } from './http/idempotent-endpoint';
-import { ProblemDetailsFilter } from './http/problem-details.filter';
 import { IdentitiesController } from './identities/identities.controller';
 import { IDEMPOTENCY_STORE } from './idempotency/idempotency';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
@@ -38,13 +36,9 @@ import type { JSONWebKeySet } from 'jose';
       inject: [INTAKE_CONFIG],
     },
     {
-      provide: JWT_VERIFIER,
-      useFactory: (config: IntakeConfig, jwks: JSONWebKeySet | undefined): JwtVerifier => {
-        const options = { issuer: config.issuer, audience: config.audience };
-        if (config.authMode === 'dev' && jwks) return JwtVerifier.fromJwks(jwks, options);
-        if (config.jwksFile !== undefined) return JwtVerifier.fromJwksFile(config.jwksFile, options);
-        return JwtVerifier.fromJwksUrl(config.jwksUrl as string, options);
-      },
+      provide: BEARER_AUTHENTICATOR,
+      // DEV_JWKS is injected for its side effect: in dev mode the key pair exists before the first token.
+      useFactory: (config: IntakeConfig, _devJwks: JSONWebKeySet | undefined): BearerAuthenticator => new BearerAuthenticator(jwtVerifierFor(config.auth)),
       inject: [INTAKE_CONFIG, DEV_JWKS],
     },
     { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection) => new MongoIdempotencyStore(connection), inject: [getConnectionToken()] },

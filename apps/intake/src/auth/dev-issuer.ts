@@ -3,14 +3,14 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync
 import { join } from 'node:path';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { JSONWebKeySet, JWK } from 'jose';
+import { DEV_ISSUER_ALG, DEV_ISSUER_KEY_FILE, publicJwkOf } from '@grantline/http-edge';
 
 /**
  * The local development issuer: one ES256 key pair, generated on first use under `.grantline/dev-issuer/`
- * (never committed). The intake verifies dev tokens with its public half and serves it as a JWKS; the
- * `tools/dev-token/mint.ts` command signs tokens with the private half.
+ * (never committed). The intake creates it and serves its public half as a JWKS; every service verifies dev
+ * tokens with it (@grantline/http-edge); the `tools/dev-token/mint.ts` command signs tokens with the private half.
  */
-export const DEV_ISSUER_ALG = 'ES256';
-const PRIVATE_KEY_FILE = 'private.jwk.json';
+const PRIVATE_KEY_FILE = DEV_ISSUER_KEY_FILE;
 
 export interface DevIssuerKey {
   readonly privateJwk: JWK;
@@ -19,8 +19,7 @@ export interface DevIssuerKey {
 
 function readKey(dir: string): DevIssuerKey {
   const privateJwk = JSON.parse(readFileSync(join(dir, PRIVATE_KEY_FILE), 'utf8')) as JWK;
-  const { d: _secret, ...publicJwk } = privateJwk;
-  return { privateJwk, publicJwk: { ...publicJwk, use: 'sig', alg: DEV_ISSUER_ALG } };
+  return { privateJwk, publicJwk: publicJwkOf(privateJwk) };
 }
 
 /** Loads the dev key pair, creating it when absent. Safe when two processes start at once (atomic link). */

@@ -1,4 +1,5 @@
-import { DEV_ISSUER, IntakeConfigError, loadIntakeConfig } from './intake-config';
+import { DEV_ISSUER } from '@grantline/http-edge';
+import { IntakeConfigError, loadIntakeConfig } from './intake-config';
 
 describe('loadIntakeConfig', () => {
   it('defaults to the dev issuer outside production', () => {
@@ -9,7 +10,7 @@ describe('loadIntakeConfig', () => {
     expect(loadIntakeConfig({ OIDC_ISSUER: 'https://idp.example', OIDC_JWKS_URL: 'https://idp.example/jwks' })).toMatchObject({
       authMode: 'oidc',
       issuer: 'https://idp.example',
-      jwksUrl: 'https://idp.example/jwks',
+      auth: { mode: 'oidc', issuer: 'https://idp.example', jwksUrl: 'https://idp.example/jwks' },
     });
     expect(() => loadIntakeConfig({ OIDC_ISSUER: 'https://idp.example' })).toThrow(/OIDC_JWKS_URL/);
   });

@@ -1,22 +1,23 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { bearerAuthConfigFrom } from '@grantline/http-edge';
+import type { BearerAuthConfig } from '@grantline/http-edge';
+
+// tools/dev-token mints with these; they are the lib's, re-exported so the command keeps one import.
+export { DEFAULT_AUDIENCE, DEV_ISSUER } from '@grantline/http-edge';
 
 /** The repository root, for the defaults that point into it (catalog/, .grantline/). */
 export const REPO_ROOT = resolve(__dirname, '../../../..');
-
-export const DEV_ISSUER = 'urn:grantline:dev-issuer';
-export const DEFAULT_AUDIENCE = 'grantline';
 
 export const AuthModeSchema = z.enum(['dev', 'oidc']);
 export type AuthMode = z.infer<typeof AuthModeSchema>;
 
 export interface IntakeConfig {
   readonly authMode: AuthMode;
+  /** Bearer authentication as every service reads it (@grantline/http-edge); `auth.mode` is `authMode`. */
+  readonly auth: BearerAuthConfig;
   readonly issuer: string;
   readonly audience: string;
-  /** oidc: where the issuer's keys are fetched from (or a local JWKS file); dev: unused. */
-  readonly jwksUrl?: string;
-  readonly jwksFile?: string;
   readonly devIssuerDir: string;
   readonly catalogDir: string;
   /** How long an HTTP request waits for Kafka to acknowledge its event before answering 503. */
@@ -55,23 +56,14 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeCo
     throw new IntakeConfigError(parsed.error.issues.map((issue) => ({ variable: issue.path.map(String).join('.'), message: issue.message })));
   }
   const vars = parsed.data;
-  const production = vars.NODE_ENV === 'production';
-  const authMode: AuthMode = vars.AUTH_MODE ?? (vars.OIDC_ISSUER !== undefined || production ? 'oidc' : 'dev');
-  const problems: { variable: string; message: string }[] = [];
-  if (authMode === 'oidc') {
-    if (vars.OIDC_ISSUER === undefined) problems.push({ variable: 'OIDC_ISSUER', message: 'required when AUTH_MODE=oidc' });
-    if (vars.OIDC_JWKS_URL === undefined && vars.OIDC_JWKS_FILE === undefined) {
-      problems.push({ variable: 'OIDC_JWKS_URL', message: 'OIDC_JWKS_URL or OIDC_JWKS_FILE is required when AUTH_MODE=oidc' });
-    }
-  }
-  if (problems.length > 0) throw new IntakeConfigError(problems);
+  const auth = bearerAuthConfigFrom(vars, resolve(REPO_ROOT, '.grantline/dev-issuer'));
+  if (!auth.ok) throw new IntakeConfigError(auth.problems);
   return {
-    authMode,
-    issuer: authMode === 'dev' ? DEV_ISSUER : (vars.OIDC_ISSUER as string),
-    audience: vars.OIDC_AUDIENCE ?? DEFAULT_AUDIENCE,
-    ...(authMode === 'oidc' && vars.OIDC_JWKS_URL !== undefined ? { jwksUrl: vars.OIDC_JWKS_URL } : {}),
-    ...(authMode === 'oidc' && vars.OIDC_JWKS_FILE !== undefined ? { jwksFile: resolve(vars.OIDC_JWKS_FILE) } : {}),
-    devIssuerDir: resolve(vars.DEV_ISSUER_DIR ?? resolve(REPO_ROOT, '.grantline/dev-issuer')),
+    authMode: auth.config.mode,
+    auth: auth.config,
+    issuer: auth.config.issuer,
+    audience: auth.config.audience,
+    devIssuerDir: auth.config.devIssuerDir,
     catalogDir: resolve(vars.CATALOG_DIR ?? resolve(REPO_ROOT, 'catalog')),
     publishTimeoutMs: vars.PUBLISH_TIMEOUT_MS,
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { deterministicEventId } from '@grantline/messaging';
-import type { Principal } from '../auth/jwt-verifier';
+import type { Principal } from '@grantline/http-edge';
 import { IDEMPOTENCY_STORE, fingerprintOf, runIdempotently, validateIdempotencyKey } from '../idempotency/idempotency';
 import type { IdempotencyStore, StoredResponse } from '../idempotency/idempotency';
 

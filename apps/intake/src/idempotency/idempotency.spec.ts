@@ -1,4 +1,5 @@
-import { ProblemException } from '../http/problem-details';
+import { ProblemException } from '@grantline/http-edge';
+import { INTAKE_PROBLEMS } from '../http/intake-problems';
 import { InMemoryIdempotencyStore, PENDING_CLAIM_STALE_MS, fingerprintOf, idempotencyRecordId, runIdempotently, validateIdempotencyKey } from './idempotency';
 import type { StoredResponse } from './idempotency';
 
@@ -62,7 +63,7 @@ describe('runIdempotently', () => {
 
   it('forgets a failed attempt, so the retry runs for real', async () => {
     const failing = runIdempotently(store, call('k1'), async () => {
-      throw ProblemException.of('event-log-unavailable', 'kafka down');
+      throw ProblemException.of(INTAKE_PROBLEMS.eventLogUnavailable, 'kafka down');
     });
     expect(await statusOf(failing)).toBe(503);
     const retry = await runIdempotently(store, call('k1'), execute);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../catalog/catalog-file.schema';
-import { ProblemException } from '../http/problem-details';
+import { PROBLEMS, ProblemException } from '@grantline/http-edge';
+import { INTAKE_PROBLEMS } from '../http/intake-problems';
 
 /** What is replayed to a retry: the original status and body. */
 export interface StoredResponse {
@@ -54,7 +55,7 @@ export function idempotencyRecordId(scope: string, key: string): string {
 export function validateIdempotencyKey(key: string | undefined): string | undefined {
   if (key === undefined) return undefined;
   if (!KEY_PATTERN.test(key)) {
-    throw ProblemException.of('invalid-request', 'Idempotency-Key must be 1-200 visible ASCII characters', [
+    throw ProblemException.of(PROBLEMS.invalidRequest, 'Idempotency-Key must be 1-200 visible ASCII characters', [
       { field: 'Idempotency-Key', message: 'expected 1-200 visible ASCII characters' },
     ]);
   }
@@ -79,12 +80,12 @@ export async function runIdempotently(store: IdempotencyStore, call: IdempotentC
   if (!claim.claimed) {
     const { existing } = claim;
     if (existing.fingerprint !== call.fingerprint) {
-      throw ProblemException.of('idempotency-key-reused', 'This Idempotency-Key was used for a different request', [
+      throw ProblemException.of(INTAKE_PROBLEMS.idempotencyKeyReused, 'This Idempotency-Key was used for a different request', [
         { field: 'Idempotency-Key', message: 'already used with a different method, path or body' },
       ]);
     }
     if (existing.state === 'completed' && existing.response) return { response: existing.response, replayed: true };
-    throw ProblemException.of('idempotency-key-in-use', 'A request with this Idempotency-Key is still being processed; retry shortly', [
+    throw ProblemException.of(INTAKE_PROBLEMS.idempotencyKeyInUse, 'A request with this Idempotency-Key is still being processed; retry shortly', [
       { field: 'Idempotency-Key', message: 'in progress' },
     ]);
   }

@@ -1,10 +1,9 @@
 import { Body, Controller, Headers, Logger, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
 import type { IdentityOffboardedData } from '@grantline/contracts';
-import { BearerAuthGuard, CurrentPrincipal } from '../auth/bearer-auth.guard';
-import type { Principal } from '../auth/jwt-verifier';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { fieldErrorsOf, invalidRequest } from '../http/problem-details';
+import { BearerAuthGuard, CurrentPrincipal, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import type { Principal } from '@grantline/http-edge';
 import { IntakePublisher } from '../publishing/intake-publisher';
 import { OffboardBodySchema, parseBody } from '../requests/request-body.schema';
 import { IdentityDirectory } from '../status/request-status.store';
@@ -37,16 +36,16 @@ export class IdentitiesController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
-    if (!isObject(body)) throw invalidRequest([{ field: '(body)', message: 'expected a JSON object' }]);
+    if (!isObject(body)) throw invalidInput([{ field: '(body)', message: 'expected a JSON object' }]);
     const { sourceVersion, identityId: bodyId, ...identity } = body;
-    if (bodyId !== undefined && bodyId !== identityId) throw invalidRequest([{ field: 'identityId', message: 'must equal the id in the path' }]);
+    if (bodyId !== undefined && bodyId !== identityId) throw invalidInput([{ field: 'identityId', message: 'must equal the id in the path' }]);
     const parsed = IdentityUpsertedDataSchema.safeParse({
       identity: { status: 'active', ...identity, identityId },
       ...(sourceVersion === undefined ? {} : { sourceVersion }),
     });
     if (!parsed.success) {
       // Report fields as the client wrote them: `ownerId`, not `identity.ownerId`; the path id as `id`.
-      throw invalidRequest(
+      throw invalidInput(
         fieldErrorsOf(parsed.error).map((error) => ({ ...error, field: error.field === 'identity.identityId' ? 'id' : error.field.replace(/^identity\./, '') })),
       );
     }
@@ -84,11 +83,11 @@ export class IdentitiesController {
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
     const parsed = parseBody(OffboardBodySchema, body);
-    if (!parsed.ok) throw invalidRequest(parsed.errors);
-    if (!/^\S{1,200}$/.test(identityId)) throw invalidRequest([{ field: 'id', message: 'expected an id without whitespace' }]);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
+    if (!/^\S{1,200}$/.test(identityId)) throw invalidInput([{ field: 'id', message: 'expected an id without whitespace' }]);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/offboard`, body, response }, async (ids) => {
       const kind = (await this.directory.kindOf(identityId)) ?? parsed.value.kind;
-      if (kind === undefined) throw invalidRequest([{ field: 'kind', message: 'unknown identity: give its kind' }]);
+      if (kind === undefined) throw invalidInput([{ field: 'kind', message: 'unknown identity: give its kind' }]);
       const now = new Date();
       const data: IdentityOffboardedData = {
         identityId,

@@ -1,7 +1,7 @@
 import { ItsmStatusChanged, RequestSubmitted } from '@grantline/contracts';
 import type { Actor, Envelope, EventRegistry, ItsmRequestReceivedData, ItsmStatus, RequestSubmittedData, TicketRef } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
-import type { FieldError } from '../http/problem-details';
+import type { FieldError } from '@grantline/http-edge';
 import { validateSubmission } from '../requests/request-body.schema';
 import type { CatalogLookup } from '../requests/request-body.schema';
 import { INTAKE_SOURCE } from '../publishing/intake-publisher';

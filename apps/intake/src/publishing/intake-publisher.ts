@@ -5,7 +5,8 @@ import type { EventPublisher } from '@grantline/messaging';
 import { EVENT_PUBLISHER, EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { INTAKE_CONFIG } from '../config/intake-config';
 import type { IntakeConfig } from '../config/intake-config';
-import { ProblemException } from '../http/problem-details';
+import { ProblemException } from '@grantline/http-edge';
+import { INTAKE_PROBLEMS } from '../http/intake-problems';
 
 export const INTAKE_SOURCE = 'grantline/intake';
 
@@ -61,7 +62,7 @@ export class IntakePublisher {
       ]);
     } catch (error) {
       this.logger.warn(`publish to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw ProblemException.of('event-log-unavailable', 'The event log did not acknowledge the write; nothing was accepted. Retry later with the same Idempotency-Key.');
+      throw ProblemException.of(INTAKE_PROBLEMS.eventLogUnavailable, 'The event log did not acknowledge the write; nothing was accepted. Retry later with the same Idempotency-Key.');
     } finally {
       clearTimeout(timer);
     }

@@ -12,8 +12,8 @@ import {
   idListSchema,
 } from '@grantline/contracts';
 import type { RequestItems, SubjectRef, TicketRef } from '@grantline/contracts';
-import { fieldErrorsOf } from '../http/problem-details';
-import type { FieldError } from '../http/problem-details';
+import { fieldErrorsOf } from '@grantline/http-edge';
+import type { FieldError } from '@grantline/http-edge';
 
 /** `POST /v1/requests`. Field schemas are the contract's; the requester is never a body field (it is the token subject). */
 export const SubmitRequestBodySchema = z.strictObject({

@@ -1,11 +1,11 @@
 import { Body, Controller, Get, Headers, Logger, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { RequestSubmitted, RequestWithdrawn, RevocationRequested } from '@grantline/contracts';
 import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
-import { BearerAuthGuard, CurrentPrincipal } from '../auth/bearer-auth.guard';
-import type { Principal } from '../auth/jwt-verifier';
 import { CatalogService } from '../catalog/catalog.service';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { ProblemException, invalidRequest } from '../http/problem-details';
+import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, invalidInput } from '@grantline/http-edge';
+import type { Principal } from '@grantline/http-edge';
+import { INTAKE_PROBLEMS } from '../http/intake-problems';
 import { IntakePublisher } from '../publishing/intake-publisher';
 import { IdentityDirectory, RequestStatusStore, RevocationTickets } from '../status/request-status.store';
 import type { RequestStatusView } from '../status/request-status.projection';
@@ -20,7 +20,7 @@ const CLOSED: readonly RequestStatusView['status'][] = ['denied', 'withdrawn', '
 const ID_PATTERN = /^\S{1,200}$/;
 
 function checkId(field: string, id: string): void {
-  if (!ID_PATTERN.test(id)) throw invalidRequest([{ field, message: 'expected an id without whitespace, at most 200 characters' }]);
+  if (!ID_PATTERN.test(id)) throw invalidInput([{ field, message: 'expected an id without whitespace, at most 200 characters' }]);
 }
 
 /** Access requests: submit, read, withdraw, and manual revocation of a grant. */
@@ -47,7 +47,7 @@ export class RequestsController {
   ): Promise<unknown> {
     const now = new Date();
     const validation = validateSubmission(body, this.catalog, now);
-    if (!validation.ok) throw invalidRequest(validation.errors);
+    if (!validation.ok) throw invalidInput(validation.errors);
     const submission = validation.value;
     return this.endpoint.run({ principal, key, method: 'POST', route: '/v1/requests', body, response }, async (ids) => {
       const requestId = `req-${ids.id('request-id')}`;
@@ -70,7 +70,7 @@ export class RequestsController {
   async get(@Param('id') requestId: string): Promise<RequestStatusView> {
     checkId('id', requestId);
     const view = await this.statuses.get(requestId);
-    if (!view) throw ProblemException.of('not-found', `No request ${requestId}`);
+    if (!view) throw ProblemException.of(PROBLEMS.notFound, `No request ${requestId}`);
     return view;
   }
 
@@ -84,13 +84,13 @@ export class RequestsController {
   ): Promise<unknown> {
     checkId('id', requestId);
     const parsed = parseBody(WithdrawBodySchema, body);
-    if (!parsed.ok) throw invalidRequest(parsed.errors);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {
       const view = await this.statuses.get(requestId);
-      if (!view) throw ProblemException.of('not-found', `No request ${requestId}`);
-      if (CLOSED.includes(view.status)) throw ProblemException.of('request-closed', `Request ${requestId} is already ${view.status}`);
+      if (!view) throw ProblemException.of(PROBLEMS.notFound, `No request ${requestId}`);
+      if (CLOSED.includes(view.status)) throw ProblemException.of(INTAKE_PROBLEMS.requestClosed, `Request ${requestId} is already ${view.status}`);
       if (!(await this.mayWithdraw(principal.subject, view))) {
-        throw ProblemException.of('forbidden', 'Only the requester, the beneficiary, or the beneficiary\'s manager or owner of record may withdraw a request');
+        throw ProblemException.of(PROBLEMS.forbidden, 'Only the requester, the beneficiary, or the beneficiary\'s manager or owner of record may withdraw a request');
       }
       const envelope = await this.publisher.publish({
         def: RequestWithdrawn,
@@ -116,7 +116,7 @@ export class RequestsController {
   ): Promise<unknown> {
     checkId('id', grantId);
     const parsed = parseBody(RevokeBodySchema, body);
-    if (!parsed.ok) throw invalidRequest(parsed.errors);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/grants/${grantId}/revoke`, body, response }, async (ids) => {
       // Keyed by the request the grant came from when known, so the revocation is ordered with that request's events.
       const owner = await this.statuses.findByGrant(grantId);
