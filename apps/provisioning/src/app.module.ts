@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TOPICS, connectorCommandsTopic } from '@grantline/contracts';
+import { connectorCommandsTopic } from '@grantline/contracts';
 import { ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
 import { GrantsModule } from './grants/grants.module';
 import { loadProvisioningConfig } from './grants/provisioning.config';
@@ -17,11 +17,11 @@ function configuredConnectorIds(): readonly string[] {
 }
 
 /**
- * The topics created at start: the grants topic, one commands topic per configured connector, and the
- * notifications topic its failure alerts go to (it may start before any notifier exists).
+ * The topics created at start: the grants topic and one commands topic per configured connector (failure
+ * alerts are the notifier's, derived from `iga.grant.provisioning-failed.v1`).
  */
 export function provisioningTopics(connectorIds: readonly string[]): string[] {
-  return [...topicsOwnedBy(SERVICE_NAME), ...connectorIds.map((id) => connectorCommandsTopic(id)), TOPICS.notifications];
+  return [...topicsOwnedBy(SERVICE_NAME), ...connectorIds.map((id) => connectorCommandsTopic(id))];
 }
 
 /**

@@ -7,7 +7,6 @@ import {
   ApprovalReviewOpened,
   ApprovalSelfApprovalBlocked,
   ApprovalTaskOpened,
-  NotificationRequested,
 } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { decide } from './approval.decide';
@@ -135,13 +134,13 @@ describe('approval decide/evolve', () => {
       expect(types(decide(route, both, context()))).toEqual([ApprovalRequestApproved.type]);
     });
 
-    it('break-glass: granted at once with the hard maximum, a post-incident review for a named reviewer, a notification', () => {
+    it('break-glass: granted at once with the hard maximum, a post-incident review for a named reviewer, no notification (the notifier derives it)', () => {
       const state = given(
         submitted(REQ, { emergency: { breakGlass: true, incidentRef: { system: 'jira', id: 'INC-7' } }, duration: 'PT8H' }),
         decided(REQ, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }),
       );
       const result = decide(route, state, context());
-      expect(types(result)).toEqual([ApprovalBreakGlassGranted.type, ApprovalReviewOpened.type, NotificationRequested.type]);
+      expect(types(result)).toEqual([ApprovalBreakGlassGranted.type, ApprovalReviewOpened.type]);
       const reviewDueAt = hoursAfter(DECIDED_AT, 48);
       expect(result.events[0]?.data).toEqual({
         requestId: REQ,
@@ -159,7 +158,6 @@ describe('approval decide/evolve', () => {
         reviewerIds: ['bob'],
         dueAt: reviewDueAt,
       });
-      expect(result.events[2]?.data).toMatchObject({ template: 'break_glass_granted', audience: { groupId: 'security' }, refs: { requestId: REQ } });
       expect(statusOf(then(state, result))).toBe('break_glass');
     });
 

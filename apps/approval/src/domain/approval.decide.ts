@@ -7,7 +7,6 @@ import {
   ApprovalReviewOpened,
   ApprovalSelfApprovalBlocked,
   ApprovalTaskOpened,
-  NotificationRequested,
   grantIdOf,
   isoDurationToMillis,
 } from '@grantline/contracts';
@@ -193,19 +192,8 @@ const route = (state: RequestApprovalState, context: DecideContext): DecideResul
         ApprovalReviewOpened,
         { reviewId, kind: 'break_glass_post_incident', requestId: state.requestId, grantIds: plan.grants.map((grant) => grant.grantId), reviewerIds, dueAt: reviewDueAt },
         [reviewId],
-      )
-      .emit(
-        NotificationRequested,
-        {
-          notificationId: context.eventId('notification', 'break_glass_granted', state.requestId),
-          channel: 'chat',
-          audience: { groupId: context.policy.securityGroup },
-          template: 'break_glass_granted',
-          refs: { requestId: state.requestId, reviewId },
-          params: { beneficiaryId: request.subject.id, incident: request.incidentRef.id, reviewerIds: reviewerIds.join(','), reviewDueAt },
-        },
-        ['break_glass_granted', state.requestId],
       );
+    // The notifier derives the break-glass notification from these two facts (it alone writes the notifications topic).
     return accepted(out.events);
   }
 

@@ -6,7 +6,7 @@ export type DeadlineAction = 'escalate' | 'deny';
  * stay open when the route sets no timeout, what a missed deadline does, and the break-glass limits.
  */
 export interface ApprovalPolicy {
-  /** The group the `security` resolver, escalations and break-glass notifications go to. */
+  /** The group the `security` resolver and escalations go to (break-glass notifications are the notifier's: NOTIFIER_SECURITY_GROUP). */
   readonly securityGroup: string;
   /** The group the `third_party_risk` resolver resolves to. */
   readonly thirdPartyRiskGroup: string;

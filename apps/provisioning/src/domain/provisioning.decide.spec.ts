@@ -7,7 +7,6 @@ import {
   GrantProvisioningFailed,
   GrantProvisioningRequested,
   GrantRevoked,
-  NotificationRequested,
   isEvent,
   topicOf,
   registry,
@@ -18,7 +17,7 @@ import { decide } from './provisioning.decide';
 import type { DecideOptions, Decision } from './provisioning.decide';
 import { ProvisioningState } from './provisioning.state';
 
-const options: DecideOptions = { registry, maxAttempts: 3, alertGroupId: 'security-oncall', connectorIds: ['postgres'] };
+const options: DecideOptions = { registry, maxAttempts: 3, connectorIds: ['postgres'] };
 const scenario = new ProvisioningScenario();
 const REQUEST = 'req-100';
 const GRANT = scenario.grantIdOf(REQUEST);
@@ -128,7 +127,7 @@ describe('provisioning decide/evolve', () => {
       expect(world.when(scenario.approved(REQUEST)).events).toEqual([]);
     });
 
-    it('a retriable failure re-commands with the next attempt until the attempts run out, then fails with an alert', () => {
+    it('a retriable failure re-commands with the next attempt until the attempts run out, then fails terminally (the notifier alerts on it)', () => {
       const world = given(scenario.catalog(), scenario.identity());
       let command = provisionCommand(world.when(scenario.approved(REQUEST)));
       for (const attempt of [2, 3]) {
@@ -140,17 +139,16 @@ describe('provisioning decide/evolve', () => {
         expect(command.idempotencyKey).toBe(`${GRANT}:provision`);
       }
       const exhausted = world.when(scenario.failed(command, 'provision', 'retriable'));
-      expect(types(exhausted)).toEqual([GrantProvisioningFailed.type, NotificationRequested.type]);
+      expect(types(exhausted)).toEqual([GrantProvisioningFailed.type]);
       expect(exhausted.events[0]!.data).toMatchObject({ terminal: true, attempts: 3, operation: 'provision' });
-      expect(exhausted.events[1]!.data).toMatchObject({ template: 'provisioning_failed', audience: { groupId: 'security-oncall' }, refs: { grantId: GRANT } });
       expect(world.state.grant(GRANT)?.status).toBe('failed');
     });
 
-    it('a terminal failure fails the grant at once, with an alert', () => {
+    it('a terminal failure fails the grant at once (the notifier alerts on it)', () => {
       const world = given(scenario.catalog(), scenario.identity());
       const command = provisionCommand(world.when(scenario.approved(REQUEST)));
       const decision = world.when(scenario.failed(command, 'provision', 'terminal'));
-      expect(types(decision)).toEqual([GrantProvisioningFailed.type, NotificationRequested.type]);
+      expect(types(decision)).toEqual([GrantProvisioningFailed.type]);
       expect(decision.events[0]!.data).toMatchObject({ terminal: true, retriable: false, code: 'not_found', attempts: 1 });
       expect(world.state.grant(GRANT)?.status).toBe('failed');
     });
@@ -229,7 +227,7 @@ describe('provisioning decide/evolve', () => {
       expect(types(world.when(scenario.expired(GRANT)))).toEqual([GrantDeprovisioningRequested.type, ConnectorDeprovisionRequested.type]);
     });
 
-    it('deprovision failures retry, then leave the grant irrevocable with an alert', () => {
+    it('deprovision failures retry, then leave the grant irrevocable (a terminal failure the notifier alerts on)', () => {
       const { world } = activeGrant();
       let command = deprovisionCommand(world.when(scenario.expired(GRANT)));
       for (const attempt of [2, 3]) {
@@ -237,8 +235,8 @@ describe('provisioning decide/evolve', () => {
         expect(command).toMatchObject({ commandId: `${GRANT}:deprovision:${attempt}`, reason: 'expiry' });
       }
       const decision = world.when(scenario.failed(command, 'deprovision', 'retriable'));
-      expect(types(decision)).toEqual([GrantProvisioningFailed.type, NotificationRequested.type]);
-      expect(decision.events[1]!.data).toMatchObject({ params: { state: 'irrevocable', operation: 'deprovision' } });
+      expect(types(decision)).toEqual([GrantProvisioningFailed.type]);
+      expect(decision.events[0]!.data).toMatchObject({ terminal: true, operation: 'deprovision' });
       expect(world.state.grant(GRANT)?.status).toBe('irrevocable');
       expect(world.when(scenario.expired(GRANT)).events).toEqual([]);
     });

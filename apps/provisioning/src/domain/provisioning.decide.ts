@@ -14,7 +14,6 @@ import {
   GrantProvisioningRequested,
   GrantRevoked,
   IdentityOffboarded,
-  NotificationRequested,
   RequestWithdrawn,
   RevocationRequested,
   TimerFired,
@@ -41,15 +40,13 @@ export interface DecideOptions {
   readonly registry: EventRegistry;
   /** Commands per operation before the grant is declared failed (each one already retried inside the connector). */
   readonly maxAttempts: number;
-  /** Who is alerted when a grant fails or becomes irrevocable. */
-  readonly alertGroupId: string;
   /** Connectors this instance commands; grants for others are left to the instance that owns them. */
   readonly connectorIds: readonly string[];
   readonly source?: string;
 }
 
 export interface Decision {
-  /** The events to publish, in order (grant events, connector commands, alerts). */
+  /** The events to publish, in order (grant events, connector commands). */
   readonly events: Envelope[];
   /** Why an input led to nothing, for the log (unknown entitlement, another connector, ...). */
   readonly skipped: readonly string[];
@@ -101,10 +98,6 @@ class Emitter {
 
   get causeId(): string {
     return this.cause.id;
-  }
-
-  get alertGroupId(): string {
-    return this.options.alertGroupId;
   }
 
   skip(reason: string): void {
@@ -298,23 +291,5 @@ function failTerminally(
   details: { code: string; reason: string; retriable: boolean; attempts: number },
 ): void {
   out.emit(GrantProvisioningFailed, { grantId: grant.grantId, operation, ...details, terminal: true }, grant);
-  out.emit(
-    NotificationRequested,
-    {
-      notificationId: `alert:${idempotencyKeyOf(grant.grantId, operation)}`,
-      channel: 'chat',
-      audience: { groupId: out.alertGroupId },
-      template: 'provisioning_failed',
-      refs: { requestId: grant.requestId, grantId: grant.grantId },
-      params: {
-        operation,
-        state: operation === 'provision' ? 'failed' : 'irrevocable',
-        connectorId: grant.connectorId,
-        targetAccount: grant.targetAccount,
-        code: details.code,
-        attempts: details.attempts,
-      },
-    },
-    grant,
-  );
+  // The notifier alerts on a terminal failure (it alone writes the notifications topic).
 }

@@ -23,7 +23,7 @@ function busWith(events: readonly Envelope[]): MessageBus {
 
 function handlerOn(log: readonly Envelope[]): { handler: GrantsHandler; stateService: ProvisioningStateService } {
   const stateService = new ProvisioningStateService(busWith(log), registry);
-  const handler = new GrantsHandler(stateService, { connectorIds: ['postgres'], maxAttempts: 3, alertGroupId: 'security-oncall' }, registry);
+  const handler = new GrantsHandler(stateService, { connectorIds: ['postgres'], maxAttempts: 3 }, registry);
   return { handler, stateService };
 }
 

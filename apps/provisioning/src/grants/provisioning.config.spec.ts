@@ -3,7 +3,7 @@ import { loadProvisioningConfig } from './provisioning.config';
 
 describe('provisioning configuration', () => {
   it('defaults to the postgres connector, 3 attempts and the security on-call group', () => {
-    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3, alertGroupId: 'security-oncall' });
+    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3 });
   });
 
   it('reads a comma-separated connector list, trimmed and without duplicates', () => {
@@ -18,12 +18,11 @@ describe('provisioning configuration', () => {
     expect(() => loadProvisioningConfig({ PROVISIONING_MAX_ATTEMPTS: '0' })).toThrow(/PROVISIONING_MAX_ATTEMPTS/);
   });
 
-  it('creates the grants topic, one commands topic per connector and the alerts topic', () => {
+  it('creates the grants topic and one commands topic per connector (the notifications topic is the notifier\'s)', () => {
     expect(provisioningTopics(['postgres', 'ldap'])).toEqual([
       'iga.grants.v1',
       'iga.connectors.postgres.commands.v1',
       'iga.connectors.ldap.commands.v1',
-      'iga.notifications.v1',
     ]);
   });
 });

@@ -10,14 +10,11 @@ export const ProvisioningConfigSchema = z.object({
   PROVISIONING_CONNECTOR_IDS: ConnectorIdsSchema.default(['postgres']),
   /** Commands per operation before a grant is declared failed / irrevocable. */
   PROVISIONING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
-  /** The group alerted when a grant fails or cannot be removed. */
-  PROVISIONING_ALERT_GROUP: z.string().regex(/^\S+$/).max(200).default('security-oncall'),
 });
 
 export interface ProvisioningConfig {
   readonly connectorIds: readonly string[];
   readonly maxAttempts: number;
-  readonly alertGroupId: string;
 }
 
 export const PROVISIONING_CONFIG = Symbol('PROVISIONING_CONFIG');
@@ -29,5 +26,5 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env): Pr
     throw new Error(`invalid provisioning configuration: ${problems.join('; ')}`);
   }
   const data = parsed.data;
-  return { connectorIds: data.PROVISIONING_CONNECTOR_IDS, maxAttempts: data.PROVISIONING_MAX_ATTEMPTS, alertGroupId: data.PROVISIONING_ALERT_GROUP };
+  return { connectorIds: data.PROVISIONING_CONNECTOR_IDS, maxAttempts: data.PROVISIONING_MAX_ATTEMPTS };
 }
