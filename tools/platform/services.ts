@@ -15,4 +15,5 @@ export const PLATFORM_SERVICES: readonly PlatformService[] = [
   service('connector-postgres', 3107),
   service('scheduler', 3105),
   service('audit', 3106),
+  service('notifier', 3108),
 ];

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DevTokenIssuer } from './dev-token.issuer';
 
-export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 'scheduler' | 'audit' | 'connector-postgres';
+export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 'scheduler' | 'audit' | 'connector-postgres' | 'notifier';
 
 /** Start order; all start at once, the order only decides how logs and tables read. */
-export const ALL_SERVICES: readonly ServiceName[] = ['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'connector-postgres'];
+export const ALL_SERVICES: readonly ServiceName[] = ['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'connector-postgres', 'notifier'];
 
 export const REPO_ROOT = join(__dirname, '../../..');
 const READY_TIMEOUT_MS = 300_000;
@@ -92,6 +92,7 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
     case 'policy':
     case 'provisioning':
     case 'audit':
+    case 'notifier':
       return common;
     case 'scheduler':
       return { ...common, CLOCK: 'offset', ENABLE_TEST_CLOCK: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
