@@ -1,4 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseFilters, UseGuards } from '@nestjs/common';
+import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemDetailsFilter, ProblemException, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import type { Principal, ProblemType } from '@grantline/http-edge';
 import { statusOf } from '../domain/approval.state';
 import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
 import type { DecideResult, Rejection } from '../domain/approval.decide';
@@ -7,9 +9,6 @@ import { APPROVAL_CLOCK } from './approval-clock';
 import type { ApprovalClock } from './approval-clock';
 import { ApprovalStateService } from './approval-state.service';
 import { TaskDecisionBodySchema, TasksQuerySchema } from './approval-tasks.schema';
-import { PRINCIPAL_HEADER, PRINCIPAL_RESOLVER, UnauthenticatedError } from './principal';
-import type { PrincipalResolver } from './principal';
-import { ProblemDetailsFilter, invalidInput, problem } from './problem-details';
 
 export interface TaskView {
   readonly taskId: string;
@@ -41,15 +40,18 @@ export interface DecisionResponse {
   readonly requestStatus: RequestStatus;
 }
 
-const REJECTION_STATUS: Record<Rejection, { status: number; title: string }> = {
-  unknown_task: { status: 404, title: 'Unknown approval task' },
-  self_approval: { status: 403, title: 'Self-approval is not allowed' },
-  not_eligible: { status: 403, title: 'Not an eligible approver' },
-  request_ended: { status: 409, title: 'The request has already ended' },
-  request_withdrawn: { status: 409, title: 'The request was withdrawn' },
-  task_closed: { status: 409, title: 'The task is closed' },
-  already_decided: { status: 409, title: 'Already decided' },
+/** A rejection's problem type; its slug is the rejection itself. */
+const REJECTION_PROBLEM: Record<Rejection, ProblemType> = {
+  unknown_task: { slug: 'unknown_task', status: 404, title: 'Unknown approval task' },
+  self_approval: { slug: 'self_approval', status: 403, title: 'Self-approval is not allowed' },
+  not_eligible: { slug: 'not_eligible', status: 403, title: 'Not an eligible approver' },
+  request_ended: { slug: 'request_ended', status: 409, title: 'The request has already ended' },
+  request_withdrawn: { slug: 'request_withdrawn', status: 409, title: 'The request was withdrawn' },
+  task_closed: { slug: 'task_closed', status: 409, title: 'The task is closed' },
+  already_decided: { slug: 'already_decided', status: 409, title: 'Already decided' },
 };
+const LOG_UNAVAILABLE: ProblemType = { slug: 'log_unavailable', status: 503, title: 'The event log is unavailable' };
+const UNKNOWN_REQUEST: ProblemType = { slug: 'unknown_request', status: 404, title: 'Unknown request' };
 
 const viewOf = (task: ApprovalTask): TaskView => ({
   taskId: task.taskId,
@@ -69,24 +71,19 @@ const viewOf = (task: ApprovalTask): TaskView => ({
 export class ApprovalTasksController {
   constructor(
     private readonly state: ApprovalStateService,
-    @Inject(PRINCIPAL_RESOLVER) private readonly principalOf: PrincipalResolver,
     @Inject(APPROVAL_CLOCK) private readonly clock: ApprovalClock,
   ) {}
 
   @Post('tasks/:taskId/decision')
   @HttpCode(200)
-  async decide(
-    @Param('taskId') taskId: string,
-    @Body() body: unknown,
-    @Headers('authorization') authorization: string | undefined,
-    @Headers(PRINCIPAL_HEADER) principalHeader: string | undefined,
-  ): Promise<DecisionResponse> {
-    const approverId = await this.authenticate(authorization, principalHeader);
+  @UseGuards(BearerAuthGuard)
+  async decide(@Param('taskId') taskId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<DecisionResponse> {
+    const approverId = principal.subject;
     const parsed = TaskDecisionBodySchema.safeParse(body ?? {});
-    if (!parsed.success) throw invalidInput(parsed.error, 'body');
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
     await this.state.whenLoaded();
     const requestId = this.state.requestOfTask(taskId);
-    if (requestId === undefined) throw problem(404, 'unknown_task', REJECTION_STATUS.unknown_task.title, `no approval task ${taskId}`);
+    if (requestId === undefined) throw ProblemException.of(REJECTION_PROBLEM.unknown_task, `no approval task ${taskId}`);
     const { decision, comment } = parsed.data;
     let result: DecideResult;
     try {
@@ -100,19 +97,16 @@ export class ApprovalTasksController {
       });
     } catch (error) {
       // Nothing was folded in: the caller may retry and gets the same outcome.
-      throw problem(503, 'log_unavailable', 'The event log is unavailable', `the decision was not recorded: ${error instanceof Error ? error.message : String(error)}`);
+      throw ProblemException.of(LOG_UNAVAILABLE, `the decision was not recorded: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (!result.accepted) {
-      const { status, title } = REJECTION_STATUS[result.rejection];
-      throw problem(status, result.rejection, title, result.message);
-    }
+    if (!result.accepted) throw ProblemException.of(REJECTION_PROBLEM[result.rejection], result.message);
     return { taskId, requestId, decision, recorded: result.events.length > 0, requestStatus: statusOf(this.state.stateOf(requestId)) };
   }
 
   @Get('tasks')
   async tasks(@Query() query: unknown): Promise<{ tasks: TaskView[] }> {
     const parsed = TasksQuerySchema.safeParse(query);
-    if (!parsed.success) throw invalidInput(parsed.error, 'query');
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
     await this.state.whenLoaded();
     return { tasks: this.state.openTasksFor(parsed.data.approverId).map(viewOf) };
   }
@@ -121,7 +115,7 @@ export class ApprovalTasksController {
   async request(@Param('requestId') requestId: string): Promise<RequestView> {
     await this.state.whenLoaded();
     const state = this.state.stateOf(requestId);
-    if (state.seenEventIds.size === 0) throw problem(404, 'unknown_request', 'Unknown request', `no approval state for request ${requestId}`);
+    if (state.seenEventIds.size === 0) throw ProblemException.of(UNKNOWN_REQUEST, `no approval state for request ${requestId}`);
     const waitingFor = this.state.waitingFor(requestId);
     return {
       requestId,
@@ -130,17 +124,5 @@ export class ApprovalTasksController {
       blockedAttempts: state.blockedAttempts,
       ...(waitingFor !== undefined ? { waitingForDirectory: [...waitingFor] } : {}),
     };
-  }
-
-  private async authenticate(authorization: string | undefined, principalHeader: string | undefined): Promise<string> {
-    try {
-      return await this.principalOf({
-        ...(authorization !== undefined ? { authorization } : {}),
-        ...(principalHeader !== undefined ? { principalHeader } : {}),
-      });
-    } catch (error) {
-      const detail = error instanceof UnauthenticatedError ? error.message : 'authentication failed';
-      throw problem(401, 'unauthenticated', 'Authentication required', detail);
-    }
   }
 }

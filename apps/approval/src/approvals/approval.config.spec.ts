@@ -1,4 +1,5 @@
-import { ApprovalConfigError, DEV_ISSUER, loadApprovalConfig } from './approval.config';
+import { DEV_ISSUER } from '@grantline/http-edge';
+import { ApprovalConfigError, loadApprovalConfig } from './approval.config';
 
 describe('loadApprovalConfig', () => {
   it('defaults: dev auth, escalate on deadline, security group, 2-day tasks, 4h break-glass', () => {

@@ -1,30 +1,22 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { IdSchema, IsoDurationSchema } from '@grantline/contracts';
+import { bearerAuthConfigFrom, devBearerAuth } from '@grantline/http-edge';
+import type { BearerAuthConfig } from '@grantline/http-edge';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import type { ApprovalPolicy } from '../domain/approval.policy';
 
 export const APPROVAL_CONFIG = Symbol('APPROVAL_CONFIG');
 
-export type AuthMode = 'oidc' | 'dev';
-
-/** The same issuer, audience and key file names as the intake's dev issuer, so one minted token works for both. */
-export const DEV_ISSUER = 'urn:grantline:dev-issuer';
-export const DEFAULT_AUDIENCE = 'grantline';
 const REPO_ROOT = resolve(__dirname, '../../../..');
+const DEFAULT_DEV_ISSUER_DIR = resolve(REPO_ROOT, '.grantline/dev-issuer');
 
-export interface AuthConfig {
-  /**
-   * `oidc`: bearer JWTs verified against OIDC_JWKS_URL or OIDC_JWKS_FILE. `dev`: bearer JWTs of the local dev
-   * issuer (its key under DEV_ISSUER_DIR), and, without a token, the X-Grantline-Principal header.
-   */
-  readonly mode: AuthMode;
-  readonly issuer: string;
-  readonly audience: string;
-  readonly jwksUrl?: string;
-  readonly jwksFile?: string;
-  readonly devIssuerDir: string;
-}
+/**
+ * `oidc`: bearer JWTs verified against OIDC_JWKS_URL or OIDC_JWKS_FILE. `dev`: bearer JWTs of the local dev
+ * issuer (its key under DEV_ISSUER_DIR, the same as the intake's, so one minted token works for both), and,
+ * without a token, the X-Grantline-Principal header.
+ */
+export type AuthConfig = BearerAuthConfig;
 
 export interface ApprovalConfig {
   readonly policy: ApprovalPolicy;
@@ -40,12 +32,7 @@ export interface ApprovalConfig {
 export const DEFAULT_DIRECTORY_WAIT_MS = 30_000;
 
 /** Dev authentication as specs and local runs use it. */
-export const devAuth = (devIssuerDir = resolve(REPO_ROOT, '.grantline/dev-issuer')): AuthConfig => ({
-  mode: 'dev',
-  issuer: DEV_ISSUER,
-  audience: DEFAULT_AUDIENCE,
-  devIssuerDir,
-});
+export const devAuth = (devIssuerDir = DEFAULT_DEV_ISSUER_DIR): AuthConfig => devBearerAuth(devIssuerDir);
 
 const GroupsSchema = z.record(IdSchema, z.array(IdSchema).max(1000));
 
@@ -92,23 +79,10 @@ export const loadApprovalConfig = (env: NodeJS.ProcessEnv = process.env): Approv
     throw new ApprovalConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   const e = parsed.data;
-  const mode: AuthMode = e.AUTH_MODE ?? (e.OIDC_ISSUER !== undefined || e.NODE_ENV === 'production' ? 'oidc' : 'dev');
-  if (mode === 'oidc' && (e.OIDC_ISSUER === undefined || (e.OIDC_JWKS_URL === undefined && e.OIDC_JWKS_FILE === undefined))) {
-    throw new ApprovalConfigError('AUTH_MODE=oidc needs OIDC_ISSUER and OIDC_JWKS_URL or OIDC_JWKS_FILE');
-  }
-  const auth: AuthConfig =
-    mode === 'dev'
-      ? { ...devAuth(e.DEV_ISSUER_DIR !== undefined ? resolve(e.DEV_ISSUER_DIR) : undefined), audience: e.OIDC_AUDIENCE ?? DEFAULT_AUDIENCE }
-      : {
-          ...devAuth(),
-          mode,
-          issuer: e.OIDC_ISSUER ?? '',
-          audience: e.OIDC_AUDIENCE ?? DEFAULT_AUDIENCE,
-          ...(e.OIDC_JWKS_URL !== undefined ? { jwksUrl: e.OIDC_JWKS_URL } : {}),
-          ...(e.OIDC_JWKS_FILE !== undefined ? { jwksFile: resolve(e.OIDC_JWKS_FILE) } : {}),
-        };
+  const auth = bearerAuthConfigFrom(e, DEFAULT_DEV_ISSUER_DIR);
+  if (!auth.ok) throw new ApprovalConfigError(auth.problems.map((p) => `${p.variable}: ${p.message}`).join('; '));
   return {
-    auth,
+    auth: auth.config,
     directoryWaitMs: e.APPROVAL_DIRECTORY_WAIT_MS,
     policy: {
       securityGroup: e.APPROVAL_SECURITY_GROUP,

@@ -9,12 +9,12 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey } from 'jose';
 import { ApprovalRequestApproved, ApprovalSelfApprovalBlocked, ApprovalTaskOpened, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
+import { DEFAULT_AUDIENCE, DEV_ISSUER } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import { catalogEvent, deadlineFired, decided, human, identityUpserted, organisation, stage, submitted } from '../testing/approval-scenario';
-import { DEFAULT_AUDIENCE, DEV_ISSUER } from './approval.config';
 
 const { kafkaBrokers, mongoUrl } = infraEndpoints();
 const prefix = `${uniqueName('apr')}-`;

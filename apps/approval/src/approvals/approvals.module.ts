@@ -7,15 +7,17 @@ import type { ApprovalConfig } from './approval.config';
 import { ApprovalEventsHandler } from './approval-events.handler';
 import { ApprovalStateService } from './approval-state.service';
 import { ApprovalTasksController } from './approval-tasks.controller';
-import { PRINCIPAL_RESOLVER, principalResolverFor } from './principal';
-import type { PrincipalResolver } from './principal';
+import { BEARER_AUTHENTICATOR, BearerAuthGuard, BearerAuthenticator, jwtVerifierFor } from '@grantline/http-edge';
+
+/** Dev mode only: names the caller without a token, for local scripts and specs. */
+export const DEV_PRINCIPAL_HEADER = 'x-grantline-principal';
 
 export interface ApprovalsModuleOptions {
   /** Defaults to the environment (loadApprovalConfig). */
   readonly config?: ApprovalConfig;
   readonly clock?: ApprovalClock;
   /** Defaults to the one the config's AUTH_MODE selects. */
-  readonly principalResolver?: PrincipalResolver;
+  readonly authenticator?: BearerAuthenticator;
 }
 
 /**
@@ -32,10 +34,13 @@ export class ApprovalsModule {
         { provide: APPROVAL_CONFIG, useFactory: () => options.config ?? loadApprovalConfig() },
         { provide: APPROVAL_CLOCK, useValue: options.clock ?? systemClock },
         {
-          provide: PRINCIPAL_RESOLVER,
-          useFactory: (config: ApprovalConfig) => options.principalResolver ?? principalResolverFor(config.auth),
+          provide: BEARER_AUTHENTICATOR,
+          useFactory: (config: ApprovalConfig): BearerAuthenticator =>
+            options.authenticator ??
+            new BearerAuthenticator(jwtVerifierFor(config.auth), config.auth.mode === 'dev' ? { devPrincipalHeader: DEV_PRINCIPAL_HEADER } : {}),
           inject: [APPROVAL_CONFIG],
         },
+        BearerAuthGuard,
         ApprovalStateService,
       ],
       exports: [ApprovalStateService],
