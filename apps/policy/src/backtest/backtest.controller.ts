@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
+import { PROBLEMS, ProblemDetailsFilter, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import type { EventRegistry } from '@grantline/contracts';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import { renderBacktestReport } from '@grantline/policy-engine';
 import { compileDraftBundle } from '../simulation/draft-bundle';
-import { ProblemDetailsFilter, invalidBody } from '../simulation/problem-details';
 import { backtestBodySchema } from '../simulation/simulate.schema';
 import { backtestLog } from './log-backtest';
 import type { LogBacktestResult } from './log-backtest';
@@ -27,7 +27,7 @@ export class BacktestController {
   @HttpCode(200)
   async backtest(@Body() body: unknown): Promise<BacktestResponse> {
     const parsed = backtestBodySchema.safeParse(body);
-    if (!parsed.success) throw invalidBody(parsed.error);
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
     const candidate = compileDraftBundle(parsed.data.files);
     const result = await backtestLog(this.bus, this.registry, candidate, {
       ...(parsed.data.examplesPerKind !== undefined ? { examplesPerKind: parsed.data.examplesPerKind } : {}),

@@ -54,7 +54,7 @@ describe('POST /v1/policy/simulate (in process, no infrastructure)', () => {
       .expect(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     const fields = (JSON.parse(response.text) as { errors: { field: string }[] }).errors.map((error) => error.field);
-    expect(fields).toEqual(expect.arrayContaining(['subject.kind', 'entitlements', '(body)']));
+    expect(fields).toEqual(expect.arrayContaining(['subject.kind', 'entitlements', 'surprise']));
   });
 
   it('evaluates with a draft bundle when one is sent', async () => {

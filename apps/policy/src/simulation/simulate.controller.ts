@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
+import { PROBLEMS, ProblemDetailsFilter, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import { simulate } from '@grantline/policy-engine';
 import type { Bundle, Decision, RuleTrace } from '@grantline/policy-engine';
 import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
 import { POLICY_CLOCK } from '../decisions/policy-clock';
 import type { PolicyClock } from '../decisions/policy-clock';
 import { compileDraftBundle } from './draft-bundle';
-import { ProblemDetailsFilter, invalidBody } from './problem-details';
 import { simulateBodySchema } from './simulate.schema';
 
 export interface SimulationResponse {
@@ -27,7 +27,7 @@ export class SimulateController {
   @HttpCode(200)
   simulate(@Body() body: unknown): SimulationResponse {
     const parsed = simulateBodySchema.safeParse(body);
-    if (!parsed.success) throw invalidBody(parsed.error);
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
     const { bundle: draft, requester, now, ...rest } = parsed.data;
     const bundle = draft ? compileDraftBundle(draft.files) : this.bundle;
     const input = {
