@@ -58,6 +58,7 @@ function boundaries({ specs }) {
       { sourceTag: 'scope:provisioning', onlyDependOnLibsWithTags: ['scope:shared', 'scope:provisioning', ...testing] },
       { sourceTag: 'scope:scheduler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:scheduler', ...testing] },
       { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit', ...testing] },
+      { sourceTag: 'scope:notifier', onlyDependOnLibsWithTags: ['scope:shared', 'scope:notifier', ...testing] },
     ],
   };
 }
