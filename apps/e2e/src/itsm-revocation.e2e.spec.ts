@@ -1,10 +1,10 @@
-// Scenario 7: an upstream ticket asks for a revocation. A ServiceNow request published on the inbound ITSM topic
-// gives a developer staging access (its ticket hears `provisioned` only once the role is in PostgreSQL); a second
+// Scenario 7: an upstream ticket asks for a revocation. A ServiceNow requested item (the sc_req_item record as
+// ServiceNow sends it) published on the inbound ITSM topic gives a developer staging access (its ticket hears `provisioned` only once the role is in PostgreSQL); a second
 // ticket then asks for that access to be removed, and the status topic says `revoked` only after the membership is
 // gone from PostgreSQL: a ticket closes on enforced access, not on intent.
-import { randomUUID } from 'node:crypto';
-import { ItsmRequestReceived, TOPICS, registry } from '@grantline/contracts';
-import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData } from '@grantline/contracts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ItsmServiceNowItemReceived, TOPICS, registry } from '@grantline/contracts';
+import type { Envelope, ItsmStatusChangedData, ServiceNowCatalogItem } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
 import { EventLogReader } from './event-log.reader';
 import { GROUP_ROLES, GrantlineClient } from './grantline.client';
@@ -35,7 +35,8 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
     pg = await PostgresTarget.connect();
     log = await EventLogReader.connect(platform);
     developer = `e2e_dev_${platform.runId}`;
-    accessTicket = { system: 'servicenow', id: `RITM-${platform.runId}-1` };
+    // ServiceNow numbers are letters then digits (RITM0012345).
+    accessTicket = { system: 'servicenow', id: `RITM${String(Date.now()).slice(-10)}` };
     revocationTicket = { system: 'servicenow', id: `RITM-${platform.runId}-2` };
     await pg.ensureGroupRoles([ROLE]);
     await pg.createLogin(developer);
@@ -53,17 +54,17 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
 
   it('provisions a ticket from the inbound topic, and the ticket hears provisioned only with the role in PostgreSQL', async () => {
     await platform.withLogs(async () => {
-      const data: ItsmRequestReceivedData = {
-        ticket: accessTicket,
-        requesterId: developer,
-        subject: { id: developer, kind: 'human' },
-        items: { entitlementIds: ['orders-staging-read'] },
-        justification: 'reproduce the staging checkout bug (ServiceNow catalog request)',
-        duration: 'PT8H',
+      const item: ServiceNowCatalogItem = {
+        sys_id: randomBytes(16).toString('hex'),
+        number: accessTicket.id,
+        cat_item: { value: 'grantline-access', display_value: 'Request access (Grantline)' },
+        requested_for: { value: developer, display_value: 'E2E developer' },
+        opened_by: developer,
+        variables: { entitlements: 'orders-staging-read', justification: 'reproduce the staging checkout bug', duration: '8' },
       };
       const eventId = randomUUID();
       await log.publishAsUpstream(TOPICS.itsmInbound, [
-        registry.encode(ItsmRequestReceived, data, {
+        registry.encode(ItsmServiceNowItemReceived, item, {
           id: eventId,
           source: 'servicenow/e2e',
           time: new Date().toISOString(),
