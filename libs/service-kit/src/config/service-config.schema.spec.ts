@@ -78,7 +78,12 @@ describe('loadServiceConfig', () => {
   });
 
   it('given a topic namespace, then the bus gets it; given a malformed one, then the variable is named', () => {
-    expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: 'e2e-run1' }, { serviceName: 'intake' }).kafkaNamespace).toBe('e2e-run1');
+    expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: 'e2e-run1' }, { serviceName: 'intake' })).toMatchObject({
+      kafkaNamespace: 'e2e-run1',
+      // Its own databases too: read models and checkpoints belong to one log.
+      mongoDb: 'grantline_e2e_run1_intake',
+    });
+    expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: 'e2e-run1', MONGO_DB: 'chosen' }, { serviceName: 'intake' }).mongoDb).toBe('chosen');
     expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: ' ' }, { serviceName: 'intake' }).kafkaNamespace).toBeUndefined();
     expect(problemsOf({ ...valid, KAFKA_TOPIC_NAMESPACE: 'E2E.run' })).toEqual(['KAFKA_TOPIC_NAMESPACE']);
   });

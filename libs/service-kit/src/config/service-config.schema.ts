@@ -61,6 +61,15 @@ function blankToUndefined(value: string | undefined): string | undefined {
 }
 
 /**
+ * One database per service, and per namespace: read models and checkpoints (kept per topic partition) belong to
+ * one log, so an environment in another namespace must not resume from them.
+ */
+function defaultDatabase(serviceName: string, namespace: string | undefined): string {
+  const safe = (name: string): string => name.replace(/[^A-Za-z0-9_]/g, '_');
+  return namespace === undefined ? `grantline_${safe(serviceName)}` : `grantline_${safe(namespace)}_${safe(serviceName)}`;
+}
+
+/**
  * Reads the service configuration from the environment. Fails on the first start-up step with every
  * problem listed, so a misconfigured deployment says what to fix instead of failing later on a socket.
  */
@@ -73,7 +82,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     KAFKA_BROKERS: blankToUndefined(env['KAFKA_BROKERS']),
     KAFKA_TOPIC_NAMESPACE: blankToUndefined(env['KAFKA_TOPIC_NAMESPACE']),
     MONGO_URL: blankToUndefined(env['MONGO_URL']),
-    MONGO_DB: blankToUndefined(env['MONGO_DB']) ?? `grantline_${serviceName.replace(/[^A-Za-z0-9_]/g, '_')}`,
+    MONGO_DB: blankToUndefined(env['MONGO_DB']) ?? defaultDatabase(serviceName, blankToUndefined(env['KAFKA_TOPIC_NAMESPACE'])),
     LOG_LEVEL: blankToUndefined(env['LOG_LEVEL']) ?? 'info',
     SHUTDOWN_TIMEOUT_MS: blankToUndefined(env['SHUTDOWN_TIMEOUT_MS']) ?? 10_000,
   };
