@@ -266,10 +266,16 @@ describe('KafkaMessageBus against a real broker', () => {
     // Handlers see the catalogue's names, never the namespace.
     expect(seen.get(a)).toEqual([{ seq: 1, topic, groupId: group }]);
     expect(seen.get(b)).toEqual([{ seq: 10, topic, groupId: group }]);
-    expect((await readAll(a, `${topic}.out`)).map((e) => (e.data as Ping).seq)).toEqual([1]);
-    expect((await readAll(b, `${topic}.out`)).map((e) => (e.data as Ping).seq)).toEqual([10]);
-    const deadLetters = await readAll(a, `${topic}.dlq`);
-    expect(deadLetters.map((e) => (e.data as { origin: { topic: string } }).origin.topic)).toEqual([topic]);
+    // Transactional outputs become readable once their commit markers land, a moment after the offsets moved.
+    await eventually(
+      async () => {
+        expect((await readAll(a, `${topic}.out`)).map((e) => (e.data as Ping).seq)).toEqual([1]);
+        expect((await readAll(b, `${topic}.out`)).map((e) => (e.data as Ping).seq)).toEqual([10]);
+        const deadLetters = await readAll(a, `${topic}.dlq`);
+        expect(deadLetters.map((e) => (e.data as { origin: { topic: string } }).origin.topic)).toEqual([topic]);
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(await readAll(b, `${topic}.dlq`)).toEqual([]);
 
     expect(await a.listTopics()).toEqual([topic, `${topic}.dlq`, `${topic}.out`]);
