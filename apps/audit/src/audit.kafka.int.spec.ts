@@ -107,9 +107,15 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     const byEntitlement = await request(app.getHttpServer()).get('/v1/audit/grants').query({ entitlementId: 'ent-pg-orders-read', includeEnded: 'true' }).expect(200);
     expect(byEntitlement.body.grants).toHaveLength(3);
 
-    await request(app.getHttpServer()).get('/v1/audit/grants/no-such-grant/explain').expect(404);
+    const unknownGrant = await request(app.getHttpServer()).get('/v1/audit/grants/no-such-grant/explain').expect(404);
+    expect(unknownGrant.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(unknownGrant.text)).toMatchObject({ status: 404, title: 'Not found', detail: 'Unknown grant no-such-grant' });
     await request(app.getHttpServer()).get('/v1/audit/requests/no-such-request/timeline').expect(404);
-    await request(app.getHttpServer()).get('/v1/audit/grants').expect(400);
+    const noFilter = await request(app.getHttpServer()).get('/v1/audit/grants').expect(400);
+    expect(noFilter.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(JSON.parse(noFilter.text)).toMatchObject({ status: 400, errors: [{ field: 'subjectId', message: 'Required: subjectId or entitlementId' }] });
+    const badFlag = await request(app.getHttpServer()).get('/v1/audit/grants').query({ subjectId: 'alice', includeEnded: 'yes' }).expect(400);
+    expect(JSON.parse(badFlag.text).errors).toEqual([expect.objectContaining({ field: 'includeEnded' })]);
   });
 
   it('Given the audit database dropped, When the audit restarts, Then it replays the topics and the rebuilt read models equal the originals', async () => {

@@ -1,18 +1,22 @@
-import { BadRequestException, Controller, Get, NotFoundException, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query, UseFilters } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IdSchema } from '@grantline/contracts';
+import { PROBLEMS, ProblemDetailsFilter, ProblemException, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import { GrantExplanationDto, GrantListDto, RequestTimelineDto } from './audit-query.dto';
 import { AuditQueryService, GrantsQuerySchema } from './audit-query.service';
 import type { GrantExplanationView, GrantListView, RequestTimelineView } from './audit-query.service';
 
 function validId(name: string, raw: string): string {
   const parsed = IdSchema.safeParse(raw);
-  if (!parsed.success) throw new BadRequestException({ message: `Invalid ${name}`, issues: parsed.error.issues.map((issue) => ({ path: name, message: issue.message })) });
+  if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: name }), PROBLEMS.invalidRequest);
   return parsed.data;
 }
 
+const notFound = (detail: string): ProblemException => ProblemException.of(PROBLEMS.notFound, detail);
+
 @ApiTags('audit')
 @Controller('v1/audit')
+@UseFilters(ProblemDetailsFilter)
 export class AuditQueryController {
   constructor(private readonly queries: AuditQueryService) {}
 
@@ -23,7 +27,7 @@ export class AuditQueryController {
   @ApiNotFoundResponse({ description: 'No event of this request has been seen' })
   async timeline(@Param('requestId') requestId: string): Promise<RequestTimelineView> {
     const view = await this.queries.timeline(validId('requestId', requestId));
-    if (view === undefined) throw new NotFoundException(`Unknown request ${requestId}`);
+    if (view === undefined) throw notFound(`Unknown request ${requestId}`);
     return view;
   }
 
@@ -36,12 +40,7 @@ export class AuditQueryController {
   @ApiBadRequestResponse({ description: 'Neither subjectId nor entitlementId given, or an invalid one' })
   async grants(@Query() query: Record<string, unknown>): Promise<GrantListView> {
     const parsed = GrantsQuerySchema.safeParse(query);
-    if (!parsed.success) {
-      throw new BadRequestException({
-        message: 'Invalid query',
-        issues: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-      });
-    }
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
     return this.queries.grants(parsed.data);
   }
 
@@ -52,7 +51,7 @@ export class AuditQueryController {
   @ApiNotFoundResponse({ description: 'No event of this grant has been seen' })
   async explain(@Param('grantId') grantId: string): Promise<GrantExplanationView> {
     const view = await this.queries.explain(validId('grantId', grantId));
-    if (view === undefined) throw new NotFoundException(`Unknown grant ${grantId}`);
+    if (view === undefined) throw notFound(`Unknown grant ${grantId}`);
     return view;
   }
 }
