@@ -2,8 +2,8 @@
 //   node -r @swc-node/register tools/dev-token/mint.ts --sub alice --aud grantline --ttl 1h
 // The key pair lives in .grantline/dev-issuer/ (created on first use, never committed).
 import { parseArgs } from 'node:util';
-import { ensureDevIssuerKey, mintDevToken, parseTtl } from '../../apps/intake/src/auth/dev-issuer';
-import { DEFAULT_AUDIENCE, DEV_ISSUER, loadIntakeConfig } from '../../apps/intake/src/config/intake-config';
+import { join, resolve } from 'node:path';
+import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken, parseTtl } from '@grantline/http-edge';
 
 const USAGE = 'usage: mint.ts --sub <subject> [--aud grantline] [--ttl 1h] [--name "Alice Doe"]';
 
@@ -26,7 +26,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n${!values.sub ? '--sub is required' : ttlSeconds === undefined ? `bad --ttl ${values.ttl}` : '--sub must not contain whitespace'}\n`);
     return 2;
   }
-  const key = await ensureDevIssuerKey(loadIntakeConfig({ DEV_ISSUER_DIR: process.env['DEV_ISSUER_DIR'] }).devIssuerDir);
+  // Where the services look for the key unless DEV_ISSUER_DIR says otherwise: <repository>/.grantline/dev-issuer.
+  const key = await ensureDevIssuerKey(resolve(process.env['DEV_ISSUER_DIR'] ?? join(__dirname, '../../.grantline/dev-issuer')));
   const token = await mintDevToken(key, {
     subject: values.sub,
     audience: values.aud,

@@ -19,8 +19,8 @@ import { MessagingModule } from '@grantline/messaging-nest';
 import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, mongoDatabaseUrl, uniqueName } from '@grantline/testing';
-import { ensureDevIssuerKey, mintDevToken } from './auth/dev-issuer';
-import type { DevIssuerKey } from './auth/dev-issuer';
+import { ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
+import type { DevIssuerKey } from '@grantline/http-edge';
 import { CatalogService } from './catalog/catalog.service';
 import { IntakeModule } from './intake.module';
 

@@ -4,6 +4,8 @@ export { ProblemDetailsFilter, toProblem } from './problem/problem-details.filte
 export { ACCEPTED_ALGORITHMS, AuthenticationError, JwtVerifier, lazyKeys } from './auth/jwt-verifier';
 export type { AuthFailureReason, JwtVerifierOptions, Principal } from './auth/jwt-verifier';
 export { DEV_ISSUER, DEV_ISSUER_ALG, DEV_ISSUER_KEY_FILE, publicJwkOf, readDevIssuerJwks } from './auth/dev-issuer.keys';
+export { devJwks, ensureDevIssuerKey, mintDevToken, parseTtl } from './auth/dev-issuer';
+export type { DevIssuerKey, MintOptions } from './auth/dev-issuer';
 export { DEFAULT_AUDIENCE, bearerAuthConfigFrom, devBearerAuth, jwtVerifierFor } from './auth/bearer-auth.config';
 export type { AuthMode, BearerAuthConfig, BearerAuthConfigProblem, BearerAuthConfigResult, BearerAuthEnv } from './auth/bearer-auth.config';
 export { BearerAuthenticator } from './auth/bearer-authenticator';

@@ -3,8 +3,6 @@ import { z } from 'zod';
 import { bearerAuthConfigFrom } from '@grantline/http-edge';
 import type { BearerAuthConfig } from '@grantline/http-edge';
 
-// tools/dev-token mints with these; they are the lib's, re-exported so the command keeps one import.
-export { DEFAULT_AUDIENCE, DEV_ISSUER } from '@grantline/http-edge';
 
 /** The repository root, for the defaults that point into it (catalog/, .grantline/). */
 export const REPO_ROOT = resolve(__dirname, '../../../..');

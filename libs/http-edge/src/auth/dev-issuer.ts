@@ -3,12 +3,12 @@ import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync
 import { join } from 'node:path';
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { DEV_ISSUER_ALG, DEV_ISSUER_KEY_FILE, publicJwkOf } from '@grantline/http-edge';
+import { DEV_ISSUER_ALG, DEV_ISSUER_KEY_FILE, publicJwkOf } from './dev-issuer.keys';
 
 /**
  * The local development issuer: one ES256 key pair, generated on first use under `.grantline/dev-issuer/`
  * (never committed). The intake creates it and serves its public half as a JWKS; every service verifies dev
- * tokens with it (@grantline/http-edge); the `tools/dev-token/mint.ts` command signs tokens with the private half.
+ * tokens with it; `tools/dev-token/mint.ts` and the e2e platforms sign tokens with the private half.
  */
 const PRIVATE_KEY_FILE = DEV_ISSUER_KEY_FILE;
 
