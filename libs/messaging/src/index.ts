@@ -24,3 +24,5 @@ export { jsonConsoleLogger, silentLogger } from './logger';
 export type { MessagingLogger } from './logger';
 export { KafkaMessageBus } from './kafka/kafka-bus';
 export type { KafkaBusConfig } from './kafka/kafka-bus';
+export { ReplayedState } from './replayed-state';
+export type { LogPosition, ReplayedStateOptions } from './replayed-state';

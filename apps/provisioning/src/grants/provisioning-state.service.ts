@@ -2,15 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { CatalogPublished, IdentityUpserted } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
-import type { MessageBus } from '@grantline/messaging';
+import { ReplayedState } from '@grantline/messaging';
+import type { LogPosition, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import { GRANT_EVENTS, ProvisioningState } from '../domain';
-
-export interface LogPosition {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-}
 
 /** The events the state is rebuilt from at start: the grants this service wrote, the catalogue and the identities. */
 export const STATE_EVENTS = [...GRANT_EVENTS, CatalogPublished, IdentityUpserted] as const;
@@ -22,15 +17,22 @@ export const STATE_EVENTS = [...GRANT_EVENTS, CatalogPublished, IdentityUpserted
 @Injectable()
 export class ProvisioningStateService implements OnApplicationBootstrap {
   readonly state = new ProvisioningState();
-  /** Highest offset the replay applied per topic/partition: a live copy of an already applied event is skipped. */
-  private readonly replayed = new Map<string, bigint>();
-  private loading: Promise<void> | undefined;
+  private readonly replay: ReplayedState;
   private readonly logger = new Logger('provisioning');
 
   constructor(
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(MESSAGE_BUS) bus: MessageBus,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
-  ) {}
+  ) {
+    this.replay = new ReplayedState({
+      bus,
+      topics: () => this.topics(),
+      apply: (event) => this.state.apply(event),
+      logger: { info: (msg, fields) => this.logger.log({ msg, ...fields }), warn: (msg, fields) => this.logger.warn({ msg, ...fields }) },
+      name: 'provisioning state',
+      describe: () => ({ grants: this.state.size }),
+    });
+  }
 
   onApplicationBootstrap(): void {
     void this.whenLoaded();
@@ -41,35 +43,11 @@ export class ProvisioningStateService implements OnApplicationBootstrap {
   }
 
   whenLoaded(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
+    return this.replay.whenLoaded();
   }
 
-  /** Applies a live state event unless the start-up replay already did. */
+  /** Applies a live event unless the start-up replay already did. */
   applyLive(event: Envelope, position: LogPosition): void {
-    const seen = this.replayed.get(`${position.topic}/${position.partition}`);
-    if (seen !== undefined && BigInt(position.offset) <= seen) return;
-    this.state.apply(event);
-  }
-
-  private async load(): Promise<void> {
-    const started = Date.now();
-    const onInvalid = (error: unknown, origin: LogPosition): void =>
-      this.logger.warn({ msg: 'skipping an undecodable record while rebuilding provisioning state', ...origin, error: String(error) });
-    const handler = async (event: Envelope, position: LogPosition): Promise<void> => {
-      this.state.apply(event);
-      const key = `${position.topic}/${position.partition}`;
-      const offset = BigInt(position.offset);
-      if ((this.replayed.get(key) ?? -1n) < offset) this.replayed.set(key, offset);
-    };
-    let events = 0;
-    for (const topic of this.topics()) {
-      // One topic at a time: a topic whose writer never started may not exist yet, and that must not hide the others.
-      events += await this.bus.replay({ topics: [topic], handler, onInvalid }).catch((error: unknown) => {
-        this.logger.warn({ msg: 'cannot replay topic; starting without its state', topic, error: String(error) });
-        return 0;
-      });
-    }
-    this.logger.log({ msg: 'provisioning state rebuilt', events, grants: this.state.size, ms: Date.now() - started });
+    this.replay.applyLive(event, position);
   }
 }
