@@ -5,6 +5,7 @@ export type {
   EventHandler,
   EventPublisher,
   HandlerOutput,
+  LogIdentity,
   MessageBus,
   MessageContext,
   MessagingMetrics,

@@ -92,6 +92,16 @@ export interface MessageBus {
   replay(options: ReplayOptions): Promise<number>;
   health(): Promise<BusHealth>;
   metrics(): MessagingMetrics;
+  /**
+   * Which log this bus reads: the cluster's id and the namespace. State kept outside Kafka for a log (checkpoints,
+   * offsets in a database) belongs to that log and no other.
+   */
+  logIdentity(): Promise<LogIdentity>;
+}
+
+export interface LogIdentity {
+  readonly clusterId: string;
+  readonly namespace?: string;
 }
 
 export interface BusHealth {

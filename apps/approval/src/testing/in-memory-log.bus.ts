@@ -1,5 +1,5 @@
 import type { Envelope } from '@grantline/contracts';
-import type { BusHealth, ConsumerOptions, MessageBus, MessagingMetrics, ReplayOptions, RunningConsumer } from '@grantline/messaging';
+import type { BusHealth, ConsumerOptions, LogIdentity, MessageBus, MessagingMetrics, ReplayOptions, RunningConsumer } from '@grantline/messaging';
 
 /**
  * A MessageBus for unit specs of the service layer: publishing appends to an in-memory log (after an
@@ -46,6 +46,10 @@ export class InMemoryLogBus implements MessageBus {
       await options.handler(entry.event, { topic: entry.topic, partition: 0, offset: String(offset++), key: entry.event.subject });
     }
     return entries.length;
+  }
+
+  async logIdentity(): Promise<LogIdentity> {
+    return { clusterId: 'in-memory' };
   }
 
   async health(): Promise<BusHealth> {

@@ -8,7 +8,7 @@ import { grantExplanationProjection } from '../projections/grant-explanation.pro
 import { requestTimelineProjection } from '../projections/request-timeline.projection';
 import { grantIdOfLifecycle, lifecycleEvents } from '../testing/lifecycle-events.fixture';
 import type { PlacedEvent } from '../testing/lifecycle-events.fixture';
-import { CHECKPOINT_COLLECTION, ReadModelStore } from './read-model.store';
+import { CHECKPOINT_COLLECTION, ForeignLogError, ReadModelStore } from './read-model.store';
 import type { LogPosition } from './read-model.store';
 
 /** Gives each event its place in a single-partition log per topic, as Kafka would. */
@@ -40,6 +40,18 @@ describe('ReadModelStore + AuditProjector against the real MongoDB-wire server',
   });
 
   const log = positioned([...lifecycleEvents({ requestId: 'req-a' }), ...lifecycleEvents({ requestId: 'req-b', subjectId: 'svc-b' })]);
+
+  it('Given a database claimed by one log, When another cluster or namespace claims it, Then it is refused by name; the same log is welcome', async () => {
+    const { connection, store } = await freshStore();
+    // Two instances starting at once both claim; one record wins, both accept it.
+    await Promise.all([store.claimLog({ clusterId: 'cluster-a', namespace: 'local' }), store.claimLog({ clusterId: 'cluster-a', namespace: 'local' })]);
+    await store.claimLog({ clusterId: 'cluster-a', namespace: 'local' });
+    await expect(store.claimLog({ clusterId: 'cluster-b', namespace: 'local' })).rejects.toThrow(ForeignLogError);
+    await expect(store.claimLog({ clusterId: 'cluster-a' })).rejects.toThrow(/holds audit checkpoints of Kafka cluster cluster-a namespace local, but this service reads cluster cluster-a: set MONGO_DB/);
+    // A dropped database belongs to nobody: the next log claims it and replays into it.
+    await connection.dropDatabase();
+    await store.claimLog({ clusterId: 'cluster-b' });
+  });
 
   it('Given a lifecycle projected into the store, Then each collection holds its read model and the checkpoints sit at the last offsets', async () => {
     const { store, projector } = await freshStore();

@@ -54,6 +54,36 @@ const INDEXES: Record<string, readonly string[]> = {
   grant_explanation: ['grantIds'],
 };
 
+/** The collection that names the one log this database's checkpoints belong to. */
+export const LOG_IDENTITY_COLLECTION = 'audit_log_identity';
+
+interface StoredLogIdentity {
+  _id: 'log';
+  clusterId: string;
+  namespace: string | null;
+  claimedAt: string;
+}
+
+/**
+ * The database holds checkpoints of another log (another cluster, a re-created cluster, another namespace):
+ * resuming from them would skip that log's events. Not retried; an operator points the service at its own
+ * database, or drops this one to rebuild it.
+ */
+export class ForeignLogError extends Error {
+  constructor(
+    readonly recorded: { clusterId: string; namespace: string | null },
+    readonly current: { clusterId: string; namespace: string | null },
+    database: string,
+  ) {
+    super(
+      `database ${database} holds audit checkpoints of Kafka cluster ${recorded.clusterId}${recorded.namespace === null ? '' : ` namespace ${recorded.namespace}`}, ` +
+        `but this service reads cluster ${current.clusterId}${current.namespace === null ? '' : ` namespace ${current.namespace}`}: ` +
+        'set MONGO_DB to a database of its own, or drop this one to rebuild it from the log',
+    );
+    this.name = 'ForeignLogError';
+  }
+}
+
 /**
  * The audit read models in MongoDB (FerretDB-compatible: single-document writes, no transactions, no change
  * streams, no $lookup). One versioned collection per projection, checkpoints in `audit_checkpoints` of the
@@ -62,6 +92,7 @@ const INDEXES: Record<string, readonly string[]> = {
 export class ReadModelStore {
   private readonly models = new Map<string, Model<StoredDocument>>();
   private readonly checkpoints: Model<StoredCheckpoint>;
+  private readonly logIdentity: Model<StoredLogIdentity>;
   private readonly writes = new KeyedLock();
 
   constructor(
@@ -80,6 +111,32 @@ export class ReadModelStore {
     );
     checkpointSchema.index({ projection: 1, version: 1 });
     this.checkpoints = this.modelOf(CHECKPOINT_COLLECTION, checkpointSchema);
+    this.logIdentity = this.modelOf(
+      LOG_IDENTITY_COLLECTION,
+      new Schema<StoredLogIdentity>({ _id: String, clusterId: String, namespace: { type: String, default: null }, claimedAt: String }, { versionKey: false, collection: LOG_IDENTITY_COLLECTION }),
+    );
+  }
+
+  /**
+   * Ties this database to one log: the first start records the cluster and namespace, later starts must match.
+   * Throws ForeignLogError otherwise.
+   */
+  async claimLog(identity: { clusterId: string; namespace?: string }): Promise<void> {
+    const current = { clusterId: identity.clusterId, namespace: identity.namespace ?? null };
+    const recorded = await this.logIdentity.findById('log').lean<StoredLogIdentity>().exec();
+    if (recorded === null) {
+      try {
+        await this.logIdentity.create({ _id: 'log', ...current, claimedAt: new Date().toISOString() });
+        return;
+      } catch (error) {
+        // Two instances claiming at once: the loser checks the winner's record below.
+        if ((error as { code?: unknown }).code !== 11000) throw error;
+        return this.claimLog(identity);
+      }
+    }
+    if (recorded.clusterId !== current.clusterId || (recorded.namespace ?? null) !== current.namespace) {
+      throw new ForeignLogError({ clusterId: recorded.clusterId, namespace: recorded.namespace ?? null }, current, this.connection.name);
+    }
   }
 
   private modelOf<T>(name: string, schema: Schema<T>): Model<T> {

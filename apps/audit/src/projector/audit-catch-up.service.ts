@@ -5,7 +5,7 @@ import { DEFAULT_RETRY_POLICY, RetriableError, backoffDelayMs } from '@grantline
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import { AUDIT_EVENT_TYPES } from '../projections/projection';
-import { ReadModelStore } from '../persistence/read-model.store';
+import { ForeignLogError, ReadModelStore } from '../persistence/read-model.store';
 import { AuditProjector } from './audit.projector';
 
 export interface CatchUpReport {
@@ -57,7 +57,7 @@ export class AuditCatchUp implements OnApplicationBootstrap {
       try {
         return await this.catchUp();
       } catch (error) {
-        if (attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
+        if (error instanceof ForeignLogError || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
         const delay = backoffDelayMs(DEFAULT_RETRY_POLICY, attempt);
         this.logger.warn(`catch-up attempt ${attempt} failed (${error instanceof Error ? error.message : String(error)}), retrying in ${delay} ms`);
         await new Promise((resolve) => setTimeout(resolve, delay));
@@ -67,6 +67,8 @@ export class AuditCatchUp implements OnApplicationBootstrap {
 
   private async catchUp(): Promise<CatchUpReport> {
     await this.store.ensureIndexes();
+    // Checkpoints are kept per topic partition: they mean something only for the log they were taken from.
+    await this.store.claimLog(await this.bus.logIdentity());
     const missing: string[] = [];
     for (const projection of this.projector.projections) if (!(await this.store.hasCheckpoints(projection))) missing.push(projection.name);
     if (missing.length === 0) return { replayed: false, events: 0, ms: 0 };

@@ -1,5 +1,5 @@
 import type { Envelope, EventRegistry } from '@grantline/contracts';
-import type { BusHealth, ConsumerOptions, MessageBus, MessagingMetrics, ReplayOptions, RunningConsumer } from '@grantline/messaging';
+import type { BusHealth, ConsumerOptions, LogIdentity, MessageBus, MessagingMetrics, ReplayOptions, RunningConsumer } from '@grantline/messaging';
 
 /**
  * A one-partition-per-topic log in memory, for unit specs of code that publishes and replays through the
@@ -53,6 +53,10 @@ export class InMemoryLogBus implements MessageBus {
 
   consume(_options: ConsumerOptions): Promise<RunningConsumer> {
     return Promise.reject(new Error('InMemoryLogBus does not run consumers; call the handler directly'));
+  }
+
+  async logIdentity(): Promise<LogIdentity> {
+    return { clusterId: 'in-memory' };
   }
 
   async health(): Promise<BusHealth> {

@@ -16,6 +16,7 @@ import type {
   ConsumerOptions,
   EventPublisher,
   HandlerOutput,
+  LogIdentity,
   MessageBus,
   MessageContext,
   MessagingMetrics,
@@ -372,6 +373,12 @@ export class KafkaMessageBus implements MessageBus {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async logIdentity(): Promise<LogIdentity> {
+    const admin = await this.getAdmin();
+    const { clusterId } = await withRetriableRetry(() => admin.describeCluster());
+    return { clusterId, ...(this.namespace.name === undefined ? {} : { namespace: this.namespace.name }) };
   }
 
   metrics(): MessagingMetrics {
