@@ -7,6 +7,7 @@ export type { JsonLoggerOptions } from './logging/json-logger';
 export { RequestLoggingMiddleware } from './logging/request-logging.middleware';
 export { HealthController, READINESS_CHECK_TIMEOUT_MS } from './health/health.controller';
 export { ServiceKitModule } from './service-kit.module';
+export { KeyedMutex } from './concurrency/keyed-mutex';
 export type { ServiceKitOptions } from './service-kit.module';
 export { bootstrapService, startService } from './bootstrap/bootstrap-service';
 export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';

@@ -33,7 +33,7 @@ import { awaitsRoute, isKnown, missingForRoute } from '../domain/route-prerequis
 import type { DirectoryGap } from '../domain/route-prerequisites';
 import { APPROVAL_CONFIG } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
-import { KeyedMutex } from './keyed-mutex';
+import { KeyedMutex } from '@grantline/service-kit';
 
 /** Events that carry a request id and shape its approval aggregate. */
 const REQUEST_EVENTS = [

@@ -1,8 +1,8 @@
 import { Schema } from 'mongoose';
 import type { Connection, Model } from 'mongoose';
 import { collectionOf } from '../projections/projection';
-import { KeyedLock } from './keyed-lock';
 import type { AuditEvent, Projection, ProjectionDocument } from '../projections/projection';
+import { KeyedMutex } from '@grantline/service-kit';
 
 /** Where an event sits in the log: the unit a checkpoint is kept for. */
 export interface LogPosition {
@@ -93,7 +93,7 @@ export class ReadModelStore {
   private readonly models = new Map<string, Model<StoredDocument>>();
   private readonly checkpoints: Model<StoredCheckpoint>;
   private readonly logIdentity: Model<StoredLogIdentity>;
-  private readonly writes = new KeyedLock();
+  private readonly writes = new KeyedMutex();
 
   constructor(
     private readonly connection: Connection,
@@ -192,7 +192,7 @@ export class ReadModelStore {
   }
 
   /**
-   * Read, apply, write. Writes to one document are serialised in this process (see KeyedLock); the revision
+   * Read, apply, write. Writes to one document are serialised in this process (see KeyedMutex); the revision
    * check additionally guards a second instance on a server with atomic filtered updates (MongoDB). Returns
    * false when the event changed nothing (already applied).
    */

@@ -1,11 +1,11 @@
 import type { Collection, Connection } from 'mongoose';
 import type { Envelope } from '@grantline/contracts';
-import { KeyedMutex } from './keyed-mutex';
 import { nextToDrain, parkingOf } from './parked-event.drain';
 import type { ParkedEvent } from './parked-event.drain';
 import { ParkedEvents } from './parked-events.store';
 import { evolveRequestStatus, grantIdOf, grantsAttachedBy, isProjected, requestIdOf } from './request-status.projection';
 import type { Evolution, RequestStatusView } from './request-status.projection';
+import { KeyedMutex } from '@grantline/service-kit';
 
 interface StatusDocument extends RequestStatusView {
   _id: string;

@@ -1,7 +1,9 @@
 /**
- * Serialises async work per key inside one process. FerretDB v1 does not make a conditional replace atomic
- * (two writers that both read revision N can both "match"), so writers to one read-model document take turns here;
- * the revision check stays as the guard on a real MongoDB.
+ * Runs async work for one key at a time, in arrival order, within this process; other keys run alongside.
+ * Services use it where one aggregate or document must see the state the previous writer left: HTTP decisions
+ * racing consumer events on one request, and read-model writes on FerretDB v1, which does not apply a filtered
+ * update atomically (concurrent replaces with the same revision filter all "match"), so the revision check alone
+ * cannot stop a lost update there. A key is forgotten once nothing is queued behind it.
  */
 export class KeyedMutex {
   private readonly tails = new Map<string, Promise<void>>();
