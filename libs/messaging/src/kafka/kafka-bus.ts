@@ -268,7 +268,12 @@ export class KafkaMessageBus implements MessageBus {
       try {
         const { topics: metadata } = await admin.fetchTopicMetadata({ topics: [...topics] });
         const ready = metadata.every((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0));
-        if (ready) return;
+        // Metadata can name a leader before that broker hosts the partition (Kafka 4 answers "not the leader"
+        // for a moment): asking each leader for its offsets proves the partitions serve requests.
+        if (ready) {
+          for (const topic of topics) await admin.fetchTopicOffsets(topic);
+          return;
+        }
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
