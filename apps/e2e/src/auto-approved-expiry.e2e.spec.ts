@@ -2,15 +2,18 @@
 // PostgreSQL connector grants the group role (visible in pg_auth_members), the grant expires after its duration
 // (the scheduler's test clock jumps past it), the role is revoked in PostgreSQL, and the audit explains every step.
 import { eventually } from '@grantline/testing';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import type { GrantExplanation, IntakeRequestView } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import { GROUP_ROLES } from './grantline.client';
+import type { GrantExplanation, GrantlineClient } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 const ROLE = GROUP_ROLES['orders-staging-read'];
 
 describe('scenario 1: auto-approved non-production read, provisioned, expired and revoked in PostgreSQL', () => {
+  const scenario = new ScenarioHarness('autoexpiry', { groupRoles: [ROLE] });
   let platform: Platform;
   let pg: PostgresTarget;
   let api: GrantlineClient;
@@ -20,46 +23,33 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
   let grantId: string;
 
   beforeAll(async () => {
-    platform = await Platform.start('autoexpiry');
+    ({ platform, api, pg } = await scenario.start());
     process.stdout.write(`scenario 1: platform ready in ${platform.startupMs} ms (logs: ${platform.logDir})\n`);
-    pg = await PostgresTarget.connect();
-    api = new GrantlineClient(platform);
     // The developer's login exists in the database already; Grantline only manages group membership.
     developer = `e2e_dev_${platform.runId}`;
-    await pg.ensureGroupRoles([ROLE]);
     await pg.createLogin(developer);
     token = await platform.tokens.mint(developer);
     await api.upsertHuman(token, developer, `e2e_manager_${platform.runId}`);
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it('is auto-approved and provisioned: the developer is a member of the group role in PostgreSQL', async () => {
     await platform.withLogs(async () => {
       expect(await pg.isMember(developer, ROLE)).toBe(false);
       const submittedAt = performance.now();
-      const submitted = await api.submit(token, {
+      requestId = await api.submitOk(token, {
         subject: { id: developer, kind: 'human' },
         entitlementIds: ['orders-staging-read'],
         justification: 'investigate the staging checkout bug',
         duration: 'PT10M',
       });
-      expect(submitted.status).toBe(202);
-      requestId = submitted.body.requestId;
 
       await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(true), WAIT);
       const latencyMs = performance.now() - submittedAt;
       process.stdout.write(`scenario 1: submit -> provisioned in PostgreSQL: ${latencyMs.toFixed(0)} ms\n`);
 
-      const view = await eventually(async () => {
-        const current: IntakeRequestView = await api.request(token, requestId);
-        expect(current.status).toBe('provisioned');
-        return current;
-      }, WAIT);
+      const view = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
       expect(view.grants).toEqual([expect.objectContaining({ entitlementId: 'orders-staging-read', state: 'active' })]);
       grantId = view.grants[0]!.grantId;
     })();
@@ -67,12 +57,7 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
 
   it('expires after its duration (test clock) and the role is revoked in PostgreSQL', async () => {
     await platform.withLogs(async () => {
-      const active = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.status).toBe(200);
-        expect(answer.body.grant.activatedAt).toBeDefined();
-        return answer.body;
-      }, WAIT);
+      const active = await eventually(api.grantActivated(grantId), WAIT);
       const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
       expect(Number.isNaN(expiresAt.getTime())).toBe(false);
       // Still there just before the expiry: nothing removed it early.
@@ -80,7 +65,7 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
 
       await api.advanceSchedulerPast(expiresAt);
       await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(false), WAIT);
-      await eventually(async () => expect((await api.request(token, requestId)).status).toBe('revoked'), WAIT);
+      await eventually(api.requestInStatus(token, requestId, 'revoked'), WAIT);
     })();
   }, SCENARIO_TIMEOUT_MS);
 

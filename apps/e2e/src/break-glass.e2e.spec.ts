@@ -4,17 +4,20 @@
 // scheduler's test clock jumps past it).
 import { TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
-import { EventLogReader } from './event-log.reader';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import type { GrantExplanation, IntakeRequestView } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import type { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES } from './grantline.client';
+import type { GrantExplanation, GrantlineClient, IntakeRequestView } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 const ROLE = GROUP_ROLES['orders-prod-read'];
 const HOUR_MS = 3_600_000;
 
 describe('scenario 5: break-glass access is immediate, reviewed afterwards and removed at its hard TTL', () => {
+  const scenario = new ScenarioHarness('breakglass', { groupRoles: [ROLE], eventLog: true });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
@@ -26,29 +29,20 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
   let grantId: string;
 
   beforeAll(async () => {
-    platform = await Platform.start('breakglass');
-    api = new GrantlineClient(platform);
-    pg = await PostgresTarget.connect();
-    log = await EventLogReader.connect(platform);
+    ({ platform, api, pg, log } = await scenario.start());
     engineer = `e2e_oncall_${platform.runId}`;
     lead = `e2e_lead_${platform.runId}`;
-    await pg.ensureGroupRoles([ROLE]);
     await pg.createLogin(engineer);
     token = await platform.tokens.mint(engineer);
     await api.upsertHuman(token, lead);
     await api.upsertIdentity(token, engineer, { kind: 'human', displayName: `E2E ${engineer}`, managerId: lead, attributes: { onCall: true } });
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await log?.close();
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   const breakGlass = async (duration: string): Promise<string> => {
     const incident = { system: 'jira', id: `INC-${platform.runId}` };
-    const submitted = await api.submit(token, {
+    return api.submitOk(token, {
       subject: { id: engineer, kind: 'human' },
       entitlementIds: ['orders-prod-read'],
       justification: 'orders API is failing in production, need to read the orders tables',
@@ -56,8 +50,6 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
       duration,
       emergency: { breakGlass: true, incidentRef: incident },
     });
-    expect(submitted).toMatchObject({ status: 202 });
-    return submitted.body.requestId;
   };
 
   it('refuses break-glass beyond its hard maximum, naming it, and grants nothing', async () => {
@@ -80,11 +72,7 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
 
       await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(true), WAIT);
       process.stdout.write(`scenario 5: break-glass submit -> provisioned in PostgreSQL: ${(performance.now() - submittedAt).toFixed(0)} ms\n`);
-      const view: IntakeRequestView = await eventually(async () => {
-        const current = await api.request(token, requestId);
-        expect(current.status).toBe('provisioned');
-        return current;
-      }, WAIT);
+      const view: IntakeRequestView = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
       grantId = view.grants[0]!.grantId;
 
       const approval = await api.approvalRequest(token, requestId);
@@ -113,12 +101,7 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
 
   it('is removed from PostgreSQL when its TTL passes, and explained as break-glass ended by its TTL', async () => {
     await platform.withLogs(async () => {
-      const active: GrantExplanation = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.status).toBe(200);
-        expect(answer.body.grant.activatedAt).toBeDefined();
-        return answer.body;
-      }, WAIT);
+      const active: GrantExplanation = await eventually(api.grantActivated(grantId), WAIT);
       const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
       const createdAt = new Date(active.grant.createdAt ?? '');
       // Hard TTL: never more than the break-glass maximum (PT4H), whatever was asked.
@@ -127,11 +110,7 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
       await api.advanceSchedulerPast(expiresAt);
       await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(false), WAIT);
 
-      const ended = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.body.ending?.reason).toBe('break_glass_ttl');
-        return answer.body;
-      }, WAIT);
+      const ended = await eventually(api.grantEnded(grantId, 'break_glass_ttl'), WAIT);
       expect(ended).toMatchObject({ outcome: { kind: 'break_glass' }, decision: { effect: 'auto_approve', matchedRules: expect.arrayContaining(['break-glass-on-call']) } });
       expect(ended.missing).toEqual([]);
     })();

@@ -78,8 +78,27 @@ export class GrantlineClient {
     return this.platform.call<SubmitAnswer>('intake', 'POST', '/v1/requests', { token, body });
   }
 
+  /** Submits a request the intake must accept (202) and returns its id. */
+  async submitOk(token: string, body: Record<string, unknown>): Promise<string> {
+    const submitted = await this.submit(token, body);
+    expect(submitted.status).toBe(202);
+    return submitted.body.requestId;
+  }
+
   async request(token: string, requestId: string): Promise<IntakeRequestView> {
     return expectStatus(await this.platform.call<IntakeRequestView>('intake', 'GET', `/v1/requests/${requestId}`, { token }), 200, `request ${requestId}`);
+  }
+
+  /**
+   * The check that the intake reports the request in `status`, returning that view: for `eventually`, which the
+   * spec calls with its own timeout (this fixture may not depend on the testing lib).
+   */
+  requestInStatus(token: string, requestId: string, status: string): () => Promise<IntakeRequestView> {
+    return async () => {
+      const current = await this.request(token, requestId);
+      expect(current.status).toBe(status);
+      return current;
+    };
   }
 
   approvalRequest(token: string, requestId: string): Promise<HttpAnswer<ApprovalRequestView>> {
@@ -95,6 +114,25 @@ export class GrantlineClient {
 
   explain(grantId: string): Promise<HttpAnswer<GrantExplanation>> {
     return this.platform.call<GrantExplanation>('audit', 'GET', `/v1/audit/grants/${encodeURIComponent(grantId)}/explain`);
+  }
+
+  /** The check (for `eventually`) that the audit explains the grant as activated, returning that explanation. */
+  grantActivated(grantId: string): () => Promise<GrantExplanation> {
+    return async () => {
+      const answer = await this.explain(grantId);
+      expect(answer.status).toBe(200);
+      expect(answer.body.grant.activatedAt).toBeDefined();
+      return answer.body;
+    };
+  }
+
+  /** The check (for `eventually`) that the audit explains the grant as ended for `reason`, returning that explanation. */
+  grantEnded(grantId: string, reason: string): () => Promise<GrantExplanation> {
+    return async () => {
+      const answer = await this.explain(grantId);
+      expect(answer.body.ending?.reason).toBe(reason);
+      return answer.body;
+    };
   }
 
   timeline(requestId: string): Promise<HttpAnswer<AuditTimeline>> {

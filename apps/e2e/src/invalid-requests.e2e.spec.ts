@@ -2,8 +2,10 @@
 // refused at the front door with 400 problem+json naming the field, and nothing reaches any topic.
 import { TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
-import { EventLogReader } from './event-log.reader';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import type { EventLogReader } from './event-log.reader';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import { ScenarioHarness } from './scenario.harness';
 
 interface Problem {
   readonly status: number;
@@ -16,6 +18,7 @@ interface Accepted {
 }
 
 describe('scenario 8: invalid requests are refused and leave no trace on the log', () => {
+  const scenario = new ScenarioHarness('invalid', { services: ['intake', 'policy', 'audit'], eventLog: true });
   let platform: Platform;
   let log: EventLogReader;
   let actor: string;
@@ -30,17 +33,12 @@ describe('scenario 8: invalid requests are refused and leave no trace on the log
   });
 
   beforeAll(async () => {
-    platform = await Platform.start('invalid', ['intake', 'policy', 'audit']);
-    log = await EventLogReader.connect(platform);
+    ({ platform, log } = await scenario.start());
     actor = `e2e_dev_${platform.runId}`;
     token = await platform.tokens.mint(actor);
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await log?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it.each([
     ['a missing subject', { subject: undefined }, 'subject'],

@@ -6,15 +6,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { ItsmServiceNowItemReceived, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope, ItsmStatusChangedData, ServiceNowCatalogItem } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
-import { EventLogReader } from './event-log.reader';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import type { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES } from './grantline.client';
+import type { GrantlineClient } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 const ROLE = GROUP_ROLES['orders-staging-read'];
 
 describe('scenario 7: an upstream ticket asks for revocation; the status says revoked only once PostgreSQL agrees', () => {
+  const scenario = new ScenarioHarness('itsmrevoke', { groupRoles: [ROLE], eventLog: true });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
@@ -30,27 +34,18 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
     (await log.read([TOPICS.itsmStatus])).filter((event) => (event.data as ItsmStatusChangedData).ticket.id === ticketId) as Envelope<ItsmStatusChangedData>[];
 
   beforeAll(async () => {
-    platform = await Platform.start('itsmrevoke');
-    api = new GrantlineClient(platform);
-    pg = await PostgresTarget.connect();
-    log = await EventLogReader.connect(platform);
+    ({ platform, api, pg, log } = await scenario.start());
     developer = `e2e_dev_${platform.runId}`;
     // ServiceNow numbers are letters then digits (RITM0012345).
     accessTicket = { system: 'servicenow', id: `RITM${String(Date.now()).slice(-10)}` };
     revocationTicket = { system: 'servicenow', id: `RITM-${platform.runId}-2` };
-    await pg.ensureGroupRoles([ROLE]);
     await pg.createLogin(developer);
     // The ITSM bridge calls Grantline's API with its own identity (the token subject), never as the developer.
     bridgeToken = await platform.tokens.mint(`e2e_snow_bridge_${platform.runId}`);
     await api.upsertHuman(bridgeToken, developer, `e2e_mgr_${platform.runId}`);
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await log?.close();
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it('provisions a ticket from the inbound topic, and the ticket hears provisioned only with the role in PostgreSQL', async () => {
     await platform.withLogs(async () => {
@@ -119,11 +114,7 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
 
       // The original ticket follows its request to the end too.
       await eventually(async () => expect((await statusesOf(accessTicket.id)).map((event) => event.data.status)).toContain('revoked'), WAIT);
-      const explanation = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.body.ending?.reason).toBe('revocation');
-        return answer.body;
-      }, WAIT);
+      const explanation = await eventually(api.grantEnded(grantId, 'revocation'), WAIT);
       expect(explanation.missing).toEqual([]);
     })();
   }, SCENARIO_TIMEOUT_MS);

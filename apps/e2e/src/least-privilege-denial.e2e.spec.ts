@@ -3,10 +3,13 @@
 // membership in PostgreSQL, although provisioning and the connector are running.
 import { TOPICS, grantIdOf } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
-import { EventLogReader } from './event-log.reader';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import type { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES } from './grantline.client';
+import type { GrantlineClient } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
 const ROLE = GROUP_ROLES['orders-prod-write'];
@@ -17,6 +20,12 @@ interface TimelineEntry {
 }
 
 describe('scenario 4: broad production write by a service account is denied on least privilege', () => {
+  // No scheduler: nothing here waits for time.
+  const scenario = new ScenarioHarness('leastprivilege', {
+    services: ['intake', 'policy', 'approval', 'provisioning', 'audit', 'connector-postgres'],
+    groupRoles: [ROLE, GROUP_ROLES['orders-staging-read']],
+    eventLog: true,
+  });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
@@ -25,38 +34,26 @@ describe('scenario 4: broad production write by a service account is denied on l
   let ownerToken: string;
 
   beforeAll(async () => {
-    // No scheduler: nothing here waits for time.
-    platform = await Platform.start('leastprivilege', ['intake', 'policy', 'approval', 'provisioning', 'audit', 'connector-postgres']);
-    api = new GrantlineClient(platform);
-    pg = await PostgresTarget.connect();
-    log = await EventLogReader.connect(platform);
+    ({ platform, api, pg, log } = await scenario.start());
     account = `e2e_sa_${platform.runId}`;
     const owner = `e2e_owner_${platform.runId}`;
-    await pg.ensureGroupRoles([ROLE, GROUP_ROLES['orders-staging-read']]);
     await pg.createLogin(account);
     ownerToken = await platform.tokens.mint(owner);
     await api.upsertHuman(ownerToken, owner);
     await api.upsertIdentity(ownerToken, account, { kind: 'service_account', displayName: `E2E ${account}`, ownerId: owner, platform: 'kubernetes' });
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await log?.close();
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it('is denied by policy with the least-privilege reason, and nothing is provisioned', async () => {
     await platform.withLogs(async () => {
       // The owner of record asks on the account's behalf, as a pipeline's maintainer would.
-      const submitted = await api.submit(ownerToken, {
+      const requestId = await api.submitOk(ownerToken, {
         subject: { id: account, kind: 'service_account' },
         entitlementIds: ['orders-prod-write'],
         justification: 'nightly data fix job writes to the orders tables',
         duration: 'PT4H',
       });
-      expect(submitted.status).toBe(202);
-      const requestId = submitted.body.requestId;
 
       const decision = await eventually(async () => {
         const timeline = await platform.call<{ status: string; entries: readonly TimelineEntry[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`);
@@ -68,19 +65,18 @@ describe('scenario 4: broad production write by a service account is denied on l
       }, WAIT);
       expect(decision.details).toMatchObject({ effect: 'deny', matchedRules: expect.arrayContaining(['sa-least-privilege-scope']) });
       expect((decision.details['reasons'] as readonly string[]).join(' ')).toMatch(/least privilege/);
-      await eventually(async () => expect((await api.request(ownerToken, requestId)).status).toBe('denied'), WAIT);
+      await eventually(api.requestInStatus(ownerToken, requestId, 'denied'), WAIT);
 
       // The control: provisioning and the connector are live and past the denial — the owner's own auto-approved
       // staging read, asked for after it, reaches PostgreSQL. Only then is "nothing provisioned" worth checking.
       const owner = `e2e_owner_${platform.runId}`;
       await pg.createLogin(owner);
-      const control = await api.submit(ownerToken, {
+      await api.submitOk(ownerToken, {
         subject: { id: owner, kind: 'human' },
         entitlementIds: ['orders-staging-read'],
         justification: 'check the staging copy of the orders tables',
         duration: 'PT1H',
       });
-      expect(control.status).toBe(202);
       await eventually(async () => expect(await pg.isMember(owner, GROUP_ROLES['orders-staging-read'])).toBe(true), WAIT);
 
       // Nothing provisioned: no event about this request's grant on the grants topic, no membership in PostgreSQL.

@@ -3,16 +3,19 @@
 // entitlement's owner (high sensitivity), the pipeline's owner of record, then a security reviewer; all approve;
 // it is provisioned in PostgreSQL and revoked at its expiry (test clock); the explanation names every approver.
 import { eventually } from '@grantline/testing';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import type { ApprovalRequestView, GrantExplanation } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import { GROUP_ROLES } from './grantline.client';
+import type { ApprovalRequestView, GrantExplanation, GrantlineClient } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
 const ROLE = GROUP_ROLES['deploy-secrets-prod'];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe('scenario 2: a CI/CD identity gets production secrets only with its owners and security, for at most 24 h', () => {
+  const scenario = new ScenarioHarness('nhisecrets', { groupRoles: [ROLE] });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
@@ -39,13 +42,10 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
     }, WAIT);
 
   beforeAll(async () => {
-    platform = await Platform.start('nhisecrets');
-    api = new GrantlineClient(platform);
-    pg = await PostgresTarget.connect();
+    ({ platform, api, pg } = await scenario.start());
     pipeline = `e2e_ci_${platform.runId}`;
     owner = `e2e_owner_${platform.runId}`;
     reviewer = `e2e_sec_${platform.runId}`;
-    await pg.ensureGroupRoles([ROLE]);
     await pg.createLogin(pipeline);
     pipelineToken = await platform.tokens.mint(pipeline);
     ownerToken = await platform.tokens.mint(owner);
@@ -63,23 +63,17 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
     });
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   const ask = async (duration: string): Promise<string> => {
     // The pipeline asks for itself.
-    const submitted = await api.submit(pipelineToken, {
+    return api.submitOk(pipelineToken, {
       subject: { id: pipeline, kind: 'ci_pipeline' },
       entitlementIds: ['deploy-secrets-prod'],
       justification: 'release 2026.11.24 rotates the payment gateway secret',
       ticket: { system: 'jira', id: `REL-${platform.runId}` },
       duration,
     });
-    expect(submitted.status).toBe(202);
-    return submitted.body.requestId;
   };
 
   it('refuses more than 24 h outright, with the maximum in the reason', async () => {
@@ -93,7 +87,7 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
         const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
         expect((decision?.details['reasons'] as readonly string[] | undefined)?.join(' ')).toMatch(/PT36H exceeds the maximum P1D/);
       }, WAIT);
-      await eventually(async () => expect((await api.request(pipelineToken, tooLong)).status).toBe('denied'), WAIT);
+      await eventually(api.requestInStatus(pipelineToken, tooLong, 'denied'), WAIT);
     })();
   }, SCENARIO_TIMEOUT_MS);
 
@@ -116,23 +110,14 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
       expect((await api.decide(reviewerToken, securityTask, 'approve', 'ephemeral, scoped to the release')).status).toBe(200);
 
       await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(true), WAIT);
-      const view = await eventually(async () => {
-        const current = await api.request(pipelineToken, requestId);
-        expect(current.status).toBe('provisioned');
-        return current;
-      }, WAIT);
+      const view = await eventually(api.requestInStatus(pipelineToken, requestId, 'provisioned'), WAIT);
       grantId = view.grants[0]!.grantId;
     })();
   }, SCENARIO_TIMEOUT_MS);
 
   it('lasts at most 24 h and is revoked in PostgreSQL at its expiry; the explanation names every approver', async () => {
     await platform.withLogs(async () => {
-      const active: GrantExplanation = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.status).toBe(200);
-        expect(answer.body.grant.activatedAt).toBeDefined();
-        return answer.body;
-      }, WAIT);
+      const active: GrantExplanation = await eventually(api.grantActivated(grantId), WAIT);
       const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
       const createdAt = new Date(active.grant.createdAt ?? '');
       expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(DAY_MS);
@@ -140,13 +125,9 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
 
       await api.advanceSchedulerPast(expiresAt);
       await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(false), WAIT);
-      await eventually(async () => expect((await api.request(pipelineToken, requestId)).status).toBe('revoked'), WAIT);
+      await eventually(api.requestInStatus(pipelineToken, requestId, 'revoked'), WAIT);
 
-      const ended: GrantExplanation = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.body.ending?.reason).toBe('expiry');
-        return answer.body;
-      }, WAIT);
+      const ended: GrantExplanation = await eventually(api.grantEnded(grantId, 'expiry'), WAIT);
       expect(ended).toMatchObject({
         request: { requesterId: pipeline, subject: { id: pipeline } },
         decision: { effect: 'require_approval', matchedRules: expect.arrayContaining(['nhi-privileged-prod']) },

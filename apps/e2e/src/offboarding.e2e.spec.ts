@@ -1,16 +1,23 @@
 // Scenario 6: an employee is offboarded, and every grant they hold is revoked in PostgreSQL: one auto-approved
 // (non-production read) and one approved by their manager (production read), both active before the leaver event.
 import { eventually } from '@grantline/testing';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import type { ApprovalRequestView } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import { GROUP_ROLES } from './grantline.client';
+import type { ApprovalRequestView, GrantlineClient } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
 const STAGING = GROUP_ROLES['orders-staging-read'];
 const PROD = GROUP_ROLES['orders-prod-read'];
 
 describe('scenario 6: offboarding an employee revokes every grant they hold in PostgreSQL', () => {
+  // No scheduler: nothing here waits for time.
+  const scenario = new ScenarioHarness('offboarding', {
+    services: ['intake', 'policy', 'approval', 'provisioning', 'audit', 'connector-postgres'],
+    groupRoles: [STAGING, PROD],
+  });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
@@ -22,24 +29,18 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
   const requestIds: string[] = [];
 
   const submit = async (entitlementId: string): Promise<string> => {
-    const answer = await api.submit(employeeToken, {
+    return api.submitOk(employeeToken, {
       subject: { id: employee, kind: 'human' },
       entitlementIds: [entitlementId],
       justification: 'day-to-day work on the orders service',
       duration: 'P7D',
     });
-    expect(answer.status).toBe(202);
-    return answer.body.requestId;
   };
 
   beforeAll(async () => {
-    // No scheduler: nothing here waits for time.
-    platform = await Platform.start('offboarding', ['intake', 'policy', 'approval', 'provisioning', 'audit', 'connector-postgres']);
-    api = new GrantlineClient(platform);
-    pg = await PostgresTarget.connect();
+    ({ platform, api, pg } = await scenario.start());
     employee = `e2e_emp_${platform.runId}`;
     manager = `e2e_mgr_${platform.runId}`;
-    await pg.ensureGroupRoles([STAGING, PROD]);
     await pg.createLogin(employee);
     employeeToken = await platform.tokens.mint(employee);
     managerToken = await platform.tokens.mint(manager);
@@ -48,11 +49,7 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
     await api.upsertHuman(hrToken, employee, manager);
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it('gives the employee two active grants: one auto-approved, one approved by the manager', async () => {
     await platform.withLogs(async () => {
@@ -74,7 +71,7 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
 
       await eventually(async () => expect(await pg.groupsOf(employee)).toEqual([PROD, STAGING].sort()), WAIT);
       for (const requestId of requestIds) {
-        await eventually(async () => expect((await api.request(employeeToken, requestId)).status).toBe('provisioned'), WAIT);
+        await eventually(api.requestInStatus(employeeToken, requestId, 'provisioned'), WAIT);
       }
     })();
   }, SCENARIO_TIMEOUT_MS);
@@ -89,11 +86,7 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
       process.stdout.write(`scenario 6: offboard request sent -> every membership gone in PostgreSQL: ${(performance.now() - started).toFixed(0)} ms\n`);
 
       for (const requestId of requestIds) {
-        const view = await eventually(async () => {
-          const current = await api.request(hrToken, requestId);
-          expect(current.status).toBe('revoked');
-          return current;
-        }, WAIT);
+        const view = await eventually(api.requestInStatus(hrToken, requestId, 'revoked'), WAIT);
         const grantId = view.grants[0]!.grantId;
         await eventually(async () => {
           const explanation = await api.explain(grantId);

@@ -6,12 +6,14 @@ import { TimerFired, TOPICS } from '@grantline/contracts';
 import type { TimerFiredData } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
 import mongoose from 'mongoose';
-import { EventLogReader } from './event-log.reader';
-import { GROUP_ROLES, GrantlineClient } from './grantline.client';
-import type { GrantExplanation } from './grantline.client';
+import type { EventLogReader } from './event-log.reader';
+import { GROUP_ROLES } from './grantline.client';
+import type { GrantExplanation, GrantlineClient } from './grantline.client';
 import type { HttpAnswer } from './platform.fixture';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
-import { PostgresTarget } from './postgres.helper';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import type { PostgresTarget } from './postgres.helper';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 90_000, intervalMs: 100 };
 const ROLE = GROUP_ROLES['orders-staging-read'];
@@ -26,6 +28,7 @@ interface Holder {
 }
 
 describe('scenario 9: a killed scheduler still revokes every grant on time; a dropped audit rebuilds the same answers', () => {
+  const scenario = new ScenarioHarness('restart', { groupRoles: [ROLE], eventLog: true });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
@@ -40,11 +43,7 @@ describe('scenario 9: a killed scheduler still revokes every grant on time; a dr
   const members = async (): Promise<boolean[]> => Promise.all(holders.map((holder) => pg.isMember(holder.login, ROLE)));
 
   beforeAll(async () => {
-    platform = await Platform.start('restart');
-    api = new GrantlineClient(platform);
-    pg = await PostgresTarget.connect();
-    log = await EventLogReader.connect(platform);
-    await pg.ensureGroupRoles([ROLE]);
+    ({ platform, api, pg, log } = await scenario.start());
     for (let i = 0; i < DURATIONS.length; i += 1) {
       const login = `e2e_dev${i}_${platform.runId}`;
       await pg.createLogin(login);
@@ -54,24 +53,17 @@ describe('scenario 9: a killed scheduler still revokes every grant on time; a dr
     }
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await log?.close();
-    await pg?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it('provisions three grants with different expiries', async () => {
     await platform.withLogs(async () => {
       for (const [i, holder] of holders.entries()) {
-        const submitted = await api.submit(holder.token, {
+        holder.requestId = await api.submitOk(holder.token, {
           subject: { id: holder.login, kind: 'human' },
           entitlementIds: ['orders-staging-read'],
           justification: 'staging investigation',
           duration: DURATIONS[i],
         });
-        expect(submitted.status).toBe(202);
-        holder.requestId = submitted.body.requestId;
       }
       await eventually(async () => expect(await members()).toEqual([true, true, true]), WAIT);
       for (const holder of holders) {
@@ -112,7 +104,7 @@ describe('scenario 9: a killed scheduler still revokes every grant on time; a dr
       await api.advanceSchedulerPast(holders[2]!.expiresAt);
       await eventually(async () => expect(await members()).toEqual([false, false, false]), WAIT);
       for (const holder of holders) {
-        await eventually(async () => expect((await api.request(holder.token, holder.requestId)).status).toBe('revoked'), WAIT);
+        await eventually(api.requestInStatus(holder.token, holder.requestId, 'revoked'), WAIT);
       }
 
       // Exactly one firing per grant's expiry timer, despite the crash and the replay.

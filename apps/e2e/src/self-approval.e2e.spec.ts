@@ -2,10 +2,11 @@
 // an event the audit shows on the request's timeline, and the request stays pending (until the real approver acts).
 import { TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
-import { EventLogReader } from './event-log.reader';
-import { GrantlineClient } from './grantline.client';
-import type { ApprovalRequestView } from './grantline.client';
-import { Platform, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS, stopStartedServices } from './platform.fixture';
+import type { EventLogReader } from './event-log.reader';
+import type { ApprovalRequestView, GrantlineClient } from './grantline.client';
+import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
+import type { Platform } from './platform.fixture';
+import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 100 };
 
@@ -18,6 +19,7 @@ interface ApprovalTaskView {
 }
 
 describe('scenario 3: a requester cannot approve their own request', () => {
+  const scenario = new ScenarioHarness('selfapproval', { services: ['intake', 'policy', 'approval', 'audit'], eventLog: true });
   let platform: Platform;
   let api: GrantlineClient;
   let log: EventLogReader;
@@ -35,9 +37,7 @@ describe('scenario 3: a requester cannot approve their own request', () => {
   };
 
   beforeAll(async () => {
-    platform = await Platform.start('selfapproval', ['intake', 'policy', 'approval', 'audit']);
-    api = new GrantlineClient(platform);
-    log = await EventLogReader.connect(platform);
+    ({ platform, api, log } = await scenario.start());
     requester = `e2e_req_${platform.runId}`;
     manager = `e2e_mgr_${platform.runId}`;
     requesterToken = await platform.tokens.mint(requester);
@@ -46,22 +46,16 @@ describe('scenario 3: a requester cannot approve their own request', () => {
     await api.upsertHuman(requesterToken, requester, manager);
   }, START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await log?.close();
-    await platform?.stop();
-    await stopStartedServices();
-  }, START_TIMEOUT_MS);
+  afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
   it('routes a production read to the manager: one open task, the request pending', async () => {
     await platform.withLogs(async () => {
-      const submitted = await api.submit(requesterToken, {
+      requestId = await api.submitOk(requesterToken, {
         subject: { id: requester, kind: 'human' },
         entitlementIds: ['orders-prod-read'],
         justification: 'look into a production order mismatch',
         duration: 'PT8H',
       });
-      expect(submitted.status).toBe(202);
-      requestId = submitted.body.requestId;
 
       const view = await eventually(async () => {
         const current = await approvalView();
@@ -71,7 +65,7 @@ describe('scenario 3: a requester cannot approve their own request', () => {
       task = view.tasks[0]!;
       expect(task).toMatchObject({ taskId: `${requestId}:manager`, stageId: 'manager', status: 'open', eligibleApproverIds: [manager] });
       expect(view.status).toBe('pending');
-      await eventually(async () => expect((await api.request(requesterToken, requestId)).status).toBe('pending_approval'), WAIT);
+      await eventually(api.requestInStatus(requesterToken, requestId, 'pending_approval'), WAIT);
     })();
   }, SCENARIO_TIMEOUT_MS);
 
@@ -109,7 +103,7 @@ describe('scenario 3: a requester cannot approve their own request', () => {
       expect(decision.status).toBe(200);
       await eventually(async () => expect((await approvalView()).status).toBe('approved'), WAIT);
       // This platform runs no provisioning: the request ends at approved, nothing moves it on.
-      await eventually(async () => expect((await api.request(requesterToken, requestId)).status).toBe('approved'), WAIT);
+      await eventually(api.requestInStatus(requesterToken, requestId, 'approved'), WAIT);
       await eventually(async () => {
         const timeline = await platform.call<{ entries: readonly { type: string; actor: { id: string } }[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`);
         expect(timeline.body.entries).toEqual(
