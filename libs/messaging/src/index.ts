@@ -24,6 +24,7 @@ export type { DeadLetterInput, DeadLetterOrigin } from './dead-letter';
 export { jsonConsoleLogger, silentLogger } from './logger';
 export type { MessagingLogger } from './logger';
 export { KafkaMessageBus } from './kafka/kafka-bus';
+export { TopicNamespace } from './kafka/topic-namespace';
 export type { KafkaBusConfig } from './kafka/kafka-bus';
 export { ReplayedState } from './replayed-state';
 export type { LogPosition, ReplayedStateOptions } from './replayed-state';

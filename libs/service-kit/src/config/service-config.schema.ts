@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TopicNamespace } from '@grantline/messaging';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -37,7 +38,7 @@ const envSchema = z.object({
     .pipe(z.array(z.string().regex(BROKER, 'each broker must be host:port')).min(1, 'at least one broker')),
   KAFKA_TOPIC_NAMESPACE: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,47}$/, 'lowercase letters, digits and dashes (at most 48), starting with a letter or digit')
+    .regex(TopicNamespace.PATTERN, 'lowercase letters, digits and dashes (at most 48), starting with a letter or digit')
     .optional(),
   MONGO_URL: z
     .string({ error: 'required: MongoDB connection string (mongodb://host:port)' })
