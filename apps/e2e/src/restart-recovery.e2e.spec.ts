@@ -40,7 +40,12 @@ describe('scenario 9: a killed scheduler still revokes every grant on time; a dr
     expect(answer.status).toBe(200);
     return answer.body;
   };
-  const members = async (): Promise<boolean[]> => Promise.all(holders.map((holder) => pg.isMember(holder.login, ROLE)));
+  // One query at a time: the helper holds one PostgreSQL connection, which does not queue concurrent queries.
+  const members = async (): Promise<boolean[]> => {
+    const answers: boolean[] = [];
+    for (const holder of holders) answers.push(await pg.isMember(holder.login, ROLE));
+    return answers;
+  };
 
   beforeAll(async () => {
     ({ platform, api, pg, log } = await scenario.start());
