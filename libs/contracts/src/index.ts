@@ -3,6 +3,8 @@
 // envelope and errors
 export { ActorSchema, EnvelopeSchema, EVENT_NAME_PATTERN, EVENT_TYPE_PATTERN } from './envelope/envelope.schema';
 export type { Actor, Envelope, EnvelopeMeta } from './envelope/envelope.schema';
+export { refOf } from './envelope/event-refs';
+export type { EventRef } from './envelope/event-refs';
 export { ContractViolationError, toContractIssues } from './errors/contract-violation.error';
 export type { ContractIssue } from './errors/contract-violation.error';
 export { UnknownEventTypeError } from './errors/unknown-event-type.error';

@@ -17,6 +17,7 @@ import {
   RequestSubmitted,
   RequestWithdrawn,
   topicOf,
+  refOf,
 } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
@@ -64,10 +65,6 @@ interface Waiting {
 const describeGaps = (gaps: readonly DirectoryGap[]): string[] =>
   gaps.map((gap) => (gap.kind === 'identity' ? `identity ${gap.identityId} (${gap.role})` : gap.kind === 'access_package' ? `access package ${gap.accessPackageId}` : `entitlement ${gap.entitlementId}`));
 
-const requestIdOf = (event: Envelope): string | undefined => {
-  const data = event.data as { requestId?: unknown } | null;
-  return typeof data?.requestId === 'string' ? data.requestId : undefined;
-};
 
 /**
  * The approval service's in-memory state: one aggregate per request plus the directory (identities and
@@ -257,7 +254,7 @@ export class ApprovalStateService implements OnModuleDestroy {
       this.directory = evolveDirectory(this.directory, event);
       return;
     }
-    const requestId = REQUEST_EVENT_TYPES.has(event.type) ? requestIdOf(event) : undefined;
+    const requestId = REQUEST_EVENT_TYPES.has(event.type) ? refOf(event, 'requestId') : undefined;
     if (requestId !== undefined) this.fold(requestId, event);
   }
 

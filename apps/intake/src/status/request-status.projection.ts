@@ -13,6 +13,7 @@ import {
   RequestWithdrawn,
   RevocationRequested,
   isEvent,
+  refOf,
 } from '@grantline/contracts';
 import type { Envelope, ItsmStatus, RequestChannel, RequestItems, SubjectRef, TicketRef } from '@grantline/contracts';
 
@@ -79,17 +80,8 @@ const MAX_TIMELINE = 500;
 const FINAL: readonly RequestStatus[] = ['denied', 'withdrawn', 'revoked'];
 
 /** Which request an event concerns, when the event says so itself (grant events other than `created` only name the grant). */
-export function requestIdOf(event: Envelope): string | undefined {
-  const data = event.data as Record<string, unknown> | null;
-  const id = data !== null && typeof data === 'object' ? data['requestId'] : undefined;
-  return typeof id === 'string' ? id : undefined;
-}
-
-export function grantIdOf(event: Envelope): string | undefined {
-  const data = event.data as Record<string, unknown> | null;
-  const id = data !== null && typeof data === 'object' ? data['grantId'] : undefined;
-  return typeof id === 'string' ? id : undefined;
-}
+export const requestIdOf = (event: Envelope): string | undefined => refOf(event, 'requestId');
+export const grantIdOf = (event: Envelope): string | undefined => refOf(event, 'grantId');
 
 const ITSM_STATUS: Partial<Record<RequestStatus, ItsmStatus>> = {
   pending_approval: 'pending_approval',
