@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { infraPaths } from './infra.config';
@@ -16,10 +16,17 @@ const kafka: ComponentRuntime = {
   startedAt: '2026-01-01T00:00:00.000Z',
 };
 
+const tempRoots: string[] = [];
+
 function tempPaths(): ReturnType<typeof infraPaths> {
   const root = mkdtempSync(join(tmpdir(), 'grantline-infra-'));
+  tempRoots.push(root);
   return infraPaths(root);
 }
+
+afterAll(() => {
+  for (const root of tempRoots) rmSync(root, { recursive: true, force: true });
+});
 
 describe('infra manager', () => {
   it('describes a component on one line with version, origin and address', () => {

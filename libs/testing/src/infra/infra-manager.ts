@@ -260,6 +260,7 @@ export async function infraDown(options: InfraDownOptions = {}): Promise<void> {
         rmSync(join(paths.data, dir), { recursive: true, force: true });
       }
       rmSync(postgresDataDir(paths, true), { recursive: true, force: true });
+      rmSync(`${postgresDataDir(paths, true)}.owner`, { force: true });
       log('infra: data under .grantline wiped');
     }
   });

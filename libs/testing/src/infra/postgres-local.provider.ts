@@ -6,7 +6,7 @@ import { LOOPBACK, infraPorts } from './infra.config';
 import type { InfraPaths } from './infra.config';
 import type { ComponentRuntime, InfraLog } from './infra.types';
 import { pgQuery, pgServerVersion } from './health';
-import { isPortOpen, runChecked, spawnDetached, waitUntil } from './process.util';
+import { isOurProcess, isPortOpen, runChecked, spawnDetached, stopProcess, waitUntil } from './process.util';
 import { requireAptAsRoot } from './prerequisites';
 
 const PG_LIB = '/usr/lib/postgresql';
@@ -64,6 +64,43 @@ export function postgresDataDir(paths: InfraPaths, runsAsOtherUser: boolean): st
   return join(tmpdir(), `grantline-postgres-${id}`);
 }
 
+/**
+ * A cluster is paired with its checkout by the password kept in the checkout's data dir; as root
+ * the cluster lives under the system temporary directory, found by the checkout's path alone. A
+ * new clone at the same path (CI reuses its work directory; /tmp outlives it) then finds the old
+ * cluster without its password: nobody can log in to it or manage it any more, and its data is
+ * disposable test data, so it is stopped if still running and replaced.
+ */
+export async function discardOrphanedCluster(dataDir: string, log: InfraLog): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
+  if (Number.isInteger(pid) && pid > 0 && isOurProcess(pid, dataDir)) {
+    // SIGINT is the server's fast shutdown: it disconnects clients instead of waiting for them
+    await stopProcess(pid, { signal: 'SIGINT', graceMs: 30_000 });
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  log(`postgres: ${dataDir} was left by an earlier checkout at this path (its password is gone); replaced it`);
+}
+
+const OWNER_SUFFIX = '.owner';
+
+/**
+ * Clusters under the system temporary directory whose checkout has been deleted (CI clones into
+ * a fresh temporary directory each run) would pile up at ~40 MB each: each one records its
+ * checkout's data dir beside it, and one whose checkout is gone is stopped and removed.
+ */
+export async function sweepAbandonedClusters(log: InfraLog, parent = tmpdir()): Promise<void> {
+  const owners = readdirSync(parent).filter((name) => name.startsWith('grantline-postgres-') && name.endsWith(OWNER_SUFFIX));
+  for (const ownerFile of owners) {
+    const dataDir = join(parent, ownerFile.slice(0, -OWNER_SUFFIX.length));
+    const checkoutData = readFileSync(join(parent, ownerFile), 'utf8').trim();
+    if (checkoutData === '' || existsSync(checkoutData)) continue;
+    await discardOrphanedCluster(dataDir, () => undefined);
+    rmSync(join(parent, ownerFile), { force: true });
+    log(`postgres: removed ${dataDir}, whose checkout ${checkoutData} is gone`);
+  }
+}
+
 export function postgresUrl(password: string, port: number): string {
   return `postgres://${PG_ROLE}:${password}@${LOOPBACK}:${port}/postgres`;
 }
@@ -75,12 +112,17 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
   const dataDir = postgresDataDir(paths, user !== undefined);
   const passwordFile = join(paths.data, 'postgres.password');
 
+  if (user !== undefined) await sweepAbandonedClusters(log);
+  if (!existsSync(passwordFile) && existsSync(dataDir)) {
+    await discardOrphanedCluster(dataDir, log);
+  }
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     rmSync(dataDir, { recursive: true, force: true });
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     chownForServer(dataDir, user);
     const password = randomBytes(18).toString('hex');
     writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
+    if (user !== undefined) writeFileSync(`${dataDir}${OWNER_SUFFIX}`, `${paths.data}\n`);
     // initdb reads the password from a file the server user can read; it lives only for this call
     const initPw = join(dataDir, '..', `${dataDir.split('/').pop() ?? 'postgres'}.init.pw`);
     writeFileSync(initPw, `${password}\n`, { mode: 0o600 });
@@ -95,9 +137,6 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
     } finally {
       rmSync(initPw, { force: true });
     }
-  }
-  if (!existsSync(passwordFile)) {
-    throw new Error(`postgres: ${dataDir} exists but ${passwordFile} is gone; run \`npm run infra:down -- --wipe\` to start afresh`);
   }
   const password = readFileSync(passwordFile, 'utf8').trim();
   if (await isPortOpen(LOOPBACK, port)) {
