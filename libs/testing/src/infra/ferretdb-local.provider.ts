@@ -4,7 +4,7 @@ import { FERRETDB_MODULE, FERRETDB_VERSION, LOOPBACK, infraPorts } from './infra
 import type { InfraPaths } from './infra.config';
 import type { ComponentRuntime, InfraLog } from './infra.types';
 import { mongoPing } from './health';
-import { isPortOpen, runChecked, spawnDetached, waitUntil } from './process.util';
+import { reclaimPort, runChecked, spawnDetached, waitUntil } from './process.util';
 import { requireGo } from './prerequisites';
 
 const goEnv = (): NodeJS.ProcessEnv => ({
@@ -65,11 +65,13 @@ export async function startLocalFerretdb(paths: InfraPaths, log: InfraLog): Prom
   const home = join(paths.data, 'ferretdb');
   const dataDir = join(home, 'data');
   const stateDir = join(home, 'state');
+  await reclaimPort('mongo', LOOPBACK, port, {
+    ownedPaths: [home],
+    hint: 'stop it, set GRANTLINE_MONGO_PORT, or use it via MONGO_URL',
+    log,
+  });
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(stateDir, { recursive: true });
-  if (await isPortOpen(LOOPBACK, port)) {
-    throw new Error(`mongo: ${LOOPBACK}:${port} is already in use by a process the harness did not start; stop it, set GRANTLINE_MONGO_PORT, or use it via MONGO_URL`);
-  }
   const logFile = join(paths.logs, 'ferretdb.log');
   const { pid } = spawnDetached(
     binary,

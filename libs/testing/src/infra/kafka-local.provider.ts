@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { KAFKA_VERSION, LOOPBACK, infraPorts } from './infra.config';
 import type { InfraPaths } from './infra.config';
 import type { ComponentRuntime, InfraLog } from './infra.types';
-import { isPortOpen, runChecked, spawnDetached, waitUntil } from './process.util';
+import { isPortOpen, reclaimPort, runChecked, spawnDetached, waitUntil } from './process.util';
 import { requireJava, requireMaven } from './prerequisites';
 
 /** Line the broker logs once both the controller and the broker accept requests. */
@@ -98,6 +98,12 @@ export async function startLocalKafka(paths: InfraPaths, log: InfraLog): Promise
   const dataDir = join(home, 'data');
   const config = join(home, 'server.properties');
   const log4j = join(home, 'log4j2.properties');
+  // before anything is written under home: a leftover broker would write its shutdown checkpoints there
+  await reclaimPort('kafka', LOOPBACK, ports.kafka, {
+    ownedPaths: [home],
+    hint: 'stop it, set GRANTLINE_KAFKA_PORT, or use it via KAFKA_BROKERS',
+    log,
+  });
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(config, kafkaServerProperties({ dataDir, port: ports.kafka, controllerPort: ports.kafkaController }));
   writeFileSync(log4j, LOG4J2_PROPERTIES);
@@ -111,9 +117,6 @@ export async function startLocalKafka(paths: InfraPaths, log: InfraLog): Promise
       [jvmLog, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newKafkaClusterId(), '-c', config],
       { timeoutMs: 120_000 },
     );
-  }
-  if (await isPortOpen(LOOPBACK, ports.kafka)) {
-    throw new Error(`kafka: ${LOOPBACK}:${ports.kafka} is already in use by a process the harness did not start; stop it, set GRANTLINE_KAFKA_PORT, or use it via KAFKA_BROKERS`);
   }
   const logFile = join(paths.logs, 'kafka.log');
   const { pid } = spawnDetached(

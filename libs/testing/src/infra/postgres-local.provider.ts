@@ -6,7 +6,7 @@ import { LOOPBACK, infraPorts } from './infra.config';
 import type { InfraPaths } from './infra.config';
 import type { ComponentRuntime, InfraLog } from './infra.types';
 import { pgQuery, pgServerVersion } from './health';
-import { isOurProcess, isPortOpen, runChecked, spawnDetached, stopProcess, waitUntil } from './process.util';
+import { isOurProcess, reclaimPort, runChecked, spawnDetached, stopProcess, waitUntil } from './process.util';
 import { requireAptAsRoot } from './prerequisites';
 
 const PG_LIB = '/usr/lib/postgresql';
@@ -139,9 +139,12 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
     }
   }
   const password = readFileSync(passwordFile, 'utf8').trim();
-  if (await isPortOpen(LOOPBACK, port)) {
-    throw new Error(`postgres: ${LOOPBACK}:${port} is already in use by a process the harness did not start; stop it, set GRANTLINE_PG_PORT, or use it via PG_URL`);
-  }
+  await reclaimPort('postgres', LOOPBACK, port, {
+    ownedPaths: [dataDir],
+    signal: 'SIGINT',
+    hint: 'stop it, set GRANTLINE_PG_PORT, or use it via PG_URL',
+    log,
+  });
   const logFile = join(paths.logs, 'postgres.log');
   const postgres = join(bin, 'postgres');
   const { pid } = spawnDetached(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 
@@ -120,6 +120,53 @@ export function isOurProcess(pid: number, marker: string | undefined): boolean {
   }
 }
 
+/** Socket inodes listening on a TCP port (IPv4 and IPv6 tables), read from /proc. */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      // state 0A is LISTEN
+      if (local === undefined || fields[3] !== '0A' || fields[9] === undefined) continue;
+      if (Number.parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) inodes.add(fields[9]);
+    }
+  }
+  return inodes;
+}
+
+/** The process listening on a TCP port with its command line, when /proc lets us see it. */
+export function portListener(port: number): { pid: number; cmdline: string } | undefined {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode === undefined || !inodes.has(inode)) continue;
+      try {
+        return { pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ') };
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
 export function isPortOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
@@ -186,4 +233,27 @@ export async function stopProcess(
   }
   while (isAlive(pid)) await pause(50);
   return 'killed';
+}
+
+/**
+ * Makes sure nothing listens on the port before a server is started there. A server whose
+ * command line names one of `ownedPaths` was started by an earlier checkout at this path that
+ * lost its state (CI clones afresh into a reused directory; a run killed on timeout leaves its
+ * detached servers behind): nobody else can manage it, so it is stopped. Anything else is
+ * somebody else's and is left alone, with an error that says how to choose another port.
+ */
+export async function reclaimPort(
+  what: string,
+  host: string,
+  port: number,
+  options: { ownedPaths: readonly string[]; signal?: NodeJS.Signals; hint: string; log: (line: string) => void },
+): Promise<void> {
+  if (!(await isPortOpen(host, port))) return;
+  const listener = portListener(port);
+  if (listener !== undefined && options.ownedPaths.some((path) => listener.cmdline.includes(path))) {
+    const result = await stopProcess(listener.pid, { signal: options.signal ?? 'SIGTERM', graceMs: 30_000 });
+    options.log(`${what}: ${host}:${port} was held by pid ${listener.pid}, left running by an earlier checkout at this path; ${result}`);
+    return;
+  }
+  throw new Error(`${what}: ${host}:${port} is already in use by a process the harness did not start; ${options.hint}`);
 }
