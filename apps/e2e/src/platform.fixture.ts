@@ -255,6 +255,11 @@ export class Platform {
     return url;
   }
 
+  /** The services this platform runs. */
+  get serviceNames(): ServiceName[] {
+    return this.services.map((running) => running.name);
+  }
+
   has(name: ServiceName): boolean {
     return this.services.some((candidate) => candidate.name === name);
   }

@@ -1,5 +1,6 @@
 import { EventLogReader } from './event-log.reader';
 import { GrantlineClient } from './grantline.client';
+import { deletePlatformData } from './platform-data';
 import { ALL_SERVICES, Platform, stopStartedServices } from './platform.fixture';
 import type { ServiceName } from './platform.fixture';
 import { PostgresTarget } from './postgres.helper';
@@ -64,5 +65,11 @@ export class ScenarioHarness {
     await this.pg?.close();
     await this.platform?.stop();
     await stopStartedServices();
+    if (this.platform !== undefined) {
+      // Cleanup that fails must not turn a passed scenario red, but it must be seen.
+      await deletePlatformData(this.platform).catch((error: unknown) =>
+        console.warn(`scenario ${this.label}: could not delete the platform's topics and databases: ${String(error)}`),
+      );
+    }
   }
 }

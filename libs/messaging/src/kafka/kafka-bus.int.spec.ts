@@ -295,6 +295,41 @@ describe('KafkaMessageBus against a real broker', () => {
     }
   });
 
+  it('given a finished namespace, when it is deleted, then its topics and groups are gone and another namespace keeps its own', async () => {
+    const topic = uniqueName('spec.gone');
+    const events = testRegistry(topic, `${topic}.out`);
+    const namespaces = [uniqueName('ns-gone'), uniqueName('ns-kept')].map((name) => name.toLowerCase().replace(/[^a-z0-9-]/g, '-'));
+    const [doomed, kept] = namespaces.map((namespace) =>
+      track({
+        bus: new KafkaMessageBus({ clientId: uniqueName('ns'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
+      }).bus,
+    ) as [KafkaMessageBus, KafkaMessageBus];
+    for (const bus of [doomed, kept]) {
+      await bus.ensureTopics([{ topic, partitions: 2 }, { topic: `${topic}.out`, partitions: 1 }]);
+      await bus.publish(topic, [events.ping({ key: 'k', seq: 1 })]);
+      const consumer = await bus.consume({ groupId: 'finished', topics: [topic], handler: async () => [] });
+      await consumer.whenCaughtUp();
+      await consumer.stop();
+    }
+
+    expect(await doomed.deleteNamespace()).toEqual({ topics: 2, groups: 1 });
+
+    await eventually(async () => expect(await doomed.listTopics()).toEqual([]), { timeoutMs: 30_000, intervalMs: 200 });
+    expect(await kept.listTopics()).toEqual([topic, `${topic}.out`]);
+    const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+      expect(groups).not.toContain(`${namespaces[0]}.finished`);
+      expect(groups).toContain(`${namespaces[1]}.finished`);
+    } finally {
+      await admin.disconnect();
+    }
+    const bare = track({ bus: new KafkaMessageBus({ clientId: uniqueName('bare'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger }) }).bus;
+    await expect(bare.deleteNamespace()).rejects.toThrow(/no namespace; refusing/);
+    await kept.deleteNamespace();
+  });
+
   it('a redelivered message produces no second output (dedup + deterministic ids, transactional)', async () => {
     const s = track(setup('redeliver', 1));
     await s.ready;

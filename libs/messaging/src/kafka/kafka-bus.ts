@@ -261,6 +261,23 @@ export class KafkaMessageBus implements MessageBus {
     return (await admin.listTopics()).filter((topic) => topic.startsWith(prefix)).map((topic) => this.namespace.logicalTopic(topic)).sort();
   }
 
+  /**
+   * Deletes every topic and consumer group of this bus's namespace: a test platform or a
+   * throw-away environment removes its log when it is done, so a long-lived broker does not
+   * collect partitions (every one is a directory and open files on the broker). Refused
+   * without a namespace: the bare cluster's topics belong to the platform.
+   */
+  async deleteNamespace(): Promise<{ topics: number; groups: number }> {
+    if (this.namespace.name === undefined) throw new Error('deleteNamespace: this bus has no namespace; refusing to delete the cluster\'s topics');
+    const admin = await this.getAdmin();
+    const prefix = this.namespace.topic('');
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await withRetriableRetry(() => admin.deleteTopics({ topics, timeout: 30_000 }));
+    const groups = (await admin.listGroups()).groups.map((group) => group.groupId).filter((group) => group.startsWith(prefix));
+    if (groups.length > 0) await withRetriableRetry(() => admin.deleteGroups(groups));
+    return { topics: topics.length, groups: groups.length };
+  }
+
   private async waitForLeaders(topics: readonly string[], timeoutMs = 30_000): Promise<void> {
     const admin = await this.getAdmin();
     const deadline = Date.now() + timeoutMs;
