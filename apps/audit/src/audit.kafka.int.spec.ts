@@ -116,6 +116,25 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     expect(JSON.parse(noFilter.text)).toMatchObject({ status: 400, errors: [{ field: 'subjectId', message: 'Required: subjectId or entitlementId' }] });
     const badFlag = await request(app.getHttpServer()).get('/v1/audit/grants').query({ subjectId: 'alice', includeEnded: 'yes' }).expect(400);
     expect(JSON.parse(badFlag.text).errors).toEqual([expect.objectContaining({ field: 'includeEnded' })]);
+
+    // Who had access at a past instant: the three grants were live from 09:06 until 17:01 on 2025-03-01.
+    const asOf = async (instant: string): Promise<{ requestId: string }[]> =>
+      ((await request(app.getHttpServer()).get('/v1/audit/grants').query({ entitlementId: 'ent-pg-orders-read', asOf: instant }).expect(200)).body
+        .grants as { requestId: string }[]).sort((a, b) => a.requestId.localeCompare(b.requestId));
+    expect(await asOf('2025-03-01T09:00:00.000Z')).toEqual([]);
+    expect(await asOf('2025-03-01T12:00:00.000Z')).toEqual(
+      requests.map((requestId) => expect.objectContaining({ requestId, subjectId: `svc-${requestId}`, status: 'revoked' })),
+    );
+    expect(await asOf('2025-03-01T17:01:00.000Z')).toEqual([]);
+    for (const [query, field] of [
+      [{ asOf: '2999-01-01T00:00:00.000Z' }, 'asOf'],
+      [{ asOf: 'yesterday' }, 'asOf'],
+      [{ asOf: '2025-03-01T12:00:00.000Z', includeEnded: 'true' }, 'includeEnded'],
+    ] as const) {
+      const refused = await request(app.getHttpServer()).get('/v1/audit/grants').query({ subjectId: 'alice', ...query }).expect(400);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(refused.text).errors).toEqual([expect.objectContaining({ field })]);
+    }
   });
 
   it('Given the audit database dropped, When the audit restarts, Then it replays the topics and the rebuilt read models equal the originals', async () => {

@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query, UseFilters } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Param, Query, UseFilters } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IdSchema } from '@grantline/contracts';
 import { PROBLEMS, ProblemDetailsFilter, ProblemException, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
@@ -14,11 +14,18 @@ function validId(name: string, raw: string): string {
 
 const notFound = (detail: string): ProblemException => ProblemException.of(PROBLEMS.notFound, detail);
 
+/** Where the query API reads the current time (to refuse an `asOf` in the future); specs pass a fixed one. */
+export const AUDIT_CLOCK = Symbol('AUDIT_CLOCK');
+export type AuditClock = () => Date;
+
 @ApiTags('audit')
 @Controller('v1/audit')
 @UseFilters(ProblemDetailsFilter)
 export class AuditQueryController {
-  constructor(private readonly queries: AuditQueryService) {}
+  constructor(
+    private readonly queries: AuditQueryService,
+    @Optional() @Inject(AUDIT_CLOCK) private readonly clock: AuditClock = () => new Date(),
+  ) {}
 
   @Get('requests/:requestId/timeline')
   @ApiOperation({ summary: 'Every event of one request, in order, with actor and time' })
@@ -36,11 +43,22 @@ export class AuditQueryController {
   @ApiQuery({ name: 'subjectId', required: false, description: 'The identity holding the grants' })
   @ApiQuery({ name: 'entitlementId', required: false })
   @ApiQuery({ name: 'includeEnded', required: false, enum: ['true', 'false'], description: 'Also list revoked and failed grants' })
+  @ApiQuery({
+    name: 'asOf',
+    required: false,
+    description:
+      'Who had access at this past instant (ISO-8601 with offset): grants the target confirmed at or before it and whose removal was not confirmed at or before it',
+  })
   @ApiOkResponse({ type: GrantListDto })
-  @ApiBadRequestResponse({ description: 'Neither subjectId nor entitlementId given, or an invalid one' })
+  @ApiBadRequestResponse({ description: 'Neither subjectId nor entitlementId given, an invalid one, or an asOf in the future' })
   async grants(@Query() query: Record<string, unknown>): Promise<GrantListView> {
     const parsed = GrantsQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
+    const { asOf } = parsed.data;
+    if (asOf !== undefined && Date.parse(asOf) > this.clock().getTime()) {
+      // A future instant would be a forecast (expiries not yet happened), not evidence.
+      throw invalidInput([{ field: 'asOf', message: 'must not be in the future: omit it for the access held now' }], PROBLEMS.invalidQuery);
+    }
     return this.queries.grants(parsed.data);
   }
 

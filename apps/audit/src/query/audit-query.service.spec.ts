@@ -1,4 +1,4 @@
-import { GrantDeprovisioningRequested, GrantRevoked, RevocationRequested, registry } from '@grantline/contracts';
+import { GrantDeprovisioningRequested, GrantProvisioningFailed, GrantRevoked, RevocationRequested, registry } from '@grantline/contracts';
 import type { Envelope, EventDefinition } from '@grantline/contracts';
 import { grantAccessProjection } from '../projections/grant-access.projection';
 import { grantExplanationProjection } from '../projections/grant-explanation.projection';
@@ -86,6 +86,32 @@ describe('AuditQueryService', () => {
     ]);
     expect((await new AuditQueryService(storeOver(untilActive)).grants({ entitlementId: 'ent-pg-orders-read' })).grants).toEqual([
       expect.objectContaining({ grantId, status: 'active', subjectId: 'svc-q' }),
+    ]);
+  });
+
+  it('Given a grant active from 09:06 and revoked at 10:00:02, When asking who had access as of an instant, Then only the instants in between list it', async () => {
+    const service = new AuditQueryService(storeOver([...untilActive, ...manualRevocation]));
+    const asOf = async (instant: string): Promise<string[]> => (await service.grants({ subjectId: 'svc-q', asOf: instant })).grants.map((g) => g.grantId);
+
+    expect(await asOf('2025-03-01T09:05:59.999Z')).toEqual([]);
+    expect(await asOf('2025-03-01T09:06:00.000Z')).toEqual([grantId]);
+    // the same instant in another offset is the same instant
+    expect(await asOf('2025-03-01T11:00:02.000+01:00')).toEqual([]);
+    expect(await asOf('2025-03-01T10:00:01.999Z')).toEqual([grantId]);
+    expect(await asOf('2025-03-01T10:00:02.000Z')).toEqual([]);
+  });
+
+  it('Given a grant whose removal failed for good, When asking as of any later instant, Then it is still listed: the access may still work', async () => {
+    const removalFailed = event(
+      GrantProvisioningFailed,
+      { grantId, operation: 'deprovision', reason: 'permission denied', code: 'permission', retriable: false, attempts: 1, terminal: true },
+      'q-deprov-failed',
+      '2025-03-01T10:00:02.000Z',
+    );
+    const service = new AuditQueryService(storeOver([...untilActive, ...manualRevocation.slice(0, 2), removalFailed]));
+
+    expect((await service.grants({ subjectId: 'svc-q', asOf: '2025-06-01T00:00:00.000Z' })).grants).toEqual([
+      expect.objectContaining({ grantId, status: 'revocation_failed' }),
     ]);
   });
 });

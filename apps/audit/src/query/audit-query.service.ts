@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { IdSchema } from '@grantline/contracts';
+import { IdSchema, TimestampSchema } from '@grantline/contracts';
 import { HELD_STATUSES, grantAccessProjection } from '../projections/grant-access.projection';
 import type { GrantAccessDocument, GrantStatus } from '../projections/grant-access.projection';
 import { grantExplanationProjection } from '../projections/grant-explanation.projection';
@@ -24,10 +24,16 @@ export const GrantsQuerySchema = z
     entitlementId: IdSchema.optional(),
     /** Revoked and never-provisioned grants are history, not access; ask for them explicitly. */
     includeEnded: z.enum(['true', 'false']).optional(),
+    /** Who had access at a past instant: the grants live then, whatever became of them since. */
+    asOf: TimestampSchema.optional(),
   })
   .refine((query) => query.subjectId !== undefined || query.entitlementId !== undefined, {
     message: 'Required: subjectId or entitlementId',
     path: ['subjectId'],
+  })
+  .refine((query) => query.asOf === undefined || query.includeEnded === undefined, {
+    message: 'asOf lists the grants live at that instant; includeEnded does not apply to it',
+    path: ['includeEnded'],
   });
 export type GrantsQuery = z.infer<typeof GrantsQuerySchema>;
 
@@ -98,6 +104,15 @@ function missingLinks(doc: GrantExplanationDocument, grant: ExplainedGrant): str
   return missing;
 }
 
+/**
+ * Access was live at `instant` when the target confirmed it at or before then and its removal was not confirmed
+ * at or before then. A grant whose removal failed has no revocation time, so it stays live: access may still work.
+ */
+function liveAt(doc: GrantAccessDocument, instant: number): boolean {
+  if (doc.activatedAt === undefined || Date.parse(doc.activatedAt) > instant) return false;
+  return doc.revokedAt === undefined || Date.parse(doc.revokedAt) > instant;
+}
+
 /** Reads the projections; never writes. */
 @Injectable()
 export class AuditQueryService {
@@ -113,6 +128,10 @@ export class AuditQueryService {
     if (query.subjectId !== undefined) filter['subjectId'] = query.subjectId;
     if (query.entitlementId !== undefined) filter['entitlementId'] = query.entitlementId;
     const docs = await this.store.find(grantAccessProjection, filter);
+    if (query.asOf !== undefined) {
+      const instant = Date.parse(query.asOf);
+      return { grants: docs.filter((doc) => liveAt(doc, instant)).map(withoutBookkeeping) };
+    }
     const held = (status: GrantStatus): boolean => query.includeEnded === 'true' || HELD_STATUSES.includes(status);
     return { grants: docs.filter((doc) => held(doc.status)).map(withoutBookkeeping) };
   }
