@@ -105,9 +105,21 @@ export const StateReportedDataSchema = withoutSecrets(
 );
 export type StateReportedData = z.infer<typeof StateReportedDataSchema>;
 
+/**
+ * Reconciliation: provisioning asks a connector for what its target actually has. The connector answers with
+ * `iga.connector.state-reported.v1` pages under the same `reportId`.
+ */
+export const StateReportRequestedDataSchema = z.strictObject({
+  reportId: IdSchema,
+  connectorId: ConnectorIdSchema,
+  requestedAt: TimestampSchema,
+});
+export type StateReportRequestedData = z.infer<typeof StateReportRequestedDataSchema>;
+
 export const ConnectorProvisionRequested = defineEvent('iga.connector.provision-requested', 1, COMMANDS, ProvisionRequestedDataSchema);
 export const ConnectorDeprovisionRequested = defineEvent('iga.connector.deprovision-requested', 1, COMMANDS, DeprovisionRequestedDataSchema);
 export const ConnectorProvisioned = defineEvent('iga.connector.provisioned', 1, RESULTS, ProvisionedDataSchema);
 export const ConnectorDeprovisioned = defineEvent('iga.connector.deprovisioned', 1, RESULTS, DeprovisionedDataSchema);
 export const ConnectorOperationFailed = defineEvent('iga.connector.operation-failed', 1, RESULTS, OperationFailedDataSchema);
 export const ConnectorStateReported = defineEvent('iga.connector.state-reported', 1, RESULTS, StateReportedDataSchema);
+export const ConnectorStateReportRequested = defineEvent('iga.connector.state-report-requested', 1, COMMANDS, StateReportRequestedDataSchema);

@@ -119,6 +119,27 @@ export const DriftDetectedDataSchema = z.strictObject({
 });
 export type DriftDetectedData = z.infer<typeof DriftDetectedDataSchema>;
 
+/**
+ * One reconciliation of a connector's target against the grants, finished: what was compared and how much drift
+ * was found (each finding is its own `iga.grant.drift-detected.v1`, whose `detectedAt` is this `observedAt`).
+ */
+export const ReconciliationCompletedDataSchema = z.strictObject({
+  reportId: IdSchema,
+  connectorId: IdSchema,
+  /** When the connector read the target: the instant the comparison is true for. */
+  observedAt: TimestampSchema,
+  /** Assignments the target reported in the roles the connector manages. */
+  assignments: z.number().int().min(0),
+  /** Grants that should be live in the target at `observedAt` (active, not in flight). */
+  grantsExpected: z.number().int().min(0),
+  drift: z.strictObject({
+    missingInTarget: z.number().int().min(0),
+    unexpectedInTarget: z.number().int().min(0),
+    expiredButPresent: z.number().int().min(0),
+  }),
+});
+export type ReconciliationCompletedData = z.infer<typeof ReconciliationCompletedDataSchema>;
+
 export const GrantCreated = defineEvent('iga.grant.created', 1, TOPICS.grants, GrantCreatedDataSchema);
 export const GrantProvisioningRequested = defineEvent('iga.grant.provisioning-requested', 1, TOPICS.grants, ProvisioningRequestedDataSchema);
 export const GrantActivated = defineEvent('iga.grant.activated', 1, TOPICS.grants, GrantActivatedDataSchema);
@@ -127,3 +148,4 @@ export const GrantDeprovisioningRequested = defineEvent('iga.grant.deprovisionin
 export const GrantRevoked = defineEvent('iga.grant.revoked', 1, TOPICS.grants, GrantRevokedDataSchema);
 export const GrantCredentialIssued = defineEvent('iga.grant.credential-issued', 1, TOPICS.grants, CredentialIssuedDataSchema);
 export const GrantDriftDetected = defineEvent('iga.grant.drift-detected', 1, TOPICS.grants, DriftDetectedDataSchema);
+export const GrantReconciliationCompleted = defineEvent('iga.grant.reconciliation-completed', 1, TOPICS.grants, ReconciliationCompletedDataSchema);

@@ -1,9 +1,9 @@
 import { ApprovalBreakGlassGranted, ApprovalDecisionRecorded, ApprovalEscalated, ApprovalRequestApproved, ApprovalRequestDenied, ApprovalReviewOpened, ApprovalSelfApprovalBlocked, ApprovalTaskOpened } from '../approvals/approval.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { CatalogPublished } from '../catalog/catalog-published.schema';
-import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported } from '../connectors/connector.schema';
+import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported, ConnectorStateReportRequested } from '../connectors/connector.schema';
 import { MessagingDeadLettered } from '../dead-letter/dead-lettered.schema';
-import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantRevoked } from '../grants/grant.schema';
+import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantReconciliationCompleted, GrantRevoked } from '../grants/grant.schema';
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted } from '../identities/identity.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
 import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';
@@ -43,12 +43,14 @@ export const CATALOGUE = [
   GrantRevoked,
   GrantCredentialIssued,
   GrantDriftDetected,
+  GrantReconciliationCompleted,
   ConnectorProvisionRequested,
   ConnectorDeprovisionRequested,
   ConnectorProvisioned,
   ConnectorDeprovisioned,
   ConnectorOperationFailed,
   ConnectorStateReported,
+  ConnectorStateReportRequested,
   TimerFired,
   ItsmRequestReceived,
   ItsmServiceNowItemReceived,
