@@ -181,6 +181,25 @@ describe('ConnectorRunner.reportActualState', () => {
     });
   });
 
+  it('stamps the report with the instant just before the successful read, not after it', async () => {
+    let seconds = 0;
+    // every reading of the clock is one second later than the previous one
+    const clock = { now: () => new Date(NOW.getTime() + 1000 * seconds++) };
+    const { runner, connector } = setup({ clock });
+    const list = connector.listActualState.bind(connector);
+    let clockWhenRead = -1;
+    connector.listActualState = async (scope) => {
+      clockWhenRead = seconds;
+      return list(scope);
+    };
+
+    const report = await runner.reportActualState();
+
+    expect(report).toMatchObject({ status: 'actual_state' });
+    // the last reading before the list started is the observation instant
+    expect(report).toMatchObject({ observedAt: new Date(NOW.getTime() + 1000 * (clockWhenRead - 1)).toISOString() });
+  });
+
   it('reports failure instead of an empty state when the target is down', async () => {
     const { runner, connector } = setup();
     connector.setOutage(true);

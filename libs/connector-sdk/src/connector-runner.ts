@@ -212,16 +212,24 @@ export class ConnectorRunner {
     });
   }
 
-  /** Actual state for reconciliation; never cached, it must reflect the target now. */
+  /**
+   * Actual state for reconciliation; never cached, it must reflect the target now. `observedAt` is read just
+   * before the successful read starts: every change the target committed before that instant is in the answer,
+   * so a comparison with operations completed before `observedAt` cannot mistake one in flight for drift.
+   */
   async reportActualState(scope?: ActualStateScope): Promise<ActualStateReport> {
-    const outcome = await this.attempt(() => this.connector.listActualState(scope));
+    let observedAt = this.clock.now().toISOString();
+    const outcome = await this.attempt(() => {
+      observedAt = this.clock.now().toISOString();
+      return this.connector.listActualState(scope);
+    });
     if (!outcome.ok) return this.failed('', outcome);
     return {
       status: 'actual_state',
       connectorId: this.connector.id,
       memberships: outcome.value.memberships,
       attempts: outcome.attempts,
-      observedAt: this.clock.now().toISOString(),
+      observedAt,
     };
   }
 

@@ -4,11 +4,13 @@ import {
   ConnectorOperationFailed,
   ConnectorProvisioned,
   ConnectorProvisionRequested,
+  ConnectorStateReported,
+  ConnectorStateReportRequested,
   connectorResultsTopic,
   registry,
   topicOf,
 } from '@grantline/contracts';
-import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData } from '@grantline/contracts';
+import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData, StateReportedData, StateReportRequestedData } from '@grantline/contracts';
 import { ConnectorRunner, InMemoryConnector, InMemoryIdempotencyStore } from '@grantline/connector-sdk';
 import { ConnectorCommandsHandler } from './connector-commands.handler';
 import type { ConnectorRuntime } from './connector-runtime';
@@ -78,5 +80,49 @@ describe('ConnectorCommandsHandler', () => {
     const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'], entitlements: [] });
     const [result] = await handlerWith(connector).onProvision(provision());
     expect(result!.data).toMatchObject({ errorClass: 'terminal', code: 'not_found' });
+  });
+
+  describe('a state report request (reconciliation)', () => {
+    const request = (): Envelope<StateReportRequestedData> =>
+      registry.encode(
+        ConnectorStateReportRequested,
+        { reportId: 'rpt-1', connectorId: 'postgres', requestedAt: '2026-01-01T00:00:00.000Z' },
+        { ...meta('report-request-1'), subject: 'rpt-1', correlationid: 'rpt-1' },
+      ) as Envelope<StateReportRequestedData>;
+
+    it('answers with the memberships of the managed roles, in pages of 1000 under the report id, the last one marked', async () => {
+      const accounts = Array.from({ length: 1001 }, (_, i) => `acct_${i}`);
+      const connector = new InMemoryConnector({ id: 'postgres', accounts, entitlements: ['grantline_read'] });
+      for (const account of accounts) {
+        await connector.provision({ grantId: `g-${account}`, operation: 'provision', idempotencyKey: `g-${account}:provision`, account, entitlementRef: 'grantline_read' });
+      }
+
+      const pages = await handlerWith(connector).onStateReportRequested(request());
+
+      expect(pages.map((page) => page.type)).toEqual([ConnectorStateReported.type, ConnectorStateReported.type]);
+      const data = pages.map((page) => page.data as StateReportedData);
+      expect(data.map(({ page, lastPage, reportId }) => ({ page, lastPage, reportId }))).toEqual([
+        { page: 1, lastPage: false, reportId: 'rpt-1' },
+        { page: 2, lastPage: true, reportId: 'rpt-1' },
+      ]);
+      expect(data.flatMap((page) => page.assignments).map((a) => a.targetAccount).sort()).toEqual([...accounts].sort());
+      expect(new Set(pages.map((page) => page.subject))).toEqual(new Set(['rpt-1']));
+      expect(topicOf(ConnectorStateReported, data[0]!)).toBe(connectorResultsTopic('postgres'));
+      // a redelivered request answers under the same ids
+      expect((await handlerWith(connector).onStateReportRequested(request())).map((page) => page.id)).toEqual(pages.map((page) => page.id));
+    });
+
+    it('an empty target is one last page with no assignments', async () => {
+      const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'], entitlements: ['grantline_read'] });
+      const [only, ...rest] = await handlerWith(connector).onStateReportRequested(request());
+      expect(rest).toEqual([]);
+      expect(only!.data).toMatchObject({ page: 1, lastPage: true, assignments: [] });
+    });
+
+    it('an unreadable target is an error, never an empty report that would say all access is gone', async () => {
+      const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'], entitlements: ['grantline_read'] });
+      connector.setOutage(true);
+      await expect(handlerWith(connector).onStateReportRequested(request())).rejects.toThrow(/cannot read the actual state of postgres: unavailable/);
+    });
   });
 });

@@ -6,11 +6,20 @@ import {
   ConnectorOperationFailed,
   ConnectorProvisioned,
   ConnectorProvisionRequested,
+  ConnectorStateReported,
+  ConnectorStateReportRequested,
 } from '@grantline/contracts';
-import type { DeprovisionRequestedData, Envelope, EventDefinition, EventRegistry, ProvisionRequestedData } from '@grantline/contracts';
+import type {
+  DeprovisionRequestedData,
+  Envelope,
+  EventDefinition,
+  EventRegistry,
+  ProvisionRequestedData,
+  StateReportRequestedData,
+} from '@grantline/contracts';
 import { runContractCommand } from '@grantline/connector-sdk';
 import type { ContractCommand, ContractResult } from '@grantline/connector-sdk';
-import { deterministicEventId } from '@grantline/messaging';
+import { RetriableError, deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { ConnectorRuntime } from './connector-runtime';
 
@@ -19,6 +28,9 @@ const DEFINITION_OF: Readonly<Record<ContractResult['kind'], EventDefinition>> =
   deprovisioned: ConnectorDeprovisioned,
   operation_failed: ConnectorOperationFailed,
 };
+
+/** The schema's bound on assignments per state-reported event. */
+const STATE_REPORT_PAGE_SIZE = 1000;
 
 /**
  * The adapter's whole job: a command from the connector's commands topic goes through the SDK runner
@@ -42,11 +54,59 @@ export class ConnectorCommandsHandler {
     return this.run(event, { operation: 'deprovision', data: event.data });
   }
 
+  /**
+   * Reconciliation: what the managed roles actually hold, in pages under the request's report id (one subject, so
+   * one partition and in order). A target that cannot be read is an error, never an empty report: an empty one
+   * would say every grant's access is gone.
+   */
+  @EventPattern(ConnectorStateReportRequested.type)
+  async onStateReportRequested(@Payload() event: Envelope<StateReportRequestedData>): Promise<Envelope[]> {
+    const report = await this.runtime.runner.reportActualState();
+    if (report.status === 'failed') {
+      throw new RetriableError(`cannot read the actual state of ${report.connectorId}: ${report.code}: ${report.message}`);
+    }
+    const { reportId } = event.data;
+    const source = this.source();
+    const def = this.registry.latestOf(ConnectorStateReported.name);
+    const assignments = report.memberships.map((membership) => ({ targetAccount: membership.account, entitlementRef: membership.entitlementRef }));
+    const pages = Math.max(1, Math.ceil(assignments.length / STATE_REPORT_PAGE_SIZE));
+    return Array.from({ length: pages }, (_, index) =>
+      this.registry.encode(
+        def,
+        {
+          connectorId: this.runtime.config.connectorId,
+          reportId,
+          observedAt: report.observedAt,
+          page: index + 1,
+          lastPage: index + 1 === pages,
+          assignments: assignments.slice(index * STATE_REPORT_PAGE_SIZE, (index + 1) * STATE_REPORT_PAGE_SIZE),
+        },
+        {
+          id: deterministicEventId(source, event.id, 'state-reported', String(index + 1)),
+          source,
+          time: report.observedAt,
+          subject: reportId,
+          correlationid: reportId,
+          causationid: event.id,
+          actor: this.actor(),
+        },
+      ),
+    );
+  }
+
+  private source(): string {
+    return `grantline/connector-${this.runtime.config.connectorId}`;
+  }
+
+  private actor() {
+    return { kind: 'service' as const, id: `connector-${this.runtime.config.connectorId}` };
+  }
+
   private async run(event: Envelope, command: ContractCommand): Promise<Envelope[]> {
     const result = await runContractCommand(this.runtime.runner, command);
     const def = this.registry.latestOf(DEFINITION_OF[result.kind].name);
     const time = result.kind === 'operation_failed' ? result.data.failedAt : result.data.completedAt;
-    const source = `grantline/connector-${this.runtime.config.connectorId}`;
+    const source = this.source();
     return [
       this.registry.encode(def, result.data, {
         // A redelivered command answers under the same id (and the same kind), so the duplicate is recognisable.
@@ -56,7 +116,7 @@ export class ConnectorCommandsHandler {
         subject: event.subject,
         correlationid: event.correlationid,
         causationid: event.id,
-        actor: { kind: 'service', id: `connector-${this.runtime.config.connectorId}` },
+        actor: this.actor(),
       }),
     ];
   }
