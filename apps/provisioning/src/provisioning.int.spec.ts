@@ -13,7 +13,9 @@ import {
   ConnectorProvisionRequested,
   GrantActivated,
   GrantCreated,
+  GrantDriftDetected,
   GrantProvisioningFailed,
+  GrantReconciliationCompleted,
   GrantRevoked,
   TOPICS,
   connectorCommandsTopic,
@@ -27,7 +29,7 @@ import { ServiceKitModule, startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import { provisioningTopics } from './app.module';
-import { GrantsModule, ProvisioningStateService } from './grants';
+import { GrantsModule, ProvisioningStateService, ReconciliationTrigger } from './grants';
 import { ProvisioningScenario } from './testing/provisioning-scenario';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -39,6 +41,8 @@ const groupRole = `${rolePrefix}orders_read`;
 const loginRole = `${rolePrefix}ada`;
 /** A second beneficiary, named so its account is derived from its id (no identity record needed). */
 const otherRole = `${rolePrefix}bob`;
+/** A login that gets the group role outside Grantline (reconciliation must notice). */
+const outsiderRole = `${rolePrefix}eve`;
 const scenario = new ProvisioningScenario({
   connectorId,
   entitlementId: `ent-${hex}`,
@@ -176,7 +180,7 @@ describe('provisioning + PostgreSQL connector on real Kafka and PostgreSQL', () 
     }
     await bus?.disconnect();
     if (pg) {
-      for (const role of [loginRole, otherRole]) await pg.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      for (const role of [loginRole, otherRole, outsiderRole]) await pg.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
       await pg.query(`DROP ROLE IF EXISTS ${groupRole}`).catch(() => undefined);
       await pg.end();
     }
@@ -250,5 +254,39 @@ describe('provisioning + PostgreSQL connector on real Kafka and PostgreSQL', () 
       const failures = (await readTopic(bus, TOPICS.grants, grantId)).filter((event) => isEvent(event, GrantProvisioningFailed));
       expect(failures.map((event) => event.data)).toEqual([expect.objectContaining({ terminal: true, code: 'not_found', operation: 'provision' })]);
     }, WAIT);
+  });
+
+  it('reconciliation reports access granted outside Grantline and access removed outside it, and nothing else', async () => {
+    // The earlier tests leave two active grants with their memberships: ada's (`twice`) and bob's (`marker`).
+    const bobsGrant = other.grantIdOf(requestOf('marker'));
+    expect(stateService.state.grant(bobsGrant)?.status).toBe('active');
+    await pg.query(`CREATE ROLE ${outsiderRole} LOGIN`);
+    await pg.query(`GRANT ${groupRole} TO ${outsiderRole}`);
+    await pg.query(`REVOKE ${groupRole} FROM ${otherRole}`);
+
+    await provisioning!.app.get(ReconciliationTrigger).requestAll();
+
+    const ofThisConnector = async (): Promise<Envelope[]> => {
+      const events: Envelope[] = [];
+      await bus.replay({
+        topics: [TOPICS.grants],
+        handler: async (event) => {
+          if ((event.data as { connectorId?: string }).connectorId === connectorId) events.push(event);
+        },
+      });
+      return events;
+    };
+    await eventually(async () => {
+      const completed = (await ofThisConnector()).filter((event) => isEvent(event, GrantReconciliationCompleted));
+      expect(completed.map((event) => event.data)).toEqual([
+        expect.objectContaining({ assignments: 2, grantsExpected: 2, drift: { missingInTarget: 1, unexpectedInTarget: 1, expiredButPresent: 0 } }),
+      ]);
+    }, WAIT);
+    const drift = (await ofThisConnector()).filter((event) => isEvent(event, GrantDriftDetected));
+    expect(drift.map((event) => event.data).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+      expect.objectContaining({ kind: 'missing_in_target', grantId: bobsGrant, targetAccount: otherRole, externalRef: groupRole, remediation: 'report_only' }),
+      expect.objectContaining({ kind: 'unexpected_in_target', targetAccount: outsiderRole, externalRef: groupRole, remediation: 'report_only' }),
+    ]);
+    expect((drift.find((event) => (event.data as { kind: string }).kind === 'unexpected_in_target')!.data as { grantId?: string }).grantId).toBeUndefined();
   });
 });

@@ -5,3 +5,5 @@ export type { EntitlementTarget, ProvisioningView } from './provisioning.state';
 export { DECIDE_INPUTS, commandIdOf, decide } from './provisioning.decide';
 export type { DecideOptions, Decision } from './provisioning.decide';
 export { targetAccountOf } from './target-account';
+export { StateReportAssembler, reconcile } from './reconciliation';
+export type { StateReport } from './reconciliation';

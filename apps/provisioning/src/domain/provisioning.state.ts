@@ -19,6 +19,10 @@ export interface ProvisioningView {
   grantsOfBeneficiary(identityId: string): readonly GrantState[];
   entitlement(entitlementId: string): EntitlementTarget | undefined;
   identity(identityId: string): Identity | undefined;
+  /** Every grant a connector was (or is to be) told about. */
+  grantsOfConnector(connectorId: string): readonly GrantState[];
+  /** The catalogue's entitlements that a connector provisions. */
+  entitlementsOfConnector(connectorId: string): readonly EntitlementTarget[];
 }
 
 const GRANT_TYPES = new Set<string>(GRANT_EVENTS.map((def) => def.type));
@@ -87,6 +91,14 @@ export class ProvisioningState implements ProvisioningView {
 
   identity(identityId: string): Identity | undefined {
     return this.identities.get(identityId);
+  }
+
+  grantsOfConnector(connectorId: string): GrantState[] {
+    return [...this.grants.values()].filter((grant) => grant.connectorId === connectorId);
+  }
+
+  entitlementsOfConnector(connectorId: string): EntitlementTarget[] {
+    return [...this.entitlements.values()].filter((entitlement) => entitlement.connectorId === connectorId);
   }
 
   get size(): number {

@@ -7,15 +7,16 @@ import {
   ConnectorDeprovisioned,
   ConnectorOperationFailed,
   ConnectorProvisioned,
+  ConnectorStateReported,
   IdentityOffboarded,
   IdentityUpserted,
   RequestWithdrawn,
   RevocationRequested,
   TimerFired,
 } from '@grantline/contracts';
-import type { Envelope, EventRegistry } from '@grantline/contracts';
+import type { Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
-import { decide } from '../domain';
+import { StateReportAssembler, decide, reconcile } from '../domain';
 import { PROVISIONING_CONFIG } from './provisioning.config';
 import type { ProvisioningConfig } from './provisioning.config';
 import { ProvisioningStateService } from './provisioning-state.service';
@@ -36,6 +37,8 @@ export class GrantsHandler {
    * them aborts; the redelivered message must then get the same events again, not "nothing to do".
    */
   private readonly decisions = new Map<string, Envelope[]>();
+  /** Reports whose pages are still arriving (in memory: a report cut by a restart is redone by the next one). */
+  private readonly reports = new StateReportAssembler();
 
   constructor(
     private readonly stateService: ProvisioningStateService,
@@ -100,18 +103,44 @@ export class GrantsHandler {
     this.stateService.applyLive(event, context.message);
   }
 
+  /**
+   * Reconciliation: a connector's report of what its target holds, one page at a time; the last page completes it
+   * and the comparison with the grants is published as drift findings and a summary.
+   */
+  @EventPattern(ConnectorStateReported.type)
+  async onStateReported(@Payload() event: Envelope<StateReportedData>, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
+    await this.stateService.whenLoaded();
+    return this.once(context, () => {
+      if (!this.config.connectorIds.includes(event.data.connectorId)) return [];
+      const report = this.reports.add(event.data);
+      if (report === undefined) return [];
+      const events = reconcile(event, report, this.stateService.state, { registry: this.registry });
+      const summary = events.at(-1)?.data;
+      this.logger.log({ msg: 'reconciled', connectorId: report.connectorId, reportId: report.reportId, summary });
+      return events;
+    });
+  }
+
   private async decide(event: Envelope, context: KafkaEventContext): Promise<Envelope[]> {
     await this.stateService.whenLoaded();
+    return this.once(context, () => {
+      const { state } = this.stateService;
+      const decision = decide(event, state, { registry: this.registry, ...this.config });
+      for (const output of decision.events) state.apply(output);
+      for (const reason of decision.skipped) this.logger.warn({ msg: 'input left alone', type: event.type, id: event.id, reason });
+      return decision.events;
+    });
+  }
+
+  /** Computes the outputs for a log position once; a redelivery of that position gets the same outputs. */
+  private once(context: KafkaEventContext, compute: () => Envelope[]): Envelope[] {
     const { topic, partition, offset } = context.message;
     const position = `${topic}/${partition}/${offset}`;
     const earlier = this.decisions.get(position);
     if (earlier) return earlier;
-    const { state } = this.stateService;
-    const decision = decide(event, state, { registry: this.registry, ...this.config });
-    for (const output of decision.events) state.apply(output);
-    for (const reason of decision.skipped) this.logger.warn({ msg: 'input left alone', type: event.type, id: event.id, reason });
-    this.remember(position, decision.events);
-    return decision.events;
+    const outputs = compute();
+    this.remember(position, outputs);
+    return outputs;
   }
 
   private remember(position: string, events: Envelope[]): void {

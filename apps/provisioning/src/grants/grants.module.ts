@@ -4,6 +4,7 @@ import { GrantsHandler } from './grants.handler';
 import { PROVISIONING_CONFIG, loadProvisioningConfig } from './provisioning.config';
 import type { ProvisioningConfig } from './provisioning.config';
 import { ProvisioningStateService } from './provisioning-state.service';
+import { ReconciliationTrigger } from './reconciliation.trigger';
 
 /**
  * The grant lifecycle. Needs the messaging module's bus and registry (the service kit provides them).
@@ -18,6 +19,7 @@ export class GrantsModule {
       providers: [
         config ? { provide: PROVISIONING_CONFIG, useValue: config } : { provide: PROVISIONING_CONFIG, useFactory: () => loadProvisioningConfig() },
         ProvisioningStateService,
+        ReconciliationTrigger,
       ],
       exports: [PROVISIONING_CONFIG, ProvisioningStateService],
     };

@@ -3,7 +3,14 @@ import { loadProvisioningConfig } from './provisioning.config';
 
 describe('provisioning configuration', () => {
   it('defaults to the postgres connector, 3 attempts and the security on-call group', () => {
-    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3 });
+    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3, reconcileEveryMs: 3_600_000 });
+  });
+
+  it('reconciles every PROVISIONING_RECONCILE_EVERY, or never with off; refuses a bad or sub-second period', () => {
+    expect(loadProvisioningConfig({ PROVISIONING_RECONCILE_EVERY: 'PT15M' }).reconcileEveryMs).toBe(900_000);
+    expect(loadProvisioningConfig({ PROVISIONING_RECONCILE_EVERY: 'off' })).not.toHaveProperty('reconcileEveryMs');
+    expect(() => loadProvisioningConfig({ PROVISIONING_RECONCILE_EVERY: 'hourly' })).toThrow(/PROVISIONING_RECONCILE_EVERY: expected an ISO-8601 duration/);
+    expect(() => loadProvisioningConfig({ PROVISIONING_RECONCILE_EVERY: 'PT0.5S' })).toThrow(/PROVISIONING_RECONCILE_EVERY/);
   });
 
   it('reads a comma-separated connector list, trimmed and without duplicates', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoDurationToMillis } from '@grantline/contracts';
 
 const ConnectorIdsSchema = z
   .string()
@@ -10,11 +11,26 @@ export const ProvisioningConfigSchema = z.object({
   PROVISIONING_CONNECTOR_IDS: ConnectorIdsSchema.default(['postgres']),
   /** Commands per operation before a grant is declared failed / irrevocable. */
   PROVISIONING_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(3),
+  /** How often each connector's target is reconciled against the grants (ISO-8601, at least PT1S), or `off`. */
+  PROVISIONING_RECONCILE_EVERY: z
+    .string()
+    .default('PT1H')
+    .transform((value, ctx) => {
+      if (value === 'off') return undefined;
+      const ms = isoDurationToMillis(value);
+      if (ms === undefined || ms < 1000) {
+        ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 duration of at least PT1S (e.g. PT1H), or off' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
 
 export interface ProvisioningConfig {
   readonly connectorIds: readonly string[];
   readonly maxAttempts: number;
+  /** Milliseconds between reconciliations of each connector's target; undefined: never. */
+  readonly reconcileEveryMs?: number;
 }
 
 export const PROVISIONING_CONFIG = Symbol('PROVISIONING_CONFIG');
@@ -26,5 +42,9 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env): Pr
     throw new Error(`invalid provisioning configuration: ${problems.join('; ')}`);
   }
   const data = parsed.data;
-  return { connectorIds: data.PROVISIONING_CONNECTOR_IDS, maxAttempts: data.PROVISIONING_MAX_ATTEMPTS };
+  return {
+    connectorIds: data.PROVISIONING_CONNECTOR_IDS,
+    maxAttempts: data.PROVISIONING_MAX_ATTEMPTS,
+    ...(data.PROVISIONING_RECONCILE_EVERY === undefined ? {} : { reconcileEveryMs: data.PROVISIONING_RECONCILE_EVERY }),
+  };
 }
