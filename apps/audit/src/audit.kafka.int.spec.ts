@@ -15,6 +15,7 @@ import { ReadModelStore } from './persistence/read-model.store';
 import { AUDIT_EVENT_TYPES } from './projections/projection';
 import { AuditCatchUp } from './projector/audit-catch-up.service';
 import { BUNDLE_DIGEST, grantIdOfLifecycle, lifecycleEvents } from './testing/lifecycle-events.fixture';
+import { driftFinding, reconciliationCompleted } from './testing/reconciliation-events.fixture';
 
 function kafkaBrokers(): string[] {
   const raw = process.env['KAFKA_BROKERS'];
@@ -137,6 +138,113 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     }
   });
 
+  it('Given reconciliations of a connector published out of order, When the audit consumes them, Then the reconciliations and the current drift are answered', async () => {
+    const { app, transport } = running[0]!;
+    const bus = app.get<MessageBus>(MESSAGE_BUS);
+    const grantsTopic = topicFor(TOPICS.grants);
+    const [older, latest, arriving] = ['2025-03-02T02:00:00.000Z', '2025-03-03T02:00:00.000Z', '2025-03-04T02:00:00.000Z'];
+    const noDrift = { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 };
+    const olderUnexpected = driftFinding({
+      eventId: 'k-drift-older',
+      connectorId: 'pg-main',
+      kind: 'unexpected_in_target',
+      targetAccount: 'mallory',
+      externalRef: 'orders_admin',
+      detectedAt: older,
+      correlationId: 'rpt-k1',
+    });
+    const latestUnexpected = driftFinding({
+      eventId: 'k-drift-latest-unexpected',
+      connectorId: 'pg-main',
+      kind: 'unexpected_in_target',
+      targetAccount: 'eve',
+      externalRef: 'orders_write',
+      detectedAt: latest,
+      correlationId: 'rpt-k2',
+    });
+    const latestExpired = driftFinding({
+      eventId: 'k-drift-latest-expired',
+      connectorId: 'pg-main',
+      kind: 'expired_but_present',
+      grantId,
+      targetAccount: 'svc_orders_exporter',
+      externalRef: 'orders_read',
+      detectedAt: latest,
+      correlationId: 'req-k1',
+    });
+    const published = [
+      // the completion of the latest reconciliation is read before its findings, the older one's after
+      reconciliationCompleted({ reportId: 'rpt-k2', connectorId: 'pg-main', observedAt: latest, assignments: 5, grantsExpected: 3, drift: { ...noDrift, unexpectedInTarget: 1, expiredButPresent: 1 } }, 'k-completed-2'),
+      latestUnexpected,
+      olderUnexpected,
+      reconciliationCompleted({ reportId: 'rpt-k1', connectorId: 'pg-main', observedAt: older, assignments: 4, grantsExpected: 3, drift: { ...noDrift, unexpectedInTarget: 1 } }, 'k-completed-1'),
+      latestExpired,
+      // a producer retry
+      latestUnexpected,
+      // a reconciliation still arriving: a finding without its completion
+      driftFinding({ eventId: 'k-drift-arriving', connectorId: 'pg-main', kind: 'unexpected_in_target', targetAccount: 'trent', externalRef: 'orders_admin', detectedAt: arriving, correlationId: 'rpt-k3' }),
+      driftFinding({ eventId: 'k-drift-ldap', connectorId: 'ldap-corp', kind: 'unexpected_in_target', targetAccount: 'mallory', externalRef: 'cn=admins', detectedAt: latest, correlationId: 'rpt-k9' }),
+    ];
+    for (const event of published) await bus.publisher.publish(grantsTopic, [event]);
+
+    await transport.whenCaughtUp(60_000);
+
+    const listed = await request(app.getHttpServer()).get('/v1/audit/reconciliations').query({ connectorId: 'pg-main' }).expect(200);
+    expect(listed.body).toEqual({
+      reconciliations: [
+        { connectorId: 'pg-main', observedAt: arriving, completed: false, findings: [expect.objectContaining({ eventId: 'k-drift-arriving' })] },
+        {
+          connectorId: 'pg-main',
+          observedAt: latest,
+          completed: true,
+          reportId: 'rpt-k2',
+          assignments: 5,
+          grantsExpected: 3,
+          drift: { missingInTarget: 0, unexpectedInTarget: 1, expiredButPresent: 1 },
+          findings: [expect.objectContaining({ eventId: 'k-drift-latest-expired' }), expect.objectContaining({ eventId: 'k-drift-latest-unexpected' })],
+        },
+        expect.objectContaining({ observedAt: older, completed: true, reportId: 'rpt-k1', findings: [expect.objectContaining({ eventId: 'k-drift-older' })] }),
+      ],
+    });
+
+    const drift = await request(app.getHttpServer()).get('/v1/audit/drift').query({ connectorId: 'pg-main' }).expect(200);
+    expect(drift.body).toEqual({
+      connectorId: 'pg-main',
+      observedAt: latest,
+      reportId: 'rpt-k2',
+      findings: [
+        {
+          eventId: 'k-drift-latest-expired',
+          kind: 'expired_but_present',
+          systemId: 'sys-pg-main',
+          grantId,
+          targetAccount: 'svc_orders_exporter',
+          externalRef: 'orders_read',
+          remediation: 'report_only',
+        },
+        { eventId: 'k-drift-latest-unexpected', kind: 'unexpected_in_target', systemId: 'sys-pg-main', targetAccount: 'eve', externalRef: 'orders_write', remediation: 'report_only' },
+      ],
+    });
+
+    // a finding about a grant is also part of its request's story; the completion belongs to no request
+    const timeline = await request(app.getHttpServer()).get('/v1/audit/requests/req-k1/timeline').expect(200);
+    expect(timeline.body.entries.at(-1)).toMatchObject({ eventId: 'k-drift-latest-expired', type: 'iga.grant.drift-detected.v1', grantId });
+    await request(app.getHttpServer()).get('/v1/audit/requests/rpt-k2/timeline').expect(404);
+
+    for (const connectorId of ['ldap-corp', 'no-such-connector']) {
+      const none = await request(app.getHttpServer()).get('/v1/audit/drift').query({ connectorId }).expect(404);
+      expect(none.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(none.text)).toMatchObject({ status: 404, detail: `No completed reconciliation of connector ${connectorId}` });
+    }
+    for (const path of ['/v1/audit/reconciliations', '/v1/audit/drift']) {
+      for (const query of [{}, { connectorId: 'has space' }]) {
+        const refused = await request(app.getHttpServer()).get(path).query(query).expect(400);
+        expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+        expect(JSON.parse(refused.text).errors).toEqual([expect.objectContaining({ field: 'connectorId' })]);
+      }
+    }
+  });
+
   it('Given the audit database dropped, When the audit restarts, Then it replays the topics and the rebuilt read models equal the originals', async () => {
     const before = running[0]!;
     const original = await before.app.get(ReadModelStore).snapshot();
@@ -152,5 +260,7 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     expect(report.replayed).toBe(true);
     await eventually(async () => expect(await app.get(ReadModelStore).snapshot()).toEqual(original), { timeoutMs: 30_000 });
     await request(app.getHttpServer()).get(`/v1/audit/grants/${encodeURIComponent(grantId)}/explain`).expect(200);
+    const drift = await request(app.getHttpServer()).get('/v1/audit/drift').query({ connectorId: 'pg-main' }).expect(200);
+    expect(drift.body).toMatchObject({ reportId: 'rpt-k2', findings: [{ eventId: 'k-drift-latest-expired' }, { eventId: 'k-drift-latest-unexpected' }] });
   });
 });

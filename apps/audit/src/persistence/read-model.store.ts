@@ -49,10 +49,21 @@ export function offsetNumber(offset: string): number {
 }
 
 /** Indexes a query needs, per projection; everything else is looked up by `_id`. */
-const INDEXES: Record<string, readonly string[]> = {
+const INDEXES: Record<string, readonly (string | Readonly<Record<string, 1 | -1>>)[]> = {
   grant_access: ['subjectId', 'entitlementId'],
   grant_explanation: ['grantIds'],
+  // a connector's reconciliations, newest first
+  reconciliations: [{ connectorId: 1, observedAt: -1 }],
 };
+
+/** Equality on a field (membership for an array field), or one of several values. */
+export type ReadModelFilter = Readonly<Record<string, string | boolean | { $in: readonly string[] }>>;
+
+export interface FindOptions {
+  /** By `_id` when absent. */
+  readonly sort?: Readonly<Record<string, 1 | -1>>;
+  readonly limit?: number;
+}
 
 /** The collection that names the one log this database's checkpoints belong to. */
 export const LOG_IDENTITY_COLLECTION = 'audit_log_identity';
@@ -102,7 +113,7 @@ export class ReadModelStore {
     for (const projection of projections) {
       const name = collectionOf(projection);
       const schema = new Schema<StoredDocument>({ _id: String, _rev: Number }, { strict: false, versionKey: false, collection: name, autoIndex: false });
-      for (const field of INDEXES[projection.name] ?? []) schema.index({ [field]: 1 });
+      for (const index of INDEXES[projection.name] ?? []) schema.index(typeof index === 'string' ? { [index]: 1 } : index);
       this.models.set(name, this.modelOf(name, schema));
     }
     const checkpointSchema = new Schema<StoredCheckpoint>(
@@ -186,8 +197,10 @@ export class ReadModelStore {
     return stored === null ? undefined : withoutRevision<TDoc>(stored);
   }
 
-  async find<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, filter: Readonly<Record<string, string | { $in: readonly string[] }>>): Promise<TDoc[]> {
-    const stored = await this.modelFor(projection).find(filter).sort({ _id: 1 }).lean<StoredDocument[]>().exec();
+  async find<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, filter: ReadModelFilter, options: FindOptions = {}): Promise<TDoc[]> {
+    const query = this.modelFor(projection).find(filter).sort(options.sort ?? { _id: 1 });
+    if (options.limit !== undefined) query.limit(options.limit);
+    const stored = await query.lean<StoredDocument[]>().exec();
     return stored.map((doc) => withoutRevision<TDoc>(doc));
   }
 

@@ -1,6 +1,9 @@
 import type { CatalogueEvent, Envelope } from '@grantline/contracts';
 
-/** The event types the audit projections read: the governed lifecycle of a request and its grants. */
+/**
+ * The event types the audit projections read: the governed lifecycle of a request and its grants, and the
+ * reconciliations that compare a connector's target with those grants.
+ */
 export const AUDIT_EVENT_TYPES = [
   'iga.request.submitted.v2',
   'iga.request.withdrawn.v1',
@@ -22,6 +25,7 @@ export const AUDIT_EVENT_TYPES = [
   'iga.grant.revoked.v1',
   'iga.grant.credential-issued.v1',
   'iga.grant.drift-detected.v1',
+  'iga.grant.reconciliation-completed.v1',
   'iga.timer.fired.v1',
 ] as const satisfies readonly CatalogueEvent['type'][];
 
@@ -127,5 +131,8 @@ export function requestIdOf(event: AuditEvent): string | undefined {
     case 'iga.grant.drift-detected.v1':
       // Drift found by reconciliation without a grant belongs to no request.
       return event.data.grantId === undefined ? undefined : event.correlationid;
+    case 'iga.grant.reconciliation-completed.v1':
+      // A reconciliation covers a whole connector, not one request (its correlation id is the report id).
+      return undefined;
   }
 }

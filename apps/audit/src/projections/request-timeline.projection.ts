@@ -2,11 +2,22 @@ import type { Actor } from '@grantline/contracts';
 import { AUDIT_EVENT_TYPES, hasApplied, insertSorted, requestIdOf, utc, withApplied } from './projection';
 import type { AuditEvent, AuditEventType, Projection, ProjectionDocument } from './projection';
 
+/** A reconciliation's completion speaks about a whole connector; it has no place in one request's story. */
+type TimelineEventType = Exclude<AuditEventType, 'iga.grant.reconciliation-completed.v1'>;
+type TimelineEvent = Extract<AuditEvent, { type: TimelineEventType }>;
+
+const TIMELINE_EVENT_TYPES = AUDIT_EVENT_TYPES.filter((type): type is TimelineEventType => type !== 'iga.grant.reconciliation-completed.v1');
+const TIMELINE_TYPES: ReadonlySet<string> = new Set(TIMELINE_EVENT_TYPES);
+
+function isTimelineEvent(event: AuditEvent): event is TimelineEvent {
+  return TIMELINE_TYPES.has(event.type);
+}
+
 export type TimelineDetail = string | number | boolean | readonly string[];
 
 export interface TimelineEntry {
   readonly eventId: string;
-  readonly type: AuditEventType;
+  readonly type: TimelineEventType;
   /** The event time, UTC. */
   readonly at: string;
   readonly actor: Actor;
@@ -36,7 +47,7 @@ export interface RequestTimelineDocument extends ProjectionDocument {
 
 // When two events carry the same instant, the lifecycle order breaks the tie (then the event id), so the
 // timeline reads the same however the topics were interleaved when it was built.
-const PHASE: Record<AuditEventType, number> = {
+const PHASE: Record<TimelineEventType, number> = {
   'iga.request.submitted.v2': 0,
   'iga.policy.decision-recorded.v1': 10,
   'iga.approval.task-opened.v1': 20,
@@ -75,7 +86,7 @@ function itemsOf(items: { entitlementIds: string[] } | { accessPackageId: string
 }
 
 /** What the entry says, in words and in the fields an auditor filters on. */
-export function describe(event: AuditEvent): Described {
+export function describe(event: TimelineEvent): Described {
   switch (event.type) {
     case 'iga.request.submitted.v2': {
       const d = event.data;
@@ -341,13 +352,15 @@ export function statusOf(entries: readonly TimelineEntry[]): RequestStatus {
 export const requestTimelineProjection: Projection<RequestTimelineDocument> = {
   name: 'request_timeline',
   version: 1,
-  handles: AUDIT_EVENT_TYPES,
+  handles: TIMELINE_EVENT_TYPES,
   documentIdsOf(event) {
-    const requestId = requestIdOf(event);
+    const requestId = isTimelineEvent(event) ? requestIdOf(event) : undefined;
     return requestId === undefined ? [] : [requestId];
   },
   apply(doc, event, requestId) {
-    if (doc !== undefined && hasApplied(doc, event)) return doc;
+    if ((doc !== undefined && hasApplied(doc, event)) || !isTimelineEvent(event)) {
+      return doc ?? { _id: requestId, requestId, status: 'unknown', entries: [], appliedEventIds: [] };
+    }
     const described = describe(event);
     const entry: TimelineEntry = {
       eventId: event.id,

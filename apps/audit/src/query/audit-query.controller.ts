@@ -2,13 +2,19 @@ import { Controller, Get, Inject, Optional, Param, Query, UseFilters } from '@ne
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { IdSchema } from '@grantline/contracts';
 import { PROBLEMS, ProblemDetailsFilter, ProblemException, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
-import { GrantExplanationDto, GrantListDto, RequestTimelineDto } from './audit-query.dto';
-import { AuditQueryService, GrantsQuerySchema } from './audit-query.service';
-import type { GrantExplanationView, GrantListView, RequestTimelineView } from './audit-query.service';
+import { CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
+import { AuditQueryService, ConnectorQuerySchema, GrantsQuerySchema, RECONCILIATIONS_LIMIT } from './audit-query.service';
+import type { ConnectorQuery, CurrentDriftView, GrantExplanationView, GrantListView, ReconciliationListView, RequestTimelineView } from './audit-query.service';
 
 function validId(name: string, raw: string): string {
   const parsed = IdSchema.safeParse(raw);
   if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: name }), PROBLEMS.invalidRequest);
+  return parsed.data;
+}
+
+function connectorQuery(query: Record<string, unknown>): ConnectorQuery {
+  const parsed = ConnectorQuerySchema.safeParse(query);
+  if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
   return parsed.data;
 }
 
@@ -70,6 +76,28 @@ export class AuditQueryController {
   async explain(@Param('grantId') grantId: string): Promise<GrantExplanationView> {
     const view = await this.queries.explain(validId('grantId', grantId));
     if (view === undefined) throw notFound(`Unknown grant ${grantId}`);
+    return view;
+  }
+
+  @Get('reconciliations')
+  @ApiOperation({ summary: `Reconciliations of a connector's target against its grants, newest first (at most ${RECONCILIATIONS_LIMIT})` })
+  @ApiQuery({ name: 'connectorId', required: true, description: 'The connector whose target was reconciled' })
+  @ApiOkResponse({ type: ReconciliationListDto })
+  @ApiBadRequestResponse({ description: 'connectorId missing or invalid' })
+  async reconciliations(@Query() query: Record<string, unknown>): Promise<ReconciliationListView> {
+    return this.queries.reconciliations(connectorQuery(query));
+  }
+
+  @Get('drift')
+  @ApiOperation({ summary: "The drift in a connector's target as last observed: the findings of its latest completed reconciliation" })
+  @ApiQuery({ name: 'connectorId', required: true, description: 'The connector whose target was reconciled' })
+  @ApiOkResponse({ type: CurrentDriftDto })
+  @ApiBadRequestResponse({ description: 'connectorId missing or invalid' })
+  @ApiNotFoundResponse({ description: 'No completed reconciliation of this connector has been seen' })
+  async drift(@Query() query: Record<string, unknown>): Promise<CurrentDriftView> {
+    const connector = connectorQuery(query);
+    const view = await this.queries.currentDrift(connector);
+    if (view === undefined) throw notFound(`No completed reconciliation of connector ${connector.connectorId}`);
     return view;
   }
 }

@@ -124,3 +124,44 @@ export class GrantExplanationDto {
   @ApiPropertyOptional({ type: GrantEndingDto, description: 'Expiry or revocation: why and when' }) readonly ending?: GrantEndingDto;
   @ApiProperty({ type: [String], description: 'Links of the chain not seen (yet)', example: [] }) readonly missing!: string[];
 }
+
+class DriftFindingDto {
+  @ApiProperty({ description: 'The drift-detected event that reported it' }) readonly eventId!: string;
+  @ApiProperty({ enum: ['missing_in_target', 'unexpected_in_target', 'expired_but_present'] }) readonly kind!: string;
+  @ApiProperty() readonly systemId!: string;
+  @ApiProperty({ description: 'The account in the target system' }) readonly targetAccount!: string;
+  @ApiProperty({ description: 'What the account holds (or should hold) in the target, e.g. a role' }) readonly externalRef!: string;
+  @ApiPropertyOptional({ description: 'Absent for access in the target that no grant accounts for' }) readonly grantId?: string;
+  @ApiProperty({ enum: ['reprovision', 'deprovision', 'report_only'] }) readonly remediation!: string;
+}
+
+class DriftCountsDto {
+  @ApiProperty() readonly missingInTarget!: number;
+  @ApiProperty() readonly unexpectedInTarget!: number;
+  @ApiProperty() readonly expiredButPresent!: number;
+}
+
+export class ReconciliationDto {
+  @ApiProperty() readonly connectorId!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the connector read the target: the instant the comparison is true for' })
+  readonly observedAt!: string;
+  @ApiProperty({ description: 'False while only findings have been seen: the completion (report id, counts) has not arrived yet' })
+  readonly completed!: boolean;
+  @ApiPropertyOptional() readonly reportId?: string;
+  @ApiPropertyOptional({ description: 'Assignments the target reported in the roles the connector manages' }) readonly assignments?: number;
+  @ApiPropertyOptional({ description: 'Grants that should have been live in the target at observedAt' }) readonly grantsExpected?: number;
+  @ApiPropertyOptional({ type: DriftCountsDto }) readonly drift?: DriftCountsDto;
+  @ApiProperty({ type: [DriftFindingDto] }) readonly findings!: DriftFindingDto[];
+}
+
+export class ReconciliationListDto {
+  @ApiProperty({ type: [ReconciliationDto], description: 'Newest observedAt first' }) readonly reconciliations!: ReconciliationDto[];
+}
+
+export class CurrentDriftDto {
+  @ApiProperty() readonly connectorId!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the latest completed reconciliation read the target' }) readonly observedAt!: string;
+  @ApiProperty() readonly reportId!: string;
+  @ApiProperty({ type: [DriftFindingDto], description: 'The drift open as last observed; empty when the target matched the grants' })
+  readonly findings!: DriftFindingDto[];
+}

@@ -4,25 +4,45 @@ import { grantAccessProjection } from '../projections/grant-access.projection';
 import { grantExplanationProjection } from '../projections/grant-explanation.projection';
 import { toAuditEvent } from '../projections/projection';
 import type { AuditEvent, Projection, ProjectionDocument } from '../projections/projection';
+import { reconciliationProjection } from '../projections/reconciliation.projection';
 import { requestTimelineProjection } from '../projections/request-timeline.projection';
-import type { ReadModelStore } from '../persistence/read-model.store';
+import type { FindOptions, ReadModelFilter, ReadModelStore } from '../persistence/read-model.store';
 import { projectInMemory } from '../testing/in-memory-projection';
 import { grantIdOfLifecycle, lifecycleEvents } from '../testing/lifecycle-events.fixture';
-import { AuditQueryService } from './audit-query.service';
+import { driftFinding, reconciliationCompleted } from '../testing/reconciliation-events.fixture';
+import { AuditQueryService, RECONCILIATIONS_LIMIT } from './audit-query.service';
 
-/** The store's read side over in-memory documents: `find` matches fields by equality, arrays by membership. */
+type StoredFields = Record<string, unknown>;
+
+function compareBy(sort: Readonly<Record<string, 1 | -1>>): (a: StoredFields, b: StoredFields) => number {
+  return (a, b) => {
+    for (const [field, direction] of Object.entries(sort)) {
+      const [x, y] = [String(a[field]), String(b[field])];
+      if (x !== y) return (x < y ? -1 : 1) * direction;
+    }
+    return 0;
+  };
+}
+
+/** The store's read side over in-memory documents: `find` matches fields by equality, arrays by membership, then sorts and limits. */
 function storeOver(events: readonly AuditEvent[]): ReadModelStore {
   const byProjection = new Map<string, Map<string, ProjectionDocument>>(
-    [requestTimelineProjection, grantAccessProjection, grantExplanationProjection].map((p) => [p.name, projectInMemory(p as Projection, events)]),
+    [requestTimelineProjection, grantAccessProjection, grantExplanationProjection, reconciliationProjection].map((p) => [
+      p.name,
+      projectInMemory(p as Projection, events),
+    ]),
   );
-  const documents = (projection: Projection) => [...(byProjection.get(projection.name)?.values() ?? [])] as unknown as Record<string, unknown>[];
+  const documents = (projection: Projection) => [...(byProjection.get(projection.name)?.values() ?? [])] as unknown as StoredFields[];
   return {
     load: (projection: Projection, id: string) => Promise.resolve(byProjection.get(projection.name)?.get(id)),
-    find: (projection: Projection, filter: Record<string, string>) =>
+    find: (projection: Projection, filter: ReadModelFilter, options: FindOptions = {}) =>
       Promise.resolve(
-        documents(projection).filter((doc) =>
-          Object.entries(filter).every(([field, value]) => (Array.isArray(doc[field]) ? (doc[field] as unknown[]).includes(value) : doc[field] === value)),
-        ),
+        documents(projection)
+          .filter((doc) =>
+            Object.entries(filter).every(([field, value]) => (Array.isArray(doc[field]) ? (doc[field] as unknown[]).includes(value) : doc[field] === value)),
+          )
+          .sort(compareBy(options.sort ?? { _id: 1 }))
+          .slice(0, options.limit),
       ),
   } as unknown as ReadModelStore;
 }
@@ -113,5 +133,78 @@ describe('AuditQueryService', () => {
     expect((await service.grants({ subjectId: 'svc-q', asOf: '2025-06-01T00:00:00.000Z' })).grants).toEqual([
       expect.objectContaining({ grantId, status: 'revocation_failed' }),
     ]);
+  });
+
+  describe('reconciliations and drift', () => {
+    const day = (n: number): string => new Date(Date.UTC(2025, 2, 1 + n, 2)).toISOString();
+    const completion = (n: number, unexpectedInTarget = 0): AuditEvent =>
+      reconciliationCompleted(
+        { reportId: `rpt-${n}`, connectorId: 'pg-main', observedAt: day(n), assignments: 3, grantsExpected: 3, drift: { missingInTarget: 0, unexpectedInTarget, expiredButPresent: 0 } },
+        `completed-${n}`,
+      );
+    const unexpectedOn = (n: number, connectorId = 'pg-main'): AuditEvent =>
+      driftFinding({
+        eventId: `drift-${connectorId}-${n}`,
+        connectorId,
+        kind: 'unexpected_in_target',
+        targetAccount: 'mallory',
+        externalRef: 'orders_admin',
+        detectedAt: day(n),
+        correlationId: `rpt-${n}`,
+      });
+
+    it('Given a connector reconciled more often than the limit, When listed, Then the newest reconciliations come first, without bookkeeping', async () => {
+      const completions = Array.from({ length: RECONCILIATIONS_LIMIT + 1 }, (_, n) => completion(n));
+      const service = new AuditQueryService(storeOver([...completions, unexpectedOn(RECONCILIATIONS_LIMIT + 1), unexpectedOn(3, 'ldap-corp')]));
+
+      const { reconciliations } = await service.reconciliations({ connectorId: 'pg-main' });
+
+      expect(reconciliations).toHaveLength(RECONCILIATIONS_LIMIT);
+      expect(reconciliations.map((reconciliation) => reconciliation.observedAt).slice(0, 3)).toEqual([day(RECONCILIATIONS_LIMIT + 1), day(RECONCILIATIONS_LIMIT), day(RECONCILIATIONS_LIMIT - 1)]);
+      expect(reconciliations[0]).toEqual({
+        connectorId: 'pg-main',
+        observedAt: day(RECONCILIATIONS_LIMIT + 1),
+        completed: false,
+        findings: [expect.objectContaining({ eventId: `drift-pg-main-${RECONCILIATIONS_LIMIT + 1}` })],
+      });
+      expect(reconciliations[1]).toEqual({
+        connectorId: 'pg-main',
+        observedAt: day(RECONCILIATIONS_LIMIT),
+        completed: true,
+        reportId: `rpt-${RECONCILIATIONS_LIMIT}`,
+        assignments: 3,
+        grantsExpected: 3,
+        drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 },
+        findings: [],
+      });
+      expect(reconciliations.map((reconciliation) => reconciliation.observedAt)).not.toContain(day(0));
+    });
+
+    it('Given a completed reconciliation with drift and a newer one still arriving, When asking for the drift, Then the completed one answers', async () => {
+      const service = new AuditQueryService(storeOver([unexpectedOn(1), completion(1, 1), completion(0), unexpectedOn(2), unexpectedOn(1, 'ldap-corp')]));
+
+      expect(await service.currentDrift({ connectorId: 'pg-main' })).toEqual({
+        connectorId: 'pg-main',
+        observedAt: day(1),
+        reportId: 'rpt-1',
+        findings: [
+          { eventId: 'drift-pg-main-1', kind: 'unexpected_in_target', systemId: 'sys-pg-main', targetAccount: 'mallory', externalRef: 'orders_admin', remediation: 'report_only' },
+        ],
+      });
+    });
+
+    it('Given the latest completed reconciliation found nothing, When asking for the drift, Then there is none even though an older one had some', async () => {
+      const service = new AuditQueryService(storeOver([unexpectedOn(1), completion(1, 1), completion(2)]));
+
+      expect(await service.currentDrift({ connectorId: 'pg-main' })).toEqual({ connectorId: 'pg-main', observedAt: day(2), reportId: 'rpt-2', findings: [] });
+    });
+
+    it('Given a connector with findings but no completed reconciliation, or none at all, When asking for the drift, Then there is no answer', async () => {
+      const service = new AuditQueryService(storeOver([unexpectedOn(1, 'ldap-corp'), completion(1)]));
+
+      expect(await service.currentDrift({ connectorId: 'ldap-corp' })).toBeUndefined();
+      expect(await service.currentDrift({ connectorId: 'nobody' })).toBeUndefined();
+      expect(await service.reconciliations({ connectorId: 'nobody' })).toEqual({ reconciliations: [] });
+    });
   });
 });

@@ -14,6 +14,8 @@ import type {
   ExplainedWithdrawal,
   GrantExplanationDocument,
 } from '../projections/grant-explanation.projection';
+import { reconciliationProjection } from '../projections/reconciliation.projection';
+import type { ReconciliationDocument, ReconciliationFinding } from '../projections/reconciliation.projection';
 import { requestTimelineProjection } from '../projections/request-timeline.projection';
 import type { RequestStatus, TimelineEntry } from '../projections/request-timeline.projection';
 import { ReadModelStore } from '../persistence/read-model.store';
@@ -36,6 +38,12 @@ export const GrantsQuerySchema = z
     path: ['includeEnded'],
   });
 export type GrantsQuery = z.infer<typeof GrantsQuerySchema>;
+
+export const ConnectorQuerySchema = z.strictObject({ connectorId: IdSchema });
+export type ConnectorQuery = z.infer<typeof ConnectorQuerySchema>;
+
+/** How many reconciliations of one connector the list shows, newest first. */
+export const RECONCILIATIONS_LIMIT = 50;
 
 export interface RequestTimelineView {
   readonly requestId: string;
@@ -73,6 +81,35 @@ export interface GrantExplanationView {
   readonly ending?: GrantEnding;
   /** Links of the chain the audit has not seen (yet): evidence gaps an auditor should look at. */
   readonly missing: readonly string[];
+}
+
+export interface ReconciliationView {
+  readonly connectorId: string;
+  readonly observedAt: string;
+  /** False while only findings have been read: the completion (with report id and counts) has not arrived yet. */
+  readonly completed: boolean;
+  readonly reportId?: string;
+  readonly assignments?: number;
+  readonly grantsExpected?: number;
+  readonly drift?: ReconciliationDocument['drift'];
+  readonly findings: readonly ReconciliationFinding[];
+}
+
+export interface ReconciliationListView {
+  readonly reconciliations: readonly ReconciliationView[];
+}
+
+/** The drift a connector's target showed when it was last read completely. */
+export interface CurrentDriftView {
+  readonly connectorId: string;
+  readonly observedAt: string;
+  readonly reportId: string;
+  readonly findings: readonly ReconciliationFinding[];
+}
+
+function reconciliationViewOf(doc: ReconciliationDocument): ReconciliationView {
+  const { _id: _id, appliedEventIds: _applied, completedEventId: _completedBy, ...view } = doc;
+  return view;
 }
 
 function withoutBookkeeping(doc: GrantAccessDocument): GrantAccessView {
@@ -134,6 +171,18 @@ export class AuditQueryService {
     }
     const held = (status: GrantStatus): boolean => query.includeEnded === 'true' || HELD_STATUSES.includes(status);
     return { grants: docs.filter((doc) => held(doc.status)).map(withoutBookkeeping) };
+  }
+
+  async reconciliations(query: ConnectorQuery): Promise<ReconciliationListView> {
+    const docs = await this.store.find(reconciliationProjection, { connectorId: query.connectorId }, { sort: { observedAt: -1 }, limit: RECONCILIATIONS_LIMIT });
+    return { reconciliations: docs.map(reconciliationViewOf) };
+  }
+
+  /** Undefined until a reconciliation of the connector has completed: findings alone are a reconciliation still arriving. */
+  async currentDrift(query: ConnectorQuery): Promise<CurrentDriftView | undefined> {
+    const [latest] = await this.store.find(reconciliationProjection, { connectorId: query.connectorId, completed: true }, { sort: { observedAt: -1 }, limit: 1 });
+    if (latest?.reportId === undefined) return undefined;
+    return { connectorId: latest.connectorId, observedAt: latest.observedAt, reportId: latest.reportId, findings: latest.findings };
   }
 
   async explain(grantId: string): Promise<GrantExplanationView | undefined> {
