@@ -174,14 +174,18 @@ export class Platform {
    * Starts the given services (default: all) and resolves once every /health/ready answers 200. A service that
    * exits or is not ready in time fails the start with the tail of its log, after stopping the others.
    */
-  static async start(label: string, names: readonly ServiceName[] = ALL_SERVICES): Promise<Platform> {
+  static async start(
+    label: string,
+    names: readonly ServiceName[] = ALL_SERVICES,
+    envOverrides: Readonly<Partial<Record<ServiceName, NodeJS.ProcessEnv>>> = {},
+  ): Promise<Platform> {
     const runId = `${label.toLowerCase().replace(/[^a-z0-9]+/g, '')}${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
     const logDir = join(REPO_ROOT, '.grantline', 'e2e-logs', runId);
     mkdirSync(logDir, { recursive: true });
     const devIssuerDir = join(logDir, 'dev-issuer');
     // The key pair exists before any service starts, so the intake and approval read the same one.
     const tokens = await DevTokenIssuer.create(devIssuerDir);
-    const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({ ...process.env, ...serviceEnv(name, runId, devIssuerDir) });
+    const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({ ...process.env, ...serviceEnv(name, runId, devIssuerDir), ...envOverrides[name] });
     const started = Date.now();
     const services = names.map((name) => spawnService(name, envOf(name), logDir));
     const platform = new Platform(runId, logDir, tokens, services, envOf);

@@ -63,6 +63,16 @@ export class PostgresTarget {
     return (await this.groupsOf(login)).includes(group);
   }
 
+  /** What an administrator does by hand, outside Grantline: reconciliation must notice it. */
+  async grantOutsideGrantline(group: string, login: string): Promise<void> {
+    await this.client.query(`GRANT ${escapeIdentifier(group)} TO ${escapeIdentifier(login)}`);
+  }
+
+  /** What an administrator does by hand, outside Grantline: reconciliation must notice it. */
+  async revokeOutsideGrantline(group: string, login: string): Promise<void> {
+    await this.client.query(`REVOKE ${escapeIdentifier(group)} FROM ${escapeIdentifier(login)}`);
+  }
+
   /** Drops the login roles this helper created (their memberships go with them), then disconnects. */
   async close(): Promise<void> {
     for (const role of this.createdLogins) {

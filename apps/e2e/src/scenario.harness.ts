@@ -12,6 +12,8 @@ export interface ScenarioOptions {
   readonly groupRoles?: readonly string[];
   /** Connect a reader of the platform's own event log. */
   readonly eventLog?: boolean;
+  /** Settings of individual services on top of the platform's (e.g. a short reconciliation period). */
+  readonly env?: Readonly<Partial<Record<ServiceName, NodeJS.ProcessEnv>>>;
 }
 
 /** What a started scenario works with; `pg` and `log` exist only when the options asked for them. */
@@ -38,7 +40,7 @@ export class ScenarioHarness {
   ) {}
 
   async start(): Promise<ScenarioParts> {
-    const platform = (this.platform = await Platform.start(this.label, this.options.services ?? ALL_SERVICES));
+    const platform = (this.platform = await Platform.start(this.label, this.options.services ?? ALL_SERVICES, this.options.env));
     const api = new GrantlineClient(platform);
     const roles = this.options.groupRoles;
     const pg = roles === undefined ? undefined : (this.pg = await PostgresTarget.connect());
