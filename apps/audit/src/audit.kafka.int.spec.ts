@@ -212,6 +212,8 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
       connectorId: 'pg-main',
       observedAt: latest,
       reportId: 'rpt-k2',
+      drift: { missingInTarget: 0, unexpectedInTarget: 1, expiredButPresent: 1 },
+      findingsPending: 0,
       findings: [
         {
           eventId: 'k-drift-latest-expired',

@@ -162,6 +162,14 @@ export class CurrentDriftDto {
   @ApiProperty() readonly connectorId!: string;
   @ApiProperty({ format: 'date-time', description: 'When the latest completed reconciliation read the target' }) readonly observedAt!: string;
   @ApiProperty() readonly reportId!: string;
+  @ApiProperty({
+    type: 'object',
+    properties: { missingInTarget: { type: 'number' }, unexpectedInTarget: { type: 'number' }, expiredButPresent: { type: 'number' } },
+    description: 'Findings the reconciliation reported, per kind',
+  })
+  readonly drift!: object;
   @ApiProperty({ type: [DriftFindingDto], description: 'The drift open as last observed; empty when the target matched the grants' })
   readonly findings!: DriftFindingDto[];
+  @ApiProperty({ description: 'Findings counted but not yet projected (they travel on other partitions than the summary); 0 = complete' })
+  readonly findingsPending!: number;
 }

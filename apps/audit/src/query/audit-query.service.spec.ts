@@ -187,16 +187,31 @@ describe('AuditQueryService', () => {
         connectorId: 'pg-main',
         observedAt: day(1),
         reportId: 'rpt-1',
+        drift: { missingInTarget: 0, unexpectedInTarget: 1, expiredButPresent: 0 },
         findings: [
           { eventId: 'drift-pg-main-1', kind: 'unexpected_in_target', systemId: 'sys-pg-main', targetAccount: 'mallory', externalRef: 'orders_admin', remediation: 'report_only' },
         ],
+        findingsPending: 0,
       });
+    });
+
+    it('Given a summary projected before its finding, When asking for the drift, Then the answer says one finding is still pending', async () => {
+      const service = new AuditQueryService(storeOver([completion(1, 1)]));
+
+      expect(await service.currentDrift({ connectorId: 'pg-main' })).toMatchObject({ reportId: 'rpt-1', findings: [], findingsPending: 1 });
     });
 
     it('Given the latest completed reconciliation found nothing, When asking for the drift, Then there is none even though an older one had some', async () => {
       const service = new AuditQueryService(storeOver([unexpectedOn(1), completion(1, 1), completion(2)]));
 
-      expect(await service.currentDrift({ connectorId: 'pg-main' })).toEqual({ connectorId: 'pg-main', observedAt: day(2), reportId: 'rpt-2', findings: [] });
+      expect(await service.currentDrift({ connectorId: 'pg-main' })).toEqual({
+        connectorId: 'pg-main',
+        observedAt: day(2),
+        reportId: 'rpt-2',
+        drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 },
+        findings: [],
+        findingsPending: 0,
+      });
     });
 
     it('Given a connector with findings but no completed reconciliation, or none at all, When asking for the drift, Then there is no answer', async () => {

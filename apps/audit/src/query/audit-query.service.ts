@@ -104,7 +104,14 @@ export interface CurrentDriftView {
   readonly connectorId: string;
   readonly observedAt: string;
   readonly reportId: string;
+  /** How many findings the reconciliation reported, per kind. */
+  readonly drift: NonNullable<ReconciliationDocument['drift']>;
   readonly findings: readonly ReconciliationFinding[];
+  /**
+   * Findings counted by the reconciliation but not projected yet: they travel on other partitions than its
+   * summary, so for a moment the summary can be ahead of them. 0 means the list is complete.
+   */
+  readonly findingsPending: number;
 }
 
 function reconciliationViewOf(doc: ReconciliationDocument): ReconciliationView {
@@ -181,8 +188,16 @@ export class AuditQueryService {
   /** Undefined until a reconciliation of the connector has completed: findings alone are a reconciliation still arriving. */
   async currentDrift(query: ConnectorQuery): Promise<CurrentDriftView | undefined> {
     const [latest] = await this.store.find(reconciliationProjection, { connectorId: query.connectorId, completed: true }, { sort: { observedAt: -1 }, limit: 1 });
-    if (latest?.reportId === undefined) return undefined;
-    return { connectorId: latest.connectorId, observedAt: latest.observedAt, reportId: latest.reportId, findings: latest.findings };
+    if (latest?.reportId === undefined || latest.drift === undefined) return undefined;
+    const counted = latest.drift.missingInTarget + latest.drift.unexpectedInTarget + latest.drift.expiredButPresent;
+    return {
+      connectorId: latest.connectorId,
+      observedAt: latest.observedAt,
+      reportId: latest.reportId,
+      drift: latest.drift,
+      findings: latest.findings,
+      findingsPending: Math.max(0, counted - latest.findings.length),
+    };
   }
 
   async explain(grantId: string): Promise<GrantExplanationView | undefined> {
