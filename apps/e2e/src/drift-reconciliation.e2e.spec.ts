@@ -86,6 +86,20 @@ describe('scenario 10: drift between the grants and PostgreSQL is found by recon
       expect(missing.data).toMatchObject({ grantId, targetAccount: developer, externalRef: ROLE, remediation: 'report_only' });
       expect(missing).toMatchObject({ correlationid: requestId, actor: { kind: 'service', id: 'provisioning' } });
 
+      // The audit answers what drift is open now, as the latest completed reconciliation saw it.
+      await eventually(async () => {
+        const open = await api.drift('postgres');
+        expect(open.status).toBe(200);
+        expect(open.body.findingsPending).toBe(0);
+        const own = open.body.findings.filter((finding) => [developer, outsider].includes(finding.targetAccount));
+        expect(own).toEqual(
+          expect.arrayContaining([
+            expect.objectContaining({ kind: 'unexpected_in_target', targetAccount: outsider }),
+            expect.objectContaining({ kind: 'missing_in_target', targetAccount: developer, grantId }),
+          ]),
+        );
+        expect(own).toHaveLength(2);
+      }, WAIT);
       // The finding about a grant is part of its request's story in the audit.
       await eventually(async () => {
         const timeline = await api.timeline(requestId);

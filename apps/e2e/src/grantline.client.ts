@@ -51,6 +51,13 @@ export interface AuditTimeline {
   readonly entries: readonly { readonly eventId: string; readonly type: string; readonly actor: { readonly id: string }; readonly details: Readonly<Record<string, unknown>> }[];
 }
 
+export interface AuditDrift {
+  readonly reportId: string;
+  readonly observedAt: string;
+  readonly findingsPending: number;
+  readonly findings: readonly { readonly kind: string; readonly targetAccount: string; readonly grantId?: string }[];
+}
+
 export interface TestClock {
   readonly now: string;
 }
@@ -133,6 +140,11 @@ export class GrantlineClient {
       expect(answer.body.ending?.reason).toBe(reason);
       return answer.body;
     };
+  }
+
+  /** The drift open as the connector's latest completed reconciliation saw it. */
+  drift(connectorId: string): Promise<HttpAnswer<AuditDrift>> {
+    return this.platform.call<AuditDrift>('audit', 'GET', `/v1/audit/drift?connectorId=${encodeURIComponent(connectorId)}`);
   }
 
   timeline(requestId: string): Promise<HttpAnswer<AuditTimeline>> {
