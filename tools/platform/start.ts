@@ -169,7 +169,8 @@ async function main(): Promise<number> {
     for (const runtime of infra.components) say(describeComponent(runtime));
     // The local broker is shared with test runs; a namespace of its own keeps their events out of this platform
     // (and this platform's out of them). KAFKA_TOPIC_NAMESPACE overrides it; set it empty for the bare names.
-    const env: NodeJS.ProcessEnv = { KAFKA_TOPIC_NAMESPACE: LOCAL_NAMESPACE, ...process.env };
+    // A developer who changes PostgreSQL by hand should see the drift within a minute, not the production hour.
+    const env: NodeJS.ProcessEnv = { KAFKA_TOPIC_NAMESPACE: LOCAL_NAMESPACE, PROVISIONING_RECONCILE_EVERY: 'PT1M', ...process.env };
     exportEndpoints(infra.components, env);
     if (env['KAFKA_TOPIC_NAMESPACE']) say(`Kafka namespace: ${env['KAFKA_TOPIC_NAMESPACE']} (topics ${env['KAFKA_TOPIC_NAMESPACE']}.iga.*)`);
     const infraReady = Date.now();
