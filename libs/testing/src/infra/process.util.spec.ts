@@ -45,7 +45,8 @@ describe('reclaiming a port before a server starts there', () => {
     await reclaimPort('kafka', '127.0.0.1', port, { ownedPaths: ['/checkout-b/.grantline/kafka'], hint: 'h', log: (l) => void lines.push(l) });
 
     expect(isAlive(child.pid ?? -1)).toBe(false);
-    expect(await isPortOpen('127.0.0.1', port)).toBe(false);
+    // not "the port is closed": in a busy suite another process listening on port 0 may get it at once
+    expect(portListener(port)?.pid).not.toBe(child.pid);
     expect(lines).toEqual([expect.stringMatching(new RegExp(`127\\.0\\.0\\.1:${port} was held by pid ${child.pid}, left running by an earlier checkout`))]);
   });
 
