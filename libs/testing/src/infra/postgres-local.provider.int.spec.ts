@@ -1,22 +1,10 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pgQuery } from './health';
 import { infraPaths } from './infra.config';
 import { postgresDataDir, startLocalPostgres, sweepAbandonedClusters } from './postgres-local.provider';
-import { isAlive, stopProcess } from './process.util';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePortOutsideEphemeralRange, isAlive, stopProcess } from './process.util';
 
 // CI reuses its work directory for every fresh clone while /tmp outlives each run: the cluster of
 // an earlier clone at the same path must not stop the next one from starting.
@@ -37,7 +25,7 @@ describe('local PostgreSQL for a fresh clone at a path an earlier checkout used'
   });
 
   it('stops and replaces the orphaned cluster, and the new one answers with the new password', async () => {
-    process.env['GRANTLINE_PG_PORT'] = String(await freePort());
+    process.env['GRANTLINE_PG_PORT'] = String(await freePortOutsideEphemeralRange());
     const lines: string[] = [];
     const log = (line: string): void => void lines.push(line);
 

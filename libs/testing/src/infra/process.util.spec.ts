@@ -1,18 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { isAlive, isPortOpen, portListener, reclaimPort, waitUntil } from './process.util';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
+import { freePortOutsideEphemeralRange as freePort, isAlive, isPortOpen, portListener, reclaimPort, waitUntil } from './process.util';
 
 /** A stand-in server: a real process listening on the port, with `marker` on its command line. */
 async function serverNaming(marker: string): Promise<{ child: ChildProcess; port: number }> {

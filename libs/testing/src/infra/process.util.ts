@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { dirname } from 'node:path';
 
 export interface RunResult {
@@ -256,4 +256,23 @@ export async function reclaimPort(
     return;
   }
   throw new Error(`${what}: ${host}:${port} is already in use by a process the harness did not start; ${options.hint}`);
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port below the kernel's ephemeral range (32768+ on Linux): no process asking for port 0 can take it
+ * between this check and its use, so it stays free for a server started on it a moment later.
+ */
+export async function freePortOutsideEphemeralRange(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    if (await canListen(host, port)) return port;
+  }
 }
