@@ -2,7 +2,7 @@
 // at once (no approver in the loop), with a hard TTL (asking beyond it is refused, not granted as asked); a
 // post-incident review is opened for their manager; the access is revoked in PostgreSQL when the TTL passes (the
 // scheduler's test clock jumps past it).
-import { TOPICS } from '@grantline/contracts';
+import { NotificationRequested, TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
 import type { EventLogReader } from './event-log.reader';
 import { GROUP_ROLES } from './grantline.client';
@@ -92,7 +92,7 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
       // Someone hears of it at once: a break-glass notification names the request.
       await eventually(async () => {
         const notices = (await log.read([TOPICS.notifications])).filter(
-          (event) => event.type === 'iga.notification.requested.v1' && (event.data as { refs: { requestId?: string } }).refs.requestId === requestId,
+          (event) => event.type === NotificationRequested.type && (event.data as { refs: { requestId?: string } }).refs.requestId === requestId,
         );
         expect(notices.map((event) => (event.data as { template: string }).template)).toContain('break_glass_granted');
       }, WAIT);

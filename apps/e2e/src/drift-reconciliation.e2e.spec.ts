@@ -2,8 +2,8 @@
 // hand to a login no request asked for, and removes a granted membership by hand. Reconciliation (provisioning
 // asks the connector what the managed roles really hold) reports both as drift on the log and in the audit, for
 // exactly those accounts, and changes nothing in PostgreSQL by itself (remediation is a person's decision).
-import { TOPICS } from '@grantline/contracts';
-import type { DriftDetectedData, Envelope, ReconciliationCompletedData } from '@grantline/contracts';
+import { NotificationRequested, TOPICS } from '@grantline/contracts';
+import type { DriftDetectedData, Envelope, NotificationRequestedData, ReconciliationCompletedData } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
 import type { EventLogReader } from './event-log.reader';
 import { GROUP_ROLES } from './grantline.client';
@@ -120,6 +120,27 @@ describe('scenario 10: drift between the grants and PostgreSQL is found by recon
       }, WAIT);
       expect(await pg.isMember(outsider, ROLE)).toBe(true);
       expect(await pg.isMember(developer, ROLE)).toBe(false);
+
+      // People are told once per open drift, not once per run: security for the outsider, on-call for the loss.
+      const alerts = await eventually(async () => {
+        const own = ((await log.read([TOPICS.notifications])) as Envelope<NotificationRequestedData>[]).filter(
+          (event) =>
+            event.type === NotificationRequested.type &&
+            event.data.template === 'access_drift_detected' &&
+            [developer, outsider].includes(String(event.data.params['targetAccount'])),
+        );
+        expect(own).toHaveLength(2);
+        return own;
+      }, WAIT);
+      expect(alerts.map((event) => [event.data.params['targetAccount'], event.data.params['kind'], event.data.audience]).sort()).toEqual(
+        [
+          [developer, 'missing_in_target', { groupId: expect.any(String) }],
+          [outsider, 'unexpected_in_target', { groupId: expect.any(String) }],
+        ].sort(),
+      );
+      const [toDeveloperLoss, toOutsider] = [developer, outsider].map((account) => alerts.find((event) => event.data.params['targetAccount'] === account)!);
+      expect(toOutsider!.data.audience).not.toEqual(toDeveloperLoss!.data.audience);
+      expect(toDeveloperLoss!.data.refs).toEqual({ grantId, requestId });
       // and the grant itself is still what the governed lifecycle made it
       expect((await eventually(api.grantActivated(grantId), WAIT)).grant.revokedAt).toBeUndefined();
     })();

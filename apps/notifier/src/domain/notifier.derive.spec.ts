@@ -1,5 +1,5 @@
-import { NotificationRequested, TOPICS, registry } from '@grantline/contracts';
-import type { Envelope, NotificationRequestedData } from '@grantline/contracts';
+import { GrantDriftDetected, GrantReconciliationCompleted, NotificationRequested, TOPICS, registry } from '@grantline/contracts';
+import type { DriftDetectedData, Envelope, NotificationRequestedData } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { FACT_TIME, NotifierFacts, REVIEW_DUE } from '../testing/notifier-facts';
 import { NOTIFIER_SOURCE, derive } from './notifier.derive';
@@ -129,6 +129,100 @@ describe('notifier derivation', () => {
         expect.objectContaining({ refs: { requestId: REQUEST, grantId: GRANT }, params: { operation: 'provision', state: 'failed', code: 'target_account_missing', attempts: 3 } }),
       ]);
       expect(result.skipped).toEqual([expect.stringContaining(GRANT)]);
+    });
+  });
+
+  describe('access_drift_detected', () => {
+    const at = (minute: number): string => `2026-01-10T09:${String(minute).padStart(2, '0')}:00.000Z`;
+    const meta = (id: string, time: string, subject: string) => ({ id, source: 'spec', time, subject, correlationid: subject, actor: { kind: 'service' as const, id: 'provisioning' } });
+    /** What provisioning publishes for one reconciliation observed at `minute`: its findings, then its summary. */
+    const reconciliation = (minute: number, findings: Partial<DriftDetectedData>[]): Envelope[] => [
+      ...findings.map((finding, i) =>
+        registry.encode(
+          GrantDriftDetected,
+          {
+            connectorId: 'postgres',
+            systemId: 'orders-db',
+            kind: 'unexpected_in_target',
+            targetAccount: 'mallory',
+            externalRef: 'grantline_prod_read',
+            detectedAt: at(minute),
+            remediation: 'report_only',
+            ...finding,
+          },
+          meta(`drift-${minute}-${i}`, at(minute), finding.grantId !== undefined ? REQUEST : `rpt-${minute}`),
+        ),
+      ),
+      registry.encode(
+        GrantReconciliationCompleted,
+        {
+          reportId: `rpt-${minute}`,
+          connectorId: 'postgres',
+          observedAt: at(minute),
+          assignments: findings.length,
+          grantsExpected: 0,
+          drift: { missingInTarget: 0, unexpectedInTarget: findings.length, expiredButPresent: 0 },
+        },
+        meta(`completed-${minute}`, at(minute), `rpt-${minute}`),
+      ),
+    ];
+    const alertsOf = (world: World, events: Envelope[]): NotificationRequestedData[] => events.flatMap((event) => world.when(event)).map((event) => event.data);
+
+    it('tells the security group when access no grant explains appears, with what and where, keyed by the report', () => {
+      const world = new World();
+      const [alert, ...more] = alertsOf(world, reconciliation(1, [{}]));
+
+      expect(more).toEqual([]);
+      expect(alert).toEqual({
+        notificationId: expect.any(String),
+        channel: 'chat',
+        audience: { groupId: 'security' },
+        template: 'access_drift_detected',
+        refs: { reportId: 'rpt-1' },
+        params: {
+          kind: 'unexpected_in_target',
+          connectorId: 'postgres',
+          systemId: 'orders-db',
+          targetAccount: 'mallory',
+          externalRef: 'grantline_prod_read',
+          detectedAt: at(1),
+          remediation: 'report_only',
+        },
+      });
+    });
+
+    it('tells the on-call group when a granted membership vanished, naming the grant and its request', () => {
+      const [alert] = alertsOf(new World(), reconciliation(1, [{ kind: 'missing_in_target', grantId: GRANT, targetAccount: 'ada' }]));
+
+      expect(alert).toMatchObject({ audience: { groupId: 'security-oncall' }, refs: { grantId: GRANT, requestId: REQUEST }, params: { kind: 'missing_in_target' } });
+    });
+
+    it('says it once while the drift stays open, and again when it comes back after it was gone', () => {
+      const world = new World();
+
+      expect(alertsOf(world, reconciliation(1, [{}]))).toHaveLength(1);
+      expect(alertsOf(world, reconciliation(2, [{}]))).toEqual([]);
+      expect(alertsOf(world, reconciliation(3, [{}]))).toEqual([]);
+      // fixed at minute 4 (the run finds nothing), granted by hand again by minute 5
+      expect(alertsOf(world, reconciliation(4, []))).toEqual([]);
+      expect(alertsOf(world, reconciliation(5, [{}]))).toHaveLength(1);
+    });
+
+    it('a second finding in the same run is its own alert; a redelivered finding is not a second one', () => {
+      const world = new World();
+      const run = reconciliation(1, [{}, { targetAccount: 'eve' }]);
+
+      expect(alertsOf(world, run).map((alert) => alert.params['targetAccount'])).toEqual(['mallory', 'eve']);
+      expect(alertsOf(world, run)).toEqual([]);
+    });
+
+    it('a summary read before the previous run\'s findings does not hide a finding that is still open', () => {
+      // the previous run's summary arrives, then this run's summary (other partition) before this run's finding
+      const world = new World().given(...reconciliation(1, [{}]));
+      const [finding, summary] = reconciliation(2, [{}]);
+
+      expect(world.when(summary!)).toEqual([]);
+      expect(world.when(finding!)).toEqual([]);
     });
   });
 });

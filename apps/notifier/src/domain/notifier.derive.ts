@@ -1,5 +1,6 @@
-import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantProvisioningFailed, NotificationRequested, idempotencyKeyOf, isEvent } from '@grantline/contracts';
-import type { Actor, Envelope, EventRegistry, GrantOperation, NotificationRequestedData } from '@grantline/contracts';
+import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantDriftDetected, GrantProvisioningFailed, NotificationRequested, idempotencyKeyOf, isEvent } from '@grantline/contracts';
+import type { Actor, DriftDetectedData, Envelope, EventRegistry, GrantOperation, NotificationRequestedData } from '@grantline/contracts';
+import { driftKeyOf } from './notifier.state';
 import type { NotifierState } from './notifier.state';
 
 export const NOTIFIER_SOURCE = 'grantline/notifier';
@@ -16,7 +17,7 @@ export interface DeriveContext {
 }
 
 export interface Derivation {
-  /** `iga.notification.requested.v1` envelopes to publish, in order. */
+  /** `iga.notification.requested` envelopes (current version) to publish, in order. */
   readonly events: Envelope[];
   /** Why a relevant fact asked for nothing (logged by the caller, never silently dropped). */
   readonly skipped: string[];
@@ -27,6 +28,10 @@ export const breakGlassNotificationId = (eventId: DeriveContext['eventId'], requ
 
 /** The notification id of a failure alert: the one the provisioning service used when it published it itself. */
 export const failureNotificationId = (grantId: string, operation: GrantOperation): string => `alert:${idempotencyKeyOf(grantId, operation)}`;
+
+/** One alert per drift episode: the finding and the observation that opened it. */
+export const driftNotificationId = (eventId: DeriveContext['eventId'], finding: DriftDetectedData): string =>
+  eventId('notification', 'access_drift_detected', driftKeyOf(finding), new Date(finding.detectedAt).toISOString());
 
 /**
  * The notifications a fact asks for. Pure: `state` must already contain `event` (the caller folds every
@@ -90,6 +95,33 @@ export function derive(event: Envelope, state: NotifierState, context: DeriveCon
         },
       },
       requestId,
+    );
+  } else if (isEvent(event, GrantDriftDetected)) {
+    const finding = event.data;
+    // Reconciliation reports open drift again every run; people are told when it opens, not every hour.
+    if (state.continuesOpenDrift(finding)) return out;
+    // Access that should not be there is the security team's; access that vanished is an operations alert.
+    const audience = finding.kind === 'missing_in_target' ? context.alertGroupId : context.securityGroupId;
+    // A finding about a grant is keyed by its request; one without a grant by the reconciliation report.
+    const subject = event.correlationid;
+    emit(
+      {
+        notificationId: driftNotificationId(context.eventId, finding),
+        channel: 'chat',
+        audience: { groupId: audience },
+        template: 'access_drift_detected',
+        refs: finding.grantId !== undefined ? { grantId: finding.grantId, requestId: subject } : { reportId: subject },
+        params: {
+          kind: finding.kind,
+          connectorId: finding.connectorId,
+          systemId: finding.systemId,
+          targetAccount: finding.targetAccount,
+          externalRef: finding.externalRef,
+          detectedAt: finding.detectedAt,
+          remediation: finding.remediation,
+        },
+      },
+      subject,
     );
   }
   return out;

@@ -1,4 +1,4 @@
-import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, NotificationRequested, isEvent } from '@grantline/contracts';
+import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantDriftDetected, GrantReconciliationCompleted, NotificationRequested, isEvent } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 
 /** What a break-glass notification names about the grant itself (from `iga.approval.break-glass-granted.v1`). */
@@ -24,7 +24,26 @@ export interface GrantFact {
 }
 
 /** The events the state is folded from; the notifications topic is one of them so a restart knows what it already asked for. */
-export const STATE_EVENTS = [ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, NotificationRequested] as const;
+export const STATE_EVENTS = [
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  GrantCreated,
+  GrantDriftDetected,
+  GrantReconciliationCompleted,
+  NotificationRequested,
+] as const;
+
+/** One drift finding's identity across reconciliations: the same access, seen again. */
+export const driftKeyOf = (finding: { connectorId: string; kind: string; targetAccount: string; externalRef: string }): string =>
+  [finding.connectorId, finding.kind, finding.targetAccount, finding.externalRef].join('\u0000');
+
+/** Observation instants remembered per connector and per finding: enough to tell a new finding from a continuing one. */
+const RECENT = 8;
+
+function remember(list: string[], instant: string): string[] {
+  if (list.includes(instant)) return list;
+  return [...list, instant].sort().slice(-RECENT);
+}
 
 /**
  * The minimum the notifier must remember because the facts that trigger a notification do not carry it
@@ -37,6 +56,10 @@ export class NotifierState {
   private readonly reviews = new Map<string, BreakGlassReview>();
   private readonly grants = new Map<string, GrantFact>();
   private readonly requested = new Set<string>();
+  /** observedAt of each connector's recent completed reconciliations, ascending. */
+  private readonly reconciliations = new Map<string, string[]>();
+  /** detectedAt (= observedAt) of each finding's recent detections, ascending. */
+  private readonly detections = new Map<string, string[]>();
 
   apply(event: Envelope): void {
     if (isEvent(event, ApprovalBreakGlassGranted)) {
@@ -50,6 +73,12 @@ export class NotifierState {
       this.grants.set(grantId, { grantId, requestId, connectorId, targetAccount });
     } else if (isEvent(event, NotificationRequested)) {
       this.requested.add(event.data.notificationId);
+    } else if (isEvent(event, GrantReconciliationCompleted)) {
+      const { connectorId, observedAt } = event.data;
+      this.reconciliations.set(connectorId, remember(this.reconciliations.get(connectorId) ?? [], new Date(observedAt).toISOString()));
+    } else if (isEvent(event, GrantDriftDetected)) {
+      const key = driftKeyOf(event.data);
+      this.detections.set(key, remember(this.detections.get(key) ?? [], new Date(event.data.detectedAt).toISOString()));
     }
   }
 
@@ -63,6 +92,16 @@ export class NotifierState {
 
   grant(grantId: string): GrantFact | undefined {
     return this.grants.get(grantId);
+  }
+
+  /**
+   * A finding continues an open one when the connector's previous completed reconciliation (the latest one
+   * observed before this detection) found it too; otherwise it is new (first seen, or back after it was gone).
+   */
+  continuesOpenDrift(finding: { connectorId: string; kind: string; targetAccount: string; externalRef: string; detectedAt: string }): boolean {
+    const detectedAt = new Date(finding.detectedAt).toISOString();
+    const previous = (this.reconciliations.get(finding.connectorId) ?? []).filter((observedAt) => observedAt < detectedAt).at(-1);
+    return previous !== undefined && (this.detections.get(driftKeyOf(finding)) ?? []).includes(previous);
   }
 
   wasRequested(notificationId: string): boolean {

@@ -1,6 +1,6 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantProvisioningFailed } from '@grantline/contracts';
+import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantDriftDetected, GrantProvisioningFailed, GrantReconciliationCompleted } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
@@ -53,6 +53,17 @@ export class NotificationsHandler {
 
   @EventPattern(GrantProvisioningFailed.type)
   onProvisioningFailed(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
+    return this.react(event, context);
+  }
+
+  @EventPattern(GrantDriftDetected.type)
+  onDriftDetected(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
+    return this.react(event, context);
+  }
+
+  /** Folded only: which reconciliation came before a finding tells a new drift from one still open. */
+  @EventPattern(GrantReconciliationCompleted.type)
+  onReconciliationCompleted(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
     return this.react(event, context);
   }
 

@@ -18,22 +18,58 @@ export const NotificationTemplateSchema = z.enum([
   'review_opened',
 ]);
 
-export const NotificationRequestedDataSchema = withoutSecrets(
+const AudienceSchema = z.union([z.strictObject({ identityIds: idListSchema({ min: 1 }) }), z.strictObject({ groupId: IdSchema })]);
+/** Template parameters: scalars only, and never a secret (the whole payload is screened). */
+const ParamsSchema = z.record(z.string().min(1).max(100), z.union([z.string().max(LIMITS.shortText), z.number(), z.boolean()])).default({});
+const atLeastOneRef = (refs: Record<string, string | undefined>): boolean => Object.values(refs).some((ref) => ref !== undefined);
+
+/** v1: released, frozen. */
+export const NotificationRequestedV1DataSchema = withoutSecrets(
   z.strictObject({
     notificationId: IdSchema,
     channel: NotificationChannelSchema,
-    audience: z.union([
-      z.strictObject({ identityIds: idListSchema({ min: 1 }) }),
-      z.strictObject({ groupId: IdSchema }),
-    ]),
+    audience: AudienceSchema,
     template: NotificationTemplateSchema,
     refs: z
       .strictObject({ requestId: IdSchema.optional(), grantId: IdSchema.optional(), taskId: IdSchema.optional(), reviewId: IdSchema.optional() })
-      .refine((refs) => Object.values(refs).some((ref) => ref !== undefined), { message: 'Invalid refs: at least one reference is required' }),
-    /** Template parameters: scalars only, and never a secret (the whole payload is screened). */
-    params: z.record(z.string().min(1).max(100), z.union([z.string().max(LIMITS.shortText), z.number(), z.boolean()])).default({}),
+      .refine(atLeastOneRef, { message: 'Invalid refs: at least one reference is required' }),
+    params: ParamsSchema,
   }),
 );
-export type NotificationRequestedData = z.infer<typeof NotificationRequestedDataSchema>;
+export type NotificationRequestedV1Data = z.infer<typeof NotificationRequestedV1DataSchema>;
 
-export const NotificationRequested = defineEvent('iga.notification.requested', 1, TOPICS.notifications, NotificationRequestedDataSchema);
+/** v2 adds drift alerts: access found in a target that no grant explains has no request, only its reconciliation report. */
+export const NotificationTemplateV2Schema = z.enum([...NotificationTemplateSchema.options, 'access_drift_detected']);
+
+export const NotificationRequestedV2DataSchema = withoutSecrets(
+  z.strictObject({
+    notificationId: IdSchema,
+    channel: NotificationChannelSchema,
+    audience: AudienceSchema,
+    template: NotificationTemplateV2Schema,
+    refs: z
+      .strictObject({
+        requestId: IdSchema.optional(),
+        grantId: IdSchema.optional(),
+        taskId: IdSchema.optional(),
+        reviewId: IdSchema.optional(),
+        /** The reconciliation report that found the drift. */
+        reportId: IdSchema.optional(),
+      })
+      .refine(atLeastOneRef, { message: 'Invalid refs: at least one reference is required' }),
+    params: ParamsSchema,
+  }),
+);
+export type NotificationRequestedV2Data = z.infer<typeof NotificationRequestedV2DataSchema>;
+
+export const NotificationRequestedV1 = defineEvent('iga.notification.requested', 1, TOPICS.notifications, NotificationRequestedV1DataSchema);
+export const NotificationRequestedV2 = defineEvent('iga.notification.requested', 2, TOPICS.notifications, NotificationRequestedV2DataSchema);
+/** The current version: what producers write. */
+export const NotificationRequested = NotificationRequestedV2;
+export const NotificationRequestedDataSchema = NotificationRequestedV2DataSchema;
+export type NotificationRequestedData = NotificationRequestedV2Data;
+
+/** v1 → v2: every v1 notification is a valid v2 one (v2 only adds a template and a reference). */
+export function upcastNotificationRequestedV1ToV2(previous: unknown): NotificationRequestedV2Data {
+  return NotificationRequestedV1DataSchema.parse(previous);
+}

@@ -18,8 +18,10 @@ function isPastTense(name: string): boolean {
 describe('the Grantline catalogue', () => {
   const definitions = registry.definitions();
 
-  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission', () => {
-    expect(definitions.map((def) => def.type).sort()).toEqual([...CATALOGUE.map((def) => def.type), 'iga.request.submitted.v1'].sort());
+  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission and notification', () => {
+    expect(definitions.map((def) => def.type).sort()).toEqual(
+      [...CATALOGUE.map((def) => def.type), 'iga.request.submitted.v1', 'iga.notification.requested.v1'].sort(),
+    );
   });
 
   it.each(definitions.map((def) => [def.type, def.topic] as const))('given %s, then its topic %s is in the catalogue with exactly one owner', (_type, topic) => {

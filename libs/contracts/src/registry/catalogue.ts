@@ -7,7 +7,7 @@ import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisionin
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted } from '../identities/identity.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
 import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';
-import { NotificationRequested } from '../notifications/notification-requested.schema';
+import { NotificationRequested, NotificationRequestedV1, upcastNotificationRequestedV1ToV2 } from '../notifications/notification-requested.schema';
 import { PolicyBundleLoaded, PolicyDecisionRecorded } from '../policy/decision-recorded.schema';
 import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
 import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
@@ -68,7 +68,11 @@ export type CatalogueEventType = CatalogueEvent['type'];
 
 /** A fresh registry holding the whole catalogue (tests that add their own definitions start from this). */
 export function createCatalogueRegistry(): EventRegistry {
-  const created = new EventRegistry().register(RequestSubmittedV1).register(RequestSubmittedV2, upcastRequestSubmittedV1ToV2);
+  const created = new EventRegistry()
+    .register(RequestSubmittedV1)
+    .register(RequestSubmittedV2, upcastRequestSubmittedV1ToV2)
+    .register(NotificationRequestedV1)
+    .register(NotificationRequested, upcastNotificationRequestedV1ToV2);
   for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
   return created;
 }

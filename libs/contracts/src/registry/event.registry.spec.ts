@@ -10,6 +10,7 @@ import {
   requestSubmittedV2Fixture,
 } from '../fixtures/event.fixtures';
 import { GrantCredentialIssued } from '../grants/grant.schema';
+import { NotificationRequested, NotificationRequestedV1 } from '../notifications/notification-requested.schema';
 import { RequestSubmitted, RequestSubmittedV1, RequestSubmittedV2 } from '../requests/request-submitted.schema';
 import { TimerFired } from '../schedule/timer-fired.schema';
 import { TOPICS } from '../topics/topic.catalogue';
@@ -71,6 +72,23 @@ describe('EventRegistry upcasting', () => {
     expect(decoded.data).toEqual(requestSubmittedV1UpcastFixture);
     expect({ ...decoded, type: v1.type, data: v1.data }).toEqual(v1);
     expect(isEvent(decoded, RequestSubmittedV2)).toBe(true);
+  });
+
+  it('given a frozen v1 notification on the log, when decoded, then it is the same notification as v2', () => {
+    const v1 = registry.encode(NotificationRequestedV1, fixtureOf(NotificationRequestedV1).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v1));
+
+    expect(decoded.type).toBe('iga.notification.requested.v2');
+    expect(decoded.data).toEqual(v1.data);
+    expect(isEvent(decoded, NotificationRequested)).toBe(true);
+  });
+
+  it('given a drift alert, then v1 cannot carry it (no such template, no report reference) and v2 can', () => {
+    const drift = fixtureOf(NotificationRequested).data;
+
+    expect(NotificationRequestedV1.schema.safeParse(drift).success).toBe(false);
+    expect(NotificationRequested.schema.safeParse(drift).success).toBe(true);
   });
 
   it('given an upcaster that produces invalid data, when decoding, then the invalid field is named instead of passing bad data on', () => {
