@@ -83,17 +83,8 @@ export interface GrantExplanationView {
   readonly missing: readonly string[];
 }
 
-export interface ReconciliationView {
-  readonly connectorId: string;
-  readonly observedAt: string;
-  /** False while only findings have been read: the completion (with report id and counts) has not arrived yet. */
-  readonly completed: boolean;
-  readonly reportId?: string;
-  readonly assignments?: number;
-  readonly grantsExpected?: number;
-  readonly drift?: ReconciliationDocument['drift'];
-  readonly findings: readonly ReconciliationFinding[];
-}
+/** `completed` is false while only findings have been read: the completion (report id, counts) has not arrived yet. */
+export type ReconciliationView = Omit<ReconciliationDocument, '_id' | 'appliedEventIds' | 'completedEventId'>;
 
 export interface ReconciliationListView {
   readonly reconciliations: readonly ReconciliationView[];
