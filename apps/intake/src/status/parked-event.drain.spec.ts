@@ -1,6 +1,5 @@
 import type { Envelope } from '@grantline/contracts';
-import { activated, approved, decided, envelope, revoked, submitted, withdrawn } from '../testing/lifecycle.builders';
-import { GrantCreated } from '@grantline/contracts';
+import { activated, approved, decided, grantCreated, revoked, submitted, withdrawn } from '../testing/lifecycle.builders';
 import { appliesTo, byEventTime, nextToDrain, parkingOf } from './parked-event.drain';
 import type { ParkedEvent } from './parked-event.drain';
 import { evolveRequestStatus, grantsAttachedBy } from './request-status.projection';
@@ -25,20 +24,6 @@ function drain(view: RequestStatusView, waiting: readonly ParkedEvent[]): { view
   }
   return { view: current, applied, left: rest.map((p) => p.event.type) };
 }
-
-const grantCreated = (requestId: string, entitlementId: string): Envelope =>
-  envelope(GrantCreated, {
-    grantId: `${requestId}:${entitlementId}`,
-    requestId,
-    beneficiaryId: 'alice',
-    entitlementId,
-    systemId: 'pg',
-    connectorId: 'pg-main',
-    targetAccount: 'alice',
-    expiresAt: '2025-06-02T18:00:00.000Z',
-    breakGlass: false,
-    decisionId: `dec-${requestId}`,
-  });
 
 function viewOf(event: Envelope): RequestStatusView {
   const evolution = evolveRequestStatus(undefined, event);

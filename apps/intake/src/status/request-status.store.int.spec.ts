@@ -4,9 +4,7 @@
 import mongoose from 'mongoose';
 import type { Connection } from 'mongoose';
 import { mongoDatabaseUrl, uniqueName } from '@grantline/testing';
-import { GrantCreated } from '@grantline/contracts';
-import type { Envelope } from '@grantline/contracts';
-import { activated, approved, decided, envelope, revoked, submitted } from '../testing/lifecycle.builders';
+import { activated, approved, decided, grantCreated, revoked, submitted } from '../testing/lifecycle.builders';
 import { PARKED_EVENTS_COLLECTION, ParkedEvents } from './parked-events.store';
 import { RequestStatusStore } from './request-status.store';
 
@@ -50,19 +48,6 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
     expect(view?.timeline).toHaveLength(6);
   });
 
-  const grantCreated = (requestId: string, entitlementId: string): Envelope =>
-    envelope(GrantCreated, {
-      grantId: `${requestId}:${entitlementId}`,
-      requestId,
-      beneficiaryId: 'alice',
-      entitlementId,
-      systemId: 'pg',
-      connectorId: 'pg-main',
-      targetAccount: 'alice',
-      expiresAt: '2025-06-02T18:00:00.000Z',
-      breakGlass: false,
-      decisionId: `dec-${requestId}`,
-    });
   const parkedIds = async (): Promise<string[]> => (await connection.collection(PARKED_EVENTS_COLLECTION).find({}).toArray()).map((d) => String(d._id)).sort();
   const statusesOf = (evolutions: readonly { ticketStatus?: { status: string } }[]): (string | undefined)[] => evolutions.map((e) => e.ticketStatus?.status);
 

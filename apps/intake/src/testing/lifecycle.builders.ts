@@ -1,5 +1,6 @@
 // Builders for the intake's specs: one request's lifecycle as contract envelopes, with ids and times the test controls.
 import {
+  GrantCreated,
   ApprovalRequestApproved,
   GrantActivated,
   GrantProvisioningFailed,
@@ -72,3 +73,18 @@ export const failedForGood = (grantId: string): Envelope =>
   envelope(GrantProvisioningFailed, { grantId, operation: 'provision', reason: 'role missing', code: 'target_missing', retriable: false, attempts: 1, terminal: true }, { subject: grantId });
 
 export const withdrawn = (requestId = 'req-1'): Envelope => envelope(RequestWithdrawn, { requestId, withdrawnBy: 'alice' });
+
+/** The grant a request's approval creates (provisioning's fact), keyed by the request. */
+export const grantCreated = (requestId: string, entitlementId: string): Envelope =>
+  envelope(GrantCreated, {
+    grantId: `${requestId}:${entitlementId}`,
+    requestId,
+    beneficiaryId: 'alice',
+    entitlementId,
+    systemId: 'pg',
+    connectorId: 'pg-main',
+    targetAccount: 'alice',
+    expiresAt: '2025-06-02T18:00:00.000Z',
+    breakGlass: false,
+    decisionId: `dec-${requestId}`,
+  });
