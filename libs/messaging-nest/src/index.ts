@@ -9,3 +9,5 @@ export {
   brokersFromEnv,
 } from './messaging.module';
 export type { MessagingModuleOptions } from './messaging.module';
+export { ReplayedStateService } from './replayed-state.service';
+export type { ReplayedStateServiceOptions } from './replayed-state.service';

@@ -1,53 +1,18 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CatalogPublished, IdentityUpserted } from '@grantline/contracts';
-import type { Envelope, EventRegistry } from '@grantline/contracts';
-import { ReplayedState } from '@grantline/messaging';
-import type { LogPosition, MessageBus } from '@grantline/messaging';
-import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import type { EventRegistry } from '@grantline/contracts';
+import type { MessageBus } from '@grantline/messaging';
+import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import { GRANT_EVENTS, ProvisioningState } from '../domain';
 
 /** The events the state is rebuilt from at start: the grants this service wrote, the catalogue and the identities. */
 export const STATE_EVENTS = [...GRANT_EVENTS, CatalogPublished, IdentityUpserted] as const;
 
-/**
- * Holds the provisioning state and rebuilds it once per start by replaying its topics from the beginning.
- * Handlers wait for it: the transport may start consuming before Nest's bootstrap hooks run.
- */
+/** The provisioning state, rebuilt once per start by replaying its topics from the beginning. */
 @Injectable()
-export class ProvisioningStateService implements OnApplicationBootstrap {
-  readonly state = new ProvisioningState();
-  private readonly replay: ReplayedState;
-  private readonly logger = new Logger('provisioning');
-
-  constructor(
-    @Inject(MESSAGE_BUS) bus: MessageBus,
-    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
-  ) {
-    this.replay = new ReplayedState({
-      bus,
-      topics: () => this.topics(),
-      apply: (event) => this.state.apply(event),
-      logger: { info: (msg, fields) => this.logger.log({ msg, ...fields }), warn: (msg, fields) => this.logger.warn({ msg, ...fields }) },
-      name: 'provisioning state',
-      describe: () => ({ grants: this.state.size }),
-    });
-  }
-
-  onApplicationBootstrap(): void {
-    void this.whenLoaded();
-  }
-
-  topics(): string[] {
-    return [...new Set(STATE_EVENTS.map((def) => this.registry.latestOf(def.name).topic))].sort();
-  }
-
-  whenLoaded(): Promise<void> {
-    return this.replay.whenLoaded();
-  }
-
-  /** Applies a live event unless the start-up replay already did. */
-  applyLive(event: Envelope, position: LogPosition): void {
-    this.replay.applyLive(event, position);
+export class ProvisioningStateService extends ReplayedStateService<ProvisioningState> {
+  constructor(@Inject(MESSAGE_BUS) bus: MessageBus, @Inject(EVENT_REGISTRY) registry: EventRegistry) {
+    const state = new ProvisioningState();
+    super(bus, registry, state, { events: STATE_EVENTS, name: 'provisioning state', logContext: 'provisioning', describe: () => ({ grants: state.size }) });
   }
 }
