@@ -31,6 +31,8 @@ function projectConfig(displayName, rootDir, overrides = {}) {
     moduleFileExtensions: ['ts', 'js', 'json'],
     moduleNameMapper,
     testMatch: ['<rootDir>/**/*.spec.ts'],
+    // jose ships as ES modules only and every service's kit authenticates with it: swc compiles it like our sources.
+    transformIgnorePatterns: ['/node_modules/(?!jose/)'],
     ...overrides,
   };
 }

@@ -51,6 +51,7 @@ export * from './itsm/servicenow-catalog-item.schema';
 export * from './dead-letter/dead-lettered.schema';
 export * from './notifications/notification-requested.schema';
 export * from './audit/checkpoint-signed.schema';
+export * from './control/access-denied.schema';
 
 // fixtures: valid example data for every event type, for other teams' tests
 export * from './fixtures/event.fixtures';

@@ -6,8 +6,12 @@ export type { AuthFailureReason, JwtVerifierOptions, Principal } from './auth/jw
 export { DEV_ISSUER, DEV_ISSUER_ALG, DEV_ISSUER_KEY_FILE, publicJwkOf, readDevIssuerJwks } from './auth/dev-issuer.keys';
 export { devJwks, ensureDevIssuerKey, mintDevToken, parseTtl } from './auth/dev-issuer';
 export type { DevIssuerKey, MintOptions } from './auth/dev-issuer';
-export { DEFAULT_AUDIENCE, bearerAuthConfigFrom, devBearerAuth, jwtVerifierFor } from './auth/bearer-auth.config';
+export { DEFAULT_AUDIENCE, bearerAuthConfigFrom, devBearerAuth, isLoopbackHost, jwtVerifierFor } from './auth/bearer-auth.config';
 export type { AuthMode, BearerAuthConfig, BearerAuthConfigProblem, BearerAuthConfigResult, BearerAuthEnv } from './auth/bearer-auth.config';
 export { BearerAuthenticator } from './auth/bearer-authenticator';
-export type { BearerAuthenticatorOptions, RequestHeaders, TokenVerifier } from './auth/bearer-authenticator';
+export type { RequestHeaders, TokenVerifier } from './auth/bearer-authenticator';
+export { DEFAULT_ROLES_CLAIM, DEFAULT_ROLE_MAPPING, GRANTLINE_ROLES, isGrantlineRole, parseRoleMap, principalKindOf, rolesOf } from './auth/roles';
+export type { GrantlineRole, PrincipalKind, RoleMapping } from './auth/roles';
+export { AccessDenied, DENIED_ATTEMPTS, DeniedAttempts, REQUIRED_ROLES, RequireRoles, concealed, forbidden, hasAnyRole, requireAnyRole } from './auth/authorization';
+export type { DeniedAttempt, DeniedAttemptRecord, DeniedAttemptSink, DeniedAttemptsOptions } from './auth/authorization';
 export { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './auth/bearer-auth.guard';

@@ -11,3 +11,5 @@ export { KeyedMutex } from './concurrency/keyed-mutex';
 export type { ServiceKitOptions } from './service-kit.module';
 export { bootstrapService, startService } from './bootstrap/bootstrap-service';
 export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';
+export { API_AUTH_CONFIG, ApiAuthModule, DEFAULT_DEV_ISSUER_DIR, apiAuthConfigFrom } from './auth/api-auth.module';
+export type { ApiAuthOptions } from './auth/api-auth.module';

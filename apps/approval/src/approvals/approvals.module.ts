@@ -10,7 +10,6 @@ import { ApprovalTasksController } from './approval-tasks.controller';
 import { BEARER_AUTHENTICATOR, BearerAuthGuard, BearerAuthenticator, jwtVerifierFor } from '@grantline/http-edge';
 
 /** Dev mode only: names the caller without a token, for local scripts and specs. */
-export const DEV_PRINCIPAL_HEADER = 'x-grantline-principal';
 
 export interface ApprovalsModuleOptions {
   /** Defaults to the environment (loadApprovalConfig). */
@@ -37,7 +36,7 @@ export class ApprovalsModule {
           provide: BEARER_AUTHENTICATOR,
           useFactory: (config: ApprovalConfig): BearerAuthenticator =>
             options.authenticator ??
-            new BearerAuthenticator(jwtVerifierFor(config.auth), config.auth.mode === 'dev' ? { devPrincipalHeader: DEV_PRINCIPAL_HEADER } : {}),
+            new BearerAuthenticator(jwtVerifierFor(config.auth)),
           inject: [APPROVAL_CONFIG],
         },
         BearerAuthGuard,

@@ -1,6 +1,7 @@
 import { ApprovalBreakGlassGranted, ApprovalDecisionRecorded, ApprovalEscalated, ApprovalRequestApproved, ApprovalRequestDenied, ApprovalReviewOpened, ApprovalSelfApprovalBlocked, ApprovalTaskOpened } from '../approvals/approval.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { CatalogPublished } from '../catalog/catalog-published.schema';
+import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAccessDenied, TimerAccessDenied } from '../control/access-denied.schema';
 import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported, ConnectorStateReportRequested } from '../connectors/connector.schema';
 import { MessagingDeadLettered } from '../dead-letter/dead-lettered.schema';
 import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantReconciliationCompleted, GrantRevoked } from '../grants/grant.schema';
@@ -58,6 +59,11 @@ export const CATALOGUE = [
   MessagingDeadLettered,
   NotificationRequested,
   AuditCheckpointSigned,
+  RequestAccessDenied,
+  PolicyAccessDenied,
+  ApprovalAccessDenied,
+  TimerAccessDenied,
+  AuditAccessDenied,
 ] as const;
 
 /** Any decoded catalogue event; `switch (event.type)` narrows `data`. */

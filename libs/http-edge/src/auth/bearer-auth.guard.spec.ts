@@ -5,6 +5,7 @@ import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey } from 'jose';
 import request from 'supertest';
 import { ProblemDetailsFilter } from '../problem/problem-details.filter';
+import { RequireRoles } from './authorization';
 import { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './bearer-auth.guard';
 import { BearerAuthenticator } from './bearer-authenticator';
 import { JwtVerifier } from './jwt-verifier';
@@ -21,6 +22,13 @@ class WhoAmIController {
   @UseGuards(BearerAuthGuard)
   whoami(@CurrentPrincipal() principal: Principal): { subject: string } {
     return { subject: principal.subject };
+  }
+
+  @Get('security')
+  @UseGuards(BearerAuthGuard)
+  @RequireRoles('security', 'auditor')
+  securityOnly(@CurrentPrincipal() principal: Principal): { subject: string; roles: string[] } {
+    return { subject: principal.subject, roles: [...principal.roles].sort() };
   }
 }
 
@@ -85,17 +93,17 @@ describe('BearerAuthGuard', () => {
     });
   });
 
-  it('dev mode: takes the principal header without a token, but never in place of a bad token', async () => {
-    const app = await appWith(new BearerAuthenticator(verifier, { devPrincipalHeader: PRINCIPAL_HEADER }));
-    const server = app.getHttpServer();
-    expect((await request(server).get('/whoami').set(PRINCIPAL_HEADER, ' dave ').expect(200)).body).toEqual({ subject: 'dave' });
-    expect(JSON.parse((await request(server).get('/whoami').set(PRINCIPAL_HEADER, 'two words').expect(401)).text).detail).toMatch(/identity id/);
-    expect(JSON.parse((await request(server).get('/whoami').expect(401)).text).detail).toMatch(/x-grantline-principal header/);
-    await request(server).get('/whoami').set('Authorization', `Bearer ${await token({ aud: 'other' })}`).set(PRINCIPAL_HEADER, 'dave').expect(401);
-  });
-
-  it('outside dev mode the principal header proves nothing', async () => {
+  it('a header naming a principal proves nothing: no token, 401', async () => {
     const app = await appWith(new BearerAuthenticator(verifier));
     await request(app.getHttpServer()).get('/whoami').set(PRINCIPAL_HEADER, 'dave').expect(401);
+  });
+
+  it('@RequireRoles: a member without the role gets a 403 problem; a holder of the role passes', async () => {
+    const app = await appWith(new BearerAuthenticator(verifier));
+    const server = app.getHttpServer();
+    const answer = await request(server).get('/whoami/security').set('Authorization', `Bearer ${await token()}`).expect(403);
+    expect(JSON.parse(answer.text)).toMatchObject({ status: 403, detail: 'requires one of the roles security, auditor' });
+    const roleToken = await new SignJWT({ roles: ['security'] }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('sam').setExpirationTime(now() + 300).sign(key);
+    expect((await request(server).get('/whoami/security').set('Authorization', `Bearer ${roleToken}`).expect(200)).body).toEqual({ subject: 'sam', roles: ['member', 'security'] });
   });
 });

@@ -1,5 +1,8 @@
 import { Inject, Injectable, createParamDecorator } from '@nestjs/common';
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { REQUIRED_ROLES, requireAnyRole } from './authorization';
+import type { GrantlineRole } from './roles';
 import { PROBLEMS, ProblemException } from '../problem/problem-details';
 import { BearerAuthenticator } from './bearer-authenticator';
 import type { RequestHeaders } from './bearer-authenticator';
@@ -19,23 +22,29 @@ interface ChallengeResponse {
 
 /**
  * Requires an authenticated caller; the principal is what `@CurrentPrincipal()` hands the handler. A failure is a
- * 401 problem+json naming the Authorization header, with a `WWW-Authenticate: Bearer` challenge (RFC 6750).
+ * 401 problem+json naming the Authorization header, with a `WWW-Authenticate: Bearer` challenge (RFC 6750). Then,
+ * when the route or its controller declares `@RequireRoles(...)`, the caller must hold one of them (a recorded 403).
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
-  constructor(@Inject(BEARER_AUTHENTICATOR) private readonly authenticator: BearerAuthenticator) {}
+  constructor(
+    @Inject(BEARER_AUTHENTICATOR) private readonly authenticator: BearerAuthenticator,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<AuthenticatedRequest>();
     try {
       request.principal = await this.authenticator.authenticate(request.headers);
-      return true;
     } catch (error) {
       const failure = error instanceof AuthenticationError ? error : new AuthenticationError('malformed', 'token could not be verified');
       http.getResponse<ChallengeResponse>().setHeader('WWW-Authenticate', `Bearer error="invalid_token", error_description="${failure.message}"`);
       throw ProblemException.of(PROBLEMS.unauthenticated, failure.message, [{ field: 'Authorization', message: failure.reason }]);
     }
+    const roles = this.reflector.getAllAndOverride<GrantlineRole[] | undefined>(REQUIRED_ROLES, [context.getHandler(), context.getClass()]);
+    if (roles !== undefined) requireAnyRole(request.principal, roles);
+    return true;
   }
 }
 

@@ -58,13 +58,22 @@ export interface MintOptions {
   readonly ttlSeconds: number;
   readonly name?: string;
   readonly now?: Date;
+  /** Put in the `roles` claim; the services map them as they would an IdP's (AUTH_ROLE_MAP). */
+  readonly roles?: readonly string[];
+  /** A client-credentials token (an HR feed, an on-call system): `gty` and `client_id` as IdPs set them. No `member` role. */
+  readonly workload?: boolean;
 }
 
 /** Signs a dev token. */
 export async function mintDevToken(key: DevIssuerKey, options: MintOptions): Promise<string> {
   const privateKey = await importJWK(key.privateJwk, DEV_ISSUER_ALG);
   const issuedAt = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  return new SignJWT(options.name === undefined ? {} : { name: options.name })
+  const claims = {
+    ...(options.name === undefined ? {} : { name: options.name }),
+    ...(options.roles === undefined || options.roles.length === 0 ? {} : { roles: [...options.roles] }),
+    ...(options.workload === true ? { gty: 'client-credentials', client_id: options.subject } : {}),
+  };
+  return new SignJWT(claims)
     .setProtectedHeader({ alg: DEV_ISSUER_ALG, typ: 'JWT', ...(key.privateJwk.kid === undefined ? {} : { kid: key.privateJwk.kid }) })
     .setIssuer(options.issuer)
     .setAudience(options.audience)

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { DEFAULT_ROLE_MAPPING, principalKindOf, rolesOf } from './roles';
+import type { GrantlineRole, PrincipalKind, RoleMapping } from './roles';
 
 /** Asymmetric algorithms only: `none` and shared-secret HMAC tokens are never accepted. */
 export const ACCEPTED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'] as const;
@@ -9,6 +11,10 @@ export interface Principal {
   /** The token subject: the actor of every event this request causes. */
   readonly subject: string;
   readonly name?: string;
+  /** A person (user token) or a workload (client-credentials token). */
+  readonly kind: PrincipalKind;
+  /** Grantline roles, mapped from the token's roles claim; every person is a `member`. */
+  readonly roles: ReadonlySet<GrantlineRole>;
   readonly claims: JWTPayload;
 }
 
@@ -31,6 +37,8 @@ export interface JwtVerifierOptions {
   readonly clockToleranceSeconds?: number;
   /** Injected time, for tests. */
   readonly now?: () => Date;
+  /** Where the roles are in a token and how they map onto Grantline's; default: the `roles` claim, names as they are. */
+  readonly roles?: RoleMapping;
 }
 
 function classify(error: unknown): AuthenticationError {
@@ -106,6 +114,7 @@ export class JwtVerifier {
       throw new AuthenticationError('no_subject', 'token has no usable subject');
     }
     const name = typeof payload['name'] === 'string' ? payload['name'] : undefined;
-    return { subject: payload.sub, ...(name === undefined ? {} : { name }), claims: payload };
+    const kind = principalKindOf(payload);
+    return { subject: payload.sub, ...(name === undefined ? {} : { name }), kind, roles: rolesOf(payload, kind, this.options.roles ?? DEFAULT_ROLE_MAPPING), claims: payload };
   }
 }

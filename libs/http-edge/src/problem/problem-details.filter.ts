@@ -1,13 +1,16 @@
-import { Catch, HttpException, Logger } from '@nestjs/common';
+import { Catch, HttpException, Inject, Logger, Optional } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import { PROBLEMS, PROBLEM_CONTENT_TYPE, ProblemException, problem } from './problem-details';
 import type { ProblemDetails } from './problem-details';
+import { AccessDenied, DENIED_ATTEMPTS, DeniedAttempts } from '../auth/authorization';
 
 /** The parts of express's request/response the filter uses, without depending on express's types. */
 interface HttpRequestLike {
   readonly originalUrl?: string;
   readonly url?: string;
+  readonly method?: string;
+  readonly route?: { readonly path?: unknown };
 }
 interface HttpResponseLike {
   readonly headersSent: boolean;
@@ -50,6 +53,11 @@ export function toProblem(exception: unknown): ProblemDetails {
 export class ProblemDetailsFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('problem-details');
 
+  /** Where refused governance actions (AccessDenied) are recorded; a service without one only answers them. */
+  constructor(@Optional() @Inject(DENIED_ATTEMPTS) private readonly deniedAttempts?: DeniedAttempts) {
+    super();
+  }
+
   override catch(exception: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') {
       super.catch(exception, host);
@@ -62,6 +70,12 @@ export class ProblemDetailsFilter extends BaseExceptionFilter {
     if (path.startsWith('/health')) {
       super.catch(exception, host);
       return;
+    }
+    if (exception instanceof AccessDenied && this.deniedAttempts !== undefined) {
+      const route = typeof request.route?.path === 'string' ? request.route.path : (path.split('?')[0] ?? path);
+      const operation = exception.attempt.operation ?? `${request.method ?? 'GET'} ${route}`;
+      // Recorded in the background: the answer does not wait for the log, and a failure to record never changes it.
+      void this.deniedAttempts.note({ ...exception.attempt, operation });
     }
     const details = toProblem(exception);
     if (details.status >= 500 && !(exception instanceof ProblemException)) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
