@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
+import { RequestAccessDenied } from '@grantline/contracts';
+import { ApiAuthModule, ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
 import { IntakeModule } from './intake.module';
 
 export const SERVICE_NAME = 'intake';
@@ -10,6 +11,10 @@ export const DEFAULT_PORT = 3101;
  * this service is the single writer of) and the health endpoints; the intake's domain goes beside it.
  */
 @Module({
-  imports: [ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }), IntakeModule],
+  imports: [
+    ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }),
+    ApiAuthModule.forRoot({ serviceName: SERVICE_NAME, deniedEvent: RequestAccessDenied }),
+    IntakeModule,
+  ],
 })
 export class AppModule {}

@@ -10,13 +10,13 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { MongooseModule } from '@nestjs/mongoose';
 import request from 'supertest';
-import { GrantRevoked, ItsmRequestReceived, ItsmServiceNowItemReceived, TOPICS, registry } from '@grantline/contracts';
+import { GrantRevoked, ItsmRequestReceived, ItsmServiceNowItemReceived, RequestAccessDenied, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope, ItsmRequestReceivedData, ItsmStatusChangedData, RequestSubmittedData } from '@grantline/contracts';
 import { DEV_ISSUER } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { MessagingModule } from '@grantline/messaging-nest';
-import { startService } from '@grantline/service-kit';
+import { ApiAuthModule, startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 import { ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
@@ -45,8 +45,16 @@ describe('intake on real Kafka and MongoDB', () => {
   let issuerDir: string;
   const previousEnv: Record<string, string | undefined> = {};
 
-  const token = (subject = alice, overrides: { audience?: string; issuer?: string; ttlSeconds?: number; now?: Date } = {}): Promise<string> =>
-    mintDevToken(key, { subject, audience: overrides.audience ?? 'grantline', issuer: overrides.issuer ?? DEV_ISSUER, ttlSeconds: overrides.ttlSeconds ?? 600, ...(overrides.now ? { now: overrides.now } : {}) });
+  const token = (subject = alice, overrides: { audience?: string; issuer?: string; ttlSeconds?: number; now?: Date; roles?: string[]; workload?: boolean } = {}): Promise<string> =>
+    mintDevToken(key, {
+      subject,
+      audience: overrides.audience ?? 'grantline',
+      issuer: overrides.issuer ?? DEV_ISSUER,
+      ttlSeconds: overrides.ttlSeconds ?? 600,
+      ...(overrides.now ? { now: overrides.now } : {}),
+      ...(overrides.roles ? { roles: overrides.roles } : {}),
+      ...(overrides.workload ? { workload: true } : {}),
+    });
   const readTopic = async (topic: string): Promise<Envelope[]> => {
     const events: Envelope[] = [];
     await bus.replay({ topics: [topic], handler: async (event) => void events.push(event) });
@@ -90,6 +98,9 @@ describe('intake on real Kafka and MongoDB', () => {
     service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('intake_group'), openApi: false, fromBeginning: false });
     bus = new KafkaMessageBus({ clientId: uniqueName('intake_reader'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
+    // Requests over ITSM are authorised like requests by the person a ticket names: alice is a known person.
+    const source = `Bearer ${await token(`hr_setup_${run}`, { roles: ['identity-source'], workload: true })}`;
+    await request(service.app.getHttpServer()).put(`/v1/identities/${alice}`).set('Authorization', source).send({ kind: 'human', displayName: 'Alice', managerId: `maria_${run}` }).expect(202);
     await consumerIsLive();
   });
 
@@ -269,14 +280,22 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(submitted).toMatchObject({ data: { channel: 'itsm', duration: 'PT4H', ticket: { system: 'servicenow', id: good } } });
   });
 
-  it('lets the requester withdraw (event on the log), but not a stranger (403)', async () => {
+  it('lets the requester withdraw (event on the log), but not a stranger (404, as for an unknown request, and the attempt recorded)', async () => {
     const server = service.app.getHttpServer();
     const created = await request(server).post('/v1/requests').set('Authorization', `Bearer ${await token()}`).send(submission()).expect(202);
     const { requestId } = created.body as { requestId: string };
-    const denied = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({}).expect(403);
+    const denied = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({}).expect(404);
     expect(denied.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(denied.body).toMatchObject({ detail: `No request ${requestId}` });
+    const recorded = await eventually(async () => {
+      const found = (await readTopic(TOPICS.requests)).find((event) => event.type === 'iga.request.access-denied.v1' && event.subject === `mallory_${run}`);
+      if (!found) throw new Error('the refused attempt is not on the log yet');
+      return found;
+    });
+    expect(recorded).toMatchObject({ data: { service: 'intake', operation: 'POST /v1/requests/:id/withdraw', objectRef: `request:${requestId}`, status: 404 } });
     const accepted = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'fixed without it' }).expect(202);
     const events = (await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId);
+    // The refusal wrote nothing about the request: only its record, keyed by the principal.
     expect(events.map((event) => event.type)).toEqual(['iga.request.submitted.v2', 'iga.request.withdrawn.v1']);
     expect(events[1]).toMatchObject({ id: (accepted.body as { eventId: string }).eventId, actor: { kind: 'user', id: alice }, data: { withdrawnBy: alice, reason: 'fixed without it' } });
   });
@@ -285,10 +304,13 @@ describe('intake on real Kafka and MongoDB', () => {
     const server = service.app.getHttpServer();
     const grantId = `req-${run}:orders-staging-read`;
     const ticket = { system: 'servicenow' as const, id: `CHG${String(Date.now()).slice(-8)}` };
-    const response = await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'ticket asks for removal', ticket }).expect(202);
+    // A grant the intake has not seen: only security may revoke it (anyone else is told it does not exist).
+    await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'ticket asks for removal', ticket }).expect(404);
+    const security = `sec_${run}`;
+    const response = await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', `Bearer ${await token(security, { roles: ['security'] })}`).send({ reason: 'ticket asks for removal', ticket }).expect(202);
     const { revocationId } = response.body as { revocationId: string };
     const revocation = (await readTopic(TOPICS.requests)).find((event) => (event.data as { revocationId?: string }).revocationId === revocationId);
-    expect(revocation).toMatchObject({ type: 'iga.revocation.requested.v1', actor: { kind: 'user', id: alice }, data: { grantId, requestedBy: alice } });
+    expect(revocation).toMatchObject({ type: 'iga.revocation.requested.v1', actor: { kind: 'user', id: security }, data: { grantId, requestedBy: security } });
     const statusFor = async (): Promise<ItsmStatusChangedData[]> =>
       (await readTopic(TOPICS.itsmStatus)).map((event) => event.data as ItsmStatusChangedData).filter((data) => data.ticket.id === ticket.id);
     expect(await statusFor()).toEqual([]);
@@ -310,7 +332,7 @@ describe('intake on real Kafka and MongoDB', () => {
 
   it('records identities and offboards a leaver with the machine identities they own', async () => {
     const server = service.app.getHttpServer();
-    const bearer = `Bearer ${await token(`hr_${run}`)}`;
+    const bearer = `Bearer ${await token(`hr_${run}`, { roles: ['identity-source'], workload: true })}`;
     const owner = `olivia_${run}`;
     const pipeline = `ci_${run}`;
     await request(server).put(`/v1/identities/${owner}`).set('Authorization', bearer).send({ kind: 'human', displayName: 'Olivia', managerId: 'maria' }).expect(202);
@@ -325,7 +347,7 @@ describe('intake on real Kafka and MongoDB', () => {
     const ofOwner = identityEvents.filter((event) => event.subject === owner);
     expect(ofOwner.map((event) => event.type)).toEqual(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1']);
     expect(identityEvents.filter((event) => event.subject === pipeline)).toEqual([expect.objectContaining({ type: 'iga.identity.upserted.v1', data: expect.objectContaining({ identity: expect.objectContaining({ ownerId: owner }) }) })]);
-    expect(ofOwner[1]).toMatchObject({ actor: { kind: 'user', id: `hr_${run}` }, data: { identityId: owner, kind: 'human', reason: 'leaver', ownedIdentityIds: [pipeline] } });
+    expect(ofOwner[1]).toMatchObject({ actor: { kind: 'service', id: `hr_${run}` }, data: { identityId: owner, kind: 'human', reason: 'leaver', ownedIdentityIds: [pipeline] } });
   });
 
   describe('when Kafka is unreachable', () => {
@@ -341,6 +363,7 @@ describe('intake on real Kafka and MongoDB', () => {
         imports: [
           MongooseModule.forRoot(mongoDatabaseUrl(SET_ENV.MONGO_DB), { serverSelectionTimeoutMS: 5_000 }),
           MessagingModule.forRoot({ clientId: 'intake-dead', registry, bus: lazyBus }),
+          ApiAuthModule.forRoot({ serviceName: 'intake', deniedEvent: RequestAccessDenied }),
           IntakeModule,
         ],
       })

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { BEARER_AUTHENTICATOR, BearerAuthGuard, BearerAuthenticator, ProblemDetailsFilter, devJwks, ensureDevIssuerKey, jwtVerifierFor } from '@grantline/http-edge';
+import { devJwks, ensureDevIssuerKey } from '@grantline/http-edge';
+import { RequestAccess } from './authorization/request-access';
 import { DEV_JWKS, DevIssuerController } from './auth/dev-issuer.controller';
 import { CatalogService, LOADED_CATALOG } from './catalog/catalog.service';
 import { loadCatalogDirectory } from './catalog/catalog-file.schema';
@@ -20,7 +20,7 @@ import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './stat
 import type { JSONWebKeySet } from 'jose';
 
 /**
- * The intake's domain: HTTP API, authentication, the catalogue, idempotency, the request read model and the ITSM
+ * The intake's domain: HTTP API (authenticated and authorized by the kit's ApiAuthModule, imported by the app), the catalogue, idempotency, the request read model and the ITSM
  * intake. Needs the kit's MongoDB connection and messaging (EVENT_PUBLISHER, EVENT_REGISTRY).
  */
 @Module({
@@ -34,20 +34,13 @@ import type { JSONWebKeySet } from 'jose';
         config.authMode === 'dev' ? devJwks(await ensureDevIssuerKey(config.devIssuerDir)) : undefined,
       inject: [INTAKE_CONFIG],
     },
-    {
-      provide: BEARER_AUTHENTICATOR,
-      // DEV_JWKS is injected for its side effect: in dev mode the key pair exists before the first token.
-      useFactory: (config: IntakeConfig, _devJwks: JSONWebKeySet | undefined): BearerAuthenticator => new BearerAuthenticator(jwtVerifierFor(config.auth)),
-      inject: [INTAKE_CONFIG, DEV_JWKS],
-    },
     { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection) => new MongoIdempotencyStore(connection), inject: [getConnectionToken()] },
     { provide: RequestStatusStore, useFactory: (connection: Connection) => new RequestStatusStore(connection), inject: [getConnectionToken()] },
     { provide: IdentityDirectory, useFactory: (connection: Connection) => new IdentityDirectory(connection), inject: [getConnectionToken()] },
     { provide: RevocationTickets, useFactory: (connection: Connection) => new RevocationTickets(connection), inject: [getConnectionToken()] },
-    { provide: APP_FILTER, useClass: ProblemDetailsFilter },
     HttpPlatformSetup,
-    BearerAuthGuard,
     IdempotentEndpoint,
+    RequestAccess,
     IntakePublisher,
     CatalogService,
   ],

@@ -1,9 +1,11 @@
-import { Body, Controller, Headers, Logger, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
-import { IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
-import type { IdentityOffboardedData } from '@grantline/contracts';
+import { Body, Controller, Headers, Logger, Param, Patch, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { AttributesSchema, IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
+import type { Actor, Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { BearerAuthGuard, CurrentPrincipal, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
-import type { Principal } from '@grantline/http-edge';
+import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
+import type { GrantlineRole, Principal } from '@grantline/http-edge';
+import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
 import { IntakePublisher } from '../publishing/intake-publisher';
 import { OffboardBodySchema, parseBody } from '../requests/request-body.schema';
 import { IdentityDirectory } from '../status/request-status.store';
@@ -14,8 +16,18 @@ interface ResponseLike {
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+const ID_PATTERN = /^\S{1,200}$/;
 
-/** Joiner / mover / leaver and owners of non-human identities. */
+export const AttributesBodySchema = z.strictObject({ attributes: AttributesSchema.refine((a) => Object.keys(a).length > 0, { message: 'name at least one attribute' }) });
+
+/** The actor of an identity fact: the source system (a workload) or the administrator who recorded it. */
+export const actorOf = (principal: Principal): Actor => ({ kind: principal.kind === 'workload' ? 'service' : 'user', id: principal.subject });
+
+/**
+ * Joiner / mover / leaver and owners of non-human identities. The facts here are what policy decides on, so they
+ * come from their authority only: the identity source (HR / the IdP, also over SCIM), the on-call system for
+ * `onCall`, an administrator for corrections — and a member may register a machine identity they own, nothing else.
+ */
 @Controller('v1/identities')
 @UseGuards(BearerAuthGuard)
 export class IdentitiesController {
@@ -36,6 +48,9 @@ export class IdentitiesController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
+    const source = hasAnyRole(principal, ['identity-source', 'admin']);
+    const previous = ID_PATTERN.test(identityId) ? await this.directory.get(identityId) : undefined;
+    if (!source) await this.assertMemberRegistersOwnNhi(principal, identityId, body, previous);
     if (!isObject(body)) throw invalidInput([{ field: '(body)', message: 'expected a JSON object' }]);
     const { sourceVersion, identityId: bodyId, ...identity } = body;
     if (bodyId !== undefined && bodyId !== identityId) throw invalidInput([{ field: 'identityId', message: 'must equal the id in the path' }]);
@@ -49,7 +64,20 @@ export class IdentitiesController {
         fieldErrorsOf(parsed.error).map((error) => ({ ...error, field: error.field === 'identity.identityId' ? 'id' : error.field.replace(/^identity\./, '') })),
       );
     }
-    const data = parsed.data;
+    let recorded: Identity;
+    if (source) {
+      // An administrator correcting a record writes as the identity source would.
+      const writer: GrantlineRole = 'identity-source';
+      const foreign = attributesNotOwnedBy(parsed.data.identity.attributes, new Set([writer]));
+      if (foreign.length > 0) {
+        throw forbidden(principal, foreign.map((f) => `attribute ${f.attribute} comes from a ${f.authority} principal`).join('; '), `identity:${identityId}`);
+      }
+      recorded = keepOtherSourcesAttributes(previous, parsed.data.identity, writer);
+    } else {
+      // The owner renames or re-describes their NHI; the facts its sources recorded stay.
+      recorded = { ...parsed.data.identity, attributes: previous?.attributes ?? {} };
+    }
+    const data: IdentityUpsertedData = { ...parsed.data, identity: recorded };
     return this.endpoint.run({ principal, key, method: 'PUT', route: `/v1/identities/${identityId}`, body, response }, async (ids) => {
       const envelope = await this.publisher.publish({
         def: IdentityUpserted,
@@ -57,24 +85,55 @@ export class IdentitiesController {
         id: ids.id('identity-upserted'),
         subject: identityId,
         correlationId: identityId,
-        actor: { kind: 'user', id: principal.subject },
+        actor: actorOf(principal),
         time: new Date().toISOString(),
       });
-      const recorded = data.identity;
-      await this.afterPublish(envelope.id, () =>
-        this.directory.remember({
-          identityId,
-          kind: recorded.kind,
-          status: recorded.status,
-          ...(recorded.kind === 'human' ? (recorded.managerId === undefined ? {} : { managerId: recorded.managerId }) : { ownerId: recorded.ownerId }),
-        }),
-      );
-      return { status: 202, body: { identityId, kind: recorded.kind, status: 'accepted', eventId: envelope.id } };
+      await this.afterPublish(envelope.id, () => this.directory.remember(data.identity));
+      return { status: 202, body: { identityId, kind: data.identity.kind, status: 'accepted', eventId: envelope.id } };
+    });
+  }
+
+  /**
+   * Attributes owned by a source other than the identity source, such as `onCall` from the on-call system: each
+   * attribute named must be owned by a role the caller holds. The rest of the record is kept as last published.
+   */
+  @Patch(':id/attributes')
+  async patchAttributes(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') identityId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ResponseLike,
+  ): Promise<unknown> {
+    if (!hasAnyRole(principal, ['identity-source', 'oncall-source'])) throw forbidden(principal, 'requires a source of identity facts (identity-source, oncall-source)', `identity:${identityId}`);
+    const named = isObject(body) && isObject(body['attributes']) ? body['attributes'] : {};
+    const foreign = attributesNotOwnedBy(named, principal.roles);
+    if (foreign.length > 0) throw forbidden(principal, foreign.map((f) => `attribute ${f.attribute} comes from a ${f.authority} principal`).join('; '), `identity:${identityId}`);
+    const parsed = parseBody(AttributesBodySchema, body);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
+    if (!ID_PATTERN.test(identityId)) throw invalidInput([{ field: 'id', message: 'expected an id without whitespace' }]);
+    const previous = await this.directory.get(identityId);
+    if (previous === undefined) throw ProblemException.of(PROBLEMS.notFound, `No identity ${identityId}: its identity source records it first`);
+    if (previous.status === 'offboarded') throw ProblemException.of({ slug: 'identity-offboarded', status: 409, title: 'The identity has left' }, `${identityId} is offboarded`);
+    const identity: Identity = withAttributes(previous, parsed.value.attributes);
+    return this.endpoint.run({ principal, key, method: 'PATCH', route: `/v1/identities/${identityId}/attributes`, body, response }, async (ids) => {
+      const envelope = await this.publisher.publish({
+        def: IdentityUpserted,
+        data: { identity },
+        id: ids.id('identity-attributes'),
+        subject: identityId,
+        correlationId: identityId,
+        actor: actorOf(principal),
+        time: new Date().toISOString(),
+      });
+      await this.afterPublish(envelope.id, () => this.directory.remember(identity));
+      return { status: 202, body: { identityId, attributes: identity.attributes, status: 'accepted', eventId: envelope.id } };
     });
   }
 
   /** A leaver (or a decommissioned machine identity): every grant it holds is to be revoked downstream. */
   @Post(':id/offboard')
+  @RequireRoles('identity-source', 'admin')
   async offboard(
     @CurrentPrincipal() principal: Principal,
     @Param('id') identityId: string,
@@ -84,7 +143,7 @@ export class IdentitiesController {
   ): Promise<unknown> {
     const parsed = parseBody(OffboardBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
-    if (!/^\S{1,200}$/.test(identityId)) throw invalidInput([{ field: 'id', message: 'expected an id without whitespace' }]);
+    if (!ID_PATTERN.test(identityId)) throw invalidInput([{ field: 'id', message: 'expected an id without whitespace' }]);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/offboard`, body, response }, async (ids) => {
       const kind = (await this.directory.kindOf(identityId)) ?? parsed.value.kind;
       if (kind === undefined) throw invalidInput([{ field: 'kind', message: 'unknown identity: give its kind' }]);
@@ -102,12 +161,32 @@ export class IdentitiesController {
         id: ids.id('identity-offboarded'),
         subject: identityId,
         correlationId: identityId,
-        actor: { kind: 'user', id: principal.subject },
+        actor: actorOf(principal),
         time: now.toISOString(),
       });
       await this.afterPublish(envelope.id, () => this.directory.markOffboarded(identityId));
       return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds: data.ownedIdentityIds, eventId: envelope.id } };
     });
+  }
+
+  /**
+   * A member may register a machine identity they own (owner = themselves), or update one they already own, and
+   * nothing else: no people, no one else's NHI, no attributes (scopes and other facts come from the identity source).
+   */
+  private async assertMemberRegistersOwnNhi(principal: Principal, identityId: string, body: unknown, previous: Identity | undefined): Promise<void> {
+    const objectRef = `identity:${identityId}`;
+    if (!principal.roles.has('member')) throw forbidden(principal, 'requires the identity-source or admin role', objectRef);
+    const fields = isObject(body) ? body : {};
+    if (fields['kind'] === 'human' || fields['kind'] === undefined) throw forbidden(principal, 'a member may register only a non-human identity they own; people come from the identity source', objectRef);
+    if (fields['ownerId'] !== principal.subject) throw forbidden(principal, 'a member may register a non-human identity only with themselves as its owner (ownerId)', objectRef);
+    if (isObject(fields['attributes']) && Object.keys(fields['attributes']).length > 0) throw forbidden(principal, 'attributes of an identity come from its identity source', objectRef);
+    if (fields['status'] !== undefined && fields['status'] !== 'active') throw forbidden(principal, 'a member may not change the status of an identity', objectRef);
+    const known = previous !== undefined || (await this.directory.kindOf(identityId)) !== undefined;
+    if (!known) return;
+    const responsible = await this.directory.responsibleFor(identityId);
+    if (previous?.kind === 'human' || responsible.ownerId !== principal.subject || previous?.status === 'offboarded') {
+      throw forbidden(principal, `${identityId} exists and is not a machine identity you own: changing its owner is a governed transfer`, objectRef);
+    }
   }
 
   /** Once the event is acknowledged the answer is 202 whatever happens here: the consumer applies the same event. */

@@ -3,11 +3,12 @@ import { RequestSubmitted, RequestWithdrawn, RevocationRequested } from '@grantl
 import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
 import { CatalogService } from '../catalog/catalog.service';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, invalidInput } from '@grantline/http-edge';
+import { BearerAuthGuard, CurrentPrincipal, ProblemException, RequireRoles, invalidInput } from '@grantline/http-edge';
+import { RequestAccess } from '../authorization/request-access';
 import type { Principal } from '@grantline/http-edge';
 import { INTAKE_PROBLEMS } from '../http/intake-problems';
 import { IntakePublisher } from '../publishing/intake-publisher';
-import { IdentityDirectory, RequestStatusStore, RevocationTickets } from '../status/request-status.store';
+import { RequestStatusStore, RevocationTickets } from '../status/request-status.store';
 import type { RequestStatusView } from '../status/request-status.projection';
 import { RevokeBodySchema, WithdrawBodySchema, parseBody, validateSubmission } from './request-body.schema';
 
@@ -35,10 +36,15 @@ export class RequestsController {
     private readonly statuses: RequestStatusStore,
     private readonly endpoint: IdempotentEndpoint,
     private readonly revocationTickets: RevocationTickets,
-    private readonly directory: IdentityDirectory,
+    private readonly access: RequestAccess,
   ) {}
 
+  /**
+   * Any person may ask, for themselves or for someone else: whether the relation to the beneficiary allows it is
+   * policy's decision (the input carries it), not this endpoint's. Workloads do not request access over HTTP.
+   */
   @Post('requests')
+  @RequireRoles('member')
   async submit(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
@@ -67,11 +73,9 @@ export class RequestsController {
   }
 
   @Get('requests/:id')
-  async get(@Param('id') requestId: string): Promise<RequestStatusView> {
-    checkId('id', requestId);
-    const view = await this.statuses.get(requestId);
-    if (!view) throw ProblemException.of(PROBLEMS.notFound, `No request ${requestId}`);
-    return view;
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') requestId: string): Promise<RequestStatusView> {
+    const view = ID_PATTERN.test(requestId) ? await this.statuses.get(requestId) : undefined;
+    return this.access.assertVisible(principal, requestId, view);
   }
 
   @Post('requests/:id/withdraw')
@@ -82,16 +86,12 @@ export class RequestsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
-    checkId('id', requestId);
+    await this.access.assertMayWithdraw(principal, requestId, ID_PATTERN.test(requestId) ? await this.statuses.get(requestId) : undefined);
     const parsed = parseBody(WithdrawBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {
-      const view = await this.statuses.get(requestId);
-      if (!view) throw ProblemException.of(PROBLEMS.notFound, `No request ${requestId}`);
+      const view = await this.access.assertMayWithdraw(principal, requestId, await this.statuses.get(requestId));
       if (CLOSED.includes(view.status)) throw ProblemException.of(INTAKE_PROBLEMS.requestClosed, `Request ${requestId} is already ${view.status}`);
-      if (!(await this.mayWithdraw(principal.subject, view))) {
-        throw ProblemException.of(PROBLEMS.forbidden, 'Only the requester, the beneficiary, or the beneficiary\'s manager or owner of record may withdraw a request');
-      }
       const envelope = await this.publisher.publish({
         def: RequestWithdrawn,
         data: { requestId, withdrawnBy: principal.subject, ...(parsed.value.reason === undefined ? {} : { reason: parsed.value.reason }) },
@@ -114,6 +114,8 @@ export class RequestsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
+    const known = ID_PATTERN.test(grantId) ? await this.statuses.findByGrant(grantId) : undefined;
+    await this.access.assertMayRevoke(principal, grantId, known);
     checkId('id', grantId);
     const parsed = parseBody(RevokeBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
@@ -136,12 +138,6 @@ export class RequestsController {
       if (owner) await this.record(envelope);
       return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId: envelope.id } };
     });
-  }
-
-  private async mayWithdraw(actor: string, view: RequestStatusView): Promise<boolean> {
-    if (actor === view.requesterId || actor === view.subject.id) return true;
-    const responsible = await this.directory.responsibleFor(view.subject.id);
-    return actor === responsible.managerId || actor === responsible.ownerId;
   }
 
   /** The read model learns our own events at once, so a GET right after a 202 finds the request. */

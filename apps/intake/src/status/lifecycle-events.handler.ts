@@ -1,6 +1,6 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { GrantRevoked, IdentityOffboarded, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
+import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
@@ -67,18 +67,14 @@ export class LifecycleEventsHandler {
    * The identity directory (kind, manager, owner of record) is a projection of the intake's own identity events:
    * the HTTP path writes it at once, and replaying the topic rebuilds it after the database is dropped.
    */
-  @EventPattern(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1'])
+  @EventPattern(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1', 'iga.identity.owner-changed.v1'])
   async onIdentityEvent(@Payload() event: Envelope): Promise<Envelope[]> {
     if (isEvent(event, IdentityUpserted)) {
-      const identity = event.data.identity;
-      await this.directory.remember({
-        identityId: identity.identityId,
-        kind: identity.kind,
-        status: identity.status,
-        ...(identity.kind === 'human' ? (identity.managerId === undefined ? {} : { managerId: identity.managerId }) : { ownerId: identity.ownerId }),
-      });
+      await this.directory.remember(event.data.identity);
     } else if (isEvent(event, IdentityOffboarded)) {
       await this.directory.markOffboarded(event.data.identityId);
+    } else if (isEvent(event, IdentityOwnerChanged)) {
+      await this.directory.changeOwner(event.data.identityId, event.data.newOwnerId);
     }
     return [];
   }
@@ -105,7 +101,7 @@ export class LifecycleEventsHandler {
     return this.answer(event, rescueInbound(event.data));
   }
 
-  private answer(event: Envelope, rescue: InboundRescue): Envelope[] {
+  private async answer(event: Envelope, rescue: InboundRescue): Promise<Envelope[]> {
     switch (rescue.kind) {
       case 'process':
         return this.intake(event, rescue.data);
@@ -118,9 +114,24 @@ export class LifecycleEventsHandler {
     }
   }
 
-  private intake(cause: Envelope, data: ItsmRequestReceivedData): Envelope[] {
+  /**
+   * A ticket is authorised exactly like an API request by the person it names: that person must be a known, active
+   * human identity (the API requires a person's token). The request's actor is that person; the bridge that carried
+   * the ticket stays on record as the actor of the inbound event this one is caused by, and the channel says itsm.
+   */
+  private async intake(cause: Envelope, data: ItsmRequestReceivedData): Promise<Envelope[]> {
+    const requester = await this.directory.standing(data.requesterId);
+    const refusal =
+      requester === undefined
+        ? `requesterId: ${data.requesterId} is not a known identity`
+        : requester.kind !== 'human'
+          ? `requesterId: ${data.requesterId} is a ${requester.kind}, not a person`
+          : requester.status !== 'active'
+            ? `requesterId: ${data.requesterId} is ${requester.status}`
+            : undefined;
+    if (refusal !== undefined) return [ticketStatus(this.registry, cause, { ticket: data.ticket, status: 'rejected', reasons: [refusal] })];
     const outcome = evaluateItsmRequest(data, this.catalog, new Date());
     if (!outcome.accepted) return [ticketStatus(this.registry, cause, { ticket: data.ticket, status: 'rejected', reasons: outcome.reasons })];
-    return [submittedFromTicket(this.registry, cause, outcome.data, cause.actor)];
+    return [submittedFromTicket(this.registry, cause, outcome.data, { kind: 'user', id: data.requesterId })];
   }
 }

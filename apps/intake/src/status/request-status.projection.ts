@@ -39,8 +39,14 @@ export interface RequestStatusView {
   readonly ticket?: TicketRef;
   readonly submittedAt: string;
   readonly grants: readonly { grantId: string; entitlementId: string; state: GrantState }[];
+  /** Everyone a task of this request was ever routed to or decided by: they may read it. */
+  readonly approverIds?: readonly string[];
   readonly timeline: readonly TimelineEntry[];
 }
+
+const MAX_APPROVERS = 200;
+const withApprovers = (view: RequestStatusView, ids: readonly string[]): readonly string[] =>
+  [...new Set([...(view.approverIds ?? []), ...ids])].sort().slice(0, MAX_APPROVERS);
 
 /** The projection's whole answer to one event: the new view, and what an upstream ticket should be told. */
 export interface Evolution {
@@ -144,6 +150,7 @@ export function evolveRequestStatus(view: RequestStatusView | undefined, event: 
 
   let status = view.status;
   let grants = view.grants;
+  let approverIds = view.approverIds;
   let summary: string;
   const reasons: string[] = [];
   if (isEvent(event, RequestWithdrawn)) {
@@ -157,8 +164,10 @@ export function evolveRequestStatus(view: RequestStatusView | undefined, event: 
     reasons.push(...event.data.reasons);
     summary = `policy: ${effect.replace('_', ' ')} (${event.data.reasons.join('; ')})`;
   } else if (isEvent(event, ApprovalTaskOpened)) {
+    approverIds = withApprovers(view, event.data.eligibleApproverIds);
     summary = `approval task ${event.data.taskId} opened for stage ${event.data.stageId}`;
   } else if (isEvent(event, ApprovalDecisionRecorded)) {
+    approverIds = withApprovers(view, [event.data.approverId]);
     summary = `${event.data.approverId} decided ${event.data.decision} at stage ${event.data.stageId}${event.data.comment ? `: ${event.data.comment}` : ''}`;
   } else if (isEvent(event, ApprovalRequestApproved)) {
     if (status === 'submitted' || status === 'pending_approval') status = 'approved';
@@ -194,7 +203,7 @@ export function evolveRequestStatus(view: RequestStatusView | undefined, event: 
     return undefined;
   }
 
-  const next: RequestStatusView = { ...view, status, grants, timeline: [...view.timeline, entry(summary)].slice(-MAX_TIMELINE) };
+  const next: RequestStatusView = { ...view, status, grants, ...(approverIds === undefined ? {} : { approverIds }), timeline: [...view.timeline, entry(summary)].slice(-MAX_TIMELINE) };
   const ticketStatus = status !== view.status ? ITSM_STATUS[status] : undefined;
   return { view: next, ...(ticketStatus === undefined ? {} : { ticketStatus: { status: ticketStatus, reasons } }) };
 }

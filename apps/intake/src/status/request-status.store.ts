@@ -1,5 +1,5 @@
 import type { Collection, Connection } from 'mongoose';
-import type { Envelope } from '@grantline/contracts';
+import type { Envelope, Identity } from '@grantline/contracts';
 import { nextToDrain, parkingOf } from './parked-event.drain';
 import type { ParkedEvent } from './parked-event.drain';
 import { ParkedEvents } from './parked-events.store';
@@ -151,11 +151,16 @@ interface IdentityDocument {
   ownerId?: string;
   managerId?: string;
   status: string;
+  /** The whole record last published, so a source that owns one attribute can change it without erasing the rest. */
+  identity?: Identity;
 }
 
 export const IDENTITY_COLLECTION = 'intake_identities_v1';
 
-/** What the intake remembers of the identities it recorded: enough to offboard one (its kind, the NHIs it owns). */
+/**
+ * What the intake remembers of the identities it recorded: enough to offboard one (its kind, the NHIs it owns), to
+ * tell who is related to whom (manager, owner of record) when authorizing a call, and the whole last record.
+ */
 export class IdentityDirectory {
   private readonly collection: Collection<IdentityDocument>;
   private readonly writers = new KeyedMutex();
@@ -164,12 +169,12 @@ export class IdentityDirectory {
     this.collection = connection.collection<IdentityDocument>(IDENTITY_COLLECTION);
   }
 
-  async remember(identity: { identityId: string; kind: string; status: string; ownerId?: string; managerId?: string }): Promise<void> {
+  async remember(identity: Identity): Promise<void> {
     const document = {
       kind: identity.kind,
       status: identity.status,
-      ...(identity.ownerId === undefined ? {} : { ownerId: identity.ownerId }),
-      ...(identity.managerId === undefined ? {} : { managerId: identity.managerId }),
+      ...(identity.kind === 'human' ? (identity.managerId === undefined ? {} : { managerId: identity.managerId }) : { ownerId: identity.ownerId }),
+      identity,
     };
     await this.writers.run(identity.identityId, async () => {
       try {
@@ -181,6 +186,19 @@ export class IdentityDirectory {
         await this.collection.replaceOne({ _id: identity.identityId }, document, { upsert: true });
       }
     });
+  }
+
+  /** The last record published for this identity (undefined for one recorded before records were kept whole). */
+  async get(identityId: string): Promise<Identity | undefined> {
+    const document = await this.collection.findOne({ _id: identityId });
+    if (document?.identity === undefined) return undefined;
+    return document.status === 'offboarded' ? { ...document.identity, status: 'offboarded' } : document.identity;
+  }
+
+  /** Kind and status as last recorded: whether a ticket's requester is a person still here. */
+  async standing(identityId: string): Promise<{ kind: string; status: string } | undefined> {
+    const document = await this.collection.findOne({ _id: identityId });
+    return document ? { kind: document.kind, status: document.status } : undefined;
   }
 
   async kindOf(identityId: string): Promise<string | undefined> {
@@ -203,6 +221,14 @@ export class IdentityDirectory {
 
   async markOffboarded(identityId: string): Promise<void> {
     await this.collection.updateOne({ _id: identityId }, { $set: { status: 'offboarded' } });
+  }
+
+  /** The NHI's owner changed through a governed transfer. */
+  async changeOwner(identityId: string, ownerId: string): Promise<void> {
+    const document = await this.collection.findOne({ _id: identityId });
+    if (!document) return;
+    const identity = document.identity !== undefined && document.identity.kind !== 'human' ? { ...document.identity, ownerId } : document.identity;
+    await this.collection.updateOne({ _id: identityId }, { $set: { ownerId, ...(identity === undefined ? {} : { identity }) } });
   }
 }
 
