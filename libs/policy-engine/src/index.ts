@@ -21,6 +21,7 @@ export type {
   PolicyRequest,
   Privilege,
   Requester,
+  RequesterRelation,
   Sensitivity,
   Subject,
   SubjectKind,

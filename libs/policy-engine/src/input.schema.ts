@@ -51,10 +51,17 @@ export const subjectSchema = z.object({
   attributes: attributesSchema.default({}),
 });
 
+/**
+ * How the requester stands to the beneficiary, from the identity directory at request time: the person themselves,
+ * their manager, the NHI's owner of record, or none. Requesting for someone else is policy's decision, so it is input.
+ */
+export const requesterRelationSchema = z.enum(['self', 'manager', 'nhi_owner', 'none']);
+
 export const requesterSchema = z.object({
   id: z.string().min(1),
   kind: subjectKindSchema.default('human'),
   attributes: attributesSchema.default({}),
+  relation: requesterRelationSchema.default('self'),
 });
 
 export const requestSchema = z.object({
@@ -85,6 +92,7 @@ export type Entitlement = z.infer<typeof entitlementSchema>;
 export type Grant = z.infer<typeof grantSchema>;
 export type Subject = z.infer<typeof subjectSchema>;
 export type Requester = z.infer<typeof requesterSchema>;
+export type RequesterRelation = z.infer<typeof requesterRelationSchema>;
 export type PolicyRequest = z.infer<typeof requestSchema>;
 /** Validated input, defaults applied. */
 export type PolicyInput = z.infer<typeof policyInputSchema>;

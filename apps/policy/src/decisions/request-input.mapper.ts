@@ -162,6 +162,16 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
   }
 
   const requester = state.identity(request.requesterId);
+  const relation: PolicyInput['requester']['relation'] =
+    request.requesterId === subject.identityId
+      ? 'self'
+      : subject.kind === 'human'
+        ? subject.managerId === request.requesterId
+          ? 'manager'
+          : 'none'
+        : subject.ownerId === request.requesterId
+          ? 'nhi_owner'
+          : 'none';
   const input: PolicyInput = {
     request: {
       id: request.requestId,
@@ -184,6 +194,7 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
       id: request.requesterId,
       kind: requester?.kind ?? 'human',
       attributes: requester ? { ...requester.attributes, ...(requester.team ? { team: requester.team } : {}) } : {},
+      relation,
     },
     entitlements,
     grants,
