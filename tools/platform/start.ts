@@ -190,6 +190,14 @@ async function main(): Promise<number> {
     if (!stopping) {
       const seconds = (ms: number): string => (ms / 1000).toFixed(1);
       say(`all ${services.length} services ready in ${seconds(Date.now() - started)} s (infrastructure ${seconds(infraReady - started)} s, services ${seconds(Date.now() - infraReady)} s)\n\n${table(services)}\n`);
+      if ((env['AUTH_MODE'] ?? (env['OIDC_ISSUER'] ? 'oidc' : 'dev')) === 'dev') {
+        say(
+          'auth: the local dev issuer (loopback only; tokens any local user can mint). Mint one with roles:\n' +
+            '  bash scripts/grantline run tools/dev-token/mint.ts --sub alice                                  (a member)\n' +
+            '  bash scripts/grantline run tools/dev-token/mint.ts --sub hr-feed --workload --role identity-source\n' +
+            '  set OIDC_ISSUER and OIDC_JWKS_URL to use your identity provider instead',
+        );
+      }
       say('press Ctrl-C to stop');
       await stopRequested;
     }

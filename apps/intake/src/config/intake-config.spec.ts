@@ -17,7 +17,12 @@ describe('loadIntakeConfig', () => {
 
   it('never falls back to the dev issuer in production', () => {
     expect(() => loadIntakeConfig({ NODE_ENV: 'production' })).toThrow(IntakeConfigError);
-    expect(loadIntakeConfig({ NODE_ENV: 'production', AUTH_MODE: 'dev' }).authMode).toBe('dev');
+    expect(() => loadIntakeConfig({ NODE_ENV: 'production', AUTH_MODE: 'dev' })).toThrow(/AUTH_MODE: dev auth is refused with NODE_ENV=production/);
+  });
+
+  it('refuses dev auth on a listen address other than loopback, naming HOST', () => {
+    expect(() => loadIntakeConfig({ HOST: '0.0.0.0' })).toThrow(/HOST: dev auth is refused on 0.0.0.0/);
+    expect(loadIntakeConfig({ HOST: '127.0.0.1' }).authMode).toBe('dev');
   });
 
   it('names every bad variable', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IdentitySchema } from '@grantline/contracts';
 import { OffboardBodySchema, RevokeBodySchema, SubmitRequestBodySchema, WithdrawBodySchema } from '../requests/request-body.schema';
+import { AttributesBodySchema } from '../identities/identity-attributes.schema';
 
 type JsonSchema = Record<string, unknown>;
 const schemaOf = (schema: z.ZodType): JsonSchema => {
@@ -12,6 +13,8 @@ const problem = { description: 'RFC 9457 problem details', content: { 'applicati
 const errors = {
   '400': { ...problem, description: 'Invalid input: `errors` names each bad field; nothing was written' },
   '401': { ...problem, description: 'Missing, expired, unsigned, wrong-issuer or wrong-audience token' },
+  '403': { ...problem, description: 'The caller may not do this (see docs/authorization.md); the attempt is recorded, nothing else is written' },
+  '404': { ...problem, description: 'Unknown — or not visible to the caller, answered exactly alike; a refused attempt is recorded' },
   '409': { ...problem, description: 'The same Idempotency-Key is still being processed' },
   '413': { ...problem, description: 'Body larger than the limit (2 MB by default)' },
   '422': { ...problem, description: 'Idempotency-Key reused with a different request' },
@@ -62,6 +65,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process answers' } } } },
       '/health/ready': { get: { summary: 'Readiness: Kafka and MongoDB answer', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } } } },
       '/dev-issuer/jwks.json': { get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': { description: 'JWKS' }, '404': problem } } },
+      '/dev-issuer/.well-known/openid-configuration': { get: { summary: 'AUTH_MODE=dev only: the dev issuer discovery document', security: [], responses: { '200': { description: 'OpenID provider metadata (issuer, jwks_uri)' } } } },
       '/v1/requests': {
         post: {
           summary: 'Submit an access request',
@@ -74,11 +78,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           summary: 'A request with its status, grants and timeline',
           parameters: [idParam('id')],
-          responses: { '200': { description: 'The request' }, '404': problem, '401': errors['401'] },
+          responses: { '200': { description: 'The request' }, '401': errors['401'], '404': errors['404'] },
         },
       },
       '/v1/requests/{id}/withdraw': {
-        post: { summary: 'Withdraw a request', parameters: [idParam('id'), idempotencyKey], requestBody: body(WithdrawBodySchema), responses: { ...accepted('iga.request.withdrawn.v1 recorded'), '404': problem, ...errors } },
+        post: { summary: 'Withdraw a request', parameters: [idParam('id'), idempotencyKey], requestBody: body(WithdrawBodySchema), responses: { ...accepted('iga.request.withdrawn.v1 recorded'), ...errors } },
       },
       '/v1/grants/{id}/revoke': {
         post: { summary: 'Request revocation of a grant', parameters: [idParam('id'), idempotencyKey], requestBody: body(RevokeBodySchema), responses: { ...accepted('iga.revocation.requested.v1 recorded'), ...errors } },
@@ -89,6 +93,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [idParam('id'), idempotencyKey],
           requestBody: { required: true, content: { 'application/json': { schema: schemaOf(IdentitySchema) } } },
           responses: { ...accepted('iga.identity.upserted.v1 recorded'), ...errors },
+        },
+      },
+      '/v1/identities/{id}/attributes': {
+        patch: {
+          summary: 'Set attributes owned by a source other than the identity source (onCall: the on-call system); null removes one',
+          parameters: [idParam('id'), idempotencyKey],
+          requestBody: body(AttributesBodySchema),
+          responses: { ...accepted('iga.identity.upserted.v1 recorded with the whole record'), ...errors },
         },
       },
       '/v1/identities/{id}/offboard': {

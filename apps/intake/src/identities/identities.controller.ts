@@ -1,12 +1,13 @@
 import { Body, Controller, Headers, Logger, Param, Patch, Post, Put, Res, UseGuards } from '@nestjs/common';
-import { z } from 'zod';
-import { AttributesSchema, IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
-import type { Actor, Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
+import { IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
+import type { Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
+import { actorOf } from '../authorization/actor';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
 import type { GrantlineRole, Principal } from '@grantline/http-edge';
 import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
 import { IntakePublisher } from '../publishing/intake-publisher';
+import { AttributesBodySchema } from './identity-attributes.schema';
 import { OffboardBodySchema, parseBody } from '../requests/request-body.schema';
 import { IdentityDirectory } from '../status/request-status.store';
 
@@ -18,10 +19,7 @@ interface ResponseLike {
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const ID_PATTERN = /^\S{1,200}$/;
 
-export const AttributesBodySchema = z.strictObject({ attributes: AttributesSchema.refine((a) => Object.keys(a).length > 0, { message: 'name at least one attribute' }) });
 
-/** The actor of an identity fact: the source system (a workload) or the administrator who recorded it. */
-export const actorOf = (principal: Principal): Actor => ({ kind: principal.kind === 'workload' ? 'service' : 'user', id: principal.subject });
 
 /**
  * Joiner / mover / leaver and owners of non-human identities. The facts here are what policy decides on, so they

@@ -3,7 +3,8 @@ import { RequestSubmitted, RequestWithdrawn, RevocationRequested } from '@grantl
 import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
 import { CatalogService } from '../catalog/catalog.service';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { BearerAuthGuard, CurrentPrincipal, ProblemException, RequireRoles, invalidInput } from '@grantline/http-edge';
+import { BearerAuthGuard, CurrentPrincipal, ProblemException, forbidden, invalidInput } from '@grantline/http-edge';
+import { actorOf } from '../authorization/actor';
 import { RequestAccess } from '../authorization/request-access';
 import type { Principal } from '@grantline/http-edge';
 import { INTAKE_PROBLEMS } from '../http/intake-problems';
@@ -41,16 +42,20 @@ export class RequestsController {
 
   /**
    * Any person may ask, for themselves or for someone else: whether the relation to the beneficiary allows it is
-   * policy's decision (the input carries it), not this endpoint's. Workloads do not request access over HTTP.
+   * policy's decision (the input carries it), not this endpoint's. A workload (a CI pipeline, an AI agent) may ask
+   * only for itself; an identity source or an on-call system asks for nothing.
    */
   @Post('requests')
-  @RequireRoles('member')
   async submit(
     @CurrentPrincipal() principal: Principal,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
+    if (!principal.roles.has('member')) {
+      const subject = body !== null && typeof body === 'object' ? (body as { subject?: { id?: unknown } }).subject?.id : undefined;
+      if (principal.roles.size > 0 || subject !== principal.subject) throw forbidden(principal, 'a workload may request access only for itself (subject.id = its own id)');
+    }
     const now = new Date();
     const validation = validateSubmission(body, this.catalog, now);
     if (!validation.ok) throw invalidInput(validation.errors);
@@ -64,7 +69,7 @@ export class RequestsController {
         id: ids.id('request-submitted'),
         subject: requestId,
         correlationId: requestId,
-        actor: { kind: 'user', id: principal.subject, ...(principal.name === undefined ? {} : { name: principal.name }) },
+        actor: actorOf(principal),
         time: now.toISOString(),
       });
       await this.record(envelope);
@@ -98,7 +103,7 @@ export class RequestsController {
         id: ids.id('request-withdrawn'),
         subject: requestId,
         correlationId: requestId,
-        actor: { kind: 'user', id: principal.subject },
+        actor: actorOf(principal),
         time: new Date().toISOString(),
       });
       await this.record(envelope);
@@ -132,7 +137,7 @@ export class RequestsController {
         id: ids.id('revocation-requested'),
         subject: aggregate,
         correlationId: aggregate,
-        actor: { kind: 'user', id: principal.subject },
+        actor: actorOf(principal),
         time: new Date().toISOString(),
       });
       if (owner) await this.record(envelope);
