@@ -350,6 +350,34 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(ofOwner[1]).toMatchObject({ actor: { kind: 'service', id: `hr_${run}` }, data: { identityId: owner, kind: 'human', reason: 'leaver', ownedIdentityIds: [pipeline] } });
   });
 
+  it('changes the owner of a machine identity only when the proposed owner accepts a transfer its owner proposed', async () => {
+    const server = service.app.getHttpServer();
+    const source = `Bearer ${await token(`hr_otr_${run}`, { roles: ['identity-source'], workload: true })}`;
+    const [olivia, peter, pipeline] = [`olivia_${run}`, `peter_${run}`, `deployer_${run}`];
+    await request(server).put(`/v1/identities/${olivia}`).set('Authorization', source).send({ kind: 'human', displayName: 'Olivia' }).expect(202);
+    await request(server).put(`/v1/identities/${peter}`).set('Authorization', source).send({ kind: 'human', displayName: 'Peter' }).expect(202);
+    // A member registers a machine identity she owns herself.
+    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(olivia)}`).send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: olivia }).expect(202);
+    // Nobody else may propose, nor make themselves owner by re-registering it.
+    await request(server).post(`/v1/identities/${pipeline}/owner-transfers`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({ newOwnerId: `mallory_${run}`, reason: 'mine now' }).expect(403);
+    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(peter)}`).send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: peter }).expect(403);
+    // A machine identity is owned by a person.
+    await request(server).post(`/v1/identities/${pipeline}/owner-transfers`).set('Authorization', `Bearer ${await token(olivia)}`).send({ newOwnerId: pipeline, reason: 'self-owned' }).expect(409);
+    const proposed = await request(server).post(`/v1/identities/${pipeline}/owner-transfers`).set('Authorization', `Bearer ${await token(olivia)}`).send({ newOwnerId: peter, reason: 'olivia moves to payments' }).expect(202);
+    const { transferId } = proposed.body as { transferId: string };
+    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({}).expect(404);
+    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(olivia)}`).send({}).expect(403);
+    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(peter)}`).send({ comment: 'I run the release now' }).expect(202);
+    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(peter)}`).send({}).expect(409);
+    const ofPipeline = (await readTopic(TOPICS.identities)).filter((event) => event.subject === pipeline);
+    expect(ofPipeline.map((event) => event.type)).toEqual(['iga.identity.upserted.v1', 'iga.identity.owner-transfer-proposed.v1', 'iga.identity.owner-changed.v1']);
+    expect(ofPipeline[1]).toMatchObject({ actor: { kind: 'user', id: olivia }, data: { transferId, currentOwnerId: olivia, proposedOwnerId: peter, proposedBy: olivia } });
+    expect(ofPipeline[2]).toMatchObject({ actor: { kind: 'user', id: peter }, data: { identityId: pipeline, previousOwnerId: olivia, newOwnerId: peter, reason: 'transfer', changedBy: peter } });
+    // Peter now owns it: he may rename it, Olivia may not.
+    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(olivia)}`).send({ kind: 'ci_pipeline', displayName: 'Mine', ownerId: olivia }).expect(403);
+    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(peter)}`).send({ kind: 'ci_pipeline', displayName: 'Release pipeline', ownerId: peter }).expect(202);
+  });
+
   describe('when Kafka is unreachable', () => {
     let deadApp: INestApplication;
     let deadBus: KafkaMessageBus;

@@ -11,6 +11,7 @@ import type { IntakeConfig } from './config/intake-config';
 import { HttpPlatformSetup } from './http/http-platform.setup';
 import { IdempotentEndpoint } from './http/idempotent-endpoint';
 import { IdentitiesController } from './identities/identities.controller';
+import { OwnerTransfers } from './identities/owner-transfers.store';
 import { IDEMPOTENCY_STORE } from './idempotency/idempotency';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
 import { IntakePublisher } from './publishing/intake-publisher';
@@ -38,6 +39,7 @@ import type { JSONWebKeySet } from 'jose';
     { provide: RequestStatusStore, useFactory: (connection: Connection) => new RequestStatusStore(connection), inject: [getConnectionToken()] },
     { provide: IdentityDirectory, useFactory: (connection: Connection) => new IdentityDirectory(connection), inject: [getConnectionToken()] },
     { provide: RevocationTickets, useFactory: (connection: Connection) => new RevocationTickets(connection), inject: [getConnectionToken()] },
+    { provide: OwnerTransfers, useFactory: (connection: Connection) => new OwnerTransfers(connection), inject: [getConnectionToken()] },
     HttpPlatformSetup,
     IdempotentEndpoint,
     RequestAccess,

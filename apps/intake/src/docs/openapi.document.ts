@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { IdentitySchema } from '@grantline/contracts';
 import { OffboardBodySchema, RevokeBodySchema, SubmitRequestBodySchema, WithdrawBodySchema } from '../requests/request-body.schema';
 import { AttributesBodySchema } from '../identities/identity-attributes.schema';
+import { AcceptOwnerTransferBodySchema, ProposeOwnerTransferBodySchema } from '../identities/identities.controller';
 
 type JsonSchema = Record<string, unknown>;
 const schemaOf = (schema: z.ZodType): JsonSchema => {
@@ -101,6 +102,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(AttributesBodySchema),
           responses: { ...accepted('iga.identity.upserted.v1 recorded with the whole record'), ...errors },
+        },
+      },
+      '/v1/identities/{id}/owner-transfers': {
+        post: {
+          summary: "Propose a new owner of record for a machine identity (its owner, the owner's manager, the identity source or an administrator)",
+          parameters: [idParam('id'), idempotencyKey],
+          requestBody: body(ProposeOwnerTransferBodySchema),
+          responses: { ...accepted('iga.identity.owner-transfer-proposed.v1 recorded; nothing changes until the proposed owner accepts'), ...errors },
+        },
+      },
+      '/v1/identities/{id}/owner-transfers/{transferId}/accept': {
+        post: {
+          summary: 'The proposed owner accepts: the owner of record changes',
+          parameters: [idParam('id'), idParam('transferId'), idempotencyKey],
+          requestBody: body(AcceptOwnerTransferBodySchema),
+          responses: { ...accepted('iga.identity.owner-changed.v1 recorded (reason transfer)'), ...errors },
         },
       },
       '/v1/identities/{id}/offboard': {

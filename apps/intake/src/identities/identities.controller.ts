@@ -1,13 +1,23 @@
 import { Body, Controller, Headers, Logger, Param, Patch, Post, Put, Res, UseGuards } from '@nestjs/common';
-import { IdentityOffboarded, IdentityUpserted, IdentityUpsertedDataSchema } from '@grantline/contracts';
+import { z } from 'zod';
+import { IdSchema, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, IdentityUpsertedDataSchema, LIMITS } from '@grantline/contracts';
 import type { Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
 import { actorOf } from '../authorization/actor';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
-import type { GrantlineRole, Principal } from '@grantline/http-edge';
+import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
+import type { GrantlineRole, Principal, ProblemType } from '@grantline/http-edge';
 import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
 import { IntakePublisher } from '../publishing/intake-publisher';
 import { AttributesBodySchema } from './identity-attributes.schema';
+import { OwnerTransfers } from './owner-transfers.store';
+
+export const ProposeOwnerTransferBodySchema = z.strictObject({
+  newOwnerId: IdSchema.describe('The person who is to become accountable for the machine identity.'),
+  reason: z.string().trim().min(1).max(LIMITS.shortText),
+});
+export const AcceptOwnerTransferBodySchema = z.strictObject({ comment: z.string().trim().min(1).max(LIMITS.shortText).optional() });
+
+const OWNER_TRANSFER_REFUSED: ProblemType = { slug: 'owner-transfer-refused', status: 409, title: 'The ownership transfer cannot take effect' };
 import { OffboardBodySchema, parseBody } from '../requests/request-body.schema';
 import { IdentityDirectory } from '../status/request-status.store';
 
@@ -35,6 +45,7 @@ export class IdentitiesController {
     private readonly publisher: IntakePublisher,
     private readonly directory: IdentityDirectory,
     private readonly endpoint: IdempotentEndpoint,
+    private readonly transfers: OwnerTransfers,
   ) {}
 
   /** Upserts a person (with a manager) or a non-human identity (with its owner of record). */
@@ -165,6 +176,115 @@ export class IdentitiesController {
       await this.afterPublish(envelope.id, () => this.directory.markOffboarded(identityId));
       return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds: data.ownedIdentityIds, eventId: envelope.id } };
     });
+  }
+
+  /**
+   * Proposes a new owner of record for a machine identity. Nobody becomes accountable for an NHI without accepting
+   * it, so this only opens the transfer; the proposed owner's acceptance changes the owner.
+   */
+  @Post(':id/owner-transfers')
+  async proposeOwnerTransfer(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') identityId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ResponseLike,
+  ): Promise<unknown> {
+    const objectRef = `identity:${identityId}`;
+    const currentOwnerId = ID_PATTERN.test(identityId) ? (await this.directory.responsibleFor(identityId)).ownerId : undefined;
+    if (!hasAnyRole(principal, ['identity-source', 'admin'])) {
+      const ownersManager = currentOwnerId === undefined ? undefined : (await this.directory.responsibleFor(currentOwnerId)).managerId;
+      if (currentOwnerId === undefined || (principal.subject !== currentOwnerId && principal.subject !== ownersManager)) {
+        throw forbidden(principal, "only the machine identity's owner of record, their manager, the identity source or an administrator may propose a new owner", objectRef);
+      }
+    }
+    const parsed = parseBody(ProposeOwnerTransferBodySchema, body);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
+    const nhi = await this.directory.standing(identityId);
+    if (nhi === undefined || currentOwnerId === undefined) throw ProblemException.of(PROBLEMS.notFound, `No machine identity ${identityId}`);
+    const { newOwnerId, reason } = parsed.value;
+    await this.assertMayOwn(identityId, nhi, currentOwnerId, newOwnerId);
+    return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers`, body, response }, async (ids) => {
+      const transferId = `otr-${ids.id('owner-transfer-id')}`;
+      const data = { transferId, identityId, currentOwnerId, proposedOwnerId: newOwnerId, proposedBy: principal.subject, reason, proposedAt: new Date().toISOString() };
+      const envelope = await this.publisher.publish({
+        def: IdentityOwnerTransferProposed,
+        data,
+        id: ids.id('owner-transfer-proposed'),
+        subject: identityId,
+        correlationId: identityId,
+        actor: actorOf(principal),
+        time: data.proposedAt,
+      });
+      await this.afterPublish(envelope.id, () => this.transfers.proposed(data));
+      return { status: 202, body: { transferId, identityId, proposedOwnerId: newOwnerId, status: 'proposed', eventId: envelope.id } };
+    });
+  }
+
+  /** The proposed owner accepts: the owner of record changes (`iga.identity.owner-changed.v1`, reason `transfer`). */
+  @Post(':id/owner-transfers/:transferId/accept')
+  async acceptOwnerTransfer(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') identityId: string,
+    @Param('transferId') transferId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) response: ResponseLike,
+  ): Promise<unknown> {
+    const objectRef = `owner-transfer:${transferId}`;
+    const transfer = ID_PATTERN.test(transferId) ? await this.transfers.get(transferId) : undefined;
+    const unknown = `No ownership transfer ${transferId} of ${identityId}`;
+    if (transfer === undefined || transfer.identityId !== identityId) throw concealed(principal, objectRef, unknown, 'unknown transfer');
+    if (principal.subject !== transfer.proposedOwnerId) {
+      if ([transfer.currentOwnerId, transfer.proposedBy].includes(principal.subject) || hasAnyRole(principal, ['identity-source', 'admin', 'security'])) {
+        throw forbidden(principal, 'only the proposed owner may accept ownership of a machine identity', objectRef);
+      }
+      throw concealed(principal, objectRef, unknown, 'not a party to the transfer');
+    }
+    const parsed = parseBody(AcceptOwnerTransferBodySchema, body);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
+    return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers/${transferId}/accept`, body, response }, async (ids) => {
+      const current = await this.transfers.get(transferId);
+      if (current?.status !== 'proposed') throw ProblemException.of(OWNER_TRANSFER_REFUSED, `Transfer ${transferId} is ${current?.status ?? 'unknown'}`);
+      const nhi = await this.directory.standing(identityId);
+      const owner = (await this.directory.responsibleFor(identityId)).ownerId;
+      if (nhi === undefined || owner !== transfer.currentOwnerId) {
+        throw ProblemException.of(OWNER_TRANSFER_REFUSED, `${identityId} is no longer owned by ${transfer.currentOwnerId}: the proposal is stale`);
+      }
+      await this.assertMayOwn(identityId, nhi, transfer.currentOwnerId, principal.subject);
+      const data = { identityId, previousOwnerId: transfer.currentOwnerId, newOwnerId: principal.subject, reason: 'transfer' as const, changedBy: principal.subject };
+      const envelope = await this.publisher.publish({
+        def: IdentityOwnerChanged,
+        data,
+        id: ids.id('owner-changed'),
+        subject: identityId,
+        correlationId: identityId,
+        actor: actorOf(principal),
+        time: new Date().toISOString(),
+      });
+      await this.afterPublish(envelope.id, async () => {
+        await this.directory.changeOwner(identityId, principal.subject);
+        await this.transfers.ownerChanged(identityId, principal.subject);
+      });
+      return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId: envelope.id } };
+    });
+  }
+
+  /**
+   * The guardrail of every ownership change: a machine identity that is active is owned by an active person other
+   * than its present owner (no NHI owns an NHI, no leaver becomes accountable).
+   */
+  private async assertMayOwn(identityId: string, nhi: { kind: string; status: string }, currentOwnerId: string, newOwnerId: string): Promise<void> {
+    const refuse = (detail: string): never => {
+      throw ProblemException.of(OWNER_TRANSFER_REFUSED, detail);
+    };
+    if (nhi.kind === 'human') refuse(`${identityId} is a person: only machine identities have an owner of record`);
+    if (nhi.status !== 'active') refuse(`${identityId} is ${nhi.status}`);
+    if (newOwnerId === currentOwnerId) refuse(`${newOwnerId} already owns ${identityId}`);
+    const candidate = await this.directory.standing(newOwnerId);
+    if (candidate === undefined) refuse(`${newOwnerId} is not a known identity`);
+    if (candidate?.kind !== 'human') refuse(`${newOwnerId} is not a person: a machine identity is owned by a person`);
+    if (candidate?.status !== 'active') refuse(`${newOwnerId} is ${candidate?.status ?? 'unknown'}`);
   }
 
   /**

@@ -1,12 +1,13 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
+import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
 import { fromServiceNowItem, isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import type { InboundRescue } from '../itsm/itsm-dead-letter.rescue';
 import { evaluateItsmRequest, submittedFromTicket, ticketStatus } from '../itsm/itsm-request.mapper';
+import { OwnerTransfers } from '../identities/owner-transfers.store';
 import { PROJECTED_EVENT_TYPES } from './request-status.projection';
 import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './request-status.store';
 
@@ -27,6 +28,7 @@ export class LifecycleEventsHandler {
     private readonly revocationTickets: RevocationTickets,
     private readonly directory: IdentityDirectory,
     private readonly catalog: CatalogService,
+    private readonly transfers: OwnerTransfers,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
   ) {}
 
@@ -67,7 +69,7 @@ export class LifecycleEventsHandler {
    * The identity directory (kind, manager, owner of record) is a projection of the intake's own identity events:
    * the HTTP path writes it at once, and replaying the topic rebuilds it after the database is dropped.
    */
-  @EventPattern(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1', 'iga.identity.owner-changed.v1'])
+  @EventPattern(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1', 'iga.identity.owner-changed.v1', 'iga.identity.owner-transfer-proposed.v1'])
   async onIdentityEvent(@Payload() event: Envelope): Promise<Envelope[]> {
     if (isEvent(event, IdentityUpserted)) {
       await this.directory.remember(event.data.identity);
@@ -75,6 +77,9 @@ export class LifecycleEventsHandler {
       await this.directory.markOffboarded(event.data.identityId);
     } else if (isEvent(event, IdentityOwnerChanged)) {
       await this.directory.changeOwner(event.data.identityId, event.data.newOwnerId);
+      await this.transfers.ownerChanged(event.data.identityId, event.data.newOwnerId);
+    } else if (isEvent(event, IdentityOwnerTransferProposed)) {
+      await this.transfers.proposed(event.data);
     }
     return [];
   }

@@ -54,6 +54,22 @@ export const IdentityOwnerChangedDataSchema = z.strictObject({
 });
 export type IdentityOwnerChangedData = z.infer<typeof IdentityOwnerChangedDataSchema>;
 
+/**
+ * Step one of a governed change of an NHI's owner of record: proposed by the current owner, their manager, the
+ * identity source or an administrator; it takes effect (`owner-changed`, reason `transfer`) only when the proposed
+ * owner accepts, so nobody is made accountable for a machine identity without knowing it.
+ */
+export const IdentityOwnerTransferProposedDataSchema = z.strictObject({
+  transferId: IdSchema,
+  identityId: IdSchema,
+  currentOwnerId: IdSchema,
+  proposedOwnerId: IdSchema,
+  proposedBy: IdSchema,
+  reason: z.string().trim().min(1).max(LIMITS.shortText),
+  proposedAt: TimestampSchema,
+});
+export type IdentityOwnerTransferProposedData = z.infer<typeof IdentityOwnerTransferProposedDataSchema>;
+
 export const IdentityOffboardedDataSchema = z.strictObject({
   identityId: IdSchema,
   kind: z.enum(['human', 'service_account', 'api_key', 'workload', 'ci_pipeline', 'ai_agent']),
@@ -66,4 +82,5 @@ export type IdentityOffboardedData = z.infer<typeof IdentityOffboardedDataSchema
 
 export const IdentityUpserted = defineEvent('iga.identity.upserted', 1, TOPICS.identities, IdentityUpsertedDataSchema);
 export const IdentityOwnerChanged = defineEvent('iga.identity.owner-changed', 1, TOPICS.identities, IdentityOwnerChangedDataSchema);
+export const IdentityOwnerTransferProposed = defineEvent('iga.identity.owner-transfer-proposed', 1, TOPICS.identities, IdentityOwnerTransferProposedDataSchema);
 export const IdentityOffboarded = defineEvent('iga.identity.offboarded', 1, TOPICS.identities, IdentityOffboardedDataSchema);

@@ -5,7 +5,7 @@ import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAcc
 import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported, ConnectorStateReportRequested } from '../connectors/connector.schema';
 import { MessagingDeadLettered } from '../dead-letter/dead-lettered.schema';
 import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantReconciliationCompleted, GrantRevoked } from '../grants/grant.schema';
-import { IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted } from '../identities/identity.schema';
+import { IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted } from '../identities/identity.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
 import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';
 import { NotificationRequested, NotificationRequestedV1, upcastNotificationRequestedV1ToV2 } from '../notifications/notification-requested.schema';
@@ -24,6 +24,7 @@ export const CATALOGUE = [
   RevocationRequested,
   IdentityUpserted,
   IdentityOwnerChanged,
+  IdentityOwnerTransferProposed,
   IdentityOffboarded,
   CatalogPublished,
   PolicyDecisionRecorded,
