@@ -1,15 +1,21 @@
 import { Module } from '@nestjs/common';
-import { ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
+import { AuditAccessDenied } from '@grantline/contracts';
+import { ApiAuthModule, ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
 import { AuditModule } from './audit.module';
 
 export const SERVICE_NAME = 'audit';
 export const DEFAULT_PORT = 3106;
 
 /**
- * The audit service. The kit brings configuration, JSON logging, MongoDB, Kafka (creating the topics
- * this service is the single writer of) and the health endpoints; domain modules go beside it.
+ * The audit service. The kit brings configuration, JSON logging, MongoDB, Kafka (creating the topics this service
+ * is the single writer of: `iga.audit.v1`, where its refused calls are recorded) and the health endpoints; the
+ * ApiAuthModule authenticates every query and records each refusal as an `iga.audit.access-denied.v1` event.
  */
 @Module({
-  imports: [ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }), AuditModule],
+  imports: [
+    ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }),
+    ApiAuthModule.forRoot({ serviceName: SERVICE_NAME, deniedEvent: AuditAccessDenied }),
+    AuditModule,
+  ],
 })
 export class AppModule {}

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
+import { AuditAccess } from './authorization/audit-access.service';
 import { AuditEventsHandler } from './handlers/audit-events.handler';
 import { AUDIT_PROJECTIONS } from './projections/audit.projections';
 import { ReadModelStore } from './persistence/read-model.store';
@@ -11,7 +12,8 @@ import { AuditQueryService } from './query/audit-query.service';
 
 /**
  * Projections, their handlers, the catch-up replay and the query API. Needs a mongoose connection and the
- * messaging module (MESSAGE_BUS, EVENT_REGISTRY) from the app (the service kit provides both).
+ * messaging module (MESSAGE_BUS, EVENT_REGISTRY) from the app (the service kit provides both), and the kit's
+ * ApiAuthModule (BearerAuthGuard, the recording of refusals) imported beside it.
  */
 @Module({
   controllers: [AuditEventsHandler, AuditQueryController],
@@ -20,6 +22,7 @@ import { AuditQueryService } from './query/audit-query.service';
     { provide: AuditProjector, useFactory: (store: ReadModelStore) => new AuditProjector(store), inject: [ReadModelStore] },
     AuditCatchUp,
     AuditQueryService,
+    AuditAccess,
   ],
   exports: [ReadModelStore, AuditProjector, AuditCatchUp],
 })

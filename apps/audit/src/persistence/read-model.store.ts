@@ -54,6 +54,8 @@ const INDEXES: Record<string, readonly (string | Readonly<Record<string, 1 | -1>
   grant_explanation: ['grantIds'],
   // a connector's reconciliations, newest first
   reconciliations: [{ connectorId: 1, observedAt: -1 }],
+  // the refusals, newest first: all of them, one principal's, or one service's
+  access_denials: [{ at: -1, _id: -1 }, { principalId: 1, at: -1 }, { service: 1, at: -1 }],
 };
 
 /** Equality on a field (membership for an array field), or one of several values. */

@@ -1,10 +1,11 @@
+import { ACCESS_DENIED_EVENTS } from '@grantline/contracts';
 import type { CatalogueEvent, Envelope } from '@grantline/contracts';
 
 /**
- * The event types the audit projections read: the governed lifecycle of a request and its grants, and the
- * reconciliations that compare a connector's target with those grants.
+ * The governed lifecycle of a request and its grants, and the reconciliations that compare a connector's target
+ * with those grants.
  */
-export const AUDIT_EVENT_TYPES = [
+export const LIFECYCLE_EVENT_TYPES = [
   'iga.request.submitted.v2',
   'iga.request.withdrawn.v1',
   'iga.revocation.requested.v1',
@@ -29,9 +30,33 @@ export const AUDIT_EVENT_TYPES = [
   'iga.timer.fired.v1',
 ] as const satisfies readonly CatalogueEvent['type'][];
 
+/**
+ * The identity directory's facts a member's read access depends on: who manages a person, who owns a non-human
+ * identity, who has left. Read from the identity source's events, never from the caller.
+ */
+export const IDENTITY_EVENT_TYPES = ['iga.identity.upserted.v1', 'iga.identity.owner-changed.v1', 'iga.identity.offboarded.v1'] as const satisfies readonly CatalogueEvent['type'][];
+
+type AccessDeniedEventType = (typeof ACCESS_DENIED_EVENTS)[number]['type'];
+/** Every service's record of a refused API call: taken from the contracts, so a new writer's refusals are read too. */
+export const ACCESS_DENIED_EVENT_TYPES: readonly AccessDeniedEventType[] = ACCESS_DENIED_EVENTS.map((def) => def.type);
+
+/** Every event type the audit projections read. */
+export const AUDIT_EVENT_TYPES = [...LIFECYCLE_EVENT_TYPES, ...IDENTITY_EVENT_TYPES, ...ACCESS_DENIED_EVENT_TYPES] as const;
+
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
-/** A decoded lifecycle event; `switch (event.type)` narrows `data`. */
+/** A decoded event the audit reads; `switch (event.type)` narrows `data`. */
 export type AuditEvent = Extract<CatalogueEvent, { type: AuditEventType }>;
+export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
+/** An event of a request's or a grant's story (or of a reconciliation). */
+export type LifecycleEvent = Extract<CatalogueEvent, { type: LifecycleEventType }>;
+export type IdentityEvent = Extract<CatalogueEvent, { type: (typeof IDENTITY_EVENT_TYPES)[number] }>;
+export type AccessDeniedEvent = Extract<CatalogueEvent, { type: AccessDeniedEventType }>;
+
+const LIFECYCLE_TYPES: ReadonlySet<string> = new Set(LIFECYCLE_EVENT_TYPES);
+
+export function isLifecycleEvent(event: AuditEvent): event is LifecycleEvent {
+  return LIFECYCLE_TYPES.has(event.type);
+}
 
 /** Every read-model document remembers which events it already holds: applying one twice is a no-op. */
 export interface ProjectionDocument {
@@ -101,7 +126,7 @@ export function compareStrings(a: string, b: string): number {
  * The request an event belongs to. Events that carry no request id (grant and timer events) use the
  * envelope's correlation id, which the envelope contract defines as the request id.
  */
-export function requestIdOf(event: AuditEvent): string | undefined {
+export function requestIdOf(event: LifecycleEvent): string | undefined {
   switch (event.type) {
     case 'iga.request.submitted.v2':
     case 'iga.request.withdrawn.v1':

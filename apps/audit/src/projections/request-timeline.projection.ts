@@ -1,12 +1,15 @@
 import type { Actor } from '@grantline/contracts';
-import { AUDIT_EVENT_TYPES, hasApplied, insertSorted, requestIdOf, utc, withApplied } from './projection';
-import type { AuditEvent, AuditEventType, Projection, ProjectionDocument } from './projection';
+import { LIFECYCLE_EVENT_TYPES, hasApplied, insertSorted, requestIdOf, utc, withApplied } from './projection';
+import type { AuditEvent, LifecycleEvent, LifecycleEventType, Projection, ProjectionDocument } from './projection';
 
-/** A reconciliation's completion speaks about a whole connector; it has no place in one request's story. */
-type TimelineEventType = Exclude<AuditEventType, 'iga.grant.reconciliation-completed.v1'>;
-type TimelineEvent = Extract<AuditEvent, { type: TimelineEventType }>;
+/**
+ * A reconciliation's completion speaks about a whole connector; it has no place in one request's story (nor have
+ * identity facts or refused API calls, which are not lifecycle events at all).
+ */
+type TimelineEventType = Exclude<LifecycleEventType, 'iga.grant.reconciliation-completed.v1'>;
+type TimelineEvent = Extract<LifecycleEvent, { type: TimelineEventType }>;
 
-const TIMELINE_EVENT_TYPES = AUDIT_EVENT_TYPES.filter((type): type is TimelineEventType => type !== 'iga.grant.reconciliation-completed.v1');
+const TIMELINE_EVENT_TYPES = LIFECYCLE_EVENT_TYPES.filter((type): type is TimelineEventType => type !== 'iga.grant.reconciliation-completed.v1');
 const TIMELINE_TYPES: ReadonlySet<string> = new Set(TIMELINE_EVENT_TYPES);
 
 function isTimelineEvent(event: AuditEvent): event is TimelineEvent {

@@ -1,10 +1,31 @@
-import { Controller, Get, Inject, Optional, Param, Query, UseFilters } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Optional, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { IdSchema } from '@grantline/contracts';
-import { PROBLEMS, ProblemDetailsFilter, ProblemException, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
-import { CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
-import { AuditQueryService, ConnectorQuerySchema, GrantsQuerySchema, RECONCILIATIONS_LIMIT } from './audit-query.service';
-import type { ConnectorQuery, CurrentDriftView, GrantExplanationView, GrantListView, ReconciliationListView, RequestTimelineView } from './audit-query.service';
+import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemDetailsFilter, ProblemException, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import type { Principal } from '@grantline/http-edge';
+import { AuditAccess } from '../authorization/audit-access.service';
+import { AccessDenialListDto, CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
+import { ACCESS_DENIALS_LIMIT, AccessDenialsQuerySchema, AuditQueryService, ConnectorQuerySchema, GrantsQuerySchema, RECONCILIATIONS_LIMIT } from './audit-query.service';
+import type {
+  AccessDenialListView,
+  ConnectorQuery,
+  CurrentDriftView,
+  GrantExplanationView,
+  GrantListView,
+  ReconciliationListView,
+  RequestTimelineView,
+} from './audit-query.service';
 
 function validId(name: string, raw: string): string {
   const parsed = IdSchema.safeParse(raw);
@@ -20,32 +41,52 @@ function connectorQuery(query: Record<string, unknown>): ConnectorQuery {
 
 const notFound = (detail: string): ProblemException => ProblemException.of(PROBLEMS.notFound, detail);
 
+/** An id that fails validation names no record, so for a caller who must not probe it is simply unknown. */
+const isValidId = (raw: string): boolean => IdSchema.safeParse(raw).success;
+
 /** Where the query API reads the current time (to refuse an `asOf` in the future); specs pass a fixed one. */
 export const AUDIT_CLOCK = Symbol('AUDIT_CLOCK');
 export type AuditClock = () => Date;
 
+/**
+ * Every route needs a bearer token (401 otherwise). Object-level rules live in AuditAccess; role-only routes
+ * declare `@RequireRoles`. Authorization comes before validation, so a refused caller gets its 403/404, not a 400.
+ */
 @ApiTags('audit')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ description: 'No bearer token, or one that does not verify' })
 @Controller('v1/audit')
+@UseGuards(BearerAuthGuard)
 @UseFilters(ProblemDetailsFilter)
 export class AuditQueryController {
   constructor(
     private readonly queries: AuditQueryService,
+    private readonly access: AuditAccess,
     @Optional() @Inject(AUDIT_CLOCK) private readonly clock: AuditClock = () => new Date(),
   ) {}
 
   @Get('requests/:requestId/timeline')
-  @ApiOperation({ summary: 'Every event of one request, in order, with actor and time' })
+  @ApiOperation({
+    summary: 'Every event of one request, in order, with actor and time',
+    description: "Auditor, security; a member who is the request's requester, its beneficiary, or the beneficiary's manager or owner of record",
+  })
   @ApiParam({ name: 'requestId' })
   @ApiOkResponse({ type: RequestTimelineDto })
-  @ApiNotFoundResponse({ description: 'No event of this request has been seen' })
-  async timeline(@Param('requestId') requestId: string): Promise<RequestTimelineView> {
-    const view = await this.queries.timeline(validId('requestId', requestId));
-    if (view === undefined) throw notFound(`Unknown request ${requestId}`);
-    return view;
+  @ApiNotFoundResponse({ description: 'No event of this request has been seen, or the caller may not see it (the same answer)' })
+  async timeline(@CurrentPrincipal() principal: Principal, @Param('requestId') requestId: string): Promise<RequestTimelineView> {
+    if (this.access.readsAll(principal)) {
+      const view = await this.queries.timeline(validId('requestId', requestId));
+      if (view === undefined) throw notFound(`Unknown request ${requestId}`);
+      return view;
+    }
+    return this.access.assertTimelineVisible(principal, requestId, isValidId(requestId) ? await this.queries.timeline(requestId) : undefined);
   }
 
   @Get('grants')
-  @ApiOperation({ summary: 'Who has access: current grants of a subject, or of an entitlement' })
+  @ApiOperation({
+    summary: 'Who has access: current grants of a subject, or of an entitlement',
+    description: 'Auditor, security: any subject or entitlement. A member: subjectId = themselves, a person they manage or a non-human identity they own',
+  })
   @ApiQuery({ name: 'subjectId', required: false, description: 'The identity holding the grants' })
   @ApiQuery({ name: 'entitlementId', required: false })
   @ApiQuery({ name: 'includeEnded', required: false, enum: ['true', 'false'], description: 'Also list revoked and failed grants' })
@@ -57,7 +98,9 @@ export class AuditQueryController {
   })
   @ApiOkResponse({ type: GrantListDto })
   @ApiBadRequestResponse({ description: 'Neither subjectId nor entitlementId given, an invalid one, or an asOf in the future' })
-  async grants(@Query() query: Record<string, unknown>): Promise<GrantListView> {
+  @ApiForbiddenResponse({ description: 'A member asking about anyone but themselves, a person they manage or an NHI they own, or by entitlement' })
+  async grants(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>): Promise<GrantListView> {
+    await this.access.assertMayListGrants(principal, query);
     const parsed = GrantsQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
     const { asOf } = parsed.data;
@@ -69,35 +112,59 @@ export class AuditQueryController {
   }
 
   @Get('grants/:grantId/explain')
-  @ApiOperation({ summary: 'Explain a grant: request → policy decision → approvals → provisioning → expiry or revocation' })
+  @ApiOperation({
+    summary: 'Explain a grant: request → policy decision → approvals → provisioning → expiry or revocation',
+    description: "Auditor, security; a member who is the grant's beneficiary, its request's requester, or the beneficiary's manager or owner of record",
+  })
   @ApiParam({ name: 'grantId' })
   @ApiOkResponse({ type: GrantExplanationDto })
-  @ApiNotFoundResponse({ description: 'No event of this grant has been seen' })
-  async explain(@Param('grantId') grantId: string): Promise<GrantExplanationView> {
-    const view = await this.queries.explain(validId('grantId', grantId));
-    if (view === undefined) throw notFound(`Unknown grant ${grantId}`);
-    return view;
+  @ApiNotFoundResponse({ description: 'No event of this grant has been seen, or the caller may not see it (the same answer)' })
+  async explain(@CurrentPrincipal() principal: Principal, @Param('grantId') grantId: string): Promise<GrantExplanationView> {
+    if (this.access.readsAll(principal)) {
+      const view = await this.queries.explain(validId('grantId', grantId));
+      if (view === undefined) throw notFound(`Unknown grant ${grantId}`);
+      return view;
+    }
+    return this.access.assertExplanationVisible(principal, grantId, isValidId(grantId) ? await this.queries.explain(grantId) : undefined);
   }
 
   @Get('reconciliations')
+  @RequireRoles('auditor', 'security', 'operator')
   @ApiOperation({ summary: `Reconciliations of a connector's target against its grants, newest first (at most ${RECONCILIATIONS_LIMIT})` })
   @ApiQuery({ name: 'connectorId', required: true, description: 'The connector whose target was reconciled' })
   @ApiOkResponse({ type: ReconciliationListDto })
   @ApiBadRequestResponse({ description: 'connectorId missing or invalid' })
+  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security, operator' })
   async reconciliations(@Query() query: Record<string, unknown>): Promise<ReconciliationListView> {
     return this.queries.reconciliations(connectorQuery(query));
   }
 
   @Get('drift')
+  @RequireRoles('auditor', 'security', 'operator')
   @ApiOperation({ summary: "The drift in a connector's target as last observed: the findings of its latest completed reconciliation" })
   @ApiQuery({ name: 'connectorId', required: true, description: 'The connector whose target was reconciled' })
   @ApiOkResponse({ type: CurrentDriftDto })
   @ApiBadRequestResponse({ description: 'connectorId missing or invalid' })
   @ApiNotFoundResponse({ description: 'No completed reconciliation of this connector has been seen' })
+  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security, operator' })
   async drift(@Query() query: Record<string, unknown>): Promise<CurrentDriftView> {
     const connector = connectorQuery(query);
     const view = await this.queries.currentDrift(connector);
     if (view === undefined) throw notFound(`No completed reconciliation of connector ${connector.connectorId}`);
     return view;
+  }
+
+  @Get('access-denials')
+  @RequireRoles('auditor', 'security')
+  @ApiOperation({ summary: `Refused API calls of every service (403, or a 404 that hid the object), newest first (at most ${ACCESS_DENIALS_LIMIT})` })
+  @ApiQuery({ name: 'principalId', required: false, description: 'Only the refusals of this caller (the token subject)' })
+  @ApiQuery({ name: 'service', required: false, description: 'Only the refusals of this service (intake, policy, approval, scheduler, audit)' })
+  @ApiOkResponse({ type: AccessDenialListDto })
+  @ApiBadRequestResponse({ description: 'An invalid principalId or service, or an unknown parameter' })
+  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security' })
+  async accessDenials(@Query() query: Record<string, unknown>): Promise<AccessDenialListView> {
+    const parsed = AccessDenialsQuerySchema.safeParse(query);
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
+    return this.queries.accessDenials(parsed.data);
   }
 }

@@ -173,3 +173,23 @@ export class CurrentDriftDto {
   @ApiProperty({ description: 'Findings counted but not yet projected (they travel on other partitions than the summary); 0 = complete' })
   readonly findingsPending!: number;
 }
+
+export class AccessDenialDto {
+  @ApiProperty({ description: 'The access-denied event that recorded it' }) readonly eventId!: string;
+  @ApiProperty({ description: 'The refused caller (the token subject)' }) readonly principalId!: string;
+  @ApiProperty({ enum: ['person', 'workload'] }) readonly principalKind!: string;
+  @ApiProperty({ type: [String], description: 'The Grantline roles the caller held' }) readonly roles!: string[];
+  @ApiProperty({ example: 'intake', description: 'The refusing service' }) readonly service!: string;
+  @ApiProperty({ example: 'POST /v1/identities/:id/offboard' }) readonly operation!: string;
+  @ApiPropertyOptional({ example: 'identity:alice', description: 'The object of the refused call; absent for an operation on no one object' })
+  readonly objectRef?: string;
+  @ApiProperty({ enum: [403, 404], description: '404: refused without revealing whether the object exists' }) readonly status!: number;
+  @ApiProperty({ description: 'Why it was refused (never shown to the caller for a 404)' }) readonly reason!: string;
+  @ApiProperty({ format: 'date-time' }) readonly at!: string;
+  @ApiProperty({ description: 'Refusals of this caller by this service not recorded (rate limit) since its previous record' })
+  readonly suppressedSincePrevious!: number;
+}
+
+export class AccessDenialListDto {
+  @ApiProperty({ type: [AccessDenialDto], description: 'Newest first' }) readonly denials!: AccessDenialDto[];
+}

@@ -1,51 +1,12 @@
 import { GrantDeprovisioningRequested, GrantProvisioningFailed, GrantRevoked, RevocationRequested, registry } from '@grantline/contracts';
 import type { Envelope, EventDefinition } from '@grantline/contracts';
-import { grantAccessProjection } from '../projections/grant-access.projection';
-import { grantExplanationProjection } from '../projections/grant-explanation.projection';
 import { toAuditEvent } from '../projections/projection';
-import type { AuditEvent, Projection, ProjectionDocument } from '../projections/projection';
-import { reconciliationProjection } from '../projections/reconciliation.projection';
-import { requestTimelineProjection } from '../projections/request-timeline.projection';
-import type { FindOptions, ReadModelFilter, ReadModelStore } from '../persistence/read-model.store';
-import { projectInMemory } from '../testing/in-memory-projection';
+import type { AuditEvent } from '../projections/projection';
+import { storeOver } from '../testing/in-memory-store';
 import { grantIdOfLifecycle, lifecycleEvents } from '../testing/lifecycle-events.fixture';
 import { driftFinding, reconciliationCompleted } from '../testing/reconciliation-events.fixture';
-import { AuditQueryService, RECONCILIATIONS_LIMIT } from './audit-query.service';
-
-type StoredFields = Record<string, unknown>;
-
-function compareBy(sort: Readonly<Record<string, 1 | -1>>): (a: StoredFields, b: StoredFields) => number {
-  return (a, b) => {
-    for (const [field, direction] of Object.entries(sort)) {
-      const [x, y] = [String(a[field]), String(b[field])];
-      if (x !== y) return (x < y ? -1 : 1) * direction;
-    }
-    return 0;
-  };
-}
-
-/** The store's read side over in-memory documents: `find` matches fields by equality, arrays by membership, then sorts and limits. */
-function storeOver(events: readonly AuditEvent[]): ReadModelStore {
-  const byProjection = new Map<string, Map<string, ProjectionDocument>>(
-    [requestTimelineProjection, grantAccessProjection, grantExplanationProjection, reconciliationProjection].map((p) => [
-      p.name,
-      projectInMemory(p as Projection, events),
-    ]),
-  );
-  const documents = (projection: Projection) => [...(byProjection.get(projection.name)?.values() ?? [])] as unknown as StoredFields[];
-  return {
-    load: (projection: Projection, id: string) => Promise.resolve(byProjection.get(projection.name)?.get(id)),
-    find: (projection: Projection, filter: ReadModelFilter, options: FindOptions = {}) =>
-      Promise.resolve(
-        documents(projection)
-          .filter((doc) =>
-            Object.entries(filter).every(([field, value]) => (Array.isArray(doc[field]) ? (doc[field] as unknown[]).includes(value) : doc[field] === value)),
-          )
-          .sort(compareBy(options.sort ?? { _id: 1 }))
-          .slice(0, options.limit),
-      ),
-  } as unknown as ReadModelStore;
-}
+import { accessDenied } from '../testing/identity-events.fixture';
+import { ACCESS_DENIALS_LIMIT, AuditQueryService, RECONCILIATIONS_LIMIT } from './audit-query.service';
 
 function event<TData>(def: EventDefinition<string, TData>, data: TData, id: string, time: string): AuditEvent {
   const envelope: Envelope = registry.encode(def, data, { id, source: 'spec', time, subject: 'req-q', correlationid: 'req-q', actor: { kind: 'user', id: 'carol' } });
@@ -220,6 +181,35 @@ describe('AuditQueryService', () => {
       expect(await service.currentDrift({ connectorId: 'ldap-corp' })).toBeUndefined();
       expect(await service.currentDrift({ connectorId: 'nobody' })).toBeUndefined();
       expect(await service.reconciliations({ connectorId: 'nobody' })).toEqual({ reconciliations: [] });
+    });
+  });
+
+  describe('access denials', () => {
+    const minute = (n: number): string => new Date(Date.parse('2025-03-01T09:00:00.000Z') + n * 60_000).toISOString();
+
+    it('Given refusals of several callers and services, When listed, Then newest first, filtered by caller and by service, without bookkeeping', async () => {
+      const service = new AuditQueryService(
+        storeOver([
+          accessDenied({ principalId: 'mallory', at: minute(1) }, 'd-1'),
+          accessDenied({ principalId: 'mallory', service: 'intake', operation: 'POST /v1/grants/:id/revoke', at: minute(3) }, 'd-3'),
+          accessDenied({ principalId: 'trudy', at: minute(2) }, 'd-2'),
+        ]),
+      );
+
+      expect((await service.accessDenials({})).denials.map((denial) => denial.eventId)).toEqual(['d-3', 'd-2', 'd-1']);
+      expect((await service.accessDenials({ principalId: 'mallory' })).denials.map((denial) => denial.eventId)).toEqual(['d-3', 'd-1']);
+      expect((await service.accessDenials({ principalId: 'mallory', service: 'audit' })).denials).toEqual([
+        { eventId: 'd-1', principalId: 'mallory', principalKind: 'person', roles: ['member'], service: 'audit', operation: 'GET /v1/audit/requests/:requestId/timeline', status: 404, reason: 'unknown request', at: minute(1), suppressedSincePrevious: 0 },
+      ]);
+    });
+
+    it(`Given more than ${ACCESS_DENIALS_LIMIT} refusals, When listed, Then the newest ${ACCESS_DENIALS_LIMIT} are shown`, async () => {
+      const many = Array.from({ length: ACCESS_DENIALS_LIMIT + 5 }, (_, n) => accessDenied({ principalId: 'mallory', at: minute(n) }, `d-${String(n).padStart(3, '0')}`));
+
+      const listed = (await new AuditQueryService(storeOver(many)).accessDenials({ principalId: 'mallory' })).denials;
+
+      expect(listed).toHaveLength(ACCESS_DENIALS_LIMIT);
+      expect(listed[0]?.at).toBe(minute(ACCESS_DENIALS_LIMIT + 4));
     });
   });
 });

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { IdSchema, TimestampSchema } from '@grantline/contracts';
+import { accessDenialsProjection } from '../projections/access-denials.projection';
+import type { AccessDenialDocument } from '../projections/access-denials.projection';
 import { HELD_STATUSES, grantAccessProjection } from '../projections/grant-access.projection';
 import type { GrantAccessDocument, GrantStatus } from '../projections/grant-access.projection';
 import { grantExplanationProjection } from '../projections/grant-explanation.projection';
@@ -14,6 +16,8 @@ import type {
   ExplainedWithdrawal,
   GrantExplanationDocument,
 } from '../projections/grant-explanation.projection';
+import { identityRelationsProjection } from '../projections/identity-relations.projection';
+import type { IdentityRelationsDocument } from '../projections/identity-relations.projection';
 import { reconciliationProjection } from '../projections/reconciliation.projection';
 import type { ReconciliationDocument, ReconciliationFinding } from '../projections/reconciliation.projection';
 import { requestTimelineProjection } from '../projections/request-timeline.projection';
@@ -44,6 +48,26 @@ export type ConnectorQuery = z.infer<typeof ConnectorQuerySchema>;
 
 /** How many reconciliations of one connector the list shows, newest first. */
 export const RECONCILIATIONS_LIMIT = 50;
+
+export const AccessDenialsQuerySchema = z.strictObject({
+  /** The refused caller (the token subject). */
+  principalId: IdSchema.optional(),
+  /** The refusing service: intake, policy, approval, scheduler, audit. */
+  service: IdSchema.optional(),
+});
+export type AccessDenialsQuery = z.infer<typeof AccessDenialsQuerySchema>;
+
+/** How many refusals the list shows, newest first. */
+export const ACCESS_DENIALS_LIMIT = 100;
+
+export type AccessDenialView = Omit<AccessDenialDocument, '_id' | 'appliedEventIds'>;
+
+export interface AccessDenialListView {
+  readonly denials: readonly AccessDenialView[];
+}
+
+/** A person's manager and a non-human identity's owner of record, as the identity source last stated them. */
+export type IdentityRelationsView = Pick<IdentityRelationsDocument, 'identityId' | 'kind' | 'status' | 'managerId' | 'ownerId'>;
 
 export interface RequestTimelineView {
   readonly requestId: string;
@@ -107,6 +131,11 @@ export interface CurrentDriftView {
 
 function reconciliationViewOf(doc: ReconciliationDocument): ReconciliationView {
   const { _id: _id, appliedEventIds: _applied, completedEventId: _completedBy, ...view } = doc;
+  return view;
+}
+
+function denialViewOf(doc: AccessDenialDocument): AccessDenialView {
+  const { _id: _id, appliedEventIds: _applied, ...view } = doc;
   return view;
 }
 
@@ -188,6 +217,27 @@ export class AuditQueryService {
       drift: latest.drift,
       findings: latest.findings,
       findingsPending: Math.max(0, counted - latest.findings.length),
+    };
+  }
+
+  /** Newest first; equal instants by event id, so the order does not depend on which topic was read first. */
+  async accessDenials(query: AccessDenialsQuery): Promise<AccessDenialListView> {
+    const filter: Record<string, string> = {};
+    if (query.principalId !== undefined) filter['principalId'] = query.principalId;
+    if (query.service !== undefined) filter['service'] = query.service;
+    const docs = await this.store.find(accessDenialsProjection, filter, { sort: { at: -1, _id: -1 }, limit: ACCESS_DENIALS_LIMIT });
+    return { denials: docs.map(denialViewOf) };
+  }
+
+  async identityRelations(identityId: string): Promise<IdentityRelationsView | undefined> {
+    const doc = await this.store.load(identityRelationsProjection, identityId);
+    if (doc === undefined) return undefined;
+    return {
+      identityId: doc.identityId,
+      ...(doc.kind === undefined ? {} : { kind: doc.kind }),
+      ...(doc.status === undefined ? {} : { status: doc.status }),
+      ...(doc.managerId === undefined ? {} : { managerId: doc.managerId }),
+      ...(doc.ownerId === undefined ? {} : { ownerId: doc.ownerId }),
     };
   }
 

@@ -13,7 +13,7 @@ import {
   TimerFired,
   registry,
 } from '@grantline/contracts';
-import type { Actor, Envelope, EventDefinition, TopicName } from '@grantline/contracts';
+import type { Actor, Envelope, EventDefinition, SubjectRef, TopicName } from '@grantline/contracts';
 import { toAuditEvent } from '../projections/projection';
 import type { AuditEvent } from '../projections/projection';
 
@@ -23,6 +23,8 @@ export interface LifecycleOptions {
   readonly requestId?: string;
   readonly start?: string;
   readonly subjectId?: string;
+  /** The beneficiary's kind; a service account unless the spec is about a person. */
+  readonly subjectKind?: SubjectRef['kind'];
   readonly entitlementId?: string;
 }
 
@@ -70,7 +72,7 @@ export function lifecycleEvents(options: LifecycleOptions = {}): PlacedEvent[] {
       {
         requestId,
         requesterId: 'alice',
-        subject: { id: subjectId, kind: 'service_account' },
+        subject: { id: subjectId, kind: options.subjectKind ?? 'service_account' },
         items: { entitlementIds: [entitlementId] },
         justification: 'Nightly export job needs read access to orders',
         ticket: { system: 'jira', id: 'OPS-123' },
