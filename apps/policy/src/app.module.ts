@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
+import { PolicyAccessDenied } from '@grantline/contracts';
+import { ApiAuthModule, ServiceKitModule, topicsOwnedBy } from '@grantline/service-kit';
 import { DecisionsModule } from './decisions/decisions.module';
 import { SimulationModule } from './simulation/simulation.module';
 
@@ -8,11 +9,13 @@ export const DEFAULT_PORT = 3102;
 
 /**
  * The policy service. The kit brings configuration, JSON logging, MongoDB, Kafka (creating the topics
- * this service is the single writer of) and the health endpoints; decisions and simulation go beside it.
+ * this service is the single writer of), the health endpoints and, like every service with an API, bearer
+ * authentication with refusals recorded as `iga.policy.access-denied`; decisions and simulation go beside it.
  */
 @Module({
   imports: [
     ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }),
+    ApiAuthModule.forRoot({ serviceName: SERVICE_NAME, deniedEvent: PolicyAccessDenied }),
     DecisionsModule,
     SimulationModule,
   ],

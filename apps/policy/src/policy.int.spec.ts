@@ -1,7 +1,9 @@
 // The policy service against a real Kafka broker: decisions recorded from real topics, a backtest over that
 // real log, and a simulation over HTTP. Every topic and group is this spec's own: the catalogue's event
 // definitions are re-bound to spec topics in a registry the service takes from the messaging module.
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Logger, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -16,16 +18,20 @@ import {
   IdentityOffboarded,
   IdentityOwnerChanged,
   IdentityUpserted,
+  PolicyAccessDenied,
   PolicyBundleLoaded,
   PolicyDecisionRecorded,
   RequestSubmitted,
   defineEvent,
   registry as catalogue,
 } from '@grantline/contracts';
-import type { DecisionRecordedData, Envelope, EventDefinition, TopicName } from '@grantline/contracts';
+import type { AccessDeniedData, DecisionRecordedData, Envelope, EventDefinition, TopicName } from '@grantline/contracts';
+import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
+import type { GrantlineRole } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { KafkaEventTransport, MessagingModule } from '@grantline/messaging-nest';
 import { readBundleDirectory } from '@grantline/policy-engine';
+import { ApiAuthModule } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import type { BacktestResponse } from './backtest/backtest.controller';
 import { DecisionsModule } from './decisions/decisions.module';
@@ -39,6 +45,8 @@ const { kafkaBrokers } = infraEndpoints();
 const prefix = uniqueName('spec.policy');
 const topic = (name: string): TopicName => `${prefix}.${name}` as TopicName;
 const on = <T extends EventDefinition>(def: T, name: string): EventDefinition => defineEvent(def.name, def.version, topic(name), def.schema);
+/** The service's record of refused calls, on a topic of this spec's own. */
+const denied = defineEvent(PolicyAccessDenied.name, PolicyAccessDenied.version, topic('denied'), PolicyAccessDenied.schema);
 
 // Only the latest request version is registered: no upcaster needed, and it is what the handler declares.
 const registry = new EventRegistry()
@@ -53,10 +61,11 @@ const registry = new EventRegistry()
   .register(on(GrantProvisioningFailed, 'grants'))
   .register(on(PolicyDecisionRecorded, 'decisions'))
   .register(on(PolicyBundleLoaded, 'bundles'))
+  .register(denied)
   .register(catalogue.latestOf('iga.messaging.dead-lettered'));
 /** Short enough for a spec, long enough for an identity published right after its request to arrive in time. */
 const DIRECTORY_WAIT_MS = 5_000;
-const SPEC_TOPICS = ['requests', 'identities', 'catalog', 'grants', 'decisions', 'bundles'].map(topic);
+const SPEC_TOPICS = ['requests', 'identities', 'catalog', 'grants', 'decisions', 'bundles', 'denied'].map(topic);
 
 const readTopic = async (bus: KafkaMessageBus, name: string): Promise<Envelope[]> => {
   const events: Envelope[] = [];
@@ -86,6 +95,10 @@ describe('policy service against a real Kafka log', () => {
   let bus: KafkaMessageBus;
   let app: INestApplication;
   let transport: KafkaEventTransport;
+  const issuerDir = mkdtempSync(join(tmpdir(), 'policy-int-issuer-'));
+  const tokens = new Map<string, string>();
+  /** Authorization headers: `author` holds policy-author, `security` security, `member` nothing more. */
+  const as = (who: string): string => `Bearer ${tokens.get(who) ?? ''}`;
   const previousBundleDir = process.env['POLICY_BUNDLE_DIR'];
   const previousWait = process.env['POLICY_DIRECTORY_WAIT_MS'];
 
@@ -100,7 +113,20 @@ describe('policy service against a real Kafka log', () => {
     await bus.publisher.publish(topic('identities'), identityEvents(registry));
     await bus.publisher.publish(topic('catalog'), [catalogEvent(registry)]);
 
-    @Module({ imports: [MessagingModule.forRoot({ clientId: 'policy-spec', registry, bus }), DecisionsModule, SimulationModule] })
+    const key = await ensureDevIssuerKey(issuerDir);
+    const mint = (subject: string, roles: GrantlineRole[]): Promise<string> => mintDevToken(key, { subject, audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 900, roles });
+    tokens.set('author', await mint(`${prefix}-author`, ['policy-author']));
+    tokens.set('security', await mint(`${prefix}-security`, ['security']));
+    tokens.set('member', await mint(`${prefix}-mallory`, []));
+
+    @Module({
+      imports: [
+        MessagingModule.forRoot({ clientId: 'policy-spec', registry, bus }),
+        ApiAuthModule.forRoot({ serviceName: 'policy', deniedEvent: denied, env: { AUTH_MODE: 'dev', DEV_ISSUER_DIR: issuerDir } }),
+        DecisionsModule,
+        SimulationModule,
+      ],
+    })
     class SpecPolicyModule {}
 
     app = await NestFactory.create(SpecPolicyModule, { logger: false });
@@ -114,6 +140,7 @@ describe('policy service against a real Kafka log', () => {
   afterAll(async () => {
     await app?.close();
     await bus?.disconnect();
+    rmSync(issuerDir, { recursive: true, force: true });
     if (previousBundleDir === undefined) delete process.env['POLICY_BUNDLE_DIR'];
     else process.env['POLICY_BUNDLE_DIR'] = previousBundleDir;
     if (previousWait === undefined) delete process.env['POLICY_DIRECTORY_WAIT_MS'];
@@ -188,10 +215,11 @@ describe('policy service against a real Kafka log', () => {
 
   it('backtests a stricter candidate over that log and reports the newly denied request', async () => {
     // When a candidate that freezes the orders database is backtested over the recorded decisions
-    const response = await request(app.getHttpServer()).post('/v1/policy/backtest').send({ files: stricterBundle() }).expect(200);
+    const response = await request(app.getHttpServer()).post('/v1/policy/backtest').set('Authorization', as('author')).send({ files: stricterBundle() }).expect(200);
     const body = response.body as BacktestResponse;
     // Then the orders request is newly denied, the wiki request unchanged, and the refusal is not re-run
     expect(body.history).toMatchObject({ read: 4, requests: 3, reproduced: 2, fromRecord: 0, refusals: 1, invalidSnapshots: 0 });
+    expect(body.coverage).toEqual({ complete: true, compared: 3 });
     expect(body.report.total).toBe(2);
     expect(body.report.counts).toMatchObject({ newly_denied: 1, unchanged: 1, newly_auto_approved: 0, route_changed: 0 });
     expect(body.report.examples.newly_denied).toEqual([
@@ -210,6 +238,7 @@ describe('policy service against a real Kafka log', () => {
     const before = (await readTopic(bus, 'decisions')).length;
     const response = await request(app.getHttpServer())
       .post('/v1/policy/simulate')
+      .set('Authorization', as('security'))
       .send({
         request: { id: 'sim-1', duration: 'PT8H', justification: 'nightly export job' },
         subject: { id: 'ci-orders', kind: 'ci_pipeline', ownerOfRecord: 'alice' },
@@ -255,5 +284,32 @@ describe('policy service against a real Kafka log', () => {
       causationid: submitted.id,
       data: { effect: 'deny', engine: 'builtin', reasons: ['unknown subject "ghost": no identity record'] },
     });
+  });
+  it('answers only policy authors (backtest) and security (simulate), and records every refusal on its topic', async () => {
+    const server = app.getHttpServer();
+    await request(server).post('/v1/policy/backtest').send({ files: stricterBundle() }).expect(401);
+    await request(server).post('/v1/policy/simulate').send({}).expect(401);
+    // Refused before the body is read: a member's empty body is a 403, not a 400.
+    await request(server).post('/v1/policy/backtest').set('Authorization', as('member')).send({}).expect(403);
+    await request(server).post('/v1/policy/simulate').set('Authorization', as('member')).send({}).expect(403);
+    await request(server).post('/v1/policy/backtest').set('Authorization', as('security')).send({ files: stricterBundle() }).expect(403);
+    await request(server).post('/v1/policy/simulate').set('Authorization', as('author')).send({}).expect(400);
+
+    const refusals = await eventually(
+      async () => {
+        const events = ((await readTopic(bus, 'denied')) as Envelope<AccessDeniedData>[]).filter((event) => event.subject.startsWith(prefix));
+        if (events.length < 3) throw new Error(`${events.length} refusal(s) on the log so far`);
+        return events;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(refusals.map((event) => ({ who: event.subject, ...event.data }))).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ who: `${prefix}-mallory`, service: 'policy', operation: 'POST /v1/policy/backtest', status: 403, reason: 'requires the policy-author role' }),
+        expect.objectContaining({ who: `${prefix}-mallory`, operation: 'POST /v1/policy/simulate', status: 403 }),
+        expect.objectContaining({ who: `${prefix}-security`, operation: 'POST /v1/policy/backtest', status: 403, roles: ['member', 'security'] }),
+      ]),
+    );
+    expect(refusals[0]).toMatchObject({ type: 'iga.policy.access-denied.v1', source: 'grantline/policy' });
   });
 });

@@ -2,6 +2,7 @@
 // change. Pure over an iterable (or async iterable) of history, so the Kafka-log reader, a file and a
 // test array all feed it the same way.
 import type { Bundle } from './bundle.types';
+import { EvaluationLimitExceeded } from './cel.limits';
 import type { Decision, Effect } from './decision.types';
 import { canonicalJson, evaluate } from './evaluate';
 
@@ -35,8 +36,13 @@ export interface BacktestReport {
   readonly examples: Readonly<Record<ChangeKind, readonly BacktestExample[]>>;
   /** How many recorded decisions each previous bundle made. */
   readonly recordedBundles: Readonly<Record<string, number>>;
+  /** The first MAX_LISTED_ERRORS inputs the candidate could not evaluate; `errorCount` counts them all. */
   readonly errors: readonly { readonly requestId: string; readonly message: string }[];
+  readonly errorCount: number;
 }
+
+/** Errors listed in a report: a candidate that fails on every input must not grow the report with the log. */
+export const MAX_LISTED_ERRORS = 100;
 
 export interface BacktestOptions {
   readonly examplesPerKind?: number;
@@ -66,8 +72,13 @@ const summary = (d: Decision): BacktestExample['before'] => ({
   reasons: d.reasons,
 });
 
-class ReportBuilder {
+/**
+ * The report built one entry at a time, holding only aggregates and bounded samples (examples per kind, the first
+ * errors), so a caller streaming a log of any length keeps memory flat: add each entry as it is read, build at the end.
+ */
+export class BacktestAccumulator {
   private total = 0;
+  private errorCount = 0;
   private readonly counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ChangeKind, number>;
   private readonly examples = Object.fromEntries(CHANGE_KINDS.map((k) => [k, [] as BacktestExample[]])) as Record<
     ChangeKind,
@@ -78,8 +89,12 @@ class ReportBuilder {
 
   constructor(
     private readonly candidate: Bundle,
-    private readonly perKind: number,
+    private readonly perKind = 3,
   ) {}
+
+  get count(): number {
+    return this.total;
+  }
 
   add(entry: HistoryEntry): void {
     this.total++;
@@ -89,7 +104,12 @@ class ReportBuilder {
     try {
       after = evaluate(this.candidate, entry.input);
     } catch (e) {
-      this.errors.push({ requestId: entry.requestId, message: (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '' });
+      // A draft over its evaluation limit is refused as a whole, not reported request by request.
+      if (e instanceof EvaluationLimitExceeded) throw e;
+      this.errorCount++;
+      if (this.errors.length < MAX_LISTED_ERRORS) {
+        this.errors.push({ requestId: entry.requestId, message: (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '' });
+      }
       return;
     }
     const kind = classifyChange(entry.recorded, after);
@@ -108,6 +128,7 @@ class ReportBuilder {
       examples: { ...this.examples },
       recordedBundles: { ...this.recordedBundles },
       errors: [...this.errors],
+      errorCount: this.errorCount,
     };
   }
 }
@@ -118,7 +139,7 @@ export const backtest = (
   onProgress?: ProgressListener,
   options: BacktestOptions = {},
 ): BacktestReport => {
-  const builder = new ReportBuilder(candidate, options.examplesPerKind ?? 3);
+  const builder = new BacktestAccumulator(candidate, options.examplesPerKind ?? 3);
   let done = 0;
   for (const entry of history) {
     builder.add(entry);
@@ -134,7 +155,7 @@ export const backtestAsync = async (
   onProgress?: ProgressListener,
   options: BacktestOptions = {},
 ): Promise<BacktestReport> => {
-  const builder = new ReportBuilder(candidate, options.examplesPerKind ?? 3);
+  const builder = new BacktestAccumulator(candidate, options.examplesPerKind ?? 3);
   let done = 0;
   for await (const entry of history) {
     builder.add(entry);

@@ -19,6 +19,8 @@ import type {
 } from './bundle.types';
 import { CEL_VARIABLES, compileCondition } from './cel';
 import type { CompileResult, CompiledCondition } from './cel';
+import { EvaluationBudget } from './cel.limits';
+import type { DraftLimits } from './cel.limits';
 import { NHI_KINDS } from './input.schema';
 
 export class BundleValidationError extends Error {
@@ -196,15 +198,23 @@ const compileTemplate = (text: string): { template: ReasonTemplate; unknownRoot:
   return { template: parts, unknownRoot };
 };
 
-export const lintBundleFiles = (files: readonly BundleFile[]): readonly BundleIssue[] => compile(files).issues;
+export interface CompileBundleOptions {
+  /**
+   * Untrusted files (a draft sent to the policy service): what is over these limits is an issue naming the rule
+   * and the limit, and the compiled bundle meters its evaluation (see cel.limits.ts). Absent for a shipped bundle.
+   */
+  readonly limits?: DraftLimits;
+}
 
-export const loadBundleFromFiles = (files: readonly BundleFile[]): Bundle => {
-  const { bundle, issues } = compile(files);
+export const lintBundleFiles = (files: readonly BundleFile[], options: CompileBundleOptions = {}): readonly BundleIssue[] => compile(files, options).issues;
+
+export const loadBundleFromFiles = (files: readonly BundleFile[], options: CompileBundleOptions = {}): Bundle => {
+  const { bundle, issues } = compile(files, options);
   if (!bundle || issues.length) throw new BundleValidationError(issues);
   return bundle;
 };
 
-const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues: BundleIssue[] } => {
+const compile = (input: readonly BundleFile[], { limits }: CompileBundleOptions): { bundle: Bundle | null; issues: BundleIssue[] } => {
   const files = canonicalFiles(input);
   const issues: BundleIssue[] = [];
   const docs: Located<BundleDocument>[] = [];
@@ -234,17 +244,24 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
   const seen = new Map<string, { d: Located<unknown>; path: readonly PropertyKey[] }>();
   // identical conditions (common in generated or templated bundles) are checked and parsed once
   const compiled = new Map<string, CompileResult>();
+  // One budget for the whole draft: a decision's conditions share it, and evaluation restarts it per decision.
+  const budget = limits === undefined ? undefined : new EvaluationBudget(limits.evaluation);
+  const celOptions = limits === undefined ? {} : { limits: limits.cel, budget };
 
-  const condition = (d: Located<unknown>, path: readonly PropertyKey[], source: string | undefined): CompiledCondition | null => {
+  /** `owner` names what the condition belongs to (`rule "x"`), so a refusal over a draft limit says where. */
+  const condition = (d: Located<unknown>, path: readonly PropertyKey[], source: string | undefined, owner: string): CompiledCondition | null => {
     if (source === undefined) return null;
     let r = compiled.get(source);
     if (!r) {
-      r = compileCondition(source);
+      r =
+        limits !== undefined && compiled.size >= limits.maxConditions
+          ? { ok: false, error: `the bundle has more than ${limits.maxConditions} distinct conditions, the draft limit maxConditions`, limit: 'maxConditions' }
+          : compileCondition(source, celOptions);
       compiled.set(source, r);
     }
     if (r.ok) return r.fn;
     const pos = d.at.position(path);
-    issues.push({ file: d.file, line: pos.line, column: pos.column, message: `CEL: ${r.error}` });
+    issues.push({ file: d.file, line: pos.line, column: pos.column, message: `CEL: ${r.limit === undefined ? '' : `${owner}: `}${r.error}` });
     return null;
   };
   const unique = (d: Located<unknown>, path: readonly PropertyKey[], id: string): void => {
@@ -293,7 +310,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
             constraints: r.constraints ?? null,
             risk: r.risk ?? null,
             match: compileMatch(r.match),
-            when: condition(d, ['rules', i, 'when'], r.when),
+            when: condition(d, ['rules', i, 'when'], r.when, `rule "${r.id}"`),
             whenSource: r.when ?? null,
             get location() {
               return locate();
@@ -326,7 +343,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
             description: f.description,
             weight: f.weight,
             match: compileMatch(f.match),
-            when: condition(d, ['factors', i, 'when'], f.when),
+            when: condition(d, ['factors', i, 'when'], f.when, `risk factor "${f.id}"`),
           });
         });
         if (v.escalate) {
@@ -335,7 +352,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
             issues.push({ file: d.file, line: pos.line, column: pos.column, message: 'only one RiskModel may declare escalate' });
           }
           const { unless, ...rest } = v.escalate;
-          escalate = { ...rest, unless: condition(d, ['escalate', 'unless'], unless) };
+          escalate = { ...rest, unless: condition(d, ['escalate', 'unless'], unless, 'escalate.unless') };
         }
         break;
       default: {
@@ -358,6 +375,7 @@ const compile = (input: readonly BundleFile[]): { bundle: Bundle | null; issues:
       riskFactors,
       escalate,
       files,
+      ...(budget === undefined ? {} : { budget }),
     },
     issues,
   };

@@ -1,5 +1,6 @@
 import type { BundleManifest, ConstraintsSpec, EntitlementSelector, StageSpec } from './bundle.schema';
 import type { CompiledCondition } from './cel';
+import type { EvaluationBudget } from './cel.limits';
 import type { Effect } from './decision.types';
 
 export interface SourceLocation {
@@ -74,6 +75,11 @@ export interface Bundle {
   } | null;
   /** Canonical files (sorted, normalised): what the digest covers, and what the policy service publishes. */
   readonly files: readonly BundleFile[];
+  /**
+   * A draft's (compiled with limits): the running count its conditions tick. Evaluation restarts it for every
+   * decision and stops the decision (EvaluationLimitExceeded) when it runs out. Absent for a shipped bundle.
+   */
+  readonly budget?: EvaluationBudget;
 }
 
 export interface BundleIssue {

@@ -4,6 +4,7 @@ import type { ApproverSpec, ConstraintsSpec, CredentialType, StageSpec } from '.
 import { APPROVER_RESOLVERS, CREDENTIAL_TYPES } from './bundle.schema';
 import type { Bundle, CompiledMatch, CompiledRule, ReasonTemplate } from './bundle.types';
 import type { Activation, CompiledCondition } from './cel';
+import { EvaluationLimitExceeded } from './cel.limits';
 import type {
   Approver,
   Constraints,
@@ -357,7 +358,8 @@ const escalationWaived = (
   a.entitlement = null;
   try {
     return unless(a) === true;
-  } catch {
+  } catch (err) {
+    if (err instanceof EvaluationLimitExceeded) throw err.at('escalate.unless');
     return false; // cannot tell: escalate
   }
 };
@@ -411,6 +413,8 @@ const activationOf = (input: PolicyInput, requestedSeconds: number | null): Muta
  * edge). The input object becomes the provenance snapshot, so callers must not mutate it afterwards.
  */
 export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: RuleTrace[]): Decision => {
+  // A draft's conditions are metered per decision: this one starts from zero.
+  bundle.budget?.start();
   const plan = planOf(bundle);
   const requestedSeconds = input.request.duration === null ? null : secondsOf(input.request.duration);
   let activation: MutableActivation | null = null;
@@ -464,6 +468,8 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
         try {
           hit = rule.when(activation) === true;
         } catch (err) {
+          // A draft over its evaluation limit has no decision to fail closed to: the whole evaluation stops.
+          if (err instanceof EvaluationLimitExceeded) throw err.at(`rule "${rule.id}"`);
           // Fail closed: a deny rule whose condition cannot be evaluated counts as matched; anything that
           // would grant or route does not.
           hit = rule.effect === 'deny';
@@ -520,7 +526,8 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
         activation.entitlement = e;
         try {
           hit = f.when(activation) === true;
-        } catch {
+        } catch (err) {
+          if (err instanceof EvaluationLimitExceeded) throw err.at(`risk factor "${f.id}"`);
           hit = true; // unknown risk counts as risk
         }
       }

@@ -28,6 +28,9 @@ export type {
 } from './input.schema';
 export { NHI_KINDS, SUBJECT_KINDS, parsePolicyInput, policyInputSchema } from './input.schema';
 export { BundleValidationError, bundleDigest, canonicalFiles, formatIssue, lintBundleFiles, loadBundleFromFiles } from './bundle-compiler';
+export type { CompileBundleOptions } from './bundle-compiler';
+export { DRAFT_LIMITS, EvaluationBudget, EvaluationLimitExceeded } from './cel.limits';
+export type { CelCompileLimits, DraftLimitName, DraftLimits, EvaluationLimits } from './cel.limits';
 export { loadBundleFromDirectory, readBundleDirectory } from './bundle-loader';
 export type { Reproduction, RuleOutcome, RuleTrace } from './evaluate';
 export { ENGINE_VERSION, canonicalJson, evaluate, evaluateValidated, reproduce, simulate } from './evaluate';
@@ -35,6 +38,6 @@ export type { Holding, SodViolation } from './sod';
 export { scanSodViolations } from './sod';
 export { formatIsoDuration, parseIsoDuration } from './duration';
 export type { BacktestExample, BacktestOptions, BacktestReport, ChangeKind, HistoryEntry, ProgressListener } from './backtest';
-export { CHANGE_KINDS, backtest, backtestAsync, classifyChange } from './backtest';
+export { BacktestAccumulator, CHANGE_KINDS, MAX_LISTED_ERRORS, backtest, backtestAsync, classifyChange } from './backtest';
 export type { ProgressState, RenderOptions } from './report-render';
 export { renderBacktestReport, renderProgressBar } from './report-render';

@@ -56,7 +56,7 @@ const renderExample = (kind: ChangeKind, ex: BacktestExample, color: boolean): s
 
 export const renderBacktestReport = (report: BacktestReport, options: RenderOptions = {}): string => {
   const color = options.color ?? false;
-  const changed = report.total - report.counts.unchanged - report.errors.length;
+  const changed = report.total - report.counts.unchanged - report.errorCount;
   const out: string[] = [];
   out.push(paint(color, '1', `Backtest of ${report.candidate.name}@${report.candidate.version}`) + `  ${report.candidate.digest.slice(0, 19)}…`);
   const bundles = Object.entries(report.recordedBundles);
@@ -71,7 +71,7 @@ export const renderBacktestReport = (report: BacktestReport, options: RenderOpti
     const row = `  ${LABEL[k].padEnd(width)}  ${n.toLocaleString('en-US').padStart(countWidth)}  ${pct(n, report.total).padStart(6)}`;
     out.push(n > 0 ? paint(color, COLOUR[k], row) : row);
   }
-  if (report.errors.length) out.push(`  ${'could not evaluate'.padEnd(width)}  ${String(report.errors.length).padStart(countWidth)}`);
+  if (report.errorCount) out.push(`  ${'could not evaluate'.padEnd(width)}  ${String(report.errorCount).padStart(countWidth)}`);
   out.push('');
   out.push(
     changed === 0

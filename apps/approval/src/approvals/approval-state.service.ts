@@ -30,6 +30,8 @@ import { initialState } from '../domain/approval.state';
 import type { ApprovalTask, RequestApprovalState } from '../domain/approval.state';
 import { emptyDirectory, evolveDirectory } from '../domain/directory';
 import type { Directory } from '../domain/directory';
+import { relationsTo } from '../domain/approval.visibility';
+import type { RequestRelation } from '../domain/approval.visibility';
 import { awaitsRoute, isKnown, missingForRoute } from '../domain/route-prerequisites';
 import type { DirectoryGap } from '../domain/route-prerequisites';
 import { APPROVAL_CONFIG } from './approval.config';
@@ -149,6 +151,11 @@ export class ApprovalStateService implements OnModuleDestroy {
 
   stateOf(requestId: string): RequestApprovalState {
     return this.requests.get(requestId) ?? initialState(requestId);
+  }
+
+  /** How the identity stands to the request, from the request and the directory folded from the log. */
+  relationsTo(requestId: string, identityId: string): ReadonlySet<RequestRelation> {
+    return relationsTo(this.stateOf(requestId), this.directory, identityId);
   }
 
   /** Open tasks the identity may decide, oldest due first. */

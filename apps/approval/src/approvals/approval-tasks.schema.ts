@@ -7,4 +7,5 @@ export const TaskDecisionBodySchema = z.strictObject({
 });
 export type TaskDecisionBody = z.infer<typeof TaskDecisionBodySchema>;
 
-export const TasksQuerySchema = z.object({ approverId: IdSchema });
+/** `approverId` is optional: the list is always the caller's own (the edge refuses any other id before this). */
+export const TasksQuerySchema = z.object({ approverId: IdSchema.optional() });

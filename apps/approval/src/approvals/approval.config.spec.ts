@@ -1,10 +1,10 @@
+import { apiAuthConfigFrom } from '@grantline/service-kit';
 import { DEV_ISSUER } from '@grantline/http-edge';
-import { ApprovalConfigError, loadApprovalConfig } from './approval.config';
+import { loadApprovalConfig } from './approval.config';
 
 describe('loadApprovalConfig', () => {
-  it('defaults: dev auth, escalate on deadline, security group, 2-day tasks, 4h break-glass', () => {
+  it('defaults: escalate on deadline, security group, 2-day tasks, 4h break-glass', () => {
     const config = loadApprovalConfig({});
-    expect(config.auth).toMatchObject({ mode: 'dev', issuer: DEV_ISSUER, audience: 'grantline' });
     expect(config.policy).toMatchObject({ securityGroup: 'security', onDeadline: 'escalate', defaultTaskTimeout: 'P2D', breakGlassMaxDuration: 'PT4H' });
     expect(config.directoryWaitMs).toBe(30_000);
   });
@@ -17,14 +17,17 @@ describe('loadApprovalConfig', () => {
     }
   });
 
-  it('oidc when an issuer is configured or in production, and then requires the keys', () => {
-    expect(loadApprovalConfig({ OIDC_ISSUER: 'https://idp.test', OIDC_JWKS_URL: 'https://idp.test/jwks' }).auth).toMatchObject({
+  it('authenticates as every service does (the kit): dev by default, oidc when an issuer is configured or in production', () => {
+    // The approval service has no auth settings of its own any more: ApiAuthModule reads these for it.
+    expect(apiAuthConfigFrom({})).toMatchObject({ mode: 'dev', issuer: DEV_ISSUER, audience: 'grantline' });
+    expect(apiAuthConfigFrom({ OIDC_ISSUER: 'https://idp.test', OIDC_JWKS_URL: 'https://idp.test/jwks' })).toMatchObject({
       mode: 'oidc',
       issuer: 'https://idp.test',
       jwksUrl: 'https://idp.test/jwks',
     });
-    expect(() => loadApprovalConfig({ NODE_ENV: 'production' })).toThrow(ApprovalConfigError);
-    expect(() => loadApprovalConfig({ OIDC_ISSUER: 'https://idp.test' })).toThrow(/OIDC_JWKS_URL or OIDC_JWKS_FILE/);
+    expect(() => apiAuthConfigFrom({ NODE_ENV: 'production' })).toThrow();
+    expect(() => apiAuthConfigFrom({ OIDC_ISSUER: 'https://idp.test' })).toThrow(/OIDC_JWKS_URL or OIDC_JWKS_FILE/);
+    expect(loadApprovalConfig({ AUTH_MODE: 'dev', OIDC_ISSUER: 'https://idp.test' })).not.toHaveProperty('auth');
   });
 
   it('reads groups as JSON and names every bad variable', () => {

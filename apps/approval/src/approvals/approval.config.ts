@@ -1,26 +1,13 @@
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { IdSchema, IsoDurationSchema } from '@grantline/contracts';
-import { bearerAuthConfigFrom, devBearerAuth } from '@grantline/http-edge';
-import type { BearerAuthConfig } from '@grantline/http-edge';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import type { ApprovalPolicy } from '../domain/approval.policy';
 
 export const APPROVAL_CONFIG = Symbol('APPROVAL_CONFIG');
 
-const REPO_ROOT = resolve(__dirname, '../../../..');
-const DEFAULT_DEV_ISSUER_DIR = resolve(REPO_ROOT, '.grantline/dev-issuer');
-
-/**
- * `oidc`: bearer JWTs verified against OIDC_JWKS_URL or OIDC_JWKS_FILE. `dev`: bearer JWTs of the local dev
- * issuer (its key under DEV_ISSUER_DIR, the same as the intake's, so one minted token works for both), and,
- * without a token, the X-Grantline-Principal header.
- */
-export type AuthConfig = BearerAuthConfig;
-
+/** The approval service's own settings; authentication is the kit's (ApiAuthModule reads AUTH_MODE, OIDC_*, ...). */
 export interface ApprovalConfig {
   readonly policy: ApprovalPolicy;
-  readonly auth: AuthConfig;
   /**
    * How long a route waits for the identities or catalogue entries it needs to appear in the directory (they
    * travel on other partitions and may be consumed after the decision) before routing with what is known.
@@ -31,19 +18,9 @@ export interface ApprovalConfig {
 
 export const DEFAULT_DIRECTORY_WAIT_MS = 30_000;
 
-/** Dev authentication as specs and local runs use it. */
-export const devAuth = (devIssuerDir = DEFAULT_DEV_ISSUER_DIR): AuthConfig => devBearerAuth(devIssuerDir);
-
 const GroupsSchema = z.record(IdSchema, z.array(IdSchema).max(1000));
 
 const EnvSchema = z.object({
-  AUTH_MODE: z.enum(['oidc', 'dev']).optional(),
-  NODE_ENV: z.string().optional(),
-  OIDC_ISSUER: z.string().min(1).optional(),
-  OIDC_AUDIENCE: z.string().min(1).optional(),
-  OIDC_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
-  OIDC_JWKS_FILE: z.string().min(1).optional(),
-  DEV_ISSUER_DIR: z.string().min(1).optional(),
   APPROVAL_SECURITY_GROUP: IdSchema.default(DEFAULT_APPROVAL_POLICY.securityGroup),
   APPROVAL_THIRD_PARTY_RISK_GROUP: IdSchema.default(DEFAULT_APPROVAL_POLICY.thirdPartyRiskGroup),
   /** JSON: {"security": ["sec-1", "sec-2"]} */
@@ -69,20 +46,14 @@ const EnvSchema = z.object({
 
 export class ApprovalConfigError extends Error {}
 
-/**
- * The approval service's own settings from the environment; names every bad variable at once. AUTH_MODE defaults
- * as in the intake: `dev` unless an OIDC issuer is configured or NODE_ENV=production.
- */
+/** The approval service's own settings from the environment; names every bad variable at once. */
 export const loadApprovalConfig = (env: NodeJS.ProcessEnv = process.env): ApprovalConfig => {
   const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')));
   if (!parsed.success) {
     throw new ApprovalConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
   }
   const e = parsed.data;
-  const auth = bearerAuthConfigFrom(e, DEFAULT_DEV_ISSUER_DIR);
-  if (!auth.ok) throw new ApprovalConfigError(auth.problems.map((p) => `${p.variable}: ${p.message}`).join('; '));
   return {
-    auth: auth.config,
     directoryWaitMs: e.APPROVAL_DIRECTORY_WAIT_MS,
     policy: {
       securityGroup: e.APPROVAL_SECURITY_GROUP,

@@ -1,15 +1,14 @@
 // The approval service booted with the service kit (startService) against the real Kafka and MongoDB-wire
 // store from jest's global setup. The service consumes the catalogue topics, so every identity and request
 // here carries this spec's unique prefix, and the spec's own consumer group starts from the beginning.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Type } from '@nestjs/common';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import type { CryptoKey } from 'jose';
-import { ApprovalRequestApproved, ApprovalSelfApprovalBlocked, ApprovalTaskOpened, TOPICS, registry } from '@grantline/contracts';
+import { ApprovalAccessDenied, ApprovalRequestApproved, ApprovalSelfApprovalBlocked, ApprovalTaskOpened, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
-import { DEFAULT_AUDIENCE, DEV_ISSUER } from '@grantline/http-edge';
+import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
+import type { DevIssuerKey, GrantlineRole } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
@@ -43,25 +42,31 @@ const eventsOnceThere = (bus: KafkaMessageBus, requestId: string, types: readonl
 describe('approval service against real Kafka', () => {
   let bus: KafkaMessageBus;
   let service: RunningService;
-  let devKey: CryptoKey;
+  let devKey: DevIssuerKey;
   const devIssuerDir = mkdtempSync(join(tmpdir(), 'approval-int-issuer-'));
   const ENV_KEYS = ['KAFKA_BROKERS', 'MONGO_URL', 'PORT', 'MONGO_DB', 'LOG_LEVEL', 'AUTH_MODE', 'DEV_ISSUER_DIR', 'APPROVAL_DIRECTORY_WAIT_MS'] as const;
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 
-  /** Dev mode: a bearer token of the dev issuer when `token` is set, else the principal header. */
-  const post = async (taskId: string, principal: string, body: unknown, token = false): Promise<Response> => {
-    const auth = token
-      ? { authorization: `Bearer ${await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setIssuer(DEV_ISSUER).setAudience(DEFAULT_AUDIENCE).setSubject(principal).setExpirationTime('5m').sign(devKey)}` }
-      : { 'x-grantline-principal': principal };
-    return fetch(`${service.url}/v1/approvals/tasks/${encodeURIComponent(taskId)}/decision`, {
+  /** A dev-issuer token, as `tools/dev-token` would mint it. */
+  const bearer = async (subject: string, roles?: GrantlineRole[]): Promise<{ authorization: string }> => ({
+    authorization: `Bearer ${await mintDevToken(devKey, { subject, audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 300, ...(roles ? { roles } : {}) })}`,
+  });
+  /** Security may read every request: the specs below watch requests whose people the directory may not know yet. */
+  const asSecurity = (): Promise<{ authorization: string }> => bearer(id('security-sam'), ['security']);
+
+  const post = async (taskId: string, principal: string, body: unknown): Promise<Response> =>
+    fetch(`${service.url}/v1/approvals/tasks/${encodeURIComponent(taskId)}/decision`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...auth },
+      headers: { 'content-type': 'application/json', ...(await bearer(principal)) },
       body: JSON.stringify(body),
     });
-  };
 
+  const requestView = async (requestId: string, headers: { authorization: string }): Promise<Response> =>
+    fetch(`${service.url}/v1/approvals/requests/${encodeURIComponent(requestId)}`, { headers });
+
+  /** The caller's own open tasks (approverId may only name the caller). */
   const tasksOf = async (approverId: string): Promise<{ taskId: string; requestId: string }[]> => {
-    const response = await fetch(`${service.url}/v1/approvals/tasks?approverId=${encodeURIComponent(approverId)}`);
+    const response = await fetch(`${service.url}/v1/approvals/tasks?approverId=${encodeURIComponent(approverId)}`, { headers: await bearer(approverId) });
     return ((await response.json()) as { tasks: { taskId: string; requestId: string }[] }).tasks;
   };
 
@@ -69,7 +74,7 @@ describe('approval service against real Kafka', () => {
   const waitingForDirectory = (requestId: string): Promise<unknown[]> =>
     eventually(
       async () => {
-        const response = await fetch(`${service.url}/v1/approvals/requests/${encodeURIComponent(requestId)}`);
+        const response = await requestView(requestId, await asSecurity());
         const body = (await response.json()) as { status?: string; waitingForDirectory?: unknown[] };
         if (body.status !== 'pending' || body.waitingForDirectory === undefined) throw new Error(`not waiting yet: ${JSON.stringify(body)}`);
         return body.waitingForDirectory;
@@ -96,9 +101,7 @@ describe('approval service against real Kafka', () => {
     await bus.publisher.publish(TOPICS.catalog, [catalogEvent(registry, prefix, Date.now())]);
 
     // A dev issuer key of this spec's own, as the intake would keep it
-    const pair = await generateKeyPair('ES256', { extractable: true });
-    devKey = pair.privateKey;
-    writeFileSync(join(devIssuerDir, 'private.jwk.json'), JSON.stringify({ ...(await exportJWK(pair.privateKey)), alg: 'ES256' }));
+    devKey = await ensureDevIssuerKey(devIssuerDir);
 
     // The real AppModule, as main.ts boots it: it reads its configuration from the environment when imported
     Object.assign(process.env, {
@@ -139,7 +142,7 @@ describe('approval service against real Kafka', () => {
     const self = await post(taskId, id('alice'), { decision: 'approve' });
     expect(self.status).toBe(403);
     expect(self.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    const state = (await (await fetch(`${service.url}/v1/approvals/requests/${encodeURIComponent(requestId)}`)).json()) as { status: string };
+    const state = (await (await requestView(requestId, await bearer(id('alice')))).json()) as { status: string };
     expect(state.status).toBe('pending');
     await eventually(
       async () => {
@@ -152,9 +155,9 @@ describe('approval service against real Kafka', () => {
       { timeoutMs: 20_000, intervalMs: 250 },
     );
 
-    // When bob approves over HTTP with a bearer token (a token for alice would be refused the same way)
-    expect((await post(taskId, id('alice'), { decision: 'approve' }, true)).status).toBe(403);
-    const approved = await post(taskId, id('bob'), { decision: 'approve', comment: 'ok for the export bug' }, true);
+    // When bob approves over HTTP (alice trying again is refused the same way)
+    expect((await post(taskId, id('alice'), { decision: 'approve' })).status).toBe(403);
+    const approved = await post(taskId, id('bob'), { decision: 'approve', comment: 'ok for the export bug' });
     expect(approved.status).toBe(200);
     expect(await approved.json()).toMatchObject({ requestStatus: 'approved', recorded: true });
 
@@ -260,5 +263,38 @@ describe('approval service against real Kafka', () => {
     const eligible = (opened?.data as { eligibleApproverIds: string[] }).eligibleApproverIds;
     expect(eligible).toEqual(expect.arrayContaining([id('sec-1'), id('sec-2')]));
     expect(eligible).not.toContain(id('bob'));
+  });
+  it('refuses without a token (401), hides a request from an unrelated member (404) and records the refusal on iga.approvals.v1', async () => {
+    const requestId = id('req-7');
+    await bus.publisher.publish(TOPICS.requests, [submitted(requestId, {}, registry, prefix)]);
+    await bus.publisher.publish(TOPICS.decisions, [decided(requestId, { route: { stages: [stage('manager', [{ resolver: 'manager' }])] } }, registry)]);
+    const taskId = await openTaskFor(id('bob'), requestId);
+
+    expect((await fetch(`${service.url}/v1/approvals/requests/${encodeURIComponent(requestId)}`)).status).toBe(401);
+    expect((await fetch(`${service.url}/v1/approvals/tasks`)).status).toBe(401);
+    const mallory = id('mallory');
+    expect((await requestView(requestId, await bearer(mallory))).status).toBe(404);
+    expect((await post(taskId, mallory, { decision: 'approve' })).status).toBe(404);
+    const named = await fetch(`${service.url}/v1/approvals/tasks?approverId=${encodeURIComponent(id('bob'))}`, { headers: await bearer(mallory) });
+    expect(named.status).toBe(403);
+
+    // The refusals are keyed and correlated by the principal: read them back from the topic the service owns.
+    const refusals = await eventually(
+      async () => {
+        const events = (await readApprovals(bus, mallory)).filter((event) => event.type === ApprovalAccessDenied.type);
+        if (events.length < 3) throw new Error(`${events.length} refusal(s) of ${mallory} on the log so far`);
+        return events;
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    expect(refusals.map((event) => event.data)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ service: 'approval', operation: 'GET /v1/approvals/requests/:requestId', objectRef: `request:${requestId}`, status: 404 }),
+        expect.objectContaining({ operation: 'POST /v1/approvals/tasks/:taskId/decision', objectRef: `task:${taskId}`, status: 404 }),
+        expect.objectContaining({ operation: 'GET /v1/approvals/tasks', status: 403 }),
+      ]),
+    );
+    // Nothing about the request was written by the refused calls.
+    expect((await readApprovals(bus, requestId)).map((event) => event.type)).toEqual([ApprovalTaskOpened.type]);
   });
 });

@@ -5,6 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import {
+  ApprovalAccessDenied,
   ApprovalDecisionRecorded,
   ApprovalRequestApproved,
   ApprovalRequestDenied,
@@ -15,10 +16,13 @@ import {
 } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, RequestSubmittedData, RequestWithdrawnData, TimerFiredData } from '@grantline/contracts';
 import { MessagingModule } from '@grantline/messaging-nest';
+import { eventually } from '@grantline/testing';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, deadlineFired, decided, organisation, stage, submitted, withdrawn } from '../testing/approval-scenario';
-import { DEFAULT_DIRECTORY_WAIT_MS, devAuth } from './approval.config';
+import { specAuth } from '../testing/spec-auth.fixture';
+import type { SpecAuth } from '../testing/spec-auth.fixture';
+import { DEFAULT_DIRECTORY_WAIT_MS } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
 import { ApprovalEventsHandler } from './approval-events.handler';
 import { ApprovalStateService } from './approval-state.service';
@@ -26,11 +30,11 @@ import { ApprovalsModule } from './approvals.module';
 
 const NOW = new Date('2026-01-05T12:00:00.000Z');
 // The default directory wait: the organisation and catalogue are on the log before the service starts, so nothing waits.
-const config: ApprovalConfig = { auth: devAuth('/nonexistent'), policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs: DEFAULT_DIRECTORY_WAIT_MS };
+const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs: DEFAULT_DIRECTORY_WAIT_MS };
 
-const boot = async (bus: InMemoryLogBus): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; state: ApprovalStateService }> => {
-  // dev auth (the principal header) and a pinned clock
-  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-spec', bus }), ApprovalsModule.forRoot({ config, clock: () => NOW })] })
+const boot = async (bus: InMemoryLogBus, auth: SpecAuth): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; state: ApprovalStateService }> => {
+  // the kit's dev-mode bearer auth over the spec's issuer key, and a pinned clock
+  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: () => NOW })] })
   class SpecModule {}
   const app = await NestFactory.create(SpecModule, { logger: false, abortOnError: false });
   await app.init();
@@ -42,10 +46,26 @@ describe('approvals module (in-memory log)', () => {
   let app: INestApplication;
   let handler: ApprovalEventsHandler;
   let state: ApprovalStateService;
+  let auth: SpecAuth;
+  /**
+   * Bearer tokens minted once, before any call: signing is asynchronous, and the races below must start their
+   * calls together. Everyone is a person (member); auditor-anna and security-sam hold those roles, hr-feed is a workload.
+   */
+  const bearers = new Map<string, string>();
+  const PEOPLE = ['alice', 'bob', 'carol', 'dave', 'erin', 'sec-1', 'sec-2', 'mallory'];
+  const bearerOf = (principal: string): string => {
+    const bearer = bearers.get(principal);
+    if (bearer === undefined) throw new Error(`no token minted for ${principal}`);
+    return bearer;
+  };
 
   const decideOver = (taskId: string, principal: string | undefined, body: unknown = { decision: 'approve' }) => {
-    const call = request(app.getHttpServer()).post(`/v1/approvals/tasks/${encodeURIComponent(taskId)}/decision`).send(body as object);
-    return principal === undefined ? call : call.set('X-Grantline-Principal', principal);
+    const call = request(app.getHttpServer()).post(`/v1/approvals/tasks/${encodeURIComponent(taskId)}/decision`);
+    return (principal === undefined ? call : call.set('Authorization', bearerOf(principal))).send(body as object);
+  };
+  const getAs = (path: string, principal: string | undefined) => {
+    const call = request(app.getHttpServer()).get(path);
+    return principal === undefined ? call : call.set('Authorization', bearerOf(principal));
   };
 
   /** Given the organisation and catalogue are known and a request was routed with these stages. */
@@ -54,13 +74,22 @@ describe('approvals module (in-memory log)', () => {
     await handler.onDecisionRecorded(decided(requestId, { route: { stages } }) as Envelope<DecisionRecordedData>);
   };
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    auth = await specAuth();
+    for (const person of PEOPLE) bearers.set(person, await auth.bearer(person));
+    bearers.set('auditor-anna', await auth.bearer('auditor-anna', { roles: ['auditor'] }));
+    bearers.set('security-sam', await auth.bearer('security-sam', { roles: ['security'] }));
+    bearers.set('hr-feed', await auth.bearer('hr-feed', { roles: ['identity-source'], workload: true }));
+  });
+
+  afterAll(() => auth.dispose());
 
   beforeEach(async () => {
     bus = new InMemoryLogBus();
     // the directory is on the log before the service starts: rebuilt by replay
     for (const event of [...organisation(), catalogEvent()]) bus.log.push({ topic: registry.definitionOf(event.type).topic, event });
-    ({ app, handler, state } = await boot(bus));
+    ({ app, handler, state } = await boot(bus, auth));
   });
 
   afterEach(async () => {
@@ -70,9 +99,11 @@ describe('approvals module (in-memory log)', () => {
   it('routes a decision into a task listed for its approvers', async () => {
     await routed('req-a');
     expect(bus.events(ApprovalTaskOpened.type)).toHaveLength(1);
-    const listed = await request(app.getHttpServer()).get('/v1/approvals/tasks').query({ approverId: 'sec-1' }).expect(200);
+    const listed = await getAs('/v1/approvals/tasks?approverId=sec-1', 'sec-1').expect(200);
     expect(listed.body.tasks).toEqual([expect.objectContaining({ taskId: 'req-a:security', requestId: 'req-a', quorum: 1, approvals: 0, status: 'open' })]);
-    await request(app.getHttpServer()).get('/v1/approvals/tasks').expect(400).expect('content-type', /application\/problem\+json/);
+    // approverId is optional: the list is always the caller's own
+    expect((await getAs('/v1/approvals/tasks', 'sec-1').expect(200)).body).toEqual(listed.body);
+    expect((await getAs('/v1/approvals/tasks', 'mallory').expect(200)).body).toEqual({ tasks: [] });
   });
 
   it('approves over HTTP as the principal and publishes request-approved', async () => {
@@ -95,8 +126,12 @@ describe('approvals module (in-memory log)', () => {
     const self = await decideOver('req-c:security', 'alice').expect(403);
     expect(self.body).toMatchObject({ status: 403, type: 'https://grantline.dev/problems/self_approval' });
     expect(bus.events(ApprovalSelfApprovalBlocked.type)).toEqual([expect.objectContaining({ data: expect.objectContaining({ attemptedById: 'alice', relation: 'requester' }) })]);
-    await decideOver('req-c:security', 'erin').expect(403);
-    const pending = await request(app.getHttpServer()).get('/v1/approvals/requests/req-c').expect(200);
+    // bob (alice's manager) may see the request but is not eligible for the security task: a recorded 403
+    const notEligible = await decideOver('req-c:security', 'bob').expect(403);
+    expect(notEligible.body).toMatchObject({ status: 403, type: 'https://grantline.dev/problems/forbidden' });
+    // erin, unrelated to the request, is told the task does not exist
+    await decideOver('req-c:security', 'erin').expect(404);
+    const pending = await getAs('/v1/approvals/requests/req-c', 'alice').expect(200);
     expect(pending.body).toMatchObject({ status: 'pending', blockedAttempts: 1 });
 
     await decideOver('req-c:security', 'sec-1', { decision: 'deny', comment: 'no ticket' }).expect(200);
@@ -142,7 +177,7 @@ describe('approvals module (in-memory log)', () => {
     const approve = decideOver('req-f:security', 'sec-1');
     const withdraw = (): Promise<void> => handler.onRequestWithdrawn(withdrawn('req-f') as Envelope<RequestWithdrawnData>);
     const [answer] = approvalFirst ? await Promise.all([approve, withdraw()]) : await Promise.all([approve, withdraw()].reverse()).then((r) => [r[1], r[0]]);
-    const status = (await request(app.getHttpServer()).get('/v1/approvals/requests/req-f').expect(200)).body.status as string;
+    const status = (await getAs('/v1/approvals/requests/req-f', 'alice').expect(200)).body.status as string;
     if (answer?.status === 200) {
       expect(status).toBe('approved');
       expect(bus.events(ApprovalRequestApproved.type)).toHaveLength(1);
@@ -166,12 +201,12 @@ describe('approvals module (in-memory log)', () => {
     await routed('req-h');
     await app.close();
     const before = bus.log.length;
-    ({ app, handler, state } = await boot(bus));
+    ({ app, handler, state } = await boot(bus, auth));
     await handler.onDecisionRecorded(decided('req-h') as Envelope<DecisionRecordedData>);
     const redelivered = bus.events().find((event) => event.type === ApprovalTaskOpened.type);
     expect(bus.log.length).toBe(before);
     expect(redelivered).toBeDefined();
-    const listed = await request(app.getHttpServer()).get('/v1/approvals/tasks').query({ approverId: 'sec-2' }).expect(200);
+    const listed = await getAs('/v1/approvals/tasks?approverId=sec-2', 'sec-2').expect(200);
     expect(listed.body.tasks.map((task: { taskId: string }) => task.taskId)).toContain('req-h:security');
   });
 
@@ -181,7 +216,7 @@ describe('approvals module (in-memory log)', () => {
     await handler.onTimerFired(timer);
     await handler.onTimerFired(timer);
     expect(bus.events('iga.approval.escalated.v1')).toHaveLength(1);
-    const listed = await request(app.getHttpServer()).get('/v1/approvals/tasks').query({ approverId: 'sec-1' }).expect(200);
+    const listed = await getAs('/v1/approvals/tasks?approverId=sec-1', 'sec-1').expect(200);
     expect(listed.body.tasks).toEqual([expect.objectContaining({ taskId: 'req-i:manager:escalated', escalatedFromTaskId: 'req-i:manager' })]);
   });
 
@@ -190,5 +225,98 @@ describe('approvals module (in-memory log)', () => {
     await decideOver('req-j:security', 'sec-1').expect(200);
     expect(bus.events(ApprovalDecisionRecorded.type)[0]?.time).toBe(NOW.toISOString());
     expect(bus.events(ApprovalRequestApproved.type)[0]?.data).toMatchObject({ grants: [{ expiresAt: '2026-01-05T20:00:00.000Z' }] });
+  });
+  describe('authorization: every route authenticates, and answers only those the request concerns', () => {
+    /** The refusals recorded on the approvals topic (in the background: the answer does not wait for the record). */
+    const refusalsOf = (principalId: string, atLeast = 1): Promise<Envelope[]> =>
+      eventually(() => {
+        const found = bus.events(ApprovalAccessDenied.type).filter((event) => event.subject === principalId);
+        if (found.length < atLeast) throw new Error(`${found.length} refusal(s) of ${principalId} recorded so far`);
+        return found;
+      });
+
+    it('answers 401 without a token or with a bad one, on every route', async () => {
+      await routed('req-k');
+      for (const path of ['/v1/approvals/tasks', '/v1/approvals/requests/req-k']) {
+        await getAs(path, undefined).expect(401).expect('content-type', /application\/problem\+json/);
+        await request(app.getHttpServer()).get(path).set('Authorization', 'Bearer not-a-token').expect(401);
+        // the dev-mode header that once named the principal proves nothing
+        await request(app.getHttpServer()).get(path).set('X-Grantline-Principal', 'sec-1').expect(401);
+      }
+      await decideOver('req-k:security', undefined).expect(401);
+      expect(bus.events(ApprovalAccessDenied.type)).toEqual([]);
+    });
+
+    it('lists only the caller\'s tasks: approverId naming someone else is a recorded 403, a workload (no member role) a 403', async () => {
+      await routed('req-l');
+      const named = await getAs('/v1/approvals/tasks?approverId=sec-1', 'mallory').expect(403);
+      expect(named.body).toMatchObject({ status: 403, type: 'https://grantline.dev/problems/forbidden' });
+      // refused before the query is validated: a malformed id answers the same
+      await getAs('/v1/approvals/tasks?approverId=not%20an%20id', 'mallory').expect(403);
+      await getAs('/v1/approvals/tasks', 'hr-feed').expect(403);
+      const [recorded] = await refusalsOf('mallory');
+      expect(recorded).toMatchObject({
+        type: 'iga.approval.access-denied.v1',
+        source: 'grantline/approval',
+        actor: { kind: 'user', id: 'mallory' },
+        data: { service: 'approval', operation: 'GET /v1/approvals/tasks', objectRef: 'identity:sec-1', status: 403, principalKind: 'person', roles: ['member'] },
+      });
+      expect((await refusalsOf('hr-feed'))[0]?.data).toMatchObject({ principalKind: 'workload', status: 403, reason: 'requires the member role' });
+    });
+
+    it('shows a request to the people it concerns, security and auditors; anyone else gets the unknown-request answer, recorded', async () => {
+      await routed('req-m');
+      // alice asked (and is the beneficiary), bob is her manager, sec-1 and sec-2 are the security task's approvers
+      for (const viewer of ['alice', 'bob', 'sec-1', 'sec-2', 'auditor-anna', 'security-sam']) {
+        expect((await getAs('/v1/approvals/requests/req-m', viewer).expect(200)).body).toMatchObject({ requestId: 'req-m', status: 'pending' });
+      }
+      const hidden = await getAs('/v1/approvals/requests/req-m', 'mallory').expect(404);
+      const unknown = await getAs('/v1/approvals/requests/req-nope', 'mallory').expect(404);
+      // Identical but for the id: nothing tells an existing request from one that never was.
+      expect({ ...hidden.body, detail: hidden.body.detail.replace('req-m', 'ID') }).toEqual({ ...unknown.body, detail: unknown.body.detail.replace('req-nope', 'ID') });
+      expect(hidden.headers['content-type']).toBe(unknown.headers['content-type']);
+      // dave owns the entitlement but neither asked, benefits, manages nor approves: not a viewer here
+      await getAs('/v1/approvals/requests/req-m', 'dave').expect(404);
+      const recorded = await refusalsOf('mallory', 2);
+      expect(recorded.map((event) => event.data)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ operation: 'GET /v1/approvals/requests/:requestId', objectRef: 'request:req-m', status: 404 })]),
+      );
+    });
+
+    it('past approvers keep seeing the request: the manager task escalated to security still shows to the manager', async () => {
+      await routed('req-n', [stage('manager', [{ resolver: 'manager' }])]);
+      await handler.onTimerFired(deadlineFired('req-n', 'req-n:manager', '2026-01-08T00:00:00.000Z') as Envelope<TimerFiredData>);
+      await getAs('/v1/approvals/requests/req-n', 'bob').expect(200);
+      // bob is no longer eligible for the escalated task: he sees it, may not answer it
+      await decideOver('req-n:manager:escalated', 'bob').expect(403);
+      await decideOver('req-n:manager:escalated', 'sec-1').expect(200);
+      await getAs('/v1/approvals/requests/req-n', 'sec-1').expect(200);
+    });
+
+    it('decides only as an eligible approver, refusing everyone else before the body is read', async () => {
+      await routed('req-o');
+      const invalid = { decision: 'maybe' };
+      // unrelated: told the task does not exist, whatever the body
+      const hidden = await decideOver('req-o:security', 'mallory', invalid).expect(404);
+      const unknown = await decideOver('req-nope:security', 'mallory', invalid).expect(404);
+      expect({ ...hidden.body, detail: hidden.body.detail.replace('req-o', 'ID') }).toEqual({ ...unknown.body, detail: unknown.body.detail.replace('req-nope', 'ID') });
+      // may see it but not answer it: auditors, security outside the task, the manager: a recorded 403, not a 400
+      for (const viewer of ['auditor-anna', 'security-sam', 'bob']) await decideOver('req-o:security', viewer, invalid).expect(403);
+      // the requester: the self-approval 403, recorded as a blocked self-approval, again before the body
+      const self = await decideOver('req-o:security', 'alice', invalid).expect(403);
+      expect(self.body).toMatchObject({ type: 'https://grantline.dev/problems/self_approval' });
+      expect(bus.events(ApprovalSelfApprovalBlocked.type).filter((event) => event.subject === 'req-o')).toHaveLength(1);
+      // an eligible approver gets the 400 for that body, then decides
+      await decideOver('req-o:security', 'sec-1', invalid).expect(400);
+      await decideOver('req-o:security', 'sec-1').expect(200);
+      expect(bus.events(ApprovalDecisionRecorded.type).filter((event) => event.subject === 'req-o')).toEqual([expect.objectContaining({ actor: { kind: 'user', id: 'sec-1' } })]);
+
+      expect((await refusalsOf('mallory', 2)).map((event) => event.data)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ operation: 'POST /v1/approvals/tasks/:taskId/decision', objectRef: 'task:req-o:security', status: 404 })]),
+      );
+      expect((await refusalsOf('auditor-anna'))[0]?.data).toMatchObject({ objectRef: 'task:req-o:security', status: 403, roles: ['auditor', 'member'] });
+      // the self-approval is recorded once, as the blocked self-approval it already was
+      expect(bus.events(ApprovalAccessDenied.type).filter((event) => event.subject === 'alice')).toEqual([]);
+    });
   });
 });

@@ -13,7 +13,8 @@ import { APPROVAL_SOURCE } from '../domain/approval.decide';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, decided, human, identityUpserted, organisation, stage, submitted, withdrawn } from '../testing/approval-scenario';
-import { devAuth } from './approval.config';
+import { specAuth } from '../testing/spec-auth.fixture';
+import type { SpecAuth } from '../testing/spec-auth.fixture';
 import type { ApprovalConfig } from './approval.config';
 import { ApprovalEventsHandler } from './approval-events.handler';
 import { ApprovalStateService } from './approval-state.service';
@@ -29,9 +30,11 @@ interface Booted {
   state: ApprovalStateService;
 }
 
+let auth: SpecAuth;
+
 const boot = async (bus: InMemoryLogBus, directoryWaitMs = LONG_WAIT_MS): Promise<Booted> => {
-  const config: ApprovalConfig = { auth: devAuth('/nonexistent'), policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs };
-  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), ApprovalsModule.forRoot({ config, clock: () => NOW })] })
+  const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs };
+  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: () => NOW })] })
   class SpecModule {}
   const app = await NestFactory.create(SpecModule, { logger: false, abortOnError: false });
   await app.init();
@@ -50,10 +53,12 @@ const managerRoute = { route: { stages: [stage('manager', [{ resolver: 'manager'
 describe('routing waits until the directory knows the people involved', () => {
   let bus: InMemoryLogBus;
   let booted: Booted;
+  /** Security may read every request; the people these requests concern are not all in the directory yet. */
+  let security: string;
 
   const opened = (): TaskOpenedData[] => bus.events(ApprovalTaskOpened.type).map((event) => event.data as TaskOpenedData);
   const requestView = async (requestId: string): Promise<Record<string, unknown>> =>
-    (await request(booted.app.getHttpServer()).get(`/v1/approvals/requests/${requestId}`).expect(200)).body as Record<string, unknown>;
+    (await request(booted.app.getHttpServer()).get(`/v1/approvals/requests/${requestId}`).set('Authorization', security).expect(200)).body as Record<string, unknown>;
   /** What this service published (the log also holds what the specs deliver). */
   const published = (): Envelope[] => bus.events().filter((event) => event.source === APPROVAL_SOURCE);
   // Delivered events are on the log too, as on Kafka, so a restart replays them.
@@ -68,7 +73,13 @@ describe('routing waits until the directory knows the people involved', () => {
     return booted.handler.onDecisionRecorded(event as Envelope<DecisionRecordedData>);
   };
 
-  beforeAll(() => Logger.overrideLogger(false));
+  beforeAll(async () => {
+    Logger.overrideLogger(false);
+    auth = await specAuth();
+    security = await auth.bearer('security-sam', { roles: ['security'] });
+  });
+
+  afterAll(() => auth.dispose());
 
   beforeEach(() => {
     bus = new InMemoryLogBus();

@@ -265,6 +265,44 @@ describe('approval decide/evolve', () => {
     });
   });
 
+  describe('authorizing an answer before it is read (authorize_task)', () => {
+    const authorize = (taskId: string, approverId: string): ApprovalCommand => ({ kind: 'authorize_task', taskId, approverId, at: AT });
+    const opened = (stages = [stage('manager', [{ resolver: 'manager' }])], requestOverrides = {}): RequestApprovalState => {
+      const state = given(submitted(REQ, requestOverrides), decided(REQ, { route: { stages } }));
+      return then(state, decide(route, state, context()));
+    };
+
+    it('lets the eligible approver through with nothing recorded', () => {
+      expect(decide(authorize('req-1:manager', 'bob'), opened(), context())).toEqual({ accepted: true, events: [] });
+    });
+
+    it('refuses someone not eligible as not_eligible, recording nothing in the domain (the edge records the refusal)', () => {
+      expect(decide(authorize('req-1:manager', 'erin'), opened(), context())).toEqual({
+        accepted: false,
+        rejection: 'not_eligible',
+        message: 'erin is not an eligible approver of task req-1:manager',
+        events: [],
+      });
+    });
+
+    it('records a self-approval attempt exactly as decide_task does', () => {
+      const state = opened();
+      const authorized = decide(authorize('req-1:manager', 'alice'), state, context());
+      const decided = decide(approve('req-1:manager', 'alice'), state, context());
+      expect(authorized).toMatchObject({ accepted: false, rejection: 'self_approval' });
+      expect(authorized).toEqual(decided);
+    });
+
+    it('lets an approver who already answered through (a repeat is decide_task\'s to judge), and refuses after the end', () => {
+      let state = opened([stage('security', [{ resolver: 'security' }], 2)]);
+      state = then(state, decide(approve('req-1:security', 'sec-1'), state, context()));
+      expect(decide(authorize('req-1:security', 'sec-1'), state, context())).toEqual({ accepted: true, events: [] });
+      const ended = then(state, decide(approve('req-1:security', 'sec-2', 'deny'), state, context()));
+      expect(decide(authorize('req-1:security', 'sec-1'), ended, context())).toMatchObject({ accepted: false, rejection: 'request_ended' });
+      expect(decide(authorize('req-1:nope', 'sec-1'), ended, context())).toMatchObject({ accepted: false, rejection: 'unknown_task' });
+    });
+  });
+
   describe('deadlines', () => {
     const opened = (): RequestApprovalState => {
       const state = given(submitted(REQ), decided(REQ));

@@ -44,6 +44,18 @@ export interface DecideTaskCommand {
   readonly at: string;
 }
 
+/**
+ * May this principal answer this task at all? The HTTP edge asks before it reads the body, so a refused caller
+ * learns nothing about what a valid answer looks like. A self-approval attempt is recorded here as it is on
+ * `decide_task`; the outcome is the same rejection `decide_task` would give before looking at the answer.
+ */
+export interface AuthorizeTaskCommand {
+  readonly kind: 'authorize_task';
+  readonly taskId: string;
+  readonly approverId: string;
+  readonly at: string;
+}
+
 /** `iga.timer.fired` of kind approval_deadline for one task. */
 export interface DeadlineCommand {
   readonly kind: 'deadline';
@@ -52,7 +64,7 @@ export interface DeadlineCommand {
   readonly firedAt: string;
 }
 
-export type ApprovalCommand = RouteCommand | DecideTaskCommand | DeadlineCommand;
+export type ApprovalCommand = RouteCommand | DecideTaskCommand | AuthorizeTaskCommand | DeadlineCommand;
 
 export type Rejection =
   | 'unknown_task'
@@ -237,25 +249,60 @@ const stageOf = (decision: RecordedDecision, stageId: string): { stage: Approval
   return stage ? { stage, index } : undefined;
 };
 
-const decideTask = (state: RequestApprovalState, command: DecideTaskCommand, context: DecideContext): DecideResult => {
-  const task = taskOf(state, command.taskId);
+interface OpenTask {
+  readonly task: ApprovalTask;
+  readonly request: SubmittedRequest;
+  readonly decision: RecordedDecision;
+  readonly located: { stage: ApprovalStage; index: number } | undefined;
+}
+
+/**
+ * What every answer to a task is checked against first, whatever the answer: the task exists, the request is still
+ * pending, and the approver is not the requester, the beneficiary or (outside an owner-of-record stage) the owner
+ * of the beneficiary NHI. A self-approval attempt is evidence: it is recorded, not just refused.
+ */
+const openTaskFor = (state: RequestApprovalState, taskId: string, approverId: string, at: string, context: DecideContext): OpenTask | DecideResult => {
+  const task = taskOf(state, taskId);
   const { request, decision } = state;
-  if (!task || !request || !decision) return rejected('unknown_task', `no approval task ${command.taskId}`);
+  if (!task || !request || !decision) return rejected('unknown_task', `no approval task ${taskId}`);
   const status = statusOf(state);
   if (status === 'withdrawn') return rejected('request_withdrawn', `request ${state.requestId} was withdrawn`);
   if (status !== 'pending') return rejected('request_ended', `request ${state.requestId} has already ended (${status})`);
 
   const located = stageOf(decision, task.stageId);
   const ownerOfRecordStage = located ? isOwnerOfRecordStage(located.stage) && task.escalatedFromTaskId === undefined : false;
-  const relation = selfRelationOf(command.approverId, request, context.directory, ownerOfRecordStage);
+  const relation = selfRelationOf(approverId, request, context.directory, ownerOfRecordStage);
   if (relation) {
-    const blocked = new Emitter(context, state.requestId, command.at, undefined, { kind: 'user', id: command.approverId }).emit(
+    const blocked = new Emitter(context, state.requestId, at, undefined, { kind: 'user', id: approverId }).emit(
       ApprovalSelfApprovalBlocked,
-      { taskId: task.taskId, requestId: state.requestId, attemptedById: command.approverId, relation, attemptedAt: command.at },
-      [task.taskId, command.approverId, command.at],
+      { taskId: task.taskId, requestId: state.requestId, attemptedById: approverId, relation, attemptedAt: at },
+      [task.taskId, approverId, at],
     );
-    return rejected('self_approval', `${command.approverId} may not decide request ${state.requestId}: they are its ${relation.replace('_', ' ')}`, blocked.events);
+    return rejected('self_approval', `${approverId} may not decide request ${state.requestId}: they are its ${relation.replace('_', ' ')}`, blocked.events);
   }
+  return { task, request, decision, located };
+};
+
+const isResult = (value: OpenTask | DecideResult): value is DecideResult => 'accepted' in value;
+
+const isEligible = (task: ApprovalTask, approverId: string, directory: Directory): boolean =>
+  task.eligibleApproverIds.includes(approverId) && isActive(directory, approverId);
+
+const authorizeTask = (state: RequestApprovalState, command: AuthorizeTaskCommand, context: DecideContext): DecideResult => {
+  const open = openTaskFor(state, command.taskId, command.approverId, command.at, context);
+  if (isResult(open)) return open;
+  // Whoever already answered was eligible then: a repeat or a change of mind is decide_task's to judge.
+  if (open.task.decisions.some((d) => d.approverId === command.approverId)) return accepted([]);
+  if (!isEligible(open.task, command.approverId, context.directory)) {
+    return rejected('not_eligible', `${command.approverId} is not an eligible approver of task ${open.task.taskId}`);
+  }
+  return accepted([]);
+};
+
+const decideTask = (state: RequestApprovalState, command: DecideTaskCommand, context: DecideContext): DecideResult => {
+  const open = openTaskFor(state, command.taskId, command.approverId, command.at, context);
+  if (isResult(open)) return open;
+  const { task, request, decision, located } = open;
 
   const previous = task.decisions.find((d) => d.approverId === command.approverId);
   if (previous) {
@@ -265,7 +312,7 @@ const decideTask = (state: RequestApprovalState, command: DecideTaskCommand, con
       : rejected('already_decided', `${command.approverId} already answered ${previous.decision} on task ${task.taskId}`);
   }
   if (task.status !== 'open') return rejected('task_closed', `task ${task.taskId} is ${task.status}`);
-  if (!task.eligibleApproverIds.includes(command.approverId) || !isActive(context.directory, command.approverId)) {
+  if (!isEligible(task, command.approverId, context.directory)) {
     return rejected('not_eligible', `${command.approverId} is not an eligible approver of task ${task.taskId}`);
   }
   // Four eyes across stages too: one person's approval cannot satisfy two stages of the same request.
@@ -373,6 +420,8 @@ export const decide = (command: ApprovalCommand, state: RequestApprovalState, co
       return route(state, context);
     case 'decide_task':
       return decideTask(state, command, context);
+    case 'authorize_task':
+      return authorizeTask(state, command, context);
     case 'deadline':
       return deadline(state, command, context);
   }

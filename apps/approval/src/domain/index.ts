@@ -5,3 +5,4 @@ export * from './approval.policy';
 export * from './approver-resolution';
 export * from './directory';
 export * from './route-prerequisites';
+export * from './approval.visibility';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
-import { loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
+import type { ReplayOptions } from '@grantline/messaging';
+import { DRAFT_LIMITS, EvaluationLimitExceeded, loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
 import type { BundleFile } from '@grantline/policy-engine';
 import { bundleLoadedEvent } from '../decisions/bundle-announcer';
 import { decideRequest } from '../decisions/decide-request';
@@ -71,5 +72,64 @@ describe('backtestLog: the decisions log through a candidate bundle', () => {
     // Then the recorded side comes from the record, and the change in effect is still seen
     expect(history).toMatchObject({ reproduced: 0, fromRecord: 1 });
     expect(report.counts.newly_auto_approved).toBe(1);
+  });
+  it('reports a complete backtest as complete', async () => {
+    const { coverage } = await backtestLog(await recordedLog(), registry, shipped);
+    expect(coverage).toEqual({ complete: true, compared: 3 });
+  });
+
+  it('streams: each latest decision is evaluated as it is read, not after the log was loaded', async () => {
+    const bus = await recordedLog();
+    const trail: string[] = [];
+    const replay = bus.replay.bind(bus);
+    bus.replay = (options: ReplayOptions) =>
+      replay({
+        ...options,
+        handler: async (event, context) => {
+          trail.push(`read ${event.type === 'iga.policy.decision-recorded.v1' ? 'decision' : 'other'}`);
+          await options.handler(event, context);
+        },
+      });
+    await backtestLog(bus, registry, shipped, { onProgress: (done) => trail.push(`evaluated ${done}`) });
+    // The last pass: a read, then its evaluation, then the next read (the refusal is read and not evaluated).
+    const lastPass = trail.slice(trail.lastIndexOf('read other') + 1).slice(-5);
+    expect(lastPass).toEqual(['read decision', 'evaluated 1', 'read decision', 'evaluated 2', 'read decision']);
+  });
+
+  it('yields to the event loop while it evaluates, so live decisions interleave', async () => {
+    let turns = 0;
+    let running = true;
+    const spin = (): void => {
+      turns += 1;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    // Every replay of the in-memory log is pure microtasks: only the backtest's own yields let a turn through.
+    await backtestLog(await recordedLog(), registry, shipped, { sliceMillis: 0 });
+    running = false;
+    expect(turns).toBeGreaterThanOrEqual(2);
+  });
+
+  it('indexes at most maxRequests requests and says the backtest is incomplete', async () => {
+    const { report, history, coverage } = await backtestLog(await recordedLog(), registry, shipped, { maxRequests: 2 });
+    expect(history).toMatchObject({ read: 3, requests: 2 });
+    expect(report.total).toBe(2);
+    expect(coverage).toEqual({ complete: false, stoppedBecause: 'max_requests', compared: 2 });
+  });
+
+  it('stops evaluating past maxMillis and says so', async () => {
+    const { report, coverage } = await backtestLog(await recordedLog(), registry, shipped, { maxMillis: 0 });
+    expect(report.total).toBe(1);
+    expect(coverage).toEqual({ complete: false, stoppedBecause: 'time_limit', compared: 1 });
+  });
+
+  it('refuses a draft candidate over its evaluation budget as a whole, naming the rule', async () => {
+    const list = `[${Array.from({ length: DRAFT_LIMITS.cel.maxListElements }, (_, i) => i).join(',')}]`;
+    const bomb = `${list}.all(a, ${list}.all(b, a + b >= 0))`;
+    const rules = ['bomb-1', 'bomb-2', 'bomb-3'].map((id) => `  - id: ${id}\n    when: '${bomb}'\n    effect: deny\n    reason: x\n`).join('');
+    const draft = loadBundleFromFiles(withFile({ path: 'bomb.yaml', content: `kind: RuleSet\nrules:\n${rules}` }), { limits: DRAFT_LIMITS });
+    const refused = backtestLog(await recordedLog(), registry, draft);
+    await expect(refused).rejects.toBeInstanceOf(EvaluationLimitExceeded);
+    await expect(refused).rejects.toThrow(/^rule "bomb-\d": evaluation exceeds the draft bundle limit/);
   });
 });

@@ -1,11 +1,11 @@
-import { Body, Controller, HttpCode, Inject, Post, UseFilters } from '@nestjs/common';
-import { PROBLEMS, ProblemDetailsFilter, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import { simulate } from '@grantline/policy-engine';
 import type { Bundle, Decision, RuleTrace } from '@grantline/policy-engine';
 import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
 import { POLICY_CLOCK } from '../decisions/policy-clock';
 import type { PolicyClock } from '../decisions/policy-clock';
-import { compileDraftBundle } from './draft-bundle';
+import { compileDraftBundle, withinDraftLimits } from './draft-bundle';
 import { simulateBodySchema } from './simulate.schema';
 
 export interface SimulationResponse {
@@ -14,9 +14,12 @@ export interface SimulationResponse {
   readonly trace: readonly RuleTrace[];
 }
 
-/** What a request would get, with every rule's outcome; records nothing and publishes nothing. */
+/**
+ * What a request would get, with every rule's outcome; records nothing and publishes nothing. For policy authors
+ * and security: a simulation reveals how policy treats any person and entitlement, so it is not for every member.
+ */
 @Controller('v1/policy')
-@UseFilters(ProblemDetailsFilter)
+@UseGuards(BearerAuthGuard)
 export class SimulateController {
   constructor(
     @Inject(POLICY_BUNDLE) private readonly bundle: Bundle,
@@ -25,6 +28,7 @@ export class SimulateController {
 
   @Post('simulate')
   @HttpCode(200)
+  @RequireRoles('policy-author', 'security')
   simulate(@Body() body: unknown): SimulationResponse {
     const parsed = simulateBodySchema.safeParse(body);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
@@ -35,7 +39,7 @@ export class SimulateController {
       requester: requester ?? { id: rest.subject.id, kind: rest.subject.kind, attributes: {} },
       now: now ?? this.clock().toISOString(),
     };
-    const { decision, trace } = simulate(bundle, input);
+    const { decision, trace } = withinDraftLimits(() => simulate(bundle, input));
     return { bundle: { name: bundle.name, version: bundle.version, digest: bundle.digest, draft: draft !== undefined }, decision, trace };
   }
 }

@@ -23,6 +23,11 @@ export class InMemoryLogBus implements MessageBus {
     for (const event of events) await this.publisher.publish(this.registry.definitionOf(event.type).topic, [event]);
   }
 
+  /** What is on a topic, decoded (specs read what a service wrote). */
+  events(topic: string): Envelope[] {
+    return (this.log.get(topic) ?? []).map((record) => this.registry.decode(JSON.parse(record)));
+  }
+
   size(topic: string): number {
     return this.log.get(topic)?.length ?? 0;
   }

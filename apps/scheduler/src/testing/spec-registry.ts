@@ -1,4 +1,4 @@
-import { EventRegistry, TimerFired, defineEvent, registry as catalogue } from '@grantline/contracts';
+import { EventRegistry, TimerAccessDenied, TimerFired, defineEvent, registry as catalogue } from '@grantline/contracts';
 import type { TopicName } from '@grantline/contracts';
 import { DEAD_LETTERED_EVENT } from '@grantline/messaging';
 import { SCHEDULER_INPUT_TYPES } from '../domain/scheduler.evolve';
@@ -10,7 +10,8 @@ import { SCHEDULER_INPUT_TYPES } from '../domain/scheduler.evolve';
 export function schedulerRegistryOn(prefix: string) {
   const topicFor = (topic: string): TopicName => `${prefix}.${topic}` as TopicName;
   const events = new EventRegistry();
-  for (const type of [...new Set<string>([...SCHEDULER_INPUT_TYPES, TimerFired.type])]) {
+  // The refusal record too: the service writes it on its schedule topic, which here is the spec's own.
+  for (const type of [...new Set<string>([...SCHEDULER_INPUT_TYPES, TimerFired.type, TimerAccessDenied.type])]) {
     const def = catalogue.definitionOf(type);
     events.register(defineEvent(def.name, def.version, topicFor(def.topic), def.schema));
   }
@@ -18,6 +19,8 @@ export function schedulerRegistryOn(prefix: string) {
   const topicOf = (type: string): string => events.definitionOf(type).topic;
   return {
     registry: events,
+    /** The scheduler's refusal event, bound to the spec's schedule topic (for ApiAuthModule's deniedEvent). */
+    accessDenied: events.definitionOf(TimerAccessDenied.type) as typeof TimerAccessDenied,
     topics: {
       grants: topicOf('iga.grant.created.v1'),
       approvals: topicOf('iga.approval.task-opened.v1'),

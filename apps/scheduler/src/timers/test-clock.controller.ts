@@ -1,6 +1,7 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { isoDurationToMillis } from '@grantline/contracts';
+import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import { CLOCK } from '../clock/clock.port';
 import type { AdjustableClock } from '../clock/clock.port';
 import { SCHEDULER_RUNTIME } from './timers.config';
@@ -26,11 +27,14 @@ export interface AdvanceClockResult {
 }
 
 /**
- * Test-only (mounted when ENABLE_TEST_CLOCK=true, which requires CLOCK=offset): lets an end-to-end test move the
+ * Test-only: mounted only in the scheduler's test mode (SCHEDULER_TEST_MODE=true, which requires CLOCK=offset and
+ * is refused with NODE_ENV=production), and then only for the operator role. Lets an end-to-end test move the
  * scheduler's time forward from outside the process. The answer comes after the firings that became due were
  * published, so a test can assert on downstream effects without guessing how long a tick takes.
  */
 @Controller('v1/test-clock')
+@UseGuards(BearerAuthGuard)
+@RequireRoles('operator')
 export class TestClockController {
   constructor(
     @Inject(CLOCK) private readonly clock: AdjustableClock,
@@ -46,14 +50,7 @@ export class TestClockController {
   @HttpCode(200)
   async advance(@Body() body: unknown): Promise<AdvanceClockResult> {
     const parsed = AdvanceClockBodySchema.safeParse(body ?? {});
-    if (!parsed.success) {
-      throw new BadRequestException({
-        type: 'about:blank',
-        title: 'Invalid clock advance',
-        status: 400,
-        errors: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-      });
-    }
+    if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
     const advancedMs = parsed.data.ms ?? isoDurationToMillis(parsed.data.duration ?? '') ?? 0;
     const now = this.clock.advance(advancedMs);
     const fired = this.runtime.ready ? await this.runtime.ticker.drain() : 0;

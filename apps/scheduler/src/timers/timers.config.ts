@@ -15,7 +15,7 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return value;
 }
 
-/** `CLOCK`, `ENABLE_TEST_CLOCK`, `SCHEDULER_TICK_INTERVAL_MS` (1..1000) and `SCHEDULER_TICK_BATCH_SIZE` (1..10000). */
+/** `CLOCK`, `SCHEDULER_TEST_MODE`, `SCHEDULER_TICK_INTERVAL_MS` (1..1000) and `SCHEDULER_TICK_BATCH_SIZE` (1..10000). */
 export function timersConfigFromEnv(env: NodeJS.ProcessEnv = process.env): TimersConfig {
   return {
     ...clockConfigFromEnv(env),

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { BearerAuthGuard, RequireRoles } from '@grantline/http-edge';
 import { CLOCK } from '../clock/clock.port';
 import type { Clock } from '../clock/clock.port';
 import { SCHEDULER_RUNTIME } from './timers.config';
@@ -13,8 +14,14 @@ export interface TimersStatus {
   readonly nextDueAt: string | null;
 }
 
-/** `GET /v1/timers/status`: what the scheduler holds, for operators and for tests waiting on a rebuild. */
+/**
+ * `GET /v1/timers/status`: what the scheduler holds, for operators (and tests waiting on a rebuild), security and
+ * auditors. How many timers are pending and when the next one is due says something about the organisation's access,
+ * so it is not public.
+ */
 @Controller('v1/timers')
+@UseGuards(BearerAuthGuard)
+@RequireRoles('operator', 'security', 'auditor')
 export class TimersController {
   constructor(
     @Inject(SCHEDULER_RUNTIME) private readonly runtime: SchedulerRuntime,

@@ -26,7 +26,9 @@ export interface TimersModuleOptions {
 
 /**
  * Durable timers: rebuilt by replay at start, fed live by `@EventPattern` handlers, fired by a bounded ticker
- * onto the schedule topic. Needs the messaging module's MESSAGE_BUS and EVENT_REGISTRY (global in the service kit).
+ * onto the schedule topic. Needs the messaging module's MESSAGE_BUS and EVENT_REGISTRY (global in the service kit)
+ * and, for its HTTP routes, the kit's ApiAuthModule (bearer authentication, roles, recorded refusals). The test
+ * clock's routes exist only in test mode.
  */
 @Module({})
 export class TimersModule {
@@ -35,7 +37,8 @@ export class TimersModule {
     try {
       config = timersConfigFromEnv(options.env ?? process.env);
     } catch (error) {
-      // Surface a bad CLOCK / ENABLE_TEST_CLOCK when Nest builds the app (logged by the bootstrap), not at import.
+      // Surface a bad CLOCK / SCHEDULER_TEST_MODE (or test mode in production) when Nest builds the app, so the
+      // bootstrap logs it and the start fails, rather than at import.
       return {
         module: TimersModule,
         providers: [
