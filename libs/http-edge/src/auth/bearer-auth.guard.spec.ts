@@ -5,7 +5,8 @@ import { SignJWT, UnsecuredJWT, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey } from 'jose';
 import request from 'supertest';
 import { ProblemDetailsFilter } from '../problem/problem-details.filter';
-import { RequireRoles } from './authorization';
+import { DENIED_ATTEMPTS, DeniedAttempts, RequireRoles } from './authorization';
+import type { DeniedAttemptRecord } from './authorization';
 import { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './bearer-auth.guard';
 import { BearerAuthenticator } from './bearer-authenticator';
 import { JwtVerifier } from './jwt-verifier';
@@ -30,6 +31,13 @@ class WhoAmIController {
   securityOnly(@CurrentPrincipal() principal: Principal): { subject: string; roles: string[] } {
     return { subject: principal.subject, roles: [...principal.roles].sort() };
   }
+
+  @Get('things/:thingId')
+  @UseGuards(BearerAuthGuard)
+  @RequireRoles('admin')
+  adminOnly(): { ok: true } {
+    return { ok: true };
+  }
 }
 
 describe('BearerAuthGuard', () => {
@@ -47,8 +55,12 @@ describe('BearerAuthGuard', () => {
       .setExpirationTime(claims.exp ?? now() + 300)
       .sign(key);
 
-  const appWith = async (authenticator: BearerAuthenticator): Promise<INestApplication> => {
-    @Module({ controllers: [WhoAmIController], providers: [{ provide: BEARER_AUTHENTICATOR, useValue: authenticator }] })
+  const appWith = async (authenticator: BearerAuthenticator, recorded?: DeniedAttemptRecord[]): Promise<INestApplication> => {
+    const sink = { record: async (record: DeniedAttemptRecord) => void recorded?.push(record) };
+    @Module({
+      controllers: [WhoAmIController],
+      providers: [{ provide: BEARER_AUTHENTICATOR, useValue: authenticator }, ...(recorded ? [{ provide: DENIED_ATTEMPTS, useValue: new DeniedAttempts(sink) }] : [])],
+    })
     class WhoAmIModule {}
     const app = await NestFactory.create(WhoAmIModule, { logger: false });
     await app.init();
@@ -96,6 +108,16 @@ describe('BearerAuthGuard', () => {
   it('a header naming a principal proves nothing: no token, 401', async () => {
     const app = await appWith(new BearerAuthenticator(verifier));
     await request(app.getHttpServer()).get('/whoami').set(PRINCIPAL_HEADER, 'dave').expect(401);
+  });
+
+  it('records a refusal with the route as the operation and its parameters as the object, and nothing for a 401', async () => {
+    const recorded: DeniedAttemptRecord[] = [];
+    const app = await appWith(new BearerAuthenticator(verifier), recorded);
+    await request(app.getHttpServer()).get('/whoami/things/42').set('Authorization', `Bearer ${await token()}`).expect(403);
+    await request(app.getHttpServer()).get('/whoami/things/43').expect(401);
+    expect(recorded).toEqual([
+      expect.objectContaining({ principalId: 'bob', principalKind: 'person', roles: ['member'], operation: 'GET /whoami/things/:thingId', objectRef: 'thingId=42', status: 403, reason: 'requires the admin role' }),
+    ]);
   });
 
   it('@RequireRoles: a member without the role gets a 403 problem; a holder of the role passes', async () => {

@@ -11,6 +11,13 @@ interface HttpRequestLike {
   readonly url?: string;
   readonly method?: string;
   readonly route?: { readonly path?: unknown };
+  readonly params?: Readonly<Record<string, unknown>>;
+}
+
+/** The route parameters as an object reference (`id=alice`), for a refusal that named no object itself. */
+function paramsRef(params: HttpRequestLike['params']): string | undefined {
+  const pairs = Object.entries(params ?? {}).filter(([, value]) => typeof value === 'string').map(([name, value]) => `${name}=${String(value)}`);
+  return pairs.length > 0 ? pairs.join(',') : undefined;
 }
 interface HttpResponseLike {
   readonly headersSent: boolean;
@@ -75,7 +82,8 @@ export class ProblemDetailsFilter extends BaseExceptionFilter {
       const route = typeof request.route?.path === 'string' ? request.route.path : (path.split('?')[0] ?? path);
       const operation = exception.attempt.operation ?? `${request.method ?? 'GET'} ${route}`;
       // Recorded in the background: the answer does not wait for the log, and a failure to record never changes it.
-      void this.deniedAttempts.note({ ...exception.attempt, operation });
+      const objectRef = exception.attempt.objectRef ?? paramsRef(request.params);
+      void this.deniedAttempts.note({ ...exception.attempt, operation, ...(objectRef === undefined ? {} : { objectRef }) });
     }
     const details = toProblem(exception);
     if (details.status >= 500 && !(exception instanceof ProblemException)) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
