@@ -12,6 +12,7 @@ import { HttpPlatformSetup } from './http/http-platform.setup';
 import { IdempotentEndpoint } from './http/idempotent-endpoint';
 import { IdentitiesController } from './identities/identities.controller';
 import { OwnerTransfers } from './identities/owner-transfers.store';
+import { ScimModule } from './scim/scim.module';
 import { IDEMPOTENCY_STORE } from './idempotency/idempotency';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
 import { IntakePublisher } from './publishing/intake-publisher';
@@ -25,6 +26,7 @@ import type { JSONWebKeySet } from 'jose';
  * intake. Needs the kit's MongoDB connection and messaging (EVENT_PUBLISHER, EVENT_REGISTRY).
  */
 @Module({
+  imports: [ScimModule],
   controllers: [RequestsController, IdentitiesController, DevIssuerController, LifecycleEventsHandler],
   providers: [
     { provide: INTAKE_CONFIG, useFactory: (): IntakeConfig => loadIntakeConfig() },

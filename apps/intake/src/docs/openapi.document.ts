@@ -3,6 +3,9 @@ import { IdentitySchema } from '@grantline/contracts';
 import { OffboardBodySchema, RevokeBodySchema, SubmitRequestBodySchema, WithdrawBodySchema } from '../requests/request-body.schema';
 import { AttributesBodySchema } from '../identities/identity-attributes.schema';
 import { AcceptOwnerTransferBodySchema, ProposeOwnerTransferBodySchema } from '../identities/identities.controller';
+import { ScimGroupBodySchema } from '../scim/scim-group.schema';
+import { PatchOpBodySchema } from '../scim/scim-patch.schema';
+import { ScimUserBodySchema } from '../scim/scim-user.schema';
 
 type JsonSchema = Record<string, unknown>;
 const schemaOf = (schema: z.ZodType): JsonSchema => {
@@ -28,6 +31,26 @@ const idempotencyKey = {
   description: 'Same key + same body → the original answer (header Idempotent-Replayed: true); same key + other body → 422.',
   schema: { type: 'string', maxLength: 200 },
 };
+/** SCIM 2.0 (RFC 7644) answers errors as `urn:ietf:params:scim:api:messages:2.0:Error` in application/scim+json. */
+const scimError = { description: 'SCIM error (RFC 7644 §3.12): status, scimType, detail', content: { 'application/scim+json': { schema: { type: 'object' } } } };
+const scimErrors = { '400': scimError, '401': scimError, '403': { ...scimError, description: 'Not an identity-source principal; the attempt is recorded' }, '404': scimError };
+const scimResource = (description: string) => ({ description, content: { 'application/scim+json': { schema: { type: 'object' } } } });
+const scimBody = (schema: z.ZodType) => ({ required: true, content: { 'application/scim+json': { schema: schemaOf(schema) }, 'application/json': { schema: schemaOf(schema) } } });
+const scimListParams = ['filter', 'startIndex', 'count'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
+/** One SCIM resource type's collection and item paths (identity-source only). */
+const scimResourcePaths = (name: 'Users' | 'Groups', schema: z.ZodType): Record<string, unknown> => ({
+  [`/scim/v2/${name}`]: {
+    get: { summary: `List ${name} (filter, startIndex, count)`, tags: ['scim'], parameters: scimListParams, responses: { '200': scimResource('ListResponse'), ...scimErrors } },
+    post: { summary: `Create a ${name.slice(0, -1)}`, tags: ['scim'], requestBody: scimBody(schema), responses: { '201': scimResource('Created'), '409': scimError, ...scimErrors } },
+  },
+  [`/scim/v2/${name}/{id}`]: {
+    get: { summary: `One ${name.slice(0, -1)}`, tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('The resource'), ...scimErrors } },
+    put: { summary: `Replace a ${name.slice(0, -1)}`, tags: ['scim'], parameters: [idParam('id')], requestBody: scimBody(schema), responses: { '200': scimResource('Replaced'), '412': scimError, ...scimErrors } },
+    patch: { summary: `Patch a ${name.slice(0, -1)} (PatchOp)`, tags: ['scim'], parameters: [idParam('id')], requestBody: scimBody(PatchOpBodySchema), responses: { '200': scimResource('Patched'), '412': scimError, ...scimErrors } },
+    delete: { summary: name === 'Users' ? 'Delete a User: a leaver' : 'Delete a Group', tags: ['scim'], parameters: [idParam('id')], responses: { '204': { description: 'Deleted' }, ...scimErrors } },
+  },
+});
+
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', maxLength: 200 } });
 const accepted = (description: string) => ({ '202': { description, content: { 'application/json': { schema: { type: 'object' } } } } });
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schemaOf(schema) } } });
@@ -120,6 +143,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { ...accepted('iga.identity.owner-changed.v1 recorded (reason transfer)'), ...errors },
         },
       },
+      ...scimResourcePaths('Users', ScimUserBodySchema),
+      ...scimResourcePaths('Groups', ScimGroupBodySchema),
+      '/scim/v2/ServiceProviderConfig': { get: { summary: 'SCIM service provider configuration', tags: ['scim'], responses: { '200': scimResource('ServiceProviderConfig'), ...scimErrors } } },
+      '/scim/v2/Schemas': { get: { summary: 'SCIM schemas', tags: ['scim'], responses: { '200': scimResource('ListResponse of schemas'), ...scimErrors } } },
+      '/scim/v2/Schemas/{id}': { get: { summary: 'One SCIM schema', tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('Schema'), ...scimErrors } } },
+      '/scim/v2/ResourceTypes': { get: { summary: 'SCIM resource types', tags: ['scim'], responses: { '200': scimResource('ListResponse of resource types'), ...scimErrors } } },
+      '/scim/v2/ResourceTypes/{id}': { get: { summary: 'One SCIM resource type', tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('ResourceType'), ...scimErrors } } },
       '/v1/identities/{id}/offboard': {
         post: { summary: 'Offboard an identity: its grants are revoked downstream', parameters: [idParam('id'), idempotencyKey], requestBody: body(OffboardBodySchema), responses: { ...accepted('iga.identity.offboarded.v1 recorded'), ...errors } },
       },
