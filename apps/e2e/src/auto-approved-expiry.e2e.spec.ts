@@ -29,7 +29,7 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
     developer = `e2e_dev_${platform.runId}`;
     await pg.createLogin(developer);
     token = await platform.tokens.mint(developer);
-    await api.upsertHuman(token, developer, `e2e_manager_${platform.runId}`);
+    await api.upsertHuman(developer, `e2e_manager_${platform.runId}`);
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);

@@ -34,8 +34,10 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
     lead = `e2e_lead_${platform.runId}`;
     await pg.createLogin(engineer);
     token = await platform.tokens.mint(engineer);
-    await api.upsertHuman(token, lead);
-    await api.upsertIdentity(token, engineer, { kind: 'human', displayName: `E2E ${engineer}`, managerId: lead, attributes: { onCall: true } });
+    await api.upsertHuman(lead);
+    await api.upsertHuman(engineer, lead);
+    // On call is a fact of the on-call system, never of the engineer (or the HR feed).
+    await api.setAttributes('oncall-source', engineer, { onCall: true });
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);

@@ -12,8 +12,19 @@ export class DevTokenIssuer {
     return new DevTokenIssuer(await ensureDevIssuerKey(dir));
   }
 
-  /** A bearer token whose subject is the actor of everything done with it. */
-  mint(subject: string, ttlSeconds = 3_600): Promise<string> {
-    return mintDevToken(this.key, { subject, audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds });
+  /**
+   * A bearer token whose subject is the actor of everything done with it: a person (a `member`, plus any roles
+   * given), or with `workload` a client-credentials token holding only the roles given (an HR feed, an on-call system).
+   */
+  mint(subject: string, options: { roles?: readonly string[]; workload?: boolean; ttlSeconds?: number; now?: Date } = {}): Promise<string> {
+    return mintDevToken(this.key, {
+      subject,
+      audience: DEFAULT_AUDIENCE,
+      issuer: DEV_ISSUER,
+      ttlSeconds: options.ttlSeconds ?? 3_600,
+      ...(options.roles === undefined ? {} : { roles: options.roles }),
+      ...(options.workload === true ? { workload: true } : {}),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    });
   }
 }

@@ -45,7 +45,7 @@ describe('scenario 10: drift between the grants and PostgreSQL is found by recon
     await pg.createLogin(developer);
     await pg.createLogin(outsider);
     token = await platform.tokens.mint(developer);
-    await api.upsertHuman(token, developer, `e2e_manager_${platform.runId}`);
+    await api.upsertHuman(developer, `e2e_manager_${platform.runId}`);
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);

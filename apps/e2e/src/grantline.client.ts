@@ -67,18 +67,47 @@ function expectStatus<T>(answer: HttpAnswer<T>, status: number, what: string): T
   return answer.body;
 }
 
-/** The platform's HTTP APIs as the scenarios use them, acting as the holder of `token`. */
+/** The platform principals the scenarios act through besides the people in them. */
+export type PlatformPrincipal = 'identity-source' | 'oncall-source' | 'auditor' | 'operator' | 'security';
+
+/**
+ * The platform's HTTP APIs as the scenarios use them. People act with their own tokens; identity facts come from the
+ * identity source (an HR feed, a workload), on-call facts from the on-call system, audit reads are made as an auditor
+ * and the test clock is moved by an operator — as in a real deployment, never by the people the facts describe.
+ */
 export class GrantlineClient {
+  private readonly principals = new Map<PlatformPrincipal, Promise<string>>();
+
   constructor(private readonly platform: Platform) {}
 
-  async upsertHuman(token: string, id: string, managerId?: string): Promise<void> {
-    const body = { kind: 'human', displayName: `E2E ${id}`, ...(managerId === undefined ? {} : { managerId }) };
+  /** A token of one of the platform's own principals, minted once per client. */
+  tokenOf(principal: PlatformPrincipal): Promise<string> {
+    let token = this.principals.get(principal);
+    if (token === undefined) {
+      const id = `e2e_${principal.replace(/-/g, '_')}_${this.platform.runId}`;
+      const workload = principal === 'identity-source' || principal === 'oncall-source';
+      token = this.platform.tokens.mint(id, { roles: [principal], workload, ttlSeconds: 6 * 3_600 });
+      this.principals.set(principal, token);
+    }
+    return token;
+  }
+
+  /** A person, recorded by the identity source. */
+  async upsertHuman(id: string, managerId?: string, attributes?: Readonly<Record<string, string | number | boolean>>): Promise<void> {
+    const body = { kind: 'human', displayName: `E2E ${id}`, ...(managerId === undefined ? {} : { managerId }), ...(attributes === undefined ? {} : { attributes }) };
+    await this.upsertIdentity(id, body);
+  }
+
+  /** Any identity shape the intake accepts (a person, or an NHI with its owner of record), recorded by the identity source. */
+  async upsertIdentity(id: string, body: Record<string, unknown>): Promise<void> {
+    const token = await this.tokenOf('identity-source');
     expectStatus(await this.platform.call('intake', 'PUT', `/v1/identities/${id}`, { token, body }), 202, `upsert identity ${id}`);
   }
 
-  /** Any identity shape the intake accepts (a person, or an NHI with its owner of record). */
-  async upsertIdentity(token: string, id: string, body: Record<string, unknown>): Promise<void> {
-    expectStatus(await this.platform.call('intake', 'PUT', `/v1/identities/${id}`, { token, body }), 202, `upsert identity ${id}`);
+  /** Attributes owned by another source than the identity source (`onCall` by the on-call system). */
+  async setAttributes(source: PlatformPrincipal, id: string, attributes: Readonly<Record<string, string | number | boolean | null>>): Promise<void> {
+    const token = await this.tokenOf(source);
+    expectStatus(await this.platform.call('intake', 'PATCH', `/v1/identities/${id}/attributes`, { token, body: { attributes } }), 202, `attributes of ${id}`);
   }
 
   submit(token: string, body: Record<string, unknown>): Promise<HttpAnswer<SubmitAnswer>> {
@@ -119,8 +148,8 @@ export class GrantlineClient {
     });
   }
 
-  explain(grantId: string): Promise<HttpAnswer<GrantExplanation>> {
-    return this.platform.call<GrantExplanation>('audit', 'GET', `/v1/audit/grants/${encodeURIComponent(grantId)}/explain`);
+  async explain(grantId: string, token?: string): Promise<HttpAnswer<GrantExplanation>> {
+    return this.platform.call<GrantExplanation>('audit', 'GET', `/v1/audit/grants/${encodeURIComponent(grantId)}/explain`, { token: token ?? (await this.tokenOf('auditor')) });
   }
 
   /** The check (for `eventually`) that the audit explains the grant as activated, returning that explanation. */
@@ -143,25 +172,30 @@ export class GrantlineClient {
   }
 
   /** The drift open as the connector's latest completed reconciliation saw it. */
-  drift(connectorId: string): Promise<HttpAnswer<AuditDrift>> {
-    return this.platform.call<AuditDrift>('audit', 'GET', `/v1/audit/drift?connectorId=${encodeURIComponent(connectorId)}`);
+  async drift(connectorId: string): Promise<HttpAnswer<AuditDrift>> {
+    return this.platform.call<AuditDrift>('audit', 'GET', `/v1/audit/drift?connectorId=${encodeURIComponent(connectorId)}`, { token: await this.tokenOf('auditor') });
   }
 
-  timeline(requestId: string): Promise<HttpAnswer<AuditTimeline>> {
-    return this.platform.call<AuditTimeline>('audit', 'GET', `/v1/audit/requests/${encodeURIComponent(requestId)}/timeline`);
+  async timeline(requestId: string, token?: string): Promise<HttpAnswer<AuditTimeline>> {
+    return this.platform.call<AuditTimeline>('audit', 'GET', `/v1/audit/requests/${encodeURIComponent(requestId)}/timeline`, { token: token ?? (await this.tokenOf('auditor')) });
+  }
+
+  /** The refused attempts the audit recorded for a principal (newest first). */
+  async accessDenials(principalId: string): Promise<HttpAnswer<{ denials: readonly { service: string; operation: string; objectRef?: string; status: number; reason: string }[] }>> {
+    return this.platform.call('audit', 'GET', `/v1/audit/access-denials?principalId=${encodeURIComponent(principalId)}`, { token: await this.tokenOf('auditor') });
   }
 
   /** Who has access: the audit's current grants of a subject or of an entitlement. */
-  whoHasAccess(query: { subjectId?: string; entitlementId?: string; includeEnded?: boolean }): Promise<HttpAnswer<unknown>> {
+  async whoHasAccess(query: { subjectId?: string; entitlementId?: string; includeEnded?: boolean }, token?: string): Promise<HttpAnswer<unknown>> {
     const params = new URLSearchParams();
     if (query.subjectId !== undefined) params.set('subjectId', query.subjectId);
     if (query.entitlementId !== undefined) params.set('entitlementId', query.entitlementId);
     if (query.includeEnded !== undefined) params.set('includeEnded', String(query.includeEnded));
-    return this.platform.call('audit', 'GET', `/v1/audit/grants?${params.toString()}`);
+    return this.platform.call('audit', 'GET', `/v1/audit/grants?${params.toString()}`, { token: token ?? (await this.tokenOf('auditor')) });
   }
 
   async schedulerNow(): Promise<Date> {
-    return new Date(expectStatus(await this.platform.call<TestClock>('scheduler', 'GET', '/v1/test-clock'), 200, 'test clock').now);
+    return new Date(expectStatus(await this.platform.call<TestClock>('scheduler', 'GET', '/v1/test-clock', { token: await this.tokenOf('operator') }), 200, 'test clock').now);
   }
 
   /**
@@ -170,6 +204,6 @@ export class GrantlineClient {
    */
   async advanceSchedulerPast(instant: Date): Promise<void> {
     const ms = Math.max(0, instant.getTime() - (await this.schedulerNow()).getTime() + 1_000);
-    expectStatus(await this.platform.call('scheduler', 'POST', '/v1/test-clock/advance', { body: { ms } }), 200, 'advance test clock');
+    expectStatus(await this.platform.call('scheduler', 'POST', '/v1/test-clock/advance', { token: await this.tokenOf('operator'), body: { ms } }), 200, 'advance test clock');
   }
 }

@@ -5,6 +5,7 @@ import { eventually } from '@grantline/testing';
 import type { EventLogReader } from './event-log.reader';
 import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
 import type { Platform } from './platform.fixture';
+import type { GrantlineClient } from './grantline.client';
 import { ScenarioHarness } from './scenario.harness';
 
 interface Problem {
@@ -20,6 +21,7 @@ interface Accepted {
 describe('scenario 8: invalid requests are refused and leave no trace on the log', () => {
   const scenario = new ScenarioHarness('invalid', { services: ['intake', 'policy', 'audit'], eventLog: true });
   let platform: Platform;
+  let api: GrantlineClient;
   let log: EventLogReader;
   let actor: string;
   let token: string;
@@ -33,7 +35,7 @@ describe('scenario 8: invalid requests are refused and leave no trace on the log
   });
 
   beforeAll(async () => {
-    ({ platform, log } = await scenario.start());
+    ({ platform, api, log } = await scenario.start());
     actor = `e2e_dev_${platform.runId}`;
     token = await platform.tokens.mint(actor);
   }, START_TIMEOUT_MS);
@@ -66,7 +68,7 @@ describe('scenario 8: invalid requests are refused and leave no trace on the log
 
       // The audit saw the valid request (it reads every topic), and only that one.
       await eventually(async () => {
-        const timeline = await platform.call<{ entries: readonly { eventId: string }[] }>('audit', 'GET', `/v1/audit/requests/${valid.body.requestId}/timeline`);
+        const timeline = await platform.call<{ entries: readonly { eventId: string }[] }>('audit', 'GET', `/v1/audit/requests/${valid.body.requestId}/timeline`, { token: await api.tokenOf('auditor') });
         expect(timeline.status).toBe(200);
         expect(timeline.body.entries[0]?.eventId).toBe(valid.body.eventId);
       }, { timeoutMs: 30_000, intervalMs: 250 });

@@ -24,7 +24,7 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
   let pg: PostgresTarget;
   let log: EventLogReader;
   let developer: string;
-  let bridgeToken: string;
+  let developerToken: string;
   let accessTicket: { system: 'servicenow'; id: string };
   let revocationTicket: { system: 'servicenow'; id: string };
   let requestId: string;
@@ -40,9 +40,10 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
     accessTicket = { system: 'servicenow', id: `RITM${String(Date.now()).slice(-10)}` };
     revocationTicket = { system: 'servicenow', id: `RITM-${platform.runId}-2` };
     await pg.createLogin(developer);
-    // The ITSM bridge calls Grantline's API with its own identity (the token subject), never as the developer.
-    bridgeToken = await platform.tokens.mint(`e2e_snow_bridge_${platform.runId}`);
-    await api.upsertHuman(bridgeToken, developer, `e2e_mgr_${platform.runId}`);
+    // Tickets are authorised like API calls by the person they name: the developer is a known person, and the removal
+    // request is the developer's own (a beneficiary may give up their access), carried with the ticket reference.
+    developerToken = await platform.tokens.mint(developer);
+    await api.upsertHuman(developer, `e2e_mgr_${platform.runId}`);
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
@@ -83,7 +84,7 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
       expect(statuses).toContain('approved');
       expect(statuses.indexOf('provisioned')).toBeGreaterThan(statuses.indexOf('approved'));
 
-      const view = await api.request(bridgeToken, requestId);
+      const view = await api.request(developerToken, requestId);
       expect(view).toMatchObject({ status: 'provisioned' });
       grantId = view.grants[0]!.grantId;
     })();
@@ -92,7 +93,7 @@ describe('scenario 7: an upstream ticket asks for revocation; the status says re
   it('removes the access in PostgreSQL before the revocation ticket hears revoked', async () => {
     await platform.withLogs(async () => {
       const asked = await platform.call('intake', 'POST', `/v1/grants/${encodeURIComponent(grantId)}/revoke`, {
-        token: bridgeToken,
+        token: developerToken,
         body: { reason: 'access no longer needed (ServiceNow removal request)', ticket: revocationTicket },
       });
       expect(asked.status).toBe(202);

@@ -39,8 +39,8 @@ describe('scenario 4: broad production write by a service account is denied on l
     const owner = `e2e_owner_${platform.runId}`;
     await pg.createLogin(account);
     ownerToken = await platform.tokens.mint(owner);
-    await api.upsertHuman(ownerToken, owner);
-    await api.upsertIdentity(ownerToken, account, { kind: 'service_account', displayName: `E2E ${account}`, ownerId: owner, platform: 'kubernetes' });
+    await api.upsertHuman(owner);
+    await api.upsertIdentity(account, { kind: 'service_account', displayName: `E2E ${account}`, ownerId: owner, platform: 'kubernetes' });
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
@@ -56,7 +56,7 @@ describe('scenario 4: broad production write by a service account is denied on l
       });
 
       const decision = await eventually(async () => {
-        const timeline = await platform.call<{ status: string; entries: readonly TimelineEntry[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`);
+        const timeline = await platform.call<{ status: string; entries: readonly TimelineEntry[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`, { token: await api.tokenOf('auditor') });
         expect(timeline.status).toBe(200);
         expect(timeline.body.status).toBe('denied');
         const entry = timeline.body.entries.find((candidate) => candidate.type === 'iga.policy.decision-recorded.v1');

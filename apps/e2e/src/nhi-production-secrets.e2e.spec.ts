@@ -47,15 +47,16 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
     owner = `e2e_owner_${platform.runId}`;
     reviewer = `e2e_sec_${platform.runId}`;
     await pg.createLogin(pipeline);
-    pipelineToken = await platform.tokens.mint(pipeline);
+    // The pipeline is a workload: a client-credentials token with no role; it may ask only for itself.
+    pipelineToken = await platform.tokens.mint(pipeline, { workload: true });
     ownerToken = await platform.tokens.mint(owner);
     reviewerToken = await platform.tokens.mint(reviewer);
     resourceOwnerToken = await platform.tokens.mint(resourceOwner);
-    await api.upsertHuman(resourceOwnerToken, resourceOwner);
-    await api.upsertHuman(ownerToken, owner);
+    await api.upsertHuman(resourceOwner);
+    await api.upsertHuman(owner);
     // The security reviewer is in the approval service's security group through the identity's groups attribute.
-    await api.upsertIdentity(reviewerToken, reviewer, { kind: 'human', displayName: `E2E ${reviewer}`, attributes: { groups: 'security' } });
-    await api.upsertIdentity(ownerToken, pipeline, {
+    await api.upsertIdentity(reviewer, { kind: 'human', displayName: `E2E ${reviewer}`, attributes: { groups: 'security' } });
+    await api.upsertIdentity(pipeline, {
       kind: 'ci_pipeline',
       displayName: `E2E release pipeline ${platform.runId}`,
       ownerId: owner,
@@ -99,9 +100,9 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
       expect((await api.decide(resourceOwnerToken, resourceTask, 'approve', 'release secrets, as planned')).status).toBe(200);
 
       const ownerTask = await openTask(ownerToken, 'nhi_owner');
-      // The pipeline cannot approve its own access, and the reviewer is not asked yet.
+      // The pipeline cannot approve its own access (403); the reviewer is not asked yet: to them the task does not exist (404).
       expect((await api.decide(pipelineToken, ownerTask, 'approve')).status).toBe(403);
-      expect((await api.decide(reviewerToken, ownerTask, 'approve')).status).toBe(403);
+      expect((await api.decide(reviewerToken, ownerTask, 'approve')).status).toBe(404);
       expect((await api.decide(ownerToken, ownerTask, 'approve', 'release window agreed with the team')).status).toBe(200);
       expect(await pg.isMember(pipeline, ROLE)).toBe(false);
 

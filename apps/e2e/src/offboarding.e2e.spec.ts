@@ -44,9 +44,9 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
     await pg.createLogin(employee);
     employeeToken = await platform.tokens.mint(employee);
     managerToken = await platform.tokens.mint(manager);
-    hrToken = await platform.tokens.mint(`e2e_hr_${platform.runId}`);
-    await api.upsertHuman(hrToken, manager);
-    await api.upsertHuman(hrToken, employee, manager);
+    hrToken = await api.tokenOf('identity-source');
+    await api.upsertHuman(manager);
+    await api.upsertHuman(employee, manager);
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
@@ -86,7 +86,7 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
       process.stdout.write(`scenario 6: offboard request sent -> every membership gone in PostgreSQL: ${(performance.now() - started).toFixed(0)} ms\n`);
 
       for (const requestId of requestIds) {
-        const view = await eventually(api.requestInStatus(hrToken, requestId, 'revoked'), WAIT);
+        const view = await eventually(api.requestInStatus(employeeToken, requestId, 'revoked'), WAIT);
         const grantId = view.grants[0]!.grantId;
         await eventually(async () => {
           const explanation = await api.explain(grantId);

@@ -95,7 +95,7 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
     case 'notifier':
       return common;
     case 'scheduler':
-      return { ...common, CLOCK: 'offset', ENABLE_TEST_CLOCK: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
+      return { ...common, CLOCK: 'offset', SCHEDULER_TEST_MODE: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
     case 'connector-postgres':
       return { ...common, PG_URL: requiredEnv('PG_URL'), CONNECTOR_RETRY_BASE_MS: '100', CONNECTOR_RETRY_MAX_MS: '1000' };
   }

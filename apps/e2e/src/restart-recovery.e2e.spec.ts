@@ -36,7 +36,7 @@ describe('scenario 9: a killed scheduler still revokes every grant on time; a dr
   const holders: Holder[] = [];
 
   const timersStatus = async (): Promise<{ rebuilt: boolean; pending: number; fired: number }> => {
-    const answer = await platform.call<{ rebuilt: boolean; pending: number; fired: number }>('scheduler', 'GET', '/v1/timers/status');
+    const answer = await platform.call<{ rebuilt: boolean; pending: number; fired: number }>('scheduler', 'GET', '/v1/timers/status', { token: await api.tokenOf('operator') });
     expect(answer.status).toBe(200);
     return answer.body;
   };
@@ -53,7 +53,7 @@ describe('scenario 9: a killed scheduler still revokes every grant on time; a dr
       const login = `e2e_dev${i}_${platform.runId}`;
       await pg.createLogin(login);
       const token = await platform.tokens.mint(login);
-      await api.upsertHuman(token, login, `e2e_mgr_${platform.runId}`);
+      await api.upsertHuman(login, `e2e_mgr_${platform.runId}`);
       holders.push({ login, token, requestId: '', grantId: '', expiresAt: new Date(0) });
     }
   }, START_TIMEOUT_MS);

@@ -42,8 +42,8 @@ describe('scenario 3: a requester cannot approve their own request', () => {
     manager = `e2e_mgr_${platform.runId}`;
     requesterToken = await platform.tokens.mint(requester);
     managerToken = await platform.tokens.mint(manager);
-    await api.upsertHuman(managerToken, manager);
-    await api.upsertHuman(requesterToken, requester, manager);
+    await api.upsertHuman(manager);
+    await api.upsertHuman(requester, manager);
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
@@ -85,7 +85,7 @@ describe('scenario 3: a requester cannot approve their own request', () => {
 
       // ...that the audit shows on the request's timeline.
       await eventually(async () => {
-        const timeline = await platform.call<{ entries: readonly { eventId: string; type: string }[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`);
+        const timeline = await platform.call<{ entries: readonly { eventId: string; type: string }[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`, { token: await api.tokenOf('auditor') });
         expect(timeline.status).toBe(200);
         expect(timeline.body.entries).toEqual(expect.arrayContaining([expect.objectContaining({ eventId: blocked.id, type: 'iga.approval.self-approval-blocked.v1' })]));
       }, WAIT);
@@ -105,7 +105,7 @@ describe('scenario 3: a requester cannot approve their own request', () => {
       // This platform runs no provisioning: the request ends at approved, nothing moves it on.
       await eventually(api.requestInStatus(requesterToken, requestId, 'approved'), WAIT);
       await eventually(async () => {
-        const timeline = await platform.call<{ entries: readonly { type: string; actor: { id: string } }[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`);
+        const timeline = await platform.call<{ entries: readonly { type: string; actor: { id: string } }[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`, { token: await api.tokenOf('auditor') });
         expect(timeline.body.entries).toEqual(
           expect.arrayContaining([expect.objectContaining({ type: 'iga.approval.request-approved.v1' })]),
         );
