@@ -113,9 +113,13 @@ describe('draft limits: while a draft runs', () => {
     expect(budget.used).toBeLessThan(60 * 128);
   });
 
+  // The step budget is deterministic; the clock budget depends on how loaded the machine is (a busy CI core runs
+  // half the step budget in more than 250 ms), so these specs give the clock a limit no machine reaches.
+  const STEPS_ONLY: DraftLimits = { ...DRAFT_LIMITS, evaluation: { ...DRAFT_LIMITS.evaluation, maxEvaluationMillis: 3_600_000 } };
+
   it('refuses a whole decision over the budget, naming the rule, instead of failing closed', () => {
-    const bundle = draftBundle(rules(...['one', 'two', 'three'].map((id) => ({ id, when: HALF_BUDGET, effect: 'auto_approve' }))));
-    expect(() => evaluate(bundle, humanInput())).toThrow(/^rule "(two|three)": evaluation exceeds the draft bundle limit maxEvaluation(Steps|Millis)/);
+    const bundle = draftBundle(rules(...['one', 'two', 'three'].map((id) => ({ id, when: HALF_BUDGET, effect: 'auto_approve' }))), STEPS_ONLY);
+    expect(() => evaluate(bundle, humanInput())).toThrow(/^rule "(two|three)": evaluation exceeds the draft bundle limit maxEvaluationSteps/);
     try {
       simulate(bundle, humanInput());
     } catch (error) {
@@ -125,7 +129,7 @@ describe('draft limits: while a draft runs', () => {
   });
 
   it('gives every decision its own budget: two that each fit both succeed', () => {
-    const bundle = draftBundle(rules({ id: 'heavy', when: `${HALF_BUDGET} && subject.id == "nobody"` }, { id: 'allow', when: 'true', effect: 'auto_approve' }));
+    const bundle = draftBundle(rules({ id: 'heavy', when: `${HALF_BUDGET} && subject.id == "nobody"` }, { id: 'allow', when: 'true', effect: 'auto_approve' }), STEPS_ONLY);
     for (let n = 0; n < 3; n++) expect(evaluate(bundle, humanInput()).effect).toBe('auto_approve');
   });
 
