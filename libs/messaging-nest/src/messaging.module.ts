@@ -50,6 +50,11 @@ export class MessagingLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
+/**
+ * Readiness of the service's messaging: the brokers answer and none of the bus's consumers is halted (an event type
+ * this release does not know), stalled (a handler failing or no progress for too long) or crashed. A service that
+ * cannot work off its partitions must not take traffic as if it could; the problems are in the indicator's details.
+ */
 @Injectable()
 export class MessagingHealthIndicator {
   constructor(
@@ -60,9 +65,12 @@ export class MessagingHealthIndicator {
   async isHealthy(key = 'kafka'): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check(key);
     const health = await this.bus.health();
-    return health.ok
-      ? indicator.up({ brokers: health.brokers })
-      : indicator.down({ brokers: health.brokers, detail: health.detail ?? 'no broker reachable' });
+    // Checked here as well as in `ok`: a transport that reports its consumers but does not fold them into `ok`
+    // still fails closed.
+    const problems = (health.consumers ?? []).flatMap((consumer) => consumer.problems.map((problem) => ({ groupId: consumer.groupId, ...problem })));
+    if (health.ok && problems.length === 0) return indicator.up({ brokers: health.brokers });
+    const detail = health.detail ?? (problems.length > 0 ? `${problems.length} consumer problem(s)` : 'no broker reachable');
+    return indicator.down({ brokers: health.brokers, detail, ...(problems.length > 0 ? { consumers: problems } : {}) });
   }
 }
 

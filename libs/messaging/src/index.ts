@@ -1,6 +1,8 @@
 export type {
   BusHealth,
+  ConsumerHealth,
   ConsumerOptions,
+  ConsumerProblem,
   DedupStore,
   EventHandler,
   EventPublisher,
@@ -19,6 +21,9 @@ export type { ErrorClass } from './errors';
 export { deterministicEventId } from './event-id';
 export { InMemoryDedupStore } from './dedup';
 export { backoffDelayMs, DEFAULT_RETRY_POLICY } from './backoff';
+export { decideOnDecodeFailure, decideOnHandlerFailure, isUpstreamTopic } from './failure-policy';
+export type { DecodeFailureDecision, HandlerFailureDecision } from './failure-policy';
+export { DEFAULT_STALL_AFTER_MS } from './consumer-health';
 export { buildDeadLetter, decodeFailureClass, DEAD_LETTERED_EVENT } from './dead-letter';
 export type { DeadLetterInput, DeadLetterOrigin } from './dead-letter';
 export { jsonConsoleLogger, silentLogger } from './logger';
@@ -26,5 +31,5 @@ export type { MessagingLogger } from './logger';
 export { KafkaMessageBus } from './kafka/kafka-bus';
 export { TopicNamespace } from './kafka/topic-namespace';
 export type { KafkaBusConfig } from './kafka/kafka-bus';
-export { ReplayedState } from './replayed-state';
-export type { LogPosition, ReplayedStateOptions } from './replayed-state';
+export { DEFAULT_STATE_LOAD_BACKOFF, ReplayedState, StateLoader, StateNotLoadedError, StateReadinessRegistry } from './replayed-state';
+export type { ClosableState, LogPosition, ReplayReport, ReplayedStateOptions, StateLoadBackoff, StateLoaderOptions, StateReadiness } from './replayed-state';

@@ -23,7 +23,7 @@ export interface MessageContext {
   readonly offset: string;
   readonly key: string | null;
   readonly groupId: string;
-  /** 1 on the first try; grows with each retry of a retriable failure. */
+  /** 1 on the first try; grows with each retry of a failure. */
   readonly attempt: number;
   /** Keeps the consumer's group membership alive during long work. Safe to call often. */
   heartbeat(): Promise<void>;
@@ -31,12 +31,17 @@ export interface MessageContext {
 
 /**
  * A handler receives a decoded, validated, upcast envelope. Whatever it returns is published
- * before (or, in transactional mode, atomically with) the offset commit of the message.
+ * before (or, in transactional mode, atomically with) the offset commit of the message. Whatever it
+ * throws is retried with backoff until it succeeds or the consumer stops; the offset never moves past it.
  */
 export type EventHandler = (event: Envelope, context: MessageContext) => Promise<readonly HandlerOutput[] | void>;
 
 export interface RetryPolicy {
-  /** Total attempts for a retriable failure, the first included. */
+  /**
+   * Total attempts, the first included, for callers that retry a bounded number of times themselves (a catch-up
+   * replay). The consumer runner ignores it: it retries a failing handler until it succeeds or the consumer stops
+   * (fail closed, see the README).
+   */
   readonly maxAttempts: number;
   readonly initialDelayMs: number;
   readonly maxDelayMs: number;
@@ -48,8 +53,14 @@ export interface ConsumerOptions {
   readonly handler: EventHandler;
   /** Where a new group starts. Existing groups always resume from their committed offsets. */
   readonly fromBeginning?: boolean;
+  /** Backoff between retries of a failing handler (initialDelayMs doubling up to maxDelayMs). */
   readonly retry?: Partial<RetryPolicy>;
-  /** Topic for poison and terminally failed messages. Defaults to the catalogue's dead-letter topic. */
+  /**
+   * A partition whose handler has failed, or that has made no progress while messages wait, for this long is
+   * reported stalled in `health()` (readiness goes down). Defaults to 60 s.
+   */
+  readonly stallAfterMs?: number;
+  /** Topic for poison messages (undecodable or invalid). Defaults to the catalogue's dead-letter topic. */
   readonly deadLetterTopic?: string;
   /**
    * When true, handler outputs and the consumed offset are committed in one Kafka transaction
@@ -65,8 +76,51 @@ export interface ConsumerOptions {
 export interface RunningConsumer {
   readonly groupId: string;
   stop(): Promise<void>;
-  /** Resolves once the group has committed offsets at the end of every partition of its topics. */
+  /**
+   * Resolves once the group has committed offsets at the end of every partition of its topics; rejects at once
+   * when a partition it waits for is halted or the consumer crashed.
+   */
   whenCaughtUp(options?: { timeoutMs?: number }): Promise<void>;
+  /** What keeps this consumer from making progress, now. Cheap and synchronous: readiness probes call it. */
+  health(): ConsumerHealth;
+}
+
+/**
+ * Why a consumer is not doing its work. Topics are logical (catalogue) names; offsets are decimal strings;
+ * `since` is an ISO timestamp.
+ * - `halted`: an event of a type or version this service does not know, on a topic written by a Grantline service.
+ *   The partition is paused at that offset and nothing past it is committed, so newer code resumes exactly there.
+ * - `stalled`: the handler has kept failing (it is retried without end), or no message was completed while
+ *   messages wait, for longer than `stallAfterMs`.
+ * - `crashed`: the underlying client stopped consuming and will not restart by itself.
+ */
+export type ConsumerProblem =
+  | {
+      readonly state: 'halted';
+      readonly topic: string;
+      readonly partition: number;
+      readonly offset: string;
+      readonly eventType: string;
+      readonly reason: string;
+      readonly since: string;
+    }
+  | {
+      readonly state: 'stalled';
+      readonly topic: string;
+      readonly partition: number;
+      readonly offset: string;
+      /** 'failing': the handler throws (attempts so far and the last error in `reason`); 'no-progress': lag without progress. */
+      readonly cause: 'failing' | 'no-progress';
+      readonly reason: string;
+      readonly since: string;
+    }
+  | { readonly state: 'crashed'; readonly reason: string; readonly since: string };
+
+export interface ConsumerHealth {
+  readonly groupId: string;
+  /** False when any problem is reported. */
+  readonly ok: boolean;
+  readonly problems: readonly ConsumerProblem[];
 }
 
 export interface ReplayOptions {
@@ -105,17 +159,24 @@ export interface LogIdentity {
 }
 
 export interface BusHealth {
+  /** The brokers answer and no consumer of this bus is halted, stalled or crashed. */
   readonly ok: boolean;
   readonly brokers: number;
   readonly detail?: string;
+  /** The consumers this bus runs, each with its problems; absent for a transport that runs none. */
+  readonly consumers?: readonly ConsumerHealth[];
 }
 
 export interface MessagingMetrics {
   readonly published: number;
   readonly consumed: number;
   readonly handled: number;
+  /** Handler failures that were retried (every one is: handlers are retried until they succeed). */
   readonly retried: number;
+  /** Poison messages (undecodable, invalid, unknown type on an upstream topic) sent to the dead-letter topic. */
   readonly deadLettered: number;
+  /** Partitions halted on an event type or version this service does not know. */
+  readonly halted: number;
   readonly duplicatesDropped: number;
   /** Batches whose outputs or offsets could not be committed (they are delivered again). */
   readonly commitFailures: number;

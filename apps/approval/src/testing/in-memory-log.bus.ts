@@ -57,6 +57,6 @@ export class InMemoryLogBus implements MessageBus {
   }
 
   metrics(): MessagingMetrics {
-    return { published: this.log.length, consumed: 0, handled: 0, retried: 0, deadLettered: 0, duplicatesDropped: 0, commitFailures: 0 };
+    return { published: this.log.length, consumed: 0, handled: 0, retried: 0, deadLettered: 0, halted: 0, duplicatesDropped: 0, commitFailures: 0 };
   }
 }

@@ -69,6 +69,6 @@ export class InMemoryLogBus implements MessageBus {
   }
 
   metrics(): MessagingMetrics {
-    return { published: 0, consumed: 0, handled: 0, retried: 0, deadLettered: 0, duplicatesDropped: 0, commitFailures: 0 };
+    return { published: 0, consumed: 0, handled: 0, retried: 0, deadLettered: 0, halted: 0, duplicatesDropped: 0, commitFailures: 0 };
   }
 }

@@ -1,4 +1,4 @@
-import { isTransientBrokerAnswer } from './kafka-bus';
+import { isTransientBrokerAnswer } from './kafka-log';
 
 describe('isTransientBrokerAnswer', () => {
   it.each([

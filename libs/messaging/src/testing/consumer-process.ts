@@ -18,12 +18,18 @@ async function main(): Promise<void> {
   const { registry } = testRegistry(topic, `${topic}.out`);
   const bus = new KafkaMessageBus({ clientId: 'kill-spec', brokers: env('KAFKA_BROKERS').split(','), registry, logger: silentLogger });
   const out = env('SPEC_OUT');
+  // With SPEC_HANG_AFTER=n the process stops making progress after n messages, so a spec can kill it mid-way
+  // however fast the handling is (a race against a polling spec otherwise, lost on a loaded machine).
+  const hangAfter = Number(process.env['SPEC_HANG_AFTER'] ?? 'Infinity');
+  let handled = 0;
   await bus.consume({
     groupId: env('SPEC_GROUP'),
     topics: [topic],
     handler: async (event) => {
+      if (handled >= hangAfter) await new Promise<never>(() => undefined);
       const data = event.data as Ping;
       appendFileSync(out, `${data.key}:${data.seq}\n`);
+      handled += 1;
     },
   });
   process.stdout.write('consuming\n');

@@ -1,0 +1,130 @@
+import type { Envelope, EventRegistry } from '@grantline/contracts';
+import type { DeadLetterErrorClass } from '@grantline/contracts';
+import type { ConsumerHealthTracker } from '../consumer-health';
+import type { Counters } from '../counters';
+import { buildDeadLetter } from '../dead-letter';
+import { classifyError, describeError } from '../errors';
+import { decideOnDecodeFailure, decideOnHandlerFailure } from '../failure-policy';
+import type { MessagingLogger } from '../logger';
+import type { ConsumerOptions, HandlerOutput, MessageContext, RetryPolicy } from '../ports';
+import { INTERRUPTED, retryForever } from '../retry-policy';
+import type { ConsumedRecord } from './codec';
+import { parseRecordValue } from './codec';
+
+/** What became of one record; the runner commits past it for every outcome but `halt` and `interrupted`. */
+export type MessageOutcome =
+  /** The handler succeeded; `eventId` is remembered by the dedup store once committed. */
+  | { readonly kind: 'handled'; readonly outputs: readonly HandlerOutput[]; readonly eventId: string }
+  /** A duplicate (no outputs) or a poison record (its dead-letter record as the output). */
+  | { readonly kind: 'skipped'; readonly outputs: readonly HandlerOutput[] }
+  /** This service cannot read it but a newer one can: stay at this offset. */
+  | { readonly kind: 'halt'; readonly eventType: string; readonly reason: string }
+  /** The consumer stopped or lost the partition while retrying: leave the record for the next owner. */
+  | { readonly kind: 'interrupted' };
+
+export interface MessageHandlerDeps {
+  readonly registry: EventRegistry;
+  readonly options: Pick<ConsumerOptions, 'groupId' | 'handler' | 'dedup'>;
+  readonly deadLetterTopic: string;
+  readonly retry: RetryPolicy;
+  /** `source` of the dead-letter records this consumer writes. */
+  readonly source: string;
+  readonly logger: MessagingLogger;
+  readonly counters: Counters;
+  readonly health: ConsumerHealthTracker;
+  /** Injected by unit specs; real timers otherwise. */
+  readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** What the runner lends the handler for one batch. */
+export interface BatchScope {
+  readonly heartbeat: () => Promise<void>;
+  /** Aborted when the consumer stops or must give the partition up. */
+  readonly signal: AbortSignal;
+  /** Ids handled earlier in this batch, not yet in the dedup store (it learns them only after the commit). */
+  readonly handledInBatch: readonly string[];
+}
+
+/**
+ * One record, start to end: decode and validate → poison or halt decision → dedup → the handler, retried until it
+ * succeeds. Knows nothing of Kafka: the runner hands it a record and acts on the outcome.
+ */
+export class MessageHandler {
+  constructor(private readonly deps: MessageHandlerDeps) {}
+
+  async handle(record: ConsumedRecord, scope: BatchScope): Promise<MessageOutcome> {
+    const { origin } = record;
+    let raw: unknown;
+    let event: Envelope;
+    try {
+      raw = parseRecordValue(record.value);
+      event = this.deps.registry.decode(raw);
+    } catch (error) {
+      const decision = decideOnDecodeFailure(error, origin.topic, raw);
+      if (decision.action === 'halt') return { kind: 'halt', eventType: decision.eventType, reason: decision.reason };
+      return { kind: 'skipped', outputs: this.deadLetter(record, decision.reason, decision.errorClass, 1) };
+    }
+
+    const { dedup, groupId } = this.deps.options;
+    if (dedup && (scope.handledInBatch.includes(event.id) || (await dedup.seen(groupId, event.id)))) {
+      this.deps.counters.duplicatesDropped += 1;
+      return { kind: 'skipped', outputs: [] };
+    }
+
+    const produced = await retryForever(
+      async (attempt) => {
+        const context: MessageContext = { ...origin, groupId, attempt, heartbeat: scope.heartbeat };
+        return (await this.deps.options.handler(event, context)) ?? [];
+      },
+      {
+        policy: this.deps.retry,
+        signal: scope.signal,
+        onFailure: (error, attempt, delayMs) => this.onHandlerFailure(record, event, error, attempt, delayMs),
+        ...(this.deps.wait ? { wait: this.deps.wait } : {}),
+      },
+    );
+    // Interrupted, the record stays failing: if this member keeps the partition, the failure clock keeps running.
+    if (produced === INTERRUPTED) return { kind: 'interrupted' };
+    this.deps.health.recovered(origin.topic, origin.partition);
+    this.deps.counters.handled += 1;
+    return { kind: 'handled', outputs: produced, eventId: event.id };
+  }
+
+  private onHandlerFailure(record: ConsumedRecord, event: Envelope, error: unknown, attempt: number, delayMs: number): void {
+    const { origin } = record;
+    const described = describeError(error);
+    this.deps.counters.retried += 1;
+    this.deps.health.failing(origin.topic, origin.partition, origin.offset, attempt, described);
+    const decision = decideOnHandlerFailure(error);
+    const fields = {
+      groupId: this.deps.options.groupId,
+      ...origin,
+      eventType: event.type,
+      eventId: event.id,
+      attempt,
+      delayMs,
+      errorClass: classifyError(error),
+      error: described,
+    };
+    if (decision.level === 'error') this.deps.logger.error('handler failed with a terminal error; retrying, never skipping (fail closed)', fields);
+    else this.deps.logger.warn('handler failed, retrying', fields);
+  }
+
+  private deadLetter(record: ConsumedRecord, reason: string, errorClass: DeadLetterErrorClass, attempts: number): HandlerOutput[] {
+    const { origin } = record;
+    const { groupId } = this.deps.options;
+    this.deps.counters.deadLettered += 1;
+    this.deps.logger.warn('message dead-lettered', { groupId, ...origin, reason, errorClass, attempts });
+    const dead = buildDeadLetter(this.deps.registry, {
+      origin,
+      consumerGroup: groupId,
+      reason,
+      errorClass,
+      attempts,
+      value: record.value,
+      failedAt: new Date(),
+      source: this.deps.source,
+    });
+    return [{ topic: this.deps.deadLetterTopic, events: [dead] }];
+  }
+}
