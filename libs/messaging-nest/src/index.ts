@@ -10,4 +10,4 @@ export {
 } from './messaging.module';
 export type { MessagingModuleOptions } from './messaging.module';
 export { ReplayedStateService } from './replayed-state.service';
-export type { ReplayedStateServiceOptions } from './replayed-state.service';
+export type { FoldedState, ReplayedStateServiceOptions } from './replayed-state.service';

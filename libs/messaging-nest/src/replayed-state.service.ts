@@ -1,59 +1,122 @@
-import { Logger } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Logger, Optional } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Envelope, EventDefinition, EventRegistry } from '@grantline/contracts';
-import { ReplayedState } from '@grantline/messaging';
-import type { LogPosition, MessageBus } from '@grantline/messaging';
+import { ReplayedState, StateReadinessRegistry } from '@grantline/messaging';
+import type { LogPosition, MessageBus, StateLoadBackoff, StateReadiness } from '@grantline/messaging';
 
 export interface ReplayedStateServiceOptions {
   /** The events the state is folded from; their topics are replayed. */
   readonly events: readonly EventDefinition[];
-  /** Names the state in log lines ("notifier state rebuilt"). */
+  /** Names the state in log lines ("notifier state rebuilt"), in `/health/ready` and in 503 problems. */
   readonly name: string;
   /** The log context (usually the service name). */
   readonly logContext: string;
   /** Extra fields for the "rebuilt" log line (sizes). */
   readonly describe?: () => Record<string, unknown>;
+  /** Between failed replays; the default suits services (specs pass a short one). */
+  readonly backoff?: StateLoadBackoff;
+}
+
+/** What the replay folds events into. */
+export interface FoldedState {
+  apply(event: Envelope, position?: LogPosition): unknown;
 }
 
 /**
  * A service's in-memory state as a Nest provider: rebuilt once per start by replaying the topics of its events
- * from the beginning, then kept up to date by the handlers' live events. Handlers wait for `whenLoaded()`: the
- * transport may start consuming before Nest's bootstrap hooks run.
+ * from the beginning, then kept up to date by the handlers' live events.
+ *
+ * Fails closed: a replay that fails is retried with capped backoff until it succeeds, and meanwhile the state is
+ * not ready. Handlers wait for `whenLoaded()` (the transport may start consuming before Nest's bootstrap hooks
+ * run, and must not work from an empty state); HTTP routes that read the state are guarded by the kit's
+ * `RequireLoaded` (503); `/health/ready` names the state and its last error, through the `StateReadinessRegistry`
+ * the service kit provides. When the service stops, waiting handlers are released (`StateNotLoadedError`,
+ * retriable, their messages left uncommitted).
  */
-export abstract class ReplayedStateService<TState extends { apply(event: Envelope): void }> implements OnApplicationBootstrap {
-  private readonly replay: ReplayedState;
+export abstract class ReplayedStateService<TState extends FoldedState> implements StateReadiness, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  /** The kit's registry; absent where a spec builds the module without the kit. Injected as a property so subclasses' constructors stay as they are. */
+  @Optional()
+  @Inject(StateReadinessRegistry)
+  private readonly readiness?: StateReadinessRegistry;
+  private readonly rebuild: ReplayedState;
 
   protected constructor(
-    bus: MessageBus,
-    private readonly registry: EventRegistry,
+    protected readonly bus: MessageBus,
+    protected readonly registry: EventRegistry,
     readonly state: TState,
     private readonly options: ReplayedStateServiceOptions,
   ) {
     const logger = new Logger(options.logContext);
-    this.replay = new ReplayedState({
+    this.rebuild = new ReplayedState({
       bus,
       topics: () => this.topics(),
-      apply: (event) => this.state.apply(event),
+      apply: (event, position) => this.applyReplayed(event, position),
       logger: { info: (msg, fields) => logger.log({ msg, ...fields }), warn: (msg, fields) => logger.warn({ msg, ...fields }) },
       name: options.name,
       ...(options.describe ? { describe: options.describe } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
     });
   }
 
-  onApplicationBootstrap(): void {
-    void this.whenLoaded();
+  get name(): string {
+    return this.options.name;
+  }
+
+  isReady(): boolean {
+    return this.rebuild.isReady();
+  }
+
+  get lastError(): string | undefined {
+    return this.rebuild.lastError;
+  }
+
+  /** Replays started so far (the first included). */
+  get attempts(): number {
+    return this.rebuild.attempts;
+  }
+
+  onModuleInit(): void {
+    this.readiness?.register(this.rebuild);
+  }
+
+  /**
+   * Starts the rebuild (and whatever a subclass's whenLoaded chains to it). The start-up waits for the first replay
+   * only: a healthy start opens its HTTP port with the state loaded, and a failing one does not hang (the retries go
+   * on, and readiness says why).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    // Rejects only when the service stops first; the waiters that matter are the handlers.
+    void this.whenLoaded().catch(() => undefined);
+    await this.rebuild.whenAttempted();
+  }
+
+  /** Stops retrying, and releases handlers still waiting (the consumer retries them until it has stopped). */
+  async onModuleDestroy(): Promise<void> {
+    // Before the messaging module disconnects the bus: an attempt still running ends first.
+    await this.rebuild.close();
   }
 
   topics(): string[] {
     return [...new Set(this.options.events.map((def) => this.registry.latestOf(def.name).topic))].sort();
   }
 
-  whenLoaded(): Promise<void> {
-    return this.replay.whenLoaded();
+  /** Resolves once the state is rebuilt, however many replays that takes; rejects only when the service stops first. */
+  async whenLoaded(): Promise<void> {
+    await this.rebuild.whenLoaded();
+  }
+
+  /** Resolves once the first replay has ended, whatever its outcome: for start-up steps a healthy start should await. */
+  whenAttempted(): Promise<void> {
+    return this.rebuild.whenAttempted();
   }
 
   /** Applies a live event unless the start-up replay already did. */
   applyLive(event: Envelope, position: LogPosition): void {
-    this.replay.applyLive(event, position);
+    this.rebuild.applyLive(event, position);
+  }
+
+  /** Folds one event of the replay (or a live one through applyLive); override when the state is more than `state`. */
+  protected applyReplayed(event: Envelope, position: LogPosition): void {
+    this.state.apply(event, position);
   }
 }

@@ -4,7 +4,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { TerminusModule } from '@nestjs/terminus';
 import { registry, TOPICS } from '@grantline/contracts';
 import { MessagingModule } from '@grantline/messaging-nest';
-import { KafkaMessageBus } from '@grantline/messaging';
+import { KafkaMessageBus, StateReadinessRegistry } from '@grantline/messaging';
 import type { TopicSpec } from '@grantline/messaging';
 import type { DestinationStream } from 'pino';
 import { loadServiceConfig } from './config/service-config.schema';
@@ -109,8 +109,15 @@ export class ServiceKitModule implements NestModule {
         }),
       ],
       controllers: [HealthController],
-      providers: [{ provide: SERVICE_CONFIG, useValue: config }, { provide: JsonLogger, useValue: logger }, RequestLoggingMiddleware],
-      exports: [SERVICE_CONFIG, JsonLogger],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: JsonLogger, useValue: logger },
+        // Every state holder of the service registers here: readiness reports them, the stop releases their waiters.
+        // A factory, so each app built from this module (a restart in a spec) has its own.
+        { provide: StateReadinessRegistry, useFactory: () => new StateReadinessRegistry() },
+        RequestLoggingMiddleware,
+      ],
+      exports: [SERVICE_CONFIG, JsonLogger, StateReadinessRegistry],
     };
   }
 

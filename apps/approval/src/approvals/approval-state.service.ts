@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnModuleDestroy } from '@nestjs/common';
 import {
   ApprovalBreakGlassGranted,
   ApprovalDecisionRecorded,
@@ -22,7 +21,7 @@ import {
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
-import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import { decide } from '../domain/approval.decide';
 import type { ApprovalCommand, DecideContext, DecideResult } from '../domain/approval.decide';
 import { evolve } from '../domain/approval.evolve';
@@ -67,10 +66,40 @@ interface Waiting {
 const describeGaps = (gaps: readonly DirectoryGap[]): string[] =>
   gaps.map((gap) => (gap.kind === 'identity' ? `identity ${gap.identityId} (${gap.role})` : gap.kind === 'access_package' ? `access package ${gap.accessPackageId}` : `entitlement ${gap.entitlementId}`));
 
+/** What the approval service folds from the log: one aggregate per request, the task index and the directory. */
+export class ApprovalLogState {
+  directory: Directory = emptyDirectory();
+  readonly requests = new Map<string, RequestApprovalState>();
+  readonly taskIndex = new Map<string, string>();
+
+  stateOf(requestId: string): RequestApprovalState {
+    return this.requests.get(requestId) ?? initialState(requestId);
+  }
+
+  /** Any event of the replay: directory events fold into the directory, request events into their request. */
+  apply(event: Envelope): void {
+    if (DIRECTORY_EVENT_TYPES.has(event.type)) {
+      this.directory = evolveDirectory(this.directory, event);
+      return;
+    }
+    const requestId = REQUEST_EVENT_TYPES.has(event.type) ? refOf(event, 'requestId') : undefined;
+    if (requestId !== undefined) this.fold(requestId, event);
+  }
+
+  fold(requestId: string, event: Envelope): void {
+    this.requests.set(requestId, evolve(this.stateOf(requestId), event));
+    if (event.type === ApprovalTaskOpened.type) {
+      const { taskId } = event.data as { taskId: string };
+      this.taskIndex.set(taskId, requestId);
+    }
+  }
+}
 
 /**
  * The approval service's in-memory state: one aggregate per request plus the directory (identities and
- * catalogue), rebuilt at start by replaying the log from the beginning, its own approvals topic included.
+ * catalogue), rebuilt at start by replaying the log from the beginning, its own approvals topic included
+ * (ReplayedStateService: a failed replay is retried and the state is not ready meanwhile; nothing routes, decides
+ * or answers from a partial state).
  *
  * Every change to one request runs under that request's lock: decide on the current state, publish the
  * resulting events (acknowledged by Kafka), then fold them in. A failed publish folds nothing, so a retry
@@ -82,30 +111,27 @@ const describeGaps = (gaps: readonly DirectoryGap[]): string[] =>
  * every request that awaits its route is routed or waits again.
  */
 @Injectable()
-export class ApprovalStateService implements OnModuleDestroy {
-  private directory: Directory = emptyDirectory();
-  private readonly requests = new Map<string, RequestApprovalState>();
-  private readonly taskIndex = new Map<string, string>();
+export class ApprovalStateService extends ReplayedStateService<ApprovalLogState> {
   private readonly locks = new KeyedMutex();
   private readonly waiting = new Map<string, Waiting>();
   private closed = false;
-  private loading: Promise<void> | undefined;
+  private resumed: Promise<void> | undefined;
   private readonly logger = new Logger('approval');
 
   constructor(
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
+    // The topics come from the registry, so specs can bind their own.
+    @Inject(MESSAGE_BUS) bus: MessageBus,
+    @Inject(EVENT_REGISTRY) registry: EventRegistry,
     @Inject(APPROVAL_CONFIG) private readonly config: ApprovalConfig,
-  ) {}
-
-  /** The topics the state is rebuilt from (from the registry, so specs can bind their own). */
-  topics(): string[] {
-    return [...new Set([...REQUEST_EVENTS, ...DIRECTORY_EVENTS].map((def) => this.registry.latestOf(def.name).topic))].sort();
+  ) {
+    const state = new ApprovalLogState();
+    super(bus, registry, state, { events: [...REQUEST_EVENTS, ...DIRECTORY_EVENTS], name: 'approval state', logContext: 'approval', describe: () => ({ requests: state.requests.size }) });
   }
 
-  whenLoaded(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
+  /** After the replay, the routes the previous instance left waiting are resumed once, before any handler goes on. */
+  override whenLoaded(): Promise<void> {
+    this.resumed ??= super.whenLoaded().then(() => this.resumeRoutes());
+    return this.resumed;
   }
 
   /**
@@ -116,9 +142,9 @@ export class ApprovalStateService implements OnModuleDestroy {
   async applyDirectory(event: Envelope): Promise<void> {
     if (!DIRECTORY_EVENT_TYPES.has(event.type)) return;
     await this.whenLoaded();
-    this.directory = evolveDirectory(this.directory, event);
+    this.state.directory = evolveDirectory(this.state.directory, event);
     // A heuristic outside the locks; the route re-checks under the request's lock.
-    const ready = [...this.waiting].filter(([, waiting]) => waiting.gaps.some((gap) => isKnown(this.directory, gap))).map(([requestId]) => requestId);
+    const ready = [...this.waiting].filter(([, waiting]) => waiting.gaps.some((gap) => isKnown(this.state.directory, gap))).map(([requestId]) => requestId);
     await Promise.all(ready.map((requestId) => this.step(requestId, undefined, ROUTE)));
   }
 
@@ -138,30 +164,31 @@ export class ApprovalStateService implements OnModuleDestroy {
     return this.waiting.size;
   }
 
-  onModuleDestroy(): void {
+  override async onModuleDestroy(): Promise<void> {
     this.closed = true;
     for (const { timer } of this.waiting.values()) clearTimeout(timer);
     this.waiting.clear();
+    await super.onModuleDestroy();
   }
 
   /** The request a task belongs to, once its task-opened event is known. */
   requestOfTask(taskId: string): string | undefined {
-    return this.taskIndex.get(taskId);
+    return this.state.taskIndex.get(taskId);
   }
 
   stateOf(requestId: string): RequestApprovalState {
-    return this.requests.get(requestId) ?? initialState(requestId);
+    return this.state.stateOf(requestId);
   }
 
   /** How the identity stands to the request, from the request and the directory folded from the log. */
   relationsTo(requestId: string, identityId: string): ReadonlySet<RequestRelation> {
-    return relationsTo(this.stateOf(requestId), this.directory, identityId);
+    return relationsTo(this.stateOf(requestId), this.state.directory, identityId);
   }
 
   /** Open tasks the identity may decide, oldest due first. */
   openTasksFor(approverId: string): ApprovalTask[] {
     const tasks: ApprovalTask[] = [];
-    for (const state of this.requests.values()) {
+    for (const state of this.state.requests.values()) {
       for (const task of state.tasks) {
         if (task.status === 'open' && task.eligibleApproverIds.includes(approverId)) tasks.push(task);
       }
@@ -171,17 +198,17 @@ export class ApprovalStateService implements OnModuleDestroy {
 
   /**
    * `force`: route with what the directory knows (the wait is over). Runs the command without waiting for the
-   * start-up replay: load() itself resumes requests through here.
+   * start-up replay: resumeRoutes(), which whenLoaded() waits for, routes requests through here.
    */
   private step(requestId: string, event: Envelope | undefined, command: ApprovalCommand | undefined, force = false): Promise<DecideResult> {
     return this.locks.run(requestId, async () => {
-      if (event) this.fold(requestId, event);
+      if (event) this.state.fold(requestId, event);
       // A withdrawal (or an outcome) ends the wait: there is nothing left to route.
       if (this.waiting.has(requestId) && !awaitsRoute(this.stateOf(requestId))) this.stopWaiting(requestId, []);
       if (!command) return { accepted: true, events: [] };
       const state = this.stateOf(requestId);
       if (command.kind === 'route' && !force && this.config.directoryWaitMs > 0) {
-        const gaps = missingForRoute(state, this.directory);
+        const gaps = missingForRoute(state, this.state.directory);
         if (gaps.length > 0) {
           this.wait(requestId, gaps);
           return { accepted: true, events: [] };
@@ -190,9 +217,9 @@ export class ApprovalStateService implements OnModuleDestroy {
       const result = decide(command, state, this.context());
       if (result.events.length > 0) {
         await this.publish(result.events);
-        for (const produced of result.events) this.fold(requestId, produced);
+        for (const produced of result.events) this.state.fold(requestId, produced);
       }
-      if (command.kind === 'route') this.stopWaiting(requestId, force ? missingForRoute(state, this.directory) : []);
+      if (command.kind === 'route') this.stopWaiting(requestId, force ? missingForRoute(state, this.state.directory) : []);
       return result;
     });
   }
@@ -235,16 +262,7 @@ export class ApprovalStateService implements OnModuleDestroy {
   }
 
   private context(): DecideContext {
-    return { directory: this.directory, policy: this.config.policy, registry: this.registry, eventId: deterministicEventId };
-  }
-
-  private fold(requestId: string, event: Envelope): void {
-    const next = evolve(this.stateOf(requestId), event);
-    this.requests.set(requestId, next);
-    if (event.type === ApprovalTaskOpened.type) {
-      const { taskId } = event.data as { taskId: string };
-      this.taskIndex.set(taskId, requestId);
-    }
+    return { directory: this.state.directory, policy: this.config.policy, registry: this.registry, eventId: deterministicEventId };
   }
 
   private async publish(events: readonly Envelope[]): Promise<void> {
@@ -256,48 +274,17 @@ export class ApprovalStateService implements OnModuleDestroy {
     for (const [topic, batch] of byTopic) await this.bus.publisher.publish(topic, batch);
   }
 
-  private applyReplayed(event: Envelope): void {
-    if (DIRECTORY_EVENT_TYPES.has(event.type)) {
-      this.directory = evolveDirectory(this.directory, event);
-      return;
-    }
-    const requestId = REQUEST_EVENT_TYPES.has(event.type) ? refOf(event, 'requestId') : undefined;
-    if (requestId !== undefined) this.fold(requestId, event);
-  }
-
-  private async load(): Promise<void> {
-    const started = Date.now();
-    const onInvalid = (error: unknown, origin: { topic: string; partition: number; offset: string }): void =>
-      this.logger.warn({ msg: 'skipping an undecodable record while rebuilding approval state', ...origin, error: String(error) });
-    const handler = async (event: Envelope): Promise<void> => this.applyReplayed(event);
-    let replayed = 0;
-    try {
-      replayed = await this.bus.replay({ topics: this.topics(), handler, onInvalid });
-    } catch (error) {
-      // A topic another service owns may not exist yet; read the others one by one.
-      this.logger.warn({ msg: 'replaying approval state topics together failed; trying one by one', error: String(error) });
-      for (const topic of this.topics()) {
-        replayed += await this.bus.replay({ topics: [topic], handler, onInvalid }).catch((perTopic: unknown) => {
-          this.logger.warn({ msg: 'cannot replay topic; starting without its state', topic, error: String(perTopic) });
-          return 0;
-        });
-      }
-    }
-    this.logger.log({ msg: 'approval state rebuilt', events: replayed, requests: this.requests.size, ms: Date.now() - started });
-    await this.resumeRoutes();
-  }
-
   /**
    * Requests with a decision but no route and no outcome: their route was waiting when the previous instance
    * stopped (the waiting set lives in memory, and the decision's offset was committed), or it crashed before
    * publishing. Route them now, or wait again; route's deterministic event ids make a repeat harmless.
    */
   private async resumeRoutes(): Promise<void> {
-    const unrouted = [...this.requests.values()].filter(awaitsRoute).map((state) => state.requestId);
+    const unrouted = [...this.state.requests.values()].filter(awaitsRoute).map((state) => state.requestId);
     for (const requestId of unrouted) {
       await this.step(requestId, undefined, ROUTE).catch((error: unknown) => {
         this.logger.warn({ msg: 'resuming a route after the replay failed; retrying after the directory wait', requestId, error: String(error) });
-        this.wait(requestId, missingForRoute(this.stateOf(requestId), this.directory), Math.max(this.config.directoryWaitMs, 1000));
+        this.wait(requestId, missingForRoute(this.stateOf(requestId), this.state.directory), Math.max(this.config.directoryWaitMs, 1000));
       });
     }
     if (unrouted.length > 0) this.logger.log({ msg: 'resumed routes after the replay', requests: unrouted.length, waiting: this.waiting.size });

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, invalidInput } from '@grantline/http-edge';
 import type { Principal, ProblemType } from '@grantline/http-edge';
+import { RequireLoaded } from '@grantline/service-kit';
 import { statusOf } from '../domain/approval.state';
 import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
 import type { ApprovalCommand, DecideResult, Rejection } from '../domain/approval.decide';
@@ -68,9 +69,11 @@ const approverIdOf = (query: unknown): unknown => (query !== null && typeof quer
 /**
  * The approver's HTTP edge: answer a task as the authenticated principal, list one's own open tasks, read a request's
  * approval state. Every route authenticates (BearerAuthGuard) and authorizes before it reads the body or the query.
+ * Until the approval state is rebuilt every route answers 503 (`state-not-loaded`): an empty state would call a
+ * known request unknown, list no tasks, or decide on a request it has not seen.
  */
 @Controller('v1/approvals')
-@UseGuards(BearerAuthGuard)
+@UseGuards(BearerAuthGuard, RequireLoaded(ApprovalStateService))
 export class ApprovalTasksController {
   constructor(
     private readonly state: ApprovalStateService,

@@ -79,8 +79,8 @@ interface StoredLogIdentity {
 
 /**
  * The database holds checkpoints of another log (another cluster, a re-created cluster, another namespace):
- * resuming from them would skip that log's events. Not retried; an operator points the service at its own
- * database, or drops this one to rebuild it.
+ * resuming from them would skip that log's events. Retrying does not heal it (the catch-up keeps the service not
+ * ready, naming both logs); an operator points the service at its own database, or drops this one to rebuild it.
  */
 export class ForeignLogError extends Error {
   constructor(

@@ -1,11 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { EventRegistry } from '@grantline/contracts';
-import { DEFAULT_RETRY_POLICY, RetriableError, backoffDelayMs } from '@grantline/messaging';
-import type { MessageBus } from '@grantline/messaging';
+import { StateLoader, StateReadinessRegistry } from '@grantline/messaging';
+import type { ClosableState, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import { AUDIT_EVENT_TYPES } from '../projections/projection';
-import { ForeignLogError, ReadModelStore } from '../persistence/read-model.store';
+import { ReadModelStore } from '../persistence/read-model.store';
 import { AuditProjector } from './audit.projector';
 
 export interface CatchUpReport {
@@ -20,49 +20,71 @@ export interface CatchUpReport {
  * models would stay empty. So at start, any projection without checkpoints makes the service replay its topics
  * from the beginning; live handling waits until that is done, so a live event can never push a checkpoint past
  * offsets the replay has not reached yet.
+ *
+ * Fails closed through the shared StateLoader: a catch-up that fails (MongoDB or Kafka away, a foreign log) is
+ * retried with capped backoff for as long as it takes; meanwhile the read models are not ready (`/health/ready`
+ * names them with the last error, the query API answers 503) and live handlers wait instead of projecting.
  */
 @Injectable()
-export class AuditCatchUp implements OnApplicationBootstrap {
+export class AuditCatchUp implements ClosableState, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AuditCatchUp');
-  private running: Promise<CatchUpReport> | undefined;
+  private readonly loader: StateLoader<CatchUpReport>;
 
   constructor(
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
     private readonly store: ReadModelStore,
     private readonly projector: AuditProjector,
-  ) {}
+    @Optional() @Inject(StateReadinessRegistry) readiness?: StateReadinessRegistry,
+  ) {
+    this.loader = new StateLoader({
+      name: 'audit read models',
+      // Safe to repeat: checkpoints skip what an earlier attempt projected.
+      load: () => this.catchUp(),
+      logger: { info: (msg, fields) => this.logger.log({ msg, ...fields }), warn: (msg, fields) => this.logger.warn({ msg, ...fields }) },
+    });
+    readiness?.register(this.loader);
+  }
+
+  get name(): string {
+    return this.loader.name;
+  }
+
+  isReady(): boolean {
+    return this.loader.isReady();
+  }
+
+  get lastError(): string | undefined {
+    return this.loader.lastError;
+  }
 
   /** The topics the projections read, from the registry (the contracts catalogue, or a spec's own). */
   topics(): string[] {
     return [...new Set(AUDIT_EVENT_TYPES.map((type) => this.registry.definitionOf(type).topic))].sort();
   }
 
+  /**
+   * The HTTP port opens after the first attempt: a healthy start answers from caught-up read models at once, and a
+   * failing one does not hold the start-up (its retries go on, and readiness says why).
+   */
   async onApplicationBootstrap(): Promise<void> {
-    await this.ensureCaughtUp();
+    await this.loader.whenAttempted();
   }
 
-  /** Memoised; a failed attempt is forgotten so the next caller tries again. */
+  async onModuleDestroy(): Promise<void> {
+    await this.loader.close();
+  }
+
+  close(): Promise<void> {
+    return this.loader.close();
+  }
+
+  /**
+   * Resolves once caught up, however many attempts that takes (the same report for every caller); rejects with
+   * the retriable StateNotLoadedError only when the service stops first.
+   */
   ensureCaughtUp(): Promise<CatchUpReport> {
-    this.running ??= this.catchUpWithRetries().catch((error: unknown) => {
-      this.running = undefined;
-      throw new RetriableError(`audit catch-up replay failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-    });
-    return this.running;
-  }
-
-  /** Freshly created topics can briefly lack a leader; replay is safe to repeat (checkpoints skip what is done). */
-  private async catchUpWithRetries(): Promise<CatchUpReport> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.catchUp();
-      } catch (error) {
-        if (error instanceof ForeignLogError || attempt >= DEFAULT_RETRY_POLICY.maxAttempts) throw error;
-        const delay = backoffDelayMs(DEFAULT_RETRY_POLICY, attempt);
-        this.logger.warn(`catch-up attempt ${attempt} failed (${error instanceof Error ? error.message : String(error)}), retrying in ${delay} ms`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
+    return this.loader.whenLoaded();
   }
 
   private async catchUp(): Promise<CatchUpReport> {

@@ -14,7 +14,9 @@ import {
 import { IdSchema } from '@grantline/contracts';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemDetailsFilter, ProblemException, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import type { Principal } from '@grantline/http-edge';
+import { RequireLoaded } from '@grantline/service-kit';
 import { AuditAccess } from '../authorization/audit-access.service';
+import { AuditCatchUp } from '../projector/audit-catch-up.service';
 import { AccessDenialListDto, CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
 import { ACCESS_DENIALS_LIMIT, AccessDenialsQuerySchema, AuditQueryService, ConnectorQuerySchema, GrantsQuerySchema, RECONCILIATIONS_LIMIT } from './audit-query.service';
 import type {
@@ -56,7 +58,8 @@ export type AuditClock = () => Date;
 @ApiBearerAuth()
 @ApiUnauthorizedResponse({ description: 'No bearer token, or one that does not verify' })
 @Controller('v1/audit')
-@UseGuards(BearerAuthGuard)
+// Until the catch-up replay is done the read models are partial: 503, not an incomplete answer.
+@UseGuards(BearerAuthGuard, RequireLoaded(AuditCatchUp))
 @UseFilters(ProblemDetailsFilter)
 export class AuditQueryController {
   constructor(

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { PolicyBundleLoaded } from '@grantline/contracts';
 import type { BundleLoadedData, Envelope, EventRegistry } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
+import { StateNotLoadedError, deterministicEventId } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import type { Bundle } from '@grantline/policy-engine';
@@ -41,7 +41,21 @@ export class BundleAnnouncer implements OnApplicationBootstrap {
     @Inject(POLICY_CLOCK) private readonly clock: PolicyClock,
   ) {}
 
+  /**
+   * A healthy start announces before the service reports itself started. A state that did not load at the first
+   * replay is announced once it has, in the background: the announcement must know what the log holds, and the
+   * start-up must not hang on a replay that keeps failing (readiness says so meanwhile).
+   */
   async onApplicationBootstrap(): Promise<void> {
+    await this.state.whenAttempted();
+    if (this.state.isReady()) return this.announce();
+    void this.announce().catch((error: unknown) => {
+      if (error instanceof StateNotLoadedError) return;
+      this.logger.error({ msg: 'announcing the policy bundle failed; the next start announces it', error: String(error) });
+    });
+  }
+
+  async announce(): Promise<void> {
     await this.state.whenLoaded();
     const hex = digestHex(this.bundle.digest);
     if (this.state.hasAnnounced(hex)) {

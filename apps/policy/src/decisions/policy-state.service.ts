@@ -12,8 +12,9 @@ import {
   isEvent,
 } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { RetriableError, describeError } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
-import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import { PolicyState } from './policy-state';
 import type { LogPosition } from './policy-state';
 
@@ -30,56 +31,60 @@ export const STATE_EVENTS = [
 ] as const;
 
 /**
- * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start;
- * the same replay lists the bundle digests already announced. Request handling waits for it, because
- * the transport may start consuming before Nest's bootstrap hooks run.
+ * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start
+ * (ReplayedStateService: a failed replay is retried with backoff and the state is not ready meanwhile); the same
+ * replay lists the bundle digests already announced. Request handling waits for it, because the transport may
+ * start consuming before Nest's bootstrap hooks run, and no request may be decided on a partial state.
  */
 @Injectable()
-export class PolicyStateService {
-  readonly state = new PolicyState();
+export class PolicyStateService extends ReplayedStateService<PolicyState> {
   private readonly announcedDigests = new Set<string>();
-  private loading: Promise<void> | undefined;
-  private catchingUp: Promise<void> | undefined;
-  private catchUpStartedAt = 0;
+  /** The catch-up replay running now, and when it started. */
+  private catchingUp: { readonly startedAt: number; readonly done: Promise<void> } | undefined;
+  /** When the last catch-up that succeeded started: everything published before then is applied. */
+  private coveredFrom = 0;
   private readonly logger = new Logger('policy');
 
-  constructor(
-    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
-    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
-  ) {}
-
-  topics(): string[] {
-    return [...new Set([...STATE_EVENTS, PolicyBundleLoaded].map((def) => this.registry.latestOf(def.name).topic))].sort();
-  }
-
-  whenLoaded(): Promise<void> {
-    this.loading ??= this.load();
-    return this.loading;
+  constructor(@Inject(MESSAGE_BUS) bus: MessageBus, @Inject(EVENT_REGISTRY) registry: EventRegistry) {
+    const state = new PolicyState();
+    super(bus, registry, state, {
+      events: [...STATE_EVENTS, PolicyBundleLoaded],
+      name: 'policy state',
+      logContext: 'policy',
+      describe: () => ({ catalogVersion: state.catalog?.version ?? null }),
+    });
   }
 
   /**
    * Reads the state topics again up to their current end. A request may name an identity or a catalogue
    * entry published just before it on another topic that the live consumer has not reached yet; after
    * this, everything published before the request was received is applied. Concurrent callers share one
-   * replay, and one that started after `receivedAt` already covers the caller.
+   * replay, and one that started after `receivedAt` already covers the caller. A replay that fails is the
+   * caller's failure (retriable), never a decision on a state known to be behind.
    */
   async catchUp(receivedAt: number): Promise<void> {
     await this.whenLoaded();
     for (;;) {
-      if (this.catchUpStartedAt >= receivedAt) {
-        await this.catchingUp;
-        return;
-      }
-      if (this.catchingUp) {
-        await this.catchingUp.catch(() => undefined);
+      if (this.coveredFrom >= receivedAt) return;
+      const running = this.catchingUp;
+      if (running === undefined) {
+        const startedAt = Date.now();
+        const done = this.replayState()
+          .then(() => {
+            this.coveredFrom = Math.max(this.coveredFrom, startedAt);
+          })
+          .finally(() => {
+            this.catchingUp = undefined;
+          });
+        this.catchingUp = { startedAt, done };
         continue;
       }
-      this.catchUpStartedAt = Date.now();
-      this.catchingUp = this.replayState()
-        .then(() => undefined)
-        .finally(() => {
-          this.catchingUp = undefined;
-        });
+      if (running.startedAt >= receivedAt) {
+        // It covers this caller: its failure is this caller's too.
+        await running.done;
+        return;
+      }
+      await running.done.catch(() => undefined);
     }
   }
 
@@ -93,29 +98,18 @@ export class PolicyStateService {
     else this.state.apply(event, position);
   }
 
-  private async load(): Promise<void> {
-    const started = Date.now();
-    const replayed = await this.replayState();
-    this.logger.log({ msg: 'policy state rebuilt', events: replayed, ms: Date.now() - started, catalogVersion: this.state.catalog?.version ?? null });
+  protected override applyReplayed(event: Envelope, position: LogPosition): void {
+    this.apply(event, position);
   }
 
-  private async replayState(): Promise<number> {
+  private async replayState(): Promise<void> {
     const onInvalid = (error: unknown, origin: LogPosition): void =>
-      this.logger.warn('skipping an undecodable record while rebuilding policy state', { ...origin, error: String(error) });
-    const handler = async (event: Envelope, position: LogPosition): Promise<void> => this.apply(event, position);
-    let replayed = 0;
+      this.logger.warn('skipping an undecodable record while catching up policy state', { ...origin, error: String(error) });
     try {
-      replayed = await this.bus.replay({ topics: this.topics(), handler, onInvalid });
+      // The start-up replay created the topics; the state skips what it applied already (offsets per partition).
+      await this.bus.replay({ topics: this.topics(), handler: async (event, position) => this.apply(event, position), onInvalid });
     } catch (error) {
-      // A topic another service owns may not exist yet (that service never started); read the others one by one.
-      this.logger.warn('replaying policy state topics together failed; trying one by one', { error: String(error) });
-      for (const topic of this.topics()) {
-        replayed += await this.bus.replay({ topics: [topic], handler, onInvalid }).catch((perTopic: unknown) => {
-          this.logger.warn('cannot replay topic; starting without its state', { topic, error: String(perTopic) });
-          return 0;
-        });
-      }
+      throw new RetriableError(`policy state could not catch up: ${describeError(error)}`, { cause: error });
     }
-    return replayed;
   }
 }

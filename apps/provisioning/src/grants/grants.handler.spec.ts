@@ -10,13 +10,18 @@ const scenario = new ProvisioningScenario();
 const at = (topic: string, offset: number): KafkaEventContext =>
   ({ message: { topic, partition: 0, offset: String(offset), key: null, groupId: 'spec', attempt: 1, heartbeat: async () => undefined } }) as KafkaEventContext;
 
-/** A bus whose log holds `events` (for the start-up replay) and nothing else. */
+/** A bus whose log holds `events` (for the start-up replay) and nothing else, one partition per topic. */
 function busWith(events: readonly Envelope[]): MessageBus {
   return {
+    ensureTopics: async () => undefined,
     replay: async ({ topics, handler }: { topics: readonly string[]; handler: (event: Envelope, position: { topic: string; partition: number; offset: string }) => Promise<void> }) => {
-      const mine = events.filter((event) => topics.includes(registry.definitionOf(event.type).topic));
-      for (const [index, event] of mine.entries()) await handler(event, { topic: topics[0]!, partition: 0, offset: String(index) });
-      return mine.length;
+      let handled = 0;
+      for (const topic of topics) {
+        const onTopic = events.filter((event) => registry.definitionOf(event.type).topic === topic);
+        for (const [offset, event] of onTopic.entries()) await handler(event, { topic, partition: 0, offset: String(offset) });
+        handled += onTopic.length;
+      }
+      return handled;
     },
   } as unknown as MessageBus;
 }

@@ -30,11 +30,15 @@ export class ReconciliationTrigger implements OnApplicationBootstrap, OnModuleDe
   onApplicationBootstrap(): void {
     const every = this.config.reconcileEveryMs;
     if (every === undefined) return;
-    void this.stateService.whenLoaded().then(async () => {
-      if (this.stopped) return;
-      await this.requestAll();
-      if (!this.stopped) this.timer = setInterval(() => void this.requestAll(), every);
-    });
+    void this.stateService
+      .whenLoaded()
+      .then(async () => {
+        if (this.stopped) return;
+        await this.requestAll();
+        if (!this.stopped) this.timer = setInterval(() => void this.requestAll(), every);
+      })
+      // Rejected only when the service stops before its grants were rebuilt: there is nothing to reconcile against.
+      .catch(() => undefined);
   }
 
   onModuleDestroy(): void {

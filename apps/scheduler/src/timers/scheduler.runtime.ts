@@ -1,7 +1,7 @@
 import { TimerFired } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
-import { silentLogger } from '@grantline/messaging';
-import type { MessageBus, MessagingLogger, RunningConsumer } from '@grantline/messaging';
+import { ReplayedState, silentLogger } from '@grantline/messaging';
+import type { ClosableState, MessageBus, MessagingLogger, RunningConsumer, StateLoadBackoff } from '@grantline/messaging';
 import { isAdjustable } from '../clock/clock.port';
 import type { Clock } from '../clock/clock.port';
 import { SCHEDULER_INPUT_TYPES } from '../domain/scheduler.evolve';
@@ -23,6 +23,8 @@ export interface SchedulerRuntimeOptions {
    * a test advanced before a restart is not lost with the process (the offset itself lives in memory only).
    */
   readonly resumeClockFromLog?: boolean;
+  /** Between failed replays; the default suits the service (specs pass a short one). */
+  readonly rebuildBackoff?: StateLoadBackoff;
 }
 
 export interface RebuildReport {
@@ -35,13 +37,18 @@ export interface RebuildReport {
 /**
  * The scheduler without a framework: rebuild by replay, then tick. The NestJS layer and the integration specs both
  * drive this one class, so what the specs prove is what the service runs.
+ *
+ * The rebuild is the shared ReplayedState: a replay that fails is retried with capped backoff, and until one
+ * succeeds the scheduler is not ready and does not tick (a timer fired from a partial book could fire twice, or
+ * miss the one it should fire). It registers as the service's state "scheduler timers".
  */
-export class SchedulerRuntime {
+export class SchedulerRuntime implements ClosableState {
   readonly book = new TimerBook();
   readonly ticker: TimerTicker;
   readonly scheduleTopic: string;
   readonly inputTopics: readonly string[];
   private readonly logger: MessagingLogger;
+  private readonly rebuild: ReplayedState;
   private rebuilt: RebuildReport | undefined;
 
   constructor(private readonly options: SchedulerRuntimeOptions) {
@@ -58,10 +65,54 @@ export class SchedulerRuntime {
       ...(options.tickIntervalMs !== undefined ? { intervalMs: options.tickIntervalMs } : {}),
       ...(options.tickBatchSize !== undefined ? { batchSize: options.tickBatchSize } : {}),
     });
+    this.rebuild = new ReplayedState({
+      bus: options.bus,
+      // The schedule topic too: what fired is read back, so nothing fires twice.
+      topics: () => [...new Set([...this.inputTopics, this.scheduleTopic])],
+      apply: (event) => this.ingest(event),
+      logger: this.logger,
+      name: 'scheduler timers',
+      describe: () => ({ pending: this.book.pendingCount, fired: this.book.firedCount }),
+      ensureTopics: options.ensureTopics !== false,
+      ...(options.rebuildBackoff ? { backoff: options.rebuildBackoff } : {}),
+    });
+  }
+
+  get name(): string {
+    return this.rebuild.name;
   }
 
   get ready(): boolean {
     return this.rebuilt !== undefined && this.ticker.started;
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Why the last replay failed; undefined once rebuilt. */
+  get lastError(): string | undefined {
+    return this.rebuild.lastError;
+  }
+
+  /** Replays started so far. */
+  get rebuildAttempts(): number {
+    return this.rebuild.attempts;
+  }
+
+  /** Resolves once the first replay has ended, whatever its outcome (the Nest layer opens the port after it). */
+  whenRebuildAttempted(): Promise<void> {
+    return this.rebuild.whenAttempted();
+  }
+
+  /** Resolves once rebuilt (live events wait for it); rejects with StateNotLoadedError if stopped first. */
+  async whenRebuilt(): Promise<void> {
+    await this.rebuild.whenLoaded();
+  }
+
+  /** Stops retrying the rebuild and releases whoever waits for it (the service is stopping). */
+  close(): Promise<void> {
+    return this.rebuild.close();
   }
 
   get lastRebuild(): RebuildReport | undefined {
@@ -75,25 +126,17 @@ export class SchedulerRuntime {
 
   /**
    * Replays the input topics and the schedule topic from the beginning (what fired is read back, so nothing fires
-   * twice), then starts ticking. Live events may arrive meanwhile: applying is idempotent and order-tolerant.
+   * twice), retrying until a replay succeeds, then starts ticking. Live events may arrive meanwhile: applying is
+   * idempotent and order-tolerant. Rejects with StateNotLoadedError only when stopped before it rebuilt.
    */
   async start(): Promise<RebuildReport> {
-    const started = performance.now();
-    if (this.options.ensureTopics !== false) {
-      await this.options.bus.ensureTopics(this.inputTopics.concat(this.scheduleTopic).map((topic) => ({ topic })));
-    }
-    const events = await this.options.bus.replay({
-      topics: [...new Set([...this.inputTopics, this.scheduleTopic])],
-      handler: async (event) => this.ingest(event),
-      onInvalid: (error, origin) => this.logger.warn('scheduler replay skipped an undecodable record', { ...origin, error: String(error) }),
-    });
+    const replayed = await this.rebuild.whenLoaded();
     this.rebuilt = {
-      events,
-      millis: Math.round(performance.now() - started),
+      events: replayed.events,
+      millis: replayed.ms,
       pending: this.book.pendingCount,
       fired: this.book.firedCount,
     };
-    this.logger.info('scheduler rebuilt from the log', { ...this.rebuilt });
     const latestFiring = this.book.latestFiredAt();
     const clock = this.options.clock;
     if (this.options.resumeClockFromLog === true && latestFiring !== undefined && isAdjustable(clock)) {
@@ -119,6 +162,7 @@ export class SchedulerRuntime {
   }
 
   async stop(): Promise<void> {
+    await this.close();
     await this.ticker.stop();
   }
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestj
 import { z } from 'zod';
 import { isoDurationToMillis } from '@grantline/contracts';
 import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import { RequireLoaded } from '@grantline/service-kit';
 import { CLOCK } from '../clock/clock.port';
 import type { AdjustableClock } from '../clock/clock.port';
 import { SCHEDULER_RUNTIME } from './timers.config';
@@ -46,8 +47,10 @@ export class TestClockController {
     return { now: this.clock.now().toISOString() };
   }
 
+  /** 503 until the timers are rebuilt: the answer promises the firings that fell due, which needs the whole book. */
   @Post('advance')
   @HttpCode(200)
+  @UseGuards(RequireLoaded(SCHEDULER_RUNTIME))
   async advance(@Body() body: unknown): Promise<AdvanceClockResult> {
     const parsed = AdvanceClockBodySchema.safeParse(body ?? {});
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);

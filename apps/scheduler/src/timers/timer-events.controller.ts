@@ -8,7 +8,8 @@ import type { SchedulerRuntime } from './scheduler.runtime';
 /**
  * Live input: grant and approval events, and firings (by this or another instance, read back so nothing fires
  * twice). The handler only folds the event into the timer book; firing is the ticker's job, so a handler never
- * waits on time, and a redelivered event is a no-op (the book remembers applied event ids).
+ * waits on time, and a redelivered event is a no-op (the book remembers applied event ids). It does wait for the
+ * rebuild: an offset is committed only once the book it was folded into holds the whole log.
  */
 @Controller()
 export class TimerEventsController {
@@ -16,7 +17,8 @@ export class TimerEventsController {
 
   // One array pattern: Nest registers each type; the list is the domain's, so the two cannot drift apart.
   @EventPattern([...SCHEDULER_INPUT_TYPES])
-  onEvent(@Payload() event: Envelope): void {
+  async onEvent(@Payload() event: Envelope): Promise<void> {
+    await this.runtime.whenRebuilt();
     this.runtime.ingest(event);
   }
 }

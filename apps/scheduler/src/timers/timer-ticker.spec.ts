@@ -1,5 +1,6 @@
 import { TOPICS, TimerFired, registry } from '@grantline/contracts';
 import type { Envelope, TimerFiredData } from '@grantline/contracts';
+import { deterministicEventId } from '@grantline/messaging';
 import { FixedClock } from '../clock/offset.clock';
 import { TimerBook } from '../domain/timer-book';
 import { InMemoryPublisher } from '../testing/in-memory-publisher';
@@ -93,7 +94,7 @@ describe('TimerTicker with a controllable clock', () => {
     const { clock, book, ticker, publisher } = setup();
     book.apply(e.grantCreated('g1', 'r1', '2025-01-02T00:00:00.000Z'));
     clock.advance(2 * DAY);
-    const expectedId = book.fire(clock.now())[0]?.id;
+    const expectedId = book.fire(clock.now(), { registry, eventId: deterministicEventId })[0]?.id;
 
     publisher.failNext();
     await expect(ticker.tick()).rejects.toThrow('broker unreachable');

@@ -1,4 +1,5 @@
 import type { EventRegistry } from '@grantline/contracts';
+import { deterministicEventId } from '@grantline/messaging';
 import type { EventPublisher, MessagingLogger } from '@grantline/messaging';
 import type { Clock } from '../clock/clock.port';
 import type { TimerBook } from '../domain/timer-book';
@@ -91,7 +92,7 @@ export class TimerTicker {
 
   private async fireDue(): Promise<number> {
     const { book, clock, publisher, registry, topic } = this.options;
-    const firings = book.fire(clock.now(), this.batchSize, registry);
+    const firings = book.fire(clock.now(), { registry, eventId: deterministicEventId }, this.batchSize);
     if (firings.length === 0) return 0;
     await publisher.publish(topic, firings);
     for (const firing of firings) book.apply(firing);

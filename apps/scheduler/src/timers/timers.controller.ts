@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { BearerAuthGuard, RequireRoles } from '@grantline/http-edge';
+import { RequireLoaded } from '@grantline/service-kit';
 import { CLOCK } from '../clock/clock.port';
 import type { Clock } from '../clock/clock.port';
 import { SCHEDULER_RUNTIME } from './timers.config';
@@ -17,10 +18,11 @@ export interface TimersStatus {
 /**
  * `GET /v1/timers/status`: what the scheduler holds, for operators (and tests waiting on a rebuild), security and
  * auditors. How many timers are pending and when the next one is due says something about the organisation's access,
- * so it is not public.
+ * so it is not public. Until the timers are rebuilt it answers 503 (problem+json naming the last error), never counts
+ * from an empty book.
  */
 @Controller('v1/timers')
-@UseGuards(BearerAuthGuard)
+@UseGuards(BearerAuthGuard, RequireLoaded(SCHEDULER_RUNTIME))
 @RequireRoles('operator', 'security', 'auditor')
 export class TimersController {
   constructor(

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import type { EventRegistry } from '@grantline/contracts';
+import { StateReadinessRegistry } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import type { KafkaEventTransport } from '@grantline/messaging-nest';
@@ -79,6 +80,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
     logger.log({ msg: 'ready', port: address.port, host: config.host, url, groupId: options.groupId ?? config.serviceName }, 'bootstrap');
     const consumer = transport;
+    const states = app.get(StateReadinessRegistry, { strict: false });
     let stopping: Promise<void> | undefined;
     return {
       app,
@@ -88,7 +90,12 @@ export async function startService(appModule: Type<unknown>, options: StartServi
       stop: () => {
         stopping ??= (async () => {
           // Stop taking new messages first, so nothing is consumed while HTTP and MongoDB go away.
-          await consumer.close();
+          const consumerClosed = consumer.close();
+          // A handler waiting for a state that has not loaded would hold that stop forever: release it (its message
+          // stays uncommitted for the next owner).
+          const statesClosed = states.closeAll();
+          await consumerClosed;
+          await statesClosed;
           await app.close();
         })();
         return stopping;

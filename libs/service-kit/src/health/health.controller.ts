@@ -3,6 +3,8 @@ import { HealthCheck, HealthCheckService, HealthIndicatorService, MongooseHealth
 import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
+import { StateReadinessRegistry } from '@grantline/messaging';
+import type { StateReadiness } from '@grantline/messaging';
 import { MessagingHealthIndicator } from '@grantline/messaging-nest';
 
 /** A readiness probe must answer quickly even when a dependency hangs; a slow answer is "not ready". */
@@ -22,8 +24,10 @@ async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promi
 
 /**
  * `GET /health/live`: the process is up and its event loop answers (restart it if not).
- * `GET /health/ready`: Kafka and MongoDB answer, so the service can do its work (send it traffic if so).
- * Terminus turns a failed check into 503 with the details of each indicator.
+ * `GET /health/ready`: Kafka and MongoDB answer and every state the service must hold (rebuilt by replay,
+ * projected read models) is loaded, so the service can do its work (send it traffic if so). A state whose load
+ * fails is retried by its holder and reported here under its own name with its last error, so a degraded start
+ * is never reported ready. Terminus turns a failed check into 503 with the details of each indicator.
  */
 @Controller('health')
 export class HealthController {
@@ -33,6 +37,7 @@ export class HealthController {
     private readonly mongoose: MongooseHealthIndicator,
     @Inject(MessagingHealthIndicator) private readonly kafka: MessagingHealthIndicator,
     @InjectConnection() private readonly connection: Connection,
+    @Inject(StateReadinessRegistry) private readonly states: StateReadinessRegistry,
   ) {}
 
   @Get('live')
@@ -50,7 +55,15 @@ export class HealthController {
       () => this.mongoose.pingCheck('mongo', { connection: this.connection, timeout: READINESS_CHECK_TIMEOUT_MS }),
       // ...which stays "connected" for a while after the server died, so also ask the server.
       () => this.mongoPing(),
+      ...this.states.all().map((state) => () => this.stateCheck(state)),
     ]);
+  }
+
+  /** Synchronous: a holder knows whether its state is loaded; the load itself runs (and retries) elsewhere. */
+  private async stateCheck(state: StateReadiness): Promise<HealthIndicatorResult> {
+    const indicator = this.indicators.check(state.name);
+    if (state.isReady()) return indicator.up();
+    return indicator.down({ detail: 'not loaded', lastError: state.lastError ?? 'none yet: still loading' });
   }
 
   private async kafkaCheck(): Promise<HealthIndicatorResult> {
