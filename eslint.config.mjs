@@ -5,31 +5,64 @@ import tseslint from 'typescript-eslint';
 
 const nest = ['@nestjs/*', 'reflect-metadata'];
 
+// Pure domain code inside the apps (apps/*/src/domain): the type:domain tag reaches libs only, so a file glob
+// carries the same rule there. Time, ids and lookups are injected; the app's non-domain code passes them in.
+const impureForDomain = [
+  ...nest,
+  '@grantline/messaging',
+  '@grantline/messaging-nest',
+  '@grantline/service-kit',
+  '@grantline/http-edge',
+  'kafkajs',
+  'mongoose',
+  '@nestjs/mongoose',
+  'pg',
+  'express',
+];
+/** A package name, or `scope/*`, and anything below it (`pg` and `pg/lib`, never `./pg` or `pg-format`). */
+const packagesRegex = (names) =>
+  `^(?:${names.map((name) => name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace('*', '[^/]+')).join('|')})(?:/.*)?$`;
+const domainPackages = {
+  regex: packagesRegex(impureForDomain),
+  message:
+    'Domain code is pure: no framework, transport, database or HTTP client. Time, ids (e.g. deterministicEventId) and lookups are injected through the context/options object by the app\'s non-domain code.',
+};
+const domainFolder = {
+  regex: '^\\.\\./',
+  message:
+    'Domain code does not reach into the rest of its app: what it needs from there is injected by the non-domain code. (Specs may use ../testing.)',
+};
+
 /** Module boundaries; spec files may additionally use the testing lib (type:testing). */
 function boundaries({ specs }) {
   const testing = specs ? ['type:testing'] : [];
+  // No lib or tool depends on a connector, not even transitively; for apps see the type:connector constraint.
+  const noConnectors = ['type:connector'];
   return {
     enforceBuildableLibDependency: false,
     allow: [],
     depConstraints: [
       // contracts: the shared language, zod only.
-      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [...testing], allowedExternalImports: ['zod'] },
+      { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [...testing], notDependOnLibsWithTags: noConnectors, allowedExternalImports: ['zod'] },
       // pure domain logic: plain TypeScript over contracts, no framework, no I/O clients.
       {
         sourceTag: 'type:domain',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', ...testing],
+        notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: [...nest, 'kafkajs', 'mongoose', 'pg', 'express'],
       },
       // the transport: the only place kafkajs may be imported; framework-free.
       {
         sourceTag: 'type:messaging',
         onlyDependOnLibsWithTags: ['type:contracts', ...testing],
+        notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: [...nest, 'mongoose'],
       },
       // NestJS bindings and service plumbing.
       {
         sourceTag: 'type:platform',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', ...testing],
+        notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: ['kafkajs'],
       },
       // the HTTP edge (problem+json, bearer auth): Nest and jose, no event log or database clients.
@@ -38,11 +71,29 @@ function boundaries({ specs }) {
       {
         sourceTag: 'type:sdk',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:sdk', ...testing],
+        notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: [...nest, 'kafkajs', 'mongoose'],
+      },
+      // connectors (one app or lib per target system, behind the SDK): the SDK and the shared plumbing only. No
+      // project imports a connector app (Nx refuses any import of an app) and the libs, tools and contracts above
+      // and below refuse a connector. The connector lib also carries type:sdk (it implements the SDK), which is how
+      // its connector app reaches it; Nx cannot say "apps other than connectors", so another type:app could still
+      // import a connector lib: review catches that one.
+      {
+        sourceTag: 'type:connector',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:sdk', ...testing],
+        bannedExternalImports: ['kafkajs'],
       },
       {
         sourceTag: 'type:testing',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:testing'],
+        notDependOnLibsWithTags: noConnectors,
+      },
+      // tools/* and bench: developer commands over the libs' public APIs (the test harness included), never an app.
+      {
+        sourceTag: 'type:tool',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:testing'],
+        notDependOnLibsWithTags: noConnectors,
       },
       // apps depend on libs, never on other apps, and never on kafkajs directly.
       {
@@ -87,6 +138,16 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@nx/enforce-module-boundaries': ['error', boundaries({ specs: true })],
     },
+  },
+  {
+    // apps/*/src/domain: pure, whatever the app around it imports (specs included; they may use ../testing).
+    files: ['apps/*/src/domain/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [domainPackages] }] },
+  },
+  {
+    files: ['apps/*/src/domain/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [domainPackages, domainFolder] }] },
   },
   {
     // build/test configuration sits outside the project graph's import rules.

@@ -23,8 +23,8 @@ import {
   loadBundleFromFiles,
   parsePolicyInput,
   readBundleDirectory,
-} from '../libs/policy-engine/src/index';
-import type { PolicyInput } from '../libs/policy-engine/src/index';
+} from '@grantline/policy-engine';
+import type { PolicyInput } from '@grantline/policy-engine';
 import { cedarPolicies } from './policy/cedar/policies';
 import { benchInputs } from './policy/inputs';
 import { thousandRuleBundle } from './policy/thousand-rules';

@@ -4,9 +4,7 @@
 // Run: node -r @swc-node/register bench/policy/compile-profile.ts
 import { loadavg } from 'node:os';
 import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { bundleDigest, canonicalFiles, loadBundleFromFiles } from '../../libs/policy-engine/src/index';
-import { bundleDocumentSchema } from '../../libs/policy-engine/src/bundle.schema';
-import { compileCondition } from '../../libs/policy-engine/src/cel';
+import { bundleDigest, bundleDocumentSchema, canonicalFiles, compileCondition, loadBundleFromFiles } from '@grantline/policy-engine';
 import { thousandRuleBundle } from './thousand-rules';
 
 const files = thousandRuleBundle();

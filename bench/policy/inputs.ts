@@ -1,6 +1,6 @@
 // Deterministic, varied inputs for the policy benchmark (one entitlement per request, so all three
 // engines answer exactly the same question).
-import type { PolicyInputDraft } from '../../libs/policy-engine/src/index';
+import type { PolicyInputDraft } from '@grantline/policy-engine';
 
 const KINDS = ['human', 'human', 'human', 'service_account', 'api_key', 'workload', 'ci_pipeline', 'ai_agent'] as const;
 const SENS = ['low', 'medium', 'high', 'critical'] as const;

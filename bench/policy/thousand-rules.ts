@@ -1,5 +1,5 @@
 // The generated 1,000-rule bundle the benchmark compiles (and compile-profile.ts takes apart).
-import type { BundleFile } from '../../libs/policy-engine/src/index';
+import type { BundleFile } from '@grantline/policy-engine';
 
 export const thousandRuleBundle = (): BundleFile[] => {
   const rules: string[] = [];

@@ -9,7 +9,7 @@ import {
   loadBundleFromFiles,
   readBundleDirectory,
   simulate,
-} from '../../libs/policy-engine/src/index';
+} from '@grantline/policy-engine';
 
 const usage = 'usage: policy lint <bundle-dir> | policy simulate <bundle-dir> <input.json> [--trace]';
 

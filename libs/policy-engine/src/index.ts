@@ -32,6 +32,10 @@ export type { CompileBundleOptions } from './bundle-compiler';
 export { DRAFT_LIMITS, EvaluationBudget, EvaluationLimitExceeded } from './cel.limits';
 export type { CelCompileLimits, DraftLimitName, DraftLimits, EvaluationLimits } from './cel.limits';
 export { loadBundleFromDirectory, readBundleDirectory } from './bundle-loader';
+// The compile stages on their own, for tooling that profiles or checks them (bench/policy/compile-profile.ts).
+export { bundleDocumentSchema } from './bundle.schema';
+export { compileCondition } from './cel';
+export type { CompileOptions, CompileResult } from './cel';
 export type { Reproduction, RuleOutcome, RuleTrace } from './evaluate';
 export { ENGINE_VERSION, canonicalJson, evaluate, evaluateValidated, reproduce, simulate } from './evaluate';
 export type { Holding, SodViolation } from './sod';

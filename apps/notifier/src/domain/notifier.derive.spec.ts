@@ -1,12 +1,12 @@
 import { GrantDriftDetected, GrantReconciliationCompleted, NotificationRequested, TOPICS, registry } from '@grantline/contracts';
 import type { DriftDetectedData, Envelope, NotificationRequestedData } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
+import { specEventId } from '../testing/event-id';
 import { FACT_TIME, NotifierFacts, REVIEW_DUE } from '../testing/notifier-facts';
 import { NOTIFIER_SOURCE, derive } from './notifier.derive';
 import type { DeriveContext } from './notifier.derive';
 import { NotifierState } from './notifier.state';
 
-const context: DeriveContext = { registry, eventId: deterministicEventId, securityGroupId: 'security', alertGroupId: 'security-oncall' };
+const context: DeriveContext = { registry, eventId: specEventId, securityGroupId: 'security', alertGroupId: 'security-oncall' };
 const facts = new NotifierFacts();
 const REQUEST = 'req-0001';
 const GRANT = 'req-0001:ent-orders-read';
@@ -38,7 +38,7 @@ describe('notifier derivation', () => {
       expect(more).toEqual([]);
       expect(notice!.type).toBe(NotificationRequested.type);
       expect(notice!.data).toEqual({
-        notificationId: deterministicEventId('notification', 'break_glass_granted', REQUEST),
+        notificationId: specEventId('notification', 'break_glass_granted', REQUEST),
         channel: 'chat',
         audience: { groupId: 'security' },
         template: 'break_glass_granted',

@@ -12,12 +12,13 @@ import {
   registry,
 } from '@grantline/contracts';
 import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData } from '@grantline/contracts';
+import { specEventId } from '../testing/event-id';
 import { ProvisioningScenario } from '../testing/provisioning-scenario';
 import { decide } from './provisioning.decide';
 import type { DecideOptions, Decision } from './provisioning.decide';
 import { ProvisioningState } from './provisioning.state';
 
-const options: DecideOptions = { registry, maxAttempts: 3, connectorIds: ['postgres'] };
+const options: DecideOptions = { registry, eventId: specEventId, maxAttempts: 3, connectorIds: ['postgres'] };
 const scenario = new ProvisioningScenario();
 const REQUEST = 'req-100';
 const GRANT = scenario.grantIdOf(REQUEST);

@@ -29,7 +29,6 @@ import type {
   GrantToCreateSchema,
   OperationFailedData,
 } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
 import type { z } from 'zod';
 import type { GrantState } from './grant.state';
 import { REMOVABLE } from './grant.state';
@@ -38,6 +37,8 @@ import { targetAccountOf } from './target-account';
 
 export interface DecideOptions {
   readonly registry: EventRegistry;
+  /** Derives an event id from what caused it (deterministicEventId in the service): the same parts give the same id. */
+  readonly eventId: (...parts: string[]) => string;
   /** Commands per operation before the grant is declared failed (each one already retried inside the connector). */
   readonly maxAttempts: number;
   /** Connectors this instance commands; grants for others are left to the instance that owns them. */
@@ -84,7 +85,7 @@ class Emitter {
   emit<TData>(def: EventDefinition<string, TData>, data: TData, grant: { grantId: string; requestId: string }): void {
     const meta = {
       // The cause, the type and the grant fix the id: a redelivered input yields byte-identical events.
-      id: deterministicEventId('provisioning', this.cause.id, def.type, grant.grantId),
+      id: this.options.eventId('provisioning', this.cause.id, def.type, grant.grantId),
       source: this.options.source ?? 'grantline/provisioning',
       // Event time, not wall-clock time: replaying the log decides exactly as the first time did.
       time: this.cause.time,

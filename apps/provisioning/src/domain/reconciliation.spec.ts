@@ -1,5 +1,6 @@
 import { ConnectorStateReported, GrantDriftDetected, GrantReconciliationCompleted, registry } from '@grantline/contracts';
 import type { DeprovisionRequestedData, DriftDetectedData, Envelope, ProvisionRequestedData, ReconciliationCompletedData, StateReportedData } from '@grantline/contracts';
+import { specEventId } from '../testing/event-id';
 import { ProvisioningScenario } from '../testing/provisioning-scenario';
 import { decide } from './provisioning.decide';
 import { ProvisioningState } from './provisioning.state';
@@ -20,7 +21,7 @@ class World {
 
   when(event: Envelope): Envelope[] {
     this.state.apply(event);
-    const outputs = decide(event, this.state, { registry, maxAttempts: 3, connectorIds: ['postgres'] }).events;
+    const outputs = decide(event, this.state, { registry, eventId: specEventId, maxAttempts: 3, connectorIds: ['postgres'] }).events;
     for (const output of outputs) this.state.apply(output);
     return outputs;
   }
@@ -53,7 +54,7 @@ const lastPage = (reportId = 'rpt-1'): Envelope =>
   );
 
 const run = (world: World, stateReport: StateReport): { drift: Envelope<DriftDetectedData>[]; summary: ReconciliationCompletedData } => {
-  const events = reconcile(lastPage(stateReport.reportId), stateReport, world.state, { registry });
+  const events = reconcile(lastPage(stateReport.reportId), stateReport, world.state, { registry, eventId: specEventId });
   return {
     drift: events.filter((e) => e.type === GrantDriftDetected.type) as Envelope<DriftDetectedData>[],
     summary: events.find((e) => e.type === GrantReconciliationCompleted.type)!.data as ReconciliationCompletedData,
@@ -144,7 +145,7 @@ describe('reconciliation', () => {
     world.grant('req-1', 'active');
     const stateReport = report(AFTER, [['mallory', ROLE]]);
 
-    expect(reconcile(lastPage(), stateReport, world.state, { registry })).toEqual(reconcile(lastPage(), stateReport, world.state, { registry }));
+    expect(reconcile(lastPage(), stateReport, world.state, { registry, eventId: specEventId })).toEqual(reconcile(lastPage(), stateReport, world.state, { registry, eventId: specEventId }));
   });
 });
 

@@ -1,6 +1,5 @@
 import { GrantDriftDetected, GrantReconciliationCompleted } from '@grantline/contracts';
 import type { DriftDetectedData, Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
 import type { GrantState, GrantStatus } from './grant.state';
 import type { ProvisioningView } from './provisioning.state';
 
@@ -68,7 +67,7 @@ export function reconcile(
   cause: Envelope,
   report: StateReport,
   state: ProvisioningView,
-  options: { readonly registry: EventRegistry; readonly source?: string },
+  options: { readonly registry: EventRegistry; readonly eventId: (...parts: string[]) => string; readonly source?: string },
 ): Envelope[] {
   const observed = Date.parse(report.observedAt);
   const refOf = (grant: GrantState): string | undefined => state.entitlement(grant.entitlementId)?.externalRef;
@@ -106,7 +105,7 @@ export function reconcile(
   const source = options.source ?? 'grantline/provisioning';
   const meta = (type: string, part: string, subject: string) => ({
     // the last page and the finding fix the id: a redelivered report yields byte-identical events
-    id: deterministicEventId('provisioning', cause.id, type, part),
+    id: options.eventId('provisioning', cause.id, type, part),
     source,
     time: report.observedAt,
     subject,

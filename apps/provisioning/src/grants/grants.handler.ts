@@ -15,6 +15,7 @@ import {
   TimerFired,
 } from '@grantline/contracts';
 import type { Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
+import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
 import { StateReportAssembler, decide, reconcile } from '../domain';
 import { PROVISIONING_CONFIG } from './provisioning.config';
@@ -114,7 +115,7 @@ export class GrantsHandler {
       if (!this.config.connectorIds.includes(event.data.connectorId)) return [];
       const report = this.reports.add(event.data);
       if (report === undefined) return [];
-      const events = reconcile(event, report, this.stateService.state, { registry: this.registry });
+      const events = reconcile(event, report, this.stateService.state, { registry: this.registry, eventId: deterministicEventId });
       const summary = events.at(-1)?.data;
       this.logger.log({ msg: 'reconciled', connectorId: report.connectorId, reportId: report.reportId, summary });
       return events;
@@ -125,7 +126,7 @@ export class GrantsHandler {
     await this.stateService.whenLoaded();
     return this.once(context, () => {
       const { state } = this.stateService;
-      const decision = decide(event, state, { registry: this.registry, ...this.config });
+      const decision = decide(event, state, { registry: this.registry, eventId: deterministicEventId, ...this.config });
       for (const output of decision.events) state.apply(output);
       for (const reason of decision.skipped) this.logger.warn({ msg: 'input left alone', type: event.type, id: event.id, reason });
       return decision.events;

@@ -1,6 +1,6 @@
 import { TimerFired } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
+import { specEventId } from '../testing/event-id';
 import { schedulerEvents } from '../testing/scheduler-events';
 import { evolve } from './scheduler.evolve';
 import { initialState } from './scheduler.state';
@@ -8,9 +8,10 @@ import type { SchedulerState } from './scheduler.state';
 import { due, timerFiredEvent } from './timer-fired.factory';
 
 const e = schedulerEvents();
+const firingContext = { eventId: specEventId };
 const given = (...events: Envelope[]): SchedulerState => events.reduce<SchedulerState>(evolve, initialState());
 const dueIds = (state: SchedulerState, at: string): string[] => due(state, new Date(at)).map((timer) => timer.timerId);
-const firedAt = (state: SchedulerState, at: string): Envelope[] => due(state, new Date(at)).map((timer) => timerFiredEvent(timer, new Date(at)));
+const firedAt = (state: SchedulerState, at: string): Envelope[] => due(state, new Date(at)).map((timer) => timerFiredEvent(timer, new Date(at), firingContext));
 
 describe('scheduler domain: grant expiry', () => {
   it('arms an expiry at the grant expiresAt and fires it then, not before', () => {
@@ -26,7 +27,7 @@ describe('scheduler domain: grant expiry', () => {
     const [fired] = firedAt(state, '2025-02-01T00:00:00.500Z');
 
     expect(fired).toMatchObject({
-      id: deterministicEventId('timer', 'grant_expiry:g1'),
+      id: specEventId('timer', 'grant_expiry:g1'),
       type: TimerFired.type,
       subject: 'r1',
       correlationid: 'r1',
@@ -122,7 +123,7 @@ describe('scheduler domain: break-glass review and recertification', () => {
       const next = [...state.timers.values()].find((timer) => timer.kind === 'recertification_due');
       if (!next) break;
       recertDue.push(`${next.timerId}@${new Date(next.dueAt).toISOString()}`);
-      state = evolve(state, timerFiredEvent(next, new Date(next.dueAt)));
+      state = evolve(state, timerFiredEvent(next, new Date(next.dueAt), firingContext));
     }
 
     // 30, 60 and 90 days after approval; 120 days is past the expiry, so no fourth one
@@ -143,7 +144,7 @@ describe('scheduler domain: break-glass review and recertification', () => {
 
 describe('scheduler domain: fired timers and idempotence', () => {
   const created = e.grantCreated('g1', 'r1', '2025-02-01T00:00:00.000Z');
-  const firing = timerFiredEvent(due(given(created), new Date('2025-02-01T00:00:00.000Z'))[0]!, new Date('2025-02-01T00:00:00.000Z'));
+  const firing = timerFiredEvent(due(given(created), new Date('2025-02-01T00:00:00.000Z'))[0]!, new Date('2025-02-01T00:00:00.000Z'), firingContext);
 
   it('does not fire again a timer whose firing is on the schedule topic', () => {
     expect(dueIds(given(created, firing), '2030-01-01T00:00:00.000Z')).toEqual([]);

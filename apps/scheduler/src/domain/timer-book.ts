@@ -1,11 +1,11 @@
 import { TimerFired, isEvent } from '@grantline/contracts';
-import type { Envelope, EventRegistry } from '@grantline/contracts';
+import type { Envelope } from '@grantline/contracts';
 import { apply } from './scheduler.evolve';
 import { initialState } from './scheduler.state';
 import { TimerIndex } from './timer-index';
 import type { MutableSchedulerState, PendingTimer, SchedulerState } from './scheduler.state';
 import { timerFiredEvent } from './timer-fired.factory';
-import type { TimerFiredEvent } from './timer-fired.factory';
+import type { FiringContext, TimerFiredEvent } from './timer-fired.factory';
 
 /**
  * The scheduler's state held in one place and updated in place: folding `evolve` over a long log copies the state
@@ -42,8 +42,8 @@ export class TimerBook {
   }
 
   /** The firings for what is due now; they count as fired only once `apply` sees them (after the broker acknowledged). */
-  fire(now: Date, limit?: number, events?: EventRegistry): TimerFiredEvent[] {
-    return this.due(now, limit).map((timer) => timerFiredEvent(timer, now, events));
+  fire(now: Date, context: FiringContext, limit?: number): TimerFiredEvent[] {
+    return this.due(now, limit).map((timer) => timerFiredEvent(timer, now, context));
   }
 
   get pendingCount(): number {

@@ -1,15 +1,22 @@
 import { TimerFired, registry } from '@grantline/contracts';
 import type { EnvelopeOf, EventRegistry } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
 import type { PendingTimer, SchedulerState } from './scheduler.state';
 
 export const SCHEDULER_SOURCE = 'grantline/scheduler';
 
 export type TimerFiredEvent = EnvelopeOf<typeof TimerFired>;
 
+/** What a firing takes from outside the domain: how event ids are derived, and the registry that validates it. */
+export interface FiringContext {
+  /** Derives an event id from its parts (deterministicEventId in the service): the same parts give the same id. */
+  readonly eventId: (...parts: string[]) => string;
+  /** The contracts catalogue when absent. */
+  readonly registry?: EventRegistry;
+}
+
 /** The event id of a timer's firing: a pure function of the timer id, so a restarted scheduler cannot fire it twice under two ids. */
-export function timerFiredEventId(timerId: string): string {
-  return deterministicEventId('timer', timerId);
+export function timerFiredEventId(timerId: string, eventId: FiringContext['eventId']): string {
+  return eventId('timer', timerId);
 }
 
 /**
@@ -25,7 +32,8 @@ export function due(state: SchedulerState, now: Date, limit = Number.POSITIVE_IN
 }
 
 /** The `iga.timer.fired` envelope for a due timer, validated against the contract. */
-export function timerFiredEvent(timer: PendingTimer, now: Date, events: EventRegistry = registry): TimerFiredEvent {
+export function timerFiredEvent(timer: PendingTimer, now: Date, context: FiringContext): TimerFiredEvent {
+  const events = context.registry ?? registry;
   // Never earlier than due, even if a caller passes a clock that went backwards.
   const firedAt = new Date(Math.max(now.getTime(), timer.dueAt)).toISOString();
   return events.encode(
@@ -38,7 +46,7 @@ export function timerFiredEvent(timer: PendingTimer, now: Date, events: EventReg
       target: { ...timer.target },
     },
     {
-      id: timerFiredEventId(timer.timerId),
+      id: timerFiredEventId(timer.timerId, context.eventId),
       source: SCHEDULER_SOURCE,
       time: firedAt,
       subject: timer.subject,

@@ -1,12 +1,13 @@
 // policy backtest <bundle-dir> [--examples N] [--json]
 // Replays every recorded decision on the Kafka log (iga.decisions.v1, with the bundles from
 // iga.policy-bundles.v1) through the candidate bundle and prints what would change. Records nothing.
-// Run: KAFKA_BROKERS=127.0.0.1:19092 node -r @swc-node/register tools/policy/backtest.ts policies
-import { registry } from '../../libs/contracts/src/index';
-import { KafkaMessageBus, silentLogger } from '../../libs/messaging/src/index';
-import { formatIssue, lintBundleFiles, loadBundleFromFiles, readBundleDirectory, renderBacktestReport, renderProgressBar } from '../../libs/policy-engine/src/index';
-import { backtestLog } from '../../apps/policy/src/backtest/log-backtest';
-import type { HistoryStats } from '../../apps/policy/src/backtest/log-backtest';
+// The policy service's backtest as a terminal command, without the service (an entry point of this app, beside main.ts).
+// Run: KAFKA_BROKERS=127.0.0.1:19092 node -r @swc-node/register apps/policy/src/backtest/backtest.cli.ts policies
+import { registry } from '@grantline/contracts';
+import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
+import { formatIssue, lintBundleFiles, loadBundleFromFiles, readBundleDirectory, renderBacktestReport, renderProgressBar } from '@grantline/policy-engine';
+import { backtestLog } from './log-backtest';
+import type { HistoryStats } from './log-backtest';
 
 const usage =
   'usage: policy backtest <bundle-dir> [--examples N] [--json]   (KAFKA_BROKERS=host:port[,host:port]; KAFKA_TOPIC_NAMESPACE, default local as npm start)';
