@@ -1,8 +1,8 @@
 import { bootstrapService } from '@grantline/service-kit';
 import { AppModule, DEFAULT_PORT, SERVICE_NAME } from './app.module';
 
-// A projection must not skip an event because its database is briefly down: keep retrying
-// (the partition waits, order is kept) instead of dead-lettering after a few attempts.
+// A projection must not skip an event because its database is briefly down: the runner retries every handler
+// error until it heals (ADR 0009); the partition waits and order is kept.
 void bootstrapService(AppModule, {
   serviceName: SERVICE_NAME,
   defaultPort: DEFAULT_PORT,

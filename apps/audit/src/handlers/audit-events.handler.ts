@@ -24,7 +24,7 @@ export class AuditEventsHandler {
     try {
       await this.projector.project(event, context.message);
     } catch (error) {
-      // A database outage is worth retrying; the runner dead-letters only after its retries are exhausted.
+      // A database outage is retried by the runner until it heals (ADR 0009): the partition waits, nothing is skipped.
       throw new RetriableError(`audit projection failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   }
