@@ -7,7 +7,9 @@
 // refused before the body is looked at (401/403/404), or a refused caller would learn what a valid body looks like.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TOPICS } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
+import type { EventLogReader } from './event-log.reader';
 import { GROUP_ROLES } from './grantline.client';
 import type { GrantlineClient } from './grantline.client';
 import { ALL_SERVICES, REPO_ROOT, SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
@@ -17,6 +19,7 @@ import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
 const REFUSED = [401, 403, 404];
+const LIFECYCLE_TOPICS = [TOPICS.requests, TOPICS.identities, TOPICS.decisions, TOPICS.approvals, TOPICS.grants, TOPICS.schedule];
 
 /** One row of the model table. */
 interface ModelRow {
@@ -49,6 +52,7 @@ const key = (service: string, method: string, path: string): string => `${servic
 /** Who calls: the principal's token, whether it is a person, and its role (or relation) for the report. */
 interface Caller {
   readonly label: string;
+  readonly subject?: string;
   readonly token?: string;
   readonly roles: readonly string[];
   readonly person: boolean;
@@ -63,10 +67,11 @@ interface OperationFixture {
 }
 
 describe('authorization matrix: every operation of every service against docs/authorization.md', () => {
-  const scenario = new ScenarioHarness('authzmatrix', { groupRoles: [GROUP_ROLES['orders-staging-read'], GROUP_ROLES['orders-prod-read']] });
+  const scenario = new ScenarioHarness('authzmatrix', { groupRoles: [GROUP_ROLES['orders-staging-read'], GROUP_ROLES['orders-prod-read']], eventLog: true });
   let platform: Platform;
   let api: GrantlineClient;
   let pg: PostgresTarget;
+  let log: EventLogReader;
   let alice: string;
   let maria: string;
   let mallory: string;
@@ -165,7 +170,7 @@ describe('authorization matrix: every operation of every service against docs/au
   };
 
   beforeAll(async () => {
-    ({ platform, api, pg } = await scenario.start());
+    ({ platform, api, pg, log } = await scenario.start());
     alice = `e2e_alice_${platform.runId}`;
     maria = `e2e_maria_${platform.runId}`;
     mallory = `e2e_mallory_${platform.runId}`;
@@ -217,11 +222,12 @@ describe('authorization matrix: every operation of every service against docs/au
       const model = readModel();
       const byOperation = fixtures();
       const roleCallers: Caller[] = [];
+      const subjectOf = (role: string): string => `e2e_${role.replace(/-/g, '_')}_${platform.runId}`;
       for (const role of ['security', 'auditor', 'policy-author', 'operator', 'admin', 'catalog-admin']) {
-        roleCallers.push({ label: `role ${role}`, token: await tokenFor(`e2e_${role.replace(/-/g, '_')}_${platform.runId}`, { roles: [role] }), roles: ['member', role], person: true });
+        roleCallers.push({ label: `role ${role}`, subject: subjectOf(role), token: await tokenFor(subjectOf(role), { roles: [role] }), roles: ['member', role], person: true });
       }
       for (const role of ['identity-source', 'oncall-source']) {
-        roleCallers.push({ label: `role ${role}`, token: await tokenFor(`e2e_${role.replace(/-/g, '_')}_${platform.runId}`, { roles: [role], workload: true }), roles: [role], person: false });
+        roleCallers.push({ label: `role ${role}`, subject: subjectOf(role), token: await tokenFor(subjectOf(role), { roles: [role], workload: true }), roles: [role], person: false });
       }
       const mismatches: string[] = [];
       let calls = 0;
@@ -264,7 +270,13 @@ describe('authorization matrix: every operation of every service against docs/au
         }
       }
       expect(mismatches).toEqual([]);
-      process.stdout.write(`authorization matrix: ${model.length} operations, ${calls} calls, all as the model says\n`);
+      // Refused calls wrote nothing but the record of the attempt, and allowed calls (invalid bodies) nothing at all:
+      // the unrelated member and every role but the identity source (whose SCIM deletes are real leavers) left no
+      // lifecycle event behind.
+      const quietIds = new Set([mallory, ...roleCallers.filter((caller) => !caller.roles.includes('identity-source')).map((caller) => caller.subject)]);
+      const written = (await log.read(LIFECYCLE_TOPICS)).filter((event) => quietIds.has(event.actor.id) && !event.type.endsWith('.access-denied.v1'));
+      expect(written.map((event) => `${event.actor.id}: ${event.type}`)).toEqual([]);
+      process.stdout.write(`authorization matrix: ${model.length} operations, ${calls} calls, all as the model says, nothing written by refused callers\n`);
     })();
   }, SCENARIO_TIMEOUT_MS * 3);
 });

@@ -6,19 +6,19 @@ import { RequestAccess } from './authorization/request-access';
 import { DEV_JWKS, DevIssuerController } from './auth/dev-issuer.controller';
 import { CatalogService, LOADED_CATALOG } from './catalog/catalog.service';
 import { loadCatalogDirectory } from './catalog/catalog-file.schema';
-import { INTAKE_CONFIG, loadIntakeConfig } from './config/intake-config';
+import { INTAKE_CONFIG } from './config/intake-config';
 import type { IntakeConfig } from './config/intake-config';
 import { HttpPlatformSetup } from './http/http-platform.setup';
 import { IdempotentEndpoint } from './http/idempotent-endpoint';
 import { IdentitiesController } from './identities/identities.controller';
 import { OwnerTransfers } from './identities/owner-transfers.store';
+import { IntakeCoreModule } from './intake-core.module';
 import { ScimModule } from './scim/scim.module';
 import { IDEMPOTENCY_STORE } from './idempotency/idempotency';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
-import { IntakePublisher } from './publishing/intake-publisher';
 import { RequestsController } from './requests/requests.controller';
 import { LifecycleEventsHandler } from './status/lifecycle-events.handler';
-import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './status/request-status.store';
+import { RequestStatusStore, RevocationTickets } from './status/request-status.store';
 import type { JSONWebKeySet } from 'jose';
 
 /**
@@ -26,10 +26,9 @@ import type { JSONWebKeySet } from 'jose';
  * intake. Needs the kit's MongoDB connection and messaging (EVENT_PUBLISHER, EVENT_REGISTRY).
  */
 @Module({
-  imports: [ScimModule],
+  imports: [IntakeCoreModule, ScimModule],
   controllers: [RequestsController, IdentitiesController, DevIssuerController, LifecycleEventsHandler],
   providers: [
-    { provide: INTAKE_CONFIG, useFactory: (): IntakeConfig => loadIntakeConfig() },
     { provide: LOADED_CATALOG, useFactory: (config: IntakeConfig) => loadCatalogDirectory(config.catalogDir), inject: [INTAKE_CONFIG] },
     {
       provide: DEV_JWKS,
@@ -39,13 +38,11 @@ import type { JSONWebKeySet } from 'jose';
     },
     { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection) => new MongoIdempotencyStore(connection), inject: [getConnectionToken()] },
     { provide: RequestStatusStore, useFactory: (connection: Connection) => new RequestStatusStore(connection), inject: [getConnectionToken()] },
-    { provide: IdentityDirectory, useFactory: (connection: Connection) => new IdentityDirectory(connection), inject: [getConnectionToken()] },
     { provide: RevocationTickets, useFactory: (connection: Connection) => new RevocationTickets(connection), inject: [getConnectionToken()] },
     { provide: OwnerTransfers, useFactory: (connection: Connection) => new OwnerTransfers(connection), inject: [getConnectionToken()] },
     HttpPlatformSetup,
     IdempotentEndpoint,
     RequestAccess,
-    IntakePublisher,
     CatalogService,
   ],
 })

@@ -44,7 +44,18 @@ async function rawKafkajs(brokers: readonly string[], topic: string, events: rea
   const kafka = new Kafka({ clientId: `bench-raw-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+  // A broker that has just started answers "does not host this topic-partition" for a moment after creating a
+  // topic, before its leaders serve (the messaging lib's ensureTopics waits the same way). Not measured.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3 }] });
+      await admin.fetchTopicOffsets(topic);
+      break;
+    } catch (error) {
+      if (attempt >= 40) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const values = events.map((event) => ({ key: event.subject, value: JSON.stringify(event) }));

@@ -3,7 +3,8 @@ import { eventually } from '@grantline/testing';
 import { RetriableError } from './errors';
 import { silentLogger } from './logger';
 import type { ReplayOptions, TopicSpec } from './ports';
-import { ReplayedState, StateLoader, StateNotLoadedError, StateReadinessRegistry } from './replayed-state';
+import { ReplayedState } from './replayed-state';
+import { StateLoader, StateNotLoadedError, StateReadinessRegistry } from './state-loader';
 import type { ReplayedStateOptions } from './replayed-state';
 
 const event = (id: string): Envelope => ({ id }) as unknown as Envelope;

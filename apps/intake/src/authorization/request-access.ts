@@ -8,6 +8,9 @@ import type { RequestStatusView } from '../status/request-status.projection';
 /** How a caller stands to a request, from the request itself and the identity directory, never from the caller. */
 export type RequestRelation = 'requester' | 'beneficiary' | 'manager' | 'owner' | 'approver' | 'entitlement-owner';
 
+/** The relations that let a member read a request. */
+const READERS: readonly RequestRelation[] = ['requester', 'beneficiary', 'manager', 'owner', 'approver'];
+
 /**
  * Object-level authorization of the intake's requests and grants (no BOLA). A caller who may not see a request gets
  * the answer an unknown request gets (404), so ids cannot be probed; a caller who may see it but not act on it gets
@@ -36,20 +39,24 @@ export class RequestAccess {
 
   /** Read access: the people the request concerns, its approvers, security and auditors. Throws a concealing 404. */
   async assertVisible(principal: Principal, requestId: string, view: RequestStatusView | undefined): Promise<RequestStatusView> {
-    const unknown = `No request ${requestId}`;
-    if (view === undefined) throw concealed(principal, `request:${requestId}`, unknown, 'unknown request');
-    if (hasAnyRole(principal, ['security', 'auditor'])) return view;
-    const relations = await this.relationsTo(principal, view);
-    if (['requester', 'beneficiary', 'manager', 'owner', 'approver'].some((relation) => relations.has(relation as RequestRelation))) return view;
-    throw concealed(principal, `request:${requestId}`, unknown, 'not the requester, the beneficiary, their manager or owner of record, or an approver');
+    return (await this.visible(principal, requestId, view)).view;
   }
 
   /** Withdraw: the requester or the beneficiary; anyone else who may see the request gets a 403, the rest a 404. */
   async assertMayWithdraw(principal: Principal, requestId: string, view: RequestStatusView | undefined): Promise<RequestStatusView> {
-    const visible = await this.assertVisible(principal, requestId, view);
-    const relations = await this.relationsTo(principal, visible);
+    const { view: visible, relations } = await this.visible(principal, requestId, view);
     if (relations.has('requester') || relations.has('beneficiary')) return visible;
     throw forbidden(principal, 'Only the requester or the beneficiary may withdraw a request', `request:${requestId}`);
+  }
+
+  /** The view if the caller may see it, with the caller's relations to it (read once). */
+  private async visible(principal: Principal, requestId: string, view: RequestStatusView | undefined): Promise<{ view: RequestStatusView; relations: Set<RequestRelation> }> {
+    const unknown = `No request ${requestId}`;
+    if (view === undefined) throw concealed(principal, `request:${requestId}`, unknown, 'unknown request');
+    const relations = await this.relationsTo(principal, view);
+    if (hasAnyRole(principal, ['security', 'auditor'])) return { view, relations };
+    if (READERS.some((relation) => relations.has(relation))) return { view, relations };
+    throw concealed(principal, `request:${requestId}`, unknown, 'not the requester, the beneficiary, their manager or owner of record, or an approver');
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, Logger, Param, Patch, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { IdSchema, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, IdentityUpsertedDataSchema, LIMITS } from '@grantline/contracts';
-import type { Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
+import type { Envelope, EventDefinition, Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
 import { actorOf } from '../authorization/actor';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
@@ -16,6 +16,12 @@ export const ProposeOwnerTransferBodySchema = z.strictObject({
   reason: z.string().trim().min(1).max(LIMITS.shortText),
 });
 export const AcceptOwnerTransferBodySchema = z.strictObject({ comment: z.string().trim().min(1).max(LIMITS.shortText).optional() });
+
+/** A 403 naming each attribute the caller is not the authority for, and who is. */
+function refuseForeignAttributes(principal: Principal, foreign: readonly { attribute: string; authority: string }[], identityId: string): void {
+  if (foreign.length === 0) return;
+  throw forbidden(principal, foreign.map((f) => `attribute ${f.attribute} comes from a ${f.authority} principal`).join('; '), `identity:${identityId}`);
+}
 
 const OWNER_TRANSFER_REFUSED: ProblemType = { slug: 'owner-transfer-refused', status: 409, title: 'The ownership transfer cannot take effect' };
 import { OffboardBodySchema, parseBody } from '../requests/request-body.schema';
@@ -78,9 +84,7 @@ export class IdentitiesController {
       // An administrator correcting a record writes as the identity source would.
       const writer: GrantlineRole = 'identity-source';
       const foreign = attributesNotOwnedBy(parsed.data.identity.attributes, new Set([writer]));
-      if (foreign.length > 0) {
-        throw forbidden(principal, foreign.map((f) => `attribute ${f.attribute} comes from a ${f.authority} principal`).join('; '), `identity:${identityId}`);
-      }
+      refuseForeignAttributes(principal, foreign, identityId);
       recorded = keepOtherSourcesAttributes(previous, parsed.data.identity, writer);
     } else {
       // The owner renames or re-describes their NHI; the facts its sources recorded stay.
@@ -88,15 +92,7 @@ export class IdentitiesController {
     }
     const data: IdentityUpsertedData = { ...parsed.data, identity: recorded };
     return this.endpoint.run({ principal, key, method: 'PUT', route: `/v1/identities/${identityId}`, body, response }, async (ids) => {
-      const envelope = await this.publisher.publish({
-        def: IdentityUpserted,
-        data,
-        id: ids.id('identity-upserted'),
-        subject: identityId,
-        correlationId: identityId,
-        actor: actorOf(principal),
-        time: new Date().toISOString(),
-      });
+      const envelope = await this.publishFact(IdentityUpserted, data, identityId, principal, ids.id('identity-upserted'));
       await this.afterPublish(envelope.id, () => this.directory.remember(data.identity));
       return { status: 202, body: { identityId, kind: data.identity.kind, status: 'accepted', eventId: envelope.id } };
     });
@@ -117,7 +113,7 @@ export class IdentitiesController {
     if (!hasAnyRole(principal, ['identity-source', 'oncall-source'])) throw forbidden(principal, 'requires a source of identity facts (identity-source, oncall-source)', `identity:${identityId}`);
     const named = isObject(body) && isObject(body['attributes']) ? body['attributes'] : {};
     const foreign = attributesNotOwnedBy(named, principal.roles);
-    if (foreign.length > 0) throw forbidden(principal, foreign.map((f) => `attribute ${f.attribute} comes from a ${f.authority} principal`).join('; '), `identity:${identityId}`);
+    refuseForeignAttributes(principal, foreign, identityId);
     const parsed = parseBody(AttributesBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     if (!ID_PATTERN.test(identityId)) throw invalidInput([{ field: 'id', message: 'expected an id without whitespace' }]);
@@ -126,15 +122,7 @@ export class IdentitiesController {
     if (previous.status === 'offboarded') throw ProblemException.of({ slug: 'identity-offboarded', status: 409, title: 'The identity has left' }, `${identityId} is offboarded`);
     const identity: Identity = withAttributes(previous, parsed.value.attributes);
     return this.endpoint.run({ principal, key, method: 'PATCH', route: `/v1/identities/${identityId}/attributes`, body, response }, async (ids) => {
-      const envelope = await this.publisher.publish({
-        def: IdentityUpserted,
-        data: { identity },
-        id: ids.id('identity-attributes'),
-        subject: identityId,
-        correlationId: identityId,
-        actor: actorOf(principal),
-        time: new Date().toISOString(),
-      });
+      const envelope = await this.publishFact(IdentityUpserted, { identity }, identityId, principal, ids.id('identity-attributes'));
       await this.afterPublish(envelope.id, () => this.directory.remember(identity));
       return { status: 202, body: { identityId, attributes: identity.attributes, status: 'accepted', eventId: envelope.id } };
     });
@@ -164,15 +152,7 @@ export class IdentitiesController {
         reason: parsed.value.reason,
         ownedIdentityIds: await this.directory.ownedBy(identityId),
       };
-      const envelope = await this.publisher.publish({
-        def: IdentityOffboarded,
-        data,
-        id: ids.id('identity-offboarded'),
-        subject: identityId,
-        correlationId: identityId,
-        actor: actorOf(principal),
-        time: now.toISOString(),
-      });
+      const envelope = await this.publishFact(IdentityOffboarded, data, identityId, principal, ids.id('identity-offboarded'), now.toISOString());
       await this.afterPublish(envelope.id, () => this.directory.markOffboarded(identityId));
       return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds: data.ownedIdentityIds, eventId: envelope.id } };
     });
@@ -207,15 +187,7 @@ export class IdentitiesController {
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers`, body, response }, async (ids) => {
       const transferId = `otr-${ids.id('owner-transfer-id')}`;
       const data = { transferId, identityId, currentOwnerId, proposedOwnerId: newOwnerId, proposedBy: principal.subject, reason, proposedAt: new Date().toISOString() };
-      const envelope = await this.publisher.publish({
-        def: IdentityOwnerTransferProposed,
-        data,
-        id: ids.id('owner-transfer-proposed'),
-        subject: identityId,
-        correlationId: identityId,
-        actor: actorOf(principal),
-        time: data.proposedAt,
-      });
+      const envelope = await this.publishFact(IdentityOwnerTransferProposed, data, identityId, principal, ids.id('owner-transfer-proposed'), data.proposedAt);
       await this.afterPublish(envelope.id, () => this.transfers.proposed(data));
       return { status: 202, body: { transferId, identityId, proposedOwnerId: newOwnerId, status: 'proposed', eventId: envelope.id } };
     });
@@ -253,15 +225,7 @@ export class IdentitiesController {
       }
       await this.assertMayOwn(identityId, nhi, transfer.currentOwnerId, principal.subject);
       const data = { identityId, previousOwnerId: transfer.currentOwnerId, newOwnerId: principal.subject, reason: 'transfer' as const, changedBy: principal.subject };
-      const envelope = await this.publisher.publish({
-        def: IdentityOwnerChanged,
-        data,
-        id: ids.id('owner-changed'),
-        subject: identityId,
-        correlationId: identityId,
-        actor: actorOf(principal),
-        time: new Date().toISOString(),
-      });
+      const envelope = await this.publishFact(IdentityOwnerChanged, data, identityId, principal, ids.id('owner-changed'));
       await this.afterPublish(envelope.id, async () => {
         await this.directory.changeOwner(identityId, principal.subject);
         await this.transfers.ownerChanged(identityId, principal.subject);
@@ -305,6 +269,11 @@ export class IdentitiesController {
     if (previous?.kind === 'human' || responsible.ownerId !== principal.subject || previous?.status === 'offboarded') {
       throw forbidden(principal, `${identityId} exists and is not a machine identity you own: changing its owner is a governed transfer`, objectRef);
     }
+  }
+
+  /** An identity fact, keyed by the identity it is about, by the caller. */
+  private publishFact<TData>(def: EventDefinition<string, TData>, data: TData, identityId: string, principal: Principal, id: string, time = new Date().toISOString()): Promise<Envelope<TData>> {
+    return this.publisher.publish({ def, data, id, subject: identityId, correlationId: identityId, actor: actorOf(principal), time });
   }
 
   /** Once the event is acknowledged the answer is 202 whatever happens here: the consumer applies the same event. */

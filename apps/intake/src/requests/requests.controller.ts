@@ -91,11 +91,12 @@ export class RequestsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
-    await this.access.assertMayWithdraw(principal, requestId, ID_PATTERN.test(requestId) ? await this.statuses.get(requestId) : undefined);
+    const authorized = await this.access.assertMayWithdraw(principal, requestId, ID_PATTERN.test(requestId) ? await this.statuses.get(requestId) : undefined);
     const parsed = parseBody(WithdrawBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {
-      const view = await this.access.assertMayWithdraw(principal, requestId, await this.statuses.get(requestId));
+      // Authorized above; read again only for the status, which may have moved on meanwhile.
+      const view = (await this.statuses.get(requestId)) ?? authorized;
       if (CLOSED.includes(view.status)) throw ProblemException.of(INTAKE_PROBLEMS.requestClosed, `Request ${requestId} is already ${view.status}`);
       const envelope = await this.publisher.publish({
         def: RequestWithdrawn,
@@ -126,7 +127,7 @@ export class RequestsController {
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/grants/${grantId}/revoke`, body, response }, async (ids) => {
       // Keyed by the request the grant came from when known, so the revocation is ordered with that request's events.
-      const owner = await this.statuses.findByGrant(grantId);
+      const owner = known;
       const aggregate = owner?.requestId ?? grantId;
       const revocationId = `rev-${ids.id('revocation-id')}`;
       // Followed before publishing, so the revocation cannot complete before the ticket is known to wait for it.

@@ -1,10 +1,9 @@
 // SCIM 2.0 inbound against the real Kafka and MongoDB-wire store from jest's global setup: the intake app as main.ts
-// runs it, with ScimModule beside it (as IntakeModule will import it), driven over HTTP the way an identity provider
+// runs it (IntakeModule imports ScimModule), driven over HTTP the way an identity provider
 // drives it, with dev-issuer tokens; identity facts are read back from iga.identities.v1 with MessageBus.replay.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module } from '@nestjs/common';
 import request from 'supertest';
 import { TOPICS, registry } from '@grantline/contracts';
 import type { Envelope, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
@@ -14,7 +13,6 @@ import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
-import { ScimModule } from './scim.module';
 
 const { kafkaBrokers } = infraEndpoints();
 const run = uniqueName('scim');
@@ -79,9 +77,7 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     okta = await token('okta', ['identity-source'], true);
     // The kit reads its environment when the module is declared: import the app only now.
     const { AppModule } = await import('../app.module');
-    @Module({ imports: [AppModule, ScimModule] })
-    class IntakeWithScimModule {}
-    service = await startService(IntakeWithScimModule, { serviceName: 'intake', groupId: uniqueName('scim_group'), openApi: false, fromBeginning: false });
+    service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('scim_group'), openApi: false, fromBeginning: false });
     bus = new KafkaMessageBus({ clientId: uniqueName('scim_reader'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
   });
