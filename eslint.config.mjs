@@ -61,7 +61,7 @@ function boundaries({ specs }) {
       // NestJS bindings and service plumbing.
       {
         sourceTag: 'type:platform',
-        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', ...testing],
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', ...testing],
         notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: ['kafkajs'],
       },
@@ -70,7 +70,7 @@ function boundaries({ specs }) {
       // connector SDK: framework-free contract for connector teams.
       {
         sourceTag: 'type:sdk',
-        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:sdk', ...testing],
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:domain', 'type:sdk', ...testing],
         notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: [...nest, 'kafkajs', 'mongoose'],
       },

@@ -14,3 +14,6 @@ export { bootstrapService, startService } from './bootstrap/bootstrap-service';
 export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';
 export { API_AUTH_CONFIG, ApiAuthModule, DEFAULT_DEV_ISSUER_DIR, apiAuthConfigFrom } from './auth/api-auth.module';
 export type { ApiAuthOptions } from './auth/api-auth.module';
+export { BoundedWait, systemTimers } from './runtime/bounded-wait';
+export type { BoundedWaitOptions, WaitTimers } from './runtime/bounded-wait';
+export { CLOCK, clockProvider } from './runtime/clock.provider';
