@@ -81,7 +81,16 @@ function boundaries({ specs }) {
       // import a connector lib: review catches that one.
       {
         sourceTag: 'type:connector',
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:sdk', 'type:connector-host', ...testing],
+        bannedExternalImports: ['kafkajs'],
+      },
+      // the connector host (libs/connector-host): the generic connector service, Nest plumbing over the SDK. Connector
+      // apps run a connector lib in it; the connector libs themselves never need it, and their type:sdk tag keeps them
+      // from importing it (the SDK is framework-free). It hosts any connector, so it depends on none.
+      {
+        sourceTag: 'type:connector-host',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:sdk', ...testing],
+        notDependOnLibsWithTags: noConnectors,
         bannedExternalImports: ['kafkajs'],
       },
       {
@@ -98,7 +107,7 @@ function boundaries({ specs }) {
       // apps depend on libs, never on other apps, and never on kafkajs directly.
       {
         sourceTag: 'type:app',
-        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', ...testing],
+        onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:connector-host', ...testing],
         bannedExternalImports: ['kafkajs'],
       },
       // scopes: a service sees shared libs and its own scope only.

@@ -103,4 +103,6 @@ export interface Connector {
   /** Hands the secret to `sink` and returns only its reference and fingerprint. */
   issueCredential?(request: CredentialRequest, sink: SecretSink): Promise<IssuedCredential>;
   healthCheck(): Promise<HealthStatus>;
+  /** Releases what the connector holds (pools, sockets); a host calls it once, when the service stops. */
+  close?(): Promise<void>;
 }

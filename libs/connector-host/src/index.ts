@@ -1,0 +1,10 @@
+export { defineConnector } from './connector-definition';
+export type { ConnectorDefinition } from './connector-definition';
+export { CONNECTOR_HOST_CONFIG, connectorConfigLoader } from './connector-host.config';
+export type { ConnectorConfigSpec, ConnectorHostConfig } from './connector-host.config';
+export { ConnectorHostModule, connectorAppModule } from './connector-host.module';
+export type { ConnectorHostOptions } from './connector-host.module';
+export { connectorServiceOptions, runConnector, startConnector } from './run-connector';
+export type { RunningConnector, StartConnectorOptions } from './run-connector';
+export { CONNECTOR, CONNECTOR_SECRET_SINK, ConnectorRuntime } from './commands/connector-runtime';
+export { ConnectorCommandsHandler } from './commands/connector-commands.handler';
