@@ -36,7 +36,7 @@ import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import type { BacktestResponse } from './backtest/backtest.controller';
 import { DecisionsModule } from './decisions/decisions.module';
 import { DirectoryWaitService } from './decisions/directory-wait.service';
-import { digestHex } from './decisions/decision-record.mapper';
+import { digestHex } from './domain';
 import { SimulationModule } from './simulation/simulation.module';
 import { catalogEvent, identityEvents, requestEvent } from './testing/policy-scenario.fixtures';
 

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { registry } from '@grantline/contracts';
-import type { Envelope } from '@grantline/contracts';
+import type { DecisionRecordedData, Envelope, EventRegistry, RequestSubmittedData } from '@grantline/contracts';
+import { foldEvents } from '@grantline/decider';
 import type { ReplayOptions } from '@grantline/messaging';
 import { DRAFT_LIMITS, EvaluationLimitExceeded, loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
-import type { BundleFile } from '@grantline/policy-engine';
+import type { Bundle, BundleFile } from '@grantline/policy-engine';
 import { bundleLoadedEvent } from '../decisions/bundle-announcer';
-import { decideRequest } from '../decisions/decide-request';
-import { PolicyState } from '../decisions/policy-state';
+import { policyDeciderFor } from '../decisions/policy-decider.provider';
+import type { PolicyState } from '../domain';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
 import { backtestLog } from './log-backtest';
@@ -19,8 +20,14 @@ const freeze = (system: string): BundleFile => ({
   content: `kind: RuleSet\nrules:\n  - id: freeze\n    match: { systems: [${system}] }\n    effect: deny\n    reason: "${system} is frozen"\n`,
 });
 
-const state = new PolicyState();
-for (const event of [...identityEvents(), catalogEvent()]) state.apply(event);
+const state = foldEvents(policyDeciderFor(shipped, registry), [...identityEvents(), catalogEvent()]);
+
+/** The decision the service records for a request, decided with what is known. */
+const decideRequest = (request: Envelope<RequestSubmittedData>, known: PolicyState, bundle: Bundle, events: EventRegistry): Envelope<DecisionRecordedData> => {
+  const [decision] = policyDeciderFor(bundle, events).decide({ request, waitedOut: true }, known);
+  if (decision === undefined) throw new Error(`${request.data.requestId} was not decided`);
+  return decision;
+};
 
 /** A log where the shipped bundle decided orders and wiki requests, and one request was refused. */
 const recordedLog = async (...extra: Envelope[]): Promise<InMemoryLogBus> => {

@@ -3,7 +3,7 @@ import type { DecisionRecordedData, EventRegistry } from '@grantline/contracts';
 import type { MessageBus } from '@grantline/messaging';
 import { BacktestAccumulator, evaluate, loadBundleFromFiles, policyInputSchema } from '@grantline/policy-engine';
 import type { Bundle, BundleFile, BacktestReport, Decision, PolicyInput, ProgressListener } from '@grantline/policy-engine';
-import { engineDigest } from '../decisions/decision-record.mapper';
+import { engineDigest } from '../domain';
 
 /** How the recorded side of each comparison was obtained, and what could not be compared. */
 export interface HistoryStats {

@@ -2,26 +2,27 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { PolicyBundleLoaded } from '@grantline/contracts';
 import type { BundleLoadedData, Envelope, EventRegistry } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
+import { EventFactory } from '@grantline/decider';
 import { StateNotLoadedError, deterministicEventId } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import type { Bundle } from '@grantline/policy-engine';
-import { digestHex } from './decision-record.mapper';
-import { POLICY_ACTOR, POLICY_SOURCE } from './decide-request';
+import { CLOCK } from '@grantline/service-kit';
+import { POLICY_PRODUCER, digestHex } from '../domain';
 import { POLICY_BUNDLE } from './policy-bundle.provider';
-import { POLICY_CLOCK } from './policy-clock';
-import type { PolicyClock } from './policy-clock';
 import { PolicyStateService } from './policy-state.service';
 
 /** One id per bundle digest: announcing the same bundle again (a restart, a second instance) is a duplicate, not a new fact. */
-export const bundleLoadedIdOf = (digest: string): string => deterministicEventId('bundle-loaded', digestHex(digest));
+const bundleLoadedIdParts = (digest: string): string[] => ['bundle-loaded', digestHex(digest)];
+export const bundleLoadedIdOf = (digest: string): string => deterministicEventId(...bundleLoadedIdParts(digest));
 
 export const bundleLoadedEvent = (bundle: Bundle, registry: EventRegistry, time: string): Envelope<BundleLoadedData> => {
   const hex = digestHex(bundle.digest);
-  return registry.encode(
+  return new EventFactory(registry, POLICY_PRODUCER, deterministicEventId).derive(
     PolicyBundleLoaded,
     { digest: hex, revision: `${bundle.name}@${bundle.version}`.slice(0, 200), engine: 'cel', files: bundle.files.map((file) => ({ ...file })) },
-    { id: bundleLoadedIdOf(hex), source: POLICY_SOURCE, time, subject: hex, correlationid: `bundle:${hex}`, actor: POLICY_ACTOR },
+    { idParts: bundleLoadedIdParts(hex), time, subject: hex, correlationId: `bundle:${hex}` },
   );
 };
 
@@ -38,7 +39,7 @@ export class BundleAnnouncer implements OnApplicationBootstrap {
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
     private readonly state: PolicyStateService,
-    @Inject(POLICY_CLOCK) private readonly clock: PolicyClock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
@@ -62,7 +63,7 @@ export class BundleAnnouncer implements OnApplicationBootstrap {
       this.logger.log({ msg: 'policy bundle already announced', digest: hex, name: this.bundle.name, version: this.bundle.version });
       return;
     }
-    const event = bundleLoadedEvent(this.bundle, this.registry, this.clock().toISOString());
+    const event = bundleLoadedEvent(this.bundle, this.registry, this.clock.now().toISOString());
     await this.bus.publisher.publish(this.registry.latestOf(PolicyBundleLoaded.name).topic, [event]);
     this.state.apply(event);
     this.logger.log({ msg: 'policy bundle announced', digest: hex, name: this.bundle.name, version: this.bundle.version, files: this.bundle.files.length });

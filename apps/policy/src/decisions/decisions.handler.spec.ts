@@ -1,23 +1,34 @@
 import { resolve } from 'node:path';
-import { Logger } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityOffboarded, PolicyBundleLoaded, TOPICS, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope } from '@grantline/contracts';
-import { KafkaEventContext } from '@grantline/messaging-nest';
+import { fixedClock } from '@grantline/decider';
+import { deterministicEventId } from '@grantline/messaging';
+import { KafkaEventContext, MessagingModule } from '@grantline/messaging-nest';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
+import type { WaitTimers } from '@grantline/service-kit';
+import { eventually } from '@grantline/testing';
+import { digestHex } from '../domain';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { BundleAnnouncer, bundleLoadedIdOf } from './bundle-announcer';
+import { DecideRequestHandler } from './decide-request.command';
 import { DecisionsHandler } from './decisions.handler';
-import { decisionIdOf } from './decide-request';
-import { digestHex } from './decision-record.mapper';
-import { DirectoryWaitService } from './directory-wait.service';
-import type { WaitTimers } from './directory-wait.service';
+import { DirectoryWaitService, WAIT_TIMERS } from './directory-wait.service';
+import { POLICY_CONFIG } from './policy.config';
+import { POLICY_BUNDLE } from './policy-bundle.provider';
+import { policyDeciderProvider } from './policy-decider.provider';
 import { PolicyStateService } from './policy-state.service';
 
 beforeAll(() => Logger.overrideLogger(false));
 
 const shipped = loadBundleFromDirectory(resolve(__dirname, '../../../../policies'));
 const FIXED_NOW = new Date('2025-06-02T12:00:00.000Z');
+const clock = fixedClock(FIXED_NOW);
+const decisionIdOf = (requestEventId: string, bundleDigest: string): string => deterministicEventId('decision', requestEventId, digestHex(bundleDigest));
 
 const contextAt = (topic: string, offset: number): KafkaEventContext =>
   new KafkaEventContext({ topic, partition: 0, offset: String(offset), key: null, groupId: 'policy', attempt: 1, heartbeat: async () => undefined });
@@ -25,8 +36,8 @@ const contextAt = (topic: string, offset: number): KafkaEventContext =>
 /** Timers the spec fires by hand: the wait is over when the spec says so. */
 class ManualTimers implements WaitTimers {
   private next = 0;
-  readonly pending = new Map<number, { callback: () => Promise<void>; ms: number }>();
-  set(callback: () => Promise<void>, ms: number): number {
+  readonly pending = new Map<number, { callback: () => void; ms: number }>();
+  set(callback: () => void, ms: number): number {
     this.next += 1;
     this.pending.set(this.next, { callback, ms });
     return this.next;
@@ -34,30 +45,60 @@ class ManualTimers implements WaitTimers {
   clear(handle: unknown): void {
     this.pending.delete(handle as number);
   }
-  async fireAll(): Promise<void> {
-    const due = [...this.pending];
+  fireAll(): void {
+    const due = [...this.pending.values()];
     this.pending.clear();
-    await Promise.all(due.map(([, timer]) => timer.callback()));
+    for (const timer of due) timer.callback();
   }
 }
 
 const WAIT_MS = 30_000;
+const started: INestApplicationContext[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((app) => app.close()));
+});
 
-/** The handler and its services over a log that already holds the given events (the `sut`). */
+/**
+ * The handler and its services, wired as DecisionsModule wires them (the command bus included), over a log that
+ * already holds the given events (the `sut`).
+ */
 const sutOverWith = async (directoryWaitMs: number, events: readonly Envelope[]) => {
   const bus = new InMemoryLogBus(registry);
   await bus.append(...events);
-  const stateService = new PolicyStateService(bus, registry);
   const timers = new ManualTimers();
-  const directoryWait = new DirectoryWaitService(stateService, shipped, registry, bus, { directoryWaitMs }, timers);
-  const handler = new DecisionsHandler(stateService, directoryWait);
-  const announcer = new BundleAnnouncer(shipped, bus, registry, stateService, () => FIXED_NOW);
+  @Module({
+    imports: [MessagingModule.forRoot({ clientId: 'policy-decisions-spec', registry, bus }), CqrsModule.forRoot()],
+    controllers: [DecisionsHandler],
+    providers: [
+      { provide: POLICY_BUNDLE, useValue: shipped },
+      { provide: POLICY_CONFIG, useValue: { directoryWaitMs } },
+      { provide: WAIT_TIMERS, useValue: timers },
+      policyDeciderProvider,
+      PolicyStateService,
+      DirectoryWaitService,
+      DecideRequestHandler,
+    ],
+  })
+  class DecisionsSpecModule {}
+  const app = await NestFactory.createApplicationContext(DecisionsSpecModule, { logger: false });
+  started.push(app);
+  const stateService = app.get(PolicyStateService);
+  const announcer = new BundleAnnouncer(shipped, bus, registry, stateService, clock);
   const published = async (): Promise<Envelope<DecisionRecordedData>[]> => {
     const decisions: Envelope<DecisionRecordedData>[] = [];
     await bus.replay({ topics: [TOPICS.decisions], handler: async (event) => void decisions.push(event as Envelope<DecisionRecordedData>) });
     return decisions;
   };
-  return { bus, stateService, handler, announcer, directoryWait, timers, published };
+  /** Ends every wait, then reads the decisions once the service has published what the wait's end decided. */
+  const afterTheWait = async (): Promise<Envelope<DecisionRecordedData>[]> => {
+    timers.fireAll();
+    return eventually(async () => {
+      const decisions = await published();
+      if (decisions.length === 0) throw new Error('nothing published yet');
+      return decisions;
+    });
+  };
+  return { bus, stateService, handler: app.get(DecisionsHandler), announcer, directoryWait: app.get(DirectoryWaitService), timers, published, afterTheWait };
 };
 const sutOver = (...events: Envelope[]) => sutOverWith(WAIT_MS, events);
 
@@ -126,10 +167,9 @@ describe('DecisionsHandler', () => {
   });
 
   it('denies, never throws, when the log holds no catalogue and the wait is over', async () => {
-    const { handler, timers, published } = await sutOver(...identityEvents());
+    const { handler, afterTheWait } = await sutOver(...identityEvents());
     expect(await handler.onRequestSubmitted(requestEvent('req-5'))).toEqual([]);
-    await timers.fireAll();
-    const [decision] = await published();
+    const [decision] = await afterTheWait();
     expect(decision?.data).toMatchObject({ effect: 'deny', reasons: ['unknown entitlement "orders-read": it is not in the published catalogue'] });
   });
 });
@@ -177,13 +217,12 @@ describe('DecisionsHandler: wait until known, then decide', () => {
   });
 
   it('refuses with the unknown-subject reason once the wait is over', async () => {
-    const { handler, directoryWait, timers, published } = await sutOver(...identityEvents(), catalogEvent());
+    const { handler, directoryWait, afterTheWait } = await sutOver(...identityEvents(), catalogEvent());
     const request = zoeRequest('req-zoe-never');
     await handler.onRequestSubmitted(request);
     // When the configured wait is over and Zoe never arrived
-    await timers.fireAll();
+    const decisions = await afterTheWait();
     // Then the request is refused, naming the unknown subject, with the same id as any other decision of it
-    const decisions = await published();
     expect(decisions).toHaveLength(1);
     expect(decisions[0]).toMatchObject({
       id: decisionIdOf(request.id, shipped.digest),
@@ -264,7 +303,7 @@ describe('BundleAnnouncer', () => {
     });
 
     // When the service starts again over the same log
-    const { announcer: again } = { announcer: new BundleAnnouncer(shipped, bus, registry, new PolicyStateService(bus, registry), () => FIXED_NOW) };
+    const { announcer: again } = { announcer: new BundleAnnouncer(shipped, bus, registry, new PolicyStateService(bus, registry), clock) };
     await again.onApplicationBootstrap();
     // Then nothing new is published
     expect(bus.size(TOPICS.policyBundles)).toBe(1);

@@ -1,4 +1,6 @@
 import { Controller } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   CatalogPublished,
@@ -11,27 +13,42 @@ import {
   IdentityUpserted,
   RequestSubmitted,
 } from '@grantline/contracts';
-import type { DecisionRecordedData, Envelope, RequestSubmittedData } from '@grantline/contracts';
+import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
 import { KafkaEventContext } from '@grantline/messaging-nest';
+import type { DecisionRecorded } from '../domain';
+import { DecideRequest } from './decide-request.command';
 import { DirectoryWaitService } from './directory-wait.service';
 import { PolicyStateService } from './policy-state.service';
 
 /**
  * The policy service's Kafka edge: state events keep the in-memory view current; each submitted request
- * becomes one recorded decision, returned for the transport to publish to the decisions topic, unless it
- * names an identity or catalogue entry not consumed yet: then it waits (`DirectoryWaitService`), and the
+ * becomes one recorded decision (`DecideRequest`), returned for the transport to publish to the decisions topic,
+ * unless it names an identity or catalogue entry not consumed yet: then it waits (`DirectoryWaitService`), and the
  * state event that makes it decidable publishes its decision.
  */
 @Controller()
-export class DecisionsHandler {
+export class DecisionsHandler implements OnApplicationBootstrap {
+  private bootstrapped!: () => void;
+  /**
+   * The transport starts consuming before Nest's bootstrap hooks run, and the command bus learns its handlers in
+   * CqrsModule's hook (a global module's, so it runs before this one): until then a request waits rather than fail.
+   */
+  private readonly commandsRegistered = new Promise<void>((resolve) => (this.bootstrapped = resolve));
+
   constructor(
     private readonly stateService: PolicyStateService,
     private readonly directoryWait: DirectoryWaitService,
+    private readonly commands: CommandBus,
   ) {}
 
+  onApplicationBootstrap(): void {
+    this.bootstrapped();
+  }
+
   @EventPattern(RequestSubmitted.type)
-  onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<Envelope<DecisionRecordedData>[]> {
-    return this.directoryWait.consider(event);
+  async onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<readonly DecisionRecorded[]> {
+    await this.commandsRegistered;
+    return this.commands.execute(new DecideRequest(event));
   }
 
   @EventPattern(IdentityUpserted.type)

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CLOCK, clockProvider } from '@grantline/service-kit';
 import { BundleAnnouncer } from './bundle-announcer';
+import { DecideRequestHandler } from './decide-request.command';
 import { DecisionsHandler } from './decisions.handler';
-import { DirectoryWaitService, WAIT_TIMERS, systemTimers } from './directory-wait.service';
+import { DirectoryWaitService } from './directory-wait.service';
 import { POLICY_CONFIG, loadPolicyConfig } from './policy.config';
 import { POLICY_BUNDLE, loadPolicyBundle } from './policy-bundle.provider';
-import { POLICY_CLOCK, systemClock } from './policy-clock';
+import { policyDeciderProvider } from './policy-decider.provider';
 import { PolicyStateService } from './policy-state.service';
 
 /**
@@ -12,16 +15,18 @@ import { PolicyStateService } from './policy-state.service';
  * (the service kit provides them; specs provide their own with spec-specific topics).
  */
 @Module({
+  imports: [CqrsModule.forRoot()],
   controllers: [DecisionsHandler],
   providers: [
     { provide: POLICY_BUNDLE, useFactory: () => loadPolicyBundle() },
-    { provide: POLICY_CLOCK, useValue: systemClock },
+    clockProvider(),
     { provide: POLICY_CONFIG, useFactory: () => loadPolicyConfig() },
-    { provide: WAIT_TIMERS, useValue: systemTimers },
+    policyDeciderProvider,
     PolicyStateService,
     DirectoryWaitService,
+    DecideRequestHandler,
     BundleAnnouncer,
   ],
-  exports: [POLICY_BUNDLE, POLICY_CLOCK, PolicyStateService, DirectoryWaitService],
+  exports: [POLICY_BUNDLE, CLOCK, PolicyStateService, DirectoryWaitService],
 })
 export class DecisionsModule {}

@@ -1,109 +1,133 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { PolicyDecisionRecorded, RequestSubmitted, isEvent, topicOf } from '@grantline/contracts';
-import type { DecisionRecordedData, Envelope, EventRegistry, RequestSubmittedData } from '@grantline/contracts';
+import type { Envelope, EventRegistry, RequestSubmittedData } from '@grantline/contracts';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
-import type { Bundle } from '@grantline/policy-engine';
-import { decideOrWait } from './decide-or-wait';
-import { POLICY_BUNDLE } from './policy-bundle.provider';
+import { BoundedWait } from '@grantline/service-kit';
+import type { WaitTimers } from '@grantline/service-kit';
+import { awaitedBy } from '../domain';
+import type { DecisionRecorded, PolicyDecider } from '../domain';
+import { POLICY_DECIDER } from './policy-decider.provider';
 import { POLICY_CONFIG } from './policy.config';
 import type { PolicyConfig } from './policy.config';
 import { PolicyStateService } from './policy-state.service';
 
-/** Where the wait's timers come from; specs pass a hand-driven one. A callback never rejects. */
-export interface WaitTimers {
-  set(callback: () => Promise<void>, ms: number): unknown;
-  clear(handle: unknown): void;
-}
+/** The wait's timers, when not the system's: specs fire them by hand. */
 export const WAIT_TIMERS = Symbol('WAIT_TIMERS');
-export const systemTimers: WaitTimers = {
-  set: (callback, ms) => setTimeout(() => void callback(), ms),
-  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** How long a failed publication of a decision waits before it is tried again. */
 const REPUBLISH_DELAY_MS = 1_000;
 
-interface Parked {
-  readonly event: Envelope<RequestSubmittedData>;
-  unresolved: readonly string[];
-  timer: unknown;
-}
+type SubmittedRequest = Envelope<RequestSubmittedData>;
 
 /**
- * "Wait until known, then decide". Kafka orders events only within a partition, so a request can reach
- * the policy service before the upsert of its subject or the catalogue entry it names, although intake
- * published those first. Such a request is parked instead of refused; each state event re-checks the
- * parked requests, and one that became decidable is decided and published. After `POLICY_DIRECTORY_WAIT_MS`
- * it is decided with what is known (the refusal naming the unknown). Every decision comes from
- * `decideOrWait`, so its id is the same whichever path takes it.
+ * "Wait until known, then decide", on the service kit's BoundedWait. A request that names an identity or catalogue
+ * entry not consumed yet is parked instead of refused (`DecideRequestHandler`); each state event re-checks the parked
+ * requests, and one that became decidable is decided and published. After `POLICY_DIRECTORY_WAIT_MS` the state topics
+ * are read once more and the request is decided with what is known (the refusal naming the unknown). Every decision
+ * comes from the one decider, so its id is the same whichever path takes it.
  *
- * Parked requests live in memory: their offsets are committed once parked. At start the requests and
- * decisions topics are replayed, and every request without a recorded decision is considered again.
+ * Parked requests live in memory: their offsets are committed once parked. At start the requests and decisions
+ * topics are replayed, and every request without a recorded decision is considered again.
  */
 @Injectable()
 export class DirectoryWaitService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly parked = new Map<string, Parked>();
+  private readonly wait: BoundedWait<string>;
+  /** The parked requests themselves, by request event id: the wait holds only what each awaits. */
+  private readonly parked = new Map<string, SubmittedRequest>();
   private stopped = false;
+  private resuming: Promise<number> | undefined;
   private readonly logger = new Logger('policy');
 
   constructor(
     private readonly stateService: PolicyStateService,
-    @Inject(POLICY_BUNDLE) private readonly bundle: Bundle,
+    @Inject(POLICY_DECIDER) private readonly decider: PolicyDecider,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(POLICY_CONFIG) private readonly config: PolicyConfig,
-    @Inject(WAIT_TIMERS) private readonly timers: WaitTimers,
-  ) {}
+    @Optional() @Inject(WAIT_TIMERS) timers?: WaitTimers,
+  ) {
+    this.wait = new BoundedWait<string>({
+      waitMs: config.directoryWaitMs,
+      retryMs: REPUBLISH_DELAY_MS,
+      ...(timers ? { timers } : {}),
+      onWaitOver: (id) => this.decideWaitedOut(id),
+      onRetry: (id, error) => this.logger.warn('deciding or publishing a request after its wait failed; trying again', { requestEventId: id, error: String(error) }),
+    });
+  }
 
   /** Request event ids parked now, with what each waits for. */
   waiting(): ReadonlyMap<string, readonly string[]> {
-    return new Map([...this.parked].map(([id, entry]) => [id, entry.unresolved]));
+    return this.wait.waiting();
   }
 
-  /**
-   * A submitted request, live from the consumer: its decision to publish, or nothing when it is parked
-   * (it is then published by this service once decidable or once the wait is over).
-   */
-  async consider(event: Envelope<RequestSubmittedData>): Promise<Envelope<DecisionRecordedData>[]> {
-    const receivedAt = Date.now();
-    await this.stateService.whenLoaded();
-    const first = this.outcome(event, false);
-    if (first.kind === 'decided') return [first.decision];
-    // The live consumer may simply not have reached an event published before this request: read up to the end once.
-    await this.stateService.catchUp(receivedAt);
-    const waitedOut = this.config.directoryWaitMs === 0 || this.stopped;
-    const second = this.outcome(event, waitedOut);
-    if (second.kind === 'decided') {
-      this.unpark(event.id);
-      return [second.decision];
-    }
-    this.park(event, second.unresolved);
-    return [];
+  /** False when requests are decided with what is known at once: no wait configured, or the service is stopping. */
+  get waits(): boolean {
+    return this.config.directoryWaitMs > 0 && !this.stopped;
+  }
+
+  /** Parks a request until what it awaits arrives or the wait is over; false when the service is stopping. */
+  park(request: SubmittedRequest, awaited: readonly string[]): boolean {
+    const first = !this.wait.has(request.id);
+    if (!this.hold(request, awaited)) return false;
+    if (first) this.logger.log({ msg: 'request waits for the directory', requestId: request.data.requestId, waitingFor: awaited, ms: this.config.directoryWaitMs });
+    return true;
+  }
+
+  /** The request was decided on another path (a redelivery that became decidable). */
+  release(id: string): void {
+    this.wait.release(id);
+    this.parked.delete(id);
   }
 
   /** After a state event: decides and publishes every parked request that became decidable. */
   async recheck(): Promise<void> {
-    for (const [id, entry] of [...this.parked]) {
-      const outcome = this.outcome(entry.event, false);
-      if (outcome.kind === 'waiting') {
-        entry.unresolved = outcome.unresolved;
+    for (const id of this.wait.waiting().keys()) {
+      const request = this.parked.get(id);
+      // Decided meanwhile by another path.
+      if (request === undefined || !this.wait.has(id)) continue;
+      const command = { request, waitedOut: false };
+      const decisions = this.decider.decide(command, this.stateService.current);
+      if (decisions.length === 0) {
+        this.wait.park(id, awaitedBy(command, this.stateService.current));
         continue;
       }
-      if (this.parked.get(id) !== entry) continue; // decided meanwhile by another caller
-      this.unpark(id);
-      await this.publishOrRetry(entry.event, outcome.decision);
+      this.release(id);
+      await this.publishOrRetry(request, decisions);
     }
   }
 
   /**
-   * Considers again every request on the log without a recorded decision (parked when the service
-   * stopped, or not consumed yet): decided now and published, or parked again.
+   * Considers again every request on the log without a recorded decision (parked when the service stopped, or not
+   * consumed yet): decided now and published, or parked again. Once per start, whoever asks.
    */
-  async resumeUndecided(): Promise<number> {
+  resumeUndecided(): Promise<number> {
+    this.resuming ??= this.resume();
+    return this.resuming;
+  }
+
+  onApplicationBootstrap(): void {
+    // Not awaited: the start-up must not wait on reading two topics; failures are logged, and each request stays on the log.
+    void this.resumeUndecided().catch((error: unknown) => this.logger.error('resuming undecided requests failed', { error: String(error) }));
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    // Nothing is lost: a parked request has no decision on the log, so the next start considers it again.
+    this.wait.stop();
+    this.parked.clear();
+  }
+
+  private hold(request: SubmittedRequest, awaited: readonly string[], afterMs?: number): boolean {
+    if (!this.wait.park(request.id, awaited, afterMs)) return false;
+    this.parked.set(request.id, request);
+    return true;
+  }
+
+  private async resume(): Promise<number> {
     await this.stateService.whenLoaded();
-    const requests = new Map<string, Envelope<RequestSubmittedData>>();
+    const requests = new Map<string, SubmittedRequest>();
     const decided = new Set<string>();
     const topics = [RequestSubmitted, PolicyDecisionRecorded].map((def) => this.registry.latestOf(def.name).topic);
     for (const topic of topics) {
@@ -119,87 +143,44 @@ export class DirectoryWaitService implements OnApplicationBootstrap, OnApplicati
         .catch((error: unknown) => this.logger.warn('cannot replay topic to find undecided requests', { topic, error: String(error) }));
     }
     let resumed = 0;
-    for (const [id, event] of requests) {
-      if (decided.has(id) || this.parked.has(id) || this.stopped) continue;
+    for (const [id, request] of requests) {
+      if (decided.has(id) || this.wait.has(id) || this.stopped) continue;
       resumed += 1;
-      const outcome = this.outcome(event, false);
-      if (outcome.kind === 'waiting') this.park(event, outcome.unresolved);
-      else await this.publishOrRetry(event, outcome.decision);
+      const command = { request, waitedOut: false };
+      const decisions = this.decider.decide(command, this.stateService.current);
+      if (decisions.length === 0) this.park(request, awaitedBy(command, this.stateService.current));
+      else await this.publishOrRetry(request, decisions);
     }
-    if (resumed > 0) this.logger.log({ msg: 'undecided requests considered again', count: resumed, parked: this.parked.size });
+    if (resumed > 0) this.logger.log({ msg: 'undecided requests considered again', count: resumed, parked: this.wait.size });
     return resumed;
   }
 
-  onApplicationBootstrap(): void {
-    // Not awaited: the start-up must not wait on reading two topics; failures are logged, and each request stays on the log.
-    void this.resumeUndecided().catch((error: unknown) => this.logger.error('resuming undecided requests failed', { error: String(error) }));
-  }
-
-  onApplicationShutdown(): void {
-    this.stopped = true;
-    for (const entry of this.parked.values()) this.timers.clear(entry.timer);
-    // Nothing is lost: a parked request has no decision on the log, so the next start considers it again.
-    this.parked.clear();
-  }
-
-  private outcome(event: Envelope<RequestSubmittedData>, waitedOut: boolean): ReturnType<typeof decideOrWait> {
-    return decideOrWait(event, this.stateService.state, this.bundle, this.registry, { waitedOut });
-  }
-
-  private park(event: Envelope<RequestSubmittedData>, unresolved: readonly string[]): void {
-    const existing = this.parked.get(event.id);
-    if (existing) {
-      // A redelivery keeps the first deadline.
-      existing.unresolved = unresolved;
-      return;
-    }
-    if (this.stopped) return;
-    const entry: Parked = { event, unresolved, timer: undefined };
-    entry.timer = this.timers.set(() => this.waitOver(event.id), this.config.directoryWaitMs);
-    this.parked.set(event.id, entry);
-    this.logger.log({ msg: 'request waits for the directory', requestId: event.data.requestId, waitingFor: unresolved, ms: this.config.directoryWaitMs });
-  }
-
-  private unpark(id: string): void {
-    const entry = this.parked.get(id);
-    if (!entry) return;
-    this.timers.clear(entry.timer);
-    this.parked.delete(id);
-  }
-
-  /** The wait is over: read the state topics once more, then decide with what is known. Never rejects. */
-  private async waitOver(id: string): Promise<void> {
-    try {
-      await this.decideWaitedOut(id);
-    } catch (error) {
-      this.logger.error('deciding a request after its wait failed; the next start considers it again', { error: String(error) });
-    }
-  }
-
+  /** The wait is over: read the state topics once more, then decide with what is known. A failure is retried by the wait. */
   private async decideWaitedOut(id: string): Promise<void> {
-    const entry = this.parked.get(id);
-    if (!entry || this.stopped) return;
+    const request = this.parked.get(id);
+    if (request === undefined) return;
     try {
-      await this.stateService.catchUp(Date.now());
+      await this.stateService.catchUp(this.stateService.catchUpMark());
     } catch (error) {
       this.logger.warn('catching up before a timed-out request failed; deciding with the state held', { error: String(error) });
     }
-    if (this.parked.get(id) !== entry) return;
-    this.unpark(id);
-    const outcome = this.outcome(entry.event, true);
-    if (outcome.kind === 'decided') await this.publishOrRetry(entry.event, outcome.decision);
+    await this.publish(this.decider.decide({ request, waitedOut: true }, this.stateService.current));
+    // A redelivery may have parked it again meanwhile: it is decided now.
+    this.release(id);
   }
 
-  private async publishOrRetry(event: Envelope<RequestSubmittedData>, decision: Envelope<DecisionRecordedData>): Promise<void> {
+  private async publishOrRetry(request: SubmittedRequest, decisions: readonly DecisionRecorded[]): Promise<void> {
     try {
-      await this.bus.publisher.publish(topicOf(this.registry.definitionOf(decision.type), decision.data), [decision]);
+      await this.publish(decisions);
     } catch (error) {
-      if (this.stopped) return;
-      this.logger.warn('publishing a decision failed; trying again', { requestId: event.data.requestId, error: String(error) });
-      const entry: Parked = { event, unresolved: [], timer: undefined };
-      // Re-parked with a short timer: the next attempt re-decides (same id) and publishes.
-      entry.timer = this.timers.set(() => this.waitOver(event.id), REPUBLISH_DELAY_MS);
-      this.parked.set(event.id, entry);
+      // Parked again with a short wait: once it is over the request is decided again (same id) and published.
+      if (this.hold(request, [], REPUBLISH_DELAY_MS)) {
+        this.logger.warn('publishing a decision failed; trying again', { requestId: request.data.requestId, error: String(error) });
+      }
     }
+  }
+
+  private async publish(decisions: readonly DecisionRecorded[]): Promise<void> {
+    for (const decision of decisions) await this.bus.publisher.publish(topicOf(this.registry.definitionOf(decision.type), decision.data), [decision]);
   }
 }

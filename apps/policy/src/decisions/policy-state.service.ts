@@ -1,34 +1,35 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  CatalogPublished,
-  GrantActivated,
-  GrantCreated,
-  GrantProvisioningFailed,
-  GrantRevoked,
-  IdentityOffboarded,
-  IdentityOwnerChanged,
-  IdentityUpserted,
-  PolicyBundleLoaded,
-  isEvent,
-} from '@grantline/contracts';
+import { PolicyBundleLoaded, isEvent } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { RetriableError, describeError } from '@grantline/messaging';
-import type { MessageBus } from '@grantline/messaging';
+import type { LogPosition, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
-import { PolicyState } from './policy-state';
-import type { LogPosition } from './policy-state';
+import type { FoldedState } from '@grantline/messaging-nest';
+import { STATE_EVENTS, applyFact, initialPolicyState } from '../domain';
+import type { MutablePolicyState, PolicyState } from '../domain';
 
-/** Every event type the state is built from; their topics come from the registry, so specs can use their own. */
-export const STATE_EVENTS = [
-  IdentityUpserted,
-  IdentityOwnerChanged,
-  IdentityOffboarded,
-  CatalogPublished,
-  GrantCreated,
-  GrantActivated,
-  GrantRevoked,
-  GrantProvisioningFailed,
-] as const;
+/**
+ * The domain state, folded in place: copying it per event, as the pure evolve does, would make a replay quadratic.
+ * An event at or before an offset already folded for its partition is skipped, so the start-up replay, the
+ * catch-ups and the live consumer can overlap without an older record overwriting a newer one.
+ */
+export class FoldedPolicyState implements FoldedState {
+  readonly current: MutablePolicyState = initialPolicyState();
+  private readonly folded = new Map<string, bigint>();
+
+  /** False when the event was folded already (same or later offset seen on its partition). */
+  apply(event: Envelope, position?: LogPosition): boolean {
+    if (position) {
+      const key = `${position.topic}/${position.partition}`;
+      const offset = BigInt(position.offset);
+      const seen = this.folded.get(key);
+      if (seen !== undefined && offset <= seen) return false;
+      this.folded.set(key, offset);
+    }
+    applyFact(this.current, event);
+    return true;
+  }
+}
 
 /**
  * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start
@@ -37,49 +38,63 @@ export const STATE_EVENTS = [
  * start consuming before Nest's bootstrap hooks run, and no request may be decided on a partial state.
  */
 @Injectable()
-export class PolicyStateService extends ReplayedStateService<PolicyState> {
+export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> {
   private readonly announcedDigests = new Set<string>();
-  /** The catch-up replay running now, and when it started. */
-  private catchingUp: { readonly startedAt: number; readonly done: Promise<void> } | undefined;
-  /** When the last catch-up that succeeded started: everything published before then is applied. */
-  private coveredFrom = 0;
+  /**
+   * Catch-ups are numbered as they start; a request remembers the number reached when it was received. Numbers, not
+   * clock readings: "started after" must be exact, and the service's clock may be a fixed one.
+   */
+  private catchUpsStarted = 0;
+  /** The catch-up replay running now. */
+  private catchingUp: { readonly number: number; readonly done: Promise<void> } | undefined;
+  /** The latest catch-up that succeeded: everything published before it started is applied. */
+  private covered = 0;
   private readonly logger = new Logger('policy');
 
   constructor(@Inject(MESSAGE_BUS) bus: MessageBus, @Inject(EVENT_REGISTRY) registry: EventRegistry) {
-    const state = new PolicyState();
+    const state = new FoldedPolicyState();
     super(bus, registry, state, {
       events: [...STATE_EVENTS, PolicyBundleLoaded],
       name: 'policy state',
       logContext: 'policy',
-      describe: () => ({ catalogVersion: state.catalog?.version ?? null }),
+      describe: () => ({ catalogVersion: state.current.catalog?.version ?? null }),
     });
+  }
+
+  get current(): PolicyState {
+    return this.state.current;
+  }
+
+  /** Taken when a request is received: `catchUp(mark)` then covers everything published before it. */
+  catchUpMark(): number {
+    return this.catchUpsStarted;
   }
 
   /**
    * Reads the state topics again up to their current end. A request may name an identity or a catalogue
    * entry published just before it on another topic that the live consumer has not reached yet; after
    * this, everything published before the request was received is applied. Concurrent callers share one
-   * replay, and one that started after `receivedAt` already covers the caller. A replay that fails is the
+   * replay, and one that started after `mark` already covers the caller. A replay that fails is the
    * caller's failure (retriable), never a decision on a state known to be behind.
    */
-  async catchUp(receivedAt: number): Promise<void> {
+  async catchUp(mark: number): Promise<void> {
     await this.whenLoaded();
     for (;;) {
-      if (this.coveredFrom >= receivedAt) return;
+      if (this.covered > mark) return;
       const running = this.catchingUp;
       if (running === undefined) {
-        const startedAt = Date.now();
+        const number = ++this.catchUpsStarted;
         const done = this.replayState()
           .then(() => {
-            this.coveredFrom = Math.max(this.coveredFrom, startedAt);
+            this.covered = Math.max(this.covered, number);
           })
           .finally(() => {
             this.catchingUp = undefined;
           });
-        this.catchingUp = { startedAt, done };
+        this.catchingUp = { number, done };
         continue;
       }
-      if (running.startedAt >= receivedAt) {
+      if (running.number > mark) {
         // It covers this caller: its failure is this caller's too.
         await running.done;
         return;

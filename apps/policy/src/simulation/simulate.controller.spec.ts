@@ -7,14 +7,14 @@ import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { PolicyAccessDenied, TOPICS, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
+import { fixedClock } from '@grantline/decider';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
 import type { GrantlineRole } from '@grantline/http-edge';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { DRAFT_LIMITS, loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
-import { ApiAuthModule } from '@grantline/service-kit';
+import { ApiAuthModule, clockProvider } from '@grantline/service-kit';
 import { eventually } from '@grantline/testing';
 import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
-import { POLICY_CLOCK } from '../decisions/policy-clock';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { SimulateController } from './simulate.controller';
 
@@ -32,7 +32,7 @@ const bus = new InMemoryLogBus(registry);
   controllers: [SimulateController],
   providers: [
     { provide: POLICY_BUNDLE, useValue: loadBundleFromDirectory(POLICIES) },
-    { provide: POLICY_CLOCK, useValue: () => NOW },
+    clockProvider(fixedClock(NOW)),
   ],
 })
 class SimulateSpecModule {}

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import type { Clock } from '@grantline/decider';
 import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import { simulate } from '@grantline/policy-engine';
 import type { Bundle, Decision, RuleTrace } from '@grantline/policy-engine';
+import { CLOCK } from '@grantline/service-kit';
 import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
-import { POLICY_CLOCK } from '../decisions/policy-clock';
-import type { PolicyClock } from '../decisions/policy-clock';
 import { compileDraftBundle, withinDraftLimits } from './draft-bundle';
 import { simulateBodySchema } from './simulate.schema';
 
@@ -23,7 +23,7 @@ export interface SimulationResponse {
 export class SimulateController {
   constructor(
     @Inject(POLICY_BUNDLE) private readonly bundle: Bundle,
-    @Inject(POLICY_CLOCK) private readonly clock: PolicyClock,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @Post('simulate')
@@ -37,7 +37,7 @@ export class SimulateController {
     const input = {
       ...rest,
       requester: requester ?? { id: rest.subject.id, kind: rest.subject.kind, attributes: {} },
-      now: now ?? this.clock().toISOString(),
+      now: now ?? this.clock.now().toISOString(),
     };
     const { decision, trace } = withinDraftLimits(() => simulate(bundle, input));
     return { bundle: { name: bundle.name, version: bundle.version, digest: bundle.digest, draft: draft !== undefined }, decision, trace };

@@ -1,15 +1,12 @@
 import type { Envelope } from '@grantline/contracts';
 import { parsePolicyInput } from '@grantline/policy-engine';
 import { SCENARIO_TIME, catalogEvent, grantEvents, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
-import { PolicyState } from './policy-state';
+import { evolvePolicyState, initialPolicyState } from './policy.state';
+import type { PolicyState } from './policy.state';
 import { mapRequestToInput } from './request-input.mapper';
 import type { InputMapping, MappedInput, RefusedInput } from './request-input.mapper';
 
-const stateOf = (...events: Envelope[]): PolicyState => {
-  const state = new PolicyState();
-  for (const event of events) state.apply(event);
-  return state;
-};
+const stateOf = (...events: Envelope[]): PolicyState => events.reduce<PolicyState>(evolvePolicyState, initialPolicyState());
 const known = (): PolicyState => stateOf(...identityEvents(), catalogEvent());
 
 function expectInput(mapping: InputMapping): MappedInput['input'] {

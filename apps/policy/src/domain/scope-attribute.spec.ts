@@ -5,7 +5,8 @@ import { registry } from '@grantline/contracts';
 import type { CatalogPublishedData, Envelope, Identity } from '@grantline/contracts';
 import { evaluate, loadBundleFromDirectory } from '@grantline/policy-engine';
 import { CATALOG, catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
-import { PolicyState } from './policy-state';
+import { evolvePolicyState, initialPolicyState } from './policy.state';
+import type { PolicyState } from './policy.state';
 import { mapRequestToInput, withDerivedScopes } from './request-input.mapper';
 
 const shipped = loadBundleFromDirectory(resolve(__dirname, '../../../../policies'));
@@ -41,10 +42,8 @@ const serviceAccount = (attributes: Identity['attributes']): Identity => ({
 });
 
 const decide = (attributes: Identity['attributes']) => {
-  const state = new PolicyState();
-  for (const event of [...identityEvents(), ...identityEvents(registry, [serviceAccount(attributes)]), catalogEvent(registry, WITH_SECRETS)] as Envelope[]) {
-    state.apply(event);
-  }
+  const facts: Envelope[] = [...identityEvents(), ...identityEvents(registry, [serviceAccount(attributes)]), catalogEvent(registry, WITH_SECRETS)];
+  const state = facts.reduce<PolicyState>(evolvePolicyState, initialPolicyState());
   const request = requestEvent('scope-1', { subject: { id: 'svc-deployer', kind: 'service_account' }, items: { entitlementIds: ['deploy-secrets-prod'] }, duration: 'PT8H' });
   const mapped = mapRequestToInput(request, state);
   if (mapped.kind !== 'input') throw new Error(`refused: ${mapped.reasons.join('; ')}`);

@@ -1,6 +1,7 @@
 import type { Entitlement as CatalogEntitlement, Envelope, RequestSubmittedData } from '@grantline/contracts';
 import type { Entitlement, Grant, PolicyInput, Privilege } from '@grantline/policy-engine';
-import type { PolicyState } from './policy-state';
+import { grantsOf } from './policy.state';
+import type { PolicyState } from './policy.state';
 
 /** The request could be mapped: the engine decides. */
 export interface MappedInput {
@@ -113,7 +114,7 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
     } else entitlements.push(toEngineEntitlement(entitlement));
   }
 
-  const subject = state.identity(request.subject.id);
+  const subject = state.identities.get(request.subject.id);
   if (!subject) {
     reasons.push(`unknown subject "${request.subject.id}": no identity record`);
     unresolved.push(`identity:${request.subject.id}`);
@@ -147,7 +148,7 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
 
   const grants: Grant[] = [];
   const now = Date.parse(event.time);
-  for (const held of state.grantsOf(subject.identityId)) {
+  for (const held of grantsOf(state, subject.identityId)) {
     const entitlement = catalog?.entitlements.get(held.entitlementId);
     // A grant already ended cannot conflict; one on an entitlement gone from the catalogue cannot be described.
     if (!entitlement || Date.parse(held.expiresAt) <= now) continue;
@@ -161,7 +162,7 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
     });
   }
 
-  const requester = state.identity(request.requesterId);
+  const requester = state.identities.get(request.requesterId);
   const relation: PolicyInput['requester']['relation'] =
     request.requesterId === subject.identityId
       ? 'self'
