@@ -1,5 +1,4 @@
 import { Controller } from '@nestjs/common';
-import type { OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
@@ -27,27 +26,15 @@ import { PolicyStateService } from './policy-state.service';
  * state event that makes it decidable publishes its decision.
  */
 @Controller()
-export class DecisionsHandler implements OnApplicationBootstrap {
-  private bootstrapped!: () => void;
-  /**
-   * The transport starts consuming before Nest's bootstrap hooks run, and the command bus learns its handlers in
-   * CqrsModule's hook (a global module's, so it runs before this one): until then a request waits rather than fail.
-   */
-  private readonly commandsRegistered = new Promise<void>((resolve) => (this.bootstrapped = resolve));
-
+export class DecisionsHandler {
   constructor(
     private readonly stateService: PolicyStateService,
     private readonly directoryWait: DirectoryWaitService,
     private readonly commands: CommandBus,
   ) {}
 
-  onApplicationBootstrap(): void {
-    this.bootstrapped();
-  }
-
   @EventPattern(RequestSubmitted.type)
   async onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<readonly DecisionRecorded[]> {
-    await this.commandsRegistered;
     return this.commands.execute(new DecideRequest(event));
   }
 

@@ -74,6 +74,9 @@ export async function startService(appModule: Type<unknown>, options: StartServi
       SwaggerModule.setup('docs', app, document);
     }
     app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+    // Lifecycle hooks first (CqrsModule registers its command handlers, state loaders start): in a hybrid app Nest
+    // otherwise starts the consumers before them, and the first event could find no handler.
+    await app.init();
     await app.startAllMicroservices();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
