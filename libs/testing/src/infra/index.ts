@@ -15,3 +15,5 @@ export { acquireLease, otherLiveLeases, releaseLease } from './infra-lock';
 export { MissingPrerequisiteError } from './prerequisites';
 export { endpointEnv, infraComponents } from './infra.types';
 export type { ComponentHealth, ComponentRuntime, InfraComponent, InfraLog, InfraMode, InfraOwner, InfraState } from './infra.types';
+export { startPrivateFerretdb, startPrivatePostgres } from './private-servers';
+export type { PrivateServer, PrivateServerOptions } from './private-servers';

@@ -41,14 +41,14 @@ async function ensurePostgresInstalled(log: InfraLog): Promise<string> {
 }
 
 /** root may not run postgres: as root the server runs as the `postgres` OS user the package creates. */
-async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
+export async function serverUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const uid = await runChecked('looking up the postgres user', 'id', ['-u', 'postgres']);
   const gid = await runChecked('looking up the postgres group', 'id', ['-g', 'postgres']);
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
-function chownForServer(path: string, user: { uid: number; gid: number } | undefined): void {
+export function chownForServer(path: string, user: { uid: number; gid: number } | undefined): void {
   if (user === undefined) return;
   chownSync(path, user.uid, user.gid);
 }
