@@ -31,6 +31,8 @@ export function isUpstreamTopic(logicalTopic: string): boolean {
 }
 
 function describe(error: unknown): string {
+  // JSON.parse quotes the bytes around the error: a reason (logged, dead-lettered) must never carry them.
+  if (error instanceof SyntaxError) return 'SyntaxError: value is not valid JSON';
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 

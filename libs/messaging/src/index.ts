@@ -8,9 +8,11 @@ export type {
   EventPublisher,
   HandlerOutput,
   LogIdentity,
+  LogRecord,
   MessageBus,
   MessageContext,
   MessagingMetrics,
+  RecordRef,
   ReplayOptions,
   RetryPolicy,
   RunningConsumer,
@@ -24,7 +26,7 @@ export { backoffDelayMs, DEFAULT_RETRY_POLICY } from './backoff';
 export { decideOnDecodeFailure, decideOnHandlerFailure, isUpstreamTopic } from './failure-policy';
 export type { DecodeFailureDecision, HandlerFailureDecision } from './failure-policy';
 export { DEFAULT_STALL_AFTER_MS } from './consumer-health';
-export { buildDeadLetter, decodeFailureClass, DEAD_LETTERED_EVENT } from './dead-letter';
+export { buildDeadLetter, deadLetterIssues, decodeFailureClass, digestOf, safeReason, DEAD_LETTERED_EVENT } from './dead-letter';
 export type { DeadLetterInput, DeadLetterOrigin } from './dead-letter';
 export { jsonConsoleLogger, silentLogger } from './logger';
 export type { MessagingLogger } from './logger';

@@ -136,6 +136,21 @@ export interface TopicSpec {
   readonly configEntries?: Readonly<Record<string, string>>;
 }
 
+/** A record's place on the log: logical topic, partition and offset (what a dead letter refers to). */
+export interface RecordRef {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** A record read back by reference, as it is on the log: its bytes, undecoded. */
+export interface LogRecord extends RecordRef {
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  /** ISO timestamp of the record on the log. */
+  readonly timestamp: string;
+}
+
 export interface MessageBus {
   readonly publisher: EventPublisher;
   connect(): Promise<void>;
@@ -151,6 +166,12 @@ export interface MessageBus {
    * offsets in a database) belongs to that log and no other.
    */
   logIdentity(): Promise<LogIdentity>;
+  /**
+   * Reads records back by reference, in the order asked; undefined for one that is no longer on the log (retention,
+   * compaction) or never was. Dead letters keep references, not copies: this is how their originals are read.
+   * Optional: a transport without a log to read back (a test double) leaves it out, and callers say so.
+   */
+  readRecords?(refs: readonly RecordRef[]): Promise<readonly (LogRecord | undefined)[]>;
 }
 
 export interface LogIdentity {

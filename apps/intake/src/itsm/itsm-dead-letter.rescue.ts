@@ -1,5 +1,6 @@
 import { ContractViolationError, ItsmRequestReceivedDataSchema, TOPICS, TicketRefSchema, mapServiceNowCatalogItem, toContractIssues } from '@grantline/contracts';
 import type { DeadLetteredData, ItsmRequestReceivedData, TicketRef } from '@grantline/contracts';
+import { digestOf } from '@grantline/messaging';
 
 /**
  * What to do with an inbound ITSM message the transport could not handle (it sits on the dead-letter topic):
@@ -35,10 +36,17 @@ export function isInboundItsmDeadLetter(dead: DeadLetteredData): boolean {
   return dead.origin.topic === TOPICS.itsmInbound;
 }
 
-export function rescueInbound(dead: DeadLetteredData): InboundRescue {
+/**
+ * The dead letter only refers to the message (it never carries its bytes, which may hold a secret): `original` is
+ * the value read back from the log by that reference — undefined when the log no longer holds it. It must be the
+ * very record that was refused (same SHA-256), else nothing is answered.
+ */
+export function rescueInbound(dead: DeadLetteredData, original: Buffer | null | undefined): InboundRescue {
+  if (original === undefined) return { kind: 'unanswerable', reason: 'the original record is no longer on the log' };
+  if (digestOf(original) !== dead.original.sha256) return { kind: 'unanswerable', reason: 'the record at the dead letter\'s offset is not the one refused (digest differs)' };
   let raw: unknown;
   try {
-    raw = JSON.parse(dead.value.encoding === 'utf8' ? dead.value.data : Buffer.from(dead.value.data, 'base64').toString('utf8'));
+    raw = JSON.parse(original?.toString('utf8') ?? '');
   } catch {
     return { kind: 'unanswerable', reason: 'not JSON: no ticket to answer' };
   }

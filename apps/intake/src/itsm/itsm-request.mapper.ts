@@ -1,6 +1,7 @@
 import { ItsmStatusChanged, RequestSubmitted } from '@grantline/contracts';
 import type { Actor, Envelope, EventRegistry, ItsmRequestReceivedData, ItsmStatus, RequestSubmittedData, TicketRef } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
+import { EventFactory } from '@grantline/decider';
 import type { FieldError } from '@grantline/http-edge';
 import { validateSubmission } from '../requests/request-body.schema';
 import type { CatalogLookup } from '../requests/request-body.schema';
@@ -32,14 +33,15 @@ export function evaluateItsmRequest(data: ItsmRequestReceivedData, catalog: Cata
 
 const reasonOf = (error: FieldError): string => `${error.field}: ${error.message}`.slice(0, 500);
 
+const itsmEvents = (registry: EventRegistry): EventFactory =>
+  new EventFactory(registry, { source: INTAKE_SOURCE, actor: { kind: 'service', id: 'intake' } }, deterministicEventId);
+
 export function submittedFromTicket(registry: EventRegistry, cause: Envelope, data: RequestSubmittedData, actor: Actor): Envelope {
-  return registry.encode(RequestSubmitted, data, {
-    id: deterministicEventId('intake', 'itsm-submitted', cause.id),
-    source: INTAKE_SOURCE,
-    time: cause.time,
+  return itsmEvents(registry).derive(RequestSubmitted, data, {
+    idParts: ['intake', 'itsm-submitted', cause.id],
+    cause,
     subject: data.requestId,
-    correlationid: data.requestId,
-    causationid: cause.id,
+    correlationId: data.requestId,
     actor,
   });
 }
@@ -50,7 +52,8 @@ export function ticketStatus(
   cause: Envelope,
   change: { ticket: TicketRef; requestId?: string; status: ItsmStatus; reasons: readonly string[] },
 ): Envelope {
-  return registry.encode(
+  const aggregate = change.requestId ?? `${change.ticket.system}:${change.ticket.id}`;
+  return itsmEvents(registry).derive(
     ItsmStatusChanged,
     {
       ticket: change.ticket,
@@ -59,14 +62,6 @@ export function ticketStatus(
       reasons: change.reasons.map((reason) => reason.slice(0, 500)).slice(0, 50),
       changedAt: cause.time,
     },
-    {
-      id: deterministicEventId('intake', 'itsm-status', change.status, cause.id),
-      source: INTAKE_SOURCE,
-      time: cause.time,
-      subject: change.requestId ?? `${change.ticket.system}:${change.ticket.id}`,
-      correlationid: change.requestId ?? `${change.ticket.system}:${change.ticket.id}`,
-      causationid: cause.id,
-      actor: { kind: 'service', id: 'intake' },
-    },
+    { idParts: ['intake', 'itsm-status', change.status, cause.id], cause, subject: aggregate, correlationId: aggregate },
   );
 }

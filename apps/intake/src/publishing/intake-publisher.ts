@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { topicOf } from '@grantline/contracts';
+import { EventFactory } from '@grantline/decider';
 import type { Actor, Envelope, EventDefinition, EventRegistry } from '@grantline/contracts';
 import type { EventPublisher } from '@grantline/messaging';
 import { EVENT_PUBLISHER, EVENT_REGISTRY } from '@grantline/messaging-nest';
@@ -26,21 +27,26 @@ export interface EventToWrite<TData> {
 @Injectable()
 export class IntakePublisher {
   private readonly logger = new Logger('intake-publisher');
+  private readonly events: EventFactory;
 
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
     @Inject(INTAKE_CONFIG) private readonly config: IntakeConfig,
-  ) {}
+  ) {
+    // Intake's ids come from the Idempotency-Key (or the ITSM ticket), never from idParts; the actor is always the caller.
+    this.events = new EventFactory(registry, { source: INTAKE_SOURCE, actor: { kind: 'service', id: 'intake' } }, () => {
+      throw new Error('intake events carry the id their caller derived');
+    });
+  }
 
   encode<TData>(event: EventToWrite<TData>): Envelope<TData> {
-    return this.registry.encode(event.def, event.data, {
+    return this.events.derive(event.def, event.data, {
       id: event.id,
-      source: INTAKE_SOURCE,
       time: event.time,
       subject: event.subject,
-      correlationid: event.correlationId,
-      ...(event.causationId === undefined ? {} : { causationid: event.causationId }),
+      correlationId: event.correlationId,
+      ...(event.causationId === undefined ? {} : { cause: { id: event.causationId } }),
       actor: event.actor,
     });
   }

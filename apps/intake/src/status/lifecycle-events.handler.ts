@@ -1,8 +1,9 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
-import type { Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
-import { EVENT_REGISTRY } from '@grantline/messaging-nest';
+import type { DeadLetteredData, Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
+import type { MessageBus } from '@grantline/messaging';
+import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import { CatalogService } from '../catalog/catalog.service';
 import { fromServiceNowItem, isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import type { InboundRescue } from '../itsm/itsm-dead-letter.rescue';
@@ -30,6 +31,7 @@ export class LifecycleEventsHandler {
     private readonly catalog: CatalogService,
     private readonly transfers: OwnerTransfers,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
   ) {}
 
   @EventPattern([...LIFECYCLE_EVENT_TYPES])
@@ -100,10 +102,20 @@ export class LifecycleEventsHandler {
    * Inbound messages the contract decoder refused land on the dead-letter topic: a ServiceNow catalog item is
    * mapped and processed from there, anything else naming a ticket is answered `rejected` with the reasons.
    */
-  @EventPattern('iga.messaging.dead-lettered.v1')
+  @EventPattern('iga.messaging.dead-lettered.v2')
   async onDeadLetter(@Payload() event: EnvelopeOf<typeof MessagingDeadLettered>): Promise<Envelope[]> {
     if (!isInboundItsmDeadLetter(event.data)) return [];
-    return this.answer(event, rescueInbound(event.data));
+    if (this.bus.readRecords === undefined) return this.answer(event, { kind: 'unanswerable', reason: 'this transport cannot read the original back by reference' });
+    return this.answer(event, rescueInbound(event.data, await this.originalOf(event.data, this.bus.readRecords.bind(this.bus))));
+  }
+
+  /**
+   * A dead letter keeps a reference, never the bytes: the message is read back from the inbound topic. A failed read
+   * throws, so the dead letter is retried (never skipped); undefined when the log no longer holds the record.
+   */
+  private async originalOf(dead: DeadLetteredData, read: NonNullable<MessageBus['readRecords']>): Promise<Buffer | null | undefined> {
+    const [record] = await read([dead.origin]);
+    return record === undefined ? undefined : record.value;
   }
 
   private async answer(event: Envelope, rescue: InboundRescue): Promise<Envelope[]> {

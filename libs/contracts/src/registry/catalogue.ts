@@ -3,7 +3,8 @@ import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { CatalogPublished } from '../catalog/catalog-published.schema';
 import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAccessDenied, TimerAccessDenied } from '../control/access-denied.schema';
 import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported, ConnectorStateReportRequested } from '../connectors/connector.schema';
-import { MessagingDeadLettered } from '../dead-letter/dead-lettered.schema';
+import { MessagingDeadLetterRepublished } from '../dead-letter/dead-letter-republished.schema';
+import { MessagingDeadLettered, MessagingDeadLetteredV1, upcastDeadLetteredV1ToV2 } from '../dead-letter/dead-lettered.schema';
 import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantReconciliationCompleted, GrantRevoked } from '../grants/grant.schema';
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted } from '../identities/identity.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
@@ -58,6 +59,7 @@ export const CATALOGUE = [
   ItsmServiceNowItemReceived,
   ItsmStatusChanged,
   MessagingDeadLettered,
+  MessagingDeadLetterRepublished,
   NotificationRequested,
   AuditCheckpointSigned,
   RequestAccessDenied,
@@ -79,7 +81,9 @@ export function createCatalogueRegistry(): EventRegistry {
     .register(RequestSubmittedV1)
     .register(RequestSubmittedV2, upcastRequestSubmittedV1ToV2)
     .register(NotificationRequestedV1)
-    .register(NotificationRequested, upcastNotificationRequestedV1ToV2);
+    .register(NotificationRequested, upcastNotificationRequestedV1ToV2)
+    .register(MessagingDeadLetteredV1)
+    .register(MessagingDeadLettered, upcastDeadLetteredV1ToV2);
   for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
   return created;
 }

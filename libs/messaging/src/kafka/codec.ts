@@ -19,12 +19,15 @@ export function toKafkaMessages(events: readonly Envelope[]): Message[] {
 export interface ConsumedRecord {
   readonly origin: DeadLetterOrigin;
   readonly value: Buffer | null;
+  /** The record's timestamp on the log (ms since the epoch, as Kafka gives it), when the transport has one. */
+  readonly timestamp?: string;
 }
 
 export function fromKafkaMessage(namespace: TopicNamespace, clusterTopic: string, partition: number, message: KafkaMessage): ConsumedRecord {
   return {
     origin: { topic: namespace.logicalTopic(clusterTopic), partition, offset: message.offset, key: message.key?.toString('utf8') ?? null },
     value: message.value,
+    timestamp: message.timestamp,
   };
 }
 

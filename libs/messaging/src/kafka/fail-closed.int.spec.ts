@@ -163,7 +163,7 @@ describe('KafkaMessageBus fails closed (real broker)', () => {
       expect(handled).toEqual([2]);
       const dead = await readAll(bus, TOPICS.deadLetter);
       expect(dead.map((e) => e.data)).toEqual([
-        expect.objectContaining({ errorClass: 'unknown_type', origin: { topic: TOPICS.itsmInbound, partition: 0, offset: '0', key: 'ritm-1' }, reason: expect.stringMatching(/iga\.spec\.future\.v2/) }),
+        expect.objectContaining({ errorClass: 'unknown_type', origin: { topic: TOPICS.itsmInbound, partition: 0, offset: '0', key: 'ritm-1', timestamp: expect.any(String) }, reason: expect.stringMatching(/iga\.spec\.future\.v2/) }),
       ]);
       expect(consumer.health()).toMatchObject({ ok: true, problems: [] });
       expect(bus.metrics()).toMatchObject({ halted: 0, deadLettered: 1 });

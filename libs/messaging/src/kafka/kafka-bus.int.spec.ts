@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,13 +151,15 @@ describe('KafkaMessageBus against a real broker', () => {
     expect(handled).toEqual([1, 3, 4]);
 
     const dead = await readAll(s.bus, s.deadLetterTopic);
-    const records = dead.map((e) => e.data as { origin: { topic: string; partition: number; offset: string; key: string }; reason: string; errorClass: string; value: { data: string } });
+    const records = dead.map((e) => e.data as { origin: { topic: string; partition: number; offset: string; key: string }; reason: string; errorClass: string; original: { sha256: string } });
     expect(records.map((r) => r.origin)).toEqual([
-      { topic: s.topic, partition: 0, offset: '1', key: 'k' },
-      { topic: s.topic, partition: 0, offset: '2', key: 'k' },
+      { topic: s.topic, partition: 0, offset: '1', key: 'k', timestamp: expect.any(String) },
+      { topic: s.topic, partition: 0, offset: '2', key: 'k', timestamp: expect.any(String) },
     ]);
     expect(records[0]!.reason).toMatch(/undecodable/i);
-    expect(records[0]!.value.data).toBe('{not json');
+    // A reference and a digest of the bytes, never a copy of them.
+    expect(records[0]!.original.sha256).toBe(createHash('sha256').update('{not json').digest('hex'));
+    expect(JSON.stringify(dead)).not.toContain('{not json');
     expect(records[1]!.reason).toMatch(/data\.key/);
     expect(records.map((r) => r.errorClass)).toEqual(['schema_invalid', 'schema_invalid']);
     expect(consumers[0]!.health()).toMatchObject({ ok: true, problems: [] });

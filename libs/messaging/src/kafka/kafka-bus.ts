@@ -11,8 +11,10 @@ import type {
   ConsumerOptions,
   EventPublisher,
   LogIdentity,
+  LogRecord,
   MessageBus,
   MessagingMetrics,
+  RecordRef,
   ReplayOptions,
   RunningConsumer,
   TopicSpec,
@@ -20,6 +22,7 @@ import type {
 import { KafkaRunningConsumer } from './consumer-runner';
 import { KafkaAdmin } from './kafka-admin';
 import { KafkaConnections } from './kafka-connections';
+import { KafkaRecordReader } from './record-reader';
 import { KafkaReplay } from './replay';
 import { TopicNamespace } from './topic-namespace';
 
@@ -67,6 +70,7 @@ export class KafkaMessageBus implements MessageBus {
   private readonly connections: KafkaConnections;
   private readonly admin: KafkaAdmin;
   private readonly replayer: KafkaReplay;
+  private readonly reader: KafkaRecordReader;
   private readonly consumers = new Set<KafkaRunningConsumer>();
   private readonly counters: Counters = newCounters();
 
@@ -92,6 +96,7 @@ export class KafkaMessageBus implements MessageBus {
     );
     this.admin = new KafkaAdmin(this.connections, this.namespace, config.defaultPartitions);
     this.replayer = new KafkaReplay(this.connections, this.admin, this.namespace, this.registry, config.clientId);
+    this.reader = new KafkaRecordReader(this.connections, this.admin, this.namespace, config.clientId);
   }
 
   get source(): string {
@@ -147,6 +152,11 @@ export class KafkaMessageBus implements MessageBus {
 
   replay(options: ReplayOptions): Promise<number> {
     return this.replayer.run(options);
+  }
+
+  /** Records read back by reference (logical topics), undecoded; undefined for one the log no longer holds. */
+  readRecords(refs: readonly RecordRef[]): Promise<(LogRecord | undefined)[]> {
+    return this.reader.read(refs);
   }
 
   /**

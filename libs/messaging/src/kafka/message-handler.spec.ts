@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EventRegistry, TOPICS, defineEvent } from '@grantline/contracts';
 import type { Envelope, TopicName } from '@grantline/contracts';
@@ -67,7 +68,7 @@ describe('MessageHandler', () => {
     expect(outputs[0]!.events[0]!.data).toMatchObject({
       origin: { topic: TOPIC, partition: 1, offset: '4', key: 'k' },
       errorClass: 'schema_invalid',
-      value: { data: '{not json' },
+      original: { sha256: createHash('sha256').update('{not json').digest('hex'), sizeBytes: 9 },
     });
     expect(s.counters.deadLettered).toBe(1);
   });

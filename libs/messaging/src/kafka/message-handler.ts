@@ -2,7 +2,7 @@ import type { Envelope, EventRegistry } from '@grantline/contracts';
 import type { DeadLetterErrorClass } from '@grantline/contracts';
 import type { ConsumerHealthTracker } from '../consumer-health';
 import type { Counters } from '../counters';
-import { buildDeadLetter } from '../dead-letter';
+import { buildDeadLetter, safeReason } from '../dead-letter';
 import { classifyError, describeError } from '../errors';
 import { decideOnDecodeFailure, decideOnHandlerFailure } from '../failure-policy';
 import type { MessagingLogger } from '../logger';
@@ -62,7 +62,7 @@ export class MessageHandler {
     } catch (error) {
       const decision = decideOnDecodeFailure(error, origin.topic, raw);
       if (decision.action === 'halt') return { kind: 'halt', eventType: decision.eventType, reason: decision.reason };
-      return { kind: 'skipped', outputs: this.deadLetter(record, decision.reason, decision.errorClass, 1) };
+      return { kind: 'skipped', outputs: this.deadLetter(record, { reason: decision.reason, errorClass: decision.errorClass, error, raw }) };
     }
 
     const { dedup, groupId } = this.deps.options;
@@ -110,18 +110,24 @@ export class MessageHandler {
     else this.deps.logger.warn('handler failed, retrying', fields);
   }
 
-  private deadLetter(record: ConsumedRecord, reason: string, errorClass: DeadLetterErrorClass, attempts: number): HandlerOutput[] {
+  /** The dead letter refers to the record (never a copy of it: it may carry the secret it was refused for). */
+  private deadLetter(record: ConsumedRecord, refusal: { reason: string; errorClass: DeadLetterErrorClass; error: unknown; raw: unknown }): HandlerOutput[] {
     const { origin } = record;
     const { groupId } = this.deps.options;
+    const { errorClass, error, raw } = refusal;
+    const reason = safeReason(refusal.reason, raw);
     this.deps.counters.deadLettered += 1;
-    this.deps.logger.warn('message dead-lettered', { groupId, ...origin, reason, errorClass, attempts });
+    this.deps.logger.warn('message dead-lettered', { groupId, ...origin, reason, errorClass, attempts: 1 });
     const dead = buildDeadLetter(this.deps.registry, {
       origin,
+      ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
       consumerGroup: groupId,
       reason,
       errorClass,
-      attempts,
+      attempts: 1,
       value: record.value,
+      error,
+      raw,
       failedAt: new Date(),
       source: this.deps.source,
     });
