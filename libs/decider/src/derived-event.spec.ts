@@ -26,6 +26,8 @@ describe('EventFactory', () => {
 
   it('refuses an event without a time, and data its contract rejects', () => {
     expect(() => factory.metadata('t', { subject: 's', idParts: ['a'] })).toThrow('needs its time');
+    expect(() => factory.metadata('t', { subject: 's', time: '2026-01-01T00:00:00.000Z' })).toThrow('exactly one of id and idParts');
+    expect(factory.metadata('t', { subject: 's', time: '2026-01-01T00:00:00.000Z', id: 'given' }).id).toBe('given');
     expect(() => factory.derive(GrantActivated, { grantId: 42 } as never, { cause, subject: 's', idParts: ['a'] })).toThrow();
   });
 });

@@ -14,9 +14,11 @@ export interface Derivation {
    * What fixes the id: a redelivered or replayed cause must derive byte-identical events, so the parts name the
    * cause and what distinguishes this event among its siblings (type, grant, stage ...).
    */
-  readonly idParts: readonly string[];
+  readonly idParts?: readonly string[];
+  /** An id fixed elsewhere (an HTTP intent's id derives from its Idempotency-Key), instead of `idParts`. */
+  readonly id?: string;
   /** The event that caused this one: its id becomes the causation id; its time the event time unless `time` is given. */
-  readonly cause?: Pick<Envelope, 'id' | 'time' | 'correlationid'>;
+  readonly cause?: Pick<Envelope, 'id'> & Partial<Pick<Envelope, 'time' | 'correlationid'>>;
   /** Event time, when it is not the cause's (a timer fires at its due time, an HTTP intent at the clock's now). */
   readonly time?: string;
   /** The aggregate the event is about: the Kafka key, so everything about one subject stays in order. */
@@ -44,8 +46,9 @@ export class EventFactory {
     const time = derivation.time ?? derivation.cause?.time;
     if (time === undefined) throw new Error(`${type}: an event needs its time, from its cause or given`);
     const correlationId = derivation.correlationId ?? derivation.cause?.correlationid ?? derivation.subject;
+    if ((derivation.id === undefined) === (derivation.idParts === undefined)) throw new Error(`${type}: an event needs exactly one of id and idParts`);
     return {
-      id: this.eventId(...derivation.idParts),
+      id: derivation.id ?? this.eventId(...(derivation.idParts ?? [])),
       source: this.producer.source,
       time,
       subject: derivation.subject,
