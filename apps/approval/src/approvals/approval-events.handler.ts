@@ -1,4 +1,6 @@
 import { Controller } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Command } from '@nestjs/cqrs';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
   CatalogPublished,
@@ -11,67 +13,70 @@ import {
   TimerFired,
 } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, RequestSubmittedData, RequestWithdrawnData, TimerFiredData } from '@grantline/contracts';
+import { ApplyDirectoryFact, ExpireTask, RecordWithdrawal, RouteRequest } from './approval-commands';
 import { ApprovalStateService } from './approval-state.service';
 
 /**
- * The approval service's Kafka edge. Handlers publish what they decide themselves (under the request's lock,
- * before the offset is committed) and return nothing: the in-memory state may only move on once Kafka has
- * acknowledged the events, and a redelivery decides again on that state with the same event ids.
+ * The approval service's Kafka edge: each fact becomes a command. The handlers publish what they decide themselves
+ * (under the request's lock, before the offset is committed) and return nothing to the transport: the in-memory
+ * state may only move on once Kafka has acknowledged the events, and a redelivery decides again on that state with
+ * the same event ids.
  */
 @Controller()
 export class ApprovalEventsHandler {
-  constructor(private readonly state: ApprovalStateService) {}
+  constructor(
+    private readonly state: ApprovalStateService,
+    private readonly commands: CommandBus,
+  ) {}
 
   @EventPattern(RequestSubmitted.type)
-  async onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<void> {
-    await this.state.handle(event.data.requestId, event, { kind: 'route' });
+  onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<void> {
+    return this.execute(new RouteRequest(event.data.requestId, event));
   }
 
   @EventPattern(PolicyDecisionRecorded.type)
-  async onDecisionRecorded(@Payload() event: Envelope<DecisionRecordedData>): Promise<void> {
-    await this.state.handle(event.data.requestId, event, { kind: 'route' });
+  onDecisionRecorded(@Payload() event: Envelope<DecisionRecordedData>): Promise<void> {
+    return this.execute(new RouteRequest(event.data.requestId, event));
   }
 
   @EventPattern(RequestWithdrawn.type)
-  async onRequestWithdrawn(@Payload() event: Envelope<RequestWithdrawnData>): Promise<void> {
-    await this.state.handle(event.data.requestId, event, undefined);
+  onRequestWithdrawn(@Payload() event: Envelope<RequestWithdrawnData>): Promise<void> {
+    return this.execute(new RecordWithdrawal(event.data.requestId, event));
   }
 
   @EventPattern(TimerFired.type)
   async onTimerFired(@Payload() event: Envelope<TimerFiredData>): Promise<void> {
     const { kind, target, firedAt } = event.data;
     if (kind !== 'approval_deadline' || target.taskId === undefined) return;
-    await this.state.whenLoaded();
-    const requestId = target.requestId ?? this.state.requestOfTask(target.taskId);
-    if (requestId === undefined) return;
-    await this.state.handle(requestId, undefined, { kind: 'deadline', taskId: target.taskId, timerEventId: event.id, firedAt });
+    await this.execute(new ExpireTask(target.taskId, event.id, firedAt, target.requestId));
   }
 
   @EventPattern(IdentityUpserted.type)
   onIdentityUpserted(@Payload() event: Envelope): Promise<void> {
-    return this.directory(event);
+    return this.execute(new ApplyDirectoryFact(event));
   }
 
   @EventPattern(IdentityOwnerChanged.type)
   onIdentityOwnerChanged(@Payload() event: Envelope): Promise<void> {
-    return this.directory(event);
+    return this.execute(new ApplyDirectoryFact(event));
   }
 
   @EventPattern(IdentityOffboarded.type)
   onIdentityOffboarded(@Payload() event: Envelope): Promise<void> {
-    return this.directory(event);
+    return this.execute(new ApplyDirectoryFact(event));
   }
 
   @EventPattern(CatalogPublished.type)
   onCatalogPublished(@Payload() event: Envelope): Promise<void> {
-    return this.directory(event);
+    return this.execute(new ApplyDirectoryFact(event));
   }
 
   /**
-   * After the start-up replay (applyDirectory waits for it), so a live event and its replayed copy fold in the
-   * same order; resolves once the routes that were waiting for it are published.
+   * After the start-up replay (and the routes it resumes), so a live event and its replayed copy fold in the same
+   * order, nothing is decided from an empty state, and the command handlers are registered.
    */
-  private directory(event: Envelope): Promise<void> {
-    return this.state.applyDirectory(event);
+  private async execute(command: Command<void>): Promise<void> {
+    await this.state.whenLoaded();
+    await this.commands.execute(command);
   }
 }

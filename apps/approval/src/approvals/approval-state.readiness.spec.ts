@@ -8,6 +8,7 @@ import request from 'supertest';
 import { ApprovalTaskOpened, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, RequestSubmittedData } from '@grantline/contracts';
 import type { ReplayOptions } from '@grantline/messaging';
+import { fixedClock } from '@grantline/decider';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { eventually } from '@grantline/testing';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
@@ -46,7 +47,7 @@ const boot = async (bus: InMemoryLogBus, auth: SpecAuth): Promise<Booted> => {
     imports: [
       MessagingModule.forRoot({ clientId: 'approval-readiness-spec', bus }),
       auth.module(),
-      ApprovalsModule.forRoot({ config: { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs: DEFAULT_DIRECTORY_WAIT_MS }, clock: () => NOW }),
+      ApprovalsModule.forRoot({ config: { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs: DEFAULT_DIRECTORY_WAIT_MS }, clock: fixedClock(NOW) }),
     ],
   })
   class SpecModule {}

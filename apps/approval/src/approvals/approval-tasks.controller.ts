@@ -1,15 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Command } from '@nestjs/cqrs';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, invalidInput } from '@grantline/http-edge';
 import type { Principal, ProblemType } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { statusOf } from '../domain/approval.state';
 import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
-import type { ApprovalCommand, DecideResult, Rejection } from '../domain/approval.decide';
+import { ApprovalRefused } from '../domain/approval.commands';
+import type { Rejection } from '../domain/approval.commands';
 import type { DirectoryGap } from '../domain/route-prerequisites';
-import { APPROVAL_CLOCK } from './approval-clock';
-import type { ApprovalClock } from './approval-clock';
+import { AuthorizeAnswer, DecideTask } from './approval-commands';
+import type { TaskAnswer } from './approval-commands';
 import { ApprovalAccess, unknownTaskDetail } from './approval-access.service';
 import { ApprovalStateService } from './approval-state.service';
+import { DirectoryWaitService } from './directory-wait.service';
 import { TaskDecisionBodySchema, TasksQuerySchema } from './approval-tasks.schema';
 
 export interface TaskView {
@@ -33,13 +37,10 @@ export interface RequestView {
   readonly waitingForDirectory?: DirectoryGap[];
 }
 
-export interface DecisionResponse {
+export interface DecisionResponse extends TaskAnswer {
   readonly taskId: string;
   readonly requestId: string;
   readonly decision: 'approve' | 'deny';
-  /** False when the same answer had already been recorded (a retried call). */
-  readonly recorded: boolean;
-  readonly requestStatus: RequestStatus;
 }
 
 /** A rejection's problem type; its slug is the rejection itself. `not_eligible` is answered as a recorded refusal. */
@@ -51,6 +52,22 @@ const REJECTION_PROBLEM: Record<Exclude<Rejection, 'not_eligible' | 'unknown_tas
   already_decided: { slug: 'already_decided', status: 409, title: 'Already decided' },
 };
 const LOG_UNAVAILABLE: ProblemType = { slug: 'log_unavailable', status: 503, title: 'The event log is unavailable' };
+
+const problemOf = ({ rejection, message }: ApprovalRefused, principal: Principal, taskId: string): Error => {
+  switch (rejection) {
+    case 'not_eligible':
+      return forbidden(principal, message, `task:${taskId}`);
+    case 'unknown_task':
+      // Known a moment ago (the task index only grows): answered as any unknown task is.
+      return concealed(principal, `task:${taskId}`, unknownTaskDetail(taskId), 'unknown task');
+    case 'self_approval':
+    case 'request_ended':
+    case 'request_withdrawn':
+    case 'task_closed':
+    case 'already_decided':
+      return ProblemException.of(REJECTION_PROBLEM[rejection], message);
+  }
+};
 
 const viewOf = (task: ApprovalTask): TaskView => ({
   taskId: task.taskId,
@@ -78,7 +95,8 @@ export class ApprovalTasksController {
   constructor(
     private readonly state: ApprovalStateService,
     private readonly access: ApprovalAccess,
-    @Inject(APPROVAL_CLOCK) private readonly clock: ApprovalClock,
+    private readonly directoryWait: DirectoryWaitService,
+    private readonly commands: CommandBus,
   ) {}
 
   /**
@@ -91,19 +109,12 @@ export class ApprovalTasksController {
   async decide(@Param('taskId') taskId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<DecisionResponse> {
     const approverId = principal.subject;
     const requestId = await this.access.requestOfVisibleTask(principal, taskId);
-    await this.run(principal, requestId, taskId, { kind: 'authorize_task', taskId, approverId, at: this.clock().toISOString() });
+    await this.execute(principal, taskId, new AuthorizeAnswer(requestId, taskId, approverId));
     const parsed = TaskDecisionBodySchema.safeParse(body ?? {});
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
     const { decision, comment } = parsed.data;
-    const result = await this.run(principal, requestId, taskId, {
-      kind: 'decide_task',
-      taskId,
-      approverId,
-      decision,
-      ...(comment !== undefined ? { comment } : {}),
-      at: this.clock().toISOString(),
-    });
-    return { taskId, requestId, decision, recorded: result.events.length > 0, requestStatus: statusOf(this.state.stateOf(requestId)) };
+    const { recorded, requestStatus } = await this.execute(principal, taskId, new DecideTask(requestId, taskId, approverId, decision, comment));
+    return { taskId, requestId, decision, recorded, requestStatus };
   }
 
   /** Any person lists the open tasks they may decide; `approverId`, if given, must be themselves. */
@@ -123,7 +134,7 @@ export class ApprovalTasksController {
   @Get('requests/:requestId')
   async request(@Param('requestId') requestId: string, @CurrentPrincipal() principal: Principal): Promise<RequestView> {
     const state = await this.access.visibleRequest(principal, requestId);
-    const waitingFor = this.state.waitingFor(requestId);
+    const waitingFor = this.directoryWait.waitingFor(requestId);
     return {
       requestId,
       status: statusOf(state),
@@ -133,28 +144,14 @@ export class ApprovalTasksController {
     };
   }
 
-  /** Runs one command under the request's lock; a rejection becomes its problem (not_eligible a recorded 403). */
-  private async run(principal: Principal, requestId: string, taskId: string, command: ApprovalCommand): Promise<DecideResult> {
-    let result: DecideResult;
+  /** Dispatches one command on the request; a refusal becomes its problem (not_eligible a recorded 403). */
+  private async execute<TResult>(principal: Principal, taskId: string, command: Command<TResult>): Promise<TResult> {
     try {
-      result = await this.state.handle(requestId, undefined, command);
+      return await this.commands.execute(command);
     } catch (error) {
+      if (error instanceof ApprovalRefused) throw problemOf(error, principal, taskId);
       // Nothing was folded in: the caller may retry and gets the same outcome.
       throw ProblemException.of(LOG_UNAVAILABLE, `the decision was not recorded: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    if (result.accepted) return result;
-    switch (result.rejection) {
-      case 'not_eligible':
-        throw forbidden(principal, result.message, `task:${taskId}`);
-      case 'unknown_task':
-        // Known a moment ago (the task index only grows): answered as any unknown task is.
-        throw concealed(principal, `task:${taskId}`, unknownTaskDetail(taskId), 'unknown task');
-      case 'self_approval':
-      case 'request_ended':
-      case 'request_withdrawn':
-      case 'task_closed':
-      case 'already_decided':
-        throw ProblemException.of(REJECTION_PROBLEM[result.rejection], result.message);
     }
   }
 }

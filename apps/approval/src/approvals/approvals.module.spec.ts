@@ -15,8 +15,11 @@ import {
   registry,
 } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, RequestSubmittedData, RequestWithdrawnData, TimerFiredData } from '@grantline/contracts';
+import { CommandBus } from '@nestjs/cqrs';
+import { fixedClock } from '@grantline/decider';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { eventually } from '@grantline/testing';
+import { ApprovalRefused } from '../domain/approval.commands';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, deadlineFired, decided, organisation, stage, submitted, withdrawn } from '../testing/approval-scenario';
@@ -24,28 +27,28 @@ import { specAuth } from '../testing/spec-auth.fixture';
 import type { SpecAuth } from '../testing/spec-auth.fixture';
 import { DEFAULT_DIRECTORY_WAIT_MS } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
+import { DecideTask } from './approval-commands';
 import { ApprovalEventsHandler } from './approval-events.handler';
-import { ApprovalStateService } from './approval-state.service';
 import { ApprovalsModule } from './approvals.module';
 
 const NOW = new Date('2026-01-05T12:00:00.000Z');
 // The default directory wait: the organisation and catalogue are on the log before the service starts, so nothing waits.
 const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs: DEFAULT_DIRECTORY_WAIT_MS };
 
-const boot = async (bus: InMemoryLogBus, auth: SpecAuth): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; state: ApprovalStateService }> => {
+const boot = async (bus: InMemoryLogBus, auth: SpecAuth): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; commands: CommandBus }> => {
   // the kit's dev-mode bearer auth over the spec's issuer key, and a pinned clock
-  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: () => NOW })] })
+  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })] })
   class SpecModule {}
   const app = await NestFactory.create(SpecModule, { logger: false, abortOnError: false });
   await app.init();
-  return { app, handler: app.get(ApprovalEventsHandler), state: app.get(ApprovalStateService) };
+  return { app, handler: app.get(ApprovalEventsHandler), commands: app.get(CommandBus) };
 };
 
 describe('approvals module (in-memory log)', () => {
   let bus: InMemoryLogBus;
   let app: INestApplication;
   let handler: ApprovalEventsHandler;
-  let state: ApprovalStateService;
+  let commands: CommandBus;
   let auth: SpecAuth;
   /**
    * Bearer tokens minted once, before any call: signing is asynchronous, and the races below must start their
@@ -89,7 +92,7 @@ describe('approvals module (in-memory log)', () => {
     bus = new InMemoryLogBus();
     // the directory is on the log before the service starts: rebuilt by replay
     for (const event of [...organisation(), catalogEvent()]) bus.log.push({ topic: registry.definitionOf(event.type).topic, event });
-    ({ app, handler, state } = await boot(bus, auth));
+    ({ app, handler, commands } = await boot(bus, auth));
   });
 
   afterEach(async () => {
@@ -141,8 +144,18 @@ describe('approvals module (in-memory log)', () => {
 
   it('race: two approvals decided in the same tick on a quorum of one approve once', async () => {
     await routed('req-d0');
-    const command = (approverId: string) => ({ kind: 'decide_task' as const, taskId: 'req-d0:security', approverId, decision: 'approve' as const, at: NOW.toISOString() });
-    const results = await Promise.all([state.handle('req-d0', undefined, command('sec-1')), state.handle('req-d0', undefined, command('sec-2'))]);
+    // (the answer's time is the pinned clock's: NOW)
+    const command = (approverId: string) => new DecideTask('req-d0', 'req-d0:security', approverId, 'approve');
+    /** The command's outcome: accepted, or refused with the domain's rejection. */
+    const outcome = (answer: Promise<unknown>) =>
+      answer.then(
+        () => ({ accepted: true }),
+        (error: unknown) => {
+          if (!(error instanceof ApprovalRefused)) throw error;
+          return { accepted: false, rejection: error.rejection };
+        },
+      );
+    const results = await Promise.all([outcome(commands.execute(command('sec-1'))), outcome(commands.execute(command('sec-2')))]);
     expect(results.map((result) => result.accepted).sort()).toEqual([false, true]);
     expect(results.find((result) => !result.accepted)).toMatchObject({ rejection: 'request_ended' });
     expect(bus.events(ApprovalRequestApproved.type)).toHaveLength(1);
@@ -201,7 +214,7 @@ describe('approvals module (in-memory log)', () => {
     await routed('req-h');
     await app.close();
     const before = bus.log.length;
-    ({ app, handler, state } = await boot(bus, auth));
+    ({ app, handler, commands } = await boot(bus, auth));
     await handler.onDecisionRecorded(decided('req-h') as Envelope<DecisionRecordedData>);
     const redelivered = bus.events().find((event) => event.type === ApprovalTaskOpened.type);
     expect(bus.log.length).toBe(before);

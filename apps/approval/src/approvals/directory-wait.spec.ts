@@ -7,6 +7,7 @@ import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { ApprovalBreakGlassGranted, ApprovalRequestApproved, ApprovalTaskOpened, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, Identity, RequestSubmittedData, RequestWithdrawnData, TaskOpenedData } from '@grantline/contracts';
+import { fixedClock } from '@grantline/decider';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { eventually } from '@grantline/testing';
 import { APPROVAL_SOURCE } from '../domain/approval.decide';
@@ -19,6 +20,7 @@ import type { ApprovalConfig } from './approval.config';
 import { ApprovalEventsHandler } from './approval-events.handler';
 import { ApprovalStateService } from './approval-state.service';
 import { ApprovalsModule } from './approvals.module';
+import { DirectoryWaitService } from './directory-wait.service';
 
 const NOW = new Date('2026-01-05T12:00:00.000Z');
 /** Long enough never to expire within a spec unless the spec sets a short one. */
@@ -28,17 +30,19 @@ interface Booted {
   app: INestApplication;
   handler: ApprovalEventsHandler;
   state: ApprovalStateService;
+  /** The routes waiting for the directory. */
+  wait: DirectoryWaitService;
 }
 
 let auth: SpecAuth;
 
 const boot = async (bus: InMemoryLogBus, directoryWaitMs = LONG_WAIT_MS): Promise<Booted> => {
   const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs };
-  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: () => NOW })] })
+  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })] })
   class SpecModule {}
   const app = await NestFactory.create(SpecModule, { logger: false, abortOnError: false });
   await app.init();
-  return { app, handler: app.get(ApprovalEventsHandler), state: app.get(ApprovalStateService) };
+  return { app, handler: app.get(ApprovalEventsHandler), state: app.get(ApprovalStateService), wait: app.get(DirectoryWaitService) };
 };
 
 const onLog = (bus: InMemoryLogBus, events: readonly Envelope[]): void => {
@@ -96,7 +100,7 @@ describe('routing waits until the directory knows the people involved', () => {
     // When the decision is handled (its offset may be committed: the handler resolves) before frank is known
     await decide('req-w1');
     expect(published()).toEqual([]);
-    expect(booted.state.waitingFor('req-w1')).toEqual([{ kind: 'identity', identityId: 'frank', role: 'beneficiary' }]);
+    expect(booted.wait.waitingFor('req-w1')).toEqual([{ kind: 'identity', identityId: 'frank', role: 'beneficiary' }]);
     expect(await requestView('req-w1')).toMatchObject({ status: 'pending', tasks: [], waitingForDirectory: [{ kind: 'identity', identityId: 'frank' }] });
 
     await booted.handler.onIdentityUpserted(identityUpserted(human('zoe')));
@@ -105,7 +109,7 @@ describe('routing waits until the directory knows the people involved', () => {
     // When frank's identity arrives, the handler resolves once the task is published
     await booted.handler.onIdentityUpserted(identityUpserted(FRANK));
     expect(opened()).toEqual([expect.objectContaining({ taskId: 'req-w1:manager', eligibleApproverIds: ['bob'] })]);
-    expect(booted.state.waitingCount).toBe(0);
+    expect(booted.wait.waitingCount).toBe(0);
     expect(await requestView('req-w1')).not.toHaveProperty('waitingForDirectory');
 
     // A redelivered identity, or a later decision for the request, routes nothing new
@@ -118,12 +122,12 @@ describe('routing waits until the directory knows the people involved', () => {
     booted = await boot(bus);
     await submit('req-w2', { requesterId: 'alice', subject: { id: 'svc-new', kind: 'service_account' } });
     await decide('req-w2');
-    expect(booted.state.waitingFor('req-w2')).toEqual([{ kind: 'identity', identityId: 'svc-new', role: 'beneficiary' }]);
+    expect(booted.wait.waitingFor('req-w2')).toEqual([{ kind: 'identity', identityId: 'svc-new', role: 'beneficiary' }]);
     await booted.handler.onIdentityUpserted(
       identityUpserted({ identityId: 'svc-new', kind: 'service_account', displayName: 'new exporter', status: 'active', attributes: {}, ownerId: 'gina' }),
     );
     expect(opened()).toEqual([]);
-    expect(booted.state.waitingFor('req-w2')).toEqual([{ kind: 'identity', identityId: 'gina', role: 'nhi_owner' }]);
+    expect(booted.wait.waitingFor('req-w2')).toEqual([{ kind: 'identity', identityId: 'gina', role: 'nhi_owner' }]);
     await booted.handler.onIdentityUpserted(identityUpserted(human('gina', { managerId: 'dave' })));
     expect(opened()).toEqual([expect.objectContaining({ eligibleApproverIds: ['dave'] })]);
   });
@@ -134,7 +138,7 @@ describe('routing waits until the directory knows the people involved', () => {
     booted = await boot(bus);
     await submit('req-w3', { items: { accessPackageId: 'orders-analyst' } });
     await decide('req-w3', { route: { stages: [stage('owner', [{ resolver: 'resource_owner' }])] } });
-    expect(booted.state.waitingFor('req-w3')).toEqual([{ kind: 'access_package', accessPackageId: 'orders-analyst' }]);
+    expect(booted.wait.waitingFor('req-w3')).toEqual([{ kind: 'access_package', accessPackageId: 'orders-analyst' }]);
     await booted.handler.onCatalogPublished(catalogEvent());
     expect(opened()).toEqual([expect.objectContaining({ eligibleApproverIds: ['dave'] })]);
   });
@@ -143,14 +147,14 @@ describe('routing waits until the directory knows the people involved', () => {
     booted = await boot(bus, 50);
     await submit('req-w4');
     await decide('req-w4');
-    expect(booted.state.waitingCount).toBe(1);
+    expect(booted.wait.waitingCount).toBe(1);
     const task = await eventually(() => {
       const [first] = opened();
       if (!first) throw new Error('not routed yet');
       return first;
     });
     expect(task).toMatchObject({ taskId: 'req-w4:manager', eligibleApproverIds: ['sec-1', 'sec-2'] });
-    expect(booted.state.waitingCount).toBe(0);
+    expect(booted.wait.waitingCount).toBe(0);
   });
 
   it('a failed publish when the identity arrives fails the directory event (redelivered) and keeps the request waiting', async () => {
@@ -160,7 +164,7 @@ describe('routing waits until the directory knows the people involved', () => {
     bus.failNextPublish = true;
     await expect(booted.handler.onIdentityUpserted(identityUpserted(FRANK))).rejects.toThrow('broker unavailable');
     expect(opened()).toEqual([]);
-    expect(booted.state.waitingFor('req-w5')).toBeDefined();
+    expect(booted.wait.waitingFor('req-w5')).toBeDefined();
     await booted.handler.onIdentityUpserted(identityUpserted(FRANK));
     expect(opened()).toEqual([expect.objectContaining({ eligibleApproverIds: ['bob'] })]);
   });
@@ -170,12 +174,12 @@ describe('routing waits until the directory knows the people involved', () => {
     await submit('req-w6');
     await decide('req-w6');
     await booted.handler.onRequestWithdrawn(withdrawn('req-w6', 'frank') as Envelope<RequestWithdrawnData>);
-    expect(booted.state.waitingCount).toBe(0);
+    expect(booted.wait.waitingCount).toBe(0);
     expect(await requestView('req-w6')).toMatchObject({ status: 'withdrawn' });
     expect(await requestView('req-w6')).not.toHaveProperty('waitingForDirectory');
     await booted.handler.onIdentityUpserted(identityUpserted(FRANK));
     expect(opened()).toEqual([]);
-    expect(booted.state.waitingCount).toBe(0);
+    expect(booted.wait.waitingCount).toBe(0);
   });
 
   it('break-glass and auto-approval are not delayed by an unknown beneficiary', async () => {
@@ -186,7 +190,7 @@ describe('routing waits until the directory knows the people involved', () => {
     await submit('req-w8');
     await decide('req-w8', { effect: 'auto_approve' });
     expect(bus.events(ApprovalRequestApproved.type)).toHaveLength(1);
-    expect(booted.state.waitingCount).toBe(0);
+    expect(booted.wait.waitingCount).toBe(0);
   });
 
   it('a wait of 0 routes at once with what is known', async () => {
@@ -200,9 +204,9 @@ describe('routing waits until the directory knows the people involved', () => {
     booted = await boot(bus);
     await submit('req-w10');
     await decide('req-w10');
-    expect(booted.state.waitingCount).toBe(1);
+    expect(booted.wait.waitingCount).toBe(1);
     await booted.app.close();
-    expect(booted.state.waitingCount).toBe(0);
+    expect(booted.wait.waitingCount).toBe(0);
     booted = await boot(bus);
   });
 
@@ -215,7 +219,7 @@ describe('routing waits until the directory knows the people involved', () => {
 
       booted = await boot(bus);
       await booted.state.whenLoaded();
-      expect(booted.state.waitingFor('req-r1')).toEqual([{ kind: 'identity', identityId: 'frank', role: 'beneficiary' }]);
+      expect(booted.wait.waitingFor('req-r1')).toEqual([{ kind: 'identity', identityId: 'frank', role: 'beneficiary' }]);
       await booted.handler.onIdentityUpserted(identityUpserted(FRANK));
       expect(opened()).toEqual([expect.objectContaining({ taskId: 'req-r1:manager', eligibleApproverIds: ['bob'] })]);
     });
@@ -232,7 +236,7 @@ describe('routing waits until the directory knows the people involved', () => {
       booted = await boot(bus);
       await booted.state.whenLoaded();
       expect(opened()).toHaveLength(1);
-      expect(booted.state.waitingCount).toBe(0);
+      expect(booted.wait.waitingCount).toBe(0);
     });
   });
 });

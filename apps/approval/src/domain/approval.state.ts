@@ -37,9 +37,11 @@ export interface RecordedDecision {
 
 export type RequestOutcome = 'approved' | 'denied' | 'break_glass';
 
-/** One request's approval aggregate: the request, its policy decision, its tasks and how it ended. */
+/**
+ * One request's approval aggregate: the request, its policy decision, its tasks and how it ended. Its request id
+ * is the stream's, outside the state (every command names it), so the initial state is the same for every request.
+ */
 export interface RequestApprovalState {
-  readonly requestId: string;
   readonly request?: SubmittedRequest;
   readonly decision?: RecordedDecision;
   readonly tasks: readonly ApprovalTask[];
@@ -53,8 +55,7 @@ export interface RequestApprovalState {
 
 export type RequestStatus = 'awaiting_request' | 'awaiting_decision' | 'pending' | 'withdrawn' | RequestOutcome;
 
-export const initialState = (requestId: string): RequestApprovalState => ({
-  requestId,
+export const initialState = (): RequestApprovalState => ({
   tasks: [],
   withdrawn: false,
   reviewIds: [],

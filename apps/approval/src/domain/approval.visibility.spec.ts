@@ -1,19 +1,16 @@
-import { decide } from './approval.decide';
-import { evolve } from './approval.evolve';
+import { decideAndEvolve, foldEvents } from '@grantline/decider';
 import { initialState } from './approval.state';
 import type { RequestApprovalState } from './approval.state';
 import { isRelatedTo, relationsTo } from './approval.visibility';
-import { catalogEvent, decided, directoryOf, organisation, specContext, stage, submitted } from '../testing/approval-scenario';
+import { catalogEvent, decided, directoryOf, organisation, specDecider, stage, submitted } from '../testing/approval-scenario';
 
 const REQ = 'req-v';
 const directory = directoryOf([...organisation(), catalogEvent()]);
-const context = specContext(directory);
+const decider = specDecider(directory);
 
 /** A request routed to the given stages, with the opened tasks folded in. */
-const routed = (stages = [stage('manager', [{ resolver: 'manager' }])], overrides = {}): RequestApprovalState => {
-  const state = [submitted(REQ, overrides), decided(REQ, { route: { stages } })].reduce(evolve, initialState(REQ));
-  return decide({ kind: 'route' }, state, context).events.reduce(evolve, state);
-};
+const routed = (stages = [stage('manager', [{ resolver: 'manager' }])], overrides = {}): RequestApprovalState =>
+  decideAndEvolve(decider, { kind: 'route', requestId: REQ }, foldEvents(decider, [submitted(REQ, overrides), decided(REQ, { route: { stages } })])).state;
 
 describe('who a request concerns (relationsTo)', () => {
   it('the requester, the beneficiary and the beneficiary\'s manager, from the request and the directory', () => {
@@ -33,13 +30,13 @@ describe('who a request concerns (relationsTo)', () => {
 
   it('past approvers stay related after their task was escalated away from them', () => {
     const state = routed();
-    const escalated = decide({ kind: 'deadline', taskId: `${REQ}:manager`, timerEventId: 'timer-1', firedAt: '2026-01-08T00:00:00.000Z' }, state, context).events.reduce(evolve, state);
+    const escalated = decideAndEvolve(decider, { kind: 'deadline', requestId: REQ, taskId: `${REQ}:manager`, timerEventId: 'timer-1', firedAt: '2026-01-08T00:00:00.000Z' }, state).state;
     expect(escalated.tasks.map((task) => task.taskId)).toEqual([`${REQ}:manager`, `${REQ}:manager:escalated`]);
     expect(relationsTo(escalated, directory, 'bob').has('approver')).toBe(true);
     expect(relationsTo(escalated, directory, 'sec-1').has('approver')).toBe(true);
   });
 
   it('nobody is related to a request whose submission is not known, except approvers of its tasks', () => {
-    expect(isRelatedTo(initialState('req-unknown'), directory, 'alice')).toBe(false);
+    expect(isRelatedTo(initialState(), directory, 'alice')).toBe(false);
   });
 });

@@ -1,10 +1,10 @@
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted, registry } from '@grantline/contracts';
 import type { Envelope, Identity } from '@grantline/contracts';
-import { decide } from './approval.decide';
-import { evolve } from './approval.evolve';
-import { initialState } from './approval.state';
+import { decideAndEvolve, foldEvents } from '@grantline/decider';
+import { deciderSpec } from '@grantline/testing';
+import { ApprovalRefused, refusalIn } from './approval.commands';
 import { emptyDirectory, evolveDirectory, groupMembers } from './directory';
-import { catalogEvent, decided, organisation, specContext, stage, submitted } from '../testing/approval-scenario';
+import { catalogEvent, decided, organisation, specDecider, stage, submitted } from '../testing/approval-scenario';
 
 const meta = (id: string) => ({ id, source: 'spec', time: '2026-01-05T09:00:00.000Z', subject: 'x', correlationid: 'x', actor: { kind: 'system' as const, id: 'hr' } });
 const human = (identityId: string, groups: string, sourceVersion?: number): Envelope => {
@@ -44,14 +44,21 @@ describe('directory', () => {
 
   it('an approver offboarded after the task opened can no longer decide it', () => {
     const before = [...organisation(), catalogEvent()].reduce(evolveDirectory, emptyDirectory());
-    const state = [submitted('req-1'), decided('req-1', { route: { stages: [stage('security', [{ resolver: 'security' }])] } })].reduce(evolve, initialState('req-1'));
-    const opened = decide({ kind: 'route' }, state, specContext(before)).events.reduce(evolve, state);
+    const routing = specDecider(before);
+    const facts = [submitted('req-1'), decided('req-1', { route: { stages: [stage('security', [{ resolver: 'security' }])] } })];
+    const opened = decideAndEvolve(routing, { kind: 'route', requestId: 'req-1' }, foldEvents(routing, facts)).state;
     const after = evolveDirectory(
       before,
       registry.encode(IdentityOffboarded, { identityId: 'sec-1', kind: 'human', effectiveAt: '2026-01-05T10:00:00.000Z', reason: 'leaver', ownedIdentityIds: [] }, meta('off-1')),
     );
-    const command = { kind: 'decide_task' as const, taskId: 'req-1:security', approverId: 'sec-1', decision: 'approve' as const, at: '2026-01-05T11:00:00.000Z' };
-    expect(decide(command, opened, specContext(after))).toMatchObject({ accepted: false, rejection: 'not_eligible' });
-    expect(decide(command, opened, specContext(before))).toMatchObject({ accepted: true });
+    const command = { kind: 'decide_task' as const, requestId: 'req-1', taskId: 'req-1:security', approverId: 'sec-1', decision: 'approve' as const, at: '2026-01-05T11:00:00.000Z' };
+    deciderSpec(specDecider(after))
+      .state(opened)
+      .when(command)
+      .thenThrows((error) => error instanceof ApprovalRefused && error.rejection === 'not_eligible');
+    deciderSpec(specDecider(before))
+      .state(opened)
+      .when(command)
+      .thenAssert((events) => expect(refusalIn(events)).toBeUndefined());
   });
 });

@@ -1,5 +1,6 @@
 export * from './approval.state';
 export { evolve } from './approval.evolve';
+export * from './approval.commands';
 export * from './approval.decide';
 export * from './approval.policy';
 export * from './approver-resolution';

@@ -1,17 +1,17 @@
 import { ApprovalTaskOpened } from '@grantline/contracts';
-import type { ApprovalStage, Envelope, TaskOpenedData } from '@grantline/contracts';
-import { decide } from './approval.decide';
-import { evolve } from './approval.evolve';
-import { initialState } from './approval.state';
+import type { ApprovalStage, Envelope } from '@grantline/contracts';
+import { decideAndEvolve, foldEvents } from '@grantline/decider';
+import { deciderSpec } from '@grantline/testing';
 import type { RequestApprovalState } from './approval.state';
 import { emptyDirectory } from './directory';
 import type { Directory } from './directory';
 import { awaitsRoute, isKnown, missingForRoute } from './route-prerequisites';
-import { catalogEvent, decided, directoryOf, organisation, specContext, stage, submitted, withdrawn } from '../testing/approval-scenario';
+import { catalogEvent, decided, directoryOf, organisation, specDecider, stage, submitted, withdrawn } from '../testing/approval-scenario';
 
 const REQ = 'req-1';
-const given = (...events: Envelope[]): RequestApprovalState => events.reduce(evolve, initialState(REQ));
+const ROUTE = { kind: 'route', requestId: REQ } as const;
 const everything = (): Directory => directoryOf([...organisation(), catalogEvent()]);
+const given = (...events: Envelope[]): RequestApprovalState => foldEvents(specDecider(everything()), events);
 /** The organisation and catalogue without some identities. */
 const without = (...identityIds: string[]): Directory =>
   directoryOf([...organisation().filter((event) => !identityIds.includes((event.data as { identity: { identityId: string } }).identity.identityId)), catalogEvent()]);
@@ -27,7 +27,7 @@ describe('missingForRoute', () => {
       expect(missingForRoute(given(submitted(REQ)), empty)).toEqual([]);
       expect(missingForRoute(given(decided(REQ)), empty)).toEqual([]);
       const routed = given(submitted(REQ), decided(REQ));
-      const opened = decide({ kind: 'route' }, routed, specContext(everything())).events.reduce(evolve, routed);
+      const opened = decideAndEvolve(specDecider(everything()), ROUTE, routed).state;
       expect(awaitsRoute(routed)).toBe(true);
       expect(awaitsRoute(opened)).toBe(false);
       expect(missingForRoute(opened, empty)).toEqual([]);
@@ -133,10 +133,9 @@ describe('missingForRoute', () => {
 
   it('why it matters: routed with the gap the manager stage falls back to security, without it the manager gets the task', () => {
     const state = routedBy(managerStage);
-    const openedFor = (directory: Directory): readonly string[] =>
-      (decide({ kind: 'route' }, state, specContext(directory)).events.find((event) => event.type === ApprovalTaskOpened.type)?.data as TaskOpenedData).eligibleApproverIds;
-    expect(openedFor(without('alice'))).toEqual(['sec-1', 'sec-2']);
+    const routedOver = (directory: Directory) => deciderSpec(specDecider(directory)).state(state).when(ROUTE);
+    routedOver(without('alice')).thenMatches([{ type: ApprovalTaskOpened.type, data: { eligibleApproverIds: ['sec-1', 'sec-2'] } }]);
     expect(missingForRoute(state, everything())).toEqual([]);
-    expect(openedFor(everything())).toEqual(['bob']);
+    routedOver(everything()).thenMatches([{ type: ApprovalTaskOpened.type, data: { eligibleApproverIds: ['bob'] } }]);
   });
 });

@@ -21,7 +21,8 @@ import type {
 import { deterministicEventId } from '@grantline/messaging';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import type { ApprovalPolicy } from '../domain/approval.policy';
-import type { DecideContext } from '../domain/approval.decide';
+import { makeApprovalDecider } from '../domain/approval.decide';
+import type { ApprovalDecider, DecideContext } from '../domain/approval.decide';
 import { emptyDirectory, evolveDirectory } from '../domain/directory';
 import type { Directory } from '../domain/directory';
 
@@ -174,3 +175,7 @@ export const specContext = (directory: Directory, policy: Partial<ApprovalPolicy
   registry,
   eventId: deterministicEventId,
 });
+
+/** The decider the service builds, over this directory and the default policy (with `policy` on top). */
+export const specDecider = (directory: Directory, policy: Partial<ApprovalPolicy> = {}, registry: EventRegistry = catalogue): ApprovalDecider =>
+  makeApprovalDecider(specContext(directory, policy, registry));
