@@ -1,5 +1,5 @@
 import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantDriftDetected, GrantReconciliationCompleted, NotificationRequested, isEvent } from '@grantline/contracts';
-import type { Envelope } from '@grantline/contracts';
+import type { BreakGlassGrantedData, Envelope, ReviewOpenedData } from '@grantline/contracts';
 
 /** What a break-glass notification names about the grant itself (from `iga.approval.break-glass-granted.v1`). */
 export interface BreakGlassFact {
@@ -33,6 +33,19 @@ export const STATE_EVENTS = [
   NotificationRequested,
 ] as const;
 
+const STATE_TYPES = new Set<string>(STATE_EVENTS.map((def) => def.type));
+
+/** What the notifier keeps of a break-glass grant. */
+export const breakGlassFactOf = ({ requestId, beneficiaryId, incidentRef, reviewDueAt }: BreakGlassGrantedData): BreakGlassFact => ({
+  requestId,
+  beneficiaryId,
+  incident: incidentRef.id,
+  reviewDueAt,
+});
+
+/** What the notifier keeps of a post-incident review. */
+export const breakGlassReviewOf = ({ reviewId, reviewerIds }: ReviewOpenedData): BreakGlassReview => ({ reviewId, reviewerIds: [...reviewerIds] });
+
 /** One drift finding's identity across reconciliations: the same access, seen again. */
 export const driftKeyOf = (finding: { connectorId: string; kind: string; targetAccount: string; externalRef: string }): string =>
   [finding.connectorId, finding.kind, finding.targetAccount, finding.externalRef].join('\u0000');
@@ -50,6 +63,9 @@ function remember(list: string[], instant: string): string[] {
  * all: break-glass grants and their reviews (joined per request), grants (for failure alerts) and the
  * notification ids already requested (so a duplicate fact, or the same fact seen by replay and live, asks
  * only once). In memory, rebuilt by replaying the three topics at start.
+ *
+ * `apply` folds in place: the service holds one state and its replay folds the whole log, which a copy per event
+ * would make quadratic. The decider's evolve folds into a `clone()` instead, so it stays pure.
  */
 export class NotifierState {
   private readonly breakGlass = new Map<string, BreakGlassFact>();
@@ -61,13 +77,29 @@ export class NotifierState {
   /** detectedAt (= observedAt) of each finding's recent detections, ascending. */
   private readonly detections = new Map<string, string[]>();
 
+  /** Whether `event` is one the state is folded from (every other event leaves it as it is). */
+  static folds(event: Envelope): boolean {
+    return STATE_TYPES.has(event.type);
+  }
+
+  clone(): NotifierState {
+    const copy = new NotifierState();
+    for (const [key, value] of this.breakGlass) copy.breakGlass.set(key, value);
+    for (const [key, value] of this.reviews) copy.reviews.set(key, value);
+    for (const [key, value] of this.grants) copy.grants.set(key, value);
+    for (const id of this.requested) copy.requested.add(id);
+    // the instant lists are replaced, never changed in place, so sharing them is safe
+    for (const [key, value] of this.reconciliations) copy.reconciliations.set(key, value);
+    for (const [key, value] of this.detections) copy.detections.set(key, value);
+    return copy;
+  }
+
   apply(event: Envelope): void {
     if (isEvent(event, ApprovalBreakGlassGranted)) {
-      const { requestId, beneficiaryId, incidentRef, reviewDueAt } = event.data;
-      this.breakGlass.set(requestId, { requestId, beneficiaryId, incident: incidentRef.id, reviewDueAt });
+      this.breakGlass.set(event.data.requestId, breakGlassFactOf(event.data));
     } else if (isEvent(event, ApprovalReviewOpened)) {
-      const { kind, requestId, reviewId, reviewerIds } = event.data;
-      if (kind === 'break_glass_post_incident' && requestId !== undefined) this.reviews.set(requestId, { reviewId, reviewerIds: [...reviewerIds] });
+      const { kind, requestId } = event.data;
+      if (kind === 'break_glass_post_incident' && requestId !== undefined) this.reviews.set(requestId, breakGlassReviewOf(event.data));
     } else if (isEvent(event, GrantCreated)) {
       const { grantId, requestId, connectorId, targetAccount } = event.data;
       this.grants.set(grantId, { grantId, requestId, connectorId, targetAccount });
@@ -97,11 +129,13 @@ export class NotifierState {
   /**
    * A finding continues an open one when the connector's previous completed reconciliation (the latest one
    * observed before this detection) found it too; otherwise it is new (first seen, or back after it was gone).
+   * Answered as if the finding were folded already (remembering it may push the oldest instant out): decide asks
+   * before the fact is folded, and a replay must answer exactly as the first run did.
    */
   continuesOpenDrift(finding: { connectorId: string; kind: string; targetAccount: string; externalRef: string; detectedAt: string }): boolean {
     const detectedAt = new Date(finding.detectedAt).toISOString();
     const previous = (this.reconciliations.get(finding.connectorId) ?? []).filter((observedAt) => observedAt < detectedAt).at(-1);
-    return previous !== undefined && (this.detections.get(driftKeyOf(finding)) ?? []).includes(previous);
+    return previous !== undefined && remember(this.detections.get(driftKeyOf(finding)) ?? [], detectedAt).includes(previous);
   }
 
   wasRequested(notificationId: string): boolean {

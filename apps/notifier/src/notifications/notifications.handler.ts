@@ -4,8 +4,8 @@ import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantDri
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
-import { derive } from '../domain';
-import type { DeriveContext } from '../domain';
+import { makeNotifierDecider } from '../domain';
+import type { NotifierDecider } from '../domain';
 import { NOTIFIER_CONFIG } from './notifier.config';
 import type { NotifierConfig } from './notifier.config';
 import { NotifierStateService } from './notifier-state.service';
@@ -14,9 +14,15 @@ import { NotifierStateService } from './notifier-state.service';
 const DERIVATION_MEMORY = 2_000;
 
 /**
- * The Kafka edge of the notifier: every fact is folded into the state, the notifications it asks for are
- * derived, folded in too (so the next fact sees them as already asked) and returned for the transport to
- * publish in the same Kafka transaction as the consumed offset.
+ * The facts the notifier consumes. A reconciliation's completion only folds: which one came before a finding tells
+ * a new drift from one still open.
+ */
+const FACTS = [ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantProvisioningFailed, GrantDriftDetected, GrantReconciliationCompleted] as const;
+
+/**
+ * The Kafka edge of the notifier: the notifications a fact asks for are decided, the fact and the notifications are
+ * folded into the state (so the next fact sees them as already asked) and the notifications are returned for the
+ * transport to publish in the same Kafka transaction as the consumed offset.
  */
 @Controller()
 export class NotificationsHandler {
@@ -26,60 +32,31 @@ export class NotificationsHandler {
    * publishing it aborts; the redelivered message must then get the same events again, not "already asked".
    */
   private readonly derivations = new Map<string, Envelope[]>();
-  private readonly context: DeriveContext;
+  private readonly decider: NotifierDecider;
 
   constructor(
     private readonly stateService: NotifierStateService,
     @Inject(NOTIFIER_CONFIG) config: NotifierConfig,
     @Inject(EVENT_REGISTRY) registry: EventRegistry,
   ) {
-    this.context = { registry, eventId: deterministicEventId, securityGroupId: config.securityGroupId, alertGroupId: config.alertGroupId };
+    this.decider = makeNotifierDecider({ registry, eventId: deterministicEventId, securityGroupId: config.securityGroupId, alertGroupId: config.alertGroupId });
   }
 
-  @EventPattern(ApprovalBreakGlassGranted.type)
-  onBreakGlassGranted(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.react(event, context);
-  }
-
-  @EventPattern(ApprovalReviewOpened.type)
-  onReviewOpened(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.react(event, context);
-  }
-
-  @EventPattern(GrantCreated.type)
-  onGrantCreated(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.react(event, context);
-  }
-
-  @EventPattern(GrantProvisioningFailed.type)
-  onProvisioningFailed(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.react(event, context);
-  }
-
-  @EventPattern(GrantDriftDetected.type)
-  onDriftDetected(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.react(event, context);
-  }
-
-  /** Folded only: which reconciliation came before a finding tells a new drift from one still open. */
-  @EventPattern(GrantReconciliationCompleted.type)
-  onReconciliationCompleted(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.react(event, context);
-  }
-
-  private async react(event: Envelope, context: KafkaEventContext): Promise<Envelope[]> {
+  // One array pattern: Nest registers each type.
+  @EventPattern(FACTS.map((fact) => fact.type))
+  async onFact(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
     await this.stateService.whenLoaded();
     const { topic, partition, offset } = context.message;
     const position = `${topic}/${partition}/${offset}`;
     const earlier = this.derivations.get(position);
     if (earlier) return earlier;
-    this.stateService.applyLive(event, context.message);
     const { state } = this.stateService;
-    const derivation = derive(event, state, this.context);
-    for (const output of derivation.events) state.apply(output);
-    for (const reason of derivation.skipped) this.logger.warn({ msg: 'notification incomplete', type: event.type, id: event.id, reason });
-    this.remember(position, derivation.events);
-    return derivation.events;
+    const events = [...this.decider.decide(event, state)];
+    for (const reason of this.decider.explain(event, state)) this.logger.warn({ msg: 'notification incomplete', type: event.type, id: event.id, reason });
+    this.stateService.applyLive(event, context.message);
+    for (const output of events) state.apply(output);
+    this.remember(position, events);
+    return events;
   }
 
   private remember(position: string, events: Envelope[]): void {

@@ -1,7 +1,9 @@
 import { GrantActivated, GrantCreated, GrantProvisioningFailed, GrantRevoked, registry } from '@grantline/contracts';
 import type { Envelope, EventDefinition } from '@grantline/contracts';
-import { evolveGrant } from './grant.state';
+import { foldEvents } from '@grantline/decider';
+import { specEventId } from '../testing/event-id';
 import type { GrantState } from './grant.state';
+import { makeProvisioningDecider } from './provisioning.decider';
 
 const GRANT = 'req-1:ent-1';
 let n = 0;
@@ -19,7 +21,9 @@ const created = event(GrantCreated, {
   breakGlass: false,
   decisionId: 'dec-1',
 });
-const fold = (events: Envelope[]): GrantState | undefined => events.reduce<GrantState | undefined>(evolveGrant, undefined);
+const decider = makeProvisioningDecider({ registry, eventId: specEventId, maxAttempts: 3, connectorIds: ['postgres'] });
+/** The grant as the decider's evolve folds it (one grant's transitions are evolveGrant's). */
+const fold = (events: Envelope[]): GrantState | undefined => foldEvents(decider, events).grant(GRANT);
 
 describe('evolveGrant', () => {
   it('created → requested; a second created changes nothing', () => {

@@ -25,7 +25,11 @@ export interface ProvisioningView {
   entitlementsOfConnector(connectorId: string): readonly EntitlementTarget[];
 }
 
+/** The events the state is folded from: the grants this service wrote, the catalogue and the identities. */
+export const STATE_EVENTS = [...GRANT_EVENTS, CatalogPublished, IdentityUpserted] as const;
+
 const GRANT_TYPES = new Set<string>(GRANT_EVENTS.map((def) => def.type));
+const STATE_TYPES = new Set<string>(STATE_EVENTS.map((def) => def.type));
 
 function addTo(index: Map<string, Set<string>>, key: string, grantId: string): void {
   const ids = index.get(key) ?? new Set<string>();
@@ -37,6 +41,9 @@ function addTo(index: Map<string, Set<string>>, key: string, grantId: string): v
  * Every grant with its lifecycle state, plus the catalogue and identities it is provisioned from, built by
  * folding events. Entitlements of every catalogue version are kept (newest wins per id): a grant made under
  * an older catalogue must still be removable after its entitlement left the catalogue.
+ *
+ * `apply` folds in place: the service holds one state and its start-up replay folds the whole log, which a copy
+ * per event would make quadratic. The decider's evolve folds into a `clone()` instead, so it stays pure.
  */
 export class ProvisioningState implements ProvisioningView {
   private readonly grants = new Map<string, GrantState>();
@@ -44,6 +51,21 @@ export class ProvisioningState implements ProvisioningView {
   private readonly byBeneficiary = new Map<string, Set<string>>();
   private readonly entitlements = new Map<string, EntitlementTarget>();
   private readonly identities = new Map<string, Identity>();
+
+  /** Whether `event` is one the state is folded from (every other event leaves it as it is). */
+  static folds(event: Envelope): boolean {
+    return STATE_TYPES.has(event.type);
+  }
+
+  clone(): ProvisioningState {
+    const copy = new ProvisioningState();
+    for (const [id, grant] of this.grants) copy.grants.set(id, grant);
+    for (const [key, ids] of this.byRequest) copy.byRequest.set(key, new Set(ids));
+    for (const [key, ids] of this.byBeneficiary) copy.byBeneficiary.set(key, new Set(ids));
+    for (const [id, entitlement] of this.entitlements) copy.entitlements.set(id, entitlement);
+    for (const [id, identity] of this.identities) copy.identities.set(id, identity);
+    return copy;
+  }
 
   apply(event: Envelope): void {
     if (GRANT_TYPES.has(event.type)) {

@@ -1,9 +1,10 @@
 import { ConnectorStateReported, GrantDriftDetected, GrantReconciliationCompleted, registry } from '@grantline/contracts';
 import type { DeprovisionRequestedData, DriftDetectedData, Envelope, ProvisionRequestedData, ReconciliationCompletedData, StateReportedData } from '@grantline/contracts';
+import { foldEvents } from '@grantline/decider';
 import { specEventId } from '../testing/event-id';
 import { ProvisioningScenario } from '../testing/provisioning-scenario';
-import { decide } from './provisioning.decide';
-import { ProvisioningState } from './provisioning.state';
+import { makeProvisioningDecider } from './provisioning.decider';
+import type { ProvisioningState } from './provisioning.state';
 import { StateReportAssembler, reconcile } from './reconciliation';
 import type { StateReport } from './reconciliation';
 
@@ -12,17 +13,20 @@ const scenario = new ProvisioningScenario();
 const AFTER = '2026-01-10T09:30:00.000Z';
 const BEFORE = '2026-01-10T08:00:00.000Z';
 
-class World {
-  readonly state = new ProvisioningState();
+const decider = makeProvisioningDecider({ registry, eventId: specEventId, maxAttempts: 3, connectorIds: ['postgres'] });
 
-  constructor() {
-    for (const event of [scenario.catalog(), scenario.identity()]) this.state.apply(event);
+/** The log as the service leaves it (each input, then what was decided from it), and the state it folds into. */
+class World {
+  private readonly log: Envelope[] = [scenario.catalog(), scenario.identity()];
+
+  get state(): ProvisioningState {
+    return foldEvents(decider, this.log);
   }
 
-  when(event: Envelope): Envelope[] {
-    this.state.apply(event);
-    const outputs = decide(event, this.state, { registry, eventId: specEventId, maxAttempts: 3, connectorIds: ['postgres'] }).events;
-    for (const output of outputs) this.state.apply(output);
+  when(event: Envelope): readonly Envelope[] {
+    this.log.push(event);
+    const outputs = decider.decide(event, this.state);
+    this.log.push(...outputs);
     return outputs;
   }
 

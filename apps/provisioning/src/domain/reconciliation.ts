@@ -1,6 +1,8 @@
 import { GrantDriftDetected, GrantReconciliationCompleted } from '@grantline/contracts';
-import type { DriftDetectedData, Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
+import type { DriftDetectedData, Envelope, StateReportedData } from '@grantline/contracts';
 import type { GrantState, GrantStatus } from './grant.state';
+import { provisioningEvents } from './provisioning.decider';
+import type { ProvisioningContext } from './provisioning.decider';
 import type { ProvisioningView } from './provisioning.state';
 
 /** A connector's whole answer: every page of one report. */
@@ -62,13 +64,10 @@ interface Finding {
  *   `expired_but_present` when its grant was revoked before the observation (access came back or never left);
  * - grants being provisioned or deprovisioned, or revoked only after the observation, are left alone: the report
  *   may have been read on either side of their change. Pure: time and ids come from the report and its cause.
+ *
+ * Not part of the provisioning decider: it decides nothing about a grant, it compares two sides and reports.
  */
-export function reconcile(
-  cause: Envelope,
-  report: StateReport,
-  state: ProvisioningView,
-  options: { readonly registry: EventRegistry; readonly eventId: (...parts: string[]) => string; readonly source?: string },
-): Envelope[] {
+export function reconcile(cause: Envelope, report: StateReport, state: ProvisioningView, context: Pick<ProvisioningContext, 'registry' | 'eventId' | 'source'>): Envelope[] {
   const observed = Date.parse(report.observedAt);
   const refOf = (grant: GrantState): string | undefined => state.entitlement(grant.entitlementId)?.externalRef;
   const grantsByKey = new Map<string, GrantState[]>();
@@ -102,23 +101,22 @@ export function reconcile(
     });
   }
 
-  const source = options.source ?? 'grantline/provisioning';
-  const meta = (type: string, part: string, subject: string) => ({
+  const factory = provisioningEvents(context);
+  const derivation = (type: string, part: string, subject: string) => ({
     // the last page and the finding fix the id: a redelivered report yields byte-identical events
-    id: options.eventId('provisioning', cause.id, type, part),
-    source,
+    idParts: ['provisioning', cause.id, type, part],
+    cause,
+    // what the target held at the observation, not when the last page arrived
     time: report.observedAt,
     subject,
-    correlationid: subject,
-    causationid: cause.id,
-    actor: { kind: 'service', id: 'provisioning' } as const,
+    correlationId: subject,
   });
   const entitlements = state.entitlementsOfConnector(report.connectorId);
   const systemOf = (ref: string): string =>
     entitlements.find((entitlement) => entitlement.externalRef === ref)?.systemId ?? entitlements[0]?.systemId ?? report.connectorId;
 
   const events: Envelope[] = findings.map((finding) =>
-    options.registry.encode(
+    factory.derive(
       GrantDriftDetected,
       {
         connectorId: report.connectorId,
@@ -132,12 +130,12 @@ export function reconcile(
         remediation: 'report_only',
       },
       // a finding about a grant belongs to its request's story; one without a grant to the reconciliation's
-      meta(GrantDriftDetected.type, keyOf(finding.targetAccount, finding.externalRef), finding.grant?.requestId ?? report.reportId),
+      derivation(GrantDriftDetected.type, keyOf(finding.targetAccount, finding.externalRef), finding.grant?.requestId ?? report.reportId),
     ),
   );
   const count = (kind: DriftDetectedData['kind']): number => findings.filter((finding) => finding.kind === kind).length;
   events.push(
-    options.registry.encode(
+    factory.derive(
       GrantReconciliationCompleted,
       {
         reportId: report.reportId,
@@ -147,7 +145,7 @@ export function reconcile(
         grantsExpected,
         drift: { missingInTarget: count('missing_in_target'), unexpectedInTarget: count('unexpected_in_target'), expiredButPresent: count('expired_but_present') },
       },
-      meta(GrantReconciliationCompleted.type, report.reportId, report.reportId),
+      derivation(GrantReconciliationCompleted.type, report.reportId, report.reportId),
     ),
   );
   return events;

@@ -35,19 +35,19 @@ function handlerOn(log: readonly Envelope[]): { handler: GrantsHandler; stateSer
 describe('GrantsHandler', () => {
   it('decides on the state replayed at start: an approval already granted on the log sends nothing', async () => {
     const fresh = handlerOn([scenario.catalog(), scenario.identity()]);
-    const outputs = await fresh.handler.onRequestApproved(scenario.approved('req-1'), at('iga.approvals.v1', 5));
+    const outputs = await fresh.handler.onCommand(scenario.approved('req-1'), at('iga.approvals.v1', 5));
     expect(outputs).toHaveLength(3);
     const restarted = handlerOn([scenario.catalog(), scenario.identity(), ...outputs.filter((event) => event.type.startsWith('iga.grant.'))]);
-    expect(await restarted.handler.onRequestApproved(scenario.approved('req-1'), at('iga.approvals.v1', 5))).toEqual([]);
+    expect(await restarted.handler.onCommand(scenario.approved('req-1'), at('iga.approvals.v1', 5))).toEqual([]);
     expect(restarted.stateService.state.grant(scenario.grantIdOf('req-1'))?.status).toBe('provisioning');
   });
 
   it('a message redelivered at the same offset (its transaction aborted) gets the same events again; a copy elsewhere gets none', async () => {
     const { handler } = handlerOn([scenario.catalog(), scenario.identity()]);
-    const first = await handler.onRequestApproved(scenario.approved('req-2'), at('iga.approvals.v1', 7));
+    const first = await handler.onCommand(scenario.approved('req-2'), at('iga.approvals.v1', 7));
     expect(first).toHaveLength(3);
-    expect(await handler.onRequestApproved(scenario.approved('req-2'), at('iga.approvals.v1', 7))).toEqual(first);
-    expect(await handler.onRequestApproved(scenario.approved('req-2'), at('iga.approvals.v1', 8))).toEqual([]);
+    expect(await handler.onCommand(scenario.approved('req-2'), at('iga.approvals.v1', 7))).toEqual(first);
+    expect(await handler.onCommand(scenario.approved('req-2'), at('iga.approvals.v1', 8))).toEqual([]);
   });
 
   it('skips a live catalogue or identity event the start-up replay already applied', async () => {
@@ -55,9 +55,9 @@ describe('GrantsHandler', () => {
     await stateService.whenLoaded();
     const renamed = new ProvisioningScenario({ account: 'someone_else' }).identity('identity-v2');
     // replayed offset 0 of the identities topic: a live copy at offset 0 is old news, offset 1 is new
-    await handler.onIdentityUpserted(renamed, at('iga.identities.v1', 0));
+    await handler.onStateEvent(renamed, at('iga.identities.v1', 0));
     expect(stateService.state.identity(scenario.beneficiaryId)?.attributes).toEqual({ 'account.postgres': 'ada' });
-    await handler.onIdentityUpserted(renamed, at('iga.identities.v1', 1));
+    await handler.onStateEvent(renamed, at('iga.identities.v1', 1));
     expect(stateService.state.identity(scenario.beneficiaryId)?.attributes).toEqual({ 'account.postgres': 'someone_else' });
   });
 });

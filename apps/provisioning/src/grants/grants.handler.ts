@@ -1,23 +1,11 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import {
-  ApprovalBreakGlassGranted,
-  ApprovalRequestApproved,
-  CatalogPublished,
-  ConnectorDeprovisioned,
-  ConnectorOperationFailed,
-  ConnectorProvisioned,
-  ConnectorStateReported,
-  IdentityOffboarded,
-  IdentityUpserted,
-  RequestWithdrawn,
-  RevocationRequested,
-  TimerFired,
-} from '@grantline/contracts';
+import { CatalogPublished, ConnectorStateReported, IdentityUpserted } from '@grantline/contracts';
 import type { Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
-import { StateReportAssembler, decide, reconcile } from '../domain';
+import { PROVISIONING_COMMANDS, StateReportAssembler, makeProvisioningDecider, reconcile } from '../domain';
+import type { ProvisioningContext, ProvisioningDecider } from '../domain';
 import { PROVISIONING_CONFIG } from './provisioning.config';
 import type { ProvisioningConfig } from './provisioning.config';
 import { ProvisioningStateService } from './provisioning-state.service';
@@ -26,8 +14,8 @@ import { ProvisioningStateService } from './provisioning-state.service';
 const DECISION_MEMORY = 2_000;
 
 /**
- * The Kafka edge of provisioning: every input is decided against the state, the resulting grant events are
- * folded into the state at once (the next input must see them), and everything is returned for the transport
+ * The Kafka edge of provisioning: every command is decided against the state, the resulting grant events are
+ * folded into the state at once (the next command must see them), and everything is returned for the transport
  * to publish — in the same Kafka transaction as the consumed offset.
  */
 @Controller()
@@ -40,66 +28,34 @@ export class GrantsHandler {
   private readonly decisions = new Map<string, Envelope[]>();
   /** Reports whose pages are still arriving (in memory: a report cut by a restart is redone by the next one). */
   private readonly reports = new StateReportAssembler();
+  private readonly context: ProvisioningContext;
+  private readonly decider: ProvisioningDecider;
 
   constructor(
     private readonly stateService: ProvisioningStateService,
     @Inject(PROVISIONING_CONFIG) private readonly config: ProvisioningConfig,
-    @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
-  ) {}
-
-  @EventPattern(ApprovalRequestApproved.type)
-  onRequestApproved(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
+    @Inject(EVENT_REGISTRY) registry: EventRegistry,
+  ) {
+    this.context = { registry, eventId: deterministicEventId, maxAttempts: config.maxAttempts, connectorIds: config.connectorIds };
+    this.decider = makeProvisioningDecider(this.context);
   }
 
-  @EventPattern(ApprovalBreakGlassGranted.type)
-  onBreakGlassGranted(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(ConnectorProvisioned.type)
-  onProvisioned(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(ConnectorDeprovisioned.type)
-  onDeprovisioned(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(ConnectorOperationFailed.type)
-  onOperationFailed(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(TimerFired.type)
-  onTimerFired(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(RequestWithdrawn.type)
-  onWithdrawn(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(RevocationRequested.type)
-  onRevocationRequested(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(IdentityOffboarded.type)
-  onOffboarded(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
-    return this.decide(event, context);
-  }
-
-  @EventPattern(IdentityUpserted.type)
-  async onIdentityUpserted(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
+  // One array pattern: Nest registers each type; the list is the decider's, so the two cannot drift apart.
+  @EventPattern(PROVISIONING_COMMANDS.map((command) => command.type))
+  async onCommand(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
     await this.stateService.whenLoaded();
-    this.stateService.applyLive(event, context.message);
+    return this.once(context, () => {
+      const { state } = this.stateService;
+      const events = this.decider.decide(event, state);
+      for (const reason of this.decider.explain(event, state)) this.logger.warn({ msg: 'input left alone', type: event.type, id: event.id, reason });
+      for (const output of events) state.apply(output);
+      return [...events];
+    });
   }
 
-  @EventPattern(CatalogPublished.type)
-  async onCatalogPublished(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
+  /** The catalogue and the identities are folded only: they decide nothing until a command needs them. */
+  @EventPattern([IdentityUpserted.type, CatalogPublished.type])
+  async onStateEvent(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
     await this.stateService.whenLoaded();
     this.stateService.applyLive(event, context.message);
   }
@@ -115,21 +71,10 @@ export class GrantsHandler {
       if (!this.config.connectorIds.includes(event.data.connectorId)) return [];
       const report = this.reports.add(event.data);
       if (report === undefined) return [];
-      const events = reconcile(event, report, this.stateService.state, { registry: this.registry, eventId: deterministicEventId });
+      const events = reconcile(event, report, this.stateService.state, this.context);
       const summary = events.at(-1)?.data;
       this.logger.log({ msg: 'reconciled', connectorId: report.connectorId, reportId: report.reportId, summary });
       return events;
-    });
-  }
-
-  private async decide(event: Envelope, context: KafkaEventContext): Promise<Envelope[]> {
-    await this.stateService.whenLoaded();
-    return this.once(context, () => {
-      const { state } = this.stateService;
-      const decision = decide(event, state, { registry: this.registry, eventId: deterministicEventId, ...this.config });
-      for (const output of decision.events) state.apply(output);
-      for (const reason of decision.skipped) this.logger.warn({ msg: 'input left alone', type: event.type, id: event.id, reason });
-      return decision.events;
     });
   }
 

@@ -1,12 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CatalogPublished, IdentityUpserted } from '@grantline/contracts';
 import type { EventRegistry } from '@grantline/contracts';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
-import { GRANT_EVENTS, ProvisioningState } from '../domain';
+import { ProvisioningState, STATE_EVENTS } from '../domain';
 
-/** The events the state is rebuilt from at start: the grants this service wrote, the catalogue and the identities. */
-export const STATE_EVENTS = [...GRANT_EVENTS, CatalogPublished, IdentityUpserted] as const;
+export { STATE_EVENTS };
 
 /** The provisioning state, rebuilt once per start by replaying its topics from the beginning. */
 @Injectable()

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.port';
+import type { Clock } from '@grantline/decider';
 import { OffsetClock } from './offset.clock';
 import { SystemClock } from './system.clock';
 

@@ -1,5 +1,5 @@
 import { clockConfigFromEnv, createClock } from './clock.config';
-import { isAdjustable } from './clock.port';
+import { isAdjustable } from '@grantline/decider';
 import { FixedClock, OffsetClock } from './offset.clock';
 import { SystemClock } from './system.clock';
 

@@ -1,5 +1,3 @@
-export { CLOCK, isAdjustable } from './clock.port';
-export type { AdjustableClock, Clock } from './clock.port';
 export { SystemClock } from './system.clock';
 export { FixedClock, OffsetClock } from './offset.clock';
 export { clockConfigFromEnv, createClock } from './clock.config';

@@ -1,4 +1,4 @@
-import type { AdjustableClock } from './clock.port';
+import type { AdjustableClock } from '@grantline/decider';
 
 function assertForward(ms: number): void {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`clock can only move forward by a finite number of ms, got ${ms}`);

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.port';
+import type { Clock } from '@grantline/decider';
 
 export class SystemClock implements Clock {
   now(): Date {

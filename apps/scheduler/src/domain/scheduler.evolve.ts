@@ -13,8 +13,8 @@ import {
   isoDurationToMillis,
 } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
-import { cloneState, timerIdOf } from './scheduler.state';
-import type { MutableSchedulerState, PendingTimer, RecertificationPlan, SchedulerState } from './scheduler.state';
+import { timerIdOf } from './scheduler.state';
+import type { MutableSchedulerState, PendingTimer, RecertificationPlan } from './scheduler.state';
 
 /** The event types that change the scheduler's state; every other type is ignored. */
 export const SCHEDULER_INPUT_TYPES = [
@@ -32,16 +32,9 @@ export const SCHEDULER_INPUT_TYPES = [
 
 const INPUT_TYPES: ReadonlySet<string> = new Set(SCHEDULER_INPUT_TYPES);
 
-/** Pure: the state after `event`. The input state is not touched (the copy makes this O(state); replay uses `apply`). */
-export function evolve(state: SchedulerState, event: Envelope): SchedulerState {
-  const next = cloneState(state);
-  apply(next, event);
-  return next;
-}
-
 /**
  * Applies `event` in place; returns false when it changed nothing (unknown type, or an event id already applied).
- * The single implementation of the transition: `evolve` is this on a copy.
+ * The single implementation of the transition: the decider's evolve is this on a copy, the runtime's book this in place.
  */
 export function apply(state: MutableSchedulerState, event: Envelope): boolean {
   if (!INPUT_TYPES.has(event.type) || state.applied.has(event.id)) return false;

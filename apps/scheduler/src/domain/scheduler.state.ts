@@ -1,4 +1,5 @@
 import type { TimerKind } from '@grantline/contracts';
+import { TimerIndex } from './timer-index';
 
 /** What a fired timer points at; mirrors `TimerFiredData['target']`. */
 export interface TimerTarget {
@@ -57,9 +58,9 @@ export interface SchedulerState {
   readonly applied: ReadonlySet<string>;
 }
 
-/** The same shape, writable: the in-place fast path used by `TimerBook` and inside `evolve`. */
+/** The same shape, writable, the timers indexed by due time: what `TimerBook` holds and `apply` changes in place. */
 export interface MutableSchedulerState {
-  timers: Map<string, PendingTimer>;
+  timers: TimerIndex;
   fired: Set<string>;
   endedGrants: Set<string>;
   endedTasks: Set<string>;
@@ -71,7 +72,7 @@ export interface MutableSchedulerState {
 
 export function initialState(): MutableSchedulerState {
   return {
-    timers: new Map(),
+    timers: new TimerIndex(),
     fired: new Set(),
     endedGrants: new Set(),
     endedTasks: new Set(),
@@ -82,9 +83,9 @@ export function initialState(): MutableSchedulerState {
   };
 }
 
-export function cloneState(state: SchedulerState): MutableSchedulerState {
+export function cloneState(state: MutableSchedulerState): MutableSchedulerState {
   return {
-    timers: new Map(state.timers),
+    timers: state.timers.clone(),
     fired: new Set(state.fired),
     endedGrants: new Set(state.endedGrants),
     endedTasks: new Set(state.endedTasks),

@@ -1,25 +1,33 @@
 import { TimerFired, isEvent } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
-import { apply } from './scheduler.evolve';
-import { initialState } from './scheduler.state';
-import { TimerIndex } from './timer-index';
+import { apply as applyInPlace } from './scheduler.evolve';
+import { cloneState, initialState } from './scheduler.state';
 import type { MutableSchedulerState, PendingTimer, SchedulerState } from './scheduler.state';
-import { timerFiredEvent } from './timer-fired.factory';
+import { timerFirings } from './timer-fired.factory';
 import type { FiringContext, TimerFiredEvent } from './timer-fired.factory';
 
 /**
- * The scheduler's state held in one place and updated in place: folding `evolve` over a long log copies the state
- * at every step, this does the same transitions (the same `apply`) in O(1) per event. No I/O, no clock of its own.
+ * The scheduler's state: the timers, indexed by due time so a tick looks only at what is due, and what the log
+ * says already fired. The decider's evolve folds an event into a `copy()`; the runtime holds one book and
+ * `apply`s events in place (the same transition), because its replay folds the whole log and a copy per event
+ * would make that quadratic. No I/O, no clock of its own.
  */
 export class TimerBook {
-  private readonly index = new TimerIndex();
-  private readonly state: MutableSchedulerState = { ...initialState(), timers: this.index };
-
+  private readonly state: MutableSchedulerState;
   private latestFiring: number | undefined;
 
-  /** Returns false when the event changed nothing (ignored type or already applied). */
+  constructor(from?: TimerBook) {
+    this.state = from ? cloneState(from.state) : initialState();
+    this.latestFiring = from?.latestFiring;
+  }
+
+  copy(): TimerBook {
+    return new TimerBook(this);
+  }
+
+  /** Folds `event` in place; returns false when it changed nothing (ignored type or already applied). */
   apply(event: Envelope): boolean {
-    const changed = apply(this.state, event);
+    const changed = applyInPlace(this.state, event);
     if (changed && isEvent(event, TimerFired)) {
       const firedAt = Date.parse(event.data.firedAt);
       if (this.latestFiring === undefined || firedAt > this.latestFiring) this.latestFiring = firedAt;
@@ -36,14 +44,15 @@ export class TimerBook {
     return this.latestFiring === undefined ? undefined : new Date(this.latestFiring);
   }
 
-  /** Same answer as the pure `due(state, now, limit)`, from the heap instead of a scan. */
+  /** Pending timers due at `now`, earliest first (ties by id), at most `limit`; nothing is removed. */
   due(now: Date, limit = Number.POSITIVE_INFINITY): PendingTimer[] {
-    return this.index.dueAt(now.getTime(), limit);
+    return this.state.timers.dueAt(now.getTime(), limit);
   }
 
-  /** The firings for what is due now; they count as fired only once `apply` sees them (after the broker acknowledged). */
+  /** What the decider decides on a tick at `now`; the firings count as fired only once `apply` sees them. */
   fire(now: Date, context: FiringContext, limit?: number): TimerFiredEvent[] {
-    return this.due(now, limit).map((timer) => timerFiredEvent(timer, now, context));
+    const fire = timerFirings(context);
+    return this.due(now, limit).map((timer) => fire(timer, now));
   }
 
   get pendingCount(): number {
@@ -61,7 +70,7 @@ export class TimerBook {
 
   /** The earliest pending due time, or undefined when nothing is armed. */
   nextDueAt(): Date | undefined {
-    const earliest = this.index.earliest();
+    const earliest = this.state.timers.earliest();
     return earliest === undefined ? undefined : new Date(earliest);
   }
 }

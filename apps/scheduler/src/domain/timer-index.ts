@@ -29,6 +29,14 @@ export class TimerIndex extends Map<string, PendingTimer> {
     this.heap = [];
   }
 
+  /** An independent copy, stale heap entries included, so it is the same index (and compares equal). */
+  clone(): TimerIndex {
+    const copy = new TimerIndex();
+    for (const [timerId, timer] of this) Map.prototype.set.call(copy, timerId, timer);
+    copy.heap = [...this.heap];
+    return copy;
+  }
+
   /** Pending timers due at `at`, earliest first (ties by id), at most `limit`; nothing is removed. */
   dueAt(at: number, limit: number): PendingTimer[] {
     const taken: Entry[] = [];

@@ -5,8 +5,8 @@
  * next process can continue the same timeline. Starting the timeline here, not in the spec, keeps a slow process
  * start from eating the schedule.
  */
+import type { Clock } from '@grantline/decider';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
-import type { Clock } from '../clock/clock.port';
 import { SchedulerRuntime } from '../timers/scheduler.runtime';
 import { schedulerRegistryOn } from './spec-registry';
 

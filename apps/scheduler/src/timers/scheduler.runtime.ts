@@ -1,9 +1,9 @@
 import { TimerFired } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { isAdjustable } from '@grantline/decider';
+import type { Clock } from '@grantline/decider';
 import { ReplayedState, silentLogger } from '@grantline/messaging';
 import type { ClosableState, MessageBus, MessagingLogger, RunningConsumer, StateLoadBackoff } from '@grantline/messaging';
-import { isAdjustable } from '../clock/clock.port';
-import type { Clock } from '../clock/clock.port';
 import { SCHEDULER_INPUT_TYPES } from '../domain/scheduler.evolve';
 import { TimerBook } from '../domain/timer-book';
 import { TimerTicker } from './timer-ticker';

@@ -2,9 +2,8 @@ import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestj
 import { z } from 'zod';
 import { isoDurationToMillis } from '@grantline/contracts';
 import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
-import { RequireLoaded } from '@grantline/service-kit';
-import { CLOCK } from '../clock/clock.port';
-import type { AdjustableClock } from '../clock/clock.port';
+import type { AdjustableClock } from '@grantline/decider';
+import { CLOCK, RequireLoaded } from '@grantline/service-kit';
 import { SCHEDULER_RUNTIME } from './timers.config';
 import type { SchedulerRuntime } from './scheduler.runtime';
 

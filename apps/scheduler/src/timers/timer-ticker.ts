@@ -1,7 +1,9 @@
 import type { EventRegistry } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import { deterministicEventId } from '@grantline/messaging';
 import type { EventPublisher, MessagingLogger } from '@grantline/messaging';
-import type { Clock } from '../clock/clock.port';
+import { makeSchedulerDecider } from '../domain/scheduler.decider';
+import type { SchedulerDecider } from '../domain/scheduler.decider';
 import type { TimerBook } from '../domain/timer-book';
 
 export interface TimerTickerOptions {
@@ -30,6 +32,7 @@ export const DEFAULT_TICK_BATCH_SIZE = 500;
 export class TimerTicker {
   private readonly intervalMs: number;
   private readonly batchSize: number;
+  private readonly decider: SchedulerDecider;
   private interval: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private firedTotal = 0;
@@ -39,6 +42,7 @@ export class TimerTicker {
     this.batchSize = options.batchSize ?? DEFAULT_TICK_BATCH_SIZE;
     if (!(this.intervalMs > 0 && this.intervalMs <= 1000)) throw new RangeError(`tick interval must be in (0, 1000] ms, got ${this.intervalMs}`);
     if (!(Number.isInteger(this.batchSize) && this.batchSize > 0)) throw new RangeError(`tick batch size must be a positive integer, got ${this.batchSize}`);
+    this.decider = makeSchedulerDecider({ registry: options.registry, eventId: deterministicEventId });
   }
 
   get fired(): number {
@@ -91,8 +95,8 @@ export class TimerTicker {
   }
 
   private async fireDue(): Promise<number> {
-    const { book, clock, publisher, registry, topic } = this.options;
-    const firings = book.fire(clock.now(), { registry, eventId: deterministicEventId }, this.batchSize);
+    const { book, clock, publisher, topic } = this.options;
+    const firings = this.decider.decide({ now: clock.now(), limit: this.batchSize }, book);
     if (firings.length === 0) return 0;
     await publisher.publish(topic, firings);
     for (const firing of firings) book.apply(firing);

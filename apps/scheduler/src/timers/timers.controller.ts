@@ -1,8 +1,7 @@
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { BearerAuthGuard, RequireRoles } from '@grantline/http-edge';
-import { RequireLoaded } from '@grantline/service-kit';
-import { CLOCK } from '../clock/clock.port';
-import type { Clock } from '../clock/clock.port';
+import type { Clock } from '@grantline/decider';
+import { CLOCK, RequireLoaded } from '@grantline/service-kit';
 import { SCHEDULER_RUNTIME } from './timers.config';
 import type { RebuildReport, SchedulerRuntime } from './scheduler.runtime';
 

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import type { DynamicModule } from '@nestjs/common';
 import type { EventRegistry } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import { jsonConsoleLogger } from '@grantline/messaging';
 import type { MessageBus, MessagingLogger } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
-import { JsonLogger } from '@grantline/service-kit';
+import { CLOCK, JsonLogger } from '@grantline/service-kit';
 import { createClock } from '../clock/clock.config';
-import { CLOCK } from '../clock/clock.port';
-import type { Clock } from '../clock/clock.port';
 import { SchedulerLifecycle } from './scheduler.lifecycle';
 import { SchedulerRuntime } from './scheduler.runtime';
 import { TestClockController } from './test-clock.controller';
