@@ -43,8 +43,11 @@ export const GRANT_EVENTS = [
   GrantRevoked,
 ] as const;
 
-/** Grants that may still hold access in the target, so a removal trigger must deprovision them. */
-export const REMOVABLE: ReadonlySet<GrantStatus> = new Set<GrantStatus>(['requested', 'provisioning', 'active', 'failed']);
+/**
+ * Grants that may still hold access in the target, so a removal trigger must deprovision them. `irrevocable` is one:
+ * giving up on a removal raised the alert, but the access may still be live, so the removal is never abandoned.
+ */
+export const REMOVABLE: ReadonlySet<GrantStatus> = new Set<GrantStatus>(['requested', 'provisioning', 'active', 'failed', 'irrevocable']);
 
 /**
  * One grant's state after one grant event. Pure; events that do not fit the current state (a duplicate, a late

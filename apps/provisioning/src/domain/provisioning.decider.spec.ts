@@ -285,7 +285,29 @@ describe('provisioning decider', () => {
           expect(state.grant(GRANT)?.status).toBe('irrevocable');
         });
       log.handle(scenario.failed(command, 'deprovision', 'retriable'));
-      given(log.events).when(scenario.expired(GRANT)).thenNothing();
+      // Giving up alerted, but the access may be live: the removal is never abandoned. A new trigger is a new attempt,
+      // numbered after the last; the grant keeps the first trigger's reason.
+      given(log.events)
+        .when(scenario.revocation({ grantId: GRANT }))
+        .thenAssert((events, state) => {
+          expect(types(events)).toEqual([GrantDeprovisioningRequested.type, ConnectorDeprovisionRequested.type]);
+          expect(events[1]!.data).toMatchObject({ commandId: `${GRANT}:deprovision:4`, reason: 'revocation' });
+          expect(state.grant(GRANT)).toMatchObject({ status: 'deprovisioning', deprovisionReason: 'expiry' });
+        });
+    });
+
+    it('an irrevocable grant is retried when its connector reports its target again, and a report of another connector does nothing', () => {
+      const { log } = activeGrant();
+      let command = deprovisionCommand(log.handle(scenario.expired(GRANT)));
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const decided = log.handle(scenario.failed(command, 'deprovision', 'retriable'));
+        if (attempt < 3) command = deprovisionCommand(decided);
+      }
+      expect(foldEvents(decider, log.events).grant(GRANT)?.status).toBe('irrevocable');
+      given(log.events)
+        .when(scenario.stateReported([{ targetAccount: scenario.account, entitlementRef: scenario.groupRole }]))
+        .thenMatches([{ type: GrantDeprovisioningRequested.type }, { type: ConnectorDeprovisionRequested.type, data: { commandId: `${GRANT}:deprovision:4`, reason: 'expiry' } }]);
+      given(log.events).when(new ProvisioningScenario({ connectorId: 'ldap' }).stateReported()).thenNothing();
     });
 
     it('an expiry timer for an unknown grant, or another timer kind, does nothing', () => {

@@ -6,6 +6,7 @@ import {
   ConnectorOperationFailed,
   ConnectorProvisioned,
   ConnectorProvisionRequested,
+  ConnectorStateReported,
   GrantActivated,
   GrantCreated,
   GrantCredentialIssued,
@@ -160,6 +161,14 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
     for (const grant of grants) removeGrant(out, grant, 'revocation');
   } else if (isEvent(command, IdentityOffboarded)) {
     for (const grant of state.grantsOfBeneficiary(command.data.identityId)) removeGrant(out, grant, 'offboarding');
+  } else if (isEvent(command, ConnectorStateReported)) {
+    // A connector that just read its whole target is reachable again: every removal that gave up on it (and alerted)
+    // is tried once more. With the periodic reconciliation this retries a revocation for as long as it fails.
+    if (command.data.lastPage && context.connectorIds.includes(command.data.connectorId)) {
+      for (const grant of state.grantsOfConnector(command.data.connectorId)) {
+        if (grant.status === 'irrevocable') removeGrant(out, grant, grant.deprovisionReason ?? 'revocation');
+      }
+    }
   }
   return events;
 }
@@ -264,16 +273,19 @@ function sendProvision(
 }
 
 function removeGrant(out: Decision, grant: GrantState, reason: DeprovisionReason): void {
-  // Already on its way out (or out): the first trigger's reason stands and no second command is sent.
+  // Already on its way out (or out): the first trigger's reason stands and no second command is sent. An irrevocable
+  // grant is the exception: its removal gave up, so any later trigger is a new attempt, numbered after the last one
+  // (a command numbered like an old one would be taken for that one's stale answer).
   if (!REMOVABLE.has(grant.status)) return;
+  const attempt = grant.attempts.deprovision + 1;
   const target = out.state.entitlement(grant.entitlementId);
   if (!target) {
     // Cannot even name what to revoke: never silent, the grant is irrevocable until someone acts.
-    out.emit(GrantDeprovisioningRequested, deprovisioningData(out, grant, reason, 1), grant);
-    failTerminally(out, grant, 'deprovision', { code: 'entitlement_unknown', reason: `entitlement ${grant.entitlementId} is in no catalogue`, retriable: false, attempts: 1 });
+    out.emit(GrantDeprovisioningRequested, deprovisioningData(out, grant, reason, attempt), grant);
+    failTerminally(out, grant, 'deprovision', { code: 'entitlement_unknown', reason: `entitlement ${grant.entitlementId} is in no catalogue`, retriable: false, attempts: attempt });
     return;
   }
-  sendDeprovision(out, grant, target.externalRef, reason, 1);
+  sendDeprovision(out, grant, target.externalRef, reason, attempt);
 }
 
 function deprovisioningData(out: Decision, grant: GrantState, reason: DeprovisionReason, attempt: number) {

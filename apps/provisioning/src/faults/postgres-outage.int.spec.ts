@@ -29,7 +29,7 @@ import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, startPrivatePostgres, uniqueName } from '@grantline/testing';
 import type { PrivateServer } from '@grantline/testing';
 import { provisioningTopics } from '../app.module';
-import { GrantsModule, ProvisioningStateService } from '../grants';
+import { GrantsModule, ProvisioningStateService, ReconciliationTrigger } from '../grants';
 import { ProvisioningScenario } from '../testing/provisioning-scenario';
 
 const ROOT = resolve(__dirname, '../../../..');
@@ -226,7 +226,7 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
     }, OUTAGE_WAIT);
   }, 300_000);
 
-  it('given PostgreSQL down until every retry is spent, then the grant ends irrevocable with a terminal failure (the alert), never silently', async () => {
+  it('given PostgreSQL down until every retry is spent, then the grant ends irrevocable with a terminal failure (the alert), and the next reconciliation after recovery removes it', async () => {
     const bea = beneficiary('bea');
     const requestId = `req-${hex}-long`;
     const grantId = await provisioned(bea, requestId);
@@ -253,14 +253,22 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
     // When PostgreSQL comes back
     await target.start();
 
-    // Then the access is still there — which is exactly what the alert says: irrevocable, a person must act — and
-    // nothing claims it was revoked
+    // Then the access is still there, and nothing claims it was revoked
     expect(await isMember(bea.account)).toBe(true);
     expect((await eventsOf(TOPICS.grants, grantId)).filter((event) => isEvent(event, GrantRevoked))).toEqual([]);
     expect(state.state.grant(grantId)?.status).toBe('irrevocable');
-  }, 300_000);
 
-  // Today a removal trigger that arrives once a grant is irrevocable (the revocation asked for again after the target
-  // recovered, the holder's offboarding) is ignored without any event: the decider's REMOVABLE excludes `irrevocable`.
-  it.todo('given an irrevocable grant and PostgreSQL back, when its revocation is requested again, then the membership is removed and the grant ends revoked');
+    // When the periodic reconciliation next asks the connector for its target's state
+    await provisioning.app.get(ReconciliationTrigger).requestAll();
+
+    // Then the report shows the connector reachable, the removal that gave up is tried again, and it succeeds: the
+    // membership is gone and the grant ends revoked, for the revocation that was asked for
+    await eventually(async () => {
+      expect(await isMember(bea.account)).toBe(false);
+      expect(state.state.grant(grantId)?.status).toBe('revoked');
+      const grants = await eventsOf(TOPICS.grants, grantId);
+      expect(grants.filter((event) => isEvent(event, GrantRevoked)).map((event) => event.data)).toEqual([expect.objectContaining({ grantId, reason: 'revocation' })]);
+      expect(grants.filter((event) => isEvent(event, GrantDeprovisioningRequested)).map((event) => (event.data as { attempt: number }).attempt)).toContain(MAX_ATTEMPTS + 1);
+    }, OUTAGE_WAIT);
+  }, 300_000);
 });

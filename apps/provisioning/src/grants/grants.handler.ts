@@ -71,10 +71,15 @@ export class GrantsHandler {
       if (!this.config.connectorIds.includes(event.data.connectorId)) return [];
       const report = this.reports.add(event.data);
       if (report === undefined) return [];
-      const events = reconcile(event, report, this.stateService.state, this.context);
+      const { state } = this.stateService;
+      const events = reconcile(event, report, state, this.context);
       const summary = events.at(-1)?.data;
       this.logger.log({ msg: 'reconciled', connectorId: report.connectorId, reportId: report.reportId, summary });
-      return events;
+      // The connector is reachable again: removals that gave up are retried (after the report, which saw them live).
+      const retries = this.decider.decide(event, state);
+      for (const output of retries) state.apply(output);
+      if (retries.length > 0) this.logger.warn({ msg: 'retrying removals that had given up', connectorId: report.connectorId, events: retries.length });
+      return [...events, ...retries];
     });
   }
 

@@ -3,6 +3,7 @@ import {
   ApprovalRequestApproved,
   CatalogPublished,
   ConnectorDeprovisioned,
+  ConnectorStateReported,
   ConnectorOperationFailed,
   ConnectorProvisioned,
   IdentityOffboarded,
@@ -181,6 +182,16 @@ export class ProvisioningScenario {
 
   revocation(target: { grantId: string } | { requestId: string }, id = 'revocation-1'): Envelope {
     return this.encode(RevocationRequested, { revocationId: id, requestedBy: 'sec-1', reason: 'no longer needed', ...target }, id, 'revocation');
+  }
+
+  /** The one page of a connector's report on its target: reachable, and holding the given assignments. */
+  stateReported(assignments: readonly { targetAccount: string; entitlementRef: string }[] = [], id = 'report-1'): Envelope {
+    return this.encode(
+      ConnectorStateReported,
+      { connectorId: this.connectorId, reportId: id, observedAt: this.time, page: 1, lastPage: true, assignments: [...assignments] },
+      id,
+      this.connectorId,
+    );
   }
 
   offboarded(identityId = this.beneficiaryId, id = `offboarded-${identityId}`): Envelope {
