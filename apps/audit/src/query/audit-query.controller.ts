@@ -14,7 +14,9 @@ import {
 import { IdSchema } from '@grantline/contracts';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemDetailsFilter, ProblemException, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
 import type { Principal } from '@grantline/http-edge';
-import { RequireLoaded } from '@grantline/service-kit';
+import { CLOCK, RequireLoaded } from '@grantline/service-kit';
+import { systemClock } from '@grantline/decider';
+import type { Clock } from '@grantline/decider';
 import { AuditAccess } from '../authorization/audit-access.service';
 import { AuditCatchUp } from '../projector/audit-catch-up.service';
 import { AccessDenialListDto, CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
@@ -47,8 +49,6 @@ const notFound = (detail: string): ProblemException => ProblemException.of(PROBL
 const isValidId = (raw: string): boolean => IdSchema.safeParse(raw).success;
 
 /** Where the query API reads the current time (to refuse an `asOf` in the future); specs pass a fixed one. */
-export const AUDIT_CLOCK = Symbol('AUDIT_CLOCK');
-export type AuditClock = () => Date;
 
 /**
  * Every route needs a bearer token (401 otherwise). Object-level rules live in AuditAccess; role-only routes
@@ -65,7 +65,7 @@ export class AuditQueryController {
   constructor(
     private readonly queries: AuditQueryService,
     private readonly access: AuditAccess,
-    @Optional() @Inject(AUDIT_CLOCK) private readonly clock: AuditClock = () => new Date(),
+    @Optional() @Inject(CLOCK) private readonly clock: Clock = systemClock,
   ) {}
 
   @Get('requests/:requestId/timeline')
@@ -107,7 +107,7 @@ export class AuditQueryController {
     const parsed = GrantsQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
     const { asOf } = parsed.data;
-    if (asOf !== undefined && Date.parse(asOf) > this.clock().getTime()) {
+    if (asOf !== undefined && Date.parse(asOf) > this.clock.now().getTime()) {
       // A future instant would be a forecast (expiries not yet happened), not evidence.
       throw invalidInput([{ field: 'asOf', message: 'must not be in the future: omit it for the access held now' }], PROBLEMS.invalidQuery);
     }
