@@ -7,12 +7,12 @@ import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { ApprovalTaskOpened, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, RequestSubmittedData } from '@grantline/contracts';
+import { InMemoryMessageBus } from '@grantline/messaging';
 import type { ReplayOptions } from '@grantline/messaging';
 import { fixedClock } from '@grantline/decider';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { eventually } from '@grantline/testing';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
-import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, decided, organisation, stage, submitted } from '../testing/approval-scenario';
 import { specAuth } from '../testing/spec-auth.fixture';
 import type { SpecAuth } from '../testing/spec-auth.fixture';
@@ -25,7 +25,7 @@ const NOW = new Date('2026-01-05T12:00:00.000Z');
 const SECURITY_ROUTE = { route: { stages: [stage('security', [{ resolver: 'security' }])] } };
 
 /** The in-memory log, with the replay refused while `failing`. */
-class FaultyLogBus extends InMemoryLogBus {
+class FaultyLogBus extends InMemoryMessageBus {
   failing = false;
   replays = 0;
 
@@ -42,7 +42,7 @@ interface Booted {
   readonly state: ApprovalStateService;
 }
 
-const boot = async (bus: InMemoryLogBus, auth: SpecAuth): Promise<Booted> => {
+const boot = async (bus: InMemoryMessageBus, auth: SpecAuth): Promise<Booted> => {
   @Module({
     imports: [
       MessagingModule.forRoot({ clientId: 'approval-readiness-spec', bus }),
@@ -76,12 +76,12 @@ describe('approval state that cannot be rebuilt at start', () => {
 
   it('answers 503 and routes nothing while the replay fails, then answers from the whole state once it succeeds', async () => {
     // Given a request routed to a security task by an earlier instance, all on the log
-    const bus = new FaultyLogBus();
-    for (const event of [...organisation(), catalogEvent()]) bus.log.push({ topic: registry.definitionOf(event.type).topic, event });
+    const bus = new FaultyLogBus({ registry });
+    bus.append(...organisation(), catalogEvent());
     const earlier = await boot(bus, auth);
     await earlier.handler.onRequestSubmitted(submitted('req-a') as Envelope<RequestSubmittedData>);
     await earlier.handler.onDecisionRecorded(decided('req-a', SECURITY_ROUTE) as Envelope<DecisionRecordedData>);
-    expect(bus.events(ApprovalTaskOpened.type)).toHaveLength(1);
+    expect(bus.ofType(ApprovalTaskOpened.type)).toHaveLength(1);
     await earlier.app.close();
 
     // When the service starts while the broker refuses its replay
@@ -114,7 +114,7 @@ describe('approval state that cannot be rebuilt at start', () => {
     await request(app.getHttpServer()).get('/v1/approvals/tasks').expect(401);
     // ...and the live request waits: nothing routed from an empty state
     expect(routed).toBe(false);
-    expect(bus.events(ApprovalTaskOpened.type)).toHaveLength(1);
+    expect(bus.ofType(ApprovalTaskOpened.type)).toHaveLength(1);
 
     // When the broker answers again
     bus.failing = false;
@@ -123,14 +123,14 @@ describe('approval state that cannot be rebuilt at start', () => {
     // Then the state is ready, the live request is routed once, and the routes answer from the whole history
     expect(state.isReady()).toBe(true);
     expect(state.lastError).toBeUndefined();
-    expect(bus.events(ApprovalTaskOpened.type).map((event) => (event.data as { taskId: string }).taskId)).toEqual(['req-a:security', 'req-b:security']);
+    expect(bus.ofType(ApprovalTaskOpened.type).map((event) => (event.data as { taskId: string }).taskId)).toEqual(['req-a:security', 'req-b:security']);
     const listed = await request(app.getHttpServer()).get('/v1/approvals/tasks').set('Authorization', security).expect(200);
     expect((listed.body as { tasks: { taskId: string }[] }).tasks.map((task) => task.taskId)).toEqual(['req-a:security', 'req-b:security']);
     await request(app.getHttpServer()).get('/v1/approvals/requests/req-a').set('Authorization', security).expect(200);
   });
 
   it('a handler still waiting when the service stops is released with a retriable error, having changed nothing', async () => {
-    const bus = new FaultyLogBus();
+    const bus = new FaultyLogBus({ registry });
     bus.failing = true;
     booted = await boot(bus, auth);
     const waiting = booted.handler.onRequestSubmitted(submitted('req-c') as Envelope<RequestSubmittedData>).then(
@@ -141,6 +141,6 @@ describe('approval state that cannot be rebuilt at start', () => {
     booted = undefined;
     const released = await waiting;
     expect(released).toMatchObject({ name: 'RetriableError', message: expect.stringContaining('approval state was not loaded: the service is stopping') });
-    expect(bus.log).toEqual([]);
+    expect(bus.size()).toBe(0);
   });
 });

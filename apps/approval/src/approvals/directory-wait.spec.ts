@@ -8,11 +8,11 @@ import request from 'supertest';
 import { ApprovalBreakGlassGranted, ApprovalRequestApproved, ApprovalTaskOpened, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, Identity, RequestSubmittedData, RequestWithdrawnData, TaskOpenedData } from '@grantline/contracts';
 import { fixedClock } from '@grantline/decider';
+import { InMemoryMessageBus } from '@grantline/messaging';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { eventually } from '@grantline/testing';
 import { APPROVAL_SOURCE } from '../domain/approval.decide';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
-import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, decided, human, identityUpserted, organisation, stage, submitted, withdrawn } from '../testing/approval-scenario';
 import { specAuth } from '../testing/spec-auth.fixture';
 import type { SpecAuth } from '../testing/spec-auth.fixture';
@@ -36,7 +36,7 @@ interface Booted {
 
 let auth: SpecAuth;
 
-const boot = async (bus: InMemoryLogBus, directoryWaitMs = LONG_WAIT_MS): Promise<Booted> => {
+const boot = async (bus: InMemoryMessageBus, directoryWaitMs = LONG_WAIT_MS): Promise<Booted> => {
   const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs };
   @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })] })
   class SpecModule {}
@@ -45,8 +45,8 @@ const boot = async (bus: InMemoryLogBus, directoryWaitMs = LONG_WAIT_MS): Promis
   return { app, handler: app.get(ApprovalEventsHandler), state: app.get(ApprovalStateService), wait: app.get(DirectoryWaitService) };
 };
 
-const onLog = (bus: InMemoryLogBus, events: readonly Envelope[]): void => {
-  for (const event of events) bus.log.push({ topic: registry.definitionOf(event.type).topic, event });
+const onLog = (bus: InMemoryMessageBus, events: readonly Envelope[]): void => {
+  bus.append(...events);
 };
 
 /** frank is new: his identity (manager bob) is published before his request but consumed after the decision. */
@@ -55,12 +55,12 @@ const byFrank = { requesterId: 'frank', subject: { id: 'frank', kind: 'human' as
 const managerRoute = { route: { stages: [stage('manager', [{ resolver: 'manager' }])] } };
 
 describe('routing waits until the directory knows the people involved', () => {
-  let bus: InMemoryLogBus;
+  let bus: InMemoryMessageBus;
   let booted: Booted;
   /** Security may read every request; the people these requests concern are not all in the directory yet. */
   let security: string;
 
-  const opened = (): TaskOpenedData[] => bus.events(ApprovalTaskOpened.type).map((event) => event.data as TaskOpenedData);
+  const opened = (): TaskOpenedData[] => bus.ofType(ApprovalTaskOpened.type).map((event) => event.data as TaskOpenedData);
   const requestView = async (requestId: string): Promise<Record<string, unknown>> =>
     (await request(booted.app.getHttpServer()).get(`/v1/approvals/requests/${requestId}`).set('Authorization', security).expect(200)).body as Record<string, unknown>;
   /** What this service published (the log also holds what the specs deliver). */
@@ -86,7 +86,7 @@ describe('routing waits until the directory knows the people involved', () => {
   afterAll(() => auth.dispose());
 
   beforeEach(() => {
-    bus = new InMemoryLogBus();
+    bus = new InMemoryMessageBus({ registry });
     onLog(bus, [...organisation(), catalogEvent()]);
   });
 
@@ -133,7 +133,7 @@ describe('routing waits until the directory knows the people involved', () => {
   });
 
   it('resource_owner waits for the catalogue', async () => {
-    bus = new InMemoryLogBus();
+    bus = new InMemoryMessageBus({ registry });
     onLog(bus, organisation());
     booted = await boot(bus);
     await submit('req-w3', { items: { accessPackageId: 'orders-analyst' } });
@@ -161,7 +161,7 @@ describe('routing waits until the directory knows the people involved', () => {
     booted = await boot(bus);
     await submit('req-w5');
     await decide('req-w5');
-    bus.failNextPublish = true;
+    bus.failNextPublish();
     await expect(booted.handler.onIdentityUpserted(identityUpserted(FRANK))).rejects.toThrow('broker unavailable');
     expect(opened()).toEqual([]);
     expect(booted.wait.waitingFor('req-w5')).toBeDefined();
@@ -186,10 +186,10 @@ describe('routing waits until the directory knows the people involved', () => {
     booted = await boot(bus);
     await submit('req-w7', { ...byFrank, emergency: { breakGlass: true, incidentRef: { system: 'jira', id: 'INC-7' } } });
     await decide('req-w7', { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } });
-    expect(bus.events(ApprovalBreakGlassGranted.type)).toHaveLength(1);
+    expect(bus.ofType(ApprovalBreakGlassGranted.type)).toHaveLength(1);
     await submit('req-w8');
     await decide('req-w8', { effect: 'auto_approve' });
-    expect(bus.events(ApprovalRequestApproved.type)).toHaveLength(1);
+    expect(bus.ofType(ApprovalRequestApproved.type)).toHaveLength(1);
     expect(booted.wait.waitingCount).toBe(0);
   });
 

@@ -2,13 +2,13 @@ import { resolve } from 'node:path';
 import { registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, EventRegistry, RequestSubmittedData } from '@grantline/contracts';
 import { foldEvents } from '@grantline/decider';
+import { InMemoryMessageBus } from '@grantline/messaging';
 import type { ReplayOptions } from '@grantline/messaging';
 import { DRAFT_LIMITS, EvaluationLimitExceeded, loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
 import type { Bundle, BundleFile } from '@grantline/policy-engine';
 import { bundleLoadedEvent } from '../decisions/bundle-announcer';
 import { policyDeciderFor } from '../decisions/policy-decider.provider';
 import type { PolicyState } from '../domain';
-import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
 import { backtestLog } from './log-backtest';
 
@@ -30,9 +30,9 @@ const decideRequest = (request: Envelope<RequestSubmittedData>, known: PolicySta
 };
 
 /** A log where the shipped bundle decided orders and wiki requests, and one request was refused. */
-const recordedLog = async (...extra: Envelope[]): Promise<InMemoryLogBus> => {
-  const bus = new InMemoryLogBus(registry);
-  await bus.append(
+const recordedLog = async (...extra: Envelope[]): Promise<InMemoryMessageBus> => {
+  const bus = new InMemoryMessageBus({ registry });
+  bus.append(
     bundleLoadedEvent(shipped, registry, '2025-06-01T00:00:00.000Z'),
     decideRequest(requestEvent('req-orders'), state, shipped, registry),
     decideRequest(requestEvent('req-wiki', { items: { entitlementIds: ['wiki-read'] } }), state, shipped, registry),
@@ -72,8 +72,8 @@ describe('backtestLog: the decisions log through a candidate bundle', () => {
   it('falls back to the recorded fields when the deciding bundle is not on the log', async () => {
     // Given a decision by a bundle that was never announced
     const unannounced = loadBundleFromFiles(withFile(freeze('wiki')));
-    const bus = new InMemoryLogBus(registry);
-    await bus.append(decideRequest(requestEvent('req-wiki', { items: { entitlementIds: ['wiki-read'] } }), state, unannounced, registry));
+    const bus = new InMemoryMessageBus({ registry });
+    bus.append(decideRequest(requestEvent('req-wiki', { items: { entitlementIds: ['wiki-read'] } }), state, unannounced, registry));
     // When backtesting the shipped bundle
     const { report, history } = await backtestLog(bus, registry, shipped);
     // Then the recorded side comes from the record, and the change in effect is still seen

@@ -6,14 +6,13 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { IdentityOffboarded, PolicyBundleLoaded, TOPICS, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope } from '@grantline/contracts';
 import { fixedClock } from '@grantline/decider';
-import { deterministicEventId } from '@grantline/messaging';
+import { InMemoryMessageBus, deterministicEventId } from '@grantline/messaging';
 import { KafkaEventContext, MessagingModule } from '@grantline/messaging-nest';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
 import type { WaitTimers } from '@grantline/service-kit';
 import { eventually } from '@grantline/testing';
 import { digestHex } from '../domain';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
-import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { BundleAnnouncer, bundleLoadedIdOf } from './bundle-announcer';
 import { DecideRequestHandler } from './decide-request.command';
 import { DecisionsHandler } from './decisions.handler';
@@ -63,8 +62,8 @@ afterEach(async () => {
  * already holds the given events (the `sut`).
  */
 const sutOverWith = async (directoryWaitMs: number, events: readonly Envelope[]) => {
-  const bus = new InMemoryLogBus(registry);
-  await bus.append(...events);
+  const bus = new InMemoryMessageBus({ registry });
+  bus.append(...events);
   const timers = new ManualTimers();
   @Module({
     imports: [MessagingModule.forRoot({ clientId: 'policy-decisions-spec', registry, bus }), CqrsModule.forRoot()],
@@ -150,7 +149,7 @@ describe('DecisionsHandler', () => {
     // Given a started service, and a new identity on the log that the live consumer has not delivered yet
     const { handler, bus } = await sutOver(...identityEvents(), catalogEvent());
     await handler.onRequestSubmitted(requestEvent('warm-up'));
-    await bus.append(
+    bus.append(
       ...identityEvents(registry, [{ kind: 'human', identityId: 'zoe', displayName: 'Zoe', status: 'active', managerId: 'bob', attributes: {} }]),
     );
     // When Zoe's request arrives
@@ -189,7 +188,7 @@ describe('DecisionsHandler: wait until known, then decide', () => {
 
     // When her identity arrives
     const [upsert] = identityEvents(registry, [zoe]);
-    await bus.append(upsert as Envelope);
+    bus.append(upsert as Envelope);
     await handler.onIdentityUpserted(upsert as Envelope, contextAt(TOPICS.identities, bus.size(TOPICS.identities) - 1));
     // Then the request is decided by the engine, published once, with the deterministic id, and its timer is gone
     const decisions = await published();
@@ -207,7 +206,7 @@ describe('DecisionsHandler: wait until known, then decide', () => {
     const { handler, directoryWait, published, bus } = await sutOver(...identityEvents(), catalogEvent());
     await handler.onRequestSubmitted(zoeRequest('req-zoe-catchup'));
     const [upsert] = identityEvents(registry, [zoe]);
-    await bus.append(upsert as Envelope);
+    bus.append(upsert as Envelope);
     // A second unknown request triggers a catch-up, which applies Zoe's identity off the live consumer
     await handler.onRequestSubmitted(requestEvent('req-nobody', { subject: { id: 'nobody', kind: 'human' } }));
     // When the live consumer then delivers Zoe's identity (already applied), the parked request is still decided

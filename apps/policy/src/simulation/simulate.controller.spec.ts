@@ -10,18 +10,18 @@ import type { Envelope } from '@grantline/contracts';
 import { fixedClock } from '@grantline/decider';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
 import type { GrantlineRole } from '@grantline/http-edge';
+import { InMemoryMessageBus } from '@grantline/messaging';
 import { MessagingModule } from '@grantline/messaging-nest';
 import { DRAFT_LIMITS, loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
 import { ApiAuthModule, clockProvider } from '@grantline/service-kit';
 import { eventually } from '@grantline/testing';
 import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
-import { InMemoryLogBus } from '../testing/in-memory-log.bus';
 import { SimulateController } from './simulate.controller';
 
 const POLICIES = resolve(__dirname, '../../../../policies');
 const NOW = new Date('2025-06-02T10:00:00.000Z');
 const issuerDir = mkdtempSync(join(tmpdir(), 'policy-simulate-issuer-'));
-const bus = new InMemoryLogBus(registry);
+const bus = new InMemoryMessageBus({ registry });
 
 // The kit's bearer auth in dev mode over this spec's issuer key; refusals recorded on an in-memory log.
 @Module({

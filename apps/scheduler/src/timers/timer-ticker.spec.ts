@@ -1,9 +1,8 @@
 import { TOPICS, TimerFired, registry } from '@grantline/contracts';
 import type { Envelope, TimerFiredData } from '@grantline/contracts';
-import { deterministicEventId } from '@grantline/messaging';
+import { InMemoryMessageBus, deterministicEventId } from '@grantline/messaging';
 import { FixedClock } from '../clock/offset.clock';
 import { TimerBook } from '../domain/timer-book';
-import { InMemoryPublisher } from '../testing/in-memory-publisher';
 import { schedulerEvents } from '../testing/scheduler-events';
 import { TimerTicker } from './timer-ticker';
 
@@ -16,10 +15,10 @@ const SET_TIMEOUT_MAX_MS = 2 ** 31 - 1;
 function setup(start = '2025-01-01T00:00:00.000Z', batchSize?: number) {
   const clock = new FixedClock(start);
   const book = new TimerBook();
-  const publisher = new InMemoryPublisher();
-  const ticker = new TimerTicker({ clock, book, publisher, registry, topic: TOPICS.schedule, ...(batchSize ? { batchSize } : {}) });
-  const firedData = (): TimerFiredData[] => publisher.events().map((event) => event.data as TimerFiredData);
-  return { clock, book, publisher, ticker, firedData };
+  const bus = new InMemoryMessageBus({ registry });
+  const ticker = new TimerTicker({ clock, book, publisher: bus.publisher, registry, topic: TOPICS.schedule, ...(batchSize ? { batchSize } : {}) });
+  const firedData = (): TimerFiredData[] => bus.events().map((event) => event.data as TimerFiredData);
+  return { clock, book, bus, ticker, firedData };
 }
 
 describe('TimerTicker with a controllable clock', () => {
@@ -38,7 +37,7 @@ describe('TimerTicker with a controllable clock', () => {
   });
 
   it('runs a month of expiries in one test second: each fires once, within one tick of its due time', async () => {
-    const { clock, book, ticker, publisher } = setup();
+    const { clock, book, ticker, bus } = setup();
     const grants = 1_000;
     const start = clock.now().getTime();
     const expiries = new Map<string, number>();
@@ -57,7 +56,7 @@ describe('TimerTicker with a controllable clock', () => {
     }
     const elapsedMs = performance.now() - began;
 
-    const fired = publisher.events().map((event) => event.data as TimerFiredData);
+    const fired = bus.events().map((event) => event.data as TimerFiredData);
     expect(fired).toHaveLength(grants);
     expect(new Set(fired.map((data) => data.timerId)).size).toBe(grants);
     for (const data of fired) {
@@ -81,39 +80,39 @@ describe('TimerTicker with a controllable clock', () => {
   });
 
   it('does bounded work per tick and drains a backlog over several ticks', async () => {
-    const { clock, book, ticker, publisher } = setup('2025-01-01T00:00:00.000Z', 100);
+    const { clock, book, ticker, bus } = setup('2025-01-01T00:00:00.000Z', 100);
     for (let i = 0; i < 250; i += 1) book.apply(e.grantCreated(`g${i}`, `r${i}`, '2025-01-02T00:00:00.000Z'));
     clock.advance(2 * DAY);
 
     expect(await ticker.tick()).toBe(100);
     expect(await ticker.drain()).toBe(150);
-    expect(publisher.published).toHaveLength(250);
+    expect(bus.size()).toBe(250);
   });
 
   it('keeps timers pending when the publish fails and fires them under the same ids on the next tick', async () => {
-    const { clock, book, ticker, publisher } = setup();
+    const { clock, book, ticker, bus } = setup();
     book.apply(e.grantCreated('g1', 'r1', '2025-01-02T00:00:00.000Z'));
     clock.advance(2 * DAY);
     const expectedId = book.fire(clock.now(), { registry, eventId: deterministicEventId })[0]?.id;
 
-    publisher.failNext();
-    await expect(ticker.tick()).rejects.toThrow('broker unreachable');
+    bus.failNextPublish();
+    await expect(ticker.tick()).rejects.toThrow('broker unavailable');
     expect(book.pendingCount).toBe(1);
 
     expect(await ticker.tick()).toBe(1);
-    expect(publisher.events().map((event) => event.id)).toEqual([expectedId]);
+    expect(bus.events().map((event) => event.id)).toEqual([expectedId]);
     expect(await ticker.tick()).toBe(0);
   });
 
   it('never overlaps ticks: concurrent calls fire each timer once', async () => {
-    const { clock, book, ticker, publisher } = setup();
+    const { clock, book, ticker, bus } = setup();
     for (let i = 0; i < 10; i += 1) book.apply(e.grantCreated(`g${i}`, `r${i}`, '2025-01-02T00:00:00.000Z'));
     clock.advance(2 * DAY);
 
     const counts = await Promise.all([ticker.tick(), ticker.tick(), ticker.tick()]);
 
     expect(counts.reduce((a, b) => a + b, 0)).toBe(10);
-    expect(publisher.published).toHaveLength(10);
+    expect(bus.size()).toBe(10);
   });
 
   it('after a restart fires each pending timer exactly once: the new instance reads back what the old one fired', async () => {
@@ -123,23 +122,23 @@ describe('TimerTicker with a controllable clock', () => {
     first.book.applyAll(inputs);
     first.clock.advance(10 * DAY + HOUR);
     await first.ticker.drain();
-    expect(first.publisher.published).toHaveLength(10);
+    expect(first.bus.events()).toHaveLength(10);
 
     // "kill" the first instance; the second rebuilds from the log: inputs plus the schedule topic
     const second = setup(first.clock.now().toISOString());
-    second.book.applyAll([...inputs, ...first.publisher.events()]);
+    second.book.applyAll([...inputs, ...first.bus.events()]);
     expect(await second.ticker.drain()).toBe(0);
     second.clock.advance(30 * DAY);
     await second.ticker.drain();
 
-    const ids = [...first.publisher.events(), ...second.publisher.events()].map((event) => event.id);
+    const ids = [...first.bus.events(), ...second.bus.events()].map((event) => event.id);
     expect(ids).toHaveLength(20);
     expect(new Set(ids).size).toBe(20);
-    expect(second.publisher.events().every((event) => event.type === TimerFired.type)).toBe(true);
+    expect(second.bus.events().every((event) => event.type === TimerFired.type)).toBe(true);
   });
 
   it('refuses an interval above one second', () => {
-    const { clock, book, publisher } = setup();
-    expect(() => new TimerTicker({ clock, book, publisher, registry, topic: TOPICS.schedule, intervalMs: 5_000 })).toThrow(RangeError);
+    const { clock, book, bus } = setup();
+    expect(() => new TimerTicker({ clock, book, publisher: bus.publisher, registry, topic: TOPICS.schedule, intervalMs: 5_000 })).toThrow(RangeError);
   });
 });

@@ -1,18 +1,19 @@
 import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { TOPICS } from '@grantline/contracts';
 import type { EventRegistry } from '@grantline/contracts';
-import { backoffDelayMs, DEFAULT_RETRY_POLICY } from '../backoff';
+import { DEFAULT_RETRY_POLICY } from '../backoff';
+import { waitUntilCaughtUp } from '../caught-up';
+import type { PartitionLag } from '../caught-up';
 import { ConsumerHealthTracker } from '../consumer-health';
 import type { Counters } from '../counters';
 import { describeError } from '../errors';
 import type { MessagingLogger } from '../logger';
-import type { ConsumerHealth, ConsumerOptions, HandlerOutput, RetryPolicy, RunningConsumer } from '../ports';
-import { pause } from '../retry-policy';
-import type { ConsumedRecord } from './codec';
+import { MessageHandler } from '../message-handler';
+import { PartitionBatches } from '../partition-batch';
+import type { ConsumerHealth, ConsumerOptions, RetryPolicy, RunningConsumer } from '../ports';
 import { fromKafkaMessage } from './codec';
 import type { KafkaAdmin } from './kafka-admin';
 import type { KafkaConnections } from './kafka-connections';
-import { MessageHandler } from './message-handler';
 import { OffsetCommitter } from './offset-committer';
 import type { TopicNamespace } from './topic-namespace';
 
@@ -47,7 +48,7 @@ export class KafkaRunningConsumer implements RunningConsumer {
   private readonly consumer: Consumer;
   private readonly txProducer: Producer | undefined;
   private readonly committer: OffsetCommitter;
-  private readonly messages: MessageHandler;
+  private readonly batches: PartitionBatches;
   private readonly tracker: ConsumerHealthTracker;
   private readonly retry: RetryPolicy;
   /** The group and topics as named on the cluster (namespaced); options keep the logical names. */
@@ -56,6 +57,8 @@ export class KafkaRunningConsumer implements RunningConsumer {
   private readonly stopListeners: Array<() => void> = [];
   /** Aborted by stop(): retries and backoffs end at once instead of sitting out their delay. */
   private readonly stopping = new AbortController();
+  /** Batches being processed, which stop() lets commit what they handled before it disconnects. */
+  private readonly inFlight = new Set<Promise<void>>();
   private running = false;
 
   constructor(
@@ -80,7 +83,7 @@ export class KafkaRunningConsumer implements RunningConsumer {
       clusterGroupId: this.clusterGroupId,
       counters: deps.counters,
     });
-    this.messages = new MessageHandler({
+    const messages = new MessageHandler({
       registry: deps.registry,
       options,
       deadLetterTopic: options.deadLetterTopic ?? TOPICS.deadLetter,
@@ -89,6 +92,16 @@ export class KafkaRunningConsumer implements RunningConsumer {
       logger,
       counters: deps.counters,
       health: this.tracker,
+    });
+    this.batches = new PartitionBatches({
+      messages,
+      tracker: this.tracker,
+      counters: deps.counters,
+      logger,
+      options,
+      retry: this.retry,
+      stopping: this.stopping.signal,
+      running: () => this.running,
     });
   }
 
@@ -140,7 +153,11 @@ export class KafkaRunningConsumer implements RunningConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
-      eachBatch: (payload) => this.handleBatch(payload),
+      eachBatch: (payload) => {
+        const batch = this.handleBatch(payload);
+        this.inFlight.add(batch);
+        return batch.finally(() => this.inFlight.delete(batch));
+      },
     });
   }
 
@@ -148,50 +165,29 @@ export class KafkaRunningConsumer implements RunningConsumer {
     if (!this.running) return;
     this.running = false;
     this.stopping.abort();
+    // kafkajs silently drops commits once its disconnect has begun: the records a batch handled before the stop
+    // would be delivered again to the next member. Its batches commit them first (and take no new record).
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
     await this.txProducer?.disconnect();
     for (const listener of this.stopListeners) listener();
   }
 
-  async whenCaughtUp(options: { timeoutMs?: number } = {}): Promise<void> {
+  whenCaughtUp(options: { timeoutMs?: number } = {}): Promise<void> {
     const { admin, namespace } = this.deps;
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    for (;;) {
-      const lagging: string[] = [];
+    const partitions = async (): Promise<PartitionLag[]> => {
+      const lags: PartitionLag[] = [];
       for (const topic of this.clusterTopics) {
         const [ends, committed] = await Promise.all([admin.partitionEnds(topic), admin.committedOffsets(this.clusterGroupId, topic)]);
-        for (const { partition, high } of ends) {
-          const here = this.tracker.position(namespace.logicalTopic(topic), partition) ?? -1n;
-          const there = committed.get(partition) ?? -1n;
-          const position = here > there ? here : there;
-          if (high > 0n && position < high) lagging.push(`${topic}/${partition}: at ${position} of ${high}`);
-        }
+        for (const { partition, high } of ends) lags.push({ topic: namespace.logicalTopic(topic), label: topic, partition, high, committed: committed.get(partition) });
       }
-      if (lagging.length === 0) return;
-      const halts = this.tracker.halts();
-      if (halts.length > 0) {
-        const where = halts.map((h) => `${h.topic}/${h.partition} at offset ${h.offset} (${h.eventType})`).join(', ');
-        throw new Error(`consumer ${this.options.groupId} halted on an unknown event type: ${where}`);
-      }
-      const crashed = this.tracker.health().problems.find((problem) => problem.state === 'crashed');
-      if (crashed) throw new Error(`consumer ${this.options.groupId} crashed: ${crashed.reason}`);
-      if (Date.now() > deadline) throw new Error(`consumer ${this.options.groupId} not caught up: ${lagging.join(', ')}`);
-      await pause(50);
-    }
+      return lags;
+    };
+    return waitUntilCaughtUp(this.options.groupId, this.tracker, partitions, options.timeoutMs);
   }
 
   private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset, pause: pausePartition }: EachBatchPayload): Promise<void> {
-    const { namespace, counters, logger } = this.deps;
-    // A batch fetched before the pause took effect: nothing past the halted offset may be handled.
-    if (this.tracker.isHalted(namespace.logicalTopic(batch.topic), batch.partition)) return;
-    const outputs: HandlerOutput[] = [];
-    // Ids are remembered as handled only once their outputs and offsets are committed: if the
-    // commit fails, the redelivered message must be handled again, not dropped as a duplicate.
-    const handledIds: string[] = [];
-    let lastProcessed: string | undefined;
-    // The first offset whose outputs and commit are not yet durable: where to resume on failure.
-    let uncommittedFrom = batch.messages[0]?.offset;
-    let pendingSince = Date.now();
+    const { namespace } = this.deps;
     // Ends a handler's retrying when the consumer stops or the group rebalances: a partition held by endless
     // retries would otherwise keep the whole group from rebalancing, and this member would be expelled.
     const rejoin = new AbortController();
@@ -202,82 +198,21 @@ export class KafkaRunningConsumer implements RunningConsumer {
         if (mustRejoin(error)) rejoin.abort();
       });
     }, PACEMAKER_INTERVAL_MS);
-    const scope = { heartbeat, signal: letGo, handledInBatch: handledIds };
     try {
-      for (const message of batch.messages) {
-        if (!isRunning() || isStale() || letGo.aborted) break;
-        counters.consumed += 1;
-        const record = fromKafkaMessage(namespace, batch.topic, batch.partition, message);
-        const outcome = await this.messages.handle(record, scope);
-        // Stopping mid-retry: leave this message uncommitted so the next owner of the partition redoes it.
-        if (outcome.kind === 'interrupted') break;
-        if (outcome.kind === 'halt') {
-          this.halt(record, outcome.eventType, outcome.reason, pausePartition);
-          break;
-        }
-        outputs.push(...outcome.outputs);
-        if (outcome.kind === 'handled' && this.options.dedup) handledIds.push(outcome.eventId);
-        lastProcessed = message.offset;
-        // Moves the fetch position only; the commit below is what a restart resumes from.
-        resolveOffset(message.offset);
-        // Long batches commit as they go, so a crash re-delivers little.
-        if (outputs.length >= 500 || Date.now() - pendingSince > 1_000) {
-          await this.commit(batch.topic, batch.partition, lastProcessed, outputs.splice(0));
-          await this.rememberHandled(handledIds.splice(0));
-          uncommittedFrom = (BigInt(lastProcessed) + 1n).toString();
-          pendingSince = Date.now();
-        }
-      }
-      if (lastProcessed !== undefined) {
-        await this.commit(batch.topic, batch.partition, lastProcessed, outputs);
-        await this.rememberHandled(handledIds);
-      }
-    } catch (error) {
-      if (uncommittedFrom === undefined || !this.running) throw error;
-      // The fetch position already moved past these messages: move it back so they are
-      // delivered again, after a pause so a persistent failure does not spin.
-      counters.commitFailures += 1;
-      logger.error('batch not committed; it will be delivered again', {
-        groupId: this.options.groupId,
+      await this.batches.process({
         topic: namespace.logicalTopic(batch.topic),
         partition: batch.partition,
-        from: uncommittedFrom,
-        error: describeError(error),
+        records: batch.messages.map((message) => fromKafkaMessage(namespace, batch.topic, batch.partition, message)),
+        heartbeat,
+        signal: letGo,
+        proceed: () => isRunning() && !isStale(),
+        resolve: resolveOffset,
+        commit: (offset, outputs) => this.committer.commit(batch.topic, batch.partition, offset, outputs),
+        pause: pausePartition,
+        rewind: (offset) => this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
       });
-      this.consumer.seek({ topic: batch.topic, partition: batch.partition, offset: uncommittedFrom });
-      await pause(backoffDelayMs(this.retry, Math.min(counters.commitFailures, 6)), this.stopping.signal);
     } finally {
       clearInterval(pacemaker);
     }
-  }
-
-  /**
-   * Stops the partition at a record this service cannot read but a newer release can: nothing at or past it is
-   * committed, so that release continues from exactly here. The other partitions keep flowing.
-   */
-  private halt(record: ConsumedRecord, eventType: string, reason: string, pausePartition: () => void): void {
-    const { origin } = record;
-    this.deps.counters.halted += 1;
-    this.tracker.halt(origin.topic, origin.partition, origin.offset, eventType, reason);
-    pausePartition();
-    this.deps.logger.error('partition halted: event type unknown to this service; not committed, a newer release resumes here', {
-      groupId: this.options.groupId,
-      topic: origin.topic,
-      partition: origin.partition,
-      offset: origin.offset,
-      eventType,
-      reason,
-    });
-  }
-
-  private async commit(topic: string, partition: number, offset: string, outputs: readonly HandlerOutput[]): Promise<void> {
-    const next = await this.committer.commit(topic, partition, offset, outputs);
-    this.tracker.advanced(this.deps.namespace.logicalTopic(topic), partition, next);
-  }
-
-  private async rememberHandled(eventIds: readonly string[]): Promise<void> {
-    const dedup = this.options.dedup;
-    if (!dedup) return;
-    for (const id of eventIds) await dedup.remember(this.options.groupId, id);
   }
 }

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EventRegistry, TOPICS, defineEvent, registry as catalogue } from '@grantline/contracts';
 import type { Envelope, TopicName } from '@grantline/contracts';
+import type { ConsumedRecord } from '../consumed-record';
 import { ConsumerHealthTracker } from '../consumer-health';
 import { newCounters } from '../counters';
 import { DEAD_LETTERED_EVENT } from '../dead-letter';
 import type { MessagingLogger } from '../logger';
-import type { ConsumedRecord } from './codec';
-import { MessageHandler } from './message-handler';
+import { MessageHandler } from '../message-handler';
 
 /** What a poison message may carry and a dead letter must never repeat. */
 const SECRET = 'pa55-W0rd!hunter2-0xDEADBEEF';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { withConsumerHealth } from '../bus-health';
 import type { Counters } from '../counters';
 import { newCounters } from '../counters';
 import { describeError } from '../errors';
@@ -7,7 +8,6 @@ import type { MessagingLogger } from '../logger';
 import { jsonConsoleLogger } from '../logger';
 import type {
   BusHealth,
-  ConsumerHealth,
   ConsumerOptions,
   EventPublisher,
   LogIdentity,
@@ -43,19 +43,6 @@ export interface KafkaBusConfig {
    * cluster cannot see each other (see TopicNamespace). Callers keep using the catalogue's names.
    */
   readonly namespace?: string;
-}
-
-/** One line per problem, for the `detail` of an unhealthy bus. */
-function describeProblems(consumers: readonly ConsumerHealth[]): string {
-  return consumers
-    .flatMap((consumer) =>
-      consumer.problems.map((problem) =>
-        problem.state === 'crashed'
-          ? `${consumer.groupId}: crashed (${problem.reason})`
-          : `${consumer.groupId}: ${problem.topic}/${problem.partition} ${problem.state} at offset ${problem.offset} (${problem.state === 'halted' ? problem.eventType : problem.reason})`,
-      ),
-    )
-    .join('; ');
 }
 
 /**
@@ -165,12 +152,6 @@ export class KafkaMessageBus implements MessageBus {
    */
   async health(timeoutMs = 2_000): Promise<BusHealth> {
     const consumers = [...this.consumers].map((consumer) => consumer.health());
-    const troubled = consumers.filter((consumer) => !consumer.ok);
-    const withConsumers = (health: BusHealth): BusHealth => {
-      if (troubled.length === 0) return { ...health, consumers };
-      const problems = describeProblems(troubled);
-      return { ...health, ok: false, detail: health.detail === undefined ? problems : `${health.detail}; ${problems}`, consumers };
-    };
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<BusHealth>((resolve) => {
       timer = setTimeout(() => resolve({ ok: false, brokers: 0, detail: `no answer from Kafka within ${timeoutMs} ms` }), timeoutMs);
@@ -180,7 +161,7 @@ export class KafkaMessageBus implements MessageBus {
       (error: unknown): BusHealth => ({ ok: false, brokers: 0, detail: describeError(error) }),
     );
     try {
-      return withConsumers(await Promise.race([probe, timeout]));
+      return withConsumerHealth(await Promise.race([probe, timeout]), consumers);
     } finally {
       clearTimeout(timer);
     }

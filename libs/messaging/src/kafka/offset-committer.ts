@@ -1,6 +1,7 @@
 import type { Consumer, Producer } from 'kafkajs';
 import type { Envelope } from '@grantline/contracts';
 import type { Counters } from '../counters';
+import { outputsByTopic } from '../partition-batch';
 import type { HandlerOutput } from '../ports';
 import { toKafkaMessages } from './codec';
 import type { TopicNamespace } from './topic-namespace';
@@ -31,12 +32,7 @@ export class OffsetCommitter {
   /** Publishes `outputs`, then commits the offset after `offset` on a cluster topic. Returns that next offset. */
   async commit(topic: string, partition: number, offset: string, outputs: readonly HandlerOutput[]): Promise<bigint> {
     const next = BigInt(offset) + 1n;
-    const byTopic = new Map<string, Envelope[]>();
-    for (const output of outputs) {
-      const list = byTopic.get(output.topic) ?? [];
-      list.push(...output.events);
-      byTopic.set(output.topic, list);
-    }
+    const byTopic = outputsByTopic(outputs);
     const { txProducer } = this.deps;
     if (txProducer) {
       const previous = this.transactionTurn;

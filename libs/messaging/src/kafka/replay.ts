@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { parseRecordValue } from '../consumed-record';
 import type { ReplayOptions } from '../ports';
-import { fromKafkaMessage, parseRecordValue } from './codec';
+import { fromKafkaMessage } from './codec';
 import type { KafkaAdmin } from './kafka-admin';
 import type { KafkaConnections } from './kafka-connections';
 import type { TopicNamespace } from './topic-namespace';

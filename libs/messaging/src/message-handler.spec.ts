@@ -2,15 +2,15 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { EventRegistry, TOPICS, defineEvent } from '@grantline/contracts';
 import type { Envelope, TopicName } from '@grantline/contracts';
-import { ConsumerHealthTracker } from '../consumer-health';
-import { newCounters } from '../counters';
-import { InMemoryDedupStore } from '../dedup';
-import { TerminalError } from '../errors';
-import type { MessagingLogger } from '../logger';
-import type { EventHandler } from '../ports';
-import { testRegistry } from '../testing/test-events';
-import type { ConsumedRecord } from './codec';
+import type { ConsumedRecord } from './consumed-record';
+import { ConsumerHealthTracker } from './consumer-health';
+import { newCounters } from './counters';
+import { InMemoryDedupStore } from './dedup';
+import { TerminalError } from './errors';
+import type { MessagingLogger } from './logger';
 import { MessageHandler } from './message-handler';
+import type { EventHandler } from './ports';
+import { testRegistry } from './testing/test-events';
 
 const TOPIC = 'spec.handler.in';
 

@@ -1,15 +1,15 @@
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import type { DeadLetterErrorClass } from '@grantline/contracts';
-import type { ConsumerHealthTracker } from '../consumer-health';
-import type { Counters } from '../counters';
-import { buildDeadLetter, safeReason } from '../dead-letter';
-import { classifyError, describeError } from '../errors';
-import { decideOnDecodeFailure, decideOnHandlerFailure } from '../failure-policy';
-import type { MessagingLogger } from '../logger';
-import type { ConsumerOptions, HandlerOutput, MessageContext, RetryPolicy } from '../ports';
-import { INTERRUPTED, retryForever } from '../retry-policy';
-import type { ConsumedRecord } from './codec';
-import { parseRecordValue } from './codec';
+import type { ConsumedRecord } from './consumed-record';
+import { parseRecordValue } from './consumed-record';
+import type { ConsumerHealthTracker } from './consumer-health';
+import type { Counters } from './counters';
+import { buildDeadLetter, safeReason } from './dead-letter';
+import { classifyError, describeError } from './errors';
+import { decideOnDecodeFailure, decideOnHandlerFailure } from './failure-policy';
+import type { MessagingLogger } from './logger';
+import type { ConsumerOptions, HandlerOutput, MessageContext, RetryPolicy } from './ports';
+import { INTERRUPTED, retryForever } from './retry-policy';
 
 /** What became of one record; the runner commits past it for every outcome but `halt` and `interrupted`. */
 export type MessageOutcome =

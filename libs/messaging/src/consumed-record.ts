@@ -1,0 +1,34 @@
+import type { Envelope } from '@grantline/contracts';
+import type { DeadLetterOrigin } from './dead-letter';
+
+/** CloudEvents structured mode: the whole envelope is the value; the headers repeat what routing needs. */
+const HEADER_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
+
+/** One envelope as a log record, whatever the transport: every transport writes the same bytes. */
+export interface EncodedRecord {
+  /** The subject (the aggregate), so one aggregate's events share a partition and keep their order. */
+  readonly key: string;
+  readonly value: string;
+  readonly headers: { readonly 'content-type': string; readonly ce_id: string; readonly ce_type: string };
+}
+
+export function encodeEnvelope(event: Envelope): EncodedRecord {
+  return {
+    key: event.subject,
+    value: JSON.stringify(event),
+    headers: { 'content-type': HEADER_CONTENT_TYPE, ce_id: event.id, ce_type: event.type },
+  };
+}
+
+/** A consumed record as the message handler sees it: where it came from (logical names) and its bytes. */
+export interface ConsumedRecord {
+  readonly origin: DeadLetterOrigin;
+  readonly value: Buffer | null;
+  /** The record's timestamp on the log (ms since the epoch, as Kafka gives it), when the transport has one. */
+  readonly timestamp?: string;
+}
+
+/** The record's JSON; throws SyntaxError for bytes that are not JSON (an empty or null value included). */
+export function parseRecordValue(value: Buffer | null): unknown {
+  return JSON.parse(value?.toString('utf8') ?? '');
+}
