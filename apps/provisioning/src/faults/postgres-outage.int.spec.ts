@@ -259,7 +259,7 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
     expect(state.state.grant(grantId)?.status).toBe('irrevocable');
 
     // When the periodic reconciliation next asks the connector for its target's state
-    await provisioning.app.get(ReconciliationTrigger).requestAll();
+    await provisioning!.app.get(ReconciliationTrigger).requestAll();
 
     // Then the report shows the connector reachable, the removal that gave up is tried again, and it succeeds: the
     // membership is gone and the grant ends revoked, for the revocation that was asked for
