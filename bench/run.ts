@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `npm run bench:policy`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -14,8 +14,13 @@ async function main(): Promise<void> {
       await import('./policy.bench');
       break;
     }
+    case 'lifecycle': {
+      const { runLifecycleBench } = await import('./lifecycle/lifecycle.bench');
+      await runLifecycleBench();
+      break;
+    }
     default:
-      throw new Error(`unknown benchmark '${name}' (messaging | policy)`);
+      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle)`);
   }
 }
 

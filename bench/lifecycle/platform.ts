@@ -1,0 +1,205 @@
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import type { WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { registry } from '@grantline/contracts';
+import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
+import type { DevIssuerKey } from '@grantline/http-edge';
+import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
+import { readInfraState } from '@grantline/testing';
+import mongoose from 'mongoose';
+import type { CpuTarget } from './stats';
+
+const ROOT = join(__dirname, '../..');
+// The list and entrypoints of tools/platform/services.ts (`npm start`): an application project, which Nx lets no
+// other project import, so the eight names are repeated here.
+const SERVICES = ['intake', 'policy', 'approval', 'provisioning', 'connector-postgres', 'scheduler', 'audit', 'notifier'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+const READY_TIMEOUT_MS = Number(process.env['BENCH_LIFECYCLE_START_TIMEOUT_MS'] ?? 300_000);
+const STOP_GRACE_MS = 20_000;
+
+interface Running {
+  readonly name: ServiceName;
+  readonly child: ChildProcess;
+  readonly log: WriteStream;
+  readonly exited: Promise<number | null>;
+  url?: string;
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const isRunning = (r: Running): boolean => r.child.exitCode === null && r.child.signalCode === null;
+const brokers = (): string[] => (process.env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+/** MONGO_DB as the service kit derives it from the namespace; set explicitly so the teardown drops exactly these. */
+const databaseOf = (namespace: string, name: ServiceName): string => `grantline_${namespace.replace(/[^A-Za-z0-9_]/g, '_')}_${name.replace(/-/g, '_')}`;
+
+/** A service process still alive when the bench exits (a crash, Ctrl-C twice) must not outlive it. */
+const live = new Set<Running>();
+process.once('exit', () => {
+  for (const running of live) running.child.kill('SIGKILL');
+});
+
+/**
+ * The eight services as `npm start` runs them (node -r @swc-node/register apps/<name>/src/main.ts, cwd = the
+ * repository, the same env plus what keeps this platform apart: its own Kafka namespace and so its own databases,
+ * its own dev-issuer key, and a port the kernel picks, so a developer's `npm start` on the fixed ports is unaffected).
+ */
+export class BenchPlatform {
+  private readonly services: Running[] = [];
+
+  private constructor(
+    readonly runId: string,
+    readonly namespace: string,
+    readonly logDir: string,
+    private readonly key: DevIssuerKey,
+  ) {}
+
+  /** The run's names and dev-issuer key; nothing runs yet, so a caller can register the teardown before `launch`. */
+  static async create(): Promise<BenchPlatform> {
+    const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+    const logDir = join(ROOT, '.grantline', 'bench-logs', runId);
+    mkdirSync(logDir, { recursive: true });
+    return new BenchPlatform(runId, `bench-${runId}`, logDir, await ensureDevIssuerKey(join(logDir, 'dev-issuer')));
+  }
+
+  /** Starts every service and resolves once each answers /health/ready. */
+  async launch(log: (line: string) => void): Promise<void> {
+    const env = (name: ServiceName): NodeJS.ProcessEnv => ({
+      // What tools/platform/start.ts gives every service, then this run's own namespace, database and issuer.
+      PROVISIONING_RECONCILE_EVERY: 'PT1M',
+      ...process.env,
+      KAFKA_TOPIC_NAMESPACE: this.namespace,
+      MONGO_DB: databaseOf(this.namespace, name),
+      DEV_ISSUER_DIR: join(this.logDir, 'dev-issuer'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+    });
+    log(`starting ${SERVICES.length} services in Kafka namespace ${this.namespace} (logs: ${this.logDir})`);
+    const started = Date.now();
+    for (const name of SERVICES) this.services.push(this.spawn(name, env(name)));
+    await this.waitUntilReady(started + READY_TIMEOUT_MS);
+    log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  private spawn(name: ServiceName, env: NodeJS.ProcessEnv): Running {
+    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, ['--no-warnings', '-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const running: Running = { name, child, log, exited };
+    live.add(running);
+    void exited.then(() => live.delete(running));
+    const onLine = (line: string): void => {
+      if (!log.writableEnded) log.write(`${line}\n`);
+      if (running.url === undefined && line.includes('"ready"')) {
+        try {
+          const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
+          if (record.msg === 'ready' && typeof record.url === 'string') running.url = record.url;
+        } catch {
+          // not a JSON record
+        }
+      }
+    };
+    if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
+    if (child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
+    return running;
+  }
+
+  private async waitUntilReady(deadline: number): Promise<void> {
+    const ready = new Set<ServiceName>();
+    for (;;) {
+      for (const r of this.services) if (!isRunning(r)) throw new Error(`${r.name} exited (code ${String(r.child.exitCode)}) before it was ready; see ${this.logDir}/${r.name}.log`);
+      const pending = this.services.filter((r) => !ready.has(r.name) && r.url !== undefined);
+      const answers = await Promise.all(
+        pending.map(async (r) => {
+          try {
+            const response = await fetch(`${r.url}/health/ready`, { signal: AbortSignal.timeout(3_000) });
+            await response.body?.cancel();
+            return response.status === 200;
+          } catch {
+            return false;
+          }
+        }),
+      );
+      pending.forEach((r, i) => {
+        if (answers[i]) ready.add(r.name);
+      });
+      if (ready.size === this.services.length) return;
+      if (Date.now() > deadline) throw new Error(`not ready in time: ${this.services.filter((r) => !ready.has(r.name)).map((r) => r.name).join(', ')}`);
+      await pause(250);
+    }
+  }
+
+  url(name: ServiceName): string {
+    const url = this.services.find((r) => r.name === name)?.url;
+    if (url === undefined) throw new Error(`${name} has no url`);
+    return url;
+  }
+
+  /** A token of this platform's dev issuer: a person (member) unless roles/workload say otherwise. */
+  token(subject: string, options: { roles?: readonly string[]; workload?: boolean } = {}): Promise<string> {
+    return mintDevToken(this.key, { subject, audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 6 * 3_600, ...options });
+  }
+
+  /** A bus in this platform's namespace, for the bench's own publisher (the ITSM upstream) and grant watcher. */
+  bus(purpose: string): KafkaMessageBus {
+    return new KafkaMessageBus({ clientId: `bench-${purpose}-${this.runId}`, brokers: brokers(), registry, logger: silentLogger, namespace: this.namespace });
+  }
+
+  /** Every service process, then the infrastructure's (local: the pid the harness recorded; docker: the container's). */
+  cpuTargets(): CpuTarget[] {
+    const targets: CpuTarget[] = this.services.filter((r) => r.child.pid !== undefined).map((r) => ({ name: r.name, pid: r.child.pid as number }));
+    const names = { kafka: 'kafka-broker', mongo: 'ferretdb', postgres: 'postgresql' } as const;
+    for (const runtime of Object.values(readInfraState()?.components ?? {})) {
+      if (runtime === undefined) continue;
+      let pid = runtime.mode === 'local' ? runtime.pid : undefined;
+      if (runtime.mode === 'docker' && runtime.containerId !== undefined) {
+        try {
+          pid = Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', runtime.containerId], { encoding: 'utf8' }).trim()) || undefined;
+        } catch {
+          pid = undefined;
+        }
+      }
+      if (pid !== undefined) targets.push({ name: names[runtime.component], pid });
+    }
+    return targets;
+  }
+
+  /** SIGTERM (services drain and exit), SIGKILL after the grace period. */
+  async stop(): Promise<void> {
+    const alive = this.services.filter(isRunning);
+    for (const r of alive) r.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS)));
+    const outcome = await Promise.race([Promise.all(alive.map((r) => r.exited)), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      for (const r of alive.filter(isRunning)) r.child.kill('SIGKILL');
+      await Promise.all(alive.map((r) => r.exited));
+    }
+    await Promise.all(this.services.map((r) => new Promise<void>((resolve) => (r.log.writableEnded ? resolve() : r.log.end(() => resolve())))));
+  }
+
+  /** Removes this run's topics, consumer groups and databases from the shared infrastructure (logs stay). */
+  async deleteData(): Promise<void> {
+    if (process.env['BENCH_LIFECYCLE_KEEP_DATA'] === '1') return;
+    const bus = this.bus('cleanup');
+    try {
+      await bus.connect();
+      await bus.deleteNamespace();
+    } finally {
+      await bus.disconnect();
+    }
+    const connection = await mongoose.createConnection(process.env['MONGO_URL'] ?? '').asPromise();
+    try {
+      for (const name of SERVICES) await connection.useDb(databaseOf(this.namespace, name), { useCache: false }).dropDatabase();
+    } finally {
+      await connection.close();
+    }
+  }
+}
