@@ -7,4 +7,6 @@ void bootstrapService(AppModule, {
   serviceName: SERVICE_NAME,
   defaultPort: DEFAULT_PORT,
   retry: { maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: 30_000 },
+  // One active instance (ADR 0012): the catch-up and the projections assume they see every partition.
+  lease: true,
 });

@@ -13,10 +13,12 @@ try {
 
 // Transactional: the grant events, the connector commands and the consumed offset commit together.
 // From the beginning: a new deployment provisions every approval already on the log (grant ids make it idempotent).
+// One active instance (ADR 0012): a second one waits as a standby, so no grant is provisioned twice.
 void bootstrapService(AppModule, {
   serviceName: SERVICE_NAME,
   defaultPort: DEFAULT_PORT,
   transactional: true,
   fromBeginning: true,
   connectorIds: config.connectorIds,
+  lease: true,
 });

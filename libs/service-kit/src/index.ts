@@ -10,10 +10,15 @@ export { RequireLoaded, STATE_NOT_LOADED, stateNotLoaded } from './health/requir
 export { ServiceKitModule } from './service-kit.module';
 export { KeyedMutex } from './concurrency/keyed-mutex';
 export type { ServiceKitOptions } from './service-kit.module';
-export { bootstrapService, startService } from './bootstrap/bootstrap-service';
+export { LEASE_LOST_EXIT_CODE, bootstrapService, startService } from './bootstrap/bootstrap-service';
 export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';
 export { API_AUTH_CONFIG, ApiAuthModule, DEFAULT_DEV_ISSUER_DIR, apiAuthConfigFrom } from './auth/api-auth.module';
 export type { ApiAuthOptions } from './auth/api-auth.module';
 export { BoundedWait, systemTimers } from './runtime/bounded-wait';
 export type { BoundedWaitOptions, WaitTimers } from './runtime/bounded-wait';
 export { CLOCK, clockProvider } from './runtime/clock.provider';
+export { loadLeaseConfig } from './lease/lease.config';
+export type { LeaseConfig } from './lease/lease.config';
+export { STANDBY_REASON, StandbyGate } from './lease/standby-gate';
+export { leaseGuardedBus } from './lease/lease-guarded-bus';
+export type { ServiceLeaseOptions } from './lease/leased-service';

@@ -3,8 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import type { INestApplication, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import type { EventRegistry } from '@grantline/contracts';
-import { StateReadinessRegistry } from '@grantline/messaging';
-import type { MessageBus } from '@grantline/messaging';
+import { LeaseNotHeldError, StateReadinessRegistry } from '@grantline/messaging';
+import type { Lease, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import type { KafkaEventTransport } from '@grantline/messaging-nest';
 import type { KafkaEventTransportOptions } from '@grantline/messaging-nest';
@@ -13,6 +13,12 @@ import type { ServiceConfig } from '../config/service-config.schema';
 import { SERVICE_CONFIG } from '../config/service-config.token';
 import { JsonLogger } from '../logging/json-logger';
 import { TopicEnsuringKafkaEventTransport } from '../messaging/topic-ensuring.transport';
+import { loadLeaseConfig } from '../lease/lease.config';
+import { startLeased } from '../lease/leased-service';
+import type { ServiceLeaseOptions } from '../lease/leased-service';
+
+/** The exit code of a process that lost its lease: a temporary failure, restart it (it comes back as a standby). */
+export const LEASE_LOST_EXIT_CODE = 75;
 
 export interface StartServiceOptions {
   readonly serviceName: string;
@@ -29,6 +35,13 @@ export interface StartServiceOptions {
   readonly openApi?: boolean;
   /** Connectors whose per-connector topics this service consumes (see KafkaEventTransportOptions). */
   readonly connectorIds?: readonly string[];
+  /**
+   * One active instance (ADR 0012), for services that rebuild their state by replay and follow every partition:
+   * the instance campaigns for the service's lease and waits as a standby — HTTP up, `/health/live` 200,
+   * `/health/ready` 503 "standby: another instance holds the lease", no state loading, no consumers — until it holds
+   * it. `true`: the Kafka lease, configured from the environment (SERVICE_LEASE_SESSION_TIMEOUT_MS, SERVICE_INSTANCE_ID).
+   */
+  readonly lease?: boolean | ServiceLeaseOptions;
 }
 
 export interface RunningService {
@@ -37,7 +50,14 @@ export interface RunningService {
   readonly logger: JsonLogger;
   /** Where the HTTP API listens, e.g. http://127.0.0.1:3101 (the real port when PORT=0). */
   readonly url: string;
-  /** Stops consuming (the in-flight batch finishes and commits), then closes HTTP, Kafka and MongoDB. */
+  /**
+   * Resolves once the instance does its work: at once without a lease; with one, once it holds it and its consumers
+   * run (a standby waits here). Rejects when the start fails, or the service stops first (LeaseNotHeldError).
+   */
+  readonly active: Promise<void>;
+  /** The lease of a service started with `lease` (its status says standby, held or lost). */
+  readonly lease?: Lease;
+  /** Stops consuming (the in-flight batch finishes and commits), then closes HTTP, Kafka and MongoDB (and releases the lease last). */
   stop(): Promise<void>;
 }
 
@@ -53,43 +73,66 @@ export async function startService(appModule: Type<unknown>, options: StartServi
     app.useLogger(logger);
     app.flushLogs();
     const config = app.get<ServiceConfig>(SERVICE_CONFIG);
-    transport = new TopicEnsuringKafkaEventTransport({
-      bus: app.get<MessageBus>(MESSAGE_BUS),
-      registry: app.get<EventRegistry>(EVENT_REGISTRY),
-      groupId: options.groupId ?? config.serviceName,
-      ...(options.transactional !== undefined ? { transactional: options.transactional } : {}),
-      ...(options.fromBeginning !== undefined ? { fromBeginning: options.fromBeginning } : {}),
-      ...(options.retry ? { retry: options.retry } : {}),
-      ...(options.partitionsConsumedConcurrently !== undefined
-        ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently }
-        : {}),
-      ...(options.connectorIds ? { connectorIds: options.connectorIds } : {}),
-    });
-    if (options.openApi !== false) {
-      // Every service documents its HTTP API at /docs (JSON at /docs-json).
-      const document = SwaggerModule.createDocument(
+    const groupId = options.groupId ?? config.serviceName;
+    const states = app.get(StateReadinessRegistry, { strict: false });
+    /** The HTTP documentation and the consumers (the app's `@EventPattern` handlers) on `bus`. */
+    const wire = (bus: MessageBus): KafkaEventTransport => {
+      transport = new TopicEnsuringKafkaEventTransport({
+        bus,
+        registry: app.get<EventRegistry>(EVENT_REGISTRY),
+        groupId,
+        ...(options.transactional !== undefined ? { transactional: options.transactional } : {}),
+        ...(options.fromBeginning !== undefined ? { fromBeginning: options.fromBeginning } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.partitionsConsumedConcurrently !== undefined
+          ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently }
+          : {}),
+        ...(options.connectorIds ? { connectorIds: options.connectorIds } : {}),
+      });
+      if (options.openApi !== false) {
+        // Every service documents its HTTP API at /docs (JSON at /docs-json).
+        const document = SwaggerModule.createDocument(
+          app,
+          new DocumentBuilder().setTitle(`Grantline ${options.serviceName}`).setVersion('1').addBearerAuth().build(),
+        );
+        SwaggerModule.setup('docs', app, document);
+      }
+      app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+      return transport;
+    };
+
+    if (options.lease) {
+      const leased = await startLeased({
         app,
-        new DocumentBuilder().setTitle(`Grantline ${options.serviceName}`).setVersion('1').addBearerAuth().build(),
-      );
-      SwaggerModule.setup('docs', app, document);
+        config,
+        logger,
+        states,
+        groupId,
+        bus: app.get<MessageBus>(MESSAGE_BUS),
+        settings: options.lease === true ? {} : options.lease,
+        activate: async (bus) => {
+          const consumer = wire(bus);
+          await app.startAllMicroservices();
+          await app.init();
+          return consumer;
+        },
+      });
+      return { app, config, logger, url: leased.url, active: leased.active, lease: leased.lease, stop: leased.stop };
     }
-    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
-    // Lifecycle hooks first (CqrsModule registers its command handlers, state loaders start): in a hybrid app Nest
-    // otherwise starts the consumers before them, and the first event could find no handler.
-    await app.init();
+
+    const consumer = wire(app.get<MessageBus>(MESSAGE_BUS));
     await app.startAllMicroservices();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${address.port}`;
-    logger.log({ msg: 'ready', port: address.port, host: config.host, url, groupId: options.groupId ?? config.serviceName }, 'bootstrap');
-    const consumer = transport;
-    const states = app.get(StateReadinessRegistry, { strict: false });
+    logger.log({ msg: 'ready', port: address.port, host: config.host, url, groupId }, 'bootstrap');
     let stopping: Promise<void> | undefined;
     return {
       app,
       config,
       logger,
       url,
+      active: Promise.resolve(),
       stop: () => {
         stopping ??= (async () => {
           // Stop taking new messages first, so nothing is consumed while HTTP and MongoDB go away.
@@ -126,8 +169,13 @@ export interface BootstrapOptions extends StartServiceOptions {
  */
 export async function bootstrapService(appModule: Type<unknown>, options: BootstrapOptions): Promise<RunningService | undefined> {
   let config: ServiceConfig;
+  let lease: ServiceLeaseOptions | undefined;
   try {
     config = loadServiceConfig(options.env ?? process.env, options);
+    if (options.lease) {
+      const fromEnv = loadLeaseConfig(options.env ?? process.env);
+      lease = { ...fromEnv, ...(options.lease === true ? {} : options.lease) };
+    }
   } catch (error) {
     const logger = new JsonLogger({ serviceName: options.serviceName, context: 'bootstrap' });
     if (error instanceof ServiceConfigError) logger.fatal(error.message, { problems: error.problems });
@@ -144,15 +192,33 @@ export async function bootstrapService(appModule: Type<unknown>, options: Bootst
     else logger.warn(warning.message, { warning: warning.name });
   });
 
+  if (lease) {
+    lease = {
+      ...lease,
+      // Fail closed and simple (ADR 0012): whatever the process was doing stops with it, at once; the orchestrator
+      // restarts it and it comes back as a standby.
+      onLost: (reason) => {
+        logger.fatal('lease lost: exiting now so that this instance cannot act beside the next active one', { reason, exitCode: LEASE_LOST_EXIT_CODE });
+        process.exit(LEASE_LOST_EXIT_CODE);
+      },
+    };
+  }
+
+  let stopping = false;
   let service: RunningService;
   try {
-    service = await startService(appModule, options);
+    service = await startService(appModule, { ...options, ...(lease ? { lease } : {}) });
   } catch (error) {
     logger.fatal('start-up failed', error);
     process.exit(1);
   }
+  service.active.catch((error: unknown) => {
+    // A standby asked to stop never became active: that is no failure.
+    if (stopping && error instanceof LeaseNotHeldError) return;
+    logger.fatal('start-up failed', error);
+    process.exit(1);
+  });
 
-  let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       // A terminal's Ctrl-C reaches the whole process group, and a supervisor may follow with SIGTERM.

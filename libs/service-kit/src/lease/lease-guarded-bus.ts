@@ -1,0 +1,28 @@
+import { LeaseNotHeldError } from '@grantline/messaging';
+import type { ConsumerOptions, Lease, MessageBus, RunningConsumer } from '@grantline/messaging';
+
+/**
+ * The bus a leased service's consumers run on: every handler first checks, by the clock, that this instance still
+ * holds the lease, and refuses (retriably: the message stays uncommitted for the next holder) when it does not.
+ * The loss itself stops the consumers at once; this covers the moment in between, e.g. a fence timer that runs late.
+ * Everything else goes to the bus unchanged.
+ */
+export function leaseGuardedBus(bus: MessageBus, lease: Lease): MessageBus {
+  const consume = (options: ConsumerOptions): Promise<RunningConsumer> =>
+    bus.consume({
+      ...options,
+      handler: (event, context) => {
+        if (!lease.isHeld()) {
+          return Promise.reject(new LeaseNotHeldError(`the ${lease.name} lease is not held by ${lease.instanceId} (${lease.status().state}); not handling ${event.type}`));
+        }
+        return options.handler(event, context);
+      },
+    });
+  return new Proxy(bus, {
+    get(target, property) {
+      if (property === 'consume') return consume;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
