@@ -2,7 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CatalogPublished } from '@grantline/contracts';
 import type { AccessPackage, CatalogPublishedData, Entitlement } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import { deterministicEventId } from '@grantline/messaging';
+import { CLOCK } from '@grantline/service-kit';
 import { IntakePublisher } from '../publishing/intake-publisher';
 
 export const LOADED_CATALOG = Symbol('LOADED_CATALOG');
@@ -19,6 +21,7 @@ export class CatalogService implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     @Inject(LOADED_CATALOG) readonly catalog: CatalogPublishedData,
     private readonly publisher: IntakePublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.entitlements = new Map(catalog.entitlements.map((e) => [e.entitlementId, e]));
     this.packages = new Map(catalog.accessPackages.map((p) => [p.accessPackageId, p]));
@@ -61,7 +64,7 @@ export class CatalogService implements OnApplicationBootstrap, OnApplicationShut
         subject: `catalog-${this.catalog.catalogVersion}`,
         correlationId: `catalog-${this.catalog.digest}`,
         actor: { kind: 'service', id: 'intake' },
-        time: new Date().toISOString(),
+        time: this.clock.now().toISOString(),
       });
       this.published = true;
       this.logger.log(`published catalogue v${this.catalog.catalogVersion} (${this.catalog.entitlements.length} entitlements, digest ${this.catalog.digest.slice(0, 12)})`);

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '@grantline/decider';
 import { deterministicEventId } from '@grantline/messaging';
 import type { Principal } from '@grantline/http-edge';
+import { CLOCK } from '@grantline/service-kit';
 import { IDEMPOTENCY_STORE, fingerprintOf, runIdempotently, validateIdempotencyKey } from '../idempotency/idempotency';
 import type { IdempotencyStore, StoredResponse } from '../idempotency/idempotency';
 
@@ -18,7 +20,10 @@ export interface CallIds {
 /** Runs a write endpoint under the Idempotency-Key rules and writes the (possibly replayed) answer's status. */
 @Injectable()
 export class IdempotentEndpoint {
-  constructor(@Inject(IDEMPOTENCY_STORE) private readonly store: IdempotencyStore) {}
+  constructor(
+    @Inject(IDEMPOTENCY_STORE) private readonly store: IdempotencyStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   async run(
     call: { principal: Principal; key: string | undefined; method: string; route: string; body: unknown; response: ResponseLike },
@@ -30,7 +35,7 @@ export class IdempotentEndpoint {
     };
     const outcome = await runIdempotently(
       this.store,
-      { scope: call.principal.subject, key, fingerprint: fingerprintOf(call.method, call.route, call.body), now: new Date() },
+      { scope: call.principal.subject, key, fingerprint: fingerprintOf(call.method, call.route, call.body), now: this.clock.now() },
       () => execute(ids),
     );
     call.response.status(outcome.response.status);

@@ -2,6 +2,7 @@
 // transactions, and what it stores must come back exactly.
 import mongoose from 'mongoose';
 import type { Connection } from 'mongoose';
+import { fixedClock } from '@grantline/decider';
 import { mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 import { InMemoryIdempotencyStore, runIdempotently } from './idempotency';
 import { MongoIdempotencyStore } from './mongo-idempotency.store';
@@ -13,7 +14,7 @@ describe('MongoIdempotencyStore on a real MongoDB-wire server', () => {
 
   beforeAll(async () => {
     connection = await mongoose.createConnection(mongoDatabaseUrl(uniqueName('intake_idem')), { serverSelectionTimeoutMS: 10_000 }).asPromise();
-    store = new MongoIdempotencyStore(connection);
+    store = new MongoIdempotencyStore(connection, fixedClock(NOW));
   });
 
   afterAll(async () => {

@@ -1,4 +1,5 @@
 import type { Collection, Connection } from 'mongoose';
+import type { Clock } from '@grantline/decider';
 import type { ClaimResult, IdempotencyRecord, IdempotencyStore, StoredResponse } from './idempotency';
 
 interface KeyDocument {
@@ -24,7 +25,10 @@ function isDuplicateKey(error: unknown): boolean {
 export class MongoIdempotencyStore implements IdempotencyStore {
   private readonly collection: Collection<KeyDocument>;
 
-  constructor(connection: Connection) {
+  constructor(
+    connection: Connection,
+    private readonly clock: Clock,
+  ) {
     this.collection = connection.collection<KeyDocument>(IDEMPOTENCY_COLLECTION);
   }
 
@@ -46,7 +50,7 @@ export class MongoIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(id: string, response: StoredResponse): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $set: { state: 'completed', completedAt: new Date(), response: JSON.stringify(response) } });
+    await this.collection.updateOne({ _id: id }, { $set: { state: 'completed', completedAt: this.clock.now(), response: JSON.stringify(response) } });
   }
 
   async release(id: string): Promise<void> {

@@ -1,15 +1,17 @@
-import { Body, Controller, Headers, Logger, Param, Patch, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Headers, Param, Patch, Post, Put, Res, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import { z } from 'zod';
-import { IdSchema, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, IdentityUpsertedDataSchema, LIMITS } from '@grantline/contracts';
-import type { Envelope, EventDefinition, Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
+import { IdSchema, IdentityUpsertedDataSchema, LIMITS } from '@grantline/contracts';
+import type { Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
 import { actorOf } from '../authorization/actor';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
 import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
-import type { GrantlineRole, Principal, ProblemType } from '@grantline/http-edge';
+import type { GrantlineRole, Principal } from '@grantline/http-edge';
 import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
-import { IntakePublisher } from '../publishing/intake-publisher';
+import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity } from '../commands/intake-commands';
 import { AttributesBodySchema } from './identity-attributes.schema';
 import { OwnerTransfers } from './owner-transfers.store';
+import { assertMayOwn } from './ownership-guardrail';
 
 export const ProposeOwnerTransferBodySchema = z.strictObject({
   newOwnerId: IdSchema.describe('The person who is to become accountable for the machine identity.'),
@@ -23,7 +25,6 @@ function refuseForeignAttributes(principal: Principal, foreign: readonly { attri
   throw forbidden(principal, foreign.map((f) => `attribute ${f.attribute} comes from a ${f.authority} principal`).join('; '), `identity:${identityId}`);
 }
 
-const OWNER_TRANSFER_REFUSED: ProblemType = { slug: 'owner-transfer-refused', status: 409, title: 'The ownership transfer cannot take effect' };
 import { OffboardBodySchema, parseBody } from '../requests/request-body.schema';
 import { IdentityDirectory } from '../status/request-status.store';
 
@@ -35,23 +36,21 @@ interface ResponseLike {
 const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 const ID_PATTERN = /^\S{1,200}$/;
 
-
-
 /**
  * Joiner / mover / leaver and owners of non-human identities. The facts here are what policy decides on, so they
  * come from their authority only: the identity source (HR / the IdP, also over SCIM), the on-call system for
  * `onCall`, an administrator for corrections — and a member may register a machine identity they own, nothing else.
+ * This edge answers who may say what (403/404) before an Idempotency-Key is claimed; identity-command-handlers.ts
+ * writes the facts.
  */
 @Controller('v1/identities')
 @UseGuards(BearerAuthGuard)
 export class IdentitiesController {
-  private readonly logger = new Logger('identities');
-
   constructor(
-    private readonly publisher: IntakePublisher,
     private readonly directory: IdentityDirectory,
     private readonly endpoint: IdempotentEndpoint,
     private readonly transfers: OwnerTransfers,
+    private readonly commands: CommandBus,
   ) {}
 
   /** Upserts a person (with a manager) or a non-human identity (with its owner of record). */
@@ -92,9 +91,8 @@ export class IdentitiesController {
     }
     const data: IdentityUpsertedData = { ...parsed.data, identity: recorded };
     return this.endpoint.run({ principal, key, method: 'PUT', route: `/v1/identities/${identityId}`, body, response }, async (ids) => {
-      const envelope = await this.publishFact(IdentityUpserted, data, identityId, principal, ids.id('identity-upserted'));
-      await this.afterPublish(envelope.id, () => this.directory.remember(data.identity));
-      return { status: 202, body: { identityId, kind: data.identity.kind, status: 'accepted', eventId: envelope.id } };
+      const { eventId } = await this.commands.execute(new RecordIdentity(identityId, ids.id('identity-upserted'), actorOf(principal), data));
+      return { status: 202, body: { identityId, kind: data.identity.kind, status: 'accepted', eventId } };
     });
   }
 
@@ -122,9 +120,8 @@ export class IdentitiesController {
     if (previous.status === 'offboarded') throw ProblemException.of({ slug: 'identity-offboarded', status: 409, title: 'The identity has left' }, `${identityId} is offboarded`);
     const identity: Identity = withAttributes(previous, parsed.value.attributes);
     return this.endpoint.run({ principal, key, method: 'PATCH', route: `/v1/identities/${identityId}/attributes`, body, response }, async (ids) => {
-      const envelope = await this.publishFact(IdentityUpserted, { identity }, identityId, principal, ids.id('identity-attributes'));
-      await this.afterPublish(envelope.id, () => this.directory.remember(identity));
-      return { status: 202, body: { identityId, attributes: identity.attributes, status: 'accepted', eventId: envelope.id } };
+      const { eventId } = await this.commands.execute(new RecordIdentity(identityId, ids.id('identity-attributes'), actorOf(principal), { identity }));
+      return { status: 202, body: { identityId, attributes: identity.attributes, status: 'accepted', eventId } };
     });
   }
 
@@ -144,17 +141,10 @@ export class IdentitiesController {
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/offboard`, body, response }, async (ids) => {
       const kind = (await this.directory.kindOf(identityId)) ?? parsed.value.kind;
       if (kind === undefined) throw invalidInput([{ field: 'kind', message: 'unknown identity: give its kind' }]);
-      const now = new Date();
-      const data: IdentityOffboardedData = {
-        identityId,
-        kind: kind as IdentityOffboardedData['kind'],
-        effectiveAt: parsed.value.effectiveAt ?? now.toISOString(),
-        reason: parsed.value.reason,
-        ownedIdentityIds: await this.directory.ownedBy(identityId),
-      };
-      const envelope = await this.publishFact(IdentityOffboarded, data, identityId, principal, ids.id('identity-offboarded'), now.toISOString());
-      await this.afterPublish(envelope.id, () => this.directory.markOffboarded(identityId));
-      return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds: data.ownedIdentityIds, eventId: envelope.id } };
+      const { reason, effectiveAt } = parsed.value;
+      const offboarding = { kind: kind as IdentityOffboardedData['kind'], reason, ...(effectiveAt === undefined ? {} : { effectiveAt }) };
+      const { eventId, ownedIdentityIds } = await this.commands.execute(new OffboardIdentity(identityId, ids.id('identity-offboarded'), actorOf(principal), offboarding));
+      return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds, eventId } };
     });
   }
 
@@ -183,13 +173,12 @@ export class IdentitiesController {
     const nhi = await this.directory.standing(identityId);
     if (nhi === undefined || currentOwnerId === undefined) throw ProblemException.of(PROBLEMS.notFound, `No machine identity ${identityId}`);
     const { newOwnerId, reason } = parsed.value;
-    await this.assertMayOwn(identityId, nhi, currentOwnerId, newOwnerId);
+    await assertMayOwn(this.directory, identityId, nhi, currentOwnerId, newOwnerId);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers`, body, response }, async (ids) => {
       const transferId = `otr-${ids.id('owner-transfer-id')}`;
-      const data = { transferId, identityId, currentOwnerId, proposedOwnerId: newOwnerId, proposedBy: principal.subject, reason, proposedAt: new Date().toISOString() };
-      const envelope = await this.publishFact(IdentityOwnerTransferProposed, data, identityId, principal, ids.id('owner-transfer-proposed'), data.proposedAt);
-      await this.afterPublish(envelope.id, () => this.transfers.proposed(data));
-      return { status: 202, body: { transferId, identityId, proposedOwnerId: newOwnerId, status: 'proposed', eventId: envelope.id } };
+      const transfer = { transferId, currentOwnerId, proposedOwnerId: newOwnerId, reason };
+      const { eventId } = await this.commands.execute(new ProposeOwnerTransfer(identityId, ids.id('owner-transfer-proposed'), actorOf(principal), transfer));
+      return { status: 202, body: { transferId, identityId, proposedOwnerId: newOwnerId, status: 'proposed', eventId } };
     });
   }
 
@@ -216,39 +205,9 @@ export class IdentitiesController {
     const parsed = parseBody(AcceptOwnerTransferBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers/${transferId}/accept`, body, response }, async (ids) => {
-      const current = await this.transfers.get(transferId);
-      if (current?.status !== 'proposed') throw ProblemException.of(OWNER_TRANSFER_REFUSED, `Transfer ${transferId} is ${current?.status ?? 'unknown'}`);
-      const nhi = await this.directory.standing(identityId);
-      const owner = (await this.directory.responsibleFor(identityId)).ownerId;
-      if (nhi === undefined || owner !== transfer.currentOwnerId) {
-        throw ProblemException.of(OWNER_TRANSFER_REFUSED, `${identityId} is no longer owned by ${transfer.currentOwnerId}: the proposal is stale`);
-      }
-      await this.assertMayOwn(identityId, nhi, transfer.currentOwnerId, principal.subject);
-      const data = { identityId, previousOwnerId: transfer.currentOwnerId, newOwnerId: principal.subject, reason: 'transfer' as const, changedBy: principal.subject };
-      const envelope = await this.publishFact(IdentityOwnerChanged, data, identityId, principal, ids.id('owner-changed'));
-      await this.afterPublish(envelope.id, async () => {
-        await this.directory.changeOwner(identityId, principal.subject);
-        await this.transfers.ownerChanged(identityId, principal.subject);
-      });
-      return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId: envelope.id } };
+      const { eventId } = await this.commands.execute(new AcceptOwnerTransfer(identityId, transferId, ids.id('owner-changed'), actorOf(principal), transfer.currentOwnerId));
+      return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
     });
-  }
-
-  /**
-   * The guardrail of every ownership change: a machine identity that is active is owned by an active person other
-   * than its present owner (no NHI owns an NHI, no leaver becomes accountable).
-   */
-  private async assertMayOwn(identityId: string, nhi: { kind: string; status: string }, currentOwnerId: string, newOwnerId: string): Promise<void> {
-    const refuse = (detail: string): never => {
-      throw ProblemException.of(OWNER_TRANSFER_REFUSED, detail);
-    };
-    if (nhi.kind === 'human') refuse(`${identityId} is a person: only machine identities have an owner of record`);
-    if (nhi.status !== 'active') refuse(`${identityId} is ${nhi.status}`);
-    if (newOwnerId === currentOwnerId) refuse(`${newOwnerId} already owns ${identityId}`);
-    const candidate = await this.directory.standing(newOwnerId);
-    if (candidate === undefined) refuse(`${newOwnerId} is not a known identity`);
-    if (candidate?.kind !== 'human') refuse(`${newOwnerId} is not a person: a machine identity is owned by a person`);
-    if (candidate?.status !== 'active') refuse(`${newOwnerId} is ${candidate?.status ?? 'unknown'}`);
   }
 
   /**
@@ -268,20 +227,6 @@ export class IdentitiesController {
     const responsible = await this.directory.responsibleFor(identityId);
     if (previous?.kind === 'human' || responsible.ownerId !== principal.subject || previous?.status === 'offboarded') {
       throw forbidden(principal, `${identityId} exists and is not a machine identity you own: changing its owner is a governed transfer`, objectRef);
-    }
-  }
-
-  /** An identity fact, keyed by the identity it is about, by the caller. */
-  private publishFact<TData>(def: EventDefinition<string, TData>, data: TData, identityId: string, principal: Principal, id: string, time = new Date().toISOString()): Promise<Envelope<TData>> {
-    return this.publisher.publish({ def, data, id, subject: identityId, correlationId: identityId, actor: actorOf(principal), time });
-  }
-
-  /** Once the event is acknowledged the answer is 202 whatever happens here: the consumer applies the same event. */
-  private async afterPublish(eventId: string, work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      this.logger.warn(`identity directory update deferred for ${eventId}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

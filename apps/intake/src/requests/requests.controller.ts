@@ -1,15 +1,15 @@
-import { Body, Controller, Get, Headers, Logger, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { RequestSubmitted, RequestWithdrawn, RevocationRequested } from '@grantline/contracts';
-import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
+import { Body, Controller, Get, Headers, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import type { Clock } from '@grantline/decider';
+import { CLOCK } from '@grantline/service-kit';
 import { CatalogService } from '../catalog/catalog.service';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { BearerAuthGuard, CurrentPrincipal, ProblemException, forbidden, invalidInput } from '@grantline/http-edge';
+import { BearerAuthGuard, CurrentPrincipal, forbidden, invalidInput } from '@grantline/http-edge';
 import { actorOf } from '../authorization/actor';
 import { RequestAccess } from '../authorization/request-access';
 import type { Principal } from '@grantline/http-edge';
-import { INTAKE_PROBLEMS } from '../http/intake-problems';
-import { IntakePublisher } from '../publishing/intake-publisher';
-import { RequestStatusStore, RevocationTickets } from '../status/request-status.store';
+import { RequestRevocation, SubmitAccessRequest, WithdrawRequest } from '../commands/intake-commands';
+import { RequestStatusStore } from '../status/request-status.store';
 import type { RequestStatusView } from '../status/request-status.projection';
 import { RevokeBodySchema, WithdrawBodySchema, parseBody, validateSubmission } from './request-body.schema';
 
@@ -18,26 +18,26 @@ interface ResponseLike {
   setHeader(name: string, value: string): unknown;
 }
 
-const CLOSED: readonly RequestStatusView['status'][] = ['denied', 'withdrawn', 'revoked'];
 const ID_PATTERN = /^\S{1,200}$/;
 
 function checkId(field: string, id: string): void {
   if (!ID_PATTERN.test(id)) throw invalidInput([{ field, message: 'expected an id without whitespace, at most 200 characters' }]);
 }
 
-/** Access requests: submit, read, withdraw, and manual revocation of a grant. */
+/**
+ * Access requests: submit, read, withdraw, and manual revocation of a grant. Authorization, body validation, the
+ * Idempotency-Key and the answer are HTTP's; what is written is the command handlers' (request-command-handlers.ts).
+ */
 @Controller('v1')
 @UseGuards(BearerAuthGuard)
 export class RequestsController {
-  private readonly logger = new Logger('requests');
-
   constructor(
     private readonly catalog: CatalogService,
-    private readonly publisher: IntakePublisher,
     private readonly statuses: RequestStatusStore,
     private readonly endpoint: IdempotentEndpoint,
-    private readonly revocationTickets: RevocationTickets,
     private readonly access: RequestAccess,
+    private readonly commands: CommandBus,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
@@ -56,24 +56,14 @@ export class RequestsController {
       const subject = body !== null && typeof body === 'object' ? (body as { subject?: { id?: unknown } }).subject?.id : undefined;
       if (principal.roles.size > 0 || subject !== principal.subject) throw forbidden(principal, 'a workload may request access only for itself (subject.id = its own id)');
     }
-    const now = new Date();
+    const now = this.clock.now();
     const validation = validateSubmission(body, this.catalog, now);
     if (!validation.ok) throw invalidInput(validation.errors);
     const submission = validation.value;
     return this.endpoint.run({ principal, key, method: 'POST', route: '/v1/requests', body, response }, async (ids) => {
       const requestId = `req-${ids.id('request-id')}`;
-      const data: RequestSubmittedData = { requestId, requesterId: principal.subject, ...submission, channel: 'api' };
-      const envelope = await this.publisher.publish({
-        def: RequestSubmitted,
-        data,
-        id: ids.id('request-submitted'),
-        subject: requestId,
-        correlationId: requestId,
-        actor: actorOf(principal),
-        time: now.toISOString(),
-      });
-      await this.record(envelope);
-      return { status: 202, body: { requestId, status: 'submitted', eventId: envelope.id, links: { self: `/v1/requests/${requestId}` } } };
+      const { eventId } = await this.commands.execute(new SubmitAccessRequest(requestId, ids.id('request-submitted'), actorOf(principal), submission, now));
+      return { status: 202, body: { requestId, status: 'submitted', eventId, links: { self: `/v1/requests/${requestId}` } } };
     });
   }
 
@@ -95,20 +85,8 @@ export class RequestsController {
     const parsed = parseBody(WithdrawBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {
-      // Authorized above; read again only for the status, which may have moved on meanwhile.
-      const view = (await this.statuses.get(requestId)) ?? authorized;
-      if (CLOSED.includes(view.status)) throw ProblemException.of(INTAKE_PROBLEMS.requestClosed, `Request ${requestId} is already ${view.status}`);
-      const envelope = await this.publisher.publish({
-        def: RequestWithdrawn,
-        data: { requestId, withdrawnBy: principal.subject, ...(parsed.value.reason === undefined ? {} : { reason: parsed.value.reason }) },
-        id: ids.id('request-withdrawn'),
-        subject: requestId,
-        correlationId: requestId,
-        actor: actorOf(principal),
-        time: new Date().toISOString(),
-      });
-      await this.record(envelope);
-      return { status: 202, body: { requestId, status: 'withdrawal_requested', eventId: envelope.id } };
+      const { eventId } = await this.commands.execute(new WithdrawRequest(requestId, ids.id('request-withdrawn'), actorOf(principal), authorized.status, parsed.value.reason));
+      return { status: 202, body: { requestId, status: 'withdrawal_requested', eventId } };
     });
   }
 
@@ -126,33 +104,9 @@ export class RequestsController {
     const parsed = parseBody(RevokeBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/grants/${grantId}/revoke`, body, response }, async (ids) => {
-      // Keyed by the request the grant came from when known, so the revocation is ordered with that request's events.
-      const owner = known;
-      const aggregate = owner?.requestId ?? grantId;
       const revocationId = `rev-${ids.id('revocation-id')}`;
-      // Followed before publishing, so the revocation cannot complete before the ticket is known to wait for it.
-      if (parsed.value.ticket) await this.revocationTickets.follow(revocationId, grantId, parsed.value.ticket, owner?.requestId);
-      const envelope = await this.publisher.publish({
-        def: RevocationRequested,
-        data: { revocationId, requestedBy: principal.subject, reason: parsed.value.reason, grantId },
-        id: ids.id('revocation-requested'),
-        subject: aggregate,
-        correlationId: aggregate,
-        actor: actorOf(principal),
-        time: new Date().toISOString(),
-      });
-      if (owner) await this.record(envelope);
-      return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId: envelope.id } };
+      const { eventId } = await this.commands.execute(new RequestRevocation(grantId, revocationId, ids.id('revocation-requested'), actorOf(principal), parsed.value, known?.requestId));
+      return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId } };
     });
-  }
-
-  /** The read model learns our own events at once, so a GET right after a 202 finds the request. */
-  private async record(envelope: Envelope): Promise<void> {
-    try {
-      await this.statuses.apply(envelope);
-    } catch (error) {
-      // The consumer applies the same event from the log; a failure here only delays the read model.
-      this.logger.warn(`read model update deferred for ${envelope.id}: ${error instanceof Error ? error.message : String(error)}`);
-    }
   }
 }

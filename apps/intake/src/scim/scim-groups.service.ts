@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Clock } from '@grantline/decider';
 import type { Principal } from '@grantline/http-edge';
+import { CLOCK } from '@grantline/service-kit';
 import { GROUP_RESOURCE_TYPE, SCIM_SCHEMAS } from './scim-attributes.schema';
 import type { JsonObject } from './scim-attributes.schema';
 import { matchesFilter, resourceScope } from './scim-filter.matcher';
@@ -47,6 +49,7 @@ export class ScimGroupsService {
   constructor(
     private readonly store: ScimStore,
     private readonly identities: ScimIdentityPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async get(id: string, origin: string): Promise<ScimAnswer> {
@@ -71,7 +74,7 @@ export class ScimGroupsService {
       await this.assertNameFree(group.displayName, undefined);
       const resolved = { ...group, members: await this.resolveMembers(group.members, []) };
       const id = randomUUID();
-      const now = new Date().toISOString();
+      const now = this.clock.now().toISOString();
       const created = this.documentOf(id, resolved, { resourceType: 'Group', created: now, lastModified: now, version: 1, location: groupLocation(id) });
       await this.commit(principal, undefined, created);
       return this.answer(created, origin);
@@ -100,7 +103,7 @@ export class ScimGroupsService {
     if (group.displayName.toLowerCase() !== existing.displayNameKey) await this.assertNameFree(group.displayName, existing._id);
     const resolved = { ...group, members: await this.resolveMembers(group.members, existing.group.members) };
     if (stableJson(resolved) === stableJson(existing.group)) return this.answer(existing, origin);
-    const next = this.documentOf(existing._id, resolved, { ...existing.meta, version: existing.meta.version + 1, lastModified: new Date().toISOString() });
+    const next = this.documentOf(existing._id, resolved, { ...existing.meta, version: existing.meta.version + 1, lastModified: this.clock.now().toISOString() });
     await this.commit(principal, existing, next);
     return this.answer(next, origin);
   }
@@ -133,7 +136,7 @@ export class ScimGroupsService {
       if (after === undefined) await this.store.deleteGroup(groupId);
       else if (before === undefined) await this.store.insertGroup(after);
       else await this.store.replaceGroup(after, before.meta.version);
-      await this.store.advanceUsers(advanced, new Date().toISOString());
+      await this.store.advanceUsers(advanced, this.clock.now().toISOString());
       await this.identities.remember(facts);
     });
   }

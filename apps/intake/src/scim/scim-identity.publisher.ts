@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IdentityOffboarded, IdentityUpserted } from '@grantline/contracts';
 import type { IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import type { Principal } from '@grantline/http-edge';
 import { deterministicEventId } from '@grantline/messaging';
+import { CLOCK } from '@grantline/service-kit';
 import { actorOf } from '../authorization/actor';
 import { IntakePublisher } from '../publishing/intake-publisher';
 import { IdentityDirectory } from '../status/request-status.store';
@@ -45,6 +47,7 @@ export class ScimIdentityPublisher {
   constructor(
     private readonly publisher: IntakePublisher,
     private readonly directory: IdentityDirectory,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** A person as the User now says, with the attributes other sources own carried over from the last record. */
@@ -68,7 +71,7 @@ export class ScimIdentityPublisher {
   /** Resolves once Kafka acknowledged every fact; otherwise throws the publisher's 503 and the caller stores nothing. */
   async publish(principal: Principal, facts: readonly IdentityFact[]): Promise<void> {
     const actor = actorOf(principal);
-    const time = new Date().toISOString();
+    const time = this.clock.now().toISOString();
     for (let start = 0; start < facts.length; start += PUBLISH_BATCH) {
       await Promise.all(
         facts.slice(start, start + PUBLISH_BATCH).map((fact) =>

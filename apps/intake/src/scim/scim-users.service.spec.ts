@@ -1,4 +1,5 @@
 import type { Identity } from '@grantline/contracts';
+import { systemClock } from '@grantline/decider';
 import { ProblemException } from '@grantline/http-edge';
 import type { Principal } from '@grantline/http-edge';
 import { KeyedMutex } from '@grantline/service-kit';
@@ -87,8 +88,8 @@ function setUp() {
   const store = new InMemoryUsers();
   const publisher = new RecordingPublisher();
   const directory = new InMemoryDirectory();
-  const identities = new ScimIdentityPublisher(publisher as unknown as IntakePublisher, directory as unknown as IdentityDirectory);
-  const users = new ScimUsersService(store as unknown as ScimStore, identities);
+  const identities = new ScimIdentityPublisher(publisher as unknown as IntakePublisher, directory as unknown as IdentityDirectory, systemClock);
+  const users = new ScimUsersService(store as unknown as ScimStore, identities, systemClock);
   return { store, publisher, directory, users };
 }
 

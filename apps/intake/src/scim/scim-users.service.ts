@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Clock } from '@grantline/decider';
 import type { Principal } from '@grantline/http-edge';
+import { CLOCK } from '@grantline/service-kit';
 import { SCIM_SCHEMAS, USER_RESOURCE_TYPE } from './scim-attributes.schema';
 import type { JsonObject } from './scim-attributes.schema';
 import { matchesFilter, resourceScope } from './scim-filter.matcher';
@@ -57,6 +59,7 @@ export class ScimUsersService {
   constructor(
     private readonly store: ScimStore,
     private readonly identities: ScimIdentityPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async get(id: string, origin: string): Promise<ScimAnswer> {
@@ -93,7 +96,7 @@ export class ScimUsersService {
       // A person another source recorded, created inactive here, has left.
       const wasActive = await this.identities.isActivePerson(id);
       const version = (existing?.meta.version ?? 0) + 1;
-      const now = new Date();
+      const now = this.clock.now();
       const facts = await this.factsOf(id, wasActive, user, version, [], now);
       await this.identities.publish(principal, facts);
       const document: ScimUserDocument = {
@@ -130,7 +133,7 @@ export class ScimUsersService {
     await this.store.exclusively([GROUPS_LOCK, userLock(id)], async () => {
       const existing = await this.live(id, ifMatch);
       const version = existing.meta.version + 1;
-      const now = new Date();
+      const now = this.clock.now();
       const facts = existing.user.active ? [await this.identities.offboarded(id, version, now)] : [];
       await this.identities.publish(principal, facts);
       // The tombstone keeps the id and version only, no personal data.
@@ -155,7 +158,7 @@ export class ScimUsersService {
       const groups = (await this.store.groupsOf([existing._id])).get(existing._id) ?? [];
       if (stableJson(user) === stableJson(existing.user)) return this.answer(existing, groups, origin);
       const version = existing.meta.version + 1;
-      const now = new Date();
+      const now = this.clock.now();
       const facts = await this.factsOf(
         existing._id,
         existing.user.active,

@@ -1,5 +1,6 @@
 import { registry } from '@grantline/contracts';
 import type { Envelope, ItsmStatusChangedData } from '@grantline/contracts';
+import { systemClock } from '@grantline/decider';
 import type { MessageBus } from '@grantline/messaging';
 import type { CatalogService } from '../catalog/catalog.service';
 import type { OwnerTransfers } from '../identities/owner-transfers.store';
@@ -25,7 +26,7 @@ function evolutionsOf(events: readonly Envelope[]): AppliedEvolution[] {
 function sut(applied: AppliedEvolution[]): LifecycleEventsHandler {
   const statuses = { apply: () => Promise.resolve(applied) } as unknown as RequestStatusStore;
   const tickets = { waitingFor: () => Promise.resolve([]) } as unknown as RevocationTickets;
-  return new LifecycleEventsHandler(statuses, tickets, {} as IdentityDirectory, {} as CatalogService, {} as OwnerTransfers, registry, {} as MessageBus);
+  return new LifecycleEventsHandler(statuses, tickets, {} as IdentityDirectory, {} as CatalogService, {} as OwnerTransfers, registry, {} as MessageBus, systemClock);
 }
 
 describe('lifecycle events handler', () => {

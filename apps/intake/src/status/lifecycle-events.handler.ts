@@ -2,8 +2,10 @@ import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
 import type { DeadLetteredData, Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { CLOCK } from '@grantline/service-kit';
 import { CatalogService } from '../catalog/catalog.service';
 import { fromServiceNowItem, isInboundItsmDeadLetter, rescueInbound } from '../itsm/itsm-dead-letter.rescue';
 import type { InboundRescue } from '../itsm/itsm-dead-letter.rescue';
@@ -32,6 +34,7 @@ export class LifecycleEventsHandler {
     private readonly transfers: OwnerTransfers,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   @EventPattern([...LIFECYCLE_EVENT_TYPES])
@@ -147,7 +150,7 @@ export class LifecycleEventsHandler {
             ? `requesterId: ${data.requesterId} is ${requester.status}`
             : undefined;
     if (refusal !== undefined) return [ticketStatus(this.registry, cause, { ticket: data.ticket, status: 'rejected', reasons: [refusal] })];
-    const outcome = evaluateItsmRequest(data, this.catalog, new Date());
+    const outcome = evaluateItsmRequest(data, this.catalog, this.clock.now());
     if (!outcome.accepted) return [ticketStatus(this.registry, cause, { ticket: data.ticket, status: 'rejected', reasons: outcome.reasons })];
     return [submittedFromTicket(this.registry, cause, outcome.data, { kind: 'user', id: data.requesterId })];
   }

@@ -1,5 +1,6 @@
 import type { Collection, Connection } from 'mongoose';
 import type { Envelope } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import type { ParkedEvent } from './parked-event.drain';
 
 interface ParkedDocument {
@@ -34,7 +35,10 @@ export class ParkedEvents {
   private readonly collection: Collection<ParkedDocument>;
   private sequence = 0;
 
-  constructor(connection: Connection) {
+  constructor(
+    connection: Connection,
+    private readonly clock: Clock,
+  ) {
     this.collection = connection.collection<ParkedDocument>(PARKED_EVENTS_COLLECTION);
   }
 
@@ -45,9 +49,10 @@ export class ParkedEvents {
       _id: event.id,
       ...under,
       envelope: JSON.stringify(event),
-      // Milliseconds with a per-process sequence: arrival order for events parked within one millisecond.
+      // Milliseconds with a per-process sequence: arrival order for events parked within one millisecond. The wall
+      // clock, not CLOCK: an order of arrival in this process, which a pinned clock would collapse.
       arrival: Date.now() * 1000 + this.sequence,
-      parkedAt: new Date().toISOString(),
+      parkedAt: this.clock.now().toISOString(),
     };
     try {
       await this.collection.insertOne(document);

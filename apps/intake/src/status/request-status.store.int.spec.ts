@@ -3,6 +3,7 @@
 // arrive before their request (or grant) is known wait parked until it is.
 import mongoose from 'mongoose';
 import type { Connection } from 'mongoose';
+import { systemClock } from '@grantline/decider';
 import { mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 import { activated, approved, decided, grantCreated, revoked, submitted } from '../testing/lifecycle.builders';
 import { PARKED_EVENTS_COLLECTION, ParkedEvents } from './parked-events.store';
@@ -14,7 +15,7 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
 
   beforeAll(async () => {
     connection = await mongoose.createConnection(mongoDatabaseUrl(uniqueName('intake_status')), { serverSelectionTimeoutMS: 10_000 }).asPromise();
-    store = new RequestStatusStore(connection);
+    store = new RequestStatusStore(connection, systemClock);
   });
 
   afterAll(async () => {
@@ -138,7 +139,7 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
     const spy = jest.spyOn(ParkedEvents.prototype, 'park').mockImplementationOnce(async function (this: ParkedEvents, ...args: Parameters<ParkedEvents['park']>) {
       // After this writer looked the grant up and found no view: another instance attaches the grant and drains
       // (finding nothing parked yet), and only then does this writer park.
-      await new RequestStatusStore(connection).apply(approved('req-park-6'));
+      await new RequestStatusStore(connection, systemClock).apply(approved('req-park-6'));
       return park.apply(this, args);
     });
     try {

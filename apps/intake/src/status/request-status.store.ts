@@ -1,5 +1,6 @@
 import type { Collection, Connection } from 'mongoose';
 import type { Envelope, Identity } from '@grantline/contracts';
+import type { Clock } from '@grantline/decider';
 import { nextToDrain, parkingOf } from './parked-event.drain';
 import type { ParkedEvent } from './parked-event.drain';
 import { ParkedEvents } from './parked-events.store';
@@ -46,9 +47,9 @@ export class RequestStatusStore {
   private readonly parked: ParkedEvents;
   private readonly writers = new KeyedMutex();
 
-  constructor(connection: Connection) {
+  constructor(connection: Connection, clock: Clock) {
     this.collection = connection.collection<StatusDocument>(REQUEST_STATUS_COLLECTION);
-    this.parked = new ParkedEvents(connection);
+    this.parked = new ParkedEvents(connection, clock);
   }
 
   async get(requestId: string): Promise<RequestStatusView | undefined> {
