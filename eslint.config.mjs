@@ -20,17 +20,15 @@ const impureForDomain = [
   'express',
 ];
 /** A package name, or `scope/*`, and anything below it (`pg` and `pg/lib`, never `./pg` or `pg-format`). */
-const packagesRegex = (names) =>
-  `^(?:${names.map((name) => name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace('*', '[^/]+')).join('|')})(?:/.*)?$`;
+const packagesRegex = (names) => `^(?:${names.map((name) => name.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace('*', '[^/]+')).join('|')})(?:/.*)?$`;
 const domainPackages = {
   regex: packagesRegex(impureForDomain),
   message:
-    'Domain code is pure: no framework, transport, database or HTTP client. Time, ids (e.g. deterministicEventId) and lookups are injected through the context/options object by the app\'s non-domain code.',
+    "Domain code is pure: no framework, transport, database or HTTP client. Time, ids (e.g. deterministicEventId) and lookups are injected through the context/options object by the app's non-domain code.",
 };
 const domainFolder = {
   regex: '^\\.\\./',
-  message:
-    'Domain code does not reach into the rest of its app: what it needs from there is injected by the non-domain code. (Specs may use ../testing.)',
+  message: 'Domain code does not reach into the rest of its app: what it needs from there is injected by the non-domain code. (Specs may use ../testing.)',
 };
 
 /** Module boundaries; spec files may additionally use the testing lib (type:testing). */

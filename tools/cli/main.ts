@@ -29,12 +29,19 @@ const operator = (): string => process.env['GRANTLINE_OPERATOR'] ?? userInfo().u
 /** Runs one dlq command on a bus opened for it, and closes the bus whatever happens. */
 async function withQueue(command: Command, work: (queue: DeadLetterQueue) => Promise<number>): Promise<void> {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const settings = kafkaSettings(process.env, { ...(options.brokers === undefined ? {} : { brokers: options.brokers }), ...(options.namespace === undefined ? {} : { namespace: options.namespace }) });
+  const settings = kafkaSettings(process.env, {
+    ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+  });
   const bus = openBus(settings, registry, { verbose: options.verbose === true });
   process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
   try {
     await bus.connect();
-    const queue = new DeadLetterQueue(bus, { registry, operator: operator(), ...(options.dlqTopic === undefined ? {} : { deadLetterTopics: options.dlqTopic }) });
+    const queue = new DeadLetterQueue(bus, {
+      registry,
+      operator: operator(),
+      ...(options.dlqTopic === undefined ? {} : { deadLetterTopics: options.dlqTopic }),
+    });
     process.exitCode = await work(queue);
   } finally {
     await bus.disconnect();

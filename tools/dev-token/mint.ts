@@ -28,7 +28,9 @@ async function main(): Promise<number> {
   }
   const ttlSeconds = parseTtl(values.ttl);
   if (!values.sub || /\s/.test(values.sub) || ttlSeconds === undefined) {
-    process.stderr.write(`${USAGE}\n${!values.sub ? '--sub is required' : ttlSeconds === undefined ? `bad --ttl ${values.ttl}` : '--sub must not contain whitespace'}\n`);
+    process.stderr.write(
+      `${USAGE}\n${!values.sub ? '--sub is required' : ttlSeconds === undefined ? `bad --ttl ${values.ttl}` : '--sub must not contain whitespace'}\n`,
+    );
     return 2;
   }
   const unknownRole = values.role.find((role) => !isGrantlineRole(role) || role === 'member');

@@ -12,7 +12,9 @@ async function main(argv: readonly string[]): Promise<number> {
       const started = Date.now();
       const result = await infraUp({ owner: 'cli', log });
       for (const runtime of result.components) log(describeComponent(runtime));
-      log(`infra: up in ${((Date.now() - started) / 1000).toFixed(1)} s (started: ${result.started.join(', ') || 'none'}; reused: ${result.reused.join(', ') || 'none'}); endpoints in .grantline/infra.json`);
+      log(
+        `infra: up in ${((Date.now() - started) / 1000).toFixed(1)} s (started: ${result.started.join(', ') || 'none'}; reused: ${result.reused.join(', ') || 'none'}); endpoints in .grantline/infra.json`,
+      );
       return 0;
     }
     case 'down': {

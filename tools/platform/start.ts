@@ -84,7 +84,12 @@ async function waitUntilReady(all: readonly Running[], deadline: number, stoppin
       if (answers[i]) running.ready = true;
     });
     if (Date.now() > deadline) {
-      throw new Error(`not ready after ${READY_TIMEOUT_MS} ms: ${pending.filter((r) => !r.ready).map((r) => r.service.name).join(', ')}`);
+      throw new Error(
+        `not ready after ${READY_TIMEOUT_MS} ms: ${pending
+          .filter((r) => !r.ready)
+          .map((r) => r.service.name)
+          .join(', ')}`,
+      );
     }
     if (pending.some((running) => !running.ready)) await pause(POLL_MS);
   }
@@ -189,7 +194,9 @@ async function main(): Promise<number> {
     }
     if (!stopping) {
       const seconds = (ms: number): string => (ms / 1000).toFixed(1);
-      say(`all ${services.length} services ready in ${seconds(Date.now() - started)} s (infrastructure ${seconds(infraReady - started)} s, services ${seconds(Date.now() - infraReady)} s)\n\n${table(services)}\n`);
+      say(
+        `all ${services.length} services ready in ${seconds(Date.now() - started)} s (infrastructure ${seconds(infraReady - started)} s, services ${seconds(Date.now() - infraReady)} s)\n\n${table(services)}\n`,
+      );
       if ((env['AUTH_MODE'] ?? (env['OIDC_ISSUER'] ? 'oidc' : 'dev')) === 'dev') {
         say(
           'auth: the local dev issuer (loopback only; tokens any local user can mint). Mint one with roles:\n' +

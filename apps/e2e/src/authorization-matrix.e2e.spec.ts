@@ -37,12 +37,26 @@ function readModel(): ModelRow[] {
   const section = text.slice(text.indexOf('## The model'));
   const rows: ModelRow[] = [];
   for (const line of section.split('\n')) {
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     if (cells.length < 5 || cells[0] === 'service' || /^-+$/.test(cells[0] ?? '')) continue;
     const [service = '', operation = '', roles = '', relations = '', otherwise = ''] = cells;
     const [method = '', path = ''] = operation.split(' ');
-    const list = (cell: string): string[] => cell.split(',').map((item) => item.trim()).filter(Boolean);
-    rows.push({ service: service as ServiceName, method, path, roles: list(roles), relations: list(relations), otherwise: otherwise === '' ? undefined : Number(otherwise) });
+    const list = (cell: string): string[] =>
+      cell
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+    rows.push({
+      service: service as ServiceName,
+      method,
+      path,
+      roles: list(roles),
+      relations: list(relations),
+      otherwise: otherwise === '' ? undefined : Number(otherwise),
+    });
   }
   return rows;
 }
@@ -85,15 +99,30 @@ describe('authorization matrix: every operation of every service against docs/au
   const tokens = new Map<string, string>();
 
   const scim = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const answer = await platform.call<T>('intake', method, `/scim/v2${path}`, { token: await api.tokenOf('identity-source'), ...(body === undefined ? {} : { body }) });
+    const answer = await platform.call<T>('intake', method, `/scim/v2${path}`, {
+      token: await api.tokenOf('identity-source'),
+      ...(body === undefined ? {} : { body }),
+    });
     if (answer.status >= 300) throw new Error(`SCIM ${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer.body;
   };
   /** A SCIM user of its own for each allowed DELETE: deleting is a leaver, so it is not done twice to one user. */
   const freshScimUser = async (): Promise<string> =>
-    (await scim<{ id: string }>('POST', '/Users', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `e2e_scim_${platform.runId}_${Math.random().toString(36).slice(2, 8)}`, active: true })).id;
+    (
+      await scim<{ id: string }>('POST', '/Users', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: `e2e_scim_${platform.runId}_${Math.random().toString(36).slice(2, 8)}`,
+        active: true,
+      })
+    ).id;
   const freshScimGroup = async (): Promise<string> =>
-    (await scim<{ id: string }>('POST', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `e2e-group-${Math.random().toString(36).slice(2, 8)}`, members: [] })).id;
+    (
+      await scim<{ id: string }>('POST', '/Groups', {
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+        displayName: `e2e-group-${Math.random().toString(36).slice(2, 8)}`,
+        members: [],
+      })
+    ).id;
 
   const fixtures = (): Record<string, OperationFixture> => {
     const invalid = { __invalid: true };
@@ -113,8 +142,16 @@ describe('authorization matrix: every operation of every service against docs/au
         body: () => ({ kind: 'ci_pipeline', ownerId: alice, displayName: 42 }),
       },
       'intake PATCH /v1/identities/{id}/attributes': { path: () => `/v1/identities/${alice}/attributes`, body: () => ({ attributes: {} }) },
-      'intake POST /v1/identities/{id}/owner-transfers': { path: () => `/v1/identities/${nhi}/owner-transfers`, related: alice, body: () => ({ newOwnerId: 'not an id' }) },
-      'intake POST /v1/identities/{id}/owner-transfers/{transferId}/accept': { path: () => `/v1/identities/${nhi}/owner-transfers/${transferId}/accept`, related: maria, body: () => ({ comment: 42 }) },
+      'intake POST /v1/identities/{id}/owner-transfers': {
+        path: () => `/v1/identities/${nhi}/owner-transfers`,
+        related: alice,
+        body: () => ({ newOwnerId: 'not an id' }),
+      },
+      'intake POST /v1/identities/{id}/owner-transfers/{transferId}/accept': {
+        path: () => `/v1/identities/${nhi}/owner-transfers/${transferId}/accept`,
+        related: maria,
+        body: () => ({ comment: 42 }),
+      },
       'intake POST /v1/identities/{id}/offboard': { path: () => `/v1/identities/${alice}/offboard`, body: () => ({ reason: 'not-a-reason' }) },
       'intake GET /scim/v2/ServiceProviderConfig': { path: () => '/scim/v2/ServiceProviderConfig' },
       'intake GET /scim/v2/ResourceTypes': { path: () => '/scim/v2/ResourceTypes' },
@@ -124,18 +161,41 @@ describe('authorization matrix: every operation of every service against docs/au
       'intake GET /scim/v2/Users': { path: () => '/scim/v2/Users' },
       'intake POST /scim/v2/Users': { path: () => '/scim/v2/Users', body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 42 }) },
       'intake GET /scim/v2/Users/{id}': { path: () => `/scim/v2/Users/${scimUserId}` },
-      'intake PUT /scim/v2/Users/{id}': { path: () => `/scim/v2/Users/${scimUserId}`, body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 42 }) },
-      'intake PATCH /scim/v2/Users/{id}': { path: () => `/scim/v2/Users/${scimUserId}`, body: () => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: 'not-a-list' }) },
-      'intake DELETE /scim/v2/Users/{id}': { path: async (caller) => `/scim/v2/Users/${caller.roles.includes('identity-source') ? await freshScimUser() : scimUserId}` },
+      'intake PUT /scim/v2/Users/{id}': {
+        path: () => `/scim/v2/Users/${scimUserId}`,
+        body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 42 }),
+      },
+      'intake PATCH /scim/v2/Users/{id}': {
+        path: () => `/scim/v2/Users/${scimUserId}`,
+        body: () => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: 'not-a-list' }),
+      },
+      'intake DELETE /scim/v2/Users/{id}': {
+        path: async (caller) => `/scim/v2/Users/${caller.roles.includes('identity-source') ? await freshScimUser() : scimUserId}`,
+      },
       'intake GET /scim/v2/Groups': { path: () => '/scim/v2/Groups' },
-      'intake POST /scim/v2/Groups': { path: () => '/scim/v2/Groups', body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 42 }) },
+      'intake POST /scim/v2/Groups': {
+        path: () => '/scim/v2/Groups',
+        body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 42 }),
+      },
       'intake GET /scim/v2/Groups/{id}': { path: () => `/scim/v2/Groups/${scimGroupId}` },
-      'intake PUT /scim/v2/Groups/{id}': { path: () => `/scim/v2/Groups/${scimGroupId}`, body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 42 }) },
-      'intake PATCH /scim/v2/Groups/{id}': { path: () => `/scim/v2/Groups/${scimGroupId}`, body: () => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: 'not-a-list' }) },
-      'intake DELETE /scim/v2/Groups/{id}': { path: async (caller) => `/scim/v2/Groups/${caller.roles.includes('identity-source') ? await freshScimGroup() : scimGroupId}` },
+      'intake PUT /scim/v2/Groups/{id}': {
+        path: () => `/scim/v2/Groups/${scimGroupId}`,
+        body: () => ({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 42 }),
+      },
+      'intake PATCH /scim/v2/Groups/{id}': {
+        path: () => `/scim/v2/Groups/${scimGroupId}`,
+        body: () => ({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: 'not-a-list' }),
+      },
+      'intake DELETE /scim/v2/Groups/{id}': {
+        path: async (caller) => `/scim/v2/Groups/${caller.roles.includes('identity-source') ? await freshScimGroup() : scimGroupId}`,
+      },
       'policy POST /v1/policy/simulate': { path: () => '/v1/policy/simulate', body: () => invalid },
       'policy POST /v1/policy/backtest': { path: () => '/v1/policy/backtest', body: () => invalid },
-      'approval POST /v1/approvals/tasks/{taskId}/decision': { path: () => `/v1/approvals/tasks/${encodeURIComponent(`${prodRequest}:manager`)}/decision`, related: maria, body: () => ({ decision: 'maybe' }) },
+      'approval POST /v1/approvals/tasks/{taskId}/decision': {
+        path: () => `/v1/approvals/tasks/${encodeURIComponent(`${prodRequest}:manager`)}/decision`,
+        related: maria,
+        body: () => ({ decision: 'maybe' }),
+      },
       'approval GET /v1/approvals/tasks': { path: () => '/v1/approvals/tasks' },
       'approval GET /v1/approvals/requests/{requestId}': { path: () => `/v1/approvals/requests/${prodRequest}`, related: alice },
       'scheduler GET /v1/timers/status': { path: () => '/v1/timers/status' },
@@ -179,8 +239,18 @@ describe('authorization matrix: every operation of every service against docs/au
     await api.upsertHuman(alice, maria);
     await api.upsertHuman(mallory);
     const aliceToken = await tokenFor(alice);
-    stagingRequest = await api.submitOk(aliceToken, { subject: { id: alice, kind: 'human' }, entitlementIds: ['orders-staging-read'], justification: 'matrix: auto-approved', duration: 'PT8H' });
-    prodRequest = await api.submitOk(aliceToken, { subject: { id: alice, kind: 'human' }, entitlementIds: ['orders-prod-read'], justification: 'matrix: needs her manager', duration: 'PT4H' });
+    stagingRequest = await api.submitOk(aliceToken, {
+      subject: { id: alice, kind: 'human' },
+      entitlementIds: ['orders-staging-read'],
+      justification: 'matrix: auto-approved',
+      duration: 'PT8H',
+    });
+    prodRequest = await api.submitOk(aliceToken, {
+      subject: { id: alice, kind: 'human' },
+      entitlementIds: ['orders-prod-read'],
+      justification: 'matrix: needs her manager',
+      duration: 'PT4H',
+    });
     stagingGrant = (await eventually(api.requestInStatus(aliceToken, stagingRequest, 'provisioned'), WAIT)).grants[0]!.grantId;
     await eventually(async () => {
       const view = await api.approvalRequest(aliceToken, prodRequest);
@@ -191,8 +261,18 @@ describe('authorization matrix: every operation of every service against docs/au
     await eventually(async () => expect((await api.drift('postgres')).status).toBe(200), WAIT);
     // alice's own machine identity, and a transfer of it proposed to maria (left open: the matrix only knocks).
     nhi = `e2e_pipeline_${platform.runId}`;
-    expect((await platform.call('intake', 'PUT', `/v1/identities/${nhi}`, { token: aliceToken, body: { kind: 'ci_pipeline', displayName: 'matrix pipeline', ownerId: alice } })).status).toBe(202);
-    const proposal = await platform.call<{ transferId: string }>('intake', 'POST', `/v1/identities/${nhi}/owner-transfers`, { token: aliceToken, body: { newOwnerId: maria, reason: 'matrix' } });
+    expect(
+      (
+        await platform.call('intake', 'PUT', `/v1/identities/${nhi}`, {
+          token: aliceToken,
+          body: { kind: 'ci_pipeline', displayName: 'matrix pipeline', ownerId: alice },
+        })
+      ).status,
+    ).toBe(202);
+    const proposal = await platform.call<{ transferId: string }>('intake', 'POST', `/v1/identities/${nhi}/owner-transfers`, {
+      token: aliceToken,
+      body: { newOwnerId: maria, reason: 'matrix' },
+    });
     expect(proposal.status).toBe(202);
     transferId = proposal.body.transferId;
     scimUserId = await freshScimUser();
@@ -201,82 +281,102 @@ describe('authorization matrix: every operation of every service against docs/au
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
-  it('names every served operation in the model, and only served operations', async () => {
-    const model = readModel();
-    const served = new Set<string>();
-    for (const service of ALL_SERVICES) {
-      const document = await platform.call<{ paths: Record<string, Record<string, unknown>> }>(service, 'GET', '/docs-json');
-      expect(document.status).toBe(200);
-      for (const [path, operations] of Object.entries(document.body.paths)) {
-        for (const method of Object.keys(operations)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) served.add(key(service, method, path));
-      }
-    }
-    const modelled = new Set(model.map((row) => key(row.service, row.method, row.path)));
-    expect([...served].filter((operation) => !modelled.has(operation)).sort()).toEqual([]);
-    expect([...modelled].filter((operation) => !served.has(operation)).sort()).toEqual([]);
-    expect(Object.keys(fixtures()).sort()).toEqual([...modelled].sort());
-  }, SCENARIO_TIMEOUT_MS);
-
-  it('answers every caller of every operation as the model says', async () => {
-    await platform.withLogs(async () => {
+  it(
+    'names every served operation in the model, and only served operations',
+    async () => {
       const model = readModel();
-      const byOperation = fixtures();
-      const roleCallers: Caller[] = [];
-      const subjectOf = (role: string): string => `e2e_${role.replace(/-/g, '_')}_${platform.runId}`;
-      for (const role of ['security', 'auditor', 'policy-author', 'operator', 'admin', 'catalog-admin']) {
-        roleCallers.push({ label: `role ${role}`, subject: subjectOf(role), token: await tokenFor(subjectOf(role), { roles: [role] }), roles: ['member', role], person: true });
-      }
-      for (const role of ['identity-source', 'oncall-source']) {
-        roleCallers.push({ label: `role ${role}`, subject: subjectOf(role), token: await tokenFor(subjectOf(role), { roles: [role], workload: true }), roles: [role], person: false });
-      }
-      const mismatches: string[] = [];
-      let calls = 0;
-      for (const row of model) {
-        const fixture = byOperation[key(row.service, row.method, row.path)];
-        if (fixture === undefined) {
-          mismatches.push(`${key(row.service, row.method, row.path)}: no fixture`);
-          continue;
+      const served = new Set<string>();
+      for (const service of ALL_SERVICES) {
+        const document = await platform.call<{ paths: Record<string, Record<string, unknown>> }>(service, 'GET', '/docs-json');
+        expect(document.status).toBe(200);
+        for (const [path, operations] of Object.entries(document.body.paths)) {
+          for (const method of Object.keys(operations)) if (['get', 'post', 'put', 'patch', 'delete'].includes(method)) served.add(key(service, method, path));
         }
-        const call = async (caller: Caller): Promise<number> => {
-          calls += 1;
-          const body = fixture.body?.(caller);
-          const answer = await platform.call(row.service, row.method, await fixture.path(caller), {
-            ...(caller.token === undefined ? {} : { token: caller.token }),
-            ...(body === undefined ? {} : { body }),
+      }
+      const modelled = new Set(model.map((row) => key(row.service, row.method, row.path)));
+      expect([...served].filter((operation) => !modelled.has(operation)).sort()).toEqual([]);
+      expect([...modelled].filter((operation) => !served.has(operation)).sort()).toEqual([]);
+      expect(Object.keys(fixtures()).sort()).toEqual([...modelled].sort());
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'answers every caller of every operation as the model says',
+    async () => {
+      await platform.withLogs(async () => {
+        const model = readModel();
+        const byOperation = fixtures();
+        const roleCallers: Caller[] = [];
+        const subjectOf = (role: string): string => `e2e_${role.replace(/-/g, '_')}_${platform.runId}`;
+        for (const role of ['security', 'auditor', 'policy-author', 'operator', 'admin', 'catalog-admin']) {
+          roleCallers.push({
+            label: `role ${role}`,
+            subject: subjectOf(role),
+            token: await tokenFor(subjectOf(role), { roles: [role] }),
+            roles: ['member', role],
+            person: true,
           });
-          return answer.status;
-        };
-        const check = (caller: Caller, status: number, wanted: 'pass' | number | 'refused'): void => {
-          const ok = wanted === 'pass' ? !REFUSED.includes(status) : wanted === 'refused' ? status === 403 || status === 404 : status === wanted;
-          if (!ok) mismatches.push(`${key(row.service, row.method, row.path)} as ${caller.label}: got ${status}, model says ${wanted}`);
-        };
-        if (row.roles.includes('public')) {
-          check({ label: 'no token', roles: [], person: false }, await call({ label: 'no token', roles: [], person: false }), 'pass');
-          continue;
         }
-        const anonymous: Caller = { label: 'no token', roles: [], person: false };
-        check(anonymous, await call(anonymous), 401);
-        const expired: Caller = { label: 'an expired token', token: await tokenFor(alice, { expired: true }), roles: ['member'], person: true };
-        check(expired, await call(expired), 401);
-        const unrelated: Caller = { label: 'unrelated member', token: await tokenFor(mallory), roles: ['member'], person: true };
-        check(unrelated, await call(unrelated), row.roles.includes('member') ? 'pass' : (row.otherwise ?? 403));
-        if (row.relations.length > 0 && fixture.related !== undefined) {
-          const related: Caller = { label: 'related member', token: await tokenFor(fixture.related), roles: ['member'], person: true };
-          check(related, await call(related), 'pass');
+        for (const role of ['identity-source', 'oncall-source']) {
+          roleCallers.push({
+            label: `role ${role}`,
+            subject: subjectOf(role),
+            token: await tokenFor(subjectOf(role), { roles: [role], workload: true }),
+            roles: [role],
+            person: false,
+          });
         }
-        for (const caller of roleCallers) {
-          const allowed = caller.roles.some((role) => row.roles.includes(role));
-          check(caller, await call(caller), allowed ? 'pass' : 'refused');
+        const mismatches: string[] = [];
+        let calls = 0;
+        for (const row of model) {
+          const fixture = byOperation[key(row.service, row.method, row.path)];
+          if (fixture === undefined) {
+            mismatches.push(`${key(row.service, row.method, row.path)}: no fixture`);
+            continue;
+          }
+          const call = async (caller: Caller): Promise<number> => {
+            calls += 1;
+            const body = fixture.body?.(caller);
+            const answer = await platform.call(row.service, row.method, await fixture.path(caller), {
+              ...(caller.token === undefined ? {} : { token: caller.token }),
+              ...(body === undefined ? {} : { body }),
+            });
+            return answer.status;
+          };
+          const check = (caller: Caller, status: number, wanted: 'pass' | number | 'refused'): void => {
+            const ok = wanted === 'pass' ? !REFUSED.includes(status) : wanted === 'refused' ? status === 403 || status === 404 : status === wanted;
+            if (!ok) mismatches.push(`${key(row.service, row.method, row.path)} as ${caller.label}: got ${status}, model says ${wanted}`);
+          };
+          if (row.roles.includes('public')) {
+            check({ label: 'no token', roles: [], person: false }, await call({ label: 'no token', roles: [], person: false }), 'pass');
+            continue;
+          }
+          const anonymous: Caller = { label: 'no token', roles: [], person: false };
+          check(anonymous, await call(anonymous), 401);
+          const expired: Caller = { label: 'an expired token', token: await tokenFor(alice, { expired: true }), roles: ['member'], person: true };
+          check(expired, await call(expired), 401);
+          const unrelated: Caller = { label: 'unrelated member', token: await tokenFor(mallory), roles: ['member'], person: true };
+          check(unrelated, await call(unrelated), row.roles.includes('member') ? 'pass' : (row.otherwise ?? 403));
+          if (row.relations.length > 0 && fixture.related !== undefined) {
+            const related: Caller = { label: 'related member', token: await tokenFor(fixture.related), roles: ['member'], person: true };
+            check(related, await call(related), 'pass');
+          }
+          for (const caller of roleCallers) {
+            const allowed = caller.roles.some((role) => row.roles.includes(role));
+            check(caller, await call(caller), allowed ? 'pass' : 'refused');
+          }
         }
-      }
-      expect(mismatches).toEqual([]);
-      // Refused calls wrote nothing but the record of the attempt, and allowed calls (invalid bodies) nothing at all:
-      // the unrelated member and every role but the identity source (whose SCIM deletes are real leavers) left no
-      // lifecycle event behind.
-      const quietIds = new Set([mallory, ...roleCallers.filter((caller) => !caller.roles.includes('identity-source')).map((caller) => caller.subject)]);
-      const written = (await log.read(LIFECYCLE_TOPICS)).filter((event) => quietIds.has(event.actor.id) && !event.type.endsWith('.access-denied.v1'));
-      expect(written.map((event) => `${event.actor.id}: ${event.type}`)).toEqual([]);
-      process.stdout.write(`authorization matrix: ${model.length} operations, ${calls} calls, all as the model says, nothing written by refused callers\n`);
-    })();
-  }, SCENARIO_TIMEOUT_MS * 3);
+        expect(mismatches).toEqual([]);
+        // Refused calls wrote nothing but the record of the attempt, and allowed calls (invalid bodies) nothing at all:
+        // the unrelated member and every role but the identity source (whose SCIM deletes are real leavers) left no
+        // lifecycle event behind.
+        const quietIds = new Set([mallory, ...roleCallers.filter((caller) => !caller.roles.includes('identity-source')).map((caller) => caller.subject)]);
+        const written = (await log.read(LIFECYCLE_TOPICS)).filter((event) => quietIds.has(event.actor.id) && !event.type.endsWith('.access-denied.v1'));
+        expect(written.map((event) => `${event.actor.id}: ${event.type}`)).toEqual([]);
+        process.stdout.write(`authorization matrix: ${model.length} operations, ${calls} calls, all as the model says, nothing written by refused callers\n`);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS * 3,
+  );
 });

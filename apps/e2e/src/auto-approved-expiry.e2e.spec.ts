@@ -34,65 +34,79 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
-  it('is auto-approved and provisioned: the developer is a member of the group role in PostgreSQL', async () => {
-    await platform.withLogs(async () => {
-      expect(await pg.isMember(developer, ROLE)).toBe(false);
-      const submittedAt = performance.now();
-      requestId = await api.submitOk(token, {
-        subject: { id: developer, kind: 'human' },
-        entitlementIds: ['orders-staging-read'],
-        justification: 'investigate the staging checkout bug',
-        duration: 'PT10M',
-      });
+  it(
+    'is auto-approved and provisioned: the developer is a member of the group role in PostgreSQL',
+    async () => {
+      await platform.withLogs(async () => {
+        expect(await pg.isMember(developer, ROLE)).toBe(false);
+        const submittedAt = performance.now();
+        requestId = await api.submitOk(token, {
+          subject: { id: developer, kind: 'human' },
+          entitlementIds: ['orders-staging-read'],
+          justification: 'investigate the staging checkout bug',
+          duration: 'PT10M',
+        });
 
-      await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(true), WAIT);
-      const latencyMs = performance.now() - submittedAt;
-      process.stdout.write(`scenario 1: submit -> provisioned in PostgreSQL: ${latencyMs.toFixed(0)} ms\n`);
+        await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(true), WAIT);
+        const latencyMs = performance.now() - submittedAt;
+        process.stdout.write(`scenario 1: submit -> provisioned in PostgreSQL: ${latencyMs.toFixed(0)} ms\n`);
 
-      const view = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
-      expect(view.grants).toEqual([expect.objectContaining({ entitlementId: 'orders-staging-read', state: 'active' })]);
-      grantId = view.grants[0]!.grantId;
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        const view = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
+        expect(view.grants).toEqual([expect.objectContaining({ entitlementId: 'orders-staging-read', state: 'active' })]);
+        grantId = view.grants[0]!.grantId;
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('expires after its duration (test clock) and the role is revoked in PostgreSQL', async () => {
-    await platform.withLogs(async () => {
-      const active = await eventually(api.grantActivated(grantId), WAIT);
-      const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
-      expect(Number.isNaN(expiresAt.getTime())).toBe(false);
-      // Still there just before the expiry: nothing removed it early.
-      expect(await pg.isMember(developer, ROLE)).toBe(true);
+  it(
+    'expires after its duration (test clock) and the role is revoked in PostgreSQL',
+    async () => {
+      await platform.withLogs(async () => {
+        const active = await eventually(api.grantActivated(grantId), WAIT);
+        const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
+        expect(Number.isNaN(expiresAt.getTime())).toBe(false);
+        // Still there just before the expiry: nothing removed it early.
+        expect(await pg.isMember(developer, ROLE)).toBe(true);
 
-      await api.advanceSchedulerPast(expiresAt);
-      await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(false), WAIT);
-      await eventually(api.requestInStatus(token, requestId, 'revoked'), WAIT);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        await api.advanceSchedulerPast(expiresAt);
+        await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(false), WAIT);
+        await eventually(api.requestInStatus(token, requestId, 'revoked'), WAIT);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('is explained end to end: request, policy decision, auto-approval, provisioning, expiry', async () => {
-    await platform.withLogs(async () => {
-      const explanation: GrantExplanation = await eventually(async () => {
-        const answer = await api.explain(grantId);
-        expect(answer.status).toBe(200);
-        expect(answer.body.ending?.reason).toBe('expiry');
-        expect(answer.body.grant.revokedAt).toBeDefined();
-        // The timer's firing comes on another topic than the revocation: the audit may see it a little later.
-        expect(answer.body.ending?.expiryTimerFiredAt).toBeDefined();
-        return answer.body;
-      }, WAIT);
-      expect(explanation).toMatchObject({
-        requestId,
-        request: { requesterId: developer, subject: { id: developer }, justification: 'investigate the staging checkout bug' },
-        decision: { effect: 'auto_approve', matchedRules: expect.arrayContaining(['human-low-nonprod-read']) },
-        outcome: { kind: 'auto_approved' },
-        grant: { connectorId: 'postgres', targetAccount: developer },
-        missing: [],
-      });
-      expect(explanation.decision?.bundleDigest).toMatch(/\S/);
-      // Every step carries its time (the timer's on the scheduler's advanced clock, the others on the wall clock).
-      const steps = [explanation.grant.createdAt, explanation.grant.activatedAt, explanation.ending?.expiryTimerFiredAt, explanation.grant.revokedAt];
-      expect(steps.every((step) => step !== undefined)).toBe(true);
-      process.stdout.write(`scenario 1: explanation ${JSON.stringify({ decision: explanation.decision, outcome: explanation.outcome, grant: explanation.grant, ending: explanation.ending })}\n`);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+  it(
+    'is explained end to end: request, policy decision, auto-approval, provisioning, expiry',
+    async () => {
+      await platform.withLogs(async () => {
+        const explanation: GrantExplanation = await eventually(async () => {
+          const answer = await api.explain(grantId);
+          expect(answer.status).toBe(200);
+          expect(answer.body.ending?.reason).toBe('expiry');
+          expect(answer.body.grant.revokedAt).toBeDefined();
+          // The timer's firing comes on another topic than the revocation: the audit may see it a little later.
+          expect(answer.body.ending?.expiryTimerFiredAt).toBeDefined();
+          return answer.body;
+        }, WAIT);
+        expect(explanation).toMatchObject({
+          requestId,
+          request: { requesterId: developer, subject: { id: developer }, justification: 'investigate the staging checkout bug' },
+          decision: { effect: 'auto_approve', matchedRules: expect.arrayContaining(['human-low-nonprod-read']) },
+          outcome: { kind: 'auto_approved' },
+          grant: { connectorId: 'postgres', targetAccount: developer },
+          missing: [],
+        });
+        expect(explanation.decision?.bundleDigest).toMatch(/\S/);
+        // Every step carries its time (the timer's on the scheduler's advanced clock, the others on the wall clock).
+        const steps = [explanation.grant.createdAt, explanation.grant.activatedAt, explanation.ending?.expiryTimerFiredAt, explanation.grant.revokedAt];
+        expect(steps.every((step) => step !== undefined)).toBe(true);
+        process.stdout.write(
+          `scenario 1: explanation ${JSON.stringify({ decision: explanation.decision, outcome: explanation.outcome, grant: explanation.grant, ending: explanation.ending })}\n`,
+        );
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

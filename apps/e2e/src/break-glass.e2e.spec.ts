@@ -54,67 +54,82 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
     });
   };
 
-  it('refuses break-glass beyond its hard maximum, naming it, and grants nothing', async () => {
-    await platform.withLogs(async () => {
-      const tooLong = await breakGlass('PT12H');
-      await eventually(async () => {
-        const answer = await api.timeline(tooLong);
-        expect(answer.body.status).toBe('denied');
-        const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
-        expect((decision?.details['reasons'] as readonly string[]).join(' ')).toMatch(/PT12H exceeds the maximum PT4H/);
-      }, WAIT);
-      expect(await pg.isMember(engineer, ROLE)).toBe(false);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+  it(
+    'refuses break-glass beyond its hard maximum, naming it, and grants nothing',
+    async () => {
+      await platform.withLogs(async () => {
+        const tooLong = await breakGlass('PT12H');
+        await eventually(async () => {
+          const answer = await api.timeline(tooLong);
+          expect(answer.body.status).toBe('denied');
+          const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
+          expect((decision?.details['reasons'] as readonly string[]).join(' ')).toMatch(/PT12H exceeds the maximum PT4H/);
+        }, WAIT);
+        expect(await pg.isMember(engineer, ROLE)).toBe(false);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('grants production access at once, without an approver, and opens a post-incident review for the manager', async () => {
-    await platform.withLogs(async () => {
-      const submittedAt = performance.now();
-      requestId = await breakGlass('PT2H');
+  it(
+    'grants production access at once, without an approver, and opens a post-incident review for the manager',
+    async () => {
+      await platform.withLogs(async () => {
+        const submittedAt = performance.now();
+        requestId = await breakGlass('PT2H');
 
-      await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(true), WAIT);
-      process.stdout.write(`scenario 5: break-glass submit -> provisioned in PostgreSQL: ${(performance.now() - submittedAt).toFixed(0)} ms\n`);
-      const view: IntakeRequestView = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
-      grantId = view.grants[0]!.grantId;
+        await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(true), WAIT);
+        process.stdout.write(`scenario 5: break-glass submit -> provisioned in PostgreSQL: ${(performance.now() - submittedAt).toFixed(0)} ms\n`);
+        const view: IntakeRequestView = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
+        grantId = view.grants[0]!.grantId;
 
-      const approval = await api.approvalRequest(token, requestId);
-      expect(approval.status).toBe(200);
-      expect(approval.body.status).toBe('break_glass');
-      expect(approval.body.tasks).toEqual([]);
+        const approval = await api.approvalRequest(token, requestId);
+        expect(approval.status).toBe(200);
+        expect(approval.body.status).toBe('break_glass');
+        expect(approval.body.tasks).toEqual([]);
 
-      const review = await eventually(async () => {
-        const events = (await log.read([TOPICS.approvals])).filter(
-          (event) => event.type === 'iga.approval.review-opened.v1' && (event.data as { requestId?: string }).requestId === requestId,
-        );
-        expect(events).toHaveLength(1);
-        return events[0]!;
-      }, WAIT);
-      expect(review.data).toMatchObject({ kind: 'break_glass_post_incident', reviewerIds: [lead], grantIds: [grantId] });
+        const review = await eventually(async () => {
+          const events = (await log.read([TOPICS.approvals])).filter(
+            (event) => event.type === 'iga.approval.review-opened.v1' && (event.data as { requestId?: string }).requestId === requestId,
+          );
+          expect(events).toHaveLength(1);
+          return events[0]!;
+        }, WAIT);
+        expect(review.data).toMatchObject({ kind: 'break_glass_post_incident', reviewerIds: [lead], grantIds: [grantId] });
 
-      // Someone hears of it at once: a break-glass notification names the request.
-      await eventually(async () => {
-        const notices = (await log.read([TOPICS.notifications])).filter(
-          (event) => event.type === NotificationRequested.type && (event.data as { refs: { requestId?: string } }).refs.requestId === requestId,
-        );
-        expect(notices.map((event) => (event.data as { template: string }).template)).toContain('break_glass_granted');
-      }, WAIT);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        // Someone hears of it at once: a break-glass notification names the request.
+        await eventually(async () => {
+          const notices = (await log.read([TOPICS.notifications])).filter(
+            (event) => event.type === NotificationRequested.type && (event.data as { refs: { requestId?: string } }).refs.requestId === requestId,
+          );
+          expect(notices.map((event) => (event.data as { template: string }).template)).toContain('break_glass_granted');
+        }, WAIT);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('is removed from PostgreSQL when its TTL passes, and explained as break-glass ended by its TTL', async () => {
-    await platform.withLogs(async () => {
-      const active: GrantExplanation = await eventually(api.grantActivated(grantId), WAIT);
-      const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
-      const createdAt = new Date(active.grant.createdAt ?? '');
-      // Hard TTL: never more than the break-glass maximum (PT4H), whatever was asked.
-      expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(4 * HOUR_MS);
+  it(
+    'is removed from PostgreSQL when its TTL passes, and explained as break-glass ended by its TTL',
+    async () => {
+      await platform.withLogs(async () => {
+        const active: GrantExplanation = await eventually(api.grantActivated(grantId), WAIT);
+        const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
+        const createdAt = new Date(active.grant.createdAt ?? '');
+        // Hard TTL: never more than the break-glass maximum (PT4H), whatever was asked.
+        expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(4 * HOUR_MS);
 
-      await api.advanceSchedulerPast(expiresAt);
-      await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(false), WAIT);
+        await api.advanceSchedulerPast(expiresAt);
+        await eventually(async () => expect(await pg.isMember(engineer, ROLE)).toBe(false), WAIT);
 
-      const ended = await eventually(api.grantEnded(grantId, 'break_glass_ttl'), WAIT);
-      expect(ended).toMatchObject({ outcome: { kind: 'break_glass' }, decision: { effect: 'auto_approve', matchedRules: expect.arrayContaining(['break-glass-on-call']) } });
-      expect(ended.missing).toEqual([]);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        const ended = await eventually(api.grantEnded(grantId, 'break_glass_ttl'), WAIT);
+        expect(ended).toMatchObject({
+          outcome: { kind: 'break_glass' },
+          decision: { effect: 'auto_approve', matchedRules: expect.arrayContaining(['break-glass-on-call']) },
+        });
+        expect(ended.missing).toEqual([]);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

@@ -35,7 +35,9 @@ describe('scenario 10: drift between the grants and PostgreSQL is found by recon
       (event) => event.type === 'iga.grant.drift-detected.v1' && [developer, outsider].includes(event.data.targetAccount),
     );
   const completed = async (): Promise<ReconciliationCompletedData[]> =>
-    (await log.read([TOPICS.grants])).filter((event) => event.type === 'iga.grant.reconciliation-completed.v1').map((event) => event.data as ReconciliationCompletedData);
+    (await log.read([TOPICS.grants]))
+      .filter((event) => event.type === 'iga.grant.reconciliation-completed.v1')
+      .map((event) => event.data as ReconciliationCompletedData);
 
   beforeAll(async () => {
     ({ platform, api, pg, log } = await scenario.start());
@@ -50,99 +52,114 @@ describe('scenario 10: drift between the grants and PostgreSQL is found by recon
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
-  it('a governed grant in step with PostgreSQL is not drift', async () => {
-    await platform.withLogs(async () => {
-      requestId = await api.submitOk(token, {
-        subject: { id: developer, kind: 'human' },
-        entitlementIds: ['orders-staging-read'],
-        justification: 'reconciliation scenario: a governed membership',
-        duration: 'PT1H',
-      });
-      const view = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
-      grantId = view.grants[0]!.grantId;
-      expect(await pg.isMember(developer, ROLE)).toBe(true);
-      const activatedAt = Date.parse((await eventually(api.grantActivated(grantId), WAIT)).grant.activatedAt ?? '');
+  it(
+    'a governed grant in step with PostgreSQL is not drift',
+    async () => {
+      await platform.withLogs(async () => {
+        requestId = await api.submitOk(token, {
+          subject: { id: developer, kind: 'human' },
+          entitlementIds: ['orders-staging-read'],
+          justification: 'reconciliation scenario: a governed membership',
+          duration: 'PT1H',
+        });
+        const view = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
+        grantId = view.grants[0]!.grantId;
+        expect(await pg.isMember(developer, ROLE)).toBe(true);
+        const activatedAt = Date.parse((await eventually(api.grantActivated(grantId), WAIT)).grant.activatedAt ?? '');
 
-      // a reconciliation that observed the target after the activation, and found nothing about the developer
-      await eventually(async () => expect((await completed()).some((summary) => Date.parse(summary.observedAt) > activatedAt)).toBe(true), WAIT);
-      expect(await ownDrift()).toEqual([]);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        // a reconciliation that observed the target after the activation, and found nothing about the developer
+        await eventually(async () => expect((await completed()).some((summary) => Date.parse(summary.observedAt) > activatedAt)).toBe(true), WAIT);
+        expect(await ownDrift()).toEqual([]);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('a membership granted by hand and one removed by hand are both reported, with the grant where there is one', async () => {
-    await platform.withLogs(async () => {
-      await pg.grantOutsideGrantline(ROLE, outsider);
-      await pg.revokeOutsideGrantline(ROLE, developer);
+  it(
+    'a membership granted by hand and one removed by hand are both reported, with the grant where there is one',
+    async () => {
+      await platform.withLogs(async () => {
+        await pg.grantOutsideGrantline(ROLE, outsider);
+        await pg.revokeOutsideGrantline(ROLE, developer);
 
-      const findings = await eventually(async () => {
-        const drift = await ownDrift();
-        expect(new Set(drift.map((event) => event.data.kind))).toEqual(new Set(['unexpected_in_target', 'missing_in_target']));
-        return drift;
-      }, WAIT);
-      const unexpected = findings.find((event) => event.data.kind === 'unexpected_in_target')!;
-      expect(unexpected.data).toMatchObject({ connectorId: 'postgres', targetAccount: outsider, externalRef: ROLE, remediation: 'report_only' });
-      expect(unexpected.data.grantId).toBeUndefined();
-      const missing = findings.find((event) => event.data.kind === 'missing_in_target')!;
-      expect(missing.data).toMatchObject({ grantId, targetAccount: developer, externalRef: ROLE, remediation: 'report_only' });
-      expect(missing).toMatchObject({ correlationid: requestId, actor: { kind: 'service', id: 'provisioning' } });
+        const findings = await eventually(async () => {
+          const drift = await ownDrift();
+          expect(new Set(drift.map((event) => event.data.kind))).toEqual(new Set(['unexpected_in_target', 'missing_in_target']));
+          return drift;
+        }, WAIT);
+        const unexpected = findings.find((event) => event.data.kind === 'unexpected_in_target')!;
+        expect(unexpected.data).toMatchObject({ connectorId: 'postgres', targetAccount: outsider, externalRef: ROLE, remediation: 'report_only' });
+        expect(unexpected.data.grantId).toBeUndefined();
+        const missing = findings.find((event) => event.data.kind === 'missing_in_target')!;
+        expect(missing.data).toMatchObject({ grantId, targetAccount: developer, externalRef: ROLE, remediation: 'report_only' });
+        expect(missing).toMatchObject({ correlationid: requestId, actor: { kind: 'service', id: 'provisioning' } });
 
-      // The audit answers what drift is open now, as the latest completed reconciliation saw it.
-      await eventually(async () => {
-        const open = await api.drift('postgres');
-        expect(open.status).toBe(200);
-        expect(open.body.findingsPending).toBe(0);
-        const own = open.body.findings.filter((finding) => [developer, outsider].includes(finding.targetAccount));
-        expect(own).toEqual(
-          expect.arrayContaining([
-            expect.objectContaining({ kind: 'unexpected_in_target', targetAccount: outsider }),
-            expect.objectContaining({ kind: 'missing_in_target', targetAccount: developer, grantId }),
-          ]),
+        // The audit answers what drift is open now, as the latest completed reconciliation saw it.
+        await eventually(async () => {
+          const open = await api.drift('postgres');
+          expect(open.status).toBe(200);
+          expect(open.body.findingsPending).toBe(0);
+          const own = open.body.findings.filter((finding) => [developer, outsider].includes(finding.targetAccount));
+          expect(own).toEqual(
+            expect.arrayContaining([
+              expect.objectContaining({ kind: 'unexpected_in_target', targetAccount: outsider }),
+              expect.objectContaining({ kind: 'missing_in_target', targetAccount: developer, grantId }),
+            ]),
+          );
+          expect(own).toHaveLength(2);
+        }, WAIT);
+        // The finding about a grant is part of its request's story in the audit.
+        await eventually(async () => {
+          const timeline = await api.timeline(requestId);
+          expect(timeline.status).toBe(200);
+          expect(timeline.body.entries).toContainEqual(
+            expect.objectContaining({
+              type: 'iga.grant.drift-detected.v1',
+              details: expect.objectContaining({ kind: 'missing_in_target', targetAccount: developer }),
+            }),
+          );
+        }, WAIT);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'reconciliation changes nothing by itself: later runs still find both, and PostgreSQL is as the administrator left it',
+    async () => {
+      await platform.withLogs(async () => {
+        const firstSeen = Math.max(...(await ownDrift()).map((event) => Date.parse(event.data.detectedAt)));
+        await eventually(async () => {
+          const laterDetections = (await ownDrift()).filter((event) => Date.parse(event.data.detectedAt) > firstSeen);
+          expect(new Set(laterDetections.map((event) => event.data.kind))).toEqual(new Set(['unexpected_in_target', 'missing_in_target']));
+        }, WAIT);
+        expect(await pg.isMember(outsider, ROLE)).toBe(true);
+        expect(await pg.isMember(developer, ROLE)).toBe(false);
+
+        // People are told once per open drift, not once per run: security for the outsider, on-call for the loss.
+        const alerts = await eventually(async () => {
+          const own = ((await log.read([TOPICS.notifications])) as Envelope<NotificationRequestedData>[]).filter(
+            (event) =>
+              event.type === NotificationRequested.type &&
+              event.data.template === 'access_drift_detected' &&
+              [developer, outsider].includes(String(event.data.params['targetAccount'])),
+          );
+          expect(own).toHaveLength(2);
+          return own;
+        }, WAIT);
+        expect(alerts.map((event) => [event.data.params['targetAccount'], event.data.params['kind'], event.data.audience]).sort()).toEqual(
+          [
+            [developer, 'missing_in_target', { groupId: expect.any(String) }],
+            [outsider, 'unexpected_in_target', { groupId: expect.any(String) }],
+          ].sort(),
         );
-        expect(own).toHaveLength(2);
-      }, WAIT);
-      // The finding about a grant is part of its request's story in the audit.
-      await eventually(async () => {
-        const timeline = await api.timeline(requestId);
-        expect(timeline.status).toBe(200);
-        expect(timeline.body.entries).toContainEqual(
-          expect.objectContaining({ type: 'iga.grant.drift-detected.v1', details: expect.objectContaining({ kind: 'missing_in_target', targetAccount: developer }) }),
-        );
-      }, WAIT);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
-
-  it('reconciliation changes nothing by itself: later runs still find both, and PostgreSQL is as the administrator left it', async () => {
-    await platform.withLogs(async () => {
-      const firstSeen = Math.max(...(await ownDrift()).map((event) => Date.parse(event.data.detectedAt)));
-      await eventually(async () => {
-        const laterDetections = (await ownDrift()).filter((event) => Date.parse(event.data.detectedAt) > firstSeen);
-        expect(new Set(laterDetections.map((event) => event.data.kind))).toEqual(new Set(['unexpected_in_target', 'missing_in_target']));
-      }, WAIT);
-      expect(await pg.isMember(outsider, ROLE)).toBe(true);
-      expect(await pg.isMember(developer, ROLE)).toBe(false);
-
-      // People are told once per open drift, not once per run: security for the outsider, on-call for the loss.
-      const alerts = await eventually(async () => {
-        const own = ((await log.read([TOPICS.notifications])) as Envelope<NotificationRequestedData>[]).filter(
-          (event) =>
-            event.type === NotificationRequested.type &&
-            event.data.template === 'access_drift_detected' &&
-            [developer, outsider].includes(String(event.data.params['targetAccount'])),
-        );
-        expect(own).toHaveLength(2);
-        return own;
-      }, WAIT);
-      expect(alerts.map((event) => [event.data.params['targetAccount'], event.data.params['kind'], event.data.audience]).sort()).toEqual(
-        [
-          [developer, 'missing_in_target', { groupId: expect.any(String) }],
-          [outsider, 'unexpected_in_target', { groupId: expect.any(String) }],
-        ].sort(),
-      );
-      const [toDeveloperLoss, toOutsider] = [developer, outsider].map((account) => alerts.find((event) => event.data.params['targetAccount'] === account)!);
-      expect(toOutsider!.data.audience).not.toEqual(toDeveloperLoss!.data.audience);
-      expect(toDeveloperLoss!.data.refs).toEqual({ grantId, requestId });
-      // and the grant itself is still what the governed lifecycle made it
-      expect((await eventually(api.grantActivated(grantId), WAIT)).grant.revokedAt).toBeUndefined();
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        const [toDeveloperLoss, toOutsider] = [developer, outsider].map((account) => alerts.find((event) => event.data.params['targetAccount'] === account)!);
+        expect(toOutsider!.data.audience).not.toEqual(toDeveloperLoss!.data.audience);
+        expect(toDeveloperLoss!.data.refs).toEqual({ grantId, requestId });
+        // and the grant itself is still what the governed lifecycle made it
+        expect((await eventually(api.grantActivated(grantId), WAIT)).grant.revokedAt).toBeUndefined();
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

@@ -8,8 +8,11 @@ export class EventLogReader {
 
   /** Reads the log of one platform: its namespace on the shared broker. */
   static async connect(platform: { readonly runId: string; readonly namespace: string }): Promise<EventLogReader> {
-    const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
-    if (brokers.length === 0) throw new Error('KAFKA_BROKERS is not set: e2e specs need jest\'s global setup');
+    const brokers = (process.env['KAFKA_BROKERS'] ?? '')
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean);
+    if (brokers.length === 0) throw new Error("KAFKA_BROKERS is not set: e2e specs need jest's global setup");
     const bus = new KafkaMessageBus({ clientId: `e2e-reader-${platform.runId}`, brokers, registry, logger: silentLogger, namespace: platform.namespace });
     await bus.connect();
     return new EventLogReader(bus);

@@ -48,7 +48,12 @@ export interface GrantExplanation {
 
 export interface AuditTimeline {
   readonly status: string;
-  readonly entries: readonly { readonly eventId: string; readonly type: string; readonly actor: { readonly id: string }; readonly details: Readonly<Record<string, unknown>> }[];
+  readonly entries: readonly {
+    readonly eventId: string;
+    readonly type: string;
+    readonly actor: { readonly id: string };
+    readonly details: Readonly<Record<string, unknown>>;
+  }[];
 }
 
 export interface AuditDrift {
@@ -94,7 +99,12 @@ export class GrantlineClient {
 
   /** A person, recorded by the identity source. */
   async upsertHuman(id: string, managerId?: string, attributes?: Readonly<Record<string, string | number | boolean>>): Promise<void> {
-    const body = { kind: 'human', displayName: `E2E ${id}`, ...(managerId === undefined ? {} : { managerId }), ...(attributes === undefined ? {} : { attributes }) };
+    const body = {
+      kind: 'human',
+      displayName: `E2E ${id}`,
+      ...(managerId === undefined ? {} : { managerId }),
+      ...(attributes === undefined ? {} : { attributes }),
+    };
     await this.upsertIdentity(id, body);
   }
 
@@ -149,7 +159,9 @@ export class GrantlineClient {
   }
 
   async explain(grantId: string, token?: string): Promise<HttpAnswer<GrantExplanation>> {
-    return this.platform.call<GrantExplanation>('audit', 'GET', `/v1/audit/grants/${encodeURIComponent(grantId)}/explain`, { token: token ?? (await this.tokenOf('auditor')) });
+    return this.platform.call<GrantExplanation>('audit', 'GET', `/v1/audit/grants/${encodeURIComponent(grantId)}/explain`, {
+      token: token ?? (await this.tokenOf('auditor')),
+    });
   }
 
   /** The check (for `eventually`) that the audit explains the grant as activated, returning that explanation. */
@@ -173,16 +185,24 @@ export class GrantlineClient {
 
   /** The drift open as the connector's latest completed reconciliation saw it. */
   async drift(connectorId: string): Promise<HttpAnswer<AuditDrift>> {
-    return this.platform.call<AuditDrift>('audit', 'GET', `/v1/audit/drift?connectorId=${encodeURIComponent(connectorId)}`, { token: await this.tokenOf('auditor') });
+    return this.platform.call<AuditDrift>('audit', 'GET', `/v1/audit/drift?connectorId=${encodeURIComponent(connectorId)}`, {
+      token: await this.tokenOf('auditor'),
+    });
   }
 
   async timeline(requestId: string, token?: string): Promise<HttpAnswer<AuditTimeline>> {
-    return this.platform.call<AuditTimeline>('audit', 'GET', `/v1/audit/requests/${encodeURIComponent(requestId)}/timeline`, { token: token ?? (await this.tokenOf('auditor')) });
+    return this.platform.call<AuditTimeline>('audit', 'GET', `/v1/audit/requests/${encodeURIComponent(requestId)}/timeline`, {
+      token: token ?? (await this.tokenOf('auditor')),
+    });
   }
 
   /** The refused attempts the audit recorded for a principal (newest first). */
-  async accessDenials(principalId: string): Promise<HttpAnswer<{ denials: readonly { service: string; operation: string; objectRef?: string; status: number; reason: string }[] }>> {
-    return this.platform.call('audit', 'GET', `/v1/audit/access-denials?principalId=${encodeURIComponent(principalId)}`, { token: await this.tokenOf('auditor') });
+  async accessDenials(
+    principalId: string,
+  ): Promise<HttpAnswer<{ denials: readonly { service: string; operation: string; objectRef?: string; status: number; reason: string }[] }>> {
+    return this.platform.call('audit', 'GET', `/v1/audit/access-denials?principalId=${encodeURIComponent(principalId)}`, {
+      token: await this.tokenOf('auditor'),
+    });
   }
 
   /** Who has access: the audit's current grants of a subject or of an entitlement. */
@@ -195,7 +215,9 @@ export class GrantlineClient {
   }
 
   async schedulerNow(): Promise<Date> {
-    return new Date(expectStatus(await this.platform.call<TestClock>('scheduler', 'GET', '/v1/test-clock', { token: await this.tokenOf('operator') }), 200, 'test clock').now);
+    return new Date(
+      expectStatus(await this.platform.call<TestClock>('scheduler', 'GET', '/v1/test-clock', { token: await this.tokenOf('operator') }), 200, 'test clock').now,
+    );
   }
 
   /**
@@ -204,6 +226,10 @@ export class GrantlineClient {
    */
   async advanceSchedulerPast(instant: Date): Promise<void> {
     const ms = Math.max(0, instant.getTime() - (await this.schedulerNow()).getTime() + 1_000);
-    expectStatus(await this.platform.call('scheduler', 'POST', '/v1/test-clock/advance', { token: await this.tokenOf('operator'), body: { ms } }), 200, 'advance test clock');
+    expectStatus(
+      await this.platform.call('scheduler', 'POST', '/v1/test-clock/advance', { token: await this.tokenOf('operator'), body: { ms } }),
+      200,
+      'advance test clock',
+    );
   }
 }

@@ -56,22 +56,34 @@ describe('scenario 8: invalid requests are refused and leave no trace on the log
     }, ['intake'])();
   });
 
-  it('wrote no event for those requests on any topic, while a valid one from the same actor is on the log', async () => {
-    await platform.withLogs(async () => {
-      expect(await log.byActor(actor)).toEqual([]);
+  it(
+    'wrote no event for those requests on any topic, while a valid one from the same actor is on the log',
+    async () => {
+      await platform.withLogs(async () => {
+        expect(await log.byActor(actor)).toEqual([]);
 
-      // The control: the same reader does see this actor's events, so the empty result above means something.
-      const valid = await platform.call<Accepted>('intake', 'POST', '/v1/requests', { token, body: submission({}) });
-      expect(valid.status).toBe(202);
-      const events = await log.byActor(actor, [TOPICS.requests]);
-      expect(events.map((event) => event.id)).toEqual([valid.body.eventId]);
+        // The control: the same reader does see this actor's events, so the empty result above means something.
+        const valid = await platform.call<Accepted>('intake', 'POST', '/v1/requests', { token, body: submission({}) });
+        expect(valid.status).toBe(202);
+        const events = await log.byActor(actor, [TOPICS.requests]);
+        expect(events.map((event) => event.id)).toEqual([valid.body.eventId]);
 
-      // The audit saw the valid request (it reads every topic), and only that one.
-      await eventually(async () => {
-        const timeline = await platform.call<{ entries: readonly { eventId: string }[] }>('audit', 'GET', `/v1/audit/requests/${valid.body.requestId}/timeline`, { token: await api.tokenOf('auditor') });
-        expect(timeline.status).toBe(200);
-        expect(timeline.body.entries[0]?.eventId).toBe(valid.body.eventId);
-      }, { timeoutMs: 30_000, intervalMs: 250 });
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        // The audit saw the valid request (it reads every topic), and only that one.
+        await eventually(
+          async () => {
+            const timeline = await platform.call<{ entries: readonly { eventId: string }[] }>(
+              'audit',
+              'GET',
+              `/v1/audit/requests/${valid.body.requestId}/timeline`,
+              { token: await api.tokenOf('auditor') },
+            );
+            expect(timeline.status).toBe(200);
+            expect(timeline.body.entries[0]?.eventId).toBe(valid.body.eventId);
+          },
+          { timeoutMs: 30_000, intervalMs: 250 },
+        );
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

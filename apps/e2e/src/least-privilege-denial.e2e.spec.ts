@@ -45,45 +45,54 @@ describe('scenario 4: broad production write by a service account is denied on l
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
-  it('is denied by policy with the least-privilege reason, and nothing is provisioned', async () => {
-    await platform.withLogs(async () => {
-      // The owner of record asks on the account's behalf, as a pipeline's maintainer would.
-      const requestId = await api.submitOk(ownerToken, {
-        subject: { id: account, kind: 'service_account' },
-        entitlementIds: ['orders-prod-write'],
-        justification: 'nightly data fix job writes to the orders tables',
-        duration: 'PT4H',
-      });
+  it(
+    'is denied by policy with the least-privilege reason, and nothing is provisioned',
+    async () => {
+      await platform.withLogs(async () => {
+        // The owner of record asks on the account's behalf, as a pipeline's maintainer would.
+        const requestId = await api.submitOk(ownerToken, {
+          subject: { id: account, kind: 'service_account' },
+          entitlementIds: ['orders-prod-write'],
+          justification: 'nightly data fix job writes to the orders tables',
+          duration: 'PT4H',
+        });
 
-      const decision = await eventually(async () => {
-        const timeline = await platform.call<{ status: string; entries: readonly TimelineEntry[] }>('audit', 'GET', `/v1/audit/requests/${requestId}/timeline`, { token: await api.tokenOf('auditor') });
-        expect(timeline.status).toBe(200);
-        expect(timeline.body.status).toBe('denied');
-        const entry = timeline.body.entries.find((candidate) => candidate.type === 'iga.policy.decision-recorded.v1');
-        expect(entry).toBeDefined();
-        return entry!;
-      }, WAIT);
-      expect(decision.details).toMatchObject({ effect: 'deny', matchedRules: expect.arrayContaining(['sa-least-privilege-scope']) });
-      expect((decision.details['reasons'] as readonly string[]).join(' ')).toMatch(/least privilege/);
-      await eventually(api.requestInStatus(ownerToken, requestId, 'denied'), WAIT);
+        const decision = await eventually(async () => {
+          const timeline = await platform.call<{ status: string; entries: readonly TimelineEntry[] }>(
+            'audit',
+            'GET',
+            `/v1/audit/requests/${requestId}/timeline`,
+            { token: await api.tokenOf('auditor') },
+          );
+          expect(timeline.status).toBe(200);
+          expect(timeline.body.status).toBe('denied');
+          const entry = timeline.body.entries.find((candidate) => candidate.type === 'iga.policy.decision-recorded.v1');
+          expect(entry).toBeDefined();
+          return entry!;
+        }, WAIT);
+        expect(decision.details).toMatchObject({ effect: 'deny', matchedRules: expect.arrayContaining(['sa-least-privilege-scope']) });
+        expect((decision.details['reasons'] as readonly string[]).join(' ')).toMatch(/least privilege/);
+        await eventually(api.requestInStatus(ownerToken, requestId, 'denied'), WAIT);
 
-      // The control: provisioning and the connector are live and past the denial — the owner's own auto-approved
-      // staging read, asked for after it, reaches PostgreSQL. Only then is "nothing provisioned" worth checking.
-      const owner = `e2e_owner_${platform.runId}`;
-      await pg.createLogin(owner);
-      await api.submitOk(ownerToken, {
-        subject: { id: owner, kind: 'human' },
-        entitlementIds: ['orders-staging-read'],
-        justification: 'check the staging copy of the orders tables',
-        duration: 'PT1H',
-      });
-      await eventually(async () => expect(await pg.isMember(owner, GROUP_ROLES['orders-staging-read'])).toBe(true), WAIT);
+        // The control: provisioning and the connector are live and past the denial — the owner's own auto-approved
+        // staging read, asked for after it, reaches PostgreSQL. Only then is "nothing provisioned" worth checking.
+        const owner = `e2e_owner_${platform.runId}`;
+        await pg.createLogin(owner);
+        await api.submitOk(ownerToken, {
+          subject: { id: owner, kind: 'human' },
+          entitlementIds: ['orders-staging-read'],
+          justification: 'check the staging copy of the orders tables',
+          duration: 'PT1H',
+        });
+        await eventually(async () => expect(await pg.isMember(owner, GROUP_ROLES['orders-staging-read'])).toBe(true), WAIT);
 
-      // Nothing provisioned: no event about this request's grant on the grants topic, no membership in PostgreSQL.
-      const grantId = grantIdOf(requestId, 'orders-prod-write');
-      const grantEvents = (await log.read([TOPICS.grants])).filter((event) => (event.data as { grantId?: unknown }).grantId === grantId);
-      expect(grantEvents).toEqual([]);
-      expect(await pg.groupsOf(account)).toEqual([]);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        // Nothing provisioned: no event about this request's grant on the grants topic, no membership in PostgreSQL.
+        const grantId = grantIdOf(requestId, 'orders-prod-write');
+        const grantEvents = (await log.read([TOPICS.grants])).filter((event) => (event.data as { grantId?: unknown }).grantId === grantId);
+        expect(grantEvents).toEqual([]);
+        expect(await pg.groupsOf(account)).toEqual([]);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

@@ -77,70 +77,82 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
     });
   };
 
-  it('refuses more than 24 h outright, with the maximum in the reason', async () => {
-    await platform.withLogs(async () => {
-      const tooLong = await ask('PT36H');
-      await eventually(async () => {
-        const answer = await api.timeline(tooLong);
-        expect(answer.status).toBe(200);
-        expect(answer.body.status).toBe('denied');
-        // The denial (approvals topic) may be projected before the decision (decisions topic): wait for both.
-        const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
-        expect((decision?.details['reasons'] as readonly string[] | undefined)?.join(' ')).toMatch(/PT36H exceeds the maximum P1D/);
-      }, WAIT);
-      await eventually(api.requestInStatus(pipelineToken, tooLong, 'denied'), WAIT);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+  it(
+    'refuses more than 24 h outright, with the maximum in the reason',
+    async () => {
+      await platform.withLogs(async () => {
+        const tooLong = await ask('PT36H');
+        await eventually(async () => {
+          const answer = await api.timeline(tooLong);
+          expect(answer.status).toBe(200);
+          expect(answer.body.status).toBe('denied');
+          // The denial (approvals topic) may be projected before the decision (decisions topic): wait for both.
+          const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
+          expect((decision?.details['reasons'] as readonly string[] | undefined)?.join(' ')).toMatch(/PT36H exceeds the maximum P1D/);
+        }, WAIT);
+        await eventually(api.requestInStatus(pipelineToken, tooLong, 'denied'), WAIT);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('within 24 h, is routed to the resource owner, the owner of record, then security; nothing is granted before all approve', async () => {
-    await platform.withLogs(async () => {
-      requestId = await ask('PT24H');
+  it(
+    'within 24 h, is routed to the resource owner, the owner of record, then security; nothing is granted before all approve',
+    async () => {
+      await platform.withLogs(async () => {
+        requestId = await ask('PT24H');
 
-      const resourceTask = await openTask(resourceOwnerToken, 'resource_owner');
-      expect((await api.decide(resourceOwnerToken, resourceTask, 'approve', 'release secrets, as planned')).status).toBe(200);
+        const resourceTask = await openTask(resourceOwnerToken, 'resource_owner');
+        expect((await api.decide(resourceOwnerToken, resourceTask, 'approve', 'release secrets, as planned')).status).toBe(200);
 
-      const ownerTask = await openTask(ownerToken, 'nhi_owner');
-      // The pipeline cannot approve its own access (403); the reviewer is not asked yet: to them the task does not exist (404).
-      expect((await api.decide(pipelineToken, ownerTask, 'approve')).status).toBe(403);
-      expect((await api.decide(reviewerToken, ownerTask, 'approve')).status).toBe(404);
-      expect((await api.decide(ownerToken, ownerTask, 'approve', 'release window agreed with the team')).status).toBe(200);
-      expect(await pg.isMember(pipeline, ROLE)).toBe(false);
+        const ownerTask = await openTask(ownerToken, 'nhi_owner');
+        // The pipeline cannot approve its own access (403); the reviewer is not asked yet: to them the task does not exist (404).
+        expect((await api.decide(pipelineToken, ownerTask, 'approve')).status).toBe(403);
+        expect((await api.decide(reviewerToken, ownerTask, 'approve')).status).toBe(404);
+        expect((await api.decide(ownerToken, ownerTask, 'approve', 'release window agreed with the team')).status).toBe(200);
+        expect(await pg.isMember(pipeline, ROLE)).toBe(false);
 
-      const securityTask = await openTask(reviewerToken, 'security');
-      expect(await pg.isMember(pipeline, ROLE)).toBe(false);
-      expect((await api.decide(reviewerToken, securityTask, 'approve', 'ephemeral, scoped to the release')).status).toBe(200);
+        const securityTask = await openTask(reviewerToken, 'security');
+        expect(await pg.isMember(pipeline, ROLE)).toBe(false);
+        expect((await api.decide(reviewerToken, securityTask, 'approve', 'ephemeral, scoped to the release')).status).toBe(200);
 
-      await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(true), WAIT);
-      const view = await eventually(api.requestInStatus(pipelineToken, requestId, 'provisioned'), WAIT);
-      grantId = view.grants[0]!.grantId;
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(true), WAIT);
+        const view = await eventually(api.requestInStatus(pipelineToken, requestId, 'provisioned'), WAIT);
+        grantId = view.grants[0]!.grantId;
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('lasts at most 24 h and is revoked in PostgreSQL at its expiry; the explanation names every approver', async () => {
-    await platform.withLogs(async () => {
-      const active: GrantExplanation = await eventually(api.grantActivated(grantId), WAIT);
-      const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
-      const createdAt = new Date(active.grant.createdAt ?? '');
-      expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(DAY_MS);
-      expect(expiresAt.getTime() - createdAt.getTime()).toBeGreaterThan(DAY_MS - 60 * 60 * 1000);
+  it(
+    'lasts at most 24 h and is revoked in PostgreSQL at its expiry; the explanation names every approver',
+    async () => {
+      await platform.withLogs(async () => {
+        const active: GrantExplanation = await eventually(api.grantActivated(grantId), WAIT);
+        const expiresAt = new Date(active.grant.expiresAt ?? active.grant.plannedExpiresAt ?? '');
+        const createdAt = new Date(active.grant.createdAt ?? '');
+        expect(expiresAt.getTime() - createdAt.getTime()).toBeLessThanOrEqual(DAY_MS);
+        expect(expiresAt.getTime() - createdAt.getTime()).toBeGreaterThan(DAY_MS - 60 * 60 * 1000);
 
-      await api.advanceSchedulerPast(expiresAt);
-      await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(false), WAIT);
-      await eventually(api.requestInStatus(pipelineToken, requestId, 'revoked'), WAIT);
+        await api.advanceSchedulerPast(expiresAt);
+        await eventually(async () => expect(await pg.isMember(pipeline, ROLE)).toBe(false), WAIT);
+        await eventually(api.requestInStatus(pipelineToken, requestId, 'revoked'), WAIT);
 
-      const ended: GrantExplanation = await eventually(api.grantEnded(grantId, 'expiry'), WAIT);
-      expect(ended).toMatchObject({
-        request: { requesterId: pipeline, subject: { id: pipeline } },
-        decision: { effect: 'require_approval', matchedRules: expect.arrayContaining(['nhi-privileged-prod']) },
-        outcome: { kind: 'approved' },
-        grant: { connectorId: 'postgres', targetAccount: pipeline },
-        missing: [],
-      });
-      expect(ended.approvals.map((approval) => [approval.approverId, approval.decision])).toEqual([
-        [resourceOwner, 'approve'],
-        [owner, 'approve'],
-        [reviewer, 'approve'],
-      ]);
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        const ended: GrantExplanation = await eventually(api.grantEnded(grantId, 'expiry'), WAIT);
+        expect(ended).toMatchObject({
+          request: { requesterId: pipeline, subject: { id: pipeline } },
+          decision: { effect: 'require_approval', matchedRules: expect.arrayContaining(['nhi-privileged-prod']) },
+          outcome: { kind: 'approved' },
+          grant: { connectorId: 'postgres', targetAccount: pipeline },
+          missing: [],
+        });
+        expect(ended.approvals.map((approval) => [approval.approverId, approval.decision])).toEqual([
+          [resourceOwner, 'approve'],
+          [owner, 'approve'],
+          [reviewer, 'approve'],
+        ]);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

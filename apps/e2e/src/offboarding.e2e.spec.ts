@@ -51,49 +51,57 @@ describe('scenario 6: offboarding an employee revokes every grant they hold in P
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);
 
-  it('gives the employee two active grants: one auto-approved, one approved by the manager', async () => {
-    await platform.withLogs(async () => {
-      // Right after the identity upserts: the approval service must resolve the manager even if it consumes the
-      // decision before the identity events (another topic).
-      requestIds.push(await submit('orders-staging-read'));
-      const prodRequest = await submit('orders-prod-read');
-      requestIds.push(prodRequest);
+  it(
+    'gives the employee two active grants: one auto-approved, one approved by the manager',
+    async () => {
+      await platform.withLogs(async () => {
+        // Right after the identity upserts: the approval service must resolve the manager even if it consumes the
+        // decision before the identity events (another topic).
+        requestIds.push(await submit('orders-staging-read'));
+        const prodRequest = await submit('orders-prod-read');
+        requestIds.push(prodRequest);
 
-      const taskId = await eventually(async () => {
-        const answer = await api.approvalRequest(managerToken, prodRequest);
-        expect(answer.status).toBe(200);
-        const view: ApprovalRequestView = answer.body;
-        expect(view.tasks).toHaveLength(1);
-        expect(view.tasks[0]).toMatchObject({ stageId: 'manager', eligibleApproverIds: [manager] });
-        return view.tasks[0]!.taskId;
-      }, WAIT);
-      expect((await api.decide(managerToken, taskId, 'approve', 'part of the team')).status).toBe(200);
-
-      await eventually(async () => expect(await pg.groupsOf(employee)).toEqual([PROD, STAGING].sort()), WAIT);
-      for (const requestId of requestIds) {
-        await eventually(api.requestInStatus(employeeToken, requestId, 'provisioned'), WAIT);
-      }
-    })();
-  }, SCENARIO_TIMEOUT_MS);
-
-  it('revokes both in PostgreSQL once the employee is offboarded', async () => {
-    await platform.withLogs(async () => {
-      const started = performance.now();
-      const offboarded = await platform.call('intake', 'POST', `/v1/identities/${employee}/offboard`, { token: hrToken, body: { reason: 'leaver' } });
-      expect(offboarded.status).toBe(202);
-
-      await eventually(async () => expect(await pg.groupsOf(employee)).toEqual([]), WAIT);
-      process.stdout.write(`scenario 6: offboard request sent -> every membership gone in PostgreSQL: ${(performance.now() - started).toFixed(0)} ms\n`);
-
-      for (const requestId of requestIds) {
-        const view = await eventually(api.requestInStatus(employeeToken, requestId, 'revoked'), WAIT);
-        const grantId = view.grants[0]!.grantId;
-        await eventually(async () => {
-          const explanation = await api.explain(grantId);
-          expect(explanation.status).toBe(200);
-          expect(explanation.body.ending?.reason).toBe('offboarding');
+        const taskId = await eventually(async () => {
+          const answer = await api.approvalRequest(managerToken, prodRequest);
+          expect(answer.status).toBe(200);
+          const view: ApprovalRequestView = answer.body;
+          expect(view.tasks).toHaveLength(1);
+          expect(view.tasks[0]).toMatchObject({ stageId: 'manager', eligibleApproverIds: [manager] });
+          return view.tasks[0]!.taskId;
         }, WAIT);
-      }
-    })();
-  }, SCENARIO_TIMEOUT_MS);
+        expect((await api.decide(managerToken, taskId, 'approve', 'part of the team')).status).toBe(200);
+
+        await eventually(async () => expect(await pg.groupsOf(employee)).toEqual([PROD, STAGING].sort()), WAIT);
+        for (const requestId of requestIds) {
+          await eventually(api.requestInStatus(employeeToken, requestId, 'provisioned'), WAIT);
+        }
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'revokes both in PostgreSQL once the employee is offboarded',
+    async () => {
+      await platform.withLogs(async () => {
+        const started = performance.now();
+        const offboarded = await platform.call('intake', 'POST', `/v1/identities/${employee}/offboard`, { token: hrToken, body: { reason: 'leaver' } });
+        expect(offboarded.status).toBe(202);
+
+        await eventually(async () => expect(await pg.groupsOf(employee)).toEqual([]), WAIT);
+        process.stdout.write(`scenario 6: offboard request sent -> every membership gone in PostgreSQL: ${(performance.now() - started).toFixed(0)} ms\n`);
+
+        for (const requestId of requestIds) {
+          const view = await eventually(api.requestInStatus(employeeToken, requestId, 'revoked'), WAIT);
+          const grantId = view.grants[0]!.grantId;
+          await eventually(async () => {
+            const explanation = await api.explain(grantId);
+            expect(explanation.status).toBe(200);
+            expect(explanation.body.ending?.reason).toBe('offboarding');
+          }, WAIT);
+        }
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });

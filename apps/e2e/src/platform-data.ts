@@ -12,7 +12,10 @@ import type { Platform } from './platform.fixture';
  */
 export async function deletePlatformData(platform: Platform): Promise<void> {
   if (process.env['GRANTLINE_E2E_KEEP_DATA'] === '1') return;
-  const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').map((broker) => broker.trim()).filter(Boolean);
+  const brokers = (process.env['KAFKA_BROKERS'] ?? '')
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter(Boolean);
   const bus = new KafkaMessageBus({ clientId: `e2e-cleanup-${platform.runId}`, brokers, registry, logger: silentLogger, namespace: platform.namespace });
   try {
     await bus.connect();

@@ -106,7 +106,11 @@ const NOISE = /"context":"(http|RouterExplorer|RoutesResolver|InstanceLoader)"/;
 
 function tail(file: string, lines: number): string {
   if (!existsSync(file)) return '(no log)';
-  return readFileSync(file, 'utf8').split('\n').filter((line) => !NOISE.test(line)).slice(-lines - 1).join('\n');
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => !NOISE.test(line))
+    .slice(-lines - 1)
+    .join('\n');
 }
 
 /** The url a service logs in its `ready` record (PORT=0 lets the kernel pick a free port). */
@@ -213,7 +217,12 @@ export class Platform {
       });
       if (ready.size === services.length) return;
       if (Date.now() > deadline) {
-        throw new Error(`not ready in time: ${services.filter((r) => !ready.has(r.name)).map((r) => r.name).join(', ')}`);
+        throw new Error(
+          `not ready in time: ${services
+            .filter((r) => !ready.has(r.name))
+            .map((r) => r.name)
+            .join(', ')}`,
+        );
       }
       await pause(POLL_MS);
     }

@@ -18,7 +18,7 @@ export class PostgresTarget {
   private constructor(private readonly client: Client) {}
 
   static async connect(url = process.env['PG_URL']): Promise<PostgresTarget> {
-    if (url === undefined || url === '') throw new Error('PG_URL is not set: e2e specs need jest\'s global setup');
+    if (url === undefined || url === '') throw new Error("PG_URL is not set: e2e specs need jest's global setup");
     const client = new Client({ connectionString: url });
     await client.connect();
     return new PostgresTarget(client);

@@ -45,7 +45,10 @@ describe('intake on real Kafka and MongoDB', () => {
   let issuerDir: string;
   const previousEnv: Record<string, string | undefined> = {};
 
-  const token = (subject = alice, overrides: { audience?: string; issuer?: string; ttlSeconds?: number; now?: Date; roles?: string[]; workload?: boolean } = {}): Promise<string> =>
+  const token = (
+    subject = alice,
+    overrides: { audience?: string; issuer?: string; ttlSeconds?: number; now?: Date; roles?: string[]; workload?: boolean } = {},
+  ): Promise<string> =>
     mintDevToken(key, {
       subject,
       audience: overrides.audience ?? 'grantline',
@@ -76,8 +79,24 @@ describe('intake on real Kafka and MongoDB', () => {
       async () => {
         const id = `PROBE-${run}-${probes.length}`;
         probes.push(id);
-        const data = { ticket: { system: 'other', id }, requesterId: 'probe', subject: { id: 'probe', kind: 'human' }, items: { entitlementIds: ['ghost'] }, justification: 'probe', duration: 'PT1H' };
-        await bus.publisher.publish(TOPICS.itsmInbound, [registry.encode(ItsmRequestReceived, data as ItsmRequestReceivedData, { id: `probe-${id}`, source: 'spec', time: new Date().toISOString(), subject: id, correlationid: id, actor: { kind: 'service', id: 'spec' } })]);
+        const data = {
+          ticket: { system: 'other', id },
+          requesterId: 'probe',
+          subject: { id: 'probe', kind: 'human' },
+          items: { entitlementIds: ['ghost'] },
+          justification: 'probe',
+          duration: 'PT1H',
+        };
+        await bus.publisher.publish(TOPICS.itsmInbound, [
+          registry.encode(ItsmRequestReceived, data as ItsmRequestReceivedData, {
+            id: `probe-${id}`,
+            source: 'spec',
+            time: new Date().toISOString(),
+            subject: id,
+            correlationid: id,
+            actor: { kind: 'service', id: 'spec' },
+          }),
+        ]);
         const answered = (await readTopic(TOPICS.itsmStatus)).some((event) => probes.includes((event.data as ItsmStatusChangedData).ticket.id));
         if (!answered) throw new Error(`none of ${probes.length} probes answered yet`);
       },
@@ -100,7 +119,11 @@ describe('intake on real Kafka and MongoDB', () => {
     await bus.connect();
     // Requests over ITSM are authorised like requests by the person a ticket names: alice is a known person.
     const source = `Bearer ${await token(`hr_setup_${run}`, { roles: ['identity-source'], workload: true })}`;
-    await request(service.app.getHttpServer()).put(`/v1/identities/${alice}`).set('Authorization', source).send({ kind: 'human', displayName: 'Alice', managerId: `maria_${run}` }).expect(202);
+    await request(service.app.getHttpServer())
+      .put(`/v1/identities/${alice}`)
+      .set('Authorization', source)
+      .send({ kind: 'human', displayName: 'Alice', managerId: `maria_${run}` })
+      .expect(202);
     await consumerIsLive();
   });
 
@@ -118,7 +141,11 @@ describe('intake on real Kafka and MongoDB', () => {
     const catalog = service.app.get(CatalogService);
     const published = (await readTopic(TOPICS.catalog)).filter((event) => event.id === catalog.eventId());
     expect(published.length).toBeGreaterThanOrEqual(1);
-    expect(published[0]).toMatchObject({ type: 'iga.catalog.published.v1', data: { digest: catalog.catalog.digest }, actor: { kind: 'service', id: 'intake' } });
+    expect(published[0]).toMatchObject({
+      type: 'iga.catalog.published.v1',
+      data: { digest: catalog.catalog.digest },
+      actor: { kind: 'service', id: 'intake' },
+    });
   });
 
   it('serves the OpenAPI document built from the request schemas at /docs', async () => {
@@ -129,7 +156,11 @@ describe('intake on real Kafka and MongoDB', () => {
   });
 
   it('answers 202 once the submission is on iga.requests.v1, with the token subject as actor and requester', async () => {
-    const response = await request(service.app.getHttpServer()).post('/v1/requests').set('Authorization', `Bearer ${await token()}`).send(submission()).expect(202);
+    const response = await request(service.app.getHttpServer())
+      .post('/v1/requests')
+      .set('Authorization', `Bearer ${await token()}`)
+      .send(submission())
+      .expect(202);
     const { requestId, eventId } = response.body as { requestId: string; eventId: string };
     const events = (await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId);
     expect(events).toHaveLength(1);
@@ -142,7 +173,10 @@ describe('intake on real Kafka and MongoDB', () => {
       data: { requesterId: alice, channel: 'api', items: { entitlementIds: ['orders-staging-read'] }, duration: 'PT8H' },
     });
 
-    const view = await request(service.app.getHttpServer()).get(`/v1/requests/${requestId}`).set('Authorization', `Bearer ${await token()}`).expect(200);
+    const view = await request(service.app.getHttpServer())
+      .get(`/v1/requests/${requestId}`)
+      .set('Authorization', `Bearer ${await token()}`)
+      .expect(200);
     expect(view.body).toMatchObject({ requestId, status: 'submitted', timeline: [expect.objectContaining({ eventId, type: 'iga.request.submitted.v2' })] });
   });
 
@@ -167,8 +201,18 @@ describe('intake on real Kafka and MongoDB', () => {
   it('replays the original answer for the same Idempotency-Key and body, 422 for another body; one event only', async () => {
     const idempotencyKey = `key-${run}`;
     const bearer = `Bearer ${await token()}`;
-    const first = await request(service.app.getHttpServer()).post('/v1/requests').set('Authorization', bearer).set('Idempotency-Key', idempotencyKey).send(submission()).expect(202);
-    const again = await request(service.app.getHttpServer()).post('/v1/requests').set('Authorization', bearer).set('Idempotency-Key', idempotencyKey).send(submission()).expect(202);
+    const first = await request(service.app.getHttpServer())
+      .post('/v1/requests')
+      .set('Authorization', bearer)
+      .set('Idempotency-Key', idempotencyKey)
+      .send(submission())
+      .expect(202);
+    const again = await request(service.app.getHttpServer())
+      .post('/v1/requests')
+      .set('Authorization', bearer)
+      .set('Idempotency-Key', idempotencyKey)
+      .send(submission())
+      .expect(202);
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBe('true');
     const other = await request(service.app.getHttpServer())
@@ -185,7 +229,12 @@ describe('intake on real Kafka and MongoDB', () => {
   it('answers 401 problem+json for a missing, expired, wrong-audience or wrong-issuer token', async () => {
     const server = service.app.getHttpServer();
     const hourAgo = new Date(Date.now() - 3_600_000);
-    for (const bearer of [undefined, await token(alice, { now: hourAgo, ttlSeconds: 60 }), await token(alice, { audience: 'other' }), await token(alice, { issuer: 'https://evil.example' })]) {
+    for (const bearer of [
+      undefined,
+      await token(alice, { now: hourAgo, ttlSeconds: 60 }),
+      await token(alice, { audience: 'other' }),
+      await token(alice, { issuer: 'https://evil.example' }),
+    ]) {
       const call = request(server).post('/v1/requests').send(submission());
       const response = await (bearer === undefined ? call : call.set('Authorization', `Bearer ${bearer}`)).expect(401);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -194,7 +243,14 @@ describe('intake on real Kafka and MongoDB', () => {
   });
 
   it('turns an inbound ITSM ticket into a request, and rejects a bad one on the status topic with reasons', async () => {
-    const meta = (id: string) => ({ id, source: 'spec/itsm-bridge', time: new Date().toISOString(), subject: id, correlationid: id, actor: { kind: 'service' as const, id: 'itsm-bridge' } });
+    const meta = (id: string) => ({
+      id,
+      source: 'spec/itsm-bridge',
+      time: new Date().toISOString(),
+      subject: id,
+      correlationid: id,
+      actor: { kind: 'service' as const, id: 'itsm-bridge' },
+    });
     const good: ItsmRequestReceivedData = {
       ticket: { system: 'jira', id: `OPS-${run}` },
       requesterId: alice,
@@ -205,17 +261,24 @@ describe('intake on real Kafka and MongoDB', () => {
     };
     const { duration: _duration, ...noDuration } = good;
     const bad: ItsmRequestReceivedData = { ...noDuration, ticket: { system: 'jira', id: `BAD-${run}` }, items: { entitlementIds: ['ghost'] } };
-    await bus.publisher.publish(TOPICS.itsmInbound, [registry.encode(ItsmRequestReceived, good, meta(`good-${run}`)), registry.encode(ItsmRequestReceived, bad, meta(`bad-${run}`))]);
+    await bus.publisher.publish(TOPICS.itsmInbound, [
+      registry.encode(ItsmRequestReceived, good, meta(`good-${run}`)),
+      registry.encode(ItsmRequestReceived, bad, meta(`bad-${run}`)),
+    ]);
 
     const statuses = await eventually(
       async () => {
         const mine = (await readTopic(TOPICS.itsmStatus)).map((event) => event.data as ItsmStatusChangedData).filter((data) => data.ticket.id.endsWith(run));
-        if (!mine.some((d) => d.status === 'rejected') || !mine.some((d) => d.status === 'received')) throw new Error(`statuses so far: ${JSON.stringify(mine)}`);
+        if (!mine.some((d) => d.status === 'rejected') || !mine.some((d) => d.status === 'received'))
+          throw new Error(`statuses so far: ${JSON.stringify(mine)}`);
         return mine;
       },
       { timeoutMs: 30_000, intervalMs: 500 },
     );
-    expect(statuses.find((d) => d.status === 'rejected')).toMatchObject({ ticket: bad.ticket, reasons: expect.arrayContaining([expect.stringContaining('entitlementIds.0'), expect.stringContaining('duration')]) });
+    expect(statuses.find((d) => d.status === 'rejected')).toMatchObject({
+      ticket: bad.ticket,
+      reasons: expect.arrayContaining([expect.stringContaining('entitlementIds.0'), expect.stringContaining('duration')]),
+    });
     const received = statuses.find((d) => d.status === 'received');
     expect(received?.ticket).toEqual(good.ticket);
     const submitted = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === received?.requestId);
@@ -232,7 +295,17 @@ describe('intake on real Kafka and MongoDB', () => {
       variables: { entitlements: 'orders-staging-read', justification: 'release verification', duration: '8' },
     };
     // Not the generic contract shape: the transport dead-letters it, the intake maps it from there.
-    const raw = { specversion: '1.0', id: `sn-${run}`, source: 'spec/servicenow', type: 'iga.itsm.request-received.v1', time: new Date().toISOString(), subject: number, correlationid: number, actor: { kind: 'service', id: 'servicenow' }, data: item };
+    const raw = {
+      specversion: '1.0',
+      id: `sn-${run}`,
+      source: 'spec/servicenow',
+      type: 'iga.itsm.request-received.v1',
+      time: new Date().toISOString(),
+      subject: number,
+      correlationid: number,
+      actor: { kind: 'service', id: 'servicenow' },
+      data: item,
+    };
     await bus.publisher.publish(TOPICS.itsmInbound, [raw as Envelope]);
     const received = await eventually(
       async () => {
@@ -258,7 +331,14 @@ describe('intake on real Kafka and MongoDB', () => {
     });
     const publish = async (data: ReturnType<typeof item>): Promise<void> => {
       await bus.publisher.publish(TOPICS.itsmInbound, [
-        registry.encode(ItsmServiceNowItemReceived, data, { id: `snt-${data.number}`, source: 'spec/servicenow', time: new Date().toISOString(), subject: data.number, correlationid: data.number, actor: { kind: 'service', id: 'servicenow' } }),
+        registry.encode(ItsmServiceNowItemReceived, data, {
+          id: `snt-${data.number}`,
+          source: 'spec/servicenow',
+          time: new Date().toISOString(),
+          subject: data.number,
+          correlationid: data.number,
+          actor: { kind: 'service', id: 'servicenow' },
+        }),
       ]);
     };
     const good = `RITM1${stamp}`;
@@ -282,9 +362,17 @@ describe('intake on real Kafka and MongoDB', () => {
 
   it('lets the requester withdraw (event on the log), but not a stranger (404, as for an unknown request, and the attempt recorded)', async () => {
     const server = service.app.getHttpServer();
-    const created = await request(server).post('/v1/requests').set('Authorization', `Bearer ${await token()}`).send(submission()).expect(202);
+    const created = await request(server)
+      .post('/v1/requests')
+      .set('Authorization', `Bearer ${await token()}`)
+      .send(submission())
+      .expect(202);
     const { requestId } = created.body as { requestId: string };
-    const denied = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({}).expect(404);
+    const denied = await request(server)
+      .post(`/v1/requests/${requestId}/withdraw`)
+      .set('Authorization', `Bearer ${await token(`mallory_${run}`)}`)
+      .send({})
+      .expect(404);
     expect(denied.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(denied.body).toMatchObject({ detail: `No request ${requestId}` });
     const recorded = await eventually(async () => {
@@ -292,12 +380,22 @@ describe('intake on real Kafka and MongoDB', () => {
       if (!found) throw new Error('the refused attempt is not on the log yet');
       return found;
     });
-    expect(recorded).toMatchObject({ data: { service: 'intake', operation: 'POST /v1/requests/:id/withdraw', objectRef: `request:${requestId}`, status: 404 } });
-    const accepted = await request(server).post(`/v1/requests/${requestId}/withdraw`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'fixed without it' }).expect(202);
+    expect(recorded).toMatchObject({
+      data: { service: 'intake', operation: 'POST /v1/requests/:id/withdraw', objectRef: `request:${requestId}`, status: 404 },
+    });
+    const accepted = await request(server)
+      .post(`/v1/requests/${requestId}/withdraw`)
+      .set('Authorization', `Bearer ${await token()}`)
+      .send({ reason: 'fixed without it' })
+      .expect(202);
     const events = (await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId);
     // The refusal wrote nothing about the request: only its record, keyed by the principal.
     expect(events.map((event) => event.type)).toEqual(['iga.request.submitted.v2', 'iga.request.withdrawn.v1']);
-    expect(events[1]).toMatchObject({ id: (accepted.body as { eventId: string }).eventId, actor: { kind: 'user', id: alice }, data: { withdrawnBy: alice, reason: 'fixed without it' } });
+    expect(events[1]).toMatchObject({
+      id: (accepted.body as { eventId: string }).eventId,
+      actor: { kind: 'user', id: alice },
+      data: { withdrawnBy: alice, reason: 'fixed without it' },
+    });
   });
 
   it('answers a revocation ticket "revoked" only once the grant is reported revoked', async () => {
@@ -305,9 +403,17 @@ describe('intake on real Kafka and MongoDB', () => {
     const grantId = `req-${run}:orders-staging-read`;
     const ticket = { system: 'servicenow' as const, id: `CHG${String(Date.now()).slice(-8)}` };
     // A grant the intake has not seen: only security may revoke it (anyone else is told it does not exist).
-    await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', `Bearer ${await token()}`).send({ reason: 'ticket asks for removal', ticket }).expect(404);
+    await request(server)
+      .post(`/v1/grants/${grantId}/revoke`)
+      .set('Authorization', `Bearer ${await token()}`)
+      .send({ reason: 'ticket asks for removal', ticket })
+      .expect(404);
     const security = `sec_${run}`;
-    const response = await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', `Bearer ${await token(security, { roles: ['security'] })}`).send({ reason: 'ticket asks for removal', ticket }).expect(202);
+    const response = await request(server)
+      .post(`/v1/grants/${grantId}/revoke`)
+      .set('Authorization', `Bearer ${await token(security, { roles: ['security'] })}`)
+      .send({ reason: 'ticket asks for removal', ticket })
+      .expect(202);
     const { revocationId } = response.body as { revocationId: string };
     const revocation = (await readTopic(TOPICS.requests)).find((event) => (event.data as { revocationId?: string }).revocationId === revocationId);
     expect(revocation).toMatchObject({ type: 'iga.revocation.requested.v1', actor: { kind: 'user', id: security }, data: { grantId, requestedBy: security } });
@@ -317,7 +423,18 @@ describe('intake on real Kafka and MongoDB', () => {
 
     // When provisioning reports the grant revoked (the spec plays provisioning here)
     await bus.publisher.publish(TOPICS.grants, [
-      registry.encode(GrantRevoked, { grantId, reason: 'revocation', revokedAt: new Date().toISOString() }, { id: `revoked-${run}`, source: 'spec/provisioning', time: new Date().toISOString(), subject: grantId, correlationid: grantId, actor: { kind: 'service', id: 'provisioning' } }),
+      registry.encode(
+        GrantRevoked,
+        { grantId, reason: 'revocation', revokedAt: new Date().toISOString() },
+        {
+          id: `revoked-${run}`,
+          source: 'spec/provisioning',
+          time: new Date().toISOString(),
+          subject: grantId,
+          correlationid: grantId,
+          actor: { kind: 'service', id: 'provisioning' },
+        },
+      ),
     ]);
     const statuses = await eventually(
       async () => {
@@ -335,9 +452,21 @@ describe('intake on real Kafka and MongoDB', () => {
     const bearer = `Bearer ${await token(`hr_${run}`, { roles: ['identity-source'], workload: true })}`;
     const owner = `olivia_${run}`;
     const pipeline = `ci_${run}`;
-    await request(server).put(`/v1/identities/${owner}`).set('Authorization', bearer).send({ kind: 'human', displayName: 'Olivia', managerId: 'maria' }).expect(202);
-    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', bearer).send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: owner }).expect(202);
-    const orphan = await request(server).put(`/v1/identities/x_${run}`).set('Authorization', bearer).send({ kind: 'service_account', displayName: 'No owner' }).expect(400);
+    await request(server)
+      .put(`/v1/identities/${owner}`)
+      .set('Authorization', bearer)
+      .send({ kind: 'human', displayName: 'Olivia', managerId: 'maria' })
+      .expect(202);
+    await request(server)
+      .put(`/v1/identities/${pipeline}`)
+      .set('Authorization', bearer)
+      .send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: owner })
+      .expect(202);
+    const orphan = await request(server)
+      .put(`/v1/identities/x_${run}`)
+      .set('Authorization', bearer)
+      .send({ kind: 'service_account', displayName: 'No owner' })
+      .expect(400);
     expect(orphan.body).toMatchObject({ errors: [{ field: 'ownerId' }] });
 
     const offboarded = await request(server).post(`/v1/identities/${owner}/offboard`).set('Authorization', bearer).send({ reason: 'leaver' }).expect(202);
@@ -346,8 +475,13 @@ describe('intake on real Kafka and MongoDB', () => {
     const identityEvents = await readTopic(TOPICS.identities);
     const ofOwner = identityEvents.filter((event) => event.subject === owner);
     expect(ofOwner.map((event) => event.type)).toEqual(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1']);
-    expect(identityEvents.filter((event) => event.subject === pipeline)).toEqual([expect.objectContaining({ type: 'iga.identity.upserted.v1', data: expect.objectContaining({ identity: expect.objectContaining({ ownerId: owner }) }) })]);
-    expect(ofOwner[1]).toMatchObject({ actor: { kind: 'service', id: `hr_${run}` }, data: { identityId: owner, kind: 'human', reason: 'leaver', ownedIdentityIds: [pipeline] } });
+    expect(identityEvents.filter((event) => event.subject === pipeline)).toEqual([
+      expect.objectContaining({ type: 'iga.identity.upserted.v1', data: expect.objectContaining({ identity: expect.objectContaining({ ownerId: owner }) }) }),
+    ]);
+    expect(ofOwner[1]).toMatchObject({
+      actor: { kind: 'service', id: `hr_${run}` },
+      data: { identityId: owner, kind: 'human', reason: 'leaver', ownedIdentityIds: [pipeline] },
+    });
   });
 
   it('changes the owner of a machine identity only when the proposed owner accepts a transfer its owner proposed', async () => {
@@ -357,25 +491,79 @@ describe('intake on real Kafka and MongoDB', () => {
     await request(server).put(`/v1/identities/${olivia}`).set('Authorization', source).send({ kind: 'human', displayName: 'Olivia' }).expect(202);
     await request(server).put(`/v1/identities/${peter}`).set('Authorization', source).send({ kind: 'human', displayName: 'Peter' }).expect(202);
     // A member registers a machine identity she owns herself.
-    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(olivia)}`).send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: olivia }).expect(202);
+    await request(server)
+      .put(`/v1/identities/${pipeline}`)
+      .set('Authorization', `Bearer ${await token(olivia)}`)
+      .send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: olivia })
+      .expect(202);
     // Nobody else may propose, nor make themselves owner by re-registering it.
-    await request(server).post(`/v1/identities/${pipeline}/owner-transfers`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({ newOwnerId: `mallory_${run}`, reason: 'mine now' }).expect(403);
-    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(peter)}`).send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: peter }).expect(403);
+    await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers`)
+      .set('Authorization', `Bearer ${await token(`mallory_${run}`)}`)
+      .send({ newOwnerId: `mallory_${run}`, reason: 'mine now' })
+      .expect(403);
+    await request(server)
+      .put(`/v1/identities/${pipeline}`)
+      .set('Authorization', `Bearer ${await token(peter)}`)
+      .send({ kind: 'ci_pipeline', displayName: 'Deployer', ownerId: peter })
+      .expect(403);
     // A machine identity is owned by a person.
-    await request(server).post(`/v1/identities/${pipeline}/owner-transfers`).set('Authorization', `Bearer ${await token(olivia)}`).send({ newOwnerId: pipeline, reason: 'self-owned' }).expect(409);
-    const proposed = await request(server).post(`/v1/identities/${pipeline}/owner-transfers`).set('Authorization', `Bearer ${await token(olivia)}`).send({ newOwnerId: peter, reason: 'olivia moves to payments' }).expect(202);
+    await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers`)
+      .set('Authorization', `Bearer ${await token(olivia)}`)
+      .send({ newOwnerId: pipeline, reason: 'self-owned' })
+      .expect(409);
+    const proposed = await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers`)
+      .set('Authorization', `Bearer ${await token(olivia)}`)
+      .send({ newOwnerId: peter, reason: 'olivia moves to payments' })
+      .expect(202);
     const { transferId } = proposed.body as { transferId: string };
-    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(`mallory_${run}`)}`).send({}).expect(404);
-    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(olivia)}`).send({}).expect(403);
-    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(peter)}`).send({ comment: 'I run the release now' }).expect(202);
-    await request(server).post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`).set('Authorization', `Bearer ${await token(peter)}`).send({}).expect(409);
+    await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`)
+      .set('Authorization', `Bearer ${await token(`mallory_${run}`)}`)
+      .send({})
+      .expect(404);
+    await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`)
+      .set('Authorization', `Bearer ${await token(olivia)}`)
+      .send({})
+      .expect(403);
+    await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`)
+      .set('Authorization', `Bearer ${await token(peter)}`)
+      .send({ comment: 'I run the release now' })
+      .expect(202);
+    await request(server)
+      .post(`/v1/identities/${pipeline}/owner-transfers/${transferId}/accept`)
+      .set('Authorization', `Bearer ${await token(peter)}`)
+      .send({})
+      .expect(409);
     const ofPipeline = (await readTopic(TOPICS.identities)).filter((event) => event.subject === pipeline);
-    expect(ofPipeline.map((event) => event.type)).toEqual(['iga.identity.upserted.v1', 'iga.identity.owner-transfer-proposed.v1', 'iga.identity.owner-changed.v1']);
-    expect(ofPipeline[1]).toMatchObject({ actor: { kind: 'user', id: olivia }, data: { transferId, currentOwnerId: olivia, proposedOwnerId: peter, proposedBy: olivia } });
-    expect(ofPipeline[2]).toMatchObject({ actor: { kind: 'user', id: peter }, data: { identityId: pipeline, previousOwnerId: olivia, newOwnerId: peter, reason: 'transfer', changedBy: peter } });
+    expect(ofPipeline.map((event) => event.type)).toEqual([
+      'iga.identity.upserted.v1',
+      'iga.identity.owner-transfer-proposed.v1',
+      'iga.identity.owner-changed.v1',
+    ]);
+    expect(ofPipeline[1]).toMatchObject({
+      actor: { kind: 'user', id: olivia },
+      data: { transferId, currentOwnerId: olivia, proposedOwnerId: peter, proposedBy: olivia },
+    });
+    expect(ofPipeline[2]).toMatchObject({
+      actor: { kind: 'user', id: peter },
+      data: { identityId: pipeline, previousOwnerId: olivia, newOwnerId: peter, reason: 'transfer', changedBy: peter },
+    });
     // Peter now owns it: he may rename it, Olivia may not.
-    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(olivia)}`).send({ kind: 'ci_pipeline', displayName: 'Mine', ownerId: olivia }).expect(403);
-    await request(server).put(`/v1/identities/${pipeline}`).set('Authorization', `Bearer ${await token(peter)}`).send({ kind: 'ci_pipeline', displayName: 'Release pipeline', ownerId: peter }).expect(202);
+    await request(server)
+      .put(`/v1/identities/${pipeline}`)
+      .set('Authorization', `Bearer ${await token(olivia)}`)
+      .send({ kind: 'ci_pipeline', displayName: 'Mine', ownerId: olivia })
+      .expect(403);
+    await request(server)
+      .put(`/v1/identities/${pipeline}`)
+      .set('Authorization', `Bearer ${await token(peter)}`)
+      .send({ kind: 'ci_pipeline', displayName: 'Release pipeline', ownerId: peter })
+      .expect(202);
   });
 
   describe('when Kafka is unreachable', () => {
@@ -385,7 +573,13 @@ describe('intake on real Kafka and MongoDB', () => {
     beforeAll(async () => {
       // A second instance whose producer points at a port nobody listens on. Its bus skips the start-up connection
       // (which would refuse to boot), so the first contact with the dead broker is the request's publish.
-      deadBus = new KafkaMessageBus({ clientId: uniqueName('intake_dead'), brokers: [`127.0.0.1:${await deadPort()}`], registry, logger: silentLogger, connectionTimeoutMs: 500 });
+      deadBus = new KafkaMessageBus({
+        clientId: uniqueName('intake_dead'),
+        brokers: [`127.0.0.1:${await deadPort()}`],
+        registry,
+        logger: silentLogger,
+        connectionTimeoutMs: 500,
+      });
       const lazyBus: MessageBus = Object.assign(Object.create(deadBus) as MessageBus, { connect: async () => undefined, ensureTopics: async () => undefined });
       @Module({
         imports: [
@@ -412,7 +606,12 @@ describe('intake on real Kafka and MongoDB', () => {
 
     it('answers 503 problem+json, never 202, and nothing reaches the log', async () => {
       const actor = `${alice}_dead`;
-      const response = await request(deadApp.getHttpServer()).post('/v1/requests').set('Authorization', `Bearer ${await token(actor)}`).set('Idempotency-Key', `dead-${run}`).send(submission()).expect(503);
+      const response = await request(deadApp.getHttpServer())
+        .post('/v1/requests')
+        .set('Authorization', `Bearer ${await token(actor)}`)
+        .set('Idempotency-Key', `dead-${run}`)
+        .send(submission())
+        .expect(503);
       expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(response.body).toMatchObject({ status: 503, type: expect.stringContaining('event-log-unavailable') });
       expect(await eventsBy(actor)).toEqual([]);

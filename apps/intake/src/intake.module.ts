@@ -43,8 +43,16 @@ import type { JSONWebKeySet } from 'jose';
         config.authMode === 'dev' ? devJwks(await ensureDevIssuerKey(config.devIssuerDir)) : undefined,
       inject: [INTAKE_CONFIG],
     },
-    { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection, clock: Clock) => new MongoIdempotencyStore(connection, clock), inject: [getConnectionToken(), CLOCK] },
-    { provide: RequestStatusStore, useFactory: (connection: Connection, clock: Clock) => new RequestStatusStore(connection, clock), inject: [getConnectionToken(), CLOCK] },
+    {
+      provide: IDEMPOTENCY_STORE,
+      useFactory: (connection: Connection, clock: Clock) => new MongoIdempotencyStore(connection, clock),
+      inject: [getConnectionToken(), CLOCK],
+    },
+    {
+      provide: RequestStatusStore,
+      useFactory: (connection: Connection, clock: Clock) => new RequestStatusStore(connection, clock),
+      inject: [getConnectionToken(), CLOCK],
+    },
     { provide: RevocationTickets, useFactory: (connection: Connection) => new RevocationTickets(connection), inject: [getConnectionToken()] },
     { provide: OwnerTransfers, useFactory: (connection: Connection) => new OwnerTransfers(connection), inject: [getConnectionToken()] },
     HttpPlatformSetup,

@@ -10,6 +10,9 @@ export const DEFAULT_PORT = 3108;
  * logging, MongoDB, Kafka (creating the topics this service owns) and the health endpoints.
  */
 @Module({
-  imports: [ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }), NotificationsModule.forRoot()],
+  imports: [
+    ServiceKitModule.forRoot({ serviceName: SERVICE_NAME, defaultPort: DEFAULT_PORT, topics: topicsOwnedBy(SERVICE_NAME) }),
+    NotificationsModule.forRoot(),
+  ],
 })
 export class AppModule {}

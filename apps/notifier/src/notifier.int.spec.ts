@@ -30,7 +30,10 @@ describe('notifier service against real Kafka', () => {
 
   const notifications = async (): Promise<Envelope<NotificationRequestedData>[]> => {
     const events: Envelope<NotificationRequestedData>[] = [];
-    await bus.replay({ topics: [TOPICS.notifications], handler: async (event) => void (event.type === NotificationRequested.type && events.push(event as Envelope<NotificationRequestedData>)) });
+    await bus.replay({
+      topics: [TOPICS.notifications],
+      handler: async (event) => void (event.type === NotificationRequested.type && events.push(event as Envelope<NotificationRequestedData>)),
+    });
     return events;
   };
 
@@ -38,7 +41,8 @@ describe('notifier service against real Kafka', () => {
   const once = (requestId: string, template: string): Promise<Envelope<NotificationRequestedData>[]> =>
     eventually(async () => {
       const all = await notifications();
-      if (!all.some((event) => event.data.refs.requestId === requestId && event.data.template === template)) throw new Error(`no ${template} for ${requestId} yet`);
+      if (!all.some((event) => event.data.refs.requestId === requestId && event.data.template === template))
+        throw new Error(`no ${template} for ${requestId} yet`);
       return all;
     }, WAIT);
 
@@ -107,16 +111,33 @@ describe('notifier service against real Kafka', () => {
 
   it('a duplicate fact asks for no second notification, live and after a restart that rebuilds the state from the log', async () => {
     // Live: the same facts again, then a fresh break-glass and a fresh failure behind them on the same partitions.
-    await bus.publisher.publish(TOPICS.approvals, [facts.reviewOpened('req-bg1', ['lead-cy']), facts.breakGlassGranted('req-bg2'), facts.reviewOpened('req-bg2')]);
-    await bus.publisher.publish(TOPICS.grants, [facts.provisioningFailed('req-pf1', { terminal: true, attempts: 3 }), facts.grantCreated('req-pf2'), facts.provisioningFailed('req-pf2', { terminal: true })]);
+    await bus.publisher.publish(TOPICS.approvals, [
+      facts.reviewOpened('req-bg1', ['lead-cy']),
+      facts.breakGlassGranted('req-bg2'),
+      facts.reviewOpened('req-bg2'),
+    ]);
+    await bus.publisher.publish(TOPICS.grants, [
+      facts.provisioningFailed('req-pf1', { terminal: true, attempts: 3 }),
+      facts.grantCreated('req-pf2'),
+      facts.provisioningFailed('req-pf2', { terminal: true }),
+    ]);
     await once('req-bg2', 'break_glass_granted');
     await once('req-pf2', 'provisioning_failed');
 
     // Restarted with the same consumer group: the duplicates come after the committed offsets, the state only from the replay.
     await service!.stop();
     service = undefined;
-    await bus.publisher.publish(TOPICS.approvals, [facts.breakGlassGranted('req-bg1'), facts.reviewOpened('req-bg1', ['lead-cy']), facts.breakGlassGranted('req-bg3'), facts.reviewOpened('req-bg3')]);
-    await bus.publisher.publish(TOPICS.grants, [facts.provisioningFailed('req-pf2', { terminal: true }), facts.grantCreated('req-pf3'), facts.provisioningFailed('req-pf3', { terminal: true })]);
+    await bus.publisher.publish(TOPICS.approvals, [
+      facts.breakGlassGranted('req-bg1'),
+      facts.reviewOpened('req-bg1', ['lead-cy']),
+      facts.breakGlassGranted('req-bg3'),
+      facts.reviewOpened('req-bg3'),
+    ]);
+    await bus.publisher.publish(TOPICS.grants, [
+      facts.provisioningFailed('req-pf2', { terminal: true }),
+      facts.grantCreated('req-pf3'),
+      facts.provisioningFailed('req-pf3', { terminal: true }),
+    ]);
     service = await start();
     await once('req-bg3', 'break_glass_granted');
     const all = await once('req-pf3', 'provisioning_failed');

@@ -114,7 +114,8 @@ describe('policy service against a real Kafka log', () => {
     await bus.publisher.publish(topic('catalog'), [catalogEvent(registry)]);
 
     const key = await ensureDevIssuerKey(issuerDir);
-    const mint = (subject: string, roles: GrantlineRole[]): Promise<string> => mintDevToken(key, { subject, audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 900, roles });
+    const mint = (subject: string, roles: GrantlineRole[]): Promise<string> =>
+      mintDevToken(key, { subject, audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 900, roles });
     tokens.set('author', await mint(`${prefix}-author`, ['policy-author']));
     tokens.set('security', await mint(`${prefix}-security`, ['security']));
     tokens.set('member', await mint(`${prefix}-mallory`, []));
@@ -215,7 +216,11 @@ describe('policy service against a real Kafka log', () => {
 
   it('backtests a stricter candidate over that log and reports the newly denied request', async () => {
     // When a candidate that freezes the orders database is backtested over the recorded decisions
-    const response = await request(app.getHttpServer()).post('/v1/policy/backtest').set('Authorization', as('author')).send({ files: stricterBundle() }).expect(200);
+    const response = await request(app.getHttpServer())
+      .post('/v1/policy/backtest')
+      .set('Authorization', as('author'))
+      .send({ files: stricterBundle() })
+      .expect(200);
     const body = response.body as BacktestResponse;
     // Then the orders request is newly denied, the wiki request unchanged, and the refusal is not re-run
     expect(body.history).toMatchObject({ read: 4, requests: 3, reproduced: 2, fromRecord: 0, refusals: 1, invalidSnapshots: 0 });
@@ -256,7 +261,11 @@ describe('policy service against a real Kafka log', () => {
 
   it('waits for a subject whose identity is published after the request, then decides it with that identity', async () => {
     // Given a request for Lee, whom the service has never seen, handled before Lee's identity
-    const submitted = requestEvent('req-late-identity', { requesterId: 'lee', subject: { id: 'lee', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } }, registry);
+    const submitted = requestEvent(
+      'req-late-identity',
+      { requesterId: 'lee', subject: { id: 'lee', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } },
+      registry,
+    );
     await bus.publisher.publish(topic('requests'), [submitted]);
     await whenParked(submitted.id);
     // When Lee's identity arrives
@@ -305,7 +314,13 @@ describe('policy service against a real Kafka log', () => {
     );
     expect(refusals.map((event) => ({ who: event.subject, ...event.data }))).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ who: `${prefix}-mallory`, service: 'policy', operation: 'POST /v1/policy/backtest', status: 403, reason: 'requires the policy-author role' }),
+        expect.objectContaining({
+          who: `${prefix}-mallory`,
+          service: 'policy',
+          operation: 'POST /v1/policy/backtest',
+          status: 403,
+          reason: 'requires the policy-author role',
+        }),
         expect.objectContaining({ who: `${prefix}-mallory`, operation: 'POST /v1/policy/simulate', status: 403 }),
         expect.objectContaining({ who: `${prefix}-security`, operation: 'POST /v1/policy/backtest', status: 403, roles: ['member', 'security'] }),
       ]),

@@ -7,7 +7,17 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ConnectorDeprovisionRequested, ConnectorProvisionRequested, GrantActivated, GrantCreated, TOPICS, connectorCommandsTopic, connectorResultsTopic, isEvent, registry } from '@grantline/contracts';
+import {
+  ConnectorDeprovisionRequested,
+  ConnectorProvisionRequested,
+  GrantActivated,
+  GrantCreated,
+  TOPICS,
+  connectorCommandsTopic,
+  connectorResultsTopic,
+  isEvent,
+  registry,
+} from '@grantline/contracts';
 import type { Envelope, ProvisionRequestedData } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
@@ -158,11 +168,14 @@ describe('provisioning: one active instance, a standby that takes over', () => {
 
   it('exactly one instance is active (ready); the other is a standby: live, not ready, saying why', async () => {
     try {
-      await eventually(async () => {
-        for (const instance of instances) expect(isRunning(instance)).toBe(true);
-        const ready = await Promise.all(instances.map((instance) => probe(instance, '/health/ready')));
-        expect(ready.map((answer) => answer.status).sort()).toEqual([200, 503]);
-      }, { timeoutMs: 120_000, intervalMs: 500 });
+      await eventually(
+        async () => {
+          for (const instance of instances) expect(isRunning(instance)).toBe(true);
+          const ready = await Promise.all(instances.map((instance) => probe(instance, '/health/ready')));
+          expect(ready.map((answer) => answer.status).sort()).toEqual([200, 503]);
+        },
+        { timeoutMs: 120_000, intervalMs: 500 },
+      );
     } catch (error) {
       throw new Error(`${String(error)}${instances.map(tail).join('')}`);
     }
@@ -205,7 +218,9 @@ describe('provisioning: one active instance, a standby that takes over', () => {
     }
     const readyMs = Date.now() - killedAt;
     const leaseMs = (loggedAt(standby, 'lease acquired') ?? Number.NaN) - killedAt;
-    process.stdout.write(`takeover after SIGKILL: lease acquired after ${leaseMs} ms, ready after ${readyMs} ms (lease session ${LEASE_SESSION_TIMEOUT_MS} ms)\n`);
+    process.stdout.write(
+      `takeover after SIGKILL: lease acquired after ${leaseMs} ms, ready after ${readyMs} ms (lease session ${LEASE_SESSION_TIMEOUT_MS} ms)\n`,
+    );
     expect(leaseMs).toBeGreaterThan(0);
     expect(leaseMs).toBeLessThan(LEASE_SESSION_TIMEOUT_MS + 5_000);
 

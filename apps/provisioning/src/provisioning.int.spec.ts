@@ -53,7 +53,13 @@ const scenario = new ProvisioningScenario({
   catalogVersion: 1,
   time: new Date().toISOString(),
 });
-const other = new ProvisioningScenario({ connectorId, entitlementId: scenario.entitlementId, groupRole, beneficiaryId: otherRole, time: new Date().toISOString() });
+const other = new ProvisioningScenario({
+  connectorId,
+  entitlementId: scenario.entitlementId,
+  groupRole,
+  beneficiaryId: otherRole,
+  time: new Date().toISOString(),
+});
 const requestOf = (name: string): string => `req-${hex}-${name}`;
 const WAIT = { timeoutMs: 45_000, intervalMs: 250 };
 
@@ -244,7 +250,13 @@ describe('provisioning + PostgreSQL connector on real Kafka and PostgreSQL', () 
   });
 
   it('a grant PostgreSQL refuses (no such login role) ends failed, with one terminal failure on the grants topic (the notifier alerts on it)', async () => {
-    const ghost = new ProvisioningScenario({ connectorId, entitlementId: scenario.entitlementId, groupRole, beneficiaryId: `${rolePrefix}ghost`, time: new Date().toISOString() });
+    const ghost = new ProvisioningScenario({
+      connectorId,
+      entitlementId: scenario.entitlementId,
+      groupRole,
+      beneficiaryId: `${rolePrefix}ghost`,
+      time: new Date().toISOString(),
+    });
     const requestId = requestOf('ghost');
     const grantId = ghost.grantIdOf(requestId);
     await bus.publisher.publish(TOPICS.approvals, [ghost.approved(requestId, `approved-${requestId}`, new Date(Date.now() + 3_600_000).toISOString())]);

@@ -39,7 +39,14 @@ const fake = defineConnector({
   create: () => Object.assign(target, { close: async () => void closes++ }),
 });
 
-const meta = (id: string, subject: string) => ({ id, source: 'spec', time: new Date().toISOString(), subject, correlationid: subject, actor: { kind: 'service' as const, id: 'provisioning' } });
+const meta = (id: string, subject: string) => ({
+  id,
+  source: 'spec',
+  time: new Date().toISOString(),
+  subject,
+  correlationid: subject,
+  actor: { kind: 'service' as const, id: 'provisioning' },
+});
 
 function provision(grantId: string, account: string, credential?: { type: 'database_role'; ttlSeconds: number }): Envelope {
   return registry.encode(
@@ -96,7 +103,14 @@ describe('the connector host on real Kafka and MongoDB', () => {
     bus = new KafkaMessageBus({ clientId: uniqueName('connector-host-spec'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
     running = await startConnector(fake, {
-      env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', MONGO_DB: uniqueName('connector_host_spec'), CONNECTOR_ID: connectorId, CONNECTOR_MAX_ATTEMPTS: '2' },
+      env: {
+        ...process.env,
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        MONGO_DB: uniqueName('connector_host_spec'),
+        CONNECTOR_ID: connectorId,
+        CONNECTOR_MAX_ATTEMPTS: '2',
+      },
       logDestination: logs.destination,
     });
   }, 120_000);
@@ -144,7 +158,11 @@ describe('the connector host on real Kafka and MongoDB', () => {
 
   it('answers a state report request with the actual state under the report id', async () => {
     const reportId = `rpt-${hex}`;
-    const request = registry.encode(ConnectorStateReportRequested, { reportId, connectorId, requestedAt: new Date().toISOString() }, meta(`req-${reportId}`, reportId));
+    const request = registry.encode(
+      ConnectorStateReportRequested,
+      { reportId, connectorId, requestedAt: new Date().toISOString() },
+      meta(`req-${reportId}`, reportId),
+    );
     await bus.publisher.publish(connectorCommandsTopic(connectorId), [request]);
 
     const [page] = await eventually(async () => {

@@ -86,9 +86,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(opened.map((c) => c.close()));
-  const { rows } = await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)', [
-    `${RUN}_`,
-  ]);
+  const { rows } = await admin.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)', [`${RUN}_`]);
   for (const { rolname } of rows) await admin.query(`DROP ROLE IF EXISTS ${escapeIdentifier(rolname)}`);
   await admin.end();
 });
@@ -170,10 +168,10 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
     const login = new Client({ connectionString: urlWith({ user: credentialAccount, password: secret }) });
     await login.connect();
     try {
-      const who = await login.query<{ user: string; member: boolean }>(
-        'SELECT current_user AS user, pg_has_role(current_user, $1, $2) AS member',
-        [group, 'MEMBER'],
-      );
+      const who = await login.query<{ user: string; member: boolean }>('SELECT current_user AS user, pg_has_role(current_user, $1, $2) AS member', [
+        group,
+        'MEMBER',
+      ]);
       expect(who.rows[0]).toEqual({ user: credentialAccount, member: true });
     } finally {
       await login.end();
@@ -188,9 +186,7 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
     const laterExpiry = new Date(Date.now() + 120_000);
     const second = await connector.issueCredential({ ...request, expiresAt: laterExpiry }, sink);
     expect(second.fingerprint).not.toBe(first.fingerprint);
-    const { rows } = await admin.query<{ rolvaliduntil: Date }>('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [
-      credentialAccount,
-    ]);
+    const { rows } = await admin.query<{ rolvaliduntil: Date }>('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [credentialAccount]);
     expect(rows.map((r) => r.rolvaliduntil.toISOString())).toEqual([laterExpiry.toISOString()]);
   });
 

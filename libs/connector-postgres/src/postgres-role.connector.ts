@@ -120,10 +120,7 @@ export class PostgresRoleConnector implements Connector {
       await client.query(`REVOKE ${group} FROM ${member}`);
       if (await this.isMember(client, op.entitlementRef, op.account)) {
         // PG 16+ REVOKE only removes our own grant; another grantor's still gives access.
-        throw new ConnectorError(
-          'conflict',
-          `${op.account} is still a member of ${op.entitlementRef} through a grant this connector did not make`,
-        );
+        throw new ConnectorError('conflict', `${op.account} is still a member of ${op.entitlementRef} through a grant this connector did not make`);
       }
       return { changed: true };
     });
@@ -149,9 +146,7 @@ export class PostgresRoleConnector implements Connector {
     if (!prefix || !request.account.startsWith(prefix)) {
       throw new ConnectorError(
         'invalid_request',
-        prefix
-          ? `credential account ${request.account} must start with ${prefix}`
-          : 'this connector has no credentialRolePrefix, so it issues no credentials',
+        prefix ? `credential account ${request.account} must start with ${prefix}` : 'this connector has no credentialRolePrefix, so it issues no credentials',
       );
     }
     const account = quoteRole(request.account, 'credential account');

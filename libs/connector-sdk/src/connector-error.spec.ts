@@ -41,9 +41,7 @@ describe('toConnectorError', () => {
 
   it('lets the provider classifier win over the generic rules', () => {
     const map = createErrorMapper((error) =>
-      error instanceof Error && 'code' in error && error.code === 'ECONNREFUSED'
-        ? { code: 'permission_denied', message: 'firewall says no' }
-        : undefined,
+      error instanceof Error && 'code' in error && error.code === 'ECONNREFUSED' ? { code: 'permission_denied', message: 'firewall says no' } : undefined,
     );
     expect(map(withCode('ECONNREFUSED'))).toMatchObject({
       code: 'permission_denied',

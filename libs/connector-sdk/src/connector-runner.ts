@@ -2,15 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConnectorError } from './connector-error';
 import type { ConnectorErrorClass, ConnectorErrorCode } from './connector-error';
 import { connectorOperationSchema, credentialRequestSchema } from './connector-command.schema';
-import type {
-  ActualStateScope,
-  Connector,
-  ConnectorOperation,
-  ConnectorOperationKind,
-  IdempotencyKey,
-  IssuedCredential,
-  Membership,
-} from './connector.types';
+import type { ActualStateScope, Connector, ConnectorOperation, ConnectorOperationKind, IdempotencyKey, IssuedCredential, Membership } from './connector.types';
 import type { IdempotencyStore } from './idempotency-store.port';
 import { DEFAULT_RETRY_OPTIONS, runWithRetry } from './run-with-retry';
 import type { RetryOptions, RetryOutcome } from './run-with-retry';
@@ -146,23 +138,28 @@ export class ConnectorRunner {
     }
     // expiresAt is left out on purpose: extending a grant re-sends the same key and must not conflict.
     const commandHash = hashOf([op.operation, op.account, op.entitlementRef, op.credential?.type ?? null]);
-    return this.once(op.idempotencyKey, commandHash, (failed): OperationResult => failed, async () => {
-      const outcome = await this.attempt(() => this.apply(op));
-      if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), grantId: op.grantId };
-      return {
-        status: STATUS_OF[op.operation],
-        connectorId: this.connector.id,
-        grantId: op.grantId,
-        idempotencyKey: op.idempotencyKey,
-        account: op.account,
-        entitlementRef: op.entitlementRef,
-        changed: outcome.value.changed,
-        replayed: false,
-        attempts: outcome.attempts,
-        completedAt: this.clock.now().toISOString(),
-        ...(outcome.value.credential ? { credential: outcome.value.credential } : {}),
-      };
-    });
+    return this.once(
+      op.idempotencyKey,
+      commandHash,
+      (failed): OperationResult => failed,
+      async () => {
+        const outcome = await this.attempt(() => this.apply(op));
+        if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), grantId: op.grantId };
+        return {
+          status: STATUS_OF[op.operation],
+          connectorId: this.connector.id,
+          grantId: op.grantId,
+          idempotencyKey: op.idempotencyKey,
+          account: op.account,
+          entitlementRef: op.entitlementRef,
+          changed: outcome.value.changed,
+          replayed: false,
+          attempts: outcome.attempts,
+          completedAt: this.clock.now().toISOString(),
+          ...(outcome.value.credential ? { credential: outcome.value.credential } : {}),
+        };
+      },
+    );
   }
 
   private async apply(op: ConnectorOperation): Promise<{ changed: boolean; credential?: IssuedCredentialView }> {
@@ -197,19 +194,24 @@ export class ConnectorRunner {
       return Promise.resolve(this.failed(req.idempotencyKey, this.terminal('invalid_request', reason)));
     }
     const commandHash = hashOf([req.account, [...req.entitlementRefs].sort()]);
-    return this.once(req.idempotencyKey, commandHash, (failed): CredentialResult => failed, async () => {
-      const outcome = await this.attempt(() => issue(req, sink));
-      if (!outcome.ok) return this.failed(req.idempotencyKey, outcome);
-      return {
-        status: 'credential_issued',
-        connectorId: this.connector.id,
-        idempotencyKey: req.idempotencyKey,
-        credential: this.publicView(outcome.value),
-        replayed: false,
-        attempts: outcome.attempts,
-        completedAt: this.clock.now().toISOString(),
-      };
-    });
+    return this.once(
+      req.idempotencyKey,
+      commandHash,
+      (failed): CredentialResult => failed,
+      async () => {
+        const outcome = await this.attempt(() => issue(req, sink));
+        if (!outcome.ok) return this.failed(req.idempotencyKey, outcome);
+        return {
+          status: 'credential_issued',
+          connectorId: this.connector.id,
+          idempotencyKey: req.idempotencyKey,
+          credential: this.publicView(outcome.value),
+          replayed: false,
+          attempts: outcome.attempts,
+          completedAt: this.clock.now().toISOString(),
+        };
+      },
+    );
   }
 
   /**

@@ -85,9 +85,7 @@ export interface ConnectorCapabilities {
   enforcesExpiry: boolean;
 }
 
-export type HealthStatus =
-  | { status: 'up'; latencyMs: number }
-  | { status: 'down'; latencyMs: number; error: ConnectorError };
+export type HealthStatus = { status: 'up'; latencyMs: number } | { status: 'down'; latencyMs: number; error: ConnectorError };
 
 /**
  * The contract a connector team implements, one class per target system. Every method

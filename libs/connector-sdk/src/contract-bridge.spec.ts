@@ -130,8 +130,6 @@ describe('contract bridge', () => {
       [3, 1, true],
     ]);
     pages.forEach((page) => StateReportedDataSchema.parse(page));
-    expect(stateReportPages({ ...report, memberships: [] }, 'report-2')).toEqual([
-      expect.objectContaining({ page: 1, lastPage: true, assignments: [] }),
-    ]);
+    expect(stateReportPages({ ...report, memberships: [] }, 'report-2')).toEqual([expect.objectContaining({ page: 1, lastPage: true, assignments: [] })]);
   });
 });

@@ -15,14 +15,10 @@ import type { ActualStateResult, ConnectorRunner, OperationResult } from './conn
  * matching definition (provisioned → ConnectorProvisioned, deprovisioned →
  * ConnectorDeprovisioned, operation_failed → ConnectorOperationFailed).
  */
-export type ContractCommand =
-  | { operation: 'provision'; data: ProvisionRequestedData }
-  | { operation: 'deprovision'; data: DeprovisionRequestedData };
+export type ContractCommand = { operation: 'provision'; data: ProvisionRequestedData } | { operation: 'deprovision'; data: DeprovisionRequestedData };
 
 export type ContractResult =
-  | { kind: 'provisioned'; data: ProvisionedData }
-  | { kind: 'deprovisioned'; data: DeprovisionedData }
-  | { kind: 'operation_failed'; data: OperationFailedData };
+  { kind: 'provisioned'; data: ProvisionedData } | { kind: 'deprovisioned'; data: DeprovisionedData } | { kind: 'operation_failed'; data: OperationFailedData };
 
 const MAX_MESSAGE = 500;
 

@@ -1,18 +1,5 @@
-export {
-  CONNECTOR_ERROR_CODES,
-  DEFAULT_ERROR_CLASS,
-  ConnectorError,
-  createErrorMapper,
-  isConnectorError,
-  toConnectorError,
-} from './connector-error';
-export type {
-  ConnectorErrorClass,
-  ConnectorErrorCode,
-  ConnectorErrorOptions,
-  ProviderErrorClassifier,
-  ProviderErrorMapping,
-} from './connector-error';
+export { CONNECTOR_ERROR_CODES, DEFAULT_ERROR_CLASS, ConnectorError, createErrorMapper, isConnectorError, toConnectorError } from './connector-error';
+export type { ConnectorErrorClass, ConnectorErrorCode, ConnectorErrorOptions, ProviderErrorClassifier, ProviderErrorMapping } from './connector-error';
 export { idempotencyKeyOf } from './connector.types';
 export type {
   ActualState,

@@ -15,9 +15,7 @@ export interface RetryOptions {
   onRetry?: (event: { attempt: number; delayMs: number; error: ConnectorError }) => void;
 }
 
-export type RetryOutcome<T> =
-  | { ok: true; value: T; attempts: number }
-  | { ok: false; error: ConnectorError; attempts: number; exhausted: boolean };
+export type RetryOutcome<T> = { ok: true; value: T; attempts: number } | { ok: false; error: ConnectorError; attempts: number; exhausted: boolean };
 
 export const DEFAULT_RETRY_OPTIONS: Readonly<Pick<RetryOptions, 'maxAttempts' | 'baseDelayMs' | 'maxDelayMs'>> = {
   maxAttempts: 5,
@@ -30,12 +28,7 @@ export const DEFAULT_RETRY_OPTIONS: Readonly<Pick<RetryOptions, 'maxAttempts' | 
  * connectors failing together do not come back in lock-step. A provider's retry-after hint
  * raises the floor.
  */
-export function backoffDelayMs(
-  attempt: number,
-  options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>,
-  random: () => number,
-  retryAfterMs = 0,
-): number {
+export function backoffDelayMs(attempt: number, options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>, random: () => number, retryAfterMs = 0): number {
   const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (attempt - 1));
   const jittered = Math.floor(random() * ceiling);
   return Math.min(options.maxDelayMs, Math.max(jittered, retryAfterMs));
@@ -45,10 +38,7 @@ export function backoffDelayMs(
  * Runs `fn` until it succeeds, throws a terminal error, or runs out of attempts. Never
  * throws: the caller turns a failed outcome into an explicit failed state.
  */
-export async function runWithRetry<T>(
-  fn: (attempt: number) => Promise<T>,
-  options: RetryOptions,
-): Promise<RetryOutcome<T>> {
+export async function runWithRetry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions): Promise<RetryOutcome<T>> {
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
     throw new RangeError(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
   }

@@ -2,7 +2,11 @@ import { GrantActivated, fixtureMeta, fixtureOf, registry } from '@grantline/con
 import { EventFactory } from './derived-event';
 
 const factory = new EventFactory(registry, { source: 'grantline/spec', actor: { kind: 'service', id: 'spec' } }, (...parts) => parts.join('|'));
-const cause = registry.encode(GrantActivated, fixtureOf(GrantActivated).data, fixtureMeta({ id: 'cause-1', correlationid: 'req-7', time: '2026-12-03T10:00:00.000Z' }));
+const cause = registry.encode(
+  GrantActivated,
+  fixtureOf(GrantActivated).data,
+  fixtureMeta({ id: 'cause-1', correlationid: 'req-7', time: '2026-12-03T10:00:00.000Z' }),
+);
 
 describe('EventFactory', () => {
   it('derives id, time, correlation and causation from the cause, and the producer as actor', () => {
@@ -20,8 +24,21 @@ describe('EventFactory', () => {
   });
 
   it('takes an explicit time, correlation and actor over the defaults', () => {
-    const meta = factory.metadata('t', { subject: 's', idParts: ['a'], time: '2026-01-01T00:00:00.000Z', correlationId: 'c', actor: { kind: 'user', id: 'alice' } });
-    expect(meta).toEqual({ id: 'a', source: 'grantline/spec', time: '2026-01-01T00:00:00.000Z', subject: 's', correlationid: 'c', actor: { kind: 'user', id: 'alice' } });
+    const meta = factory.metadata('t', {
+      subject: 's',
+      idParts: ['a'],
+      time: '2026-01-01T00:00:00.000Z',
+      correlationId: 'c',
+      actor: { kind: 'user', id: 'alice' },
+    });
+    expect(meta).toEqual({
+      id: 'a',
+      source: 'grantline/spec',
+      time: '2026-01-01T00:00:00.000Z',
+      subject: 's',
+      correlationid: 'c',
+      actor: { kind: 'user', id: 'alice' },
+    });
   });
 
   it('refuses an event without a time, and data its contract rejects', () => {

@@ -12,6 +12,16 @@ export { BearerAuthenticator } from './auth/bearer-authenticator';
 export type { RequestHeaders, TokenVerifier } from './auth/bearer-authenticator';
 export { DEFAULT_ROLES_CLAIM, DEFAULT_ROLE_MAPPING, GRANTLINE_ROLES, isGrantlineRole, parseRoleMap, principalKindOf, rolesOf } from './auth/roles';
 export type { GrantlineRole, PrincipalKind, RoleMapping } from './auth/roles';
-export { AccessDenied, DENIED_ATTEMPTS, DeniedAttempts, REQUIRED_ROLES, RequireRoles, concealed, forbidden, hasAnyRole, requireAnyRole } from './auth/authorization';
+export {
+  AccessDenied,
+  DENIED_ATTEMPTS,
+  DeniedAttempts,
+  REQUIRED_ROLES,
+  RequireRoles,
+  concealed,
+  forbidden,
+  hasAnyRole,
+  requireAnyRole,
+} from './auth/authorization';
 export type { DeniedAttempt, DeniedAttemptRecord, DeniedAttemptSink, DeniedAttemptsOptions } from './auth/authorization';
 export { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './auth/bearer-auth.guard';

@@ -6,14 +6,7 @@ import { EvaluationLimitExceeded } from './cel.limits';
 import type { Decision, Effect } from './decision.types';
 import { canonicalJson, evaluate } from './evaluate';
 
-export const CHANGE_KINDS = [
-  'newly_denied',
-  'newly_auto_approved',
-  'newly_requires_approval',
-  'route_changed',
-  'constraints_changed',
-  'unchanged',
-] as const;
+export const CHANGE_KINDS = ['newly_denied', 'newly_auto_approved', 'newly_requires_approval', 'route_changed', 'constraints_changed', 'unchanged'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
 export interface HistoryEntry {
@@ -80,10 +73,7 @@ export class BacktestAccumulator {
   private total = 0;
   private errorCount = 0;
   private readonly counts = Object.fromEntries(CHANGE_KINDS.map((k) => [k, 0])) as Record<ChangeKind, number>;
-  private readonly examples = Object.fromEntries(CHANGE_KINDS.map((k) => [k, [] as BacktestExample[]])) as Record<
-    ChangeKind,
-    BacktestExample[]
-  >;
+  private readonly examples = Object.fromEntries(CHANGE_KINDS.map((k) => [k, [] as BacktestExample[]])) as Record<ChangeKind, BacktestExample[]>;
   private readonly recordedBundles: Record<string, number> = {};
   private readonly errors: { requestId: string; message: string }[] = [];
 
@@ -133,12 +123,7 @@ export class BacktestAccumulator {
   }
 }
 
-export const backtest = (
-  history: Iterable<HistoryEntry>,
-  candidate: Bundle,
-  onProgress?: ProgressListener,
-  options: BacktestOptions = {},
-): BacktestReport => {
+export const backtest = (history: Iterable<HistoryEntry>, candidate: Bundle, onProgress?: ProgressListener, options: BacktestOptions = {}): BacktestReport => {
   const builder = new BacktestAccumulator(candidate, options.examplesPerKind ?? 3);
   let done = 0;
   for (const entry of history) {

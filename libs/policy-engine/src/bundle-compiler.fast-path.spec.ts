@@ -6,7 +6,17 @@ const manifest = { path: 'bundle.yaml', content: 'kind: Bundle\nname: t\nversion
 
 describe('bundle loading fast path', () => {
   it('Given a valid bundle, When loaded, Then each rule and toxic combination reports the line it starts on', () => {
-    const rules = ['kind: RuleSet', 'rules:', '  - id: first', '    effect: deny', '    reason: a', '', '  - id: second', '    effect: deny', '    reason: b'].join('\n');
+    const rules = [
+      'kind: RuleSet',
+      'rules:',
+      '  - id: first',
+      '    effect: deny',
+      '    reason: a',
+      '',
+      '  - id: second',
+      '    effect: deny',
+      '    reason: b',
+    ].join('\n');
     const sod = [
       'kind: SodPolicy',
       'toxicCombinations:',

@@ -14,7 +14,9 @@ describe('bundle loading', () => {
   });
 
   it('Given a rule with a wrong effect on line 7, When linted, Then the issue names the file, line 7 and the problem', () => {
-    const issues = issuesFor(['kind: RuleSet', 'rules:', '  - id: ok-rule', '    effect: deny', '    reason: fine', '  - id: bad', '    effect: allow', '    reason: x'].join('\n'));
+    const issues = issuesFor(
+      ['kind: RuleSet', 'rules:', '  - id: ok-rule', '    effect: deny', '    reason: fine', '  - id: bad', '    effect: allow', '    reason: x'].join('\n'),
+    );
     expect(issues).toHaveLength(1);
     expect(issues[0]).toMatchObject({ file: 'rules.yaml', line: 7 });
     expect(issues[0]!.message).toContain('rules.1.effect');
@@ -33,7 +35,18 @@ describe('bundle loading', () => {
 
   it('Given a condition that is not boolean or uses an unknown variable, When linted, Then both are refused', () => {
     const issues = issuesFor(
-      ['kind: RuleSet', 'rules:', '  - id: a', '    effect: deny', '    reason: x', '    when: "1 + 2"', '  - id: b', '    effect: deny', '    reason: x', '    when: user.admin'].join('\n'),
+      [
+        'kind: RuleSet',
+        'rules:',
+        '  - id: a',
+        '    effect: deny',
+        '    reason: x',
+        '    when: "1 + 2"',
+        '  - id: b',
+        '    effect: deny',
+        '    reason: x',
+        '    when: user.admin',
+      ].join('\n'),
     );
     expect(issues.map((i) => i.line)).toEqual([6, 10]);
   });

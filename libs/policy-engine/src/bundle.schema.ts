@@ -1,21 +1,12 @@
 // The YAML documents a bundle folder is made of. Every document carries `kind`; a file may hold several
 // documents separated by `---`. Conditions are CEL source here; bundle-compiler.ts compiles them.
 import { z } from 'zod';
-import {
-  NHI_KINDS,
-  SUBJECT_KINDS,
-  environmentSchema,
-  isoDurationSchema,
-  privilegeSchema,
-  sensitivitySchema,
-} from './input.schema';
+import { NHI_KINDS, SUBJECT_KINDS, environmentSchema, isoDurationSchema, privilegeSchema, sensitivitySchema } from './input.schema';
 
 export const APPROVER_RESOLVERS = ['manager', 'resource_owner', 'nhi_owner', 'security', 'third_party_risk'] as const;
 export const CREDENTIAL_TYPES = ['ephemeral', 'short_lived', 'static'] as const;
 
-const ruleIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'ids are lower-case letters, digits, ".", "_" or "-"');
+const ruleIdSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'ids are lower-case letters, digits, ".", "_" or "-"');
 
 export const approverSpecSchema = z.union([
   z.enum(APPROVER_RESOLVERS),
@@ -138,12 +129,7 @@ export const riskModelSchema = z.strictObject({
     .optional(),
 });
 
-export const bundleDocumentSchema = z.discriminatedUnion('kind', [
-  bundleManifestSchema,
-  ruleSetSchema,
-  sodPolicySchema,
-  riskModelSchema,
-]);
+export const bundleDocumentSchema = z.discriminatedUnion('kind', [bundleManifestSchema, ruleSetSchema, sodPolicySchema, riskModelSchema]);
 
 export type ApproverSpec = z.infer<typeof approverSpecSchema>;
 export type StageSpec = z.infer<typeof stageSpecSchema>;

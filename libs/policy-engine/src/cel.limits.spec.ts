@@ -11,16 +11,32 @@ import { evaluate, simulate } from './evaluate';
 import { entitlement, humanInput, nhiInput } from './testing/policy-fixtures';
 
 const POLICIES = resolve(__dirname, '../../../policies');
-const MANIFEST = { path: 'bundle.yaml', content: 'kind: Bundle\nname: draft\nversion: "1"\nsettings:\n  onDurationExceeded: deny\n  stageOrder: [manager, resource_owner, security]\n' };
+const MANIFEST = {
+  path: 'bundle.yaml',
+  content: 'kind: Bundle\nname: draft\nversion: "1"\nsettings:\n  onDurationExceeded: deny\n  stageOrder: [manager, resource_owner, security]\n',
+};
 const listOf = (n: number): string => `[${Array.from({ length: n }, (_, i) => i).join(',')}]`;
 const LIST = listOf(DRAFT_LIMITS.cel.maxListElements);
 /** About half a million steps: within the compile-time limits, half of what one decision may evaluate. */
 const HALF_BUDGET = `${LIST}.all(a, ${LIST}.all(b, a + b >= 0))`;
 
-const activation: Activation = { request: {}, subject: { id: 'alice' }, requester: {}, entitlement: null, entitlements: [], grants: [], now: new Date('2025-06-02T10:00:00Z') };
+const activation: Activation = {
+  request: {},
+  subject: { id: 'alice' },
+  requester: {},
+  entitlement: null,
+  entitlements: [],
+  grants: [],
+  now: new Date('2025-06-02T10:00:00Z'),
+};
 const draft = (source: string, budget = new EvaluationBudget(DRAFT_LIMITS.evaluation)) => compileCondition(source, { limits: DRAFT_LIMITS.cel, budget });
 const rules = (...specs: { id: string; when: string; effect?: string }[]): string =>
-  ['kind: RuleSet', 'rules:', ...specs.flatMap((r) => [`  - id: ${r.id}`, `    when: '${r.when}'`, `    effect: ${r.effect ?? 'deny'}`, '    reason: spec']), ''].join('\n');
+  [
+    'kind: RuleSet',
+    'rules:',
+    ...specs.flatMap((r) => [`  - id: ${r.id}`, `    when: '${r.when}'`, `    effect: ${r.effect ?? 'deny'}`, '    reason: spec']),
+    '',
+  ].join('\n');
 const draftBundle = (content: string, limits: DraftLimits = DRAFT_LIMITS) => loadBundleFromFiles([MANIFEST, { path: 'rules.yaml', content }], { limits });
 
 describe('draft limits: when an untrusted condition is compiled', () => {
@@ -50,7 +66,10 @@ describe('draft limits: when an untrusted condition is compiled', () => {
       [
         MANIFEST,
         { path: 'rules.yaml', content: rules({ id: 'uses-regex', when: 'subject.id.matches("a")' }, { id: 'fine', when: 'subject.id == "a"' }) },
-        { path: 'risk.yaml', content: `kind: RiskModel\nfactors:\n  - id: deep\n    weight: 10\n    description: d\n    when: '[1].all(a, [2].all(b, [3].all(c, true)))'\n` },
+        {
+          path: 'risk.yaml',
+          content: `kind: RiskModel\nfactors:\n  - id: deep\n    weight: 10\n    description: d\n    when: '[1].all(a, [2].all(b, [3].all(c, true)))'\n`,
+        },
       ],
       { limits: DRAFT_LIMITS },
     );
@@ -62,10 +81,17 @@ describe('draft limits: when an untrusted condition is compiled', () => {
 
   it('refuses more distinct conditions than maxConditions', () => {
     const limits: DraftLimits = { ...DRAFT_LIMITS, maxConditions: 2 };
-    const issues = lintBundleFiles([MANIFEST, { path: 'rules.yaml', content: rules(...[1, 2, 3].map((n) => ({ id: `r${n}`, when: `subject.id == "${n}"` }))) }], { limits });
-    expect(issues).toEqual([expect.objectContaining({ message: 'CEL: rule "r3": the bundle has more than 2 distinct conditions, the draft limit maxConditions' })]);
+    const issues = lintBundleFiles(
+      [MANIFEST, { path: 'rules.yaml', content: rules(...[1, 2, 3].map((n) => ({ id: `r${n}`, when: `subject.id == "${n}"` }))) }],
+      { limits },
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({ message: 'CEL: rule "r3": the bundle has more than 2 distinct conditions, the draft limit maxConditions' }),
+    ]);
     // the same condition repeated is compiled once, and counted once
-    expect(lintBundleFiles([MANIFEST, { path: 'rules.yaml', content: rules(...[1, 2, 3].map((n) => ({ id: `r${n}`, when: 'subject.id == "x"' }))) }], { limits })).toEqual([]);
+    expect(
+      lintBundleFiles([MANIFEST, { path: 'rules.yaml', content: rules(...[1, 2, 3].map((n) => ({ id: `r${n}`, when: 'subject.id == "x"' }))) }], { limits }),
+    ).toEqual([]);
   });
 });
 
@@ -129,7 +155,10 @@ describe('draft limits: while a draft runs', () => {
   });
 
   it('gives every decision its own budget: two that each fit both succeed', () => {
-    const bundle = draftBundle(rules({ id: 'heavy', when: `${HALF_BUDGET} && subject.id == "nobody"` }, { id: 'allow', when: 'true', effect: 'auto_approve' }), STEPS_ONLY);
+    const bundle = draftBundle(
+      rules({ id: 'heavy', when: `${HALF_BUDGET} && subject.id == "nobody"` }, { id: 'allow', when: 'true', effect: 'auto_approve' }),
+      STEPS_ONLY,
+    );
     for (let n = 0; n < 3; n++) expect(evaluate(bundle, humanInput()).effect).toBe('auto_approve');
   });
 

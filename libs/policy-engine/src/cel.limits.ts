@@ -67,7 +67,9 @@ export class EvaluationLimitExceeded extends Error {
     /** `rule "x"`, `risk factor "y"` or `escalate.unless`: the condition that was running. */
     readonly where?: string,
   ) {
-    super(`${where === undefined ? '' : `${where}: `}evaluation exceeds the draft bundle limit ${limit} (${max}${limit === 'maxEvaluationMillis' ? ' ms' : ' steps'} per decision)`);
+    super(
+      `${where === undefined ? '' : `${where}: `}evaluation exceeds the draft bundle limit ${limit} (${max}${limit === 'maxEvaluationMillis' ? ' ms' : ' steps'} per decision)`,
+    );
     this.name = 'EvaluationLimitExceeded';
   }
 

@@ -27,7 +27,25 @@ const activation = (over: Partial<Record<keyof Activation, unknown>>): Activatio
   ...over,
 });
 
-const VALUES: unknown[] = [null, 'alice', '', 0, 1.5, true, false, [], ['a'], ['a', 'b'], [1, 'a'], [null], {}, { a: 1 }, new Map([['a', 1]]), new Date(0), undefined];
+const VALUES: unknown[] = [
+  null,
+  'alice',
+  '',
+  0,
+  1.5,
+  true,
+  false,
+  [],
+  ['a'],
+  ['a', 'b'],
+  [1, 'a'],
+  [null],
+  {},
+  { a: 1 },
+  new Map([['a', 1]]),
+  new Date(0),
+  undefined,
+];
 
 describe('condition shortcuts', () => {
   it.each(['subject.ownerOfRecord == null', 'subject.ownerOfRecord != null', 'subject.attributes.scope == null'])(

@@ -53,7 +53,11 @@ const PARSE_LIMIT = /^Exceeded (max[A-Za-z]+) \((\d+)\)/;
 
 export const compileCondition = (source: string, { shortcuts = true, limits, budget }: CompileOptions = {}): CompileResult => {
   if (limits !== undefined && source.length > limits.maxExpressionChars) {
-    return { ok: false, error: `the expression has ${source.length} characters, over the draft limit maxExpressionChars (${limits.maxExpressionChars})`, limit: 'maxExpressionChars' };
+    return {
+      ok: false,
+      error: `the expression has ${source.length} characters, over the draft limit maxExpressionChars (${limits.maxExpressionChars})`,
+      limit: 'maxExpressionChars',
+    };
   }
   // One parse serves both the type check and evaluation: checking the parsed expression annotates its
   // AST with types, so evaluation also skips the per-call type check it would otherwise run once.
@@ -63,7 +67,8 @@ export const compileCondition = (source: string, { shortcuts = true, limits, bud
   } catch (e) {
     const error = firstLine(e);
     const overLimit = PARSE_LIMIT.exec(error);
-    if (overLimit) return { ok: false, error: `the expression exceeds the draft limit ${overLimit[1]} (${overLimit[2]})`, limit: overLimit[1] as DraftLimitName };
+    if (overLimit)
+      return { ok: false, error: `the expression exceeds the draft limit ${overLimit[1]} (${overLimit[2]})`, limit: overLimit[1] as DraftLimitName };
     return { ok: false, error };
   }
   let check: { valid: boolean; type?: string; error?: Error };
@@ -163,13 +168,17 @@ const draftShape = (ast: unknown, limits: CelCompileLimits): { error: string; li
   if (!isCelNode(ast)) return { error: 'the expression could not be inspected for the draft limits', limit: 'maxAstNodes' };
   if (everyNode(ast).some((node) => callName(node) === 'matches')) {
     return {
-      error: 'matches() is not allowed in a draft bundle: the run time of a regular expression cannot be bounded here (use startsWith, endsWith or contains, or ship the rule through review)',
+      error:
+        'matches() is not allowed in a draft bundle: the run time of a regular expression cannot be bounded here (use startsWith, endsWith or contains, or ship the rule through review)',
       limit: 'regex',
     };
   }
   const nesting = comprehensionNesting(ast);
   if (nesting > limits.maxComprehensionNesting) {
-    return { error: `macros are nested ${nesting} deep, over the draft limit maxComprehensionNesting (${limits.maxComprehensionNesting})`, limit: 'maxComprehensionNesting' };
+    return {
+      error: `macros are nested ${nesting} deep, over the draft limit maxComprehensionNesting (${limits.maxComprehensionNesting})`,
+      limit: 'maxComprehensionNesting',
+    };
   }
   return null;
 };

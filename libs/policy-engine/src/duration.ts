@@ -7,9 +7,7 @@ export const parseIsoDuration = (text: string): number | null => {
   const m = PATTERN.exec(text);
   if (!m || text === 'P' || text.endsWith('T')) return null;
   const [, w, d, h, min, s] = m;
-  return (
-    Number(w ?? 0) * 604_800 + Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3_600 + Number(min ?? 0) * 60 + Number(s ?? 0)
-  );
+  return Number(w ?? 0) * 604_800 + Number(d ?? 0) * 86_400 + Number(h ?? 0) * 3_600 + Number(min ?? 0) * 60 + Number(s ?? 0);
 };
 
 export const isIsoDuration = (text: string): boolean => parseIsoDuration(text) !== null;

@@ -8,14 +8,20 @@ const shipped = loadBundleFromDirectory(`${__dirname}/../../../policies`);
 
 // Every scenario below also goes through the reproduction test at the end.
 const scenarios: Record<string, PolicyInputDraft> = {
-  nhiWithoutOwner: nhiInput({ subject: { id: 'svc-orphan', kind: 'service_account', ownerOfRecord: null, attributes: { scope: 'payments', scopes: ['payments'] } } }),
+  nhiWithoutOwner: nhiInput({
+    subject: { id: 'svc-orphan', kind: 'service_account', ownerOfRecord: null, attributes: { scope: 'payments', scopes: ['payments'] } },
+  }),
   nhiWithoutExpiry: nhiInput({ request: { id: 'r', duration: null } }),
   nhiPrivilegedProd: nhiInput(),
   nhiPrivilegedProdTooLong: nhiInput({ request: { id: 'r', duration: 'PT48H' } }),
-  saOutsideScope: nhiInput({ subject: { id: 'svc-reports', kind: 'service_account', ownerOfRecord: 'alice', attributes: { scope: 'reports', scopes: ['reports'] } } }),
+  saOutsideScope: nhiInput({
+    subject: { id: 'svc-reports', kind: 'service_account', ownerOfRecord: 'alice', attributes: { scope: 'reports', scopes: ['reports'] } },
+  }),
   humanLowNonprodRead: humanInput(),
   humanMediumProd: humanInput({ entitlements: [entitlement({ id: 'crm-read', system: 'crm', sensitivity: 'medium', environment: 'prod' })] }),
-  humanHighProd: humanInput({ entitlements: [entitlement({ id: 'ledger-write', system: 'ledger', sensitivity: 'high', environment: 'prod', privilege: 'write', owner: 'lena' })] }),
+  humanHighProd: humanInput({
+    entitlements: [entitlement({ id: 'ledger-write', system: 'ledger', sensitivity: 'high', environment: 'prod', privilege: 'write', owner: 'lena' })],
+  }),
   breakGlassOnCall: humanInput({
     request: { id: 'r', duration: 'PT2H', emergency: true, ticket: 'INC-42', justification: 'database down' },
     subject: { id: 'hanna', kind: 'human', manager: 'max', attributes: { onCall: true } },
@@ -134,7 +140,9 @@ describe('separation of duties, preventive', () => {
     (name) => {
       const d = run(name);
       expect(d.effect).toBe('deny');
-      expect(d.sodConflicts).toEqual([expect.objectContaining({ combinationId: 'payments-maker-checker', sides: [['payments-write'], ['payments-approver']] })]);
+      expect(d.sodConflicts).toEqual([
+        expect.objectContaining({ combinationId: 'payments-maker-checker', sides: [['payments-write'], ['payments-approver']] }),
+      ]);
       expect(d.reasons[0]).toMatch(/^separation of duties: /);
     },
   );
@@ -146,7 +154,15 @@ describe('separation of duties, preventive', () => {
   });
 
   it('Given the toxic combination is already held but the request touches neither side, When evaluated, Then no preventive conflict is raised', () => {
-    const d = evaluate(shipped, humanInput({ grants: [grant({ entitlementId: 'payments-write', system: 'payments', privilege: 'write', environment: 'prod' }), grant({ entitlementId: 'payments-approver', system: 'x' })] }));
+    const d = evaluate(
+      shipped,
+      humanInput({
+        grants: [
+          grant({ entitlementId: 'payments-write', system: 'payments', privilege: 'write', environment: 'prod' }),
+          grant({ entitlementId: 'payments-approver', system: 'x' }),
+        ],
+      }),
+    );
     expect(d.sodConflicts).toEqual([]);
   });
 });
@@ -194,9 +210,22 @@ describe('combination semantics', () => {
     const d = evaluate(bundle, humanInput({ entitlements: [entitlement({ sensitivity: 'medium' })] }));
     expect(d.route).toEqual([
       { name: 'manager', approvers: [{ resolver: 'manager', ref: 'max' }], quorum: 1 },
-      { name: 'security', approvers: [{ resolver: 'security', ref: null }, { resolver: 'group', ref: 'sre' }], quorum: 2 },
+      {
+        name: 'security',
+        approvers: [
+          { resolver: 'security', ref: null },
+          { resolver: 'group', ref: 'sre' },
+        ],
+        quorum: 2,
+      },
     ]);
-    expect(d.constraints).toEqual({ maxDuration: 'P1D', credentialType: 'short_lived', recertificationEvery: null, breakGlassAllowed: false, reviewRequired: false });
+    expect(d.constraints).toEqual({
+      maxDuration: 'P1D',
+      credentialType: 'short_lived',
+      recertificationEvery: null,
+      breakGlassAllowed: false,
+      reviewRequired: false,
+    });
   });
 
   it('Given one entitlement is approvable and another denied in the same request, When evaluated, Then the whole request is denied', () => {

@@ -5,17 +5,7 @@ import { APPROVER_RESOLVERS, CREDENTIAL_TYPES } from './bundle.schema';
 import type { Bundle, CompiledMatch, CompiledRule, ReasonTemplate } from './bundle.types';
 import type { Activation, CompiledCondition } from './cel';
 import { EvaluationLimitExceeded } from './cel.limits';
-import type {
-  Approver,
-  Constraints,
-  Decision,
-  Effect,
-  EntitlementVerdict,
-  RecordOnlyVerdict,
-  RiskFactor,
-  RouteStage,
-  SodConflict,
-} from './decision.types';
+import type { Approver, Constraints, Decision, Effect, EntitlementVerdict, RecordOnlyVerdict, RiskFactor, RouteStage, SodConflict } from './decision.types';
 import { formatIsoDuration, parseIsoDuration } from './duration';
 import type { Entitlement, PolicyInput } from './input.schema';
 import { ENVIRONMENTS, PRIVILEGES, SENSITIVITIES, SUBJECT_KINDS, parsePolicyInput } from './input.schema';
@@ -210,9 +200,7 @@ const planOf = (bundle: Bundle): Plan => {
       effectCode: EFFECT_CODE[rule.effect],
       record: rule.mode === 'record',
     })),
-    candidates: new Array<readonly PlannedRule[] | undefined>(
-      SUBJECT_KINDS.length * ENVIRONMENTS.length * SENSITIVITIES.length * PRIVILEGES.length,
-    ),
+    candidates: new Array<readonly PlannedRule[] | undefined>(SUBJECT_KINDS.length * ENVIRONMENTS.length * SENSITIVITIES.length * PRIVILEGES.length),
     stageOrderLength: bundle.settings.stageOrder.length,
     toxicStages: bundle.toxicCombinations.map((c) => c.stages.map((st) => planStage(st, stageRank))),
     escalateStages: bundle.escalate?.stages.map((st) => planStage(st, stageRank)) ?? [],
@@ -224,12 +212,13 @@ const planOf = (bundle: Bundle): Plan => {
 const candidatesFor = (plan: Plan, slot: number, kind: string, e: Entitlement): readonly PlannedRule[] => {
   let list = plan.candidates[slot];
   if (list === undefined) {
-    list = plan.rules.filter(({ rule: { match: m } }) =>
-      m === null ||
-      ((m.subjectKinds === null || m.subjectKinds.has(kind)) &&
-        (m.environments === null || m.environments.has(e.environment)) &&
-        (m.sensitivities === null || m.sensitivities.has(e.sensitivity)) &&
-        (m.privileges === null || m.privileges.has(e.privilege))),
+    list = plan.rules.filter(
+      ({ rule: { match: m } }) =>
+        m === null ||
+        ((m.subjectKinds === null || m.subjectKinds.has(kind)) &&
+          (m.environments === null || m.environments.has(e.environment)) &&
+          (m.sensitivities === null || m.sensitivities.has(e.sensitivity)) &&
+          (m.privileges === null || m.privileges.has(e.privilege))),
     );
     plan.candidates[slot] = list;
   }
@@ -452,11 +441,7 @@ export const evaluateValidated = (bundle: Bundle, input: PolicyInput, trace?: Ru
     for (let r = 0; r < candidates.length; r++) {
       const p = candidates[r]!;
       const rule = p.rule;
-      if (
-        all
-          ? !matches(rule.match, input, e)
-          : !((p.systems === null || p.systems.has(e.system)) && (p.emergency === null || p.emergency === emergency))
-      ) {
+      if (all ? !matches(rule.match, input, e) : !((p.systems === null || p.systems.has(e.system)) && (p.emergency === null || p.emergency === emergency))) {
         trace?.push({ ruleId: rule.id, entitlementId: e.id, outcome: 'skipped_by_match' });
         continue;
       }
@@ -633,8 +618,7 @@ export const canonicalJson = (value: unknown): string =>
   );
 
 export type Reproduction =
-  | { readonly identical: true; readonly decision: Decision }
-  | { readonly identical: false; readonly decision: Decision | null; readonly reason: string };
+  { readonly identical: true; readonly decision: Decision } | { readonly identical: false; readonly decision: Decision | null; readonly reason: string };
 
 /** Re-evaluates a recorded decision's input snapshot with the bundle it names; must give the same decision. */
 export const reproduce = (recorded: Decision, bundle: Bundle): Reproduction => {

@@ -53,8 +53,7 @@ export const scanSodViolations = (
   bundle: Bundle,
   grantsByIdentity: ReadonlyMap<string, readonly Holding[]> | Readonly<Record<string, readonly Holding[]>>,
 ): SodViolation[] => {
-  const entries: [string, readonly Holding[]][] =
-    grantsByIdentity instanceof Map ? [...grantsByIdentity.entries()] : Object.entries(grantsByIdentity);
+  const entries: [string, readonly Holding[]][] = grantsByIdentity instanceof Map ? [...grantsByIdentity.entries()] : Object.entries(grantsByIdentity);
   entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const out: SodViolation[] = [];
   for (const [identityId, holdings] of entries) {

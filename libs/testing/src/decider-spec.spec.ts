@@ -17,11 +17,15 @@ const given = deciderSpec(counter(10));
 
 describe('Decider', () => {
   it('given nothing, when a command fits, then it is decided', () => {
-    given([]).when({ kind: 'add', amount: 4 }).then([{ type: 'added', amount: 4 }]);
+    given([])
+      .when({ kind: 'add', amount: 4 })
+      .then([{ type: 'added', amount: 4 }]);
   });
 
   it('given past events, when a command would break the rule, then it is refused', () => {
-    given([{ type: 'added', amount: 8 }]).when({ kind: 'add', amount: 4 }).thenMatches([{ type: 'refused' }]);
+    given([{ type: 'added', amount: 8 }])
+      .when({ kind: 'add', amount: 4 })
+      .thenMatches([{ type: 'refused' }]);
   });
 
   it('given a state, when a command is invalid, then decide throws', () => {

@@ -5,7 +5,11 @@ import { randomBytes } from 'node:crypto';
  * MongoDB database and PostgreSQL identifier: lower-case letters, digits, '_'.
  */
 export function uniqueName(prefix: string): string {
-  const clean = prefix.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'spec';
+  const clean =
+    prefix
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '') || 'spec';
   // MongoDB database names are limited to 63 bytes
   return `${clean.slice(0, 40)}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
@@ -30,7 +34,10 @@ export function infraEndpoints(env: NodeJS.ProcessEnv = process.env): InfraEndpo
     throw new Error(missingMessage(missing));
   }
   return {
-    kafkaBrokers: (env['KAFKA_BROKERS'] as string).split(',').map((broker) => broker.trim()).filter(Boolean),
+    kafkaBrokers: (env['KAFKA_BROKERS'] as string)
+      .split(',')
+      .map((broker) => broker.trim())
+      .filter(Boolean),
     mongoUrl: env['MONGO_URL'] as string,
     pgUrl: env['PG_URL'] as string,
   };

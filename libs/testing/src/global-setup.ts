@@ -1,14 +1,4 @@
-import {
-  acquireLease,
-  describeComponent,
-  exportEndpoints,
-  infraDown,
-  infraPaths,
-  infraSelection,
-  infraUp,
-  otherLiveLeases,
-  releaseLease,
-} from './infra';
+import { acquireLease, describeComponent, exportEndpoints, infraDown, infraPaths, infraSelection, infraUp, otherLiveLeases, releaseLease } from './infra';
 import type { JestProjectLike } from './infra/infra-need';
 import { runExcludesIntegrationSpecs } from './infra/infra-need';
 
@@ -35,7 +25,9 @@ export default async function globalSetup(_globalConfig?: unknown, project?: Jes
   try {
     const result = await infraUp({ owner: 'jest', log });
     exportEndpoints(result.components);
-    log(`\ngrantline infra (${((Date.now() - started) / 1000).toFixed(1)} s; started: ${result.started.join(', ') || 'none'}, reused: ${result.reused.join(', ') || 'none'}):`);
+    log(
+      `\ngrantline infra (${((Date.now() - started) / 1000).toFixed(1)} s; started: ${result.started.join(', ') || 'none'}, reused: ${result.reused.join(', ') || 'none'}):`,
+    );
     for (const runtime of result.components) log(`  ${describeComponent(runtime)}`);
   } catch (err) {
     // jest skips globalTeardown when globalSetup throws: stop what this run started

@@ -29,9 +29,7 @@ describe('infrastructure from global setup', () => {
     await client.connect();
     const database = uniqueName('testing_infra');
     try {
-      const { rows } = await client.query<{ superuser: boolean; one: number }>(
-        "SELECT current_setting('is_superuser') = 'on' AS superuser, 1 AS one",
-      );
+      const { rows } = await client.query<{ superuser: boolean; one: number }>("SELECT current_setting('is_superuser') = 'on' AS superuser, 1 AS one");
       expect(rows).toEqual([{ superuser: true, one: 1 }]);
       await client.query(`CREATE DATABASE ${database}`);
       const created = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);

@@ -2,7 +2,10 @@ import { SettingsError, kafkaSettings } from './connection';
 
 describe('Kafka settings, as the services read them', () => {
   it('given KAFKA_BROKERS and KAFKA_TOPIC_NAMESPACE, then they are used', () => {
-    expect(kafkaSettings({ KAFKA_BROKERS: ' 127.0.0.1:19092, kafka-2:9092 ', KAFKA_TOPIC_NAMESPACE: 'local' })).toEqual({ brokers: ['127.0.0.1:19092', 'kafka-2:9092'], namespace: 'local' });
+    expect(kafkaSettings({ KAFKA_BROKERS: ' 127.0.0.1:19092, kafka-2:9092 ', KAFKA_TOPIC_NAMESPACE: 'local' })).toEqual({
+      brokers: ['127.0.0.1:19092', 'kafka-2:9092'],
+      namespace: 'local',
+    });
   });
 
   it('given no namespace (or a blank one), then the catalogue names are used as they are', () => {

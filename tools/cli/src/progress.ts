@@ -8,7 +8,10 @@ export interface Progress {
 
 /** A cli-progress bar on stderr (drawn only on a terminal: piped output stays clean). */
 export function progressBar(label: string): Progress {
-  const bar = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}% · {duration_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${label} [{bar}] {value}/{total} {percentage}% · {duration_formatted}`, stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     update(done, total) {

@@ -85,7 +85,15 @@ export class DecideTaskHandler implements ICommandHandler<DecideTask> {
   execute({ requestId, taskId, approverId, decision, comment }: DecideTask): Promise<TaskAnswer> {
     const at = this.clock.now().toISOString();
     return this.approvals.exclusive(requestId, async () => {
-      const events = await decideOn(this.approvals, { kind: 'decide_task', requestId, taskId, approverId, decision, ...(comment !== undefined ? { comment } : {}), at });
+      const events = await decideOn(this.approvals, {
+        kind: 'decide_task',
+        requestId,
+        taskId,
+        approverId,
+        decision,
+        ...(comment !== undefined ? { comment } : {}),
+        at,
+      });
       return { recorded: events.length > 0, requestStatus: statusOf(this.approvals.stateOf(requestId)) };
     });
   }

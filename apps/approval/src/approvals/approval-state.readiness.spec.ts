@@ -101,7 +101,11 @@ describe('approval state that cannot be rebuilt at start', () => {
     expect(state.isReady()).toBe(false);
     expect(state.lastError).toBe('Error: broker unavailable: replay refused');
     // ...the routes answer 503 problem+json naming the state and the last error, not "no tasks" or "unknown request"
-    const tasks = await request(app.getHttpServer()).get('/v1/approvals/tasks').set('Authorization', security).expect(503).expect('content-type', /application\/problem\+json/);
+    const tasks = await request(app.getHttpServer())
+      .get('/v1/approvals/tasks')
+      .set('Authorization', security)
+      .expect(503)
+      .expect('content-type', /application\/problem\+json/);
     expect(tasks.body).toEqual({
       type: 'https://grantline.dev/problems/state-not-loaded',
       title: 'Service state not loaded',
@@ -109,7 +113,11 @@ describe('approval state that cannot be rebuilt at start', () => {
       detail: 'approval state is not loaded (last error: Error: broker unavailable: replay refused); try again later',
     });
     await request(app.getHttpServer()).get('/v1/approvals/requests/req-a').set('Authorization', security).expect(503);
-    await request(app.getHttpServer()).post('/v1/approvals/tasks/req-a:security/decision').set('Authorization', security).send({ decision: 'approve' }).expect(503);
+    await request(app.getHttpServer())
+      .post('/v1/approvals/tasks/req-a:security/decision')
+      .set('Authorization', security)
+      .send({ decision: 'approve' })
+      .expect(503);
     // ...authentication still comes first
     await request(app.getHttpServer()).get('/v1/approvals/tasks').expect(401);
     // ...and the live request waits: nothing routed from an empty state

@@ -104,7 +104,12 @@ export class ApprovalStateService extends ReplayedStateService<ApprovalLogState>
     private readonly commands: CommandBus,
   ) {
     const state = new ApprovalLogState();
-    super(bus, registry, state, { events: [...REQUEST_EVENTS, ...DIRECTORY_EVENTS], name: 'approval state', logContext: 'approval', describe: () => ({ requests: state.requests.size }) });
+    super(bus, registry, state, {
+      events: [...REQUEST_EVENTS, ...DIRECTORY_EVENTS],
+      name: 'approval state',
+      logContext: 'approval',
+      describe: () => ({ requests: state.requests.size }),
+    });
   }
 
   /**

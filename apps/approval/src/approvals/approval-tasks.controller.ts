@@ -1,7 +1,17 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Command } from '@nestjs/cqrs';
-import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, invalidInput } from '@grantline/http-edge';
+import {
+  BearerAuthGuard,
+  CurrentPrincipal,
+  PROBLEMS,
+  ProblemException,
+  RequireRoles,
+  concealed,
+  fieldErrorsOf,
+  forbidden,
+  invalidInput,
+} from '@grantline/http-edge';
 import type { Principal, ProblemType } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { statusOf } from '../domain/approval.state';
@@ -123,7 +133,11 @@ export class ApprovalTasksController {
   async tasks(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<{ tasks: TaskView[] }> {
     const named = approverIdOf(query);
     if (named !== undefined && named !== principal.subject) {
-      throw forbidden(principal, 'A member lists their own tasks: approverId may only name the caller', typeof named === 'string' ? `identity:${named}` : undefined);
+      throw forbidden(
+        principal,
+        'A member lists their own tasks: approverId may only name the caller',
+        typeof named === 'string' ? `identity:${named}` : undefined,
+      );
     }
     const parsed = TasksQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);

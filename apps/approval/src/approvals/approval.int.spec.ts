@@ -95,7 +95,9 @@ describe('approval service against real Kafka', () => {
   beforeAll(async () => {
     bus = new KafkaMessageBus({ clientId: uniqueName('approval-spec'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
-    await bus.ensureTopics([TOPICS.identities, TOPICS.catalog, TOPICS.requests, TOPICS.decisions, TOPICS.schedule, TOPICS.approvals].map((topic) => ({ topic })));
+    await bus.ensureTopics(
+      [TOPICS.identities, TOPICS.catalog, TOPICS.requests, TOPICS.decisions, TOPICS.schedule, TOPICS.approvals].map((topic) => ({ topic })),
+    );
     // Given the organisation and the catalogue are on the log before the service starts (rebuilt by replay)
     await bus.publisher.publish(TOPICS.identities, organisation(registry, prefix));
     await bus.publisher.publish(TOPICS.catalog, [catalogEvent(registry, prefix, Date.now())]);
@@ -209,7 +211,9 @@ describe('approval service against real Kafka', () => {
     await bus.publisher.publish(TOPICS.requests, [
       submitted(requestId, { emergency: { breakGlass: true, incidentRef: { system: 'jira', id: 'INC-1' } }, duration: 'PT8H' }, registry, prefix),
     ]);
-    await bus.publisher.publish(TOPICS.decisions, [decided(requestId, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }, registry)]);
+    await bus.publisher.publish(TOPICS.decisions, [
+      decided(requestId, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }, registry),
+    ]);
     const events = await eventsOnceThere(bus, requestId, ['iga.approval.break-glass-granted.v1', 'iga.approval.review-opened.v1']);
     const granted = events.find((event) => event.type === 'iga.approval.break-glass-granted.v1');
     expect(granted?.data).toMatchObject({ grants: [{ expiresAt: new Date(Date.parse(granted?.time ?? '') + 4 * 3_600_000).toISOString() }] });

@@ -37,7 +37,9 @@ const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitM
 
 const boot = async (bus: InMemoryMessageBus, auth: SpecAuth): Promise<{ app: INestApplication; handler: ApprovalEventsHandler; commands: CommandBus }> => {
   // the kit's dev-mode bearer auth over the spec's issuer key, and a pinned clock
-  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })] })
+  @Module({
+    imports: [MessagingModule.forRoot({ clientId: 'approval-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })],
+  })
   class SpecModule {}
   const app = await NestFactory.create(SpecModule, { logger: false, abortOnError: false });
   await app.init();
@@ -121,14 +123,18 @@ describe('approvals module (in-memory log)', () => {
   it('answers problems: 401 without a principal, 400 naming the bad field, 404 unknown task, 403 self-approval, 409 after the end', async () => {
     await routed('req-c');
     await decideOver('req-c:security', undefined).expect(401);
-    const bad = await decideOver('req-c:security', 'sec-1', { decision: 'maybe' }).expect(400).expect('content-type', /application\/problem\+json/);
+    const bad = await decideOver('req-c:security', 'sec-1', { decision: 'maybe' })
+      .expect(400)
+      .expect('content-type', /application\/problem\+json/);
     expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'decision' })]);
     await decideOver('req-c:security', 'sec-1', { decision: 'approve', extra: 1 }).expect(400);
     await decideOver('req-c:nope', 'sec-1').expect(404);
 
     const self = await decideOver('req-c:security', 'alice').expect(403);
     expect(self.body).toMatchObject({ status: 403, type: 'https://grantline.dev/problems/self_approval' });
-    expect(bus.ofType(ApprovalSelfApprovalBlocked.type)).toEqual([expect.objectContaining({ data: expect.objectContaining({ attemptedById: 'alice', relation: 'requester' }) })]);
+    expect(bus.ofType(ApprovalSelfApprovalBlocked.type)).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ attemptedById: 'alice', relation: 'requester' }) }),
+    ]);
     // bob (alice's manager) may see the request but is not eligible for the security task: a recorded 403
     const notEligible = await decideOver('req-c:security', 'bob').expect(403);
     expect(notEligible.body).toMatchObject({ status: 403, type: 'https://grantline.dev/problems/forbidden' });
@@ -138,7 +144,9 @@ describe('approvals module (in-memory log)', () => {
     expect(pending.body).toMatchObject({ status: 'pending', blockedAttempts: 1 });
 
     await decideOver('req-c:security', 'sec-1', { decision: 'deny', comment: 'no ticket' }).expect(200);
-    expect(bus.ofType(ApprovalRequestDenied.type)).toEqual([expect.objectContaining({ data: expect.objectContaining({ basis: 'approver', reasons: ['no ticket'] }) })]);
+    expect(bus.ofType(ApprovalRequestDenied.type)).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ basis: 'approver', reasons: ['no ticket'] }) }),
+    ]);
     await decideOver('req-c:security', 'sec-2').expect(409);
   });
 
@@ -251,7 +259,9 @@ describe('approvals module (in-memory log)', () => {
     it('answers 401 without a token or with a bad one, on every route', async () => {
       await routed('req-k');
       for (const path of ['/v1/approvals/tasks', '/v1/approvals/requests/req-k']) {
-        await getAs(path, undefined).expect(401).expect('content-type', /application\/problem\+json/);
+        await getAs(path, undefined)
+          .expect(401)
+          .expect('content-type', /application\/problem\+json/);
         await request(app.getHttpServer()).get(path).set('Authorization', 'Bearer not-a-token').expect(401);
         // the dev-mode header that once named the principal proves nothing
         await request(app.getHttpServer()).get(path).set('X-Grantline-Principal', 'sec-1').expect(401);
@@ -260,7 +270,7 @@ describe('approvals module (in-memory log)', () => {
       expect(bus.ofType(ApprovalAccessDenied.type)).toEqual([]);
     });
 
-    it('lists only the caller\'s tasks: approverId naming someone else is a recorded 403, a workload (no member role) a 403', async () => {
+    it("lists only the caller's tasks: approverId naming someone else is a recorded 403, a workload (no member role) a 403", async () => {
       await routed('req-l');
       const named = await getAs('/v1/approvals/tasks?approverId=sec-1', 'mallory').expect(403);
       expect(named.body).toMatchObject({ status: 403, type: 'https://grantline.dev/problems/forbidden' });
@@ -272,7 +282,14 @@ describe('approvals module (in-memory log)', () => {
         type: 'iga.approval.access-denied.v1',
         source: 'grantline/approval',
         actor: { kind: 'user', id: 'mallory' },
-        data: { service: 'approval', operation: 'GET /v1/approvals/tasks', objectRef: 'identity:sec-1', status: 403, principalKind: 'person', roles: ['member'] },
+        data: {
+          service: 'approval',
+          operation: 'GET /v1/approvals/tasks',
+          objectRef: 'identity:sec-1',
+          status: 403,
+          principalKind: 'person',
+          roles: ['member'],
+        },
       });
       expect((await refusalsOf('hr-feed'))[0]?.data).toMatchObject({ principalKind: 'workload', status: 403, reason: 'requires the member role' });
     });
@@ -286,7 +303,10 @@ describe('approvals module (in-memory log)', () => {
       const hidden = await getAs('/v1/approvals/requests/req-m', 'mallory').expect(404);
       const unknown = await getAs('/v1/approvals/requests/req-nope', 'mallory').expect(404);
       // Identical but for the id: nothing tells an existing request from one that never was.
-      expect({ ...hidden.body, detail: hidden.body.detail.replace('req-m', 'ID') }).toEqual({ ...unknown.body, detail: unknown.body.detail.replace('req-nope', 'ID') });
+      expect({ ...hidden.body, detail: hidden.body.detail.replace('req-m', 'ID') }).toEqual({
+        ...unknown.body,
+        detail: unknown.body.detail.replace('req-nope', 'ID'),
+      });
       expect(hidden.headers['content-type']).toBe(unknown.headers['content-type']);
       // dave owns the entitlement but neither asked, benefits, manages nor approves: not a viewer here
       await getAs('/v1/approvals/requests/req-m', 'dave').expect(404);
@@ -312,7 +332,10 @@ describe('approvals module (in-memory log)', () => {
       // unrelated: told the task does not exist, whatever the body
       const hidden = await decideOver('req-o:security', 'mallory', invalid).expect(404);
       const unknown = await decideOver('req-nope:security', 'mallory', invalid).expect(404);
-      expect({ ...hidden.body, detail: hidden.body.detail.replace('req-o', 'ID') }).toEqual({ ...unknown.body, detail: unknown.body.detail.replace('req-nope', 'ID') });
+      expect({ ...hidden.body, detail: hidden.body.detail.replace('req-o', 'ID') }).toEqual({
+        ...unknown.body,
+        detail: unknown.body.detail.replace('req-nope', 'ID'),
+      });
       // may see it but not answer it: auditors, security outside the task, the manager: a recorded 403, not a 400
       for (const viewer of ['auditor-anna', 'security-sam', 'bob']) await decideOver('req-o:security', viewer, invalid).expect(403);
       // the requester: the self-approval 403, recorded as a blocked self-approval, again before the body
@@ -322,10 +345,14 @@ describe('approvals module (in-memory log)', () => {
       // an eligible approver gets the 400 for that body, then decides
       await decideOver('req-o:security', 'sec-1', invalid).expect(400);
       await decideOver('req-o:security', 'sec-1').expect(200);
-      expect(bus.ofType(ApprovalDecisionRecorded.type).filter((event) => event.subject === 'req-o')).toEqual([expect.objectContaining({ actor: { kind: 'user', id: 'sec-1' } })]);
+      expect(bus.ofType(ApprovalDecisionRecorded.type).filter((event) => event.subject === 'req-o')).toEqual([
+        expect.objectContaining({ actor: { kind: 'user', id: 'sec-1' } }),
+      ]);
 
       expect((await refusalsOf('mallory', 2)).map((event) => event.data)).toEqual(
-        expect.arrayContaining([expect.objectContaining({ operation: 'POST /v1/approvals/tasks/:taskId/decision', objectRef: 'task:req-o:security', status: 404 })]),
+        expect.arrayContaining([
+          expect.objectContaining({ operation: 'POST /v1/approvals/tasks/:taskId/decision', objectRef: 'task:req-o:security', status: 404 }),
+        ]),
       );
       expect((await refusalsOf('auditor-anna'))[0]?.data).toMatchObject({ objectRef: 'task:req-o:security', status: 403, roles: ['auditor', 'member'] });
       // the self-approval is recorded once, as the blocked self-approval it already was

@@ -13,7 +13,13 @@ import { RouteRequest } from './approval-commands';
 const MIN_RETRY_MS = 1_000;
 
 const describeGaps = (gaps: readonly DirectoryGap[]): string[] =>
-  gaps.map((gap) => (gap.kind === 'identity' ? `identity ${gap.identityId} (${gap.role})` : gap.kind === 'access_package' ? `access package ${gap.accessPackageId}` : `entitlement ${gap.entitlementId}`));
+  gaps.map((gap) =>
+    gap.kind === 'identity'
+      ? `identity ${gap.identityId} (${gap.role})`
+      : gap.kind === 'access_package'
+        ? `access package ${gap.accessPackageId}`
+        : `entitlement ${gap.entitlementId}`,
+  );
 
 /**
  * Routes that wait for the directory (ADR 0006), on the service kit's BoundedWait. A decision can be consumed before

@@ -38,7 +38,9 @@ let auth: SpecAuth;
 
 const boot = async (bus: InMemoryMessageBus, directoryWaitMs = LONG_WAIT_MS): Promise<Booted> => {
   const config: ApprovalConfig = { policy: DEFAULT_APPROVAL_POLICY, directoryWaitMs };
-  @Module({ imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })] })
+  @Module({
+    imports: [MessagingModule.forRoot({ clientId: 'approval-wait-spec', bus }), auth.module(), ApprovalsModule.forRoot({ config, clock: fixedClock(NOW) })],
+  })
   class SpecModule {}
   const app = await NestFactory.create(SpecModule, { logger: false, abortOnError: false });
   await app.init();
@@ -62,7 +64,10 @@ describe('routing waits until the directory knows the people involved', () => {
 
   const opened = (): TaskOpenedData[] => bus.ofType(ApprovalTaskOpened.type).map((event) => event.data as TaskOpenedData);
   const requestView = async (requestId: string): Promise<Record<string, unknown>> =>
-    (await request(booted.app.getHttpServer()).get(`/v1/approvals/requests/${requestId}`).set('Authorization', security).expect(200)).body as Record<string, unknown>;
+    (await request(booted.app.getHttpServer()).get(`/v1/approvals/requests/${requestId}`).set('Authorization', security).expect(200)).body as Record<
+      string,
+      unknown
+    >;
   /** What this service published (the log also holds what the specs deliver). */
   const published = (): Envelope[] => bus.events().filter((event) => event.source === APPROVAL_SOURCE);
   // Delivered events are on the log too, as on Kafka, so a restart replays them.

@@ -45,14 +45,7 @@ export interface DeadlineCommand {
 
 export type ApprovalCommand = RouteCommand | DecideTaskCommand | AuthorizeTaskCommand | DeadlineCommand;
 
-export type Rejection =
-  | 'unknown_task'
-  | 'self_approval'
-  | 'not_eligible'
-  | 'request_ended'
-  | 'request_withdrawn'
-  | 'task_closed'
-  | 'already_decided';
+export type Rejection = 'unknown_task' | 'self_approval' | 'not_eligible' | 'request_ended' | 'request_withdrawn' | 'task_closed' | 'already_decided';
 
 /**
  * An answer the rules refuse. decide throws it when the refusal records nothing, so the decider keeps its one

@@ -93,7 +93,10 @@ describe('approval decider', () => {
     });
 
     it('require_approval: opens the first stage only, approvers resolved from identities and catalogue, due per the stage timeout', () => {
-      given([submitted(REQ), decided(REQ, { route: { stages: [stage('owner', [{ resolver: 'resource_owner' }], 1, 'PT4H'), stage('security', [{ resolver: 'security' }])] } })])
+      given([
+        submitted(REQ),
+        decided(REQ, { route: { stages: [stage('owner', [{ resolver: 'resource_owner' }], 1, 'PT4H'), stage('security', [{ resolver: 'security' }])] } }),
+      ])
         .when(route)
         .thenAssert((events) => {
           expect(types(events)).toEqual([ApprovalTaskOpened.type]);
@@ -204,7 +207,11 @@ describe('approval decider', () => {
           expect(events[1]?.causationid).toBe(events[0]?.id);
           expect(events[1]?.data).toMatchObject({
             grants: [{ grantId: 'req-1:orders-read', expiresAt: hoursAfter(AT, 8) }],
-            basis: { kind: 'approvals', decisionId: 'dec-req-1', approvals: [{ taskId: 'req-1:manager', stageId: 'manager', approverId: 'bob', decidedAt: AT }] },
+            basis: {
+              kind: 'approvals',
+              decisionId: 'dec-req-1',
+              approvals: [{ taskId: 'req-1:manager', stageId: 'manager', approverId: 'bob', decidedAt: AT }],
+            },
           });
         });
     });
@@ -240,9 +247,7 @@ describe('approval decider', () => {
     });
 
     it('someone not eligible for the task is refused with nothing recorded', () => {
-      given(opened())
-        .when(approve('req-1:manager', 'erin'))
-        .thenThrows(refused('not_eligible', 'erin is not an eligible approver of task req-1:manager'));
+      given(opened()).when(approve('req-1:manager', 'erin')).thenThrows(refused('not_eligible', 'erin is not an eligible approver of task req-1:manager'));
     });
 
     it('an unknown task is refused as unknown', () => {
@@ -261,7 +266,9 @@ describe('approval decider', () => {
           expect(events).toEqual([]);
           expect(statusOf(after)).toBe('pending');
         });
-      given(once).when(approve('req-1:security', 'sec-1', 'deny')).thenThrows(refused('already_decided'));
+      given(once)
+        .when(approve('req-1:security', 'sec-1', 'deny'))
+        .thenThrows(refused('already_decided'));
       given(once)
         .when(approve('req-1:security', 'sec-2'))
         .thenAssert((events) => {
@@ -314,9 +321,7 @@ describe('approval decider', () => {
     });
 
     it('refuses someone not eligible as not_eligible, recording nothing in the domain (the edge records the refusal)', () => {
-      given(opened())
-        .when(authorize('req-1:manager', 'erin'))
-        .thenThrows(refused('not_eligible', 'erin is not an eligible approver of task req-1:manager'));
+      given(opened()).when(authorize('req-1:manager', 'erin')).thenThrows(refused('not_eligible', 'erin is not an eligible approver of task req-1:manager'));
     });
 
     it('records a self-approval attempt exactly as decide_task does', () => {
@@ -331,7 +336,7 @@ describe('approval decider', () => {
         });
     });
 
-    it('lets an approver who already answered through (a repeat is decide_task\'s to judge), and refuses after the end', () => {
+    it("lets an approver who already answered through (a repeat is decide_task's to judge), and refuses after the end", () => {
       const once = happened(opened([stage('security', [{ resolver: 'security' }], 2)]), approve('req-1:security', 'sec-1'));
       given(once).when(authorize('req-1:security', 'sec-1')).thenNothing();
       const ended = happened(once, approve('req-1:security', 'sec-2', 'deny'));
@@ -397,7 +402,9 @@ describe('approval decider', () => {
       const first = decider().decide(route, foldEvents(decider(), facts));
       given(facts).when(route).then(first);
       // and once its events are folded in, routing again yields nothing
-      given([...facts, ...first]).when(route).thenNothing();
+      given([...facts, ...first])
+        .when(route)
+        .thenNothing();
     });
 
     it('two approvals computed on the same state carry the same outcome id: a race cannot double-approve', () => {

@@ -62,15 +62,29 @@ interface GrantPlan {
  * Every grant ends at the earliest of: what was requested, the policy's maxDuration, the entitlement's own
  * maxDuration and (for break-glass) the hard break-glass maximum; all counted from `at`.
  */
-const planGrants = (requestId: string, request: SubmittedRequest, decision: RecordedDecision, directory: Directory, at: string, hardMax?: string): GrantPlan => {
+const planGrants = (
+  requestId: string,
+  request: SubmittedRequest,
+  decision: RecordedDecision,
+  directory: Directory,
+  at: string,
+  hardMax?: string,
+): GrantPlan => {
   const entitlementIds = requestedEntitlementIds(request, directory);
   if (entitlementIds.length === 0) return { grants: [], problem: 'the requested access package is not in the published catalogue' };
-  const requestedMs = request.duration !== undefined ? isoDurationToMillis(request.duration) : request.endsAt !== undefined ? Date.parse(request.endsAt) - Date.parse(at) : undefined;
+  const requestedMs =
+    request.duration !== undefined
+      ? isoDurationToMillis(request.duration)
+      : request.endsAt !== undefined
+        ? Date.parse(request.endsAt) - Date.parse(at)
+        : undefined;
   if (requestedMs === undefined || requestedMs <= 0) return { grants: [], problem: 'the requested access ends before it could be granted' };
   const limits = [requestedMs, isoDurationToMillis(decision.data.constraints.maxDuration), hardMax !== undefined ? isoDurationToMillis(hardMax) : undefined];
   const grants = entitlementIds.slice(0, 50).map((entitlementId) => {
     const entitlementMax = directory.entitlements.get(entitlementId)?.maxDuration;
-    const ms = Math.min(...[...limits, entitlementMax !== undefined ? isoDurationToMillis(entitlementMax) : undefined].filter((v): v is number => v !== undefined));
+    const ms = Math.min(
+      ...[...limits, entitlementMax !== undefined ? isoDurationToMillis(entitlementMax) : undefined].filter((v): v is number => v !== undefined),
+    );
     return { grantId: grantIdOf(requestId, entitlementId), entitlementId, expiresAt: new Date(Date.parse(at) + ms).toISOString() };
   });
   return { grants };
@@ -128,7 +142,11 @@ const route = ({ requestId }: RouteCommand, state: RequestApprovalState, ctx: De
     const reviewDueAt = plus(at, ctx.policy.breakGlassReviewWithin);
     // The notifier derives the break-glass notification from these two facts (it alone writes the notifications topic).
     return [
-      emit(ApprovalBreakGlassGranted, { requestId, beneficiaryId: request.subject.id, incidentRef: request.incidentRef, grants: plan.grants, reviewDueAt, decisionId }, [requestId]),
+      emit(
+        ApprovalBreakGlassGranted,
+        { requestId, beneficiaryId: request.subject.id, incidentRef: request.incidentRef, grants: plan.grants, reviewDueAt, decisionId },
+        [requestId],
+      ),
       emit(
         ApprovalReviewOpened,
         {
@@ -196,7 +214,11 @@ interface OpenTask {
  * pending, and the approver is not the requester, the beneficiary or (outside an owner-of-record stage) the owner
  * of the beneficiary NHI. A self-approval attempt is evidence: it is recorded (the events returned), not just refused.
  */
-const openTaskFor = (state: RequestApprovalState, command: AuthorizeTaskCommand | DecideTaskCommand, ctx: Deciding): OpenTask | { readonly blocked: Envelope } => {
+const openTaskFor = (
+  state: RequestApprovalState,
+  command: AuthorizeTaskCommand | DecideTaskCommand,
+  ctx: Deciding,
+): OpenTask | { readonly blocked: Envelope } => {
   const { requestId, taskId, approverId, at } = command;
   const task = taskOf(state, taskId);
   const { request, decision } = state;
@@ -210,7 +232,13 @@ const openTaskFor = (state: RequestApprovalState, command: AuthorizeTaskCommand 
   const relation = selfRelationOf(approverId, request, ctx.directory, ownerOfRecordStage);
   if (relation) {
     const emit = ctx.emitter(requestId, at, undefined, { kind: 'user', id: approverId });
-    return { blocked: emit(ApprovalSelfApprovalBlocked, { taskId: task.taskId, requestId, attemptedById: approverId, relation, attemptedAt: at }, [task.taskId, approverId, at]) };
+    return {
+      blocked: emit(ApprovalSelfApprovalBlocked, { taskId: task.taskId, requestId, attemptedById: approverId, relation, attemptedAt: at }, [
+        task.taskId,
+        approverId,
+        at,
+      ]),
+    };
   }
   return { task, request, decision, located };
 };
@@ -270,7 +298,10 @@ const decideTask = (command: DecideTaskCommand, state: RequestApprovalState, ctx
   if (command.decision === 'deny') {
     return [
       recorded,
-      deny(emit, requestId, 'approver', [command.comment ?? `denied by ${approverId} at stage ${task.stageId}`], { decisionId: decision.data.decisionId, deniedBy: approverId }),
+      deny(emit, requestId, 'approver', [command.comment ?? `denied by ${approverId} at stage ${task.stageId}`], {
+        decisionId: decision.data.decisionId,
+        deniedBy: approverId,
+      }),
     ];
   }
 
@@ -282,7 +313,9 @@ const decideTask = (command: DecideTaskCommand, state: RequestApprovalState, ctx
   const thisTask: ApprovalTask = { ...task, decisions: [...task.decisions, { approverId, decision: 'approve', decidedAt: at }] };
   // Approvals given on a task that was later escalated still counted toward its stage, so they are evidence too.
   const basis = [...state.tasks.filter((t) => t.taskId !== task.taskId), thisTask].flatMap((t) =>
-    t.decisions.filter((d) => d.decision === 'approve').map((d) => ({ taskId: t.taskId, stageId: t.stageId, approverId: d.approverId, decidedAt: d.decidedAt })),
+    t.decisions
+      .filter((d) => d.decision === 'approve')
+      .map((d) => ({ taskId: t.taskId, stageId: t.stageId, approverId: d.approverId, decidedAt: d.decidedAt })),
   );
   const plan = planGrants(requestId, request, decision, ctx.directory, at);
   if (plan.problem !== undefined) return [recorded, deny(emit, requestId, 'policy', [plan.problem], { decisionId: decision.data.decisionId })];
@@ -315,12 +348,17 @@ const deadline = (command: DeadlineCommand, state: RequestApprovalState, ctx: De
   if (task.escalatedFromTaskId !== undefined) return timeoutDeny(`escalated task ${task.taskId} was not answered by ${task.dueAt}`);
   const approvers = task.decisions.map((d) => d.approverId);
   const security = eligibleSecurityMembers(request, ctx.directory, ctx.policy, approvers);
-  if (security.length === 0) return timeoutDeny(`task ${task.taskId} was not answered by ${task.dueAt} and nobody in ${ctx.policy.securityGroup} may take it over`);
+  if (security.length === 0)
+    return timeoutDeny(`task ${task.taskId} was not answered by ${task.dueAt} and nobody in ${ctx.policy.securityGroup} may take it over`);
 
   const newTaskId = escalatedTaskIdOf(task.taskId);
   const timeout = stageOf(decision, task.stageId)?.stage.timeout ?? ctx.policy.defaultTaskTimeout;
   return [
-    emit(ApprovalEscalated, { taskId: task.taskId, requestId, stageId: task.stageId, reason: 'deadline_passed', escalatedToIds: security.slice(0, 200), newTaskId }, [task.taskId]),
+    emit(
+      ApprovalEscalated,
+      { taskId: task.taskId, requestId, stageId: task.stageId, reason: 'deadline_passed', escalatedToIds: security.slice(0, 200), newTaskId },
+      [task.taskId],
+    ),
     emit(
       ApprovalTaskOpened,
       {

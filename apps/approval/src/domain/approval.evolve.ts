@@ -15,8 +15,7 @@ import {
 import type { Envelope } from '@grantline/contracts';
 import type { ApprovalTask, RequestApprovalState, RequestOutcome } from './approval.state';
 
-const closeOpenTasks = (tasks: readonly ApprovalTask[]): ApprovalTask[] =>
-  tasks.map((task) => (task.status === 'open' ? { ...task, status: 'closed' } : task));
+const closeOpenTasks = (tasks: readonly ApprovalTask[]): ApprovalTask[] => tasks.map((task) => (task.status === 'open' ? { ...task, status: 'closed' } : task));
 
 const updateTask = (state: RequestApprovalState, taskId: string, update: (task: ApprovalTask) => ApprovalTask): readonly ApprovalTask[] =>
   state.tasks.map((task) => (task.taskId === taskId ? update(task) : task));

@@ -72,7 +72,6 @@ export const statusOf = (state: RequestApprovalState): RequestStatus => {
   return 'pending';
 };
 
-export const taskOf = (state: RequestApprovalState, taskId: string): ApprovalTask | undefined =>
-  state.tasks.find((task) => task.taskId === taskId);
+export const taskOf = (state: RequestApprovalState, taskId: string): ApprovalTask | undefined => state.tasks.find((task) => task.taskId === taskId);
 
 export const openTasks = (state: RequestApprovalState): ApprovalTask[] => state.tasks.filter((task) => task.status === 'open');

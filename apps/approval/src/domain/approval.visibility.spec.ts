@@ -13,7 +13,7 @@ const routed = (stages = [stage('manager', [{ resolver: 'manager' }])], override
   decideAndEvolve(decider, { kind: 'route', requestId: REQ }, foldEvents(decider, [submitted(REQ, overrides), decided(REQ, { route: { stages } })])).state;
 
 describe('who a request concerns (relationsTo)', () => {
-  it('the requester, the beneficiary and the beneficiary\'s manager, from the request and the directory', () => {
+  it("the requester, the beneficiary and the beneficiary's manager, from the request and the directory", () => {
     const state = routed([stage('owner', [{ resolver: 'resource_owner' }])], { requesterId: 'bob', subject: { id: 'carol', kind: 'human' } });
     expect([...relationsTo(state, directory, 'bob')].sort()).toEqual(['manager', 'requester']);
     expect([...relationsTo(state, directory, 'carol')]).toEqual(['beneficiary']);
@@ -30,7 +30,11 @@ describe('who a request concerns (relationsTo)', () => {
 
   it('past approvers stay related after their task was escalated away from them', () => {
     const state = routed();
-    const escalated = decideAndEvolve(decider, { kind: 'deadline', requestId: REQ, taskId: `${REQ}:manager`, timerEventId: 'timer-1', firedAt: '2026-01-08T00:00:00.000Z' }, state).state;
+    const escalated = decideAndEvolve(
+      decider,
+      { kind: 'deadline', requestId: REQ, taskId: `${REQ}:manager`, timerEventId: 'timer-1', firedAt: '2026-01-08T00:00:00.000Z' },
+      state,
+    ).state;
     expect(escalated.tasks.map((task) => task.taskId)).toEqual([`${REQ}:manager`, `${REQ}:manager:escalated`]);
     expect(relationsTo(escalated, directory, 'bob').has('approver')).toBe(true);
     expect(relationsTo(escalated, directory, 'sec-1').has('approver')).toBe(true);

@@ -27,4 +27,5 @@ export const relationsTo = (state: RequestApprovalState, directory: Directory, i
 };
 
 /** Whether the identity has any relation that lets it see the request (roles are the edge's business). */
-export const isRelatedTo = (state: RequestApprovalState, directory: Directory, identityId: string): boolean => relationsTo(state, directory, identityId).size > 0;
+export const isRelatedTo = (state: RequestApprovalState, directory: Directory, identityId: string): boolean =>
+  relationsTo(state, directory, identityId).size > 0;

@@ -15,20 +15,14 @@ export const nhiOwnerOf = (request: SubmittedRequest, directory: Directory): str
  * whose route explicitly asks for the `nhi_owner` resolver: there the policy names the accountable owner as
  * the approver (and they are still refused if they are the requester).
  */
-export const selfRelationOf = (
-  approverId: string,
-  request: SubmittedRequest,
-  directory: Directory,
-  ownerOfRecordStage: boolean,
-): SelfRelation | undefined => {
+export const selfRelationOf = (approverId: string, request: SubmittedRequest, directory: Directory, ownerOfRecordStage: boolean): SelfRelation | undefined => {
   if (approverId === request.requesterId) return 'requester';
   if (approverId === request.subject.id) return 'beneficiary';
   if (!ownerOfRecordStage && approverId === nhiOwnerOf(request, directory)) return 'nhi_owner';
   return undefined;
 };
 
-export const isOwnerOfRecordStage = (stage: Pick<ApprovalStage, 'approvers'>): boolean =>
-  stage.approvers.some((approver) => approver.resolver === 'nhi_owner');
+export const isOwnerOfRecordStage = (stage: Pick<ApprovalStage, 'approvers'>): boolean => stage.approvers.some((approver) => approver.resolver === 'nhi_owner');
 
 /** The entitlements a request asks for: listed, or expanded from the access package (empty when unknown). */
 export const requestedEntitlementIds = (request: SubmittedRequest, directory: Directory): string[] =>
@@ -81,12 +75,7 @@ export const eligibleSecurityMembers = (request: SubmittedRequest, directory: Di
  * self relation to the request and anyone no longer active. When fewer remain than the quorum, the security
  * group fills in; `undefined` when even then the quorum cannot be met (the request cannot be routed).
  */
-export const resolveStage = (
-  stage: ApprovalStage,
-  request: SubmittedRequest,
-  directory: Directory,
-  policy: ApprovalPolicy,
-): ResolvedStage | undefined => {
+export const resolveStage = (stage: ApprovalStage, request: SubmittedRequest, directory: Directory, policy: ApprovalPolicy): ResolvedStage | undefined => {
   const ownerOfRecordStage = isOwnerOfRecordStage(stage);
   const resolved = [...new Set(stage.approvers.flatMap((spec) => candidatesOf(spec, request, directory, policy)))].filter(
     (id) => isActive(directory, id) && selfRelationOf(id, request, directory, ownerOfRecordStage) === undefined,

@@ -6,10 +6,21 @@ import { ApprovalRefused, refusalIn } from './approval.commands';
 import { emptyDirectory, evolveDirectory, groupMembers } from './directory';
 import { catalogEvent, decided, organisation, specDecider, stage, submitted } from '../testing/approval-scenario';
 
-const meta = (id: string) => ({ id, source: 'spec', time: '2026-01-05T09:00:00.000Z', subject: 'x', correlationid: 'x', actor: { kind: 'system' as const, id: 'hr' } });
+const meta = (id: string) => ({
+  id,
+  source: 'spec',
+  time: '2026-01-05T09:00:00.000Z',
+  subject: 'x',
+  correlationid: 'x',
+  actor: { kind: 'system' as const, id: 'hr' },
+});
 const human = (identityId: string, groups: string, sourceVersion?: number): Envelope => {
   const identity: Identity = { identityId, kind: 'human', displayName: identityId, status: 'active', attributes: { groups } };
-  return registry.encode(IdentityUpserted, { identity, ...(sourceVersion !== undefined ? { sourceVersion } : {}) }, meta(`${identityId}-${sourceVersion ?? 0}`));
+  return registry.encode(
+    IdentityUpserted,
+    { identity, ...(sourceVersion !== undefined ? { sourceVersion } : {}) },
+    meta(`${identityId}-${sourceVersion ?? 0}`),
+  );
 };
 
 describe('directory', () => {
@@ -25,7 +36,11 @@ describe('directory', () => {
   });
 
   it('group members: the groups attribute plus configured members, active only', () => {
-    const offboarded = registry.encode(IdentityOffboarded, { identityId: 'sec-2', kind: 'human', effectiveAt: '2026-01-05T09:00:00.000Z', reason: 'leaver', ownedIdentityIds: [] }, meta('off'));
+    const offboarded = registry.encode(
+      IdentityOffboarded,
+      { identityId: 'sec-2', kind: 'human', effectiveAt: '2026-01-05T09:00:00.000Z', reason: 'leaver', ownedIdentityIds: [] },
+      meta('off'),
+    );
     const directory = [...organisation(), offboarded].reduce(evolveDirectory, emptyDirectory());
     expect(groupMembers(directory, 'security', new Map([['security', ['ops-lead']]]))).toEqual(['ops-lead', 'sec-1']);
   });
@@ -37,7 +52,11 @@ describe('directory', () => {
   });
 
   it('follows NHI owner changes', () => {
-    const changed = registry.encode(IdentityOwnerChanged, { identityId: 'svc-orders', previousOwnerId: 'carol', newOwnerId: 'erin', reason: 'transfer', changedBy: 'hr' }, meta('own'));
+    const changed = registry.encode(
+      IdentityOwnerChanged,
+      { identityId: 'svc-orders', previousOwnerId: 'carol', newOwnerId: 'erin', reason: 'transfer', changedBy: 'hr' },
+      meta('own'),
+    );
     const directory = [...organisation(), changed].reduce(evolveDirectory, emptyDirectory());
     expect(directory.identities.get('svc-orders')?.ownerId).toBe('erin');
   });
@@ -49,9 +68,20 @@ describe('directory', () => {
     const opened = decideAndEvolve(routing, { kind: 'route', requestId: 'req-1' }, foldEvents(routing, facts)).state;
     const after = evolveDirectory(
       before,
-      registry.encode(IdentityOffboarded, { identityId: 'sec-1', kind: 'human', effectiveAt: '2026-01-05T10:00:00.000Z', reason: 'leaver', ownedIdentityIds: [] }, meta('off-1')),
+      registry.encode(
+        IdentityOffboarded,
+        { identityId: 'sec-1', kind: 'human', effectiveAt: '2026-01-05T10:00:00.000Z', reason: 'leaver', ownedIdentityIds: [] },
+        meta('off-1'),
+      ),
     );
-    const command = { kind: 'decide_task' as const, requestId: 'req-1', taskId: 'req-1:security', approverId: 'sec-1', decision: 'approve' as const, at: '2026-01-05T11:00:00.000Z' };
+    const command = {
+      kind: 'decide_task' as const,
+      requestId: 'req-1',
+      taskId: 'req-1:security',
+      approverId: 'sec-1',
+      decision: 'approve' as const,
+      at: '2026-01-05T11:00:00.000Z',
+    };
     deciderSpec(specDecider(after))
       .state(opened)
       .when(command)

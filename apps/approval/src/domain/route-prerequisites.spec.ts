@@ -14,7 +14,10 @@ const everything = (): Directory => directoryOf([...organisation(), catalogEvent
 const given = (...events: Envelope[]): RequestApprovalState => foldEvents(specDecider(everything()), events);
 /** The organisation and catalogue without some identities. */
 const without = (...identityIds: string[]): Directory =>
-  directoryOf([...organisation().filter((event) => !identityIds.includes((event.data as { identity: { identityId: string } }).identity.identityId)), catalogEvent()]);
+  directoryOf([
+    ...organisation().filter((event) => !identityIds.includes((event.data as { identity: { identityId: string } }).identity.identityId)),
+    catalogEvent(),
+  ]);
 const routedBy = (stages: ApprovalStage[], overrides: Parameters<typeof submitted>[1] = {}): RequestApprovalState =>
   given(submitted(REQ, overrides), decided(REQ, { route: { stages } }));
 const nhi = { subject: { id: 'svc-orders', kind: 'service_account' as const } };
@@ -109,12 +112,21 @@ describe('missingForRoute', () => {
       expect(missingForRoute(auto, everything())).toEqual([]);
       expect(missingForRoute(auto, directoryOf(organisation()))).toEqual([{ kind: 'entitlement', entitlementId: 'orders-read' }]);
 
-      const emergency = given(submitted(REQ, breakGlass), decided(REQ, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }));
+      const emergency = given(
+        submitted(REQ, breakGlass),
+        decided(REQ, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }),
+      );
       // the reviewer (alice's manager) falls back to the security group rather than delay the emergency
       expect(missingForRoute(emergency, directoryOf([catalogEvent()]))).toEqual([]);
-      expect(missingForRoute(given(submitted(REQ, { ...breakGlass, items: { accessPackageId: 'orders-analyst' } }), decided(REQ, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } })), emptyDirectory())).toEqual([
-        { kind: 'access_package', accessPackageId: 'orders-analyst' },
-      ]);
+      expect(
+        missingForRoute(
+          given(
+            submitted(REQ, { ...breakGlass, items: { accessPackageId: 'orders-analyst' } }),
+            decided(REQ, { effect: 'auto_approve', constraints: { maxDuration: 'P1D', breakGlassAllowed: true } }),
+          ),
+          emptyDirectory(),
+        ),
+      ).toEqual([{ kind: 'access_package', accessPackageId: 'orders-analyst' }]);
     });
 
     it('break-glass on a require_approval decision skips the route: its stages are not waited for', () => {

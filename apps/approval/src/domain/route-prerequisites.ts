@@ -44,7 +44,9 @@ const catalogueGaps = (request: SubmittedRequest, directory: Directory): Directo
     if (!pkg) return [{ kind: 'access_package', accessPackageId: request.items.accessPackageId }];
     entitlementIds = pkg.entitlementIds;
   }
-  return [...new Set(entitlementIds)].filter((entitlementId) => !directory.entitlements.has(entitlementId)).map((entitlementId) => ({ kind: 'entitlement', entitlementId }));
+  return [...new Set(entitlementIds)]
+    .filter((entitlementId) => !directory.entitlements.has(entitlementId))
+    .map((entitlementId) => ({ kind: 'entitlement', entitlementId }));
 };
 
 /** What resolving one stage reads (see candidatesOf and selfRelationOf in approver-resolution). */

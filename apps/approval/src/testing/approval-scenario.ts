@@ -9,15 +9,7 @@ import {
   TimerFired,
   registry as catalogue,
 } from '@grantline/contracts';
-import type {
-  ApprovalStage,
-  DecisionRecordedData,
-  Envelope,
-  EventRegistry,
-  Identity,
-  RequestSubmittedData,
-  TimerFiredData,
-} from '@grantline/contracts';
+import type { ApprovalStage, DecisionRecordedData, Envelope, EventRegistry, Identity, RequestSubmittedData, TimerFiredData } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { DEFAULT_APPROVAL_POLICY } from '../domain/approval.policy';
 import type { ApprovalPolicy } from '../domain/approval.policy';

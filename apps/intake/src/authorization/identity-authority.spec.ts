@@ -1,7 +1,14 @@
 import type { Identity } from '@grantline/contracts';
 import { attributesNotOwnedBy, authorityOf, keepOtherSourcesAttributes, withAttributes } from './identity-authority';
 
-const alice = (attributes: Identity['attributes']): Identity => ({ identityId: 'alice', kind: 'human', displayName: 'Alice', status: 'active', managerId: 'maria', attributes });
+const alice = (attributes: Identity['attributes']): Identity => ({
+  identityId: 'alice',
+  kind: 'human',
+  displayName: 'Alice',
+  status: 'active',
+  managerId: 'maria',
+  attributes,
+});
 
 describe('identity facts come only from their authority', () => {
   it('given onCall, then only the on-call source owns it; every other attribute is the identity source', () => {

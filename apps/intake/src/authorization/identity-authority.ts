@@ -14,7 +14,10 @@ export const DEFAULT_ATTRIBUTE_AUTHORITY: GrantlineRole = 'identity-source';
 export const authorityOf = (attribute: string): GrantlineRole => ATTRIBUTE_AUTHORITY[attribute] ?? DEFAULT_ATTRIBUTE_AUTHORITY;
 
 /** The attributes of `attributes` the holder of `roles` may not set, with the role that may. */
-export function attributesNotOwnedBy(attributes: Readonly<Record<string, unknown>>, roles: ReadonlySet<GrantlineRole>): { attribute: string; authority: GrantlineRole }[] {
+export function attributesNotOwnedBy(
+  attributes: Readonly<Record<string, unknown>>,
+  roles: ReadonlySet<GrantlineRole>,
+): { attribute: string; authority: GrantlineRole }[] {
   return Object.keys(attributes)
     .filter((attribute) => !roles.has(authorityOf(attribute)))
     .map((attribute) => ({ attribute, authority: authorityOf(attribute) }));

@@ -32,7 +32,8 @@ export class RequestAccess {
     const responsible = await this.directory.responsibleFor(view.subject.id);
     if (responsible.managerId === me) relations.add('manager');
     if (responsible.ownerId === me) relations.add('owner');
-    const entitlementIds = 'entitlementIds' in view.items ? view.items.entitlementIds : (this.catalog.accessPackage(view.items.accessPackageId)?.entitlementIds ?? []);
+    const entitlementIds =
+      'entitlementIds' in view.items ? view.items.entitlementIds : (this.catalog.accessPackage(view.items.accessPackageId)?.entitlementIds ?? []);
     if (entitlementIds.some((id) => this.catalog.entitlement(id)?.ownerId === me)) relations.add('entitlement-owner');
     return relations;
   }
@@ -50,7 +51,11 @@ export class RequestAccess {
   }
 
   /** The view if the caller may see it, with the caller's relations to it (read once). */
-  private async visible(principal: Principal, requestId: string, view: RequestStatusView | undefined): Promise<{ view: RequestStatusView; relations: Set<RequestRelation> }> {
+  private async visible(
+    principal: Principal,
+    requestId: string,
+    view: RequestStatusView | undefined,
+  ): Promise<{ view: RequestStatusView; relations: Set<RequestRelation> }> {
     const unknown = `No request ${requestId}`;
     if (view === undefined) throw concealed(principal, `request:${requestId}`, unknown, 'unknown request');
     const relations = await this.relationsTo(principal, view);
@@ -72,7 +77,11 @@ export class RequestAccess {
     const ownsEntitlement = grant !== undefined && this.catalog.entitlement(grant.entitlementId)?.ownerId === principal.subject;
     if (relations.has('beneficiary') || relations.has('manager') || relations.has('owner') || ownsEntitlement) return;
     if (relations.has('requester') || relations.has('approver') || hasAnyRole(principal, ['auditor'])) {
-      throw forbidden(principal, "Only the grant's beneficiary, their manager or owner of record, the entitlement's owner or security may revoke it", `grant:${grantId}`);
+      throw forbidden(
+        principal,
+        "Only the grant's beneficiary, their manager or owner of record, the entitlement's owner or security may revoke it",
+        `grant:${grantId}`,
+      );
     }
     throw concealed(principal, `grant:${grantId}`, unknown, 'not related to the grant');
   }

@@ -37,11 +37,15 @@ const identities = new Map<string, Identity>([
 const boot = async (given: { status?: RequestStatusView['status']; transfer?: OwnerTransferView } = {}) => {
   const publisher = new RecordingPublisher();
   const applied: Envelope[] = [];
-  const statuses = { get: async () => (given.status === undefined ? undefined : { status: given.status }), apply: async (event: Envelope) => void applied.push(event) };
+  const statuses = {
+    get: async () => (given.status === undefined ? undefined : { status: given.status }),
+    apply: async (event: Envelope) => void applied.push(event),
+  };
   const directory = {
     standing: async (id: string) => identities.get(id),
     responsibleFor: async (id: string) => ({ ownerId: (identities.get(id) as { ownerId?: string } | undefined)?.ownerId }),
-    ownedBy: async (id: string) => [...identities.values()].filter((identity) => (identity as { ownerId?: string }).ownerId === id).map((identity) => identity.identityId),
+    ownedBy: async (id: string) =>
+      [...identities.values()].filter((identity) => (identity as { ownerId?: string }).ownerId === id).map((identity) => identity.identityId),
     markOffboarded: async () => undefined,
   };
   const transfers = { get: async () => given.transfer, proposed: async () => undefined };
@@ -77,10 +81,17 @@ describe('intake command handlers', () => {
   it('dates a submission at the instant the edge validated it, and records it in the read model', async () => {
     const booted = await boot();
     app = booted.app;
-    const submission = { subject: { id: 'alice', kind: 'human' as const }, items: { entitlementIds: ['orders-staging-read'] }, justification: 'why', duration: 'PT8H' };
+    const submission = {
+      subject: { id: 'alice', kind: 'human' as const },
+      items: { entitlementIds: ['orders-staging-read'] },
+      justification: 'why',
+      duration: 'PT8H',
+    };
     const at = new Date('2026-03-02T09:29:59.000Z');
     expect(await booted.commands.execute(new SubmitAccessRequest('req-1', 'ev-1', alice, submission, at))).toEqual({ eventId: 'ev-1' });
-    expect(booted.publisher.written).toMatchObject([{ id: 'ev-1', subject: 'req-1', time: at.toISOString(), data: { requestId: 'req-1', requesterId: 'alice', channel: 'api' } }]);
+    expect(booted.publisher.written).toMatchObject([
+      { id: 'ev-1', subject: 'req-1', time: at.toISOString(), data: { requestId: 'req-1', requesterId: 'alice', channel: 'api' } },
+    ]);
     expect(booted.applied.map((event) => event.id)).toEqual(['ev-1']);
   });
 
@@ -100,17 +111,36 @@ describe('intake command handlers', () => {
     const booted = await boot();
     app = booted.app;
     const hr: Actor = { kind: 'service', id: 'hr' };
-    expect(await booted.commands.execute(new OffboardIdentity('bob', 'ev-4', hr, { kind: 'human', reason: 'leaver' }))).toEqual({ eventId: 'ev-4', ownedIdentityIds: ['bot-1'] });
+    expect(await booted.commands.execute(new OffboardIdentity('bob', 'ev-4', hr, { kind: 'human', reason: 'leaver' }))).toEqual({
+      eventId: 'ev-4',
+      ownedIdentityIds: ['bot-1'],
+    });
     expect(booted.publisher.written).toMatchObject([{ time: NOW, data: { identityId: 'bob', effectiveAt: NOW, ownedIdentityIds: ['bot-1'] } }]);
   });
 
   it('proposes an owner transfer at the clock time, and refuses a stale acceptance without writing', async () => {
     const booted = await boot();
     app = booted.app;
-    await booted.commands.execute(new ProposeOwnerTransfer('bot-1', 'ev-5', { kind: 'user', id: 'bob' }, { transferId: 'otr-1', currentOwnerId: 'bob', proposedOwnerId: 'alice', reason: 'team change' }));
+    await booted.commands.execute(
+      new ProposeOwnerTransfer(
+        'bot-1',
+        'ev-5',
+        { kind: 'user', id: 'bob' },
+        { transferId: 'otr-1', currentOwnerId: 'bob', proposedOwnerId: 'alice', reason: 'team change' },
+      ),
+    );
     expect(booted.publisher.written).toMatchObject([{ time: NOW, data: { transferId: 'otr-1', proposedBy: 'bob', proposedAt: NOW } }]);
     await app.close();
-    const transfer = { transferId: 'otr-1', identityId: 'bot-1', currentOwnerId: 'carol', proposedOwnerId: 'alice', proposedBy: 'carol', reason: 'x', proposedAt: NOW, status: 'proposed' as const };
+    const transfer = {
+      transferId: 'otr-1',
+      identityId: 'bot-1',
+      currentOwnerId: 'carol',
+      proposedOwnerId: 'alice',
+      proposedBy: 'carol',
+      reason: 'x',
+      proposedAt: NOW,
+      status: 'proposed' as const,
+    };
     const stale = await boot({ transfer });
     app = stale.app;
     expect(await statusOf(stale.commands.execute(new AcceptOwnerTransfer('bot-1', 'otr-1', 'ev-6', alice, 'carol')))).toBe(409);

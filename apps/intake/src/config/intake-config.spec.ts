@@ -3,7 +3,13 @@ import { IntakeConfigError, loadIntakeConfig } from './intake-config';
 
 describe('loadIntakeConfig', () => {
   it('defaults to the dev issuer outside production', () => {
-    expect(loadIntakeConfig({})).toMatchObject({ authMode: 'dev', issuer: DEV_ISSUER, audience: 'grantline', publishTimeoutMs: 10_000, bodyLimitBytes: 2 * 1024 * 1024 });
+    expect(loadIntakeConfig({})).toMatchObject({
+      authMode: 'dev',
+      issuer: DEV_ISSUER,
+      audience: 'grantline',
+      publishTimeoutMs: 10_000,
+      bodyLimitBytes: 2 * 1024 * 1024,
+    });
   });
 
   it('switches to OIDC when an issuer is configured, and requires its keys', () => {

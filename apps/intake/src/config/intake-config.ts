@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { bearerAuthConfigFrom } from '@grantline/http-edge';
 import type { BearerAuthConfig } from '@grantline/http-edge';
 
-
 /** The repository root, for the defaults that point into it (catalog/, .grantline/). */
 export const REPO_ROOT = resolve(__dirname, '../../../..');
 
@@ -44,7 +43,12 @@ const EnvSchema = z.object({
   CATALOG_DIR: z.string().min(1).optional(),
   NODE_ENV: z.string().optional(),
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(2 * 1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
 });
 
 /**

@@ -32,22 +32,65 @@ const idempotencyKey = {
   schema: { type: 'string', maxLength: 200 },
 };
 /** SCIM 2.0 (RFC 7644) answers errors as `urn:ietf:params:scim:api:messages:2.0:Error` in application/scim+json. */
-const scimError = { description: 'SCIM error (RFC 7644 §3.12): status, scimType, detail', content: { 'application/scim+json': { schema: { type: 'object' } } } };
-const scimErrors = { '400': scimError, '401': scimError, '403': { ...scimError, description: 'Not an identity-source principal; the attempt is recorded' }, '404': scimError };
+const scimError = {
+  description: 'SCIM error (RFC 7644 §3.12): status, scimType, detail',
+  content: { 'application/scim+json': { schema: { type: 'object' } } },
+};
+const scimErrors = {
+  '400': scimError,
+  '401': scimError,
+  '403': { ...scimError, description: 'Not an identity-source principal; the attempt is recorded' },
+  '404': scimError,
+};
 const scimResource = (description: string) => ({ description, content: { 'application/scim+json': { schema: { type: 'object' } } } });
-const scimBody = (schema: z.ZodType) => ({ required: true, content: { 'application/scim+json': { schema: schemaOf(schema) }, 'application/json': { schema: schemaOf(schema) } } });
+const scimBody = (schema: z.ZodType) => ({
+  required: true,
+  content: { 'application/scim+json': { schema: schemaOf(schema) }, 'application/json': { schema: schemaOf(schema) } },
+});
 const scimListParams = ['filter', 'startIndex', 'count'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
 /** One SCIM resource type's collection and item paths (identity-source only). */
 const scimResourcePaths = (name: 'Users' | 'Groups', schema: z.ZodType): Record<string, unknown> => ({
   [`/scim/v2/${name}`]: {
-    get: { summary: `List ${name} (filter, startIndex, count)`, tags: ['scim'], parameters: scimListParams, responses: { '200': scimResource('ListResponse'), ...scimErrors } },
-    post: { summary: `Create a ${name.slice(0, -1)}`, tags: ['scim'], requestBody: scimBody(schema), responses: { '201': scimResource('Created'), '409': scimError, ...scimErrors } },
+    get: {
+      summary: `List ${name} (filter, startIndex, count)`,
+      tags: ['scim'],
+      parameters: scimListParams,
+      responses: { '200': scimResource('ListResponse'), ...scimErrors },
+    },
+    post: {
+      summary: `Create a ${name.slice(0, -1)}`,
+      tags: ['scim'],
+      requestBody: scimBody(schema),
+      responses: { '201': scimResource('Created'), '409': scimError, ...scimErrors },
+    },
   },
   [`/scim/v2/${name}/{id}`]: {
-    get: { summary: `One ${name.slice(0, -1)}`, tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('The resource'), ...scimErrors } },
-    put: { summary: `Replace a ${name.slice(0, -1)}`, tags: ['scim'], parameters: [idParam('id')], requestBody: scimBody(schema), responses: { '200': scimResource('Replaced'), '412': scimError, ...scimErrors } },
-    patch: { summary: `Patch a ${name.slice(0, -1)} (PatchOp)`, tags: ['scim'], parameters: [idParam('id')], requestBody: scimBody(PatchOpBodySchema), responses: { '200': scimResource('Patched'), '412': scimError, ...scimErrors } },
-    delete: { summary: name === 'Users' ? 'Delete a User: a leaver' : 'Delete a Group', tags: ['scim'], parameters: [idParam('id')], responses: { '204': { description: 'Deleted' }, ...scimErrors } },
+    get: {
+      summary: `One ${name.slice(0, -1)}`,
+      tags: ['scim'],
+      parameters: [idParam('id')],
+      responses: { '200': scimResource('The resource'), ...scimErrors },
+    },
+    put: {
+      summary: `Replace a ${name.slice(0, -1)}`,
+      tags: ['scim'],
+      parameters: [idParam('id')],
+      requestBody: scimBody(schema),
+      responses: { '200': scimResource('Replaced'), '412': scimError, ...scimErrors },
+    },
+    patch: {
+      summary: `Patch a ${name.slice(0, -1)} (PatchOp)`,
+      tags: ['scim'],
+      parameters: [idParam('id')],
+      requestBody: scimBody(PatchOpBodySchema),
+      responses: { '200': scimResource('Patched'), '412': scimError, ...scimErrors },
+    },
+    delete: {
+      summary: name === 'Users' ? 'Delete a User: a leaver' : 'Delete a Group',
+      tags: ['scim'],
+      parameters: [idParam('id')],
+      responses: { '204': { description: 'Deleted' }, ...scimErrors },
+    },
   },
 });
 
@@ -87,9 +130,23 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     },
     paths: {
       '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process answers' } } } },
-      '/health/ready': { get: { summary: 'Readiness: Kafka and MongoDB answer', security: [], responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } } } },
-      '/dev-issuer/jwks.json': { get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': { description: 'JWKS' }, '404': problem } } },
-      '/dev-issuer/.well-known/openid-configuration': { get: { summary: 'AUTH_MODE=dev only: the dev issuer discovery document', security: [], responses: { '200': { description: 'OpenID provider metadata (issuer, jwks_uri)' } } } },
+      '/health/ready': {
+        get: {
+          summary: 'Readiness: Kafka and MongoDB answer',
+          security: [],
+          responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } },
+        },
+      },
+      '/dev-issuer/jwks.json': {
+        get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': { description: 'JWKS' }, '404': problem } },
+      },
+      '/dev-issuer/.well-known/openid-configuration': {
+        get: {
+          summary: 'AUTH_MODE=dev only: the dev issuer discovery document',
+          security: [],
+          responses: { '200': { description: 'OpenID provider metadata (issuer, jwks_uri)' } },
+        },
+      },
       '/v1/requests': {
         post: {
           summary: 'Submit an access request',
@@ -106,10 +163,20 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/v1/requests/{id}/withdraw': {
-        post: { summary: 'Withdraw a request', parameters: [idParam('id'), idempotencyKey], requestBody: body(WithdrawBodySchema), responses: { ...accepted('iga.request.withdrawn.v1 recorded'), ...errors } },
+        post: {
+          summary: 'Withdraw a request',
+          parameters: [idParam('id'), idempotencyKey],
+          requestBody: body(WithdrawBodySchema),
+          responses: { ...accepted('iga.request.withdrawn.v1 recorded'), ...errors },
+        },
       },
       '/v1/grants/{id}/revoke': {
-        post: { summary: 'Request revocation of a grant', parameters: [idParam('id'), idempotencyKey], requestBody: body(RevokeBodySchema), responses: { ...accepted('iga.revocation.requested.v1 recorded'), ...errors } },
+        post: {
+          summary: 'Request revocation of a grant',
+          parameters: [idParam('id'), idempotencyKey],
+          requestBody: body(RevokeBodySchema),
+          responses: { ...accepted('iga.revocation.requested.v1 recorded'), ...errors },
+        },
       },
       '/v1/identities/{id}': {
         put: {
@@ -145,13 +212,31 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       ...scimResourcePaths('Users', ScimUserBodySchema),
       ...scimResourcePaths('Groups', ScimGroupBodySchema),
-      '/scim/v2/ServiceProviderConfig': { get: { summary: 'SCIM service provider configuration', tags: ['scim'], responses: { '200': scimResource('ServiceProviderConfig'), ...scimErrors } } },
+      '/scim/v2/ServiceProviderConfig': {
+        get: { summary: 'SCIM service provider configuration', tags: ['scim'], responses: { '200': scimResource('ServiceProviderConfig'), ...scimErrors } },
+      },
       '/scim/v2/Schemas': { get: { summary: 'SCIM schemas', tags: ['scim'], responses: { '200': scimResource('ListResponse of schemas'), ...scimErrors } } },
-      '/scim/v2/Schemas/{id}': { get: { summary: 'One SCIM schema', tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('Schema'), ...scimErrors } } },
-      '/scim/v2/ResourceTypes': { get: { summary: 'SCIM resource types', tags: ['scim'], responses: { '200': scimResource('ListResponse of resource types'), ...scimErrors } } },
-      '/scim/v2/ResourceTypes/{id}': { get: { summary: 'One SCIM resource type', tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('ResourceType'), ...scimErrors } } },
+      '/scim/v2/Schemas/{id}': {
+        get: { summary: 'One SCIM schema', tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('Schema'), ...scimErrors } },
+      },
+      '/scim/v2/ResourceTypes': {
+        get: { summary: 'SCIM resource types', tags: ['scim'], responses: { '200': scimResource('ListResponse of resource types'), ...scimErrors } },
+      },
+      '/scim/v2/ResourceTypes/{id}': {
+        get: {
+          summary: 'One SCIM resource type',
+          tags: ['scim'],
+          parameters: [idParam('id')],
+          responses: { '200': scimResource('ResourceType'), ...scimErrors },
+        },
+      },
       '/v1/identities/{id}/offboard': {
-        post: { summary: 'Offboard an identity: its grants are revoked downstream', parameters: [idParam('id'), idempotencyKey], requestBody: body(OffboardBodySchema), responses: { ...accepted('iga.identity.offboarded.v1 recorded'), ...errors } },
+        post: {
+          summary: 'Offboard an identity: its grants are revoked downstream',
+          parameters: [idParam('id'), idempotencyKey],
+          requestBody: body(OffboardBodySchema),
+          responses: { ...accepted('iga.identity.offboarded.v1 recorded'), ...errors },
+        },
       },
     },
   };

@@ -79,7 +79,10 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
     await bus.ensureTopics([TOPICS.requests, TOPICS.decisions, TOPICS.approvals, TOPICS.grants, TOPICS.deadLetter].map((topic) => ({ topic, partitions: 2 })));
     // The service's own consumer, told to report a failing partition after 5 s instead of 60 s (see STALL_AFTER_MS).
     const consume = KafkaMessageBus.prototype.consume;
-    jest.spyOn(KafkaMessageBus.prototype, 'consume').mockImplementation(async function (this: KafkaMessageBus, options: ConsumerOptions): Promise<RunningConsumer> {
+    jest.spyOn(KafkaMessageBus.prototype, 'consume').mockImplementation(async function (
+      this: KafkaMessageBus,
+      options: ConsumerOptions,
+    ): Promise<RunningConsumer> {
       const consumer = await consume.call(this, this === bus ? options : { ...options, stallAfterMs: STALL_AFTER_MS });
       if (this !== bus) consumers.push(consumer);
       return consumer;

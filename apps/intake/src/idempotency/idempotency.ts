@@ -45,7 +45,9 @@ export interface IdempotentCall {
 }
 
 export function fingerprintOf(method: string, route: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()} ${route}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${method.toUpperCase()} ${route}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 }
 
 export function idempotencyRecordId(scope: string, key: string): string {

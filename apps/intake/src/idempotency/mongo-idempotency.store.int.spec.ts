@@ -38,7 +38,13 @@ describe('MongoIdempotencyStore on a real MongoDB-wire server', () => {
           (outcome) => outcome,
           (error: unknown) => ({ error: (error as { problem?: { status: number } }).problem?.status }),
         );
-      results.push(await settle(runIdempotently(target, call('a'), async () => { throw Object.assign(new Error('kafka down'), { problem: { status: 503 } }); })));
+      results.push(
+        await settle(
+          runIdempotently(target, call('a'), async () => {
+            throw Object.assign(new Error('kafka down'), { problem: { status: 503 } });
+          }),
+        ),
+      );
       results.push(await settle(runIdempotently(target, call('a'), async () => ({ status: 202, body: { id: 1, nested: { ok: true } } }))));
       results.push(await settle(runIdempotently(target, call('a'), async () => ({ status: 202, body: { id: 2 } }))));
       results.push(await settle(runIdempotently(target, call('b'), async () => ({ status: 202, body: { id: 3 } }))));

@@ -5,7 +5,18 @@ import { IdSchema, IdentityUpsertedDataSchema, LIMITS } from '@grantline/contrac
 import type { Identity, IdentityOffboardedData, IdentityUpsertedData } from '@grantline/contracts';
 import { actorOf } from '../authorization/actor';
 import { IdempotentEndpoint } from '../http/idempotent-endpoint';
-import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemException, RequireRoles, concealed, fieldErrorsOf, forbidden, hasAnyRole, invalidInput } from '@grantline/http-edge';
+import {
+  BearerAuthGuard,
+  CurrentPrincipal,
+  PROBLEMS,
+  ProblemException,
+  RequireRoles,
+  concealed,
+  fieldErrorsOf,
+  forbidden,
+  hasAnyRole,
+  invalidInput,
+} from '@grantline/http-edge';
 import type { GrantlineRole, Principal } from '@grantline/http-edge';
 import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
 import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity } from '../commands/intake-commands';
@@ -75,7 +86,10 @@ export class IdentitiesController {
     if (!parsed.success) {
       // Report fields as the client wrote them: `ownerId`, not `identity.ownerId`; the path id as `id`.
       throw invalidInput(
-        fieldErrorsOf(parsed.error).map((error) => ({ ...error, field: error.field === 'identity.identityId' ? 'id' : error.field.replace(/^identity\./, '') })),
+        fieldErrorsOf(parsed.error).map((error) => ({
+          ...error,
+          field: error.field === 'identity.identityId' ? 'id' : error.field.replace(/^identity\./, ''),
+        })),
       );
     }
     let recorded: Identity;
@@ -108,7 +122,8 @@ export class IdentitiesController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
-    if (!hasAnyRole(principal, ['identity-source', 'oncall-source'])) throw forbidden(principal, 'requires a source of identity facts (identity-source, oncall-source)', `identity:${identityId}`);
+    if (!hasAnyRole(principal, ['identity-source', 'oncall-source']))
+      throw forbidden(principal, 'requires a source of identity facts (identity-source, oncall-source)', `identity:${identityId}`);
     const named = isObject(body) && isObject(body['attributes']) ? body['attributes'] : {};
     const foreign = attributesNotOwnedBy(named, principal.roles);
     refuseForeignAttributes(principal, foreign, identityId);
@@ -117,7 +132,8 @@ export class IdentitiesController {
     if (!ID_PATTERN.test(identityId)) throw invalidInput([{ field: 'id', message: 'expected an id without whitespace' }]);
     const previous = await this.directory.get(identityId);
     if (previous === undefined) throw ProblemException.of(PROBLEMS.notFound, `No identity ${identityId}: its identity source records it first`);
-    if (previous.status === 'offboarded') throw ProblemException.of({ slug: 'identity-offboarded', status: 409, title: 'The identity has left' }, `${identityId} is offboarded`);
+    if (previous.status === 'offboarded')
+      throw ProblemException.of({ slug: 'identity-offboarded', status: 409, title: 'The identity has left' }, `${identityId} is offboarded`);
     const identity: Identity = withAttributes(previous, parsed.value.attributes);
     return this.endpoint.run({ principal, key, method: 'PATCH', route: `/v1/identities/${identityId}/attributes`, body, response }, async (ids) => {
       const { eventId } = await this.commands.execute(new RecordIdentity(identityId, ids.id('identity-attributes'), actorOf(principal), { identity }));
@@ -143,7 +159,9 @@ export class IdentitiesController {
       if (kind === undefined) throw invalidInput([{ field: 'kind', message: 'unknown identity: give its kind' }]);
       const { reason, effectiveAt } = parsed.value;
       const offboarding = { kind: kind as IdentityOffboardedData['kind'], reason, ...(effectiveAt === undefined ? {} : { effectiveAt }) };
-      const { eventId, ownedIdentityIds } = await this.commands.execute(new OffboardIdentity(identityId, ids.id('identity-offboarded'), actorOf(principal), offboarding));
+      const { eventId, ownedIdentityIds } = await this.commands.execute(
+        new OffboardIdentity(identityId, ids.id('identity-offboarded'), actorOf(principal), offboarding),
+      );
       return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds, eventId } };
     });
   }
@@ -165,7 +183,11 @@ export class IdentitiesController {
     if (!hasAnyRole(principal, ['identity-source', 'admin'])) {
       const ownersManager = currentOwnerId === undefined ? undefined : (await this.directory.responsibleFor(currentOwnerId)).managerId;
       if (currentOwnerId === undefined || (principal.subject !== currentOwnerId && principal.subject !== ownersManager)) {
-        throw forbidden(principal, "only the machine identity's owner of record, their manager, the identity source or an administrator may propose a new owner", objectRef);
+        throw forbidden(
+          principal,
+          "only the machine identity's owner of record, their manager, the identity source or an administrator may propose a new owner",
+          objectRef,
+        );
       }
     }
     const parsed = parseBody(ProposeOwnerTransferBodySchema, body);
@@ -204,10 +226,15 @@ export class IdentitiesController {
     }
     const parsed = parseBody(AcceptOwnerTransferBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
-    return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers/${transferId}/accept`, body, response }, async (ids) => {
-      const { eventId } = await this.commands.execute(new AcceptOwnerTransfer(identityId, transferId, ids.id('owner-changed'), actorOf(principal), transfer.currentOwnerId));
-      return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
-    });
+    return this.endpoint.run(
+      { principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers/${transferId}/accept`, body, response },
+      async (ids) => {
+        const { eventId } = await this.commands.execute(
+          new AcceptOwnerTransfer(identityId, transferId, ids.id('owner-changed'), actorOf(principal), transfer.currentOwnerId),
+        );
+        return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
+      },
+    );
   }
 
   /**
@@ -218,10 +245,14 @@ export class IdentitiesController {
     const objectRef = `identity:${identityId}`;
     if (!principal.roles.has('member')) throw forbidden(principal, 'requires the identity-source or admin role', objectRef);
     const fields = isObject(body) ? body : {};
-    if (fields['kind'] === 'human' || fields['kind'] === undefined) throw forbidden(principal, 'a member may register only a non-human identity they own; people come from the identity source', objectRef);
-    if (fields['ownerId'] !== principal.subject) throw forbidden(principal, 'a member may register a non-human identity only with themselves as its owner (ownerId)', objectRef);
-    if (isObject(fields['attributes']) && Object.keys(fields['attributes']).length > 0) throw forbidden(principal, 'attributes of an identity come from its identity source', objectRef);
-    if (fields['status'] !== undefined && fields['status'] !== 'active') throw forbidden(principal, 'a member may not change the status of an identity', objectRef);
+    if (fields['kind'] === 'human' || fields['kind'] === undefined)
+      throw forbidden(principal, 'a member may register only a non-human identity they own; people come from the identity source', objectRef);
+    if (fields['ownerId'] !== principal.subject)
+      throw forbidden(principal, 'a member may register a non-human identity only with themselves as its owner (ownerId)', objectRef);
+    if (isObject(fields['attributes']) && Object.keys(fields['attributes']).length > 0)
+      throw forbidden(principal, 'attributes of an identity come from its identity source', objectRef);
+    if (fields['status'] !== undefined && fields['status'] !== 'active')
+      throw forbidden(principal, 'a member may not change the status of an identity', objectRef);
     const known = previous !== undefined || (await this.directory.kindOf(identityId)) !== undefined;
     if (!known) return;
     const responsible = await this.directory.responsibleFor(identityId);

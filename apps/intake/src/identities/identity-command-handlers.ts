@@ -15,7 +15,11 @@ import { assertMayOwn, refuseOwnerTransfer } from './ownership-guardrail';
 const logger = new Logger('identities');
 
 /** An identity fact is keyed by the identity it is about. */
-function publishFact<TData>(publisher: IntakePublisher, def: EventDefinition<string, TData>, fact: { data: TData; identityId: string; actor: Actor; id: string; time: string }): Promise<Envelope<TData>> {
+function publishFact<TData>(
+  publisher: IntakePublisher,
+  def: EventDefinition<string, TData>,
+  fact: { data: TData; identityId: string; actor: Actor; id: string; time: string },
+): Promise<Envelope<TData>> {
   return publisher.publish({ def, data: fact.data, id: fact.id, subject: fact.identityId, correlationId: fact.identityId, actor: fact.actor, time: fact.time });
 }
 
@@ -37,7 +41,13 @@ export class RecordIdentityHandler implements ICommandHandler<RecordIdentity> {
   ) {}
 
   async execute({ identityId, eventId, writer, data }: RecordIdentity): Promise<Recorded> {
-    const envelope = await publishFact(this.publisher, IdentityUpserted, { data, identityId, actor: writer, id: eventId, time: this.clock.now().toISOString() });
+    const envelope = await publishFact(this.publisher, IdentityUpserted, {
+      data,
+      identityId,
+      actor: writer,
+      id: eventId,
+      time: this.clock.now().toISOString(),
+    });
     await afterPublish(envelope.id, () => this.directory.remember(data.identity));
     return { eventId: envelope.id };
   }
@@ -77,7 +87,13 @@ export class ProposeOwnerTransferHandler implements ICommandHandler<ProposeOwner
   async execute({ identityId, eventId, proposer, transfer }: ProposeOwnerTransfer): Promise<Recorded> {
     const { transferId, currentOwnerId, proposedOwnerId, reason } = transfer;
     const data = { transferId, identityId, currentOwnerId, proposedOwnerId, proposedBy: proposer.id, reason, proposedAt: this.clock.now().toISOString() };
-    const envelope = await publishFact(this.publisher, IdentityOwnerTransferProposed, { data, identityId, actor: proposer, id: eventId, time: data.proposedAt });
+    const envelope = await publishFact(this.publisher, IdentityOwnerTransferProposed, {
+      data,
+      identityId,
+      actor: proposer,
+      id: eventId,
+      time: data.proposedAt,
+    });
     await afterPublish(envelope.id, () => this.transfers.proposed(data));
     return { eventId: envelope.id };
   }
@@ -100,7 +116,13 @@ export class AcceptOwnerTransferHandler implements ICommandHandler<AcceptOwnerTr
     if (nhi === undefined || owner !== previousOwnerId) refuseOwnerTransfer(`${identityId} is no longer owned by ${previousOwnerId}: the proposal is stale`);
     await assertMayOwn(this.directory, identityId, nhi, previousOwnerId, newOwner.id);
     const data = { identityId, previousOwnerId, newOwnerId: newOwner.id, reason: 'transfer' as const, changedBy: newOwner.id };
-    const envelope = await publishFact(this.publisher, IdentityOwnerChanged, { data, identityId, actor: newOwner, id: eventId, time: this.clock.now().toISOString() });
+    const envelope = await publishFact(this.publisher, IdentityOwnerChanged, {
+      data,
+      identityId,
+      actor: newOwner,
+      id: eventId,
+      time: this.clock.now().toISOString(),
+    });
     await afterPublish(envelope.id, async () => {
       await this.directory.changeOwner(identityId, newOwner.id);
       await this.transfers.ownerChanged(identityId, newOwner.id);

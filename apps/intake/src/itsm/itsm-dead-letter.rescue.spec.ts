@@ -51,13 +51,18 @@ describe('rescue of dead-lettered inbound ITSM messages', () => {
   it('rejects a structurally invalid generic ticket with the contract issues', () => {
     const rescue = rescued({ data: { ticket: { system: 'jira', id: 'OPS-1' }, requesterId: 'alice' } });
     expect(rescue).toMatchObject({ kind: 'reject', ticket: { system: 'jira', id: 'OPS-1' } });
-    expect(rescue.kind === 'reject' ? rescue.reasons : []).toEqual(expect.arrayContaining([expect.stringContaining('subject'), expect.stringContaining('justification')]));
+    expect(rescue.kind === 'reject' ? rescue.reasons : []).toEqual(
+      expect.arrayContaining([expect.stringContaining('subject'), expect.stringContaining('justification')]),
+    );
   });
 
   it('reads the original by reference: gone from the log, or not the record refused (another digest), it answers nothing', () => {
     const item = { id: 'evt-sn', data: serviceNowItem };
     expect(rescueInbound(deadLetter(item), undefined)).toEqual({ kind: 'unanswerable', reason: 'the original record is no longer on the log' });
-    expect(rescueInbound(deadLetter(item), bytesOf({ ...item, id: 'evt-other' }))).toMatchObject({ kind: 'unanswerable', reason: expect.stringMatching(/digest differs/) });
+    expect(rescueInbound(deadLetter(item), bytesOf({ ...item, id: 'evt-other' }))).toMatchObject({
+      kind: 'unanswerable',
+      reason: expect.stringMatching(/digest differs/),
+    });
   });
 
   it('cannot answer what names no ticket, and says why', () => {

@@ -1,4 +1,11 @@
-import { ContractViolationError, ItsmRequestReceivedDataSchema, TOPICS, TicketRefSchema, mapServiceNowCatalogItem, toContractIssues } from '@grantline/contracts';
+import {
+  ContractViolationError,
+  ItsmRequestReceivedDataSchema,
+  TOPICS,
+  TicketRefSchema,
+  mapServiceNowCatalogItem,
+  toContractIssues,
+} from '@grantline/contracts';
 import type { DeadLetteredData, ItsmRequestReceivedData, TicketRef } from '@grantline/contracts';
 import { digestOf } from '@grantline/messaging';
 
@@ -28,7 +35,9 @@ export function fromServiceNowItem(item: Readonly<Record<string, unknown>>, even
   } catch (error) {
     if (!(error instanceof ContractViolationError)) throw error;
     const ticket = TicketRefSchema.safeParse({ system: 'servicenow', id: number });
-    return ticket.success ? { kind: 'reject', ticket: ticket.data, reasons: issuesOf(error), ...causation } : { kind: 'unanswerable', reason: 'ServiceNow item without a usable number' };
+    return ticket.success
+      ? { kind: 'reject', ticket: ticket.data, reasons: issuesOf(error), ...causation }
+      : { kind: 'unanswerable', reason: 'ServiceNow item without a usable number' };
   }
 }
 
@@ -43,7 +52,8 @@ export function isInboundItsmDeadLetter(dead: DeadLetteredData): boolean {
  */
 export function rescueInbound(dead: DeadLetteredData, original: Buffer | null | undefined): InboundRescue {
   if (original === undefined) return { kind: 'unanswerable', reason: 'the original record is no longer on the log' };
-  if (digestOf(original) !== dead.original.sha256) return { kind: 'unanswerable', reason: 'the record at the dead letter\'s offset is not the one refused (digest differs)' };
+  if (digestOf(original) !== dead.original.sha256)
+    return { kind: 'unanswerable', reason: "the record at the dead letter's offset is not the one refused (digest differs)" };
   let raw: unknown;
   try {
     raw = JSON.parse(original?.toString('utf8') ?? '');
@@ -59,6 +69,8 @@ export function rescueInbound(dead: DeadLetteredData, original: Buffer | null | 
   const generic = ItsmRequestReceivedDataSchema.safeParse(data);
   const ticket = TicketRefSchema.safeParse(data['ticket']);
   if (!ticket.success) return { kind: 'unanswerable', reason: 'no valid ticket reference' };
-  const reasons = generic.success ? [dead.reason] : toContractIssues(generic.error).map((issue) => `${issue.path === '' ? '(data)' : issue.path}: ${issue.message}`);
+  const reasons = generic.success
+    ? [dead.reason]
+    : toContractIssues(generic.error).map((issue) => `${issue.path === '' ? '(data)' : issue.path}: ${issue.message}`);
   return { kind: 'reject', ticket: ticket.data, reasons, ...causation };
 }

@@ -32,7 +32,10 @@ describe('ITSM intake', () => {
     const outcome = evaluateItsmRequest({ ...noDuration, items: { entitlementIds: ['ghost'] } }, catalog, NOW);
     expect(outcome).toEqual({
       accepted: false,
-      reasons: expect.arrayContaining(['duration: give either duration or endsAt (exactly one)', 'entitlementIds.0: unknown entitlement "ghost": not in the catalogue']),
+      reasons: expect.arrayContaining([
+        'duration: give either duration or endsAt (exactly one)',
+        'entitlementIds.0: unknown entitlement "ghost": not in the catalogue',
+      ]),
     });
   });
 
@@ -45,7 +48,10 @@ describe('ITSM intake', () => {
       variables: { entitlements: 'orders-staging-read', justification: 'release checks', duration: '8' },
     };
     const outcome = evaluateItsmRequest(mapServiceNowCatalogItem(item), catalog, NOW);
-    expect(outcome).toMatchObject({ accepted: true, data: { subject: { id: 'bob', kind: 'human' }, duration: 'PT8H', ticket: { system: 'servicenow', id: 'RITM0010001' } } });
+    expect(outcome).toMatchObject({
+      accepted: true,
+      data: { subject: { id: 'bob', kind: 'human' }, duration: 'PT8H', ticket: { system: 'servicenow', id: 'RITM0010001' } },
+    });
   });
 
   it('status events have ids derived from their cause, so a redelivery repeats the same event', () => {

@@ -12,7 +12,8 @@ export function requestIdOfTicket(ticket: TicketRef): string {
   return `req-${deterministicEventId('itsm-ticket', ticket.system, ticket.id)}`;
 }
 
-export type ItsmIntakeOutcome = { readonly accepted: true; readonly data: RequestSubmittedData } | { readonly accepted: false; readonly reasons: readonly string[] };
+export type ItsmIntakeOutcome =
+  { readonly accepted: true; readonly data: RequestSubmittedData } | { readonly accepted: false; readonly reasons: readonly string[] };
 
 /** Applies the same rules as the HTTP API to a ticket; pure. */
 export function evaluateItsmRequest(data: ItsmRequestReceivedData, catalog: CatalogLookup, now: Date): ItsmIntakeOutcome {

@@ -68,7 +68,10 @@ export class IntakePublisher {
       ]);
     } catch (error) {
       this.logger.warn(`publish to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`);
-      throw ProblemException.of(INTAKE_PROBLEMS.eventLogUnavailable, 'The event log did not acknowledge the write; nothing was accepted. Retry later with the same Idempotency-Key.');
+      throw ProblemException.of(
+        INTAKE_PROBLEMS.eventLogUnavailable,
+        'The event log did not acknowledge the write; nothing was accepted. Retry later with the same Idempotency-Key.',
+      );
     } finally {
       clearTimeout(timer);
     }

@@ -15,7 +15,10 @@ const fieldsOf = (body: unknown): string[] => {
 describe('validateSubmission', () => {
   it('accepts a valid submission and shapes the items', () => {
     const result = validateSubmission(valid, catalog, NOW);
-    expect(result).toEqual({ ok: true, value: { subject: valid.subject, items: { entitlementIds: ['db-read'] }, justification: 'debugging', duration: 'PT8H' } });
+    expect(result).toEqual({
+      ok: true,
+      value: { subject: valid.subject, items: { entitlementIds: ['db-read'] }, justification: 'debugging', duration: 'PT8H' },
+    });
   });
 
   it('accepts an access package and an absolute end', () => {

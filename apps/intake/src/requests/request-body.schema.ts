@@ -50,7 +50,11 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
  * Validates a submission and reports every bad field at once: shape (the contract's field schemas), the
  * either/or pairs, an end in the past, and entitlements or packages the loaded catalogue does not hold.
  */
-export function validateSubmission(body: unknown, catalog: CatalogLookup, now: Date): { ok: true; value: ValidSubmission } | { ok: false; errors: FieldError[] } {
+export function validateSubmission(
+  body: unknown,
+  catalog: CatalogLookup,
+  now: Date,
+): { ok: true; value: ValidSubmission } | { ok: false; errors: FieldError[] } {
   if (!isObject(body)) return { ok: false, errors: [{ field: '(body)', message: 'expected a JSON object' }] };
   const parsed = SubmitRequestBodySchema.safeParse(body);
   const errors = parsed.success ? [] : fieldErrorsOf(parsed.error);

@@ -54,7 +54,8 @@ export class RequestsController {
   ): Promise<unknown> {
     if (!principal.roles.has('member')) {
       const subject = body !== null && typeof body === 'object' ? (body as { subject?: { id?: unknown } }).subject?.id : undefined;
-      if (principal.roles.size > 0 || subject !== principal.subject) throw forbidden(principal, 'a workload may request access only for itself (subject.id = its own id)');
+      if (principal.roles.size > 0 || subject !== principal.subject)
+        throw forbidden(principal, 'a workload may request access only for itself (subject.id = its own id)');
     }
     const now = this.clock.now();
     const validation = validateSubmission(body, this.catalog, now);
@@ -85,7 +86,9 @@ export class RequestsController {
     const parsed = parseBody(WithdrawBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {
-      const { eventId } = await this.commands.execute(new WithdrawRequest(requestId, ids.id('request-withdrawn'), actorOf(principal), authorized.status, parsed.value.reason));
+      const { eventId } = await this.commands.execute(
+        new WithdrawRequest(requestId, ids.id('request-withdrawn'), actorOf(principal), authorized.status, parsed.value.reason),
+      );
       return { status: 202, body: { requestId, status: 'withdrawal_requested', eventId } };
     });
   }
@@ -105,7 +108,9 @@ export class RequestsController {
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/grants/${grantId}/revoke`, body, response }, async (ids) => {
       const revocationId = `rev-${ids.id('revocation-id')}`;
-      const { eventId } = await this.commands.execute(new RequestRevocation(grantId, revocationId, ids.id('revocation-requested'), actorOf(principal), parsed.value, known?.requestId));
+      const { eventId } = await this.commands.execute(
+        new RequestRevocation(grantId, revocationId, ids.id('revocation-requested'), actorOf(principal), parsed.value, known?.requestId),
+      );
       return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId } };
     });
   }

@@ -91,7 +91,12 @@ const multiValued = (name: string, description: string, types: readonly string[]
 
 /** RFC 7643 §3.1: common to every resource, and not part of any schema's attribute list. */
 export const COMMON_ATTRIBUTES: readonly ScimAttribute[] = [
-  text('id', 'Unique identifier for the resource, assigned by the service provider.', { caseExact: true, mutability: 'readOnly', returned: 'always', uniqueness: 'server' }),
+  text('id', 'Unique identifier for the resource, assigned by the service provider.', {
+    caseExact: true,
+    mutability: 'readOnly',
+    returned: 'always',
+    uniqueness: 'server',
+  }),
   text('externalId', 'An identifier for the resource as defined by the provisioning client.', { caseExact: true }),
   text('schemas', 'The schema URIs the representation uses.', { multiValued: true, caseExact: true, mutability: 'readOnly' }),
   attribute('meta', 'complex', 'Resource metadata.', {
@@ -136,7 +141,7 @@ export const USER_SCHEMA: ScimSchemaDefinition = {
     attribute('active', 'boolean', 'Administrative status; false makes the user a leaver (offboarded in Grantline).'),
     multiValued('emails', 'Email addresses; the primary one becomes the identity email.', ['work', 'home', 'other']),
     multiValued('phoneNumbers', 'Phone numbers.', ['work', 'home', 'mobile', 'fax', 'pager', 'other']),
-    attribute('groups', 'complex', 'The Groups the User belongs to (read-only: change a Group\'s members instead).', {
+    attribute('groups', 'complex', "The Groups the User belongs to (read-only: change a Group's members instead).", {
       multiValued: true,
       mutability: 'readOnly',
       subAttributes: [

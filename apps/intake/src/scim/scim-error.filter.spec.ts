@@ -40,8 +40,15 @@ describe('ScimErrorFilter', () => {
   });
 
   it('turns the edge problems into SCIM errors: 401 unauthenticated, 503 event log unavailable, 500 without the message', () => {
-    expect(toScimError(ProblemException.of(PROBLEMS.unauthenticated, 'token expired'))).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '401', detail: 'token expired' });
-    expect(toScimError(ProblemException.of({ slug: 'event-log-unavailable', title: 'x', status: 503 }, 'retry later'))).toMatchObject({ status: '503', detail: 'retry later' });
+    expect(toScimError(ProblemException.of(PROBLEMS.unauthenticated, 'token expired'))).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+      status: '401',
+      detail: 'token expired',
+    });
+    expect(toScimError(ProblemException.of({ slug: 'event-log-unavailable', title: 'x', status: 503 }, 'retry later'))).toMatchObject({
+      status: '503',
+      detail: 'retry later',
+    });
     expect(toScimError(new Error('secret internals'))).toMatchObject({ status: '500', detail: 'An unexpected error occurred' });
   });
 

@@ -139,7 +139,9 @@ const isPresent = (value: Json): boolean =>
 export function matchesFilter(filter: ScimFilter, scope: FilterScope): boolean {
   switch (filter.kind) {
     case 'logical':
-      return filter.operator === 'and' ? matchesFilter(filter.left, scope) && matchesFilter(filter.right, scope) : matchesFilter(filter.left, scope) || matchesFilter(filter.right, scope);
+      return filter.operator === 'and'
+        ? matchesFilter(filter.left, scope) && matchesFilter(filter.right, scope)
+        : matchesFilter(filter.left, scope) || matchesFilter(filter.right, scope);
     case 'not':
       return !matchesFilter(filter.filter, scope);
     case 'present':

@@ -34,9 +34,17 @@ describe('SCIM filters (RFC 7644 §3.4.2.2)', () => {
         right: { kind: 'compare', path: { attribute: 'active' }, operator: 'eq', value: true },
       },
     });
-    expect(parseFilter('urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"')).toMatchObject({ path: { schema: 'urn:ietf:params:scim:schemas:core:2.0:User', attribute: 'userName' } });
-    expect(parseFilter('emails[type eq "work" and value co "@example.com"]')).toMatchObject({ kind: 'valuePath', path: { attribute: 'emails' }, filter: { kind: 'logical', operator: 'and' } });
-    expect(parseFilter('userType ne "Employee" and not (emails co "example.com")')).toMatchObject({ right: { kind: 'not', filter: { kind: 'compare', operator: 'co' } } });
+    expect(parseFilter('urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J"')).toMatchObject({
+      path: { schema: 'urn:ietf:params:scim:schemas:core:2.0:User', attribute: 'userName' },
+    });
+    expect(parseFilter('emails[type eq "work" and value co "@example.com"]')).toMatchObject({
+      kind: 'valuePath',
+      path: { attribute: 'emails' },
+      filter: { kind: 'logical', operator: 'and' },
+    });
+    expect(parseFilter('userType ne "Employee" and not (emails co "example.com")')).toMatchObject({
+      right: { kind: 'not', filter: { kind: 'compare', operator: 'co' } },
+    });
   });
 
   it('reads operators and keywords in any case, and JSON values (escapes, numbers, null)', () => {
@@ -126,9 +134,12 @@ describe('SCIM PATCH paths (RFC 7644 §3.5.2)', () => {
     expect(parsePath('addresses[type eq "work"].streetAddress')).toMatchObject({ attrPath: { attribute: 'addresses' }, subAttribute: 'streetAddress' });
   });
 
-  it.each([['members['], ['members[value eq "x"].'], ['members[value eq "x"] extra'], ['name.givenName[value eq "x"]'], ['"members"']])('answers 400 invalidPath for %j', (path) => {
-    expect(scimTypeOf(() => parsePath(path))).toBe('400 invalidPath');
-  });
+  it.each([['members['], ['members[value eq "x"].'], ['members[value eq "x"] extra'], ['name.givenName[value eq "x"]'], ['"members"']])(
+    'answers 400 invalidPath for %j',
+    (path) => {
+      expect(scimTypeOf(() => parsePath(path))).toBe('400 invalidPath');
+    },
+  );
 
   it('lists the attributes a conjunction of equalities fixes (what an unmatched add creates)', () => {
     expect(equalitiesOf(parseFilter('type eq "work" and primary eq true'))).toEqual({ type: 'work', primary: true });

@@ -192,7 +192,8 @@ class Parser {
 
   private attributeExpression(inValuePath: boolean): ScimFilter {
     const token = this.next();
-    if (token?.kind !== 'word') throw new ScimSyntaxError(token === undefined ? 'unexpected end: expected an attribute' : `expected an attribute at ${token.at}`);
+    if (token?.kind !== 'word')
+      throw new ScimSyntaxError(token === undefined ? 'unexpected end: expected an attribute' : `expected an attribute at ${token.at}`);
     const path = attrPathOf(token.text);
     if (this.peek()?.kind === '[') {
       if (inValuePath) throw new ScimSyntaxError(`value filters cannot nest (at ${token.at})`);
@@ -219,7 +220,9 @@ class Parser {
       if (word === 'false') return false;
       if (word === 'null') return null;
     }
-    throw new ScimSyntaxError(token === undefined ? 'unexpected end: expected a value' : `expected a value (a JSON string, number, true, false or null) at ${token.at}`);
+    throw new ScimSyntaxError(
+      token === undefined ? 'unexpected end: expected a value' : `expected a value (a JSON string, number, true, false or null) at ${token.at}`,
+    );
   }
 
   private keyword(word: string): boolean {

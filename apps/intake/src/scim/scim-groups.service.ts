@@ -62,9 +62,15 @@ export class ScimGroupsService {
     const project = (resource: JsonObject): JsonObject => projectResource(GROUP_RESOURCE_TYPE, resource, query.attributes, query.excludedAttributes);
     if (filter === undefined || lookup !== undefined) {
       const { total, page } = await this.store.findGroups(lookup, query.startIndex - 1, query.count);
-      return listResponse(total, query.startIndex, page.map((document) => project(this.render(document, origin))));
+      return listResponse(
+        total,
+        query.startIndex,
+        page.map((document) => project(this.render(document, origin))),
+      );
     }
-    const matching = (await this.store.allGroups()).map((document) => this.render(document, origin)).filter((resource) => matchesFilter(filter, resourceScope(GROUP_RESOURCE_TYPE, resource)));
+    const matching = (await this.store.allGroups())
+      .map((document) => this.render(document, origin))
+      .filter((resource) => matchesFilter(filter, resourceScope(GROUP_RESOURCE_TYPE, resource)));
     return listResponse(matching.length, query.startIndex, matching.slice(query.startIndex - 1, query.startIndex - 1 + query.count).map(project));
   }
 
@@ -103,7 +109,11 @@ export class ScimGroupsService {
     if (group.displayName.toLowerCase() !== existing.displayNameKey) await this.assertNameFree(group.displayName, existing._id);
     const resolved = { ...group, members: await this.resolveMembers(group.members, existing.group.members) };
     if (stableJson(resolved) === stableJson(existing.group)) return this.answer(existing, origin);
-    const next = this.documentOf(existing._id, resolved, { ...existing.meta, version: existing.meta.version + 1, lastModified: this.clock.now().toISOString() });
+    const next = this.documentOf(existing._id, resolved, {
+      ...existing.meta,
+      version: existing.meta.version + 1,
+      lastModified: this.clock.now().toISOString(),
+    });
     await this.commit(principal, existing, next);
     return this.answer(next, origin);
   }
@@ -150,7 +160,8 @@ export class ScimGroupsService {
     const added = members.filter((member) => !known.has(member.value));
     const users = new Map((await this.store.liveUsers(added.map((member) => member.value))).map((user) => [user._id, user]));
     const missing = added.filter((member) => !users.has(member.value)).map((member) => member.value);
-    if (missing.length > 0) throw ScimError.invalidValue(`members: no User ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
+    if (missing.length > 0)
+      throw ScimError.invalidValue(`members: no User ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}`);
     return members.map((member) => {
       const user = users.get(member.value);
       if (member.display !== undefined || user === undefined) return member;
@@ -166,7 +177,8 @@ export class ScimGroupsService {
   private async live(id: string, ifMatch?: string): Promise<ScimGroupDocument> {
     const document = await this.store.group(id);
     if (document === undefined) throw ScimError.notFound(`Group ${id} not found`);
-    if (!ifMatchAccepts(ifMatch, document.meta.version)) throw ScimError.preconditionFailed(`Group ${id} is at version ${etagOf(document.meta.version)}, not ${ifMatch ?? ''}`);
+    if (!ifMatchAccepts(ifMatch, document.meta.version))
+      throw ScimError.preconditionFailed(`Group ${id} is at version ${etagOf(document.meta.version)}, not ${ifMatch ?? ''}`);
     return document;
   }
 

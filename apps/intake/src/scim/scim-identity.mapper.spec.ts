@@ -43,7 +43,13 @@ describe('SCIM User → Grantline identity', () => {
       status: 'active',
       attributes: { onCall: true, groups: 'Gone', location: 'Paris' },
     };
-    const data = identityUpsertOf({ id: 'bjensen', user: parseUserBody({ ...RFC7644_CREATE_USER, userType: 'Contractor' }), groupNames: [], previous, sourceVersion: 1 });
+    const data = identityUpsertOf({
+      id: 'bjensen',
+      user: parseUserBody({ ...RFC7644_CREATE_USER, userType: 'Contractor' }),
+      groupNames: [],
+      previous,
+      sourceVersion: 1,
+    });
     expect(data.identity.attributes).toEqual({ onCall: true, employment: 'contractor' });
     expect(data.identity.displayName).toBe('Ms. Barbara J Jensen III');
   });
@@ -59,8 +65,22 @@ describe('SCIM User → Grantline identity', () => {
 
   it('takes the primary email, else the work one, else the first', () => {
     const record = (emails: ScimUserRecord['emails']): ScimUserRecord => ({ userName: 'b', active: true, ...(emails === undefined ? {} : { emails }) });
-    expect(emailOf(record([{ value: 'h@x.org', type: 'home' }, { value: 'p@x.org', primary: true }]))).toBe('p@x.org');
-    expect(emailOf(record([{ value: 'h@x.org', type: 'home' }, { value: 'w@x.org', type: 'Work' }]))).toBe('w@x.org');
+    expect(
+      emailOf(
+        record([
+          { value: 'h@x.org', type: 'home' },
+          { value: 'p@x.org', primary: true },
+        ]),
+      ),
+    ).toBe('p@x.org');
+    expect(
+      emailOf(
+        record([
+          { value: 'h@x.org', type: 'home' },
+          { value: 'w@x.org', type: 'Work' },
+        ]),
+      ),
+    ).toBe('w@x.org');
     expect(emailOf(record([{ value: 'h@x.org', type: 'home' }]))).toBe('h@x.org');
     expect(emailOf(record(undefined))).toBeUndefined();
   });
@@ -72,7 +92,9 @@ describe('SCIM User → Grantline identity', () => {
 
   it('refuses a person who manages themselves: they would approve their own requests', () => {
     const self = parseUserBody({ ...RFC7644_CREATE_USER, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { manager: { value: 'bjensen' } } });
-    expect(failure(() => identityUpsertOf({ id: 'bjensen', user: self, groupNames: [], sourceVersion: 1 }))).toMatch(/^400 invalidValue: urn:.*:manager\.value/);
+    expect(failure(() => identityUpsertOf({ id: 'bjensen', user: self, groupNames: [], sourceVersion: 1 }))).toMatch(
+      /^400 invalidValue: urn:.*:manager\.value/,
+    );
   });
 
   it('refuses to turn a machine identity into a person (409 uniqueness)', () => {

@@ -15,7 +15,10 @@ const blankToUndefined = (value: string | undefined): string | undefined => {
 
 /** The name shown for a person: displayName, else the formatted name, else given and family name, else the userName. */
 export function displayNameOf(user: ScimUserRecord): string {
-  const given = [user.name?.givenName, user.name?.familyName].map(blankToUndefined).filter((part) => part !== undefined).join(' ');
+  const given = [user.name?.givenName, user.name?.familyName]
+    .map(blankToUndefined)
+    .filter((part) => part !== undefined)
+    .join(' ');
   return blankToUndefined(user.displayName) ?? blankToUndefined(user.name?.formatted) ?? blankToUndefined(given) ?? user.userName;
 }
 

@@ -97,7 +97,10 @@ describe('SCIM PATCH: the examples of RFC 7644 §3.5.2', () => {
   it('merges a complex attribute: sub-attributes not named are left as they are', () => {
     const patched = patchUser(user(), ops({ op: 'replace', path: 'name', value: { givenName: 'Babs' } }));
     expect(patched['name']).toMatchObject({ givenName: 'Babs', familyName: 'Jensen', formatted: 'Ms. Barbara J Jensen, III' });
-    expect(patchUser(user(), ops({ op: 'replace', path: 'name.familyName', value: 'Jensen-Smith' }))['name']).toMatchObject({ familyName: 'Jensen-Smith', givenName: 'Barbara' });
+    expect(patchUser(user(), ops({ op: 'replace', path: 'name.familyName', value: 'Jensen-Smith' }))['name']).toMatchObject({
+      familyName: 'Jensen-Smith',
+      givenName: 'Barbara',
+    });
     expect(patchUser(user(), ops({ op: 'remove', path: 'name.middleName' }))['name']).not.toHaveProperty('middleName');
   });
 
@@ -143,7 +146,12 @@ describe('SCIM PATCH as Azure AD and Okta send it', () => {
   });
 
   it('changes displayName and name parts by path and in a value object with dotted keys', () => {
-    const patched = parseUserBody(patchUser(user(), ops({ op: 'Replace', path: 'displayName', value: 'Barbara Jensen' }, { op: 'Replace', value: { 'name.givenName': 'Barb', 'name.familyName': 'J' } })));
+    const patched = parseUserBody(
+      patchUser(
+        user(),
+        ops({ op: 'Replace', path: 'displayName', value: 'Barbara Jensen' }, { op: 'Replace', value: { 'name.givenName': 'Barb', 'name.familyName': 'J' } }),
+      ),
+    );
     expect(patched.displayName).toBe('Barbara Jensen');
     expect(patched.name).toMatchObject({ givenName: 'Barb', familyName: 'J' });
   });
@@ -151,7 +159,9 @@ describe('SCIM PATCH as Azure AD and Okta send it', () => {
   it('creates the work email Azure AD sets by filter when the user has none', () => {
     const patched = patchUser(user({ emails: [] }), ops({ op: 'Add', path: 'emails[type eq "work"].value', value: 'b@example.com' }));
     expect(patched['emails']).toEqual([{ type: 'work', value: 'b@example.com' }]);
-    expect(patchUser(user({ emails: [] }), ops({ op: 'Replace', path: 'emails[type eq "work"].value', value: 'c@example.com' }))['emails']).toEqual([{ type: 'work', value: 'c@example.com' }]);
+    expect(patchUser(user({ emails: [] }), ops({ op: 'Replace', path: 'emails[type eq "work"].value', value: 'c@example.com' }))['emails']).toEqual([
+      { type: 'work', value: 'c@example.com' },
+    ]);
   });
 
   it('removes the members Azure AD lists in the value of a remove on "members", and only those', () => {
@@ -159,7 +169,10 @@ describe('SCIM PATCH as Azure AD and Okta send it', () => {
   });
 
   it('ignores read-only attributes echoed in a value object (Okta sends the id back), and the schemas member', () => {
-    const patched = patchGroup(group(), ops({ op: 'replace', value: { id: 'e9e30dba-f08f-4109-8486-d5c6a331660a', displayName: 'Tour Leads', schemas: ['x'], meta: {} } }));
+    const patched = patchGroup(
+      group(),
+      ops({ op: 'replace', value: { id: 'e9e30dba-f08f-4109-8486-d5c6a331660a', displayName: 'Tour Leads', schemas: ['x'], meta: {} } }),
+    );
     expect(parseGroupBody(patched)).toMatchObject({ displayName: 'Tour Leads' });
     expect(patched).not.toHaveProperty('id');
   });
@@ -173,7 +186,11 @@ describe('SCIM PATCH refusals', () => {
   it.each([
     ['remove without a path', ops({ op: 'remove' }), '400 noTarget'],
     ['replace whose value filter matches nothing', ops({ op: 'replace', path: 'emails[type eq "other"]', value: { value: 'x@y.z' } }), '400 noTarget'],
-    ['a sub-attribute by a filter that is not all equalities and matches nothing', ops({ op: 'add', path: 'emails[value co "nowhere"].type', value: 'work' }), '400 noTarget'],
+    [
+      'a sub-attribute by a filter that is not all equalities and matches nothing',
+      ops({ op: 'add', path: 'emails[value co "nowhere"].type', value: 'work' }),
+      '400 noTarget',
+    ],
     ['the read-only id', ops({ op: 'replace', path: 'id', value: 'other' }), '400 mutability'],
     ['the read-only groups', ops({ op: 'add', path: 'groups', value: [{ value: 'g' }] }), '400 mutability'],
     ['the read-only meta', ops({ op: 'replace', path: 'meta.version', value: 'W/"9"' }), '400 mutability'],
@@ -183,7 +200,11 @@ describe('SCIM PATCH refusals', () => {
     ['no path and a value that is not an object', ops({ op: 'replace', value: 'x' }), '400 invalidValue'],
     ['an unknown operation', ops({ op: 'move', path: 'displayName', value: 'x' }), '400 invalidSyntax'],
     ['no Operations', { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'] }, '400 invalidSyntax'],
-    ['another message schema', { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], Operations: [{ op: 'add', path: 'nickName', value: 'x' }] }, '400 invalidSyntax'],
+    [
+      'another message schema',
+      { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], Operations: [{ op: 'add', path: 'nickName', value: 'x' }] },
+      '400 invalidSyntax',
+    ],
     ['a body that is not an object', [], '400 invalidSyntax'],
   ])('answers %s with %s', (_case, body, expected) => {
     expect(failure(() => patchUser(user(), body))).toBe(expected);
@@ -194,6 +215,10 @@ describe('SCIM PATCH refusals', () => {
   });
 
   it('reads the member names of the message in any case (operations, Op, PATH)', () => {
-    expect(patchUser(user(), { Schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], operations: [{ Op: 'Replace', PATH: 'nickName', Value: 'B' }] })['nickName']).toBe('B');
+    expect(
+      patchUser(user(), { Schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], operations: [{ Op: 'Replace', PATH: 'nickName', Value: 'B' }] })[
+        'nickName'
+      ],
+    ).toBe('B');
   });
 });

@@ -195,7 +195,8 @@ class Applier {
   /** `members[value eq "2819c223"]`, `emails[type eq "work"].value`. */
   private applyFiltered(op: PatchOperationName, resolved: ResolvedAttribute, path: PatchPath, value: Json | undefined, target: Target): void {
     const { definition } = resolved;
-    if (!definition.multiValued || definition.type !== 'complex') throw ScimError.invalidPath(`${target.label}: a value filter needs a multi-valued complex attribute, and ${definition.name} is not one`);
+    if (!definition.multiValued || definition.type !== 'complex')
+      throw ScimError.invalidPath(`${target.label}: a value filter needs a multi-valued complex attribute, and ${definition.name} is not one`);
     const filter = path.valueFilter;
     if (filter === undefined) return;
     const sub = path.subAttribute === undefined ? undefined : findAttribute(definition.subAttributes, path.subAttribute);
@@ -209,7 +210,10 @@ class Applier {
 
     if (op === 'remove') {
       // Removing what is not there leaves the resource as it is: a retried removal succeeds.
-      const next = sub === undefined ? current.filter((item) => !matches(item)) : current.map((item) => (matches(item) && isJsonObject(item) ? this.without(item, sub.name) : item));
+      const next =
+        sub === undefined
+          ? current.filter((item) => !matches(item))
+          : current.map((item) => (matches(item) && isJsonObject(item) ? this.without(item, sub.name) : item));
       assign(container, definition.name, next);
       return;
     }
@@ -223,7 +227,14 @@ class Applier {
         return;
       }
       const next = current.map((item) => (matches(item) && isJsonObject(item) ? (op === 'replace' ? prepared : { ...item, ...prepared }) : item));
-      assign(container, definition.name, keepOnePrimary(next, next.filter((item, i) => matches(current[i] as Json))));
+      assign(
+        container,
+        definition.name,
+        keepOnePrimary(
+          next,
+          next.filter((item, i) => matches(current[i] as Json)),
+        ),
+      );
       return;
     }
     const prepared = this.prepared(sub, value);

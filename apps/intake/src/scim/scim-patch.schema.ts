@@ -20,7 +20,10 @@ export const PatchOpBodySchema = z.object({
     .array(z.string())
     .refine((schemas) => schemas.includes(SCIM_SCHEMAS.patchOp), { message: `must include ${SCIM_SCHEMAS.patchOp}` })
     .optional(),
-  Operations: z.array(OperationSchema, { error: (issue) => (issue.input === undefined ? 'required' : 'expected an array of operations') }).min(1).max(1_000),
+  Operations: z
+    .array(OperationSchema, { error: (issue) => (issue.input === undefined ? 'required' : 'expected an array of operations') })
+    .min(1)
+    .max(1_000),
 });
 
 /** Member names are case-insensitive like attribute names (`operations`, `Op`): pick them whatever the case. */
@@ -42,7 +45,8 @@ export function parsePatchBody(body: unknown): PatchOperation[] {
   if (!isJsonObject(body)) throw ScimError.invalidSyntax('the body is not a JSON object');
   const message = withCanonicalKeys(body, ['schemas', 'Operations']);
   const operations = message['Operations'];
-  if (Array.isArray(operations)) message['Operations'] = operations.map((operation) => (isJsonObject(operation) ? withCanonicalKeys(operation, ['op', 'path', 'value']) : operation));
+  if (Array.isArray(operations))
+    message['Operations'] = operations.map((operation) => (isJsonObject(operation) ? withCanonicalKeys(operation, ['op', 'path', 'value']) : operation));
   const parsed = PatchOpBodySchema.safeParse(message);
   if (!parsed.success) throw ScimError.invalidSyntax(describeIssues(parsed.error));
   return parsed.data.Operations.map(({ op, path, value }) => ({

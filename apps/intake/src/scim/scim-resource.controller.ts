@@ -48,7 +48,12 @@ export abstract class ScimResourceController {
   @Post()
   @HttpCode(201)
   @Header('Content-Type', SCIM_CONTENT_TYPE)
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Req() request: ScimRequestLike, @Res({ passthrough: true }) response: ScimResponseLike): Promise<JsonObject> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Req() request: ScimRequestLike,
+    @Res({ passthrough: true }) response: ScimResponseLike,
+  ): Promise<JsonObject> {
     return answered(response, await this.resources.create(principal, body, originOf(request)), true);
   }
 

@@ -8,7 +8,13 @@ import { parseUserBody } from './scim-user.schema';
 import { ScimError } from './scim.error';
 
 const ORIGIN = 'https://example.com';
-const meta = (id: string, version = 1): StoredMeta => ({ resourceType: 'User', created: '2011-08-01T21:32:44.882Z', lastModified: '2011-08-01T21:32:44.882Z', version, location: userLocation(id) });
+const meta = (id: string, version = 1): StoredMeta => ({
+  resourceType: 'User',
+  created: '2011-08-01T21:32:44.882Z',
+  lastModified: '2011-08-01T21:32:44.882Z',
+  version,
+  location: userLocation(id),
+});
 const failure = (run: () => unknown): string => {
   try {
     run();
@@ -22,7 +28,12 @@ const failure = (run: () => unknown): string => {
 describe('SCIM Users: RFC 7644 §3.3 create', () => {
   it('reads the RFC request body and answers the RFC response shape, the id being the userName', () => {
     const user = parseUserBody(RFC7644_CREATE_USER);
-    expect(user).toEqual({ userName: 'bjensen', externalId: 'bjensen', name: { formatted: 'Ms. Barbara J Jensen III', familyName: 'Jensen', givenName: 'Barbara' }, active: true });
+    expect(user).toEqual({
+      userName: 'bjensen',
+      externalId: 'bjensen',
+      name: { formatted: 'Ms. Barbara J Jensen III', familyName: 'Jensen', givenName: 'Barbara' },
+      active: true,
+    });
     expect(renderUser('bjensen', user, meta('bjensen'), [], ORIGIN)).toEqual({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
       id: 'bjensen',
@@ -57,7 +68,15 @@ describe('SCIM Users: RFC 7644 §3.3 create', () => {
 
 describe('SCIM User bodies', () => {
   it('ignores unknown and read-only attributes, reads attribute names in any case, drops nulls', () => {
-    const user = parseUserBody({ ...RFC7644_CREATE_USER, password: 't1meMa$heen', ims: [{ value: 'x' }], id: 'other', groups: [{ value: 'g' }], DisplayName: 'Babs', title: null });
+    const user = parseUserBody({
+      ...RFC7644_CREATE_USER,
+      password: 't1meMa$heen',
+      ims: [{ value: 'x' }],
+      id: 'other',
+      groups: [{ value: 'g' }],
+      DisplayName: 'Babs',
+      title: null,
+    });
     expect(user).toEqual({ userName: 'bjensen', externalId: 'bjensen', name: RFC7644_CREATE_USER['name'], displayName: 'Babs', active: true });
   });
 
@@ -69,7 +88,11 @@ describe('SCIM User bodies', () => {
     ['emails as a string', { userName: 'b', emails: 'b@example.com' }, 'emails: '],
     ['an email without a value', { userName: 'b', emails: [{ type: 'work' }] }, 'emails[0].value: required'],
     ['a name that is not an object', { userName: 'b', name: 'Babs' }, 'name: '],
-    ['a manager id with whitespace', { userName: 'b', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { manager: { value: 'a b' } } }, 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value: '],
+    [
+      'a manager id with whitespace',
+      { userName: 'b', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User': { manager: { value: 'a b' } } },
+      'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value: ',
+    ],
   ])('answers 400 invalidValue naming the attribute for %s', (_case, body, detail) => {
     expect(failure(() => parseUserBody(body))).toContain(`400 invalidValue: ${detail}`);
   });
@@ -83,7 +106,13 @@ describe('SCIM User bodies', () => {
 describe('SCIM Groups', () => {
   it('reads RFC 7643 §8.4 and renders it back with member references', () => {
     const group = parseGroupBody(RFC7643_GROUP);
-    expect(group).toEqual({ displayName: 'Tour Guides', members: [{ value: BABS_ID, display: 'Babs Jensen' }, { value: MANDY_ID, display: 'Mandy Pepperidge' }] });
+    expect(group).toEqual({
+      displayName: 'Tour Guides',
+      members: [
+        { value: BABS_ID, display: 'Babs Jensen' },
+        { value: MANDY_ID, display: 'Mandy Pepperidge' },
+      ],
+    });
     const rendered = renderGroup('g-1', group, { ...meta('g-1'), resourceType: 'Group', location: '/scim/v2/Groups/g-1' }, ORIGIN);
     expect(rendered).toMatchObject({
       schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
@@ -122,12 +151,20 @@ describe('SCIM lists and representations', () => {
   });
 
   it('answers a ListResponse (RFC 7644 §3.4.2)', () => {
-    expect(listResponse(3, 2, [{ id: 'a' }])).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 3, itemsPerPage: 1, startIndex: 2, Resources: [{ id: 'a' }] });
+    expect(listResponse(3, 2, [{ id: 'a' }])).toEqual({
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+      totalResults: 3,
+      itemsPerPage: 1,
+      startIndex: 2,
+      Resources: [{ id: 'a' }],
+    });
   });
 
   it('returns only the attributes asked for, or all but the excluded ones; id and schemas always', () => {
     const user = renderUser('bjensen@example.com', parseUserBody(RFC7643_ENTERPRISE_USER), meta('bjensen@example.com'), [], ORIGIN);
-    expect(projectResource(USER_RESOURCE_TYPE, user, ['userName', 'name.givenName', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department'])).toEqual({
+    expect(
+      projectResource(USER_RESOURCE_TYPE, user, ['userName', 'name.givenName', 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department']),
+    ).toEqual({
       schemas: user['schemas'],
       id: 'bjensen@example.com',
       userName: 'bjensen@example.com',

@@ -46,7 +46,13 @@ export function groupBodyOf(group: ScimGroupRecord): JsonObject {
 }
 
 function metaOf(meta: StoredMeta, origin: string): JsonObject {
-  return { resourceType: meta.resourceType, created: meta.created, lastModified: meta.lastModified, location: `${origin}${meta.location}`, version: etagOf(meta.version) };
+  return {
+    resourceType: meta.resourceType,
+    created: meta.created,
+    lastModified: meta.lastModified,
+    location: `${origin}${meta.location}`,
+    version: etagOf(meta.version),
+  };
 }
 
 /** RFC 7643 §4.1 / §8.2: the User representation answered to the client. */
@@ -54,7 +60,9 @@ export function renderUser(id: string, user: ScimUserRecord, meta: StoredMeta, g
   const { enterprise, ...core } = user;
   const manager = enterprise?.manager?.value;
   const extension =
-    enterprise === undefined ? undefined : { ...enterprise, ...(manager === undefined ? {} : { manager: { value: manager, $ref: `${origin}${userLocation(manager)}` } }) };
+    enterprise === undefined
+      ? undefined
+      : { ...enterprise, ...(manager === undefined ? {} : { manager: { value: manager, $ref: `${origin}${userLocation(manager)}` } }) };
   return JSON.parse(
     JSON.stringify({
       schemas: [SCIM_SCHEMAS.user, ...(extension === undefined ? [] : [SCIM_SCHEMAS.enterpriseUser])],
@@ -62,7 +70,11 @@ export function renderUser(id: string, user: ScimUserRecord, meta: StoredMeta, g
       ...core,
       ...(groups.length === 0
         ? {}
-        : { groups: [...groups].sort((a, b) => a.displayName.localeCompare(b.displayName)).map((group) => ({ value: group.id, $ref: `${origin}${groupLocation(group.id)}`, display: group.displayName, type: 'direct' })) }),
+        : {
+            groups: [...groups]
+              .sort((a, b) => a.displayName.localeCompare(b.displayName))
+              .map((group) => ({ value: group.id, $ref: `${origin}${groupLocation(group.id)}`, display: group.displayName, type: 'direct' })),
+          }),
       ...(extension === undefined ? {} : { [SCIM_SCHEMAS.enterpriseUser]: extension }),
       meta: metaOf(meta, origin),
     }),
@@ -77,7 +89,12 @@ export function renderGroup(id: string, group: ScimGroupRecord, meta: StoredMeta
       id,
       displayName: group.displayName,
       ...(group.externalId === undefined ? {} : { externalId: group.externalId }),
-      members: group.members.map((member) => ({ value: member.value, $ref: `${origin}${userLocation(member.value)}`, ...(member.display === undefined ? {} : { display: member.display }), type: 'User' })),
+      members: group.members.map((member) => ({
+        value: member.value,
+        $ref: `${origin}${userLocation(member.value)}`,
+        ...(member.display === undefined ? {} : { display: member.display }),
+        type: 'User',
+      })),
       meta: metaOf(meta, origin),
     }),
   ) as JsonObject;
@@ -100,7 +117,11 @@ const pathOrUndefined = (name: string): AttrPath | undefined => {
 const ALWAYS = ['id', 'schemas'];
 
 /** Copies (or removes) one attribute or sub-attribute named in `attributes` / `excludedAttributes`. */
-function locate(type: ScimResourceType, resource: JsonObject, name: string): { container: JsonObject; key: string; sub?: string; extension?: string } | undefined {
+function locate(
+  type: ScimResourceType,
+  resource: JsonObject,
+  name: string,
+): { container: JsonObject; key: string; sub?: string; extension?: string } | undefined {
   const path = pathOrUndefined(name);
   if (path === undefined) return undefined;
   const resolved = resolveAttribute(type, path.schema, path.attribute);

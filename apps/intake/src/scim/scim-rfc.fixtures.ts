@@ -144,7 +144,16 @@ export const RFC7644_PATCH = {
       {
         op: 'replace',
         path: 'addresses[type eq "work"]',
-        value: { type: 'work', streetAddress: '911 Universal City Plaza', locality: 'Hollywood', region: 'CA', postalCode: '91608', country: 'US', formatted: '911 Universal City Plaza\nHollywood, CA 91608 US', primary: true },
+        value: {
+          type: 'work',
+          streetAddress: '911 Universal City Plaza',
+          locality: 'Hollywood',
+          region: 'CA',
+          postalCode: '91608',
+          country: 'US',
+          formatted: '911 Universal City Plaza\nHollywood, CA 91608 US',
+          primary: true,
+        },
       },
     ],
   },

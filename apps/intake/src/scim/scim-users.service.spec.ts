@@ -119,7 +119,12 @@ describe('ScimUsersService: publish first, then store', () => {
     await users.create(okta, RFC7644_CREATE_USER, ORIGIN);
     expect(publisher.published.map((event) => event.id)).toHaveLength(2);
     expect(new Set(publisher.published.map((event) => event.id)).size).toBe(1);
-    expect(publisher.published[1]).toMatchObject({ subject: 'bjensen', correlationId: 'bjensen', actor: { kind: 'service', id: 'okta' }, data: { sourceVersion: 1 } });
+    expect(publisher.published[1]).toMatchObject({
+      subject: 'bjensen',
+      correlationId: 'bjensen',
+      actor: { kind: 'service', id: 'okta' },
+      data: { sourceVersion: 1 },
+    });
   });
 
   it('keeps sourceVersion monotonic through a delete and a re-creation of the same userName', async () => {

@@ -75,7 +75,11 @@ export class ScimUsersService {
     if (filter === undefined || lookup !== undefined) {
       const { total, page } = await this.store.findUsers(lookup, query.startIndex - 1, query.count);
       const groups = await this.store.groupsOf(page.map((document) => document._id));
-      return listResponse(total, query.startIndex, page.map((document) => project(this.render(document, groups.get(document._id) ?? [], origin))));
+      return listResponse(
+        total,
+        query.startIndex,
+        page.map((document) => project(this.render(document, groups.get(document._id) ?? [], origin))),
+      );
     }
     // Any other filter is evaluated over every User: correct for all of RFC 7644's grammar, linear in the Users.
     const [documents, groups] = await Promise.all([this.store.allUsers(), this.store.groupsOf()]);
@@ -176,7 +180,14 @@ export class ScimUsersService {
   }
 
   /** An active User is (re)recorded as a person; one who stops being active is a leaver; an inactive one changes nothing downstream. */
-  private async factsOf(id: string, wasActive: boolean, user: ScimUserRecord, version: number, groupNames: readonly string[], now: Date): Promise<IdentityFact[]> {
+  private async factsOf(
+    id: string,
+    wasActive: boolean,
+    user: ScimUserRecord,
+    version: number,
+    groupNames: readonly string[],
+    now: Date,
+  ): Promise<IdentityFact[]> {
     if (user.active) return [await this.identities.upserted(id, user, version, groupNames)];
     if (wasActive) return [await this.identities.offboarded(id, version, now)];
     return [];
@@ -191,12 +202,19 @@ export class ScimUsersService {
   private async live(id: string, ifMatch?: string): Promise<ScimUserDocument> {
     const document = await this.store.user(id);
     if (document === undefined || document.deleted === true) throw ScimError.notFound(`User ${id} not found`);
-    if (!ifMatchAccepts(ifMatch, document.meta.version)) throw ScimError.preconditionFailed(`User ${id} is at version ${etagOf(document.meta.version)}, not ${ifMatch ?? ''}`);
+    if (!ifMatchAccepts(ifMatch, document.meta.version))
+      throw ScimError.preconditionFailed(`User ${id} is at version ${etagOf(document.meta.version)}, not ${ifMatch ?? ''}`);
     return document;
   }
 
   private documentOf(id: string, user: ScimUserRecord): Omit<ScimUserDocument, 'meta'> {
-    return { _id: id, userName: user.userName, userNameKey: user.userName.toLowerCase(), ...(user.externalId === undefined ? {} : { externalId: user.externalId }), user };
+    return {
+      _id: id,
+      userName: user.userName,
+      userNameKey: user.userName.toLowerCase(),
+      ...(user.externalId === undefined ? {} : { externalId: user.externalId }),
+      user,
+    };
   }
 
   private render(document: ScimUserDocument, groups: readonly GroupRef[], origin: string): JsonObject {

@@ -3,16 +3,7 @@ import { SCIM_SCHEMAS } from './scim-attributes.schema';
 
 /** RFC 7644 §3.12, Table 9: the detail error keywords of a 400 (and `uniqueness` on a 409, `tooMany` on a 413). */
 export type ScimType =
-  | 'invalidFilter'
-  | 'tooMany'
-  | 'uniqueness'
-  | 'mutability'
-  | 'invalidSyntax'
-  | 'invalidPath'
-  | 'noTarget'
-  | 'invalidValue'
-  | 'invalidVers'
-  | 'sensitive';
+  'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
 
 /** RFC 7644 §3.12: the error response body; `status` is a string there. */
 export interface ScimErrorBody {

@@ -42,7 +42,8 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     const call = request(server())[method](`/scim/v2${path}`);
     return bearer === null ? call : call.set('Authorization', `Bearer ${bearer}`);
   };
-  const send = (method: 'post' | 'put' | 'patch', path: string, body: object, bearer: string | null = okta) => scim(method, path, bearer).set('Content-Type', SCIM_JSON).send(JSON.stringify(body));
+  const send = (method: 'post' | 'put' | 'patch', path: string, body: object, bearer: string | null = okta) =>
+    scim(method, path, bearer).set('Content-Type', SCIM_JSON).send(JSON.stringify(body));
   const patchOps = (...operations: object[]) => ({ schemas: [PATCH_OP], Operations: operations });
   const user = (userName: string, extra: object = {}) => ({ schemas: [USER_SCHEMA, ENTERPRISE], userName, ...extra });
 
@@ -51,7 +52,8 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     await bus.replay({ topics: [topic], handler: async (event) => void events.push(event) });
     return events;
   };
-  const identityEventsOf = async (identityId: string): Promise<Envelope[]> => (await readTopic(TOPICS.identities)).filter((event) => event.subject === identityId);
+  const identityEventsOf = async (identityId: string): Promise<Envelope[]> =>
+    (await readTopic(TOPICS.identities)).filter((event) => event.subject === identityId);
   /** Waits (bounded) until the identity has `count` events, then returns them in order. */
   const identityEvents = (identityId: string, count: number): Promise<Envelope[]> =>
     eventually(
@@ -108,7 +110,13 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     expect(created.headers['content-type']).toMatch(/^application\/scim\+json/);
     expect(created.headers['etag']).toBe('W/"1"');
     expect(created.headers['location']).toMatch(new RegExp(`/scim/v2/Users/${babs}$`));
-    expect(created.body).toMatchObject({ id: babs, userName: babs, active: true, meta: { resourceType: 'User', version: 'W/"1"' }, [ENTERPRISE]: { manager: { value: maria } } });
+    expect(created.body).toMatchObject({
+      id: babs,
+      userName: babs,
+      active: true,
+      meta: { resourceType: 'User', version: 'W/"1"' },
+      [ENTERPRISE]: { manager: { value: maria } },
+    });
 
     const [event] = await identityEvents(babs, 1);
     expect(event).toMatchObject({ type: 'iga.identity.upserted.v1', subject: babs, actor: { kind: 'service', id: 'okta' } });
@@ -130,7 +138,11 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
 
   it('changes the manager by PATCH as Azure AD sends it, keeping onCall recorded by the on-call system', async () => {
     const oncall = await token('pagerduty', ['oncall-source'], true);
-    await request(server()).patch(`/v1/identities/${babs}/attributes`).set('Authorization', `Bearer ${oncall}`).send({ attributes: { onCall: true } }).expect(202);
+    await request(server())
+      .patch(`/v1/identities/${babs}/attributes`)
+      .set('Authorization', `Bearer ${oncall}`)
+      .send({ attributes: { onCall: true } })
+      .expect(202);
     const patched = await send('patch', `/Users/${babs}`, patchOps({ op: 'Replace', path: `${ENTERPRISE}:manager`, value: olga })).expect(200);
     expect(patched.headers['etag']).toBe('W/"2"');
     expect(patched.body).toMatchObject({ [ENTERPRISE]: { manager: { value: olga } } });
@@ -138,16 +150,31 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     const last = upserted(events[2]);
     expect(last).toMatchObject({ sourceVersion: 2, identity: { managerId: olga, attributes: { onCall: true, employment: 'employee' } } });
     // The same PATCH again changes nothing: no new version, no second fact.
-    await send('patch', `/Users/${babs}`, patchOps({ op: 'Replace', path: `${ENTERPRISE}:manager`, value: olga })).expect(200).expect('ETag', 'W/"2"');
+    await send('patch', `/Users/${babs}`, patchOps({ op: 'Replace', path: `${ENTERPRISE}:manager`, value: olga }))
+      .expect(200)
+      .expect('ETag', 'W/"2"');
     expect(await identityEventsOf(babs)).toHaveLength(3);
   });
 
   it('re-publishes the members of a new group with its name in their groups attribute, and again when one is removed', async () => {
     const name = `Tour Guides ${run}`;
-    const created = await send('post', '/Groups', { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: name, members: [{ value: babs }, { value: maria }] }).expect(201);
+    const created = await send('post', '/Groups', {
+      schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
+      displayName: name,
+      members: [{ value: babs }, { value: maria }],
+    }).expect(201);
     const groupId = (created.body as { id: string }).id;
-    expect(created.body).toMatchObject({ displayName: name, members: [{ value: babs, display: 'Barbara Jensen', type: 'User' }, { value: maria, display: 'Maria Manager' }] });
-    expect(upserted((await identityEvents(babs, 4))[3])).toMatchObject({ sourceVersion: 3, identity: { managerId: olga, attributes: { groups: name, onCall: true } } });
+    expect(created.body).toMatchObject({
+      displayName: name,
+      members: [
+        { value: babs, display: 'Barbara Jensen', type: 'User' },
+        { value: maria, display: 'Maria Manager' },
+      ],
+    });
+    expect(upserted((await identityEvents(babs, 4))[3])).toMatchObject({
+      sourceVersion: 3,
+      identity: { managerId: olga, attributes: { groups: name, onCall: true } },
+    });
     expect(upserted((await identityEvents(maria, 2))[1]).identity.attributes).toEqual({ groups: name });
 
     await send('patch', `/Groups/${groupId}`, patchOps({ op: 'remove', path: `members[value eq "${maria}"]` })).expect(200);
@@ -165,7 +192,13 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     for (const filter of [`userName eq "${babs.toUpperCase()}"`, `id eq "${babs}"`, `externalId eq "00u-${run}"`, `userName eq "${babs}" and active eq true`]) {
       const found = await scim('get', `/Users?filter=${encodeURIComponent(filter)}`).expect(200);
       expect(found.headers['content-type']).toMatch(/^application\/scim\+json/);
-      expect(found.body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 1, itemsPerPage: 1, startIndex: 1, Resources: [{ id: babs }] });
+      expect(found.body).toMatchObject({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+        totalResults: 1,
+        itemsPerPage: 1,
+        startIndex: 1,
+        Resources: [{ id: babs }],
+      });
     }
     const none = await scim('get', `/Users?filter=${encodeURIComponent('userName eq "nobody"')}`).expect(200);
     expect(none.body).toMatchObject({ totalResults: 0, itemsPerPage: 0, Resources: [] });
@@ -190,13 +223,20 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
     for (const userName of [babs, babs.toUpperCase()]) {
       const duplicate = await send('post', '/Users', user(userName, { displayName: 'Impostor' })).expect(409);
       expect(duplicate.headers['content-type']).toMatch(/^application\/scim\+json/);
-      expect(duplicate.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '409', scimType: 'uniqueness', detail: expect.stringContaining(userName) });
+      expect(duplicate.body).toEqual({
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+        status: '409',
+        scimType: 'uniqueness',
+        detail: expect.stringContaining(userName),
+      });
     }
     expect(await identityEventsOf(babs.toUpperCase())).toEqual([]);
   });
 
   it('answers 412 when If-Match names an old version, and 400 naming the attribute for a wrong type; nothing written', async () => {
-    const stale = await send('put', `/Users/${maria}`, user(maria, { displayName: 'M' })).set('If-Match', 'W/"1"').expect(412);
+    const stale = await send('put', `/Users/${maria}`, user(maria, { displayName: 'M' }))
+      .set('If-Match', 'W/"1"')
+      .expect(412);
     expect(stale.body).toMatchObject({ status: '412' });
     const wrong = await send('patch', `/Users/${maria}`, patchOps({ op: 'replace', path: 'active', value: 'perhaps' })).expect(400);
     expect(wrong.body).toMatchObject({ scimType: 'invalidValue', detail: expect.stringContaining('active') });
@@ -205,12 +245,19 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
 
   it('accepts application/json too, and answers a malformed application/scim+json body 400 invalidSyntax', async () => {
     const name = `json_${run}`;
-    await scim('post', '/Users').set('Content-Type', 'application/json').send({ schemas: [USER_SCHEMA], userName: name }).expect(201);
+    await scim('post', '/Users')
+      .set('Content-Type', 'application/json')
+      .send({ schemas: [USER_SCHEMA], userName: name })
+      .expect(201);
     const malformed = await scim('post', '/Users').set('Content-Type', SCIM_JSON).send('{"userName": ').expect(400);
     expect(malformed.headers['content-type']).toMatch(/^application\/scim\+json/);
     expect(malformed.body).toMatchObject({ status: '400', scimType: 'invalidSyntax' });
     // The intake's global JSON parser refuses malformed application/json before the SCIM routes run (see README).
-    await scim('post', '/Users').set('Content-Type', 'application/json').send('{"userName": ').expect(400).expect('Content-Type', /^application\/problem\+json/);
+    await scim('post', '/Users')
+      .set('Content-Type', 'application/json')
+      .send('{"userName": ')
+      .expect(400)
+      .expect('Content-Type', /^application\/problem\+json/);
   });
 
   it('makes a user set active=false a leaver: iga.identity.offboarded.v1, reason leaver', async () => {
@@ -263,11 +310,18 @@ describe('SCIM 2.0 inbound on real Kafka and MongoDB', () => {
 
   it('serves the discovery endpoints to the identity source (RFC 7644 §4), refusing a filter there', async () => {
     const config = await scim('get', '/ServiceProviderConfig').expect(200);
-    expect(config.body).toMatchObject({ patch: { supported: true }, filter: { supported: true, maxResults: 200 }, etag: { supported: true }, bulk: { supported: false } });
+    expect(config.body).toMatchObject({
+      patch: { supported: true },
+      filter: { supported: true, maxResults: 200 },
+      etag: { supported: true },
+      bulk: { supported: false },
+    });
     const types = await scim('get', '/ResourceTypes').expect(200);
     expect(types.body).toMatchObject({ totalResults: 2, Resources: [{ id: 'User', schemaExtensions: [{ schema: ENTERPRISE }] }, { id: 'Group' }] });
     const schema = await scim('get', `/Schemas/${USER_SCHEMA}`).expect(200);
-    expect((schema.body as { attributes: { name: string }[] }).attributes.map((attribute) => attribute.name)).toEqual(expect.arrayContaining(['userName', 'active', 'emails']));
+    expect((schema.body as { attributes: { name: string }[] }).attributes.map((attribute) => attribute.name)).toEqual(
+      expect.arrayContaining(['userName', 'active', 'emails']),
+    );
     await scim('get', '/Schemas?filter=id%20pr').expect(403);
   });
 });

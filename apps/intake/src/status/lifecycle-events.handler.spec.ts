@@ -26,7 +26,16 @@ function evolutionsOf(events: readonly Envelope[]): AppliedEvolution[] {
 function sut(applied: AppliedEvolution[]): LifecycleEventsHandler {
   const statuses = { apply: () => Promise.resolve(applied) } as unknown as RequestStatusStore;
   const tickets = { waitingFor: () => Promise.resolve([]) } as unknown as RevocationTickets;
-  return new LifecycleEventsHandler(statuses, tickets, {} as IdentityDirectory, {} as CatalogService, {} as OwnerTransfers, registry, {} as MessageBus, systemClock);
+  return new LifecycleEventsHandler(
+    statuses,
+    tickets,
+    {} as IdentityDirectory,
+    {} as CatalogService,
+    {} as OwnerTransfers,
+    registry,
+    {} as MessageBus,
+    systemClock,
+  );
 }
 
 describe('lifecycle events handler', () => {

@@ -1,6 +1,16 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, ItsmRequestReceived, ItsmServiceNowItemReceived, MessagingDeadLettered, isEvent } from '@grantline/contracts';
+import {
+  GrantRevoked,
+  IdentityOffboarded,
+  IdentityOwnerChanged,
+  IdentityOwnerTransferProposed,
+  IdentityUpserted,
+  ItsmRequestReceived,
+  ItsmServiceNowItemReceived,
+  MessagingDeadLettered,
+  isEvent,
+} from '@grantline/contracts';
 import type { DeadLetteredData, Envelope, EnvelopeOf, EventRegistry, ItsmRequestReceivedData } from '@grantline/contracts';
 import type { Clock } from '@grantline/decider';
 import type { MessageBus } from '@grantline/messaging';
@@ -108,7 +118,8 @@ export class LifecycleEventsHandler {
   @EventPattern('iga.messaging.dead-lettered.v2')
   async onDeadLetter(@Payload() event: EnvelopeOf<typeof MessagingDeadLettered>): Promise<Envelope[]> {
     if (!isInboundItsmDeadLetter(event.data)) return [];
-    if (this.bus.readRecords === undefined) return this.answer(event, { kind: 'unanswerable', reason: 'this transport cannot read the original back by reference' });
+    if (this.bus.readRecords === undefined)
+      return this.answer(event, { kind: 'unanswerable', reason: 'this transport cannot read the original back by reference' });
     return this.answer(event, rescueInbound(event.data, await this.originalOf(event.data, this.bus.readRecords.bind(this.bus))));
   }
 
@@ -129,7 +140,9 @@ export class LifecycleEventsHandler {
         return [ticketStatus(this.registry, event, { ticket: rescue.ticket, status: 'rejected', reasons: rescue.reasons })];
       case 'unanswerable':
         // It stays on the dead-letter topic for an operator; there is no ticket to tell.
-        this.logger.warn(`inbound ITSM message ${isEvent(event, MessagingDeadLettered) ? `at ${event.data.origin.partition}/${event.data.origin.offset}` : event.id} cannot be answered: ${rescue.reason}`);
+        this.logger.warn(
+          `inbound ITSM message ${isEvent(event, MessagingDeadLettered) ? `at ${event.data.origin.partition}/${event.data.origin.offset}` : event.id} cannot be answered: ${rescue.reason}`,
+        );
         return [];
     }
   }

@@ -20,7 +20,9 @@ describe('request status projection', () => {
   it('given a submission, the request is submitted with a timeline entry by its requester', () => {
     const { view, ticket } = given([submitted()]);
     expect(view).toMatchObject({ requestId: 'req-1', status: 'submitted', requesterId: 'alice', grants: [] });
-    expect(view?.timeline).toEqual([expect.objectContaining({ type: 'iga.request.submitted.v2', summary: expect.stringContaining('alice asked for orders-staging-read') })]);
+    expect(view?.timeline).toEqual([
+      expect.objectContaining({ type: 'iga.request.submitted.v2', summary: expect.stringContaining('alice asked for orders-staging-read') }),
+    ]);
     expect(ticket).toEqual(['received']);
   });
 

@@ -124,7 +124,13 @@ function statusFromGrants(view: RequestStatusView, grants: RequestStatusView['gr
  */
 export function evolveRequestStatus(view: RequestStatusView | undefined, event: Envelope): Evolution | undefined {
   if (view?.timeline.some((entry) => entry.eventId === event.id)) return undefined;
-  const entry = (summary: string): TimelineEntry => ({ eventId: event.id, type: event.type, at: event.time, actor: `${event.actor.kind}:${event.actor.id}`, summary });
+  const entry = (summary: string): TimelineEntry => ({
+    eventId: event.id,
+    type: event.type,
+    at: event.time,
+    actor: `${event.actor.kind}:${event.actor.id}`,
+    summary,
+  });
 
   if (isEvent(event, RequestSubmitted)) {
     if (view) return undefined;
@@ -203,7 +209,13 @@ export function evolveRequestStatus(view: RequestStatusView | undefined, event: 
     return undefined;
   }
 
-  const next: RequestStatusView = { ...view, status, grants, ...(approverIds === undefined ? {} : { approverIds }), timeline: [...view.timeline, entry(summary)].slice(-MAX_TIMELINE) };
+  const next: RequestStatusView = {
+    ...view,
+    status,
+    grants,
+    ...(approverIds === undefined ? {} : { approverIds }),
+    timeline: [...view.timeline, entry(summary)].slice(-MAX_TIMELINE),
+  };
   const ticketStatus = status !== view.status ? ITSM_STATUS[status] : undefined;
   return { view: next, ...(ticketStatus === undefined ? {} : { ticketStatus: { status: ticketStatus, reasons } }) };
 }

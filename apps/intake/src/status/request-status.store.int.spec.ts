@@ -136,7 +136,10 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
     await store.apply(submitted({ requestId: 'req-park-6' }));
     const activation = activated('req-park-6:orders-staging-read');
     const park = ParkedEvents.prototype.park;
-    const spy = jest.spyOn(ParkedEvents.prototype, 'park').mockImplementationOnce(async function (this: ParkedEvents, ...args: Parameters<ParkedEvents['park']>) {
+    const spy = jest.spyOn(ParkedEvents.prototype, 'park').mockImplementationOnce(async function (
+      this: ParkedEvents,
+      ...args: Parameters<ParkedEvents['park']>
+    ) {
       // After this writer looked the grant up and found no view: another instance attaches the grant and drains
       // (finding nothing parked yet), and only then does this writer park.
       await new RequestStatusStore(connection, systemClock).apply(approved('req-park-6'));

@@ -22,9 +22,7 @@ export interface AppliedEvolution extends Evolution {
 
 /** What one event did to its request's document. */
 type Outcome =
-  | { readonly kind: 'applied'; readonly evolution: Evolution; readonly widened: boolean }
-  | { readonly kind: 'unchanged' }
-  | { readonly kind: 'unknown' };
+  { readonly kind: 'applied'; readonly evolution: Evolution; readonly widened: boolean } | { readonly kind: 'unchanged' } | { readonly kind: 'unknown' };
 
 export const REQUEST_STATUS_COLLECTION = 'intake_request_status_v1';
 const MAX_ATTEMPTS = 8;
@@ -116,7 +114,11 @@ export class RequestStatusStore {
       await this.parked.remove(eventId);
       waiting = waiting.filter((parked) => parked.eventId !== eventId);
       if (outcome.kind === 'applied' && outcome.widened) {
-        waiting = await this.parked.waitingFor(requestId, view.grants.map((g) => g.grantId), grantsAttachedBy);
+        waiting = await this.parked.waitingFor(
+          requestId,
+          view.grants.map((g) => g.grantId),
+          grantsAttachedBy,
+        );
       }
     }
     return drained;

@@ -17,7 +17,7 @@ let sequence = 0;
 
 export function envelope<TDef extends EventDefinition>(def: TDef, data: DataOf<TDef>, overrides: { id?: string; subject?: string } = {}): Envelope {
   sequence += 1;
-  const subject = overrides.subject ?? ((data as { requestId?: string }).requestId ?? 'req-1');
+  const subject = overrides.subject ?? (data as { requestId?: string }).requestId ?? 'req-1';
   return registry.encode(def, data, {
     id: overrides.id ?? `evt-${sequence}`,
     source: 'grantline/spec',
@@ -70,7 +70,11 @@ export const activated = (grantId: string): Envelope =>
 export const revoked = (grantId: string): Envelope => envelope(GrantRevoked, { grantId, reason: 'expiry', revokedAt: T0 }, { subject: grantId });
 
 export const failedForGood = (grantId: string): Envelope =>
-  envelope(GrantProvisioningFailed, { grantId, operation: 'provision', reason: 'role missing', code: 'target_missing', retriable: false, attempts: 1, terminal: true }, { subject: grantId });
+  envelope(
+    GrantProvisioningFailed,
+    { grantId, operation: 'provision', reason: 'role missing', code: 'target_missing', retriable: false, attempts: 1, terminal: true },
+    { subject: grantId },
+  );
 
 export const withdrawn = (requestId = 'req-1'): Envelope => envelope(RequestWithdrawn, { requestId, withdrawnBy: 'alice' });
 

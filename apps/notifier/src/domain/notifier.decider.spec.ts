@@ -47,7 +47,14 @@ describe('notifier decider', () => {
             refs: { requestId: REQUEST, reviewId: `${REQUEST}:post-incident-review` },
             params: { beneficiaryId: 'oncall-bo', incident: 'INC0042', reviewerIds: 'lead-cy,lead-di', reviewDueAt: REVIEW_DUE },
           });
-          expect(notice).toMatchObject({ source: NOTIFIER_SOURCE, subject: REQUEST, correlationid: REQUEST, causationid: review.id, time: FACT_TIME, actor: { kind: 'service', id: 'notifier' } });
+          expect(notice).toMatchObject({
+            source: NOTIFIER_SOURCE,
+            subject: REQUEST,
+            correlationid: REQUEST,
+            causationid: review.id,
+            time: FACT_TIME,
+            actor: { kind: 'service', id: 'notifier' },
+          });
         });
       expect(registry.latestOf(NotificationRequested.name).topic).toBe(TOPICS.notifications);
     });
@@ -63,9 +70,18 @@ describe('notifier decider', () => {
       const recertification = registry.encode(
         registry.latestOf('iga.approval.review-opened'),
         { reviewId: 'rev-1', kind: 'recertification', requestId: 'req-other', grantIds: ['req-other:ent-x'], reviewerIds: ['lead-cy'], dueAt: REVIEW_DUE },
-        { id: 'rec-1', source: 'grantline/approval', time: FACT_TIME, subject: 'req-other', correlationid: 'req-other', actor: { kind: 'service', id: 'approval' } },
+        {
+          id: 'rec-1',
+          source: 'grantline/approval',
+          time: FACT_TIME,
+          subject: 'req-other',
+          correlationid: 'req-other',
+          actor: { kind: 'service', id: 'approval' },
+        },
       );
-      given(new Log(facts.breakGlassGranted(REQUEST)).events).when(recertification).thenNothing();
+      given(new Log(facts.breakGlassGranted(REQUEST)).events)
+        .when(recertification)
+        .thenNothing();
     });
 
     it('a duplicate fact (either half) asks nothing the second time', () => {
@@ -88,14 +104,20 @@ describe('notifier decider', () => {
 
     it('a state rebuilt with the notification it already asked for (replay of its own topic) asks nothing again', () => {
       const [asked] = new Log(facts.breakGlassGranted(REQUEST)).handle(facts.reviewOpened(REQUEST));
-      given(new Log(asked!, facts.breakGlassGranted(REQUEST)).events).when(facts.reviewOpened(REQUEST)).thenNothing();
+      given(new Log(asked!, facts.breakGlassGranted(REQUEST)).events)
+        .when(facts.reviewOpened(REQUEST))
+        .thenNothing();
     });
 
     it('decides the same whether or not the fact is folded already (replayed at start, redelivered live)', () => {
       const review = facts.reviewOpened(REQUEST);
       given([facts.breakGlassGranted(REQUEST)])
         .when(review)
-        .thenAssert((events) => given([facts.breakGlassGranted(REQUEST), review]).when(review).then(events));
+        .thenAssert((events) =>
+          given([facts.breakGlassGranted(REQUEST), review])
+            .when(review)
+            .then(events),
+        );
     });
   });
 
@@ -122,7 +144,10 @@ describe('notifier decider', () => {
       given(new Log(facts.grantCreated(REQUEST)).events)
         .when(facts.provisioningFailed(REQUEST, { terminal: true, operation: 'deprovision', attempts: 2 }))
         .thenAssert(([alert]) =>
-          expect(alert!.data).toMatchObject({ notificationId: `alert:${GRANT}:deprovision`, params: { operation: 'deprovision', state: 'irrevocable', attempts: 2 } }),
+          expect(alert!.data).toMatchObject({
+            notificationId: `alert:${GRANT}:deprovision`,
+            params: { operation: 'deprovision', state: 'irrevocable', attempts: 2 },
+          }),
         );
     });
 
@@ -138,7 +163,9 @@ describe('notifier decider', () => {
         .when(facts.provisioningFailed(REQUEST, { terminal: true }))
         .thenAssert((events) => expect(events).toHaveLength(1));
       log.handle(facts.provisioningFailed(REQUEST, { terminal: true }));
-      given(log.events).when(facts.provisioningFailed(REQUEST, { terminal: true })).thenNothing();
+      given(log.events)
+        .when(facts.provisioningFailed(REQUEST, { terminal: true }))
+        .thenNothing();
     });
 
     it('a grant it never saw created still alerts, naming the request from the fact and saying what is missing', () => {
@@ -147,7 +174,10 @@ describe('notifier decider', () => {
         .when(failed)
         .thenAssert((events) =>
           expect(dataOf(events)).toEqual([
-            expect.objectContaining({ refs: { requestId: REQUEST, grantId: GRANT }, params: { operation: 'provision', state: 'failed', code: 'target_account_missing', attempts: 3 } }),
+            expect.objectContaining({
+              refs: { requestId: REQUEST, grantId: GRANT },
+              params: { operation: 'provision', state: 'failed', code: 'target_account_missing', attempts: 3 },
+            }),
           ]),
         );
       expect(decider.explain(failed, decider.initialState())).toEqual([expect.stringContaining(GRANT)]);
@@ -156,7 +186,14 @@ describe('notifier decider', () => {
 
   describe('access_drift_detected', () => {
     const at = (minute: number): string => `2026-01-10T09:${String(minute).padStart(2, '0')}:00.000Z`;
-    const meta = (id: string, time: string, subject: string) => ({ id, source: 'spec', time, subject, correlationid: subject, actor: { kind: 'service' as const, id: 'provisioning' } });
+    const meta = (id: string, time: string, subject: string) => ({
+      id,
+      source: 'spec',
+      time,
+      subject,
+      correlationid: subject,
+      actor: { kind: 'service' as const, id: 'provisioning' },
+    });
     /** What provisioning publishes for one reconciliation observed at `minute`: its findings, then its summary. */
     const reconciliation = (minute: number, findings: Partial<DriftDetectedData>[]): Envelope[] => [
       ...findings.map((finding, i) =>
@@ -216,7 +253,11 @@ describe('notifier decider', () => {
     it('tells the on-call group when a granted membership vanished, naming the grant and its request', () => {
       const [alert] = alertsOf(new Log(), reconciliation(1, [{ kind: 'missing_in_target', grantId: GRANT, targetAccount: 'ada' }]));
 
-      expect(alert).toMatchObject({ audience: { groupId: 'security-oncall' }, refs: { grantId: GRANT, requestId: REQUEST }, params: { kind: 'missing_in_target' } });
+      expect(alert).toMatchObject({
+        audience: { groupId: 'security-oncall' },
+        refs: { grantId: GRANT, requestId: REQUEST },
+        params: { kind: 'missing_in_target' },
+      });
     });
 
     it('says it once while the drift stays open, and again when it comes back after it was gone', () => {
@@ -238,7 +279,7 @@ describe('notifier decider', () => {
       expect(alertsOf(log, run)).toEqual([]);
     });
 
-    it('a summary read before the previous run\'s findings does not hide a finding that is still open', () => {
+    it("a summary read before the previous run's findings does not hide a finding that is still open", () => {
       // the previous run's summary arrives, then this run's summary (other partition) before this run's finding
       const log = new Log(...reconciliation(1, [{}]));
       const [finding, summary] = reconciliation(2, [{}]);

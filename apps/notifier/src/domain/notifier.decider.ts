@@ -1,4 +1,12 @@
-import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantDriftDetected, GrantProvisioningFailed, NotificationRequested, idempotencyKeyOf, isEvent } from '@grantline/contracts';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  GrantDriftDetected,
+  GrantProvisioningFailed,
+  NotificationRequested,
+  idempotencyKeyOf,
+  isEvent,
+} from '@grantline/contracts';
 import type { Actor, DriftDetectedData, Envelope, EventRegistry, GrantOperation, NotificationRequestedData } from '@grantline/contracts';
 import { EventFactory } from '@grantline/decider';
 import type { Decider, EventIdOf } from '@grantline/decider';
@@ -67,7 +75,14 @@ function decide(command: Envelope, state: NotifierState, context: NotifierContex
   const ask = (data: NotificationRequestedData, requestId: string): Envelope[] => {
     if (state.wasRequested(data.notificationId)) return [];
     // A notification belongs to its request's story (or its report's), whatever the fact's own correlation.
-    return [factory.derive(NotificationRequested, data, { idParts: ['notifier', NotificationRequested.type, data.notificationId], cause: command, subject: requestId, correlationId: requestId })];
+    return [
+      factory.derive(NotificationRequested, data, {
+        idParts: ['notifier', NotificationRequested.type, data.notificationId],
+        cause: command,
+        subject: requestId,
+        correlationId: requestId,
+      }),
+    ];
   };
 
   if (isEvent(command, ApprovalBreakGlassGranted) || (isEvent(command, ApprovalReviewOpened) && command.data.kind === 'break_glass_post_incident')) {
@@ -85,7 +100,12 @@ function decide(command: Envelope, state: NotifierState, context: NotifierContex
         audience: { groupId: context.securityGroupId },
         template: 'break_glass_granted',
         refs: { requestId, reviewId: review.reviewId },
-        params: { beneficiaryId: granted.beneficiaryId, incident: granted.incident, reviewerIds: review.reviewerIds.join(','), reviewDueAt: granted.reviewDueAt },
+        params: {
+          beneficiaryId: granted.beneficiaryId,
+          incident: granted.incident,
+          reviewerIds: review.reviewerIds.join(','),
+          reviewDueAt: granted.reviewDueAt,
+        },
       },
       requestId,
     );

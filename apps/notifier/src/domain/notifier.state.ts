@@ -1,4 +1,12 @@
-import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantDriftDetected, GrantReconciliationCompleted, NotificationRequested, isEvent } from '@grantline/contracts';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  GrantCreated,
+  GrantDriftDetected,
+  GrantReconciliationCompleted,
+  NotificationRequested,
+  isEvent,
+} from '@grantline/contracts';
 import type { BreakGlassGrantedData, Envelope, ReviewOpenedData } from '@grantline/contracts';
 
 /** What a break-glass notification names about the grant itself (from `iga.approval.break-glass-granted.v1`). */

@@ -1,6 +1,13 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantDriftDetected, GrantProvisioningFailed, GrantReconciliationCompleted } from '@grantline/contracts';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  GrantCreated,
+  GrantDriftDetected,
+  GrantProvisioningFailed,
+  GrantReconciliationCompleted,
+} from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
@@ -17,7 +24,14 @@ const DERIVATION_MEMORY = 2_000;
  * The facts the notifier consumes. A reconciliation's completion only folds: which one came before a finding tells
  * a new drift from one still open.
  */
-const FACTS = [ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantProvisioningFailed, GrantDriftDetected, GrantReconciliationCompleted] as const;
+const FACTS = [
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  GrantCreated,
+  GrantProvisioningFailed,
+  GrantDriftDetected,
+  GrantReconciliationCompleted,
+] as const;
 
 /**
  * The Kafka edge of the notifier: the notifications a fact asks for are decided, the fact and the notifications are

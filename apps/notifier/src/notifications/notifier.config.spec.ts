@@ -6,7 +6,10 @@ describe('notifier configuration', () => {
   });
 
   it('takes the groups from the environment and refuses a blank one, naming the variable', () => {
-    expect(loadNotifierConfig({ NOTIFIER_SECURITY_GROUP: 'sec-team', NOTIFIER_ALERT_GROUP: 'ops' })).toEqual({ securityGroupId: 'sec-team', alertGroupId: 'ops' });
+    expect(loadNotifierConfig({ NOTIFIER_SECURITY_GROUP: 'sec-team', NOTIFIER_ALERT_GROUP: 'ops' })).toEqual({
+      securityGroupId: 'sec-team',
+      alertGroupId: 'ops',
+    });
     expect(() => loadNotifierConfig({ NOTIFIER_ALERT_GROUP: 'two words' })).toThrow(/NOTIFIER_ALERT_GROUP/);
   });
 });

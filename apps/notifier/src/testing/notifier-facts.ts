@@ -1,11 +1,4 @@
-import {
-  ApprovalBreakGlassGranted,
-  ApprovalReviewOpened,
-  GrantCreated,
-  GrantProvisioningFailed,
-  grantIdOf,
-  registry as catalogue,
-} from '@grantline/contracts';
+import { ApprovalBreakGlassGranted, ApprovalReviewOpened, GrantCreated, GrantProvisioningFailed, grantIdOf, registry as catalogue } from '@grantline/contracts';
 import type { Envelope, EventDefinition, EventRegistry, GrantOperation } from '@grantline/contracts';
 
 export const FACT_TIME = '2026-01-10T09:00:00.000Z';
@@ -16,7 +9,14 @@ export class NotifierFacts {
   constructor(private readonly registry: EventRegistry = catalogue) {}
 
   private encode<TData>(def: EventDefinition<string, TData>, data: TData, id: string, subject: string, source: string): Envelope<TData> {
-    return this.registry.encode(def, data, { id, source, time: FACT_TIME, subject, correlationid: subject, actor: { kind: 'service', id: source.split('/')[1] ?? source } });
+    return this.registry.encode(def, data, {
+      id,
+      source,
+      time: FACT_TIME,
+      subject,
+      correlationid: subject,
+      actor: { kind: 'service', id: source.split('/')[1] ?? source },
+    });
   }
 
   breakGlassGranted(requestId: string, entitlementId = 'ent-prod-db'): Envelope {

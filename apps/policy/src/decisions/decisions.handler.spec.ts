@@ -102,13 +102,21 @@ const sutOverWith = async (directoryWaitMs: number, events: readonly Envelope[])
 const sutOver = (...events: Envelope[]) => sutOverWith(WAIT_MS, events);
 
 const zoe = { kind: 'human', identityId: 'zoe', displayName: 'Zoe', status: 'active', managerId: 'bob', attributes: {} } as const;
-const zoeRequest = (requestId: string) => requestEvent(requestId, { requesterId: 'zoe', subject: { id: 'zoe', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } });
+const zoeRequest = (requestId: string) =>
+  requestEvent(requestId, { requesterId: 'zoe', subject: { id: 'zoe', kind: 'human' }, items: { entitlementIds: ['wiki-read'] } });
 
 const offboarding = (identityId: string): Envelope =>
   registry.encode(
     IdentityOffboarded,
     { identityId, kind: 'human', effectiveAt: '2025-06-02T11:00:00.000Z', reason: 'leaver', ownedIdentityIds: [] },
-    { id: `offboarded-${identityId}`, source: 'spec', time: '2025-06-02T11:00:00.000Z', subject: identityId, correlationid: identityId, actor: { kind: 'system', id: 'spec' } },
+    {
+      id: `offboarded-${identityId}`,
+      source: 'spec',
+      time: '2025-06-02T11:00:00.000Z',
+      subject: identityId,
+      correlationid: identityId,
+      actor: { kind: 'system', id: 'spec' },
+    },
   );
 
 describe('DecisionsHandler', () => {
@@ -149,9 +157,7 @@ describe('DecisionsHandler', () => {
     // Given a started service, and a new identity on the log that the live consumer has not delivered yet
     const { handler, bus } = await sutOver(...identityEvents(), catalogEvent());
     await handler.onRequestSubmitted(requestEvent('warm-up'));
-    bus.append(
-      ...identityEvents(registry, [{ kind: 'human', identityId: 'zoe', displayName: 'Zoe', status: 'active', managerId: 'bob', attributes: {} }]),
-    );
+    bus.append(...identityEvents(registry, [{ kind: 'human', identityId: 'zoe', displayName: 'Zoe', status: 'active', managerId: 'bob', attributes: {} }]));
     // When Zoe's request arrives
     const [decision] = await handler.onRequestSubmitted(requestEvent('req-zoe', { requesterId: 'zoe', subject: { id: 'zoe', kind: 'human' } }));
     // Then it is decided by the engine with Zoe's record, not refused as unknown
@@ -193,7 +199,11 @@ describe('DecisionsHandler: wait until known, then decide', () => {
     // Then the request is decided by the engine, published once, with the deterministic id, and its timer is gone
     const decisions = await published();
     expect(decisions).toHaveLength(1);
-    expect(decisions[0]).toMatchObject({ id: decisionIdOf(request.id, shipped.digest), causationid: request.id, data: { engine: 'cel', effect: 'auto_approve' } });
+    expect(decisions[0]).toMatchObject({
+      id: decisionIdOf(request.id, shipped.digest),
+      causationid: request.id,
+      data: { engine: 'cel', effect: 'auto_approve' },
+    });
     expect(directoryWait.waiting().size).toBe(0);
     expect(timers.pending.size).toBe(0);
 

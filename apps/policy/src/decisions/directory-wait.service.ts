@@ -53,7 +53,8 @@ export class DirectoryWaitService implements OnApplicationBootstrap, OnApplicati
       retryMs: REPUBLISH_DELAY_MS,
       ...(timers ? { timers } : {}),
       onWaitOver: (id) => this.decideWaitedOut(id),
-      onRetry: (id, error) => this.logger.warn('deciding or publishing a request after its wait failed; trying again', { requestEventId: id, error: String(error) }),
+      onRetry: (id, error) =>
+        this.logger.warn('deciding or publishing a request after its wait failed; trying again', { requestEventId: id, error: String(error) }),
     });
   }
 
@@ -71,7 +72,8 @@ export class DirectoryWaitService implements OnApplicationBootstrap, OnApplicati
   park(request: SubmittedRequest, awaited: readonly string[]): boolean {
     const first = !this.wait.has(request.id);
     if (!this.hold(request, awaited)) return false;
-    if (first) this.logger.log({ msg: 'request waits for the directory', requestId: request.data.requestId, waitingFor: awaited, ms: this.config.directoryWaitMs });
+    if (first)
+      this.logger.log({ msg: 'request waits for the directory', requestId: request.data.requestId, waitingFor: awaited, ms: this.config.directoryWaitMs });
     return true;
   }
 
@@ -138,7 +140,8 @@ export class DirectoryWaitService implements OnApplicationBootstrap, OnApplicati
             if (isEvent(event, RequestSubmitted)) requests.set(event.id, event);
             else if (isEvent(event, PolicyDecisionRecorded) && event.causationid !== undefined) decided.add(event.causationid);
           },
-          onInvalid: (error, origin) => this.logger.warn('skipping an undecodable record while looking for undecided requests', { ...origin, error: String(error) }),
+          onInvalid: (error, origin) =>
+            this.logger.warn('skipping an undecodable record while looking for undecided requests', { ...origin, error: String(error) }),
         })
         .catch((error: unknown) => this.logger.warn('cannot replay topic to find undecided requests', { topic, error: String(error) }));
     }

@@ -87,9 +87,11 @@ export const toDecisionRecorded = (decision: Decision, context: RecordContext): 
     sodConflicts: toSodConflicts(decision),
     reasons: reasons.slice(0, 50).map(shortText),
     matchedRules: decision.matchedRules.slice(0, 200),
-    recordOnly: decision.recordOnly.flatMap((verdict) =>
-      verdict.wouldHave === 'constrain' ? [] : [{ ruleId: verdict.ruleId, effect: verdict.wouldHave, reason: shortText(verdict.reason) }],
-    ).slice(0, 200),
+    recordOnly: decision.recordOnly
+      .flatMap((verdict) =>
+        verdict.wouldHave === 'constrain' ? [] : [{ ruleId: verdict.ruleId, effect: verdict.wouldHave, reason: shortText(verdict.reason) }],
+      )
+      .slice(0, 200),
     engine: 'cel' satisfies DecisionEngine,
     bundleDigest: digestHex(decision.bundleDigest),
     ...(context.catalogDigest !== undefined ? { catalogDigest: context.catalogDigest } : {}),

@@ -180,10 +180,18 @@ describe('the policy decider: wait until known, then decide', () => {
   });
 
   it.each([
-    ['an offboarded subject', requestEvent('w-7', { subject: { id: 'olga', kind: 'human' }, items: { entitlementIds: ['new-thing'] } }), /"olga" is offboarded/],
+    [
+      'an offboarded subject',
+      requestEvent('w-7', { subject: { id: 'olga', kind: 'human' }, items: { entitlementIds: ['new-thing'] } }),
+      /"olga" is offboarded/,
+    ],
     ['a suspended subject', requestEvent('w-8', { subject: { id: 'sam', kind: 'human' }, items: { entitlementIds: ['new-thing'] } }), /"sam" is suspended/],
     ['a subject of another kind', requestEvent('w-9', { subject: { id: 'ci-orders', kind: 'human' } }), /is a ci_pipeline/],
-    ['a non-requestable entitlement', requestEvent('w-10', { subject: { id: 'zoe', kind: 'human' }, items: { entitlementIds: ['wiki-legacy'] } }), /not requestable/],
+    [
+      'a non-requestable entitlement',
+      requestEvent('w-10', { subject: { id: 'zoe', kind: 'human' }, items: { entitlementIds: ['wiki-legacy'] } }),
+      /not requestable/,
+    ],
     ['an end before the request', requestEvent('w-11', { subject: { id: 'zoe', kind: 'human' }, endsAt: '2025-06-01T00:00:00.000Z' }), /is not after/],
   ])('denies %s at once, even if something else is unknown', (_case, request, reason) => {
     const sam = { kind: 'human', identityId: 'sam', displayName: 'Sam', status: 'suspended', attributes: {} } as const;
@@ -202,7 +210,10 @@ describe('the policy decider: wait until known, then decide', () => {
     given(known())
       .when(waitedOut(request))
       .thenMatches([
-        { id: specEventId('decision', request.id, digestHex(shipped.digest)), data: { effect: 'deny', reasons: ['unknown subject "zoe": no identity record'] } },
+        {
+          id: specEventId('decision', request.id, digestHex(shipped.digest)),
+          data: { effect: 'deny', reasons: ['unknown subject "zoe": no identity record'] },
+        },
       ]);
   });
 

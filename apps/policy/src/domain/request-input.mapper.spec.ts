@@ -39,7 +39,15 @@ describe('request -> engine input', () => {
     expect(input.subject).toEqual({ id: 'alice', kind: 'human', team: 'orders', manager: 'bob', ownerOfRecord: null, attributes: {} });
     expect(input.requester).toMatchObject({ id: 'alice', kind: 'human' });
     expect(input.entitlements).toEqual([
-      expect.objectContaining({ id: 'orders-read', system: 'orders-db', sensitivity: 'high', environment: 'prod', owner: 'dave', privilege: 'read', maxDuration: 'P30D' }),
+      expect.objectContaining({
+        id: 'orders-read',
+        system: 'orders-db',
+        sensitivity: 'high',
+        environment: 'prod',
+        owner: 'dave',
+        privilege: 'read',
+        maxDuration: 'P30D',
+      }),
     ]);
   });
 
@@ -96,7 +104,11 @@ describe('request -> engine input', () => {
     ['a non-requestable entitlement', requestEvent('r-10', { items: { entitlementIds: ['wiki-legacy'] } }), /"wiki-legacy" is not requestable/],
     ['an unknown subject', requestEvent('r-11', { subject: { id: 'mallory', kind: 'human' } }), /unknown subject "mallory"/],
     ['an offboarded subject', requestEvent('r-12', { subject: { id: 'olga', kind: 'human' } }), /"olga" is offboarded/],
-    ['a subject of another kind than recorded', requestEvent('r-13', { subject: { id: 'ci-orders', kind: 'human' } }), /is a ci_pipeline, but the request says human/],
+    [
+      'a subject of another kind than recorded',
+      requestEvent('r-13', { subject: { id: 'ci-orders', kind: 'human' } }),
+      /is a ci_pipeline, but the request says human/,
+    ],
     ['an end before the request', requestEvent('r-14', { endsAt: '2025-06-01T00:00:00.000Z' }), /is not after the request time/],
   ])('refuses %s with a reason naming it', (_case, event, reason) => {
     const refusal = expectRefusal(mapRequestToInput(event, known()));

@@ -44,7 +44,11 @@ const serviceAccount = (attributes: Identity['attributes']): Identity => ({
 const decide = (attributes: Identity['attributes']) => {
   const facts: Envelope[] = [...identityEvents(), ...identityEvents(registry, [serviceAccount(attributes)]), catalogEvent(registry, WITH_SECRETS)];
   const state = facts.reduce<PolicyState>(evolvePolicyState, initialPolicyState());
-  const request = requestEvent('scope-1', { subject: { id: 'svc-deployer', kind: 'service_account' }, items: { entitlementIds: ['deploy-secrets-prod'] }, duration: 'PT8H' });
+  const request = requestEvent('scope-1', {
+    subject: { id: 'svc-deployer', kind: 'service_account' },
+    items: { entitlementIds: ['deploy-secrets-prod'] },
+    duration: 'PT8H',
+  });
   const mapped = mapRequestToInput(request, state);
   if (mapped.kind !== 'input') throw new Error(`refused: ${mapped.reasons.join('; ')}`);
   return { input: mapped.input, decision: evaluate(shipped, mapped.input) };
@@ -95,7 +99,7 @@ describe('sa-least-privilege-scope over a real identity record', () => {
     expect(decision.effect).toBe('deny');
     expect(decision.matchedRules).toContain('sa-least-privilege-scope');
     expect(decision.reasons).toContain(
-      'least privilege: svc-deployer declares no scope over deploy-secrets-prod; write in prod outside a service account\'s declared scope is refused',
+      "least privilege: svc-deployer declares no scope over deploy-secrets-prod; write in prod outside a service account's declared scope is refused",
     );
   });
 });

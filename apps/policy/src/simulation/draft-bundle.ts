@@ -32,4 +32,6 @@ export const withinDraftLimits = <T>(work: () => T): T => {
 };
 
 export const draftLimitProblem = (error: EvaluationLimitExceeded): ProblemException =>
-  ProblemException.of(DRAFT_LIMIT_EXCEEDED, error.message, [{ field: 'bundle', message: `${error.limit}: at most ${error.max}${error.limit === 'maxEvaluationMillis' ? ' ms' : ''} per decision` }]);
+  ProblemException.of(DRAFT_LIMIT_EXCEEDED, error.message, [
+    { field: 'bundle', message: `${error.limit}: at most ${error.max}${error.limit === 'maxEvaluationMillis' ? ' ms' : ''} per decision` },
+  ]);

@@ -30,10 +30,7 @@ const bus = new InMemoryMessageBus({ registry });
     ApiAuthModule.forRoot({ serviceName: 'policy', deniedEvent: PolicyAccessDenied, env: { AUTH_MODE: 'dev', DEV_ISSUER_DIR: issuerDir } }),
   ],
   controllers: [SimulateController],
-  providers: [
-    { provide: POLICY_BUNDLE, useValue: loadBundleFromDirectory(POLICIES) },
-    clockProvider(fixedClock(NOW)),
-  ],
+  providers: [{ provide: POLICY_BUNDLE, useValue: loadBundleFromDirectory(POLICIES) }, clockProvider(fixedClock(NOW))],
 })
 class SimulateSpecModule {}
 
@@ -41,7 +38,9 @@ const shippedFiles = () => readBundleDirectory(POLICIES);
 /** A 256-element list literal: the most a draft's list may hold. */
 const LIST = `[${Array.from({ length: DRAFT_LIMITS.cel.maxListElements }, (_, i) => i).join(',')}]`;
 const ruleSet = (rules: readonly { id: string; when: string }[]): string =>
-  ['kind: RuleSet', 'rules:', ...rules.flatMap((rule) => [`  - id: ${rule.id}`, `    when: '${rule.when}'`, '    effect: deny', '    reason: spec']), ''].join('\n');
+  ['kind: RuleSet', 'rules:', ...rules.flatMap((rule) => [`  - id: ${rule.id}`, `    when: '${rule.when}'`, '    effect: deny', '    reason: spec']), ''].join(
+    '\n',
+  );
 
 const humanRead = {
   request: { id: 'sim-1', duration: 'P7D', justification: 'reading the wiki for onboarding' },
@@ -81,7 +80,11 @@ describe('POST /v1/policy/simulate (in process, no infrastructure)', () => {
     const response = await simulateAs('author', humanRead).expect(200);
     expect(response.body).toMatchObject({
       bundle: { name: 'grantline-default', draft: false },
-      decision: { effect: 'auto_approve', matchedRules: ['human-low-nonprod-read'], provenance: { input: { now: NOW.toISOString(), requester: { id: 'alice' } } } },
+      decision: {
+        effect: 'auto_approve',
+        matchedRules: ['human-low-nonprod-read'],
+        provenance: { input: { now: NOW.toISOString(), requester: { id: 'alice' } } },
+      },
     });
     expect(response.body.trace.length).toBeGreaterThan(0);
   });
@@ -102,7 +105,10 @@ describe('POST /v1/policy/simulate (in process, no infrastructure)', () => {
   });
 
   it('answers a bad draft bundle with 400 and file:line errors', async () => {
-    const files = [...readBundleDirectory(POLICIES), { path: 'broken.yaml', content: 'kind: RuleSet\nrules:\n  - id: broken\n    when: "subject.id =="\n    effect: deny\n    reason: x\n' }];
+    const files = [
+      ...readBundleDirectory(POLICIES),
+      { path: 'broken.yaml', content: 'kind: RuleSet\nrules:\n  - id: broken\n    when: "subject.id =="\n    effect: deny\n    reason: x\n' },
+    ];
     const response = await simulateAs('author', { ...humanRead, bundle: { files } }).expect(400);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
     const body = JSON.parse(response.text) as { title: string; errors: { location: string }[] };
@@ -111,7 +117,9 @@ describe('POST /v1/policy/simulate (in process, no infrastructure)', () => {
   });
   describe('authorization: policy authors and security only, decided before the body is read', () => {
     it('answers 401 without a token, 403 to anyone without the role (whatever the body), and records the refusal', async () => {
-      await simulateAs(undefined, humanRead).expect(401).expect('content-type', /application\/problem\+json/);
+      await simulateAs(undefined, humanRead)
+        .expect(401)
+        .expect('content-type', /application\/problem\+json/);
       for (const who of ['member', 'auditor', 'workload']) {
         await simulateAs(who, humanRead).expect(403);
         await simulateAs(who, { surprise: true }).expect(403);
@@ -123,7 +131,13 @@ describe('POST /v1/policy/simulate (in process, no infrastructure)', () => {
       });
       expect(recorded[0]).toMatchObject({
         source: 'grantline/policy',
-        data: { service: 'policy', operation: 'POST /v1/policy/simulate', status: 403, principalKind: 'person', reason: 'requires one of the roles policy-author, security' },
+        data: {
+          service: 'policy',
+          operation: 'POST /v1/policy/simulate',
+          status: 403,
+          principalKind: 'person',
+          reason: 'requires one of the roles policy-author, security',
+        },
       });
     });
   });
@@ -141,7 +155,9 @@ describe('POST /v1/policy/simulate (in process, no infrastructure)', () => {
         const response = await simulateAs('author', { ...humanRead, bundle: { files } }).expect(400);
         const body = response.body as { title: string; detail: string; errors: { location: string; message: string }[] };
         expect(body.title).toBe('Invalid policy bundle');
-        expect(body.errors).toEqual([expect.objectContaining({ location: expect.stringMatching(/^draft\.yaml:\d+:\d+$/), message: expect.stringMatching(message) })]);
+        expect(body.errors).toEqual([
+          expect.objectContaining({ location: expect.stringMatching(/^draft\.yaml:\d+:\d+$/), message: expect.stringMatching(message) }),
+        ]);
       }
     });
 

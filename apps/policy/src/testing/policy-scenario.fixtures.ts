@@ -1,14 +1,7 @@
 // Builders for the policy service's specs: a small catalogue and population that exercises the shipped
 // bundle (manager and owner routes, machine guardrails, separation of duties), as contract events.
 import { CatalogPublished, GrantActivated, GrantCreated, IdentityUpserted, RequestSubmitted, registry as catalogue } from '@grantline/contracts';
-import type {
-  CatalogPublishedData,
-  Envelope,
-  EventRegistry,
-  GrantCreatedData,
-  Identity,
-  RequestSubmittedData,
-} from '@grantline/contracts';
+import type { CatalogPublishedData, Envelope, EventRegistry, GrantCreatedData, Identity, RequestSubmittedData } from '@grantline/contracts';
 
 export const SCENARIO_TIME = '2025-06-02T10:00:00.000Z';
 export const CATALOG_DIGEST = 'b'.repeat(64);

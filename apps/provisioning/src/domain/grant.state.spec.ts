@@ -8,7 +8,14 @@ import { makeProvisioningDecider } from './provisioning.decider';
 const GRANT = 'req-1:ent-1';
 let n = 0;
 const event = <T>(def: EventDefinition<string, T>, data: T): Envelope =>
-  registry.encode(def, data, { id: `e-${++n}`, source: 'spec', time: '2026-01-01T00:00:00.000Z', subject: 'req-1', correlationid: 'req-1', actor: { kind: 'service', id: 'spec' } });
+  registry.encode(def, data, {
+    id: `e-${++n}`,
+    source: 'spec',
+    time: '2026-01-01T00:00:00.000Z',
+    subject: 'req-1',
+    correlationid: 'req-1',
+    actor: { kind: 'service', id: 'spec' },
+  });
 const created = event(GrantCreated, {
   grantId: GRANT,
   requestId: 'req-1',
@@ -36,7 +43,15 @@ describe('evolveGrant', () => {
   });
 
   it('a non-terminal failure keeps the state; activation only from requested/provisioning', () => {
-    const failed = event(GrantProvisioningFailed, { grantId: GRANT, operation: 'provision', reason: 'x', code: 'unavailable', retriable: true, attempts: 1, terminal: false });
+    const failed = event(GrantProvisioningFailed, {
+      grantId: GRANT,
+      operation: 'provision',
+      reason: 'x',
+      code: 'unavailable',
+      retriable: true,
+      attempts: 1,
+      terminal: false,
+    });
     expect(fold([created, failed])?.status).toBe('requested');
     const revoked = event(GrantRevoked, { grantId: GRANT, reason: 'expiry', revokedAt: '2026-01-02T00:00:00.000Z' });
     const activated = event(GrantActivated, { grantId: GRANT, activatedAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-02-01T00:00:00.000Z' });

@@ -178,7 +178,9 @@ describe('provisioning decider', () => {
       const log = new Log(scenario.catalog(), scenario.identity());
       const first = provisionCommand(log.handle(scenario.approved(REQUEST)));
       log.handle(scenario.failed(first, 'provision', 'retriable'));
-      given(log.events).when(scenario.failed(first, 'provision', 'retriable')).thenNothing();
+      given(log.events)
+        .when(scenario.failed(first, 'provision', 'retriable'))
+        .thenNothing();
       given(log.events).when(scenario.provisioned(first)).thenNothing();
       expect(explain(log.events, scenario.provisioned(first))).toEqual([`stale or unknown provisioned ${first.commandId}`]);
     });
@@ -206,7 +208,12 @@ describe('provisioning decider', () => {
         .thenAssert((events, state) => {
           expect(types(events)).toEqual([GrantDeprovisioningRequested.type, ConnectorDeprovisionRequested.type]);
           expect(events[0]!.data).toMatchObject({ grantId: GRANT, reason, attempt: 1, triggeredBy: cause.id, idempotencyKey: `${GRANT}:deprovision` });
-          expect(deprovisionCommand(events)).toMatchObject({ targetAccount: 'ada', entitlementRef: 'grantline_orders_read', reason, commandId: `${GRANT}:deprovision:1` });
+          expect(deprovisionCommand(events)).toMatchObject({
+            targetAccount: 'ada',
+            entitlementRef: 'grantline_orders_read',
+            reason,
+            commandId: `${GRANT}:deprovision:1`,
+          });
           expect(state.grant(GRANT)?.status).toBe('deprovisioning');
         });
       const command = deprovisionCommand(log.handle(cause));
@@ -306,8 +313,13 @@ describe('provisioning decider', () => {
       expect(foldEvents(decider, log.events).grant(GRANT)?.status).toBe('irrevocable');
       given(log.events)
         .when(scenario.stateReported([{ targetAccount: scenario.account, entitlementRef: scenario.groupRole }]))
-        .thenMatches([{ type: GrantDeprovisioningRequested.type }, { type: ConnectorDeprovisionRequested.type, data: { commandId: `${GRANT}:deprovision:4`, reason: 'expiry' } }]);
-      given(log.events).when(new ProvisioningScenario({ connectorId: 'ldap' }).stateReported()).thenNothing();
+        .thenMatches([
+          { type: GrantDeprovisioningRequested.type },
+          { type: ConnectorDeprovisionRequested.type, data: { commandId: `${GRANT}:deprovision:4`, reason: 'expiry' } },
+        ]);
+      given(log.events)
+        .when(new ProvisioningScenario({ connectorId: 'ldap' }).stateReported())
+        .thenNothing();
     });
 
     it('an expiry timer for an unknown grant, or another timer kind, does nothing', () => {

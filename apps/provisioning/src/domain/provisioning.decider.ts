@@ -21,7 +21,15 @@ import {
   idempotencyKeyOf,
   isEvent,
 } from '@grantline/contracts';
-import type { DeprovisionReason, Envelope, EventDefinition, EventRegistry, GrantOperation, GrantToCreateSchema, OperationFailedData } from '@grantline/contracts';
+import type {
+  DeprovisionReason,
+  Envelope,
+  EventDefinition,
+  EventRegistry,
+  GrantOperation,
+  GrantToCreateSchema,
+  OperationFailedData,
+} from '@grantline/contracts';
 import { EventFactory } from '@grantline/decider';
 import type { Decider, EventIdOf } from '@grantline/decider';
 import type { z } from 'zod';
@@ -114,7 +122,14 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
     emit: <TData>(def: EventDefinition<string, TData>, data: TData, grant: GrantRef) => {
       const latest = context.registry.latestOf(def.name) as EventDefinition<string, TData>;
       // The cause, the type and the grant fix the id; every event of a request is keyed and correlated by the request.
-      events.push(factory.derive(latest, data, { idParts: ['provisioning', command.id, def.type, grant.grantId], cause: command, subject: grant.requestId, correlationId: grant.requestId }));
+      events.push(
+        factory.derive(latest, data, {
+          idParts: ['provisioning', command.id, def.type, grant.grantId],
+          cause: command,
+          subject: grant.requestId,
+          correlationId: grant.requestId,
+        }),
+      );
     },
   };
   if (isEvent(command, ApprovalRequestApproved)) {
@@ -192,9 +207,12 @@ interface ConnectorResult {
 }
 
 function resultOf(command: Envelope): ConnectorResult | undefined {
-  if (isEvent(command, ConnectorProvisioned)) return { grantId: command.data.grantId, commandId: command.data.commandId, operation: 'provision', label: 'provisioned' };
-  if (isEvent(command, ConnectorDeprovisioned)) return { grantId: command.data.grantId, commandId: command.data.commandId, operation: 'deprovision', label: 'deprovisioned' };
-  if (isEvent(command, ConnectorOperationFailed)) return { grantId: command.data.grantId, commandId: command.data.commandId, operation: command.data.operation, label: 'failure' };
+  if (isEvent(command, ConnectorProvisioned))
+    return { grantId: command.data.grantId, commandId: command.data.commandId, operation: 'provision', label: 'provisioned' };
+  if (isEvent(command, ConnectorDeprovisioned))
+    return { grantId: command.data.grantId, commandId: command.data.commandId, operation: 'deprovision', label: 'deprovisioned' };
+  if (isEvent(command, ConnectorOperationFailed))
+    return { grantId: command.data.grantId, commandId: command.data.commandId, operation: command.data.operation, label: 'failure' };
   return undefined;
 }
 
@@ -207,7 +225,12 @@ function currentGrantOf(state: ProvisioningView, result: Omit<ConnectorResult, '
 }
 
 /** Where a grant is provisioned, or why not here; undefined when the grant exists already. */
-function placementOf(grantId: string, entitlementId: string, state: ProvisioningView, context: ProvisioningContext): { target: EntitlementTarget } | { skip: string } | undefined {
+function placementOf(
+  grantId: string,
+  entitlementId: string,
+  state: ProvisioningView,
+  context: ProvisioningContext,
+): { target: EntitlementTarget } | { skip: string } | undefined {
   // Deterministic grant ids: a repeated approval (or the break-glass event beside its approval) finds the grant.
   if (state.grant(grantId)) return undefined;
   const target = state.entitlement(entitlementId);
@@ -282,7 +305,12 @@ function removeGrant(out: Decision, grant: GrantState, reason: DeprovisionReason
   if (!target) {
     // Cannot even name what to revoke: never silent, the grant is irrevocable until someone acts.
     out.emit(GrantDeprovisioningRequested, deprovisioningData(out, grant, reason, attempt), grant);
-    failTerminally(out, grant, 'deprovision', { code: 'entitlement_unknown', reason: `entitlement ${grant.entitlementId} is in no catalogue`, retriable: false, attempts: attempt });
+    failTerminally(out, grant, 'deprovision', {
+      code: 'entitlement_unknown',
+      reason: `entitlement ${grant.entitlementId} is in no catalogue`,
+      retriable: false,
+      attempts: attempt,
+    });
     return;
   }
   sendDeprovision(out, grant, target.externalRef, reason, attempt);
@@ -328,12 +356,21 @@ function onFailure(out: Decision, failure: OperationFailedData): void {
     failTerminally(out, grant, failure.operation, details);
     return;
   }
-  out.emit(GrantProvisioningFailed, { grantId: grant.grantId, operation: failure.operation, ...details, terminal: false, nextAttemptAt: failure.failedAt }, grant);
+  out.emit(
+    GrantProvisioningFailed,
+    { grantId: grant.grantId, operation: failure.operation, ...details, terminal: false, nextAttemptAt: failure.failedAt },
+    grant,
+  );
   if (failure.operation === 'provision') sendProvision(out, grant, target.externalRef, attempts + 1);
   else sendDeprovision(out, grant, target.externalRef, grant.deprovisionReason ?? 'revocation', attempts + 1);
 }
 
-function failTerminally(out: Decision, grant: GrantState, operation: GrantOperation, details: { code: string; reason: string; retriable: boolean; attempts: number }): void {
+function failTerminally(
+  out: Decision,
+  grant: GrantState,
+  operation: GrantOperation,
+  details: { code: string; reason: string; retriable: boolean; attempts: number },
+): void {
   out.emit(GrantProvisioningFailed, { grantId: grant.grantId, operation, ...details, terminal: true }, grant);
   // The notifier alerts on a terminal failure (it alone writes the notifications topic).
 }

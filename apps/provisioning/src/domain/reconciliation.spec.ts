@@ -1,5 +1,12 @@
 import { ConnectorStateReported, GrantDriftDetected, GrantReconciliationCompleted, registry } from '@grantline/contracts';
-import type { DeprovisionRequestedData, DriftDetectedData, Envelope, ProvisionRequestedData, ReconciliationCompletedData, StateReportedData } from '@grantline/contracts';
+import type {
+  DeprovisionRequestedData,
+  DriftDetectedData,
+  Envelope,
+  ProvisionRequestedData,
+  ReconciliationCompletedData,
+  StateReportedData,
+} from '@grantline/contracts';
 import { foldEvents } from '@grantline/decider';
 import { specEventId } from '../testing/event-id';
 import { ProvisioningScenario } from '../testing/provisioning-scenario';
@@ -85,7 +92,7 @@ describe('reconciliation', () => {
     });
   });
 
-  it('an active grant whose membership is gone is missing_in_target, told in its request\'s story', () => {
+  it("an active grant whose membership is gone is missing_in_target, told in its request's story", () => {
     const world = new World();
     const grantId = world.grant('req-1', 'active');
 
@@ -149,7 +156,9 @@ describe('reconciliation', () => {
     world.grant('req-1', 'active');
     const stateReport = report(AFTER, [['mallory', ROLE]]);
 
-    expect(reconcile(lastPage(), stateReport, world.state, { registry, eventId: specEventId })).toEqual(reconcile(lastPage(), stateReport, world.state, { registry, eventId: specEventId }));
+    expect(reconcile(lastPage(), stateReport, world.state, { registry, eventId: specEventId })).toEqual(
+      reconcile(lastPage(), stateReport, world.state, { registry, eventId: specEventId }),
+    );
   });
 });
 

@@ -67,7 +67,12 @@ interface Finding {
  *
  * Not part of the provisioning decider: it decides nothing about a grant, it compares two sides and reports.
  */
-export function reconcile(cause: Envelope, report: StateReport, state: ProvisioningView, context: Pick<ProvisioningContext, 'registry' | 'eventId' | 'source'>): Envelope[] {
+export function reconcile(
+  cause: Envelope,
+  report: StateReport,
+  state: ProvisioningView,
+  context: Pick<ProvisioningContext, 'registry' | 'eventId' | 'source'>,
+): Envelope[] {
   const observed = Date.parse(report.observedAt);
   const refOf = (grant: GrantState): string | undefined => state.entitlement(grant.entitlementId)?.externalRef;
   const grantsByKey = new Map<string, GrantState[]>();
@@ -143,7 +148,11 @@ export function reconcile(cause: Envelope, report: StateReport, state: Provision
         observedAt: report.observedAt,
         assignments: actual.size,
         grantsExpected,
-        drift: { missingInTarget: count('missing_in_target'), unexpectedInTarget: count('unexpected_in_target'), expiredButPresent: count('expired_but_present') },
+        drift: {
+          missingInTarget: count('missing_in_target'),
+          unexpectedInTarget: count('unexpected_in_target'),
+          expiredButPresent: count('expired_but_present'),
+        },
       },
       derivation(GrantReconciliationCompleted.type, report.reportId, report.reportId),
     ),

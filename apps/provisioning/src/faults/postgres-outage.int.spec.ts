@@ -207,7 +207,9 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
     // Then the connector's retries of the first command fail, and the failure is on the log, not swallowed
     await eventually(async () => {
       const failed = (await eventsOf(connectorResultsTopic(connectorId), grantId)).filter((event) => isEvent(event, ConnectorOperationFailed));
-      expect(failed.map((event) => event.data)).toContainEqual(expect.objectContaining({ operation: 'deprovision', errorClass: 'retriable', code: 'unavailable' }));
+      expect(failed.map((event) => event.data)).toContainEqual(
+        expect.objectContaining({ operation: 'deprovision', errorClass: 'retriable', code: 'unavailable' }),
+      );
     }, OUTAGE_WAIT);
     expect(state.state.grant(grantId)?.status).toBe('deprovisioning');
 
@@ -219,7 +221,9 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
       expect(await isMember(ada.account)).toBe(false);
       expect(state.state.grant(grantId)?.status).toBe('revoked');
       const grants = await eventsOf(TOPICS.grants, grantId);
-      expect(grants.filter((event) => isEvent(event, GrantRevoked)).map((event) => event.data)).toEqual([expect.objectContaining({ grantId, reason: 'expiry' })]);
+      expect(grants.filter((event) => isEvent(event, GrantRevoked)).map((event) => event.data)).toEqual([
+        expect.objectContaining({ grantId, reason: 'expiry' }),
+      ]);
       expect(grants.filter((event) => isEvent(event, GrantProvisioningFailed)).map((event) => event.data)).toContainEqual(
         expect.objectContaining({ operation: 'deprovision', terminal: false, retriable: true, code: 'unavailable' }),
       );
@@ -241,7 +245,9 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
     await eventually(async () => {
       const grants = await eventsOf(TOPICS.grants, grantId);
       const failures = grants.filter((event) => isEvent(event, GrantProvisioningFailed)).map((event) => event.data);
-      expect(failures).toContainEqual(expect.objectContaining({ operation: 'deprovision', terminal: true, retriable: true, code: 'unavailable', attempts: MAX_ATTEMPTS }));
+      expect(failures).toContainEqual(
+        expect.objectContaining({ operation: 'deprovision', terminal: true, retriable: true, code: 'unavailable', attempts: MAX_ATTEMPTS }),
+      );
       expect(grants.filter((event) => isEvent(event, GrantDeprovisioningRequested)).map((event) => (event.data as { attempt: number }).attempt)).toEqual(
         Array.from({ length: MAX_ATTEMPTS }, (_, i) => i + 1),
       );
@@ -267,8 +273,12 @@ describe('a revocation due while PostgreSQL is down (fail closed)', () => {
       expect(await isMember(bea.account)).toBe(false);
       expect(state.state.grant(grantId)?.status).toBe('revoked');
       const grants = await eventsOf(TOPICS.grants, grantId);
-      expect(grants.filter((event) => isEvent(event, GrantRevoked)).map((event) => event.data)).toEqual([expect.objectContaining({ grantId, reason: 'revocation' })]);
-      expect(grants.filter((event) => isEvent(event, GrantDeprovisioningRequested)).map((event) => (event.data as { attempt: number }).attempt)).toContain(MAX_ATTEMPTS + 1);
+      expect(grants.filter((event) => isEvent(event, GrantRevoked)).map((event) => event.data)).toEqual([
+        expect.objectContaining({ grantId, reason: 'revocation' }),
+      ]);
+      expect(grants.filter((event) => isEvent(event, GrantDeprovisioningRequested)).map((event) => (event.data as { attempt: number }).attempt)).toContain(
+        MAX_ATTEMPTS + 1,
+      );
     }, OUTAGE_WAIT);
   }, 300_000);
 });

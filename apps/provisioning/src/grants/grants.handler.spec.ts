@@ -14,7 +14,13 @@ const at = (topic: string, offset: number): KafkaEventContext =>
 function busWith(events: readonly Envelope[]): MessageBus {
   return {
     ensureTopics: async () => undefined,
-    replay: async ({ topics, handler }: { topics: readonly string[]; handler: (event: Envelope, position: { topic: string; partition: number; offset: string }) => Promise<void> }) => {
+    replay: async ({
+      topics,
+      handler,
+    }: {
+      topics: readonly string[];
+      handler: (event: Envelope, position: { topic: string; partition: number; offset: string }) => Promise<void>;
+    }) => {
       let handled = 0;
       for (const topic of topics) {
         const onTopic = events.filter((event) => registry.definitionOf(event.type).topic === topic);

@@ -25,11 +25,7 @@ describe('provisioning configuration', () => {
     expect(() => loadProvisioningConfig({ PROVISIONING_MAX_ATTEMPTS: '0' })).toThrow(/PROVISIONING_MAX_ATTEMPTS/);
   });
 
-  it('creates the grants topic and one commands topic per connector (the notifications topic is the notifier\'s)', () => {
-    expect(provisioningTopics(['postgres', 'ldap'])).toEqual([
-      'iga.grants.v1',
-      'iga.connectors.postgres.commands.v1',
-      'iga.connectors.ldap.commands.v1',
-    ]);
+  it("creates the grants topic and one commands topic per connector (the notifications topic is the notifier's)", () => {
+    expect(provisioningTopics(['postgres', 'ldap'])).toEqual(['iga.grants.v1', 'iga.connectors.postgres.commands.v1', 'iga.connectors.ldap.commands.v1']);
   });
 });

@@ -3,7 +3,14 @@ import { isoDurationToMillis } from '@grantline/contracts';
 
 const ConnectorIdsSchema = z
   .string()
-  .transform((value) => [...new Set(value.split(',').map((id) => id.trim()).filter(Boolean))])
+  .transform((value) => [
+    ...new Set(
+      value
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ])
   .pipe(z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/, { message: 'Invalid connector id' })).min(1, { message: 'name at least one connector' }));
 
 export const ProvisioningConfigSchema = z.object({

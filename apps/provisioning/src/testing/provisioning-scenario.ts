@@ -161,7 +161,17 @@ export class ProvisioningScenario {
     const { commandId, connectorId, grantId, idempotencyKey } = command;
     return this.encode(
       ConnectorOperationFailed,
-      { commandId, connectorId, grantId, idempotencyKey, operation, errorClass, code: errorClass === 'retriable' ? 'unavailable' : 'not_found', message: 'target said no', failedAt: this.time },
+      {
+        commandId,
+        connectorId,
+        grantId,
+        idempotencyKey,
+        operation,
+        errorClass,
+        code: errorClass === 'retriable' ? 'unavailable' : 'not_found',
+        message: 'target said no',
+        failedAt: this.time,
+      },
       id,
       grantId,
     );

@@ -35,7 +35,9 @@ export function clockConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ClockC
   const testMode = flagFromEnv(env, TEST_MODE_VARIABLE);
   const legacy = flagFromEnv(env, LEGACY_TEST_MODE_VARIABLE);
   if (testMode !== undefined && legacy !== undefined && testMode !== legacy) {
-    throw new Error(`${TEST_MODE_VARIABLE}=${String(testMode)} and ${LEGACY_TEST_MODE_VARIABLE}=${String(legacy)} (its former name) disagree: set ${TEST_MODE_VARIABLE} only`);
+    throw new Error(
+      `${TEST_MODE_VARIABLE}=${String(testMode)} and ${LEGACY_TEST_MODE_VARIABLE}=${String(legacy)} (its former name) disagree: set ${TEST_MODE_VARIABLE} only`,
+    );
   }
   const testClockEnabled = testMode ?? legacy ?? false;
   if (testClockEnabled && env['NODE_ENV'] === 'production') {

@@ -72,7 +72,11 @@ describe('scheduler decider: grant expiry', () => {
   });
 
   it('never re-arms a revoked grant, even when its activation is read after the revocation', () => {
-    const history = [e.grantRevoked('g1', 'r1'), e.grantCreated('g1', 'r1', '2025-02-01T00:00:00.000Z'), e.grantActivated('g1', 'r1', '2025-02-01T00:00:00.000Z')];
+    const history = [
+      e.grantRevoked('g1', 'r1'),
+      e.grantCreated('g1', 'r1', '2025-02-01T00:00:00.000Z'),
+      e.grantActivated('g1', 'r1', '2025-02-01T00:00:00.000Z'),
+    ];
 
     expect(foldEvents(decider, history).view().timers.size).toBe(0);
   });

@@ -54,15 +54,15 @@ export function schedulerEvents(events: EventRegistry = catalogue) {
     grantRevoked: (grantId: string, requestId: string, options?: { id?: string }) =>
       build(GrantRevoked, { grantId, reason: 'revocation', revokedAt: '2025-01-01T00:00:02.000Z' }, requestId, options),
     taskOpened: (taskId: string, requestId: string, dueAt: string, quorum = 1, options?: { id?: string }) =>
-      build(
-        ApprovalTaskOpened,
-        { taskId, requestId, stageId: 'owner', eligibleApproverIds: ['carol', 'dave', 'erin'], quorum, dueAt },
-        requestId,
-        options,
-      ),
+      build(ApprovalTaskOpened, { taskId, requestId, stageId: 'owner', eligibleApproverIds: ['carol', 'dave', 'erin'], quorum, dueAt }, requestId, options),
     decision: (taskId: string, requestId: string, approverId: string, decision: 'approve' | 'deny', options?: { id?: string }) =>
       build(ApprovalDecisionRecorded, { taskId, requestId, stageId: 'owner', approverId, decision }, requestId, options),
-    requestApproved: (requestId: string, grants: { grantId: string; expiresAt: string }[], recertificationEvery?: string, options?: { id?: string; time?: string }) =>
+    requestApproved: (
+      requestId: string,
+      grants: { grantId: string; expiresAt: string }[],
+      recertificationEvery?: string,
+      options?: { id?: string; time?: string },
+    ) =>
       build(
         ApprovalRequestApproved,
         {

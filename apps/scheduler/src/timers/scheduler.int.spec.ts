@@ -143,7 +143,8 @@ describe('scheduler runtime against a real broker', () => {
       children.push(child);
       return child;
     };
-    const exited = (child: ChildProcess): Promise<void> => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+    const exited = (child: ChildProcess): Promise<void> =>
+      new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
     try {
       const first = startProcess();
       await eventually(() => expect(s.received.length).toBeGreaterThan(40), { timeoutMs: 60_000, intervalMs: 20 });

@@ -66,7 +66,13 @@ describe('SchedulerRuntime when its rebuild fails', () => {
 
   it('given a rebuild that never succeeds, when it stops, then start and waiting live events are released without ticking', async () => {
     const { bus } = faultyBus([]);
-    const runtime = new SchedulerRuntime({ bus, registry, clock: new FixedClock(NOW), logger: silentLogger, rebuildBackoff: { initialDelayMs: 1, maxDelayMs: 1 } });
+    const runtime = new SchedulerRuntime({
+      bus,
+      registry,
+      clock: new FixedClock(NOW),
+      logger: silentLogger,
+      rebuildBackoff: { initialDelayMs: 1, maxDelayMs: 1 },
+    });
     const started = runtime.start();
     const waiting = runtime.whenRebuilt();
     await runtime.whenRebuildAttempted();

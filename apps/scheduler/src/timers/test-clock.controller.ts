@@ -10,7 +10,12 @@ import type { SchedulerRuntime } from './scheduler.runtime';
 /** Either milliseconds or an ISO-8601 duration (`PT8H`, `P30D`), never both. */
 export const AdvanceClockBodySchema = z
   .strictObject({
-    ms: z.number().int().min(0).max(10 * 365 * 86_400_000).optional(),
+    ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 86_400_000)
+      .optional(),
     duration: z
       .string()
       .max(64)

@@ -117,7 +117,8 @@ describe('TimerTicker with a controllable clock', () => {
 
   it('after a restart fires each pending timer exactly once: the new instance reads back what the old one fired', async () => {
     const inputs: Envelope[] = [];
-    for (let i = 0; i < 20; i += 1) inputs.push(e.grantCreated(`g${i}`, `r${i}`, new Date(Date.parse('2025-01-01T00:00:00.000Z') + (i + 1) * DAY).toISOString()));
+    for (let i = 0; i < 20; i += 1)
+      inputs.push(e.grantCreated(`g${i}`, `r${i}`, new Date(Date.parse('2025-01-01T00:00:00.000Z') + (i + 1) * DAY).toISOString()));
     const first = setup();
     first.book.applyAll(inputs);
     first.clock.advance(10 * DAY + HOUR);

@@ -74,7 +74,8 @@ describe('TimersModule booted in NestJS against a real broker', () => {
     await running.app.close();
   }
 
-  const status = async (url: string): Promise<TimersStatus> => (await (await fetch(`${url}/v1/timers/status`, { headers: bearer('operator') })).json()) as TimersStatus;
+  const status = async (url: string): Promise<TimersStatus> =>
+    (await (await fetch(`${url}/v1/timers/status`, { headers: bearer('operator') })).json()) as TimersStatus;
   /** As the operator unless told otherwise; `null`: without a token. */
   const advance = (url: string, body: unknown, who: string | null = 'operator'): Promise<Response> =>
     fetch(`${url}/v1/test-clock/advance`, {
@@ -97,7 +98,14 @@ describe('TimersModule booted in NestJS against a real broker', () => {
     });
     issuerKey = await ensureDevIssuerKey(issuerDir);
     const mint = (who: string, roles: GrantlineRole[], workload = false): Promise<string> =>
-      mintDevToken(issuerKey, { subject: principalOf(who), audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 900, roles, ...(workload ? { workload } : {}) });
+      mintDevToken(issuerKey, {
+        subject: principalOf(who),
+        audience: DEFAULT_AUDIENCE,
+        issuer: DEV_ISSUER,
+        ttlSeconds: 900,
+        roles,
+        ...(workload ? { workload } : {}),
+      });
     for (const role of ['operator', 'security', 'auditor'] as const) tokens.set(role, await mint(role, [role]));
     tokens.set('member', await mint('member', []));
     tokens.set('workload', await mint('workload', ['identity-source'], true));
@@ -189,11 +197,20 @@ describe('TimersModule booted in NestJS against a real broker', () => {
     );
     expect(recorded.map((event) => event.data)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ service: 'scheduler', operation: 'GET /v1/timers/status', status: 403, reason: 'requires one of the roles operator, security, auditor' }),
+        expect.objectContaining({
+          service: 'scheduler',
+          operation: 'GET /v1/timers/status',
+          status: 403,
+          reason: 'requires one of the roles operator, security, auditor',
+        }),
         expect.objectContaining({ operation: 'POST /v1/test-clock/advance', status: 403, reason: 'requires the operator role' }),
       ]),
     );
-    expect(recorded[0]).toMatchObject({ type: 'iga.timer.access-denied.v1', source: 'grantline/scheduler', actor: { kind: 'user', id: principalOf('member') } });
+    expect(recorded[0]).toMatchObject({
+      type: 'iga.timer.access-denied.v1',
+      source: 'grantline/scheduler',
+      actor: { kind: 'user', id: principalOf('member') },
+    });
     await shutdown(running);
   });
 

@@ -16,17 +16,40 @@ import { ConnectorCommandsHandler } from './connector-commands.handler';
 import type { ConnectorRuntime } from './connector-runtime';
 
 const GRANT = 'req-1:ent-1';
-const meta = (id: string) => ({ id, source: 'spec', time: '2026-01-01T00:00:00.000Z', subject: 'req-1', correlationid: 'req-1', actor: { kind: 'service' as const, id: 'provisioning' } });
+const meta = (id: string) => ({
+  id,
+  source: 'spec',
+  time: '2026-01-01T00:00:00.000Z',
+  subject: 'req-1',
+  correlationid: 'req-1',
+  actor: { kind: 'service' as const, id: 'provisioning' },
+});
 const provision = (id = 'cmd-event-1'): Envelope<ProvisionRequestedData> =>
   registry.encode(
     ConnectorProvisionRequested,
-    { commandId: `${GRANT}:provision:1`, connectorId: 'postgres', grantId: GRANT, targetAccount: 'ada', entitlementRef: 'grantline_read', idempotencyKey: `${GRANT}:provision`, expiresAt: '2026-02-01T00:00:00.000Z' },
+    {
+      commandId: `${GRANT}:provision:1`,
+      connectorId: 'postgres',
+      grantId: GRANT,
+      targetAccount: 'ada',
+      entitlementRef: 'grantline_read',
+      idempotencyKey: `${GRANT}:provision`,
+      expiresAt: '2026-02-01T00:00:00.000Z',
+    },
     meta(id),
   ) as Envelope<ProvisionRequestedData>;
 const deprovision = (): Envelope<DeprovisionRequestedData> =>
   registry.encode(
     ConnectorDeprovisionRequested,
-    { commandId: `${GRANT}:deprovision:1`, connectorId: 'postgres', grantId: GRANT, targetAccount: 'ada', entitlementRef: 'grantline_read', idempotencyKey: `${GRANT}:deprovision`, reason: 'expiry' },
+    {
+      commandId: `${GRANT}:deprovision:1`,
+      connectorId: 'postgres',
+      grantId: GRANT,
+      targetAccount: 'ada',
+      entitlementRef: 'grantline_read',
+      idempotencyKey: `${GRANT}:deprovision`,
+      reason: 'expiry',
+    },
     meta('cmd-event-2'),
   ) as Envelope<DeprovisionRequestedData>;
 
@@ -94,7 +117,13 @@ describe('ConnectorCommandsHandler', () => {
       const accounts = Array.from({ length: 1001 }, (_, i) => `acct_${i}`);
       const connector = new InMemoryConnector({ id: 'postgres', accounts, entitlements: ['grantline_read'] });
       for (const account of accounts) {
-        await connector.provision({ grantId: `g-${account}`, operation: 'provision', idempotencyKey: `g-${account}:provision`, account, entitlementRef: 'grantline_read' });
+        await connector.provision({
+          grantId: `g-${account}`,
+          operation: 'provision',
+          idempotencyKey: `g-${account}:provision`,
+          account,
+          entitlementRef: 'grantline_read',
+        });
       }
 
       const pages = await handlerWith(connector).onStateReportRequested(request());
@@ -105,7 +134,12 @@ describe('ConnectorCommandsHandler', () => {
         { page: 1, lastPage: false, reportId: 'rpt-1' },
         { page: 2, lastPage: true, reportId: 'rpt-1' },
       ]);
-      expect(data.flatMap((page) => page.assignments).map((a) => a.targetAccount).sort()).toEqual([...accounts].sort());
+      expect(
+        data
+          .flatMap((page) => page.assignments)
+          .map((a) => a.targetAccount)
+          .sort(),
+      ).toEqual([...accounts].sort());
       expect(new Set(pages.map((page) => page.subject))).toEqual(new Set(['rpt-1']));
       expect(topicOf(ConnectorStateReported, data[0]!)).toBe(connectorResultsTopic('postgres'));
       // a redelivered request answers under the same ids

@@ -46,6 +46,8 @@ describe('ConnectorRuntime', () => {
   });
 
   it('refuses a connector built under another id than CONNECTOR_ID, which would fail every command', () => {
-    expect(() => new ConnectorRuntime(config, new InMemoryConnector({ id: 'postgres' }), new InMemorySecretSink())).toThrow(/built as postgres, but CONNECTOR_ID is fake/);
+    expect(() => new ConnectorRuntime(config, new InMemoryConnector({ id: 'postgres' }), new InMemorySecretSink())).toThrow(
+      /built as postgres, but CONNECTOR_ID is fake/,
+    );
   });
 });

@@ -19,14 +19,14 @@ export const TaskOpenedDataSchema = z.strictObject({
 export type TaskOpenedData = z.infer<typeof TaskOpenedDataSchema>;
 
 export const ApprovalDecisionRecordedDataSchema = z.strictObject({
-    taskId: IdSchema,
-    requestId: IdSchema,
-    stageId: IdSchema,
-    approverId: IdSchema,
-    /** When acting for someone else: the delegator, for the evidence trail. */
-    onBehalfOfId: IdSchema.optional(),
-    decision: z.enum(['approve', 'deny']),
-    comment: CommentSchema.optional(),
+  taskId: IdSchema,
+  requestId: IdSchema,
+  stageId: IdSchema,
+  approverId: IdSchema,
+  /** When acting for someone else: the delegator, for the evidence trail. */
+  onBehalfOfId: IdSchema.optional(),
+  decision: z.enum(['approve', 'deny']),
+  comment: CommentSchema.optional(),
 });
 export type ApprovalDecisionRecordedData = z.infer<typeof ApprovalDecisionRecordedDataSchema>;
 

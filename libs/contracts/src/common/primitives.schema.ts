@@ -14,11 +14,7 @@ export const LIMITS = {
 } as const;
 
 /** Ids are opaque but never blank, never padded and never contain whitespace (they become Kafka keys). */
-export const IdSchema = z
-  .string()
-  .min(1)
-  .max(LIMITS.id)
-  .regex(/^\S*$/u, { message: 'Invalid id: must not contain whitespace' });
+export const IdSchema = z.string().min(1).max(LIMITS.id).regex(/^\S*$/u, { message: 'Invalid id: must not contain whitespace' });
 
 export const NameSchema = z.string().trim().min(1).max(LIMITS.name);
 export const ShortTextSchema = z.string().min(1).max(LIMITS.shortText);
@@ -54,9 +50,12 @@ export function isoDurationToMillis(duration: string): number | undefined {
   return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
-export const IsoDurationSchema = z.string().max(64).refine((value) => isoDurationToMillis(value) !== undefined, {
-  message: 'Invalid ISO-8601 duration: expected a positive duration in W/D/H/M/S units, e.g. PT8H or P30D',
-});
+export const IsoDurationSchema = z
+  .string()
+  .max(64)
+  .refine((value) => isoDurationToMillis(value) !== undefined, {
+    message: 'Invalid ISO-8601 duration: expected a positive duration in W/D/H/M/S units, e.g. PT8H or P30D',
+  });
 
 export const IdentityKindSchema = z.enum(['human', 'service_account', 'api_key', 'workload', 'ci_pipeline', 'ai_agent']);
 export type IdentityKind = z.infer<typeof IdentityKindSchema>;

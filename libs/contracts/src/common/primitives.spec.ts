@@ -35,19 +35,39 @@ describe('ids', () => {
 });
 
 describe('secret screening', () => {
-  it.each(['password', 'passwd', 'secret', 'clientSecret', 'client-secret', 'token', 'accessToken', 'refresh_token', 'privateKey', 'apiKey', 'api_key', 'bearer', 'credentialValue', 'sessionKey'])(
-    'given the key %p, then it looks like a secret',
-    (key) => {
-      expect(isSecretLikeKey(key)).toBe(true);
-    },
-  );
+  it.each([
+    'password',
+    'passwd',
+    'secret',
+    'clientSecret',
+    'client-secret',
+    'token',
+    'accessToken',
+    'refresh_token',
+    'privateKey',
+    'apiKey',
+    'api_key',
+    'bearer',
+    'credentialValue',
+    'sessionKey',
+  ])('given the key %p, then it looks like a secret', (key) => {
+    expect(isSecretLikeKey(key)).toBe(true);
+  });
 
-  it.each(['credentialRef', 'tokenRef', 'apiKeyId', 'secretName', 'tokenFingerprint', 'fingerprint', 'credentialType', 'tokenExpiresAt', 'keyId', 'secretPath'])(
-    'given the key %p, then it is a reference, not a secret',
-    (key) => {
-      expect(isSecretLikeKey(key)).toBe(false);
-    },
-  );
+  it.each([
+    'credentialRef',
+    'tokenRef',
+    'apiKeyId',
+    'secretName',
+    'tokenFingerprint',
+    'fingerprint',
+    'credentialType',
+    'tokenExpiresAt',
+    'keyId',
+    'secretPath',
+  ])('given the key %p, then it is a reference, not a secret', (key) => {
+    expect(isSecretLikeKey(key)).toBe(false);
+  });
 
   it('given a nested secret inside loose data, then the issue names its full path', () => {
     const schema = withoutSecrets(z.object({ meta: z.record(z.string(), z.unknown()) }));

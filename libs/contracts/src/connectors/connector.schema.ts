@@ -21,7 +21,10 @@ const CommandFields = {
   targetAccount: ExternalTextSchema,
   /** The entitlement as the target system names it (role name, group DN, ...). */
   entitlementRef: ExternalTextSchema,
-  idempotencyKey: z.string().min(3).max(LIMITS.id + 20),
+  idempotencyKey: z
+    .string()
+    .min(3)
+    .max(LIMITS.id + 20),
 };
 
 function idempotencyKeyMatches(operation: 'provision' | 'deprovision') {
@@ -47,7 +50,10 @@ const ResultFields = {
   commandId: IdSchema,
   connectorId: ConnectorIdSchema,
   grantId: IdSchema,
-  idempotencyKey: z.string().min(3).max(LIMITS.id + 20),
+  idempotencyKey: z
+    .string()
+    .min(3)
+    .max(LIMITS.id + 20),
   completedAt: TimestampSchema,
   /** true when the target already was in the requested state (a repeated command). */
   alreadyApplied: z.boolean(),
@@ -76,7 +82,10 @@ export const OperationFailedDataSchema = z.strictObject({
   commandId: IdSchema,
   connectorId: ConnectorIdSchema,
   grantId: IdSchema,
-  idempotencyKey: z.string().min(3).max(LIMITS.id + 20),
+  idempotencyKey: z
+    .string()
+    .min(3)
+    .max(LIMITS.id + 20),
   operation: GrantOperationSchema,
   errorClass: ConnectorErrorClassSchema,
   code: z.string().min(1).max(100),

@@ -18,7 +18,11 @@ export const AccessDeniedDataSchema = z.strictObject({
   /** `POST /v1/identities/:id/offboard`. */
   operation: z.string().min(1).max(300),
   /** `request:req-1`, `identity:alice`; absent for an operation on no one object. */
-  objectRef: z.string().min(1).max(LIMITS.id + 40).optional(),
+  objectRef: z
+    .string()
+    .min(1)
+    .max(LIMITS.id + 40)
+    .optional(),
   status: z.union([z.literal(403), z.literal(404)]),
   reason: z.string().min(1).max(1_000),
   at: TimestampSchema,

@@ -35,7 +35,19 @@ function stringLeaves(value: unknown, depth: number, into: Set<string>): void {
 }
 
 /** The CloudEvents attributes of an envelope: routing metadata (id, type, subject = the key, ...), not content. */
-const ENVELOPE_ATTRIBUTES = new Set(['specversion', 'id', 'source', 'type', 'time', 'subject', 'datacontenttype', 'dataschema', 'correlationid', 'causationid', 'actor']);
+const ENVELOPE_ATTRIBUTES = new Set([
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'time',
+  'subject',
+  'datacontenttype',
+  'dataschema',
+  'correlationid',
+  'causationid',
+  'actor',
+]);
 
 /**
  * `text` with every string value of the raw record's content replaced by `[redacted]`: its `data` and anything that

@@ -12,7 +12,10 @@ const overTheWire = (value: unknown): unknown => JSON.parse(JSON.stringify(value
 const SECRET = 'hunter2-Sup3rS3cret!';
 const poison = JSON.stringify({ specversion: '1.0', id: 'evt-77', type: 'iga.request.submitted.v2', data: { justification: 'x', password: SECRET } });
 
-function v1DeadLetter(value: DeadLetteredV1Data['value'], reason = 'undecodable message: ContractViolationError: iga.request.submitted.v2 is invalid: data.password: Unrecognized key'): DeadLetteredV1Data {
+function v1DeadLetter(
+  value: DeadLetteredV1Data['value'],
+  reason = 'undecodable message: ContractViolationError: iga.request.submitted.v2 is invalid: data.password: Unrecognized key',
+): DeadLetteredV1Data {
   return { ...fixtureOf(MessagingDeadLetteredV1).data, reason, value };
 }
 
@@ -51,7 +54,11 @@ describe('iga.messaging.dead-lettered: v2 keeps a reference, never the bytes', (
 
   it('given a v1 copy kept as base64 (not UTF-8), then the digest is of the original bytes', () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
-    const v1 = registry.encode(MessagingDeadLetteredV1, v1DeadLetter({ encoding: 'base64', data: bytes.toString('base64'), sizeBytes: 4 }, 'undecodable message: SyntaxError: bad'), fixtureMeta());
+    const v1 = registry.encode(
+      MessagingDeadLetteredV1,
+      v1DeadLetter({ encoding: 'base64', data: bytes.toString('base64'), sizeBytes: 4 }, 'undecodable message: SyntaxError: bad'),
+      fixtureMeta(),
+    );
 
     expect(registry.decode(overTheWire(v1)).data).toMatchObject({ original: { sha256: nodeSha256(bytes), sizeBytes: 4 } });
   });
@@ -71,7 +78,9 @@ describe('iga.messaging.dead-lettered: v2 keeps a reference, never the bytes', (
   it('given v2 data, then a copy of the value has no place in it', () => {
     const v2 = fixtureOf(MessagingDeadLettered).data;
 
-    expect(DeadLetteredV2DataSchema.safeParse({ ...v2, value: { encoding: 'utf8', data: poison, sizeBytes: 1 } }).error?.issues).toEqual([expect.objectContaining({ code: 'unrecognized_keys', keys: ['value'] })]);
+    expect(DeadLetteredV2DataSchema.safeParse({ ...v2, value: { encoding: 'utf8', data: poison, sizeBytes: 1 } }).error?.issues).toEqual([
+      expect.objectContaining({ code: 'unrecognized_keys', keys: ['value'] }),
+    ]);
   });
 });
 
@@ -92,7 +101,9 @@ describe('what a dead letter may say about the record', () => {
   });
 
   it('given a reason from JSON.parse, then the quoted bytes are cut', () => {
-    expect(withoutJsonSnippet(`undecodable message: SyntaxError: Unexpected token 'h', "${SECRET}" is not valid JSON`)).toBe('undecodable message: SyntaxError: value is not valid JSON');
+    expect(withoutJsonSnippet(`undecodable message: SyntaxError: Unexpected token 'h', "${SECRET}" is not valid JSON`)).toBe(
+      'undecodable message: SyntaxError: value is not valid JSON',
+    );
     expect(withoutJsonSnippet('Unknown event type: iga.x.v9')).toBe('Unknown event type: iga.x.v9');
   });
 });

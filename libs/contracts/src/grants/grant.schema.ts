@@ -23,7 +23,10 @@ export function grantIdOf(requestId: string, entitlementId: string): string {
 export function idempotencyKeyOf(grantId: string, operation: GrantOperation): string {
   return `${grantId}:${operation}`;
 }
-const IdempotencyKeySchema = z.string().regex(/^\S+:(provision|deprovision)$/).max(LIMITS.id + 20);
+const IdempotencyKeySchema = z
+  .string()
+  .regex(/^\S+:(provision|deprovision)$/)
+  .max(LIMITS.id + 20);
 
 export const GrantCreatedDataSchema = z.strictObject({
   grantId: IdSchema,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { IdSchema, IsoDurationSchema, JustificationSchema, ShortTextSchema, SubjectRefSchema, TicketRefSchema, TimestampSchema } from '../common/primitives.schema';
+import {
+  IdSchema,
+  IsoDurationSchema,
+  JustificationSchema,
+  ShortTextSchema,
+  SubjectRefSchema,
+  TicketRefSchema,
+  TimestampSchema,
+} from '../common/primitives.schema';
 import { EmergencySchema, RequestItemsSchema } from '../requests/request-submitted.schema';
 import { defineEvent } from '../registry/event-definition';
 import { TOPICS } from '../topics/topic.catalogue';

@@ -24,7 +24,10 @@ const ServiceNowDateTimeSchema = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2
 export const ServiceNowVariablesSchema = z.looseObject({
   beneficiary: z.string().max(LIMITS.id).optional(),
   beneficiary_kind: z.union([IdentityKindSchema, z.literal('')]).optional(),
-  entitlements: z.string().max(LIMITS.id * 50).optional(),
+  entitlements: z
+    .string()
+    .max(LIMITS.id * 50)
+    .optional(),
   access_package: z.string().max(LIMITS.id).optional(),
   justification: z.string().max(LIMITS.justification).optional(),
   /** ISO-8601 (`PT8H`, `P30D`) or a whole number of hours. */
@@ -52,12 +55,7 @@ export type ServiceNowCatalogItem = z.infer<typeof ServiceNowCatalogItemSchema>;
  * outbound REST message wraps the `sc_req_item` record in a CloudEvent of this type). The intake maps it with
  * `mapServiceNowCatalogItem`; an item that breaks the mapping is answered `rejected` on the status topic.
  */
-export const ItsmServiceNowItemReceived = defineEvent(
-  'iga.itsm.servicenow-item-received',
-  1,
-  TOPICS.itsmInbound,
-  withoutSecrets(ServiceNowCatalogItemSchema),
-);
+export const ItsmServiceNowItemReceived = defineEvent('iga.itsm.servicenow-item-received', 1, TOPICS.itsmInbound, withoutSecrets(ServiceNowCatalogItemSchema));
 
 export interface ServiceNowMappingOptions {
   /** e.g. `https://example.service-now.com`; when set, the ticket ref carries a link to the item. */
@@ -112,9 +110,7 @@ export function mapServiceNowCatalogItem(payload: unknown, options: ServiceNowMa
     justification: vars.justification ?? '',
     ...(duration === undefined ? {} : { duration: /^\d+$/.test(duration) ? `PT${duration}H` : duration }),
     ...(endDate === undefined ? {} : { endsAt: toIso(endDate) }),
-    ...(vars.emergency === 'true'
-      ? { emergency: { breakGlass: true, incidentRef: { system: 'servicenow', id: incident ?? '' } } }
-      : {}),
+    ...(vars.emergency === 'true' ? { emergency: { breakGlass: true, incidentRef: { system: 'servicenow', id: incident ?? '' } } } : {}),
     ...(item.sys_created_on === undefined ? {} : { openedAt: toIso(item.sys_created_on) }),
   };
   const mapped = ItsmRequestReceivedDataSchema.safeParse(candidate);

@@ -8,7 +8,29 @@ import { CATALOGUE, createCatalogueRegistry, registry } from './catalogue';
 import { isEvent, topicOf } from './event-definition';
 
 // Irregular past participles we accept besides the regular `-ed`; extend deliberately, with a real fact.
-const IRREGULAR_PAST = new Set(['sent', 'built', 'written', 'taken', 'given', 'made', 'held', 'lost', 'found', 'drawn', 'withdrawn', 'begun', 'run', 'set', 'paid', 'kept', 'shown', 'known', 'chosen', 'done', 'undone']);
+const IRREGULAR_PAST = new Set([
+  'sent',
+  'built',
+  'written',
+  'taken',
+  'given',
+  'made',
+  'held',
+  'lost',
+  'found',
+  'drawn',
+  'withdrawn',
+  'begun',
+  'run',
+  'set',
+  'paid',
+  'kept',
+  'shown',
+  'known',
+  'chosen',
+  'done',
+  'undone',
+]);
 
 function isPastTense(name: string): boolean {
   const lastWord = name.split('.').at(-1)?.split('-').at(-1) ?? '';
@@ -24,11 +46,14 @@ describe('the Grantline catalogue', () => {
     );
   });
 
-  it.each(definitions.map((def) => [def.type, def.topic] as const))('given %s, then its topic %s is in the catalogue with exactly one owner', (_type, topic) => {
-    const owners = [ownerOfTopic(topic)].filter((owner) => owner !== undefined);
+  it.each(definitions.map((def) => [def.type, def.topic] as const))(
+    'given %s, then its topic %s is in the catalogue with exactly one owner',
+    (_type, topic) => {
+      const owners = [ownerOfTopic(topic)].filter((owner) => owner !== undefined);
 
-    expect(owners).toHaveLength(1);
-  });
+      expect(owners).toHaveLength(1);
+    },
+  );
 
   it.each(definitions.map((def) => [def.name] as const))('given %s, then its name states a past-tense fact', (name) => {
     expect(isPastTense(name)).toBe(true);
@@ -56,7 +81,7 @@ describe('the Grantline catalogue', () => {
     expect([...writersByTopic.values()].every((writers) => writers.size === 1)).toBe(true);
   });
 
-  it('given a connector command, when routing it, then it goes to that connector\'s commands topic, owned by provisioning', () => {
+  it("given a connector command, when routing it, then it goes to that connector's commands topic, owned by provisioning", () => {
     const { data } = fixtureOf(ConnectorProvisionRequested);
 
     const topic = topicOf(ConnectorProvisionRequested, data);
@@ -66,7 +91,7 @@ describe('the Grantline catalogue', () => {
     expect(ownerOfTopic(topicOf(ConnectorStateReported, fixtureOf(ConnectorStateReported).data))).toBe('connector:postgres-orders');
   });
 
-  it('given a fixed-topic event, when routing it, then its topic is the definition\'s', () => {
+  it("given a fixed-topic event, when routing it, then its topic is the definition's", () => {
     expect(topicOf(GrantCreated, fixtureOf(GrantCreated).data)).toBe(TOPICS.grants);
   });
 
@@ -81,8 +106,7 @@ describe('the Grantline catalogue', () => {
     const decoded = registry.decode(JSON.parse(JSON.stringify(registry.encode(RequestSubmitted, fixtureOf(RequestSubmitted).data, fixtureMeta()))));
     const event = decoded as CatalogueEvent;
 
-    const describeEvent = (e: CatalogueEvent): string =>
-      e.type === 'iga.request.submitted.v2' ? `${e.data.requestId} for ${e.data.subject.kind}` : 'other';
+    const describeEvent = (e: CatalogueEvent): string => (e.type === 'iga.request.submitted.v2' ? `${e.data.requestId} for ${e.data.subject.kind}` : 'other');
 
     expect(describeEvent(event)).toBe('req-0001 for service_account');
     if (!isEvent(decoded, RequestSubmitted)) throw new Error('expected a submission');

@@ -1,11 +1,38 @@
-import { ApprovalBreakGlassGranted, ApprovalDecisionRecorded, ApprovalEscalated, ApprovalRequestApproved, ApprovalRequestDenied, ApprovalReviewOpened, ApprovalSelfApprovalBlocked, ApprovalTaskOpened } from '../approvals/approval.schema';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalDecisionRecorded,
+  ApprovalEscalated,
+  ApprovalRequestApproved,
+  ApprovalRequestDenied,
+  ApprovalReviewOpened,
+  ApprovalSelfApprovalBlocked,
+  ApprovalTaskOpened,
+} from '../approvals/approval.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { CatalogPublished } from '../catalog/catalog-published.schema';
 import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAccessDenied, TimerAccessDenied } from '../control/access-denied.schema';
-import { ConnectorDeprovisioned, ConnectorDeprovisionRequested, ConnectorOperationFailed, ConnectorProvisioned, ConnectorProvisionRequested, ConnectorStateReported, ConnectorStateReportRequested } from '../connectors/connector.schema';
+import {
+  ConnectorDeprovisioned,
+  ConnectorDeprovisionRequested,
+  ConnectorOperationFailed,
+  ConnectorProvisioned,
+  ConnectorProvisionRequested,
+  ConnectorStateReported,
+  ConnectorStateReportRequested,
+} from '../connectors/connector.schema';
 import { MessagingDeadLetterRepublished } from '../dead-letter/dead-letter-republished.schema';
 import { MessagingDeadLettered, MessagingDeadLetteredV1, upcastDeadLetteredV1ToV2 } from '../dead-letter/dead-lettered.schema';
-import { GrantActivated, GrantCreated, GrantCredentialIssued, GrantDeprovisioningRequested, GrantDriftDetected, GrantProvisioningFailed, GrantProvisioningRequested, GrantReconciliationCompleted, GrantRevoked } from '../grants/grant.schema';
+import {
+  GrantActivated,
+  GrantCreated,
+  GrantCredentialIssued,
+  GrantDeprovisioningRequested,
+  GrantDriftDetected,
+  GrantProvisioningFailed,
+  GrantProvisioningRequested,
+  GrantReconciliationCompleted,
+  GrantRevoked,
+} from '../grants/grant.schema';
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted } from '../identities/identity.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
 import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';

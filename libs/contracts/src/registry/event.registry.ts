@@ -92,10 +92,7 @@ export class EventRegistry {
     const candidate = { ...meta, specversion: '1.0', type: def.type, datacontenttype: 'application/json', data };
     const envelope = EnvelopeSchema.safeParse(candidate);
     const dataResult = def.schema.safeParse(data);
-    const issues = [
-      ...(envelope.success ? [] : toContractIssues(envelope.error)),
-      ...(dataResult.success ? [] : toContractIssues(dataResult.error, ['data'])),
-    ];
+    const issues = [...(envelope.success ? [] : toContractIssues(envelope.error)), ...(dataResult.success ? [] : toContractIssues(dataResult.error, ['data']))];
     if (!envelope.success || !dataResult.success) throw new ContractViolationError(issues, def.type);
     return { ...envelope.data, type: def.type, data: dataResult.data };
   }

@@ -38,7 +38,11 @@ export const RequestSubmittedV1DataSchema = z.strictObject({
   items: RequestItemsSchema,
   justification: JustificationSchema,
   ticket: TicketRefSchema.optional(),
-  durationHours: z.number().int().positive().max(24 * 366),
+  durationHours: z
+    .number()
+    .int()
+    .positive()
+    .max(24 * 366),
   emergency: EmergencySchema.optional(),
 });
 export type RequestSubmittedV1Data = z.infer<typeof RequestSubmittedV1DataSchema>;

@@ -18,9 +18,18 @@ describe('bearerAuthConfigFrom', () => {
   it('defaults to the dev issuer, with the dev key directory resolved', () => {
     expect(bearerAuthConfigFrom({}, '/repo/.grantline/dev-issuer')).toEqual({
       ok: true,
-      config: { mode: 'dev', issuer: DEV_ISSUER, audience: DEFAULT_AUDIENCE, devIssuerDir: '/repo/.grantline/dev-issuer', roles: { claim: 'roles', map: new Map() } },
+      config: {
+        mode: 'dev',
+        issuer: DEV_ISSUER,
+        audience: DEFAULT_AUDIENCE,
+        devIssuerDir: '/repo/.grantline/dev-issuer',
+        roles: { claim: 'roles', map: new Map() },
+      },
     });
-    expect(bearerAuthConfigFrom({ DEV_ISSUER_DIR: '/tmp/keys', OIDC_AUDIENCE: 'api' }, '/x')).toMatchObject({ ok: true, config: { devIssuerDir: '/tmp/keys', audience: 'api' } });
+    expect(bearerAuthConfigFrom({ DEV_ISSUER_DIR: '/tmp/keys', OIDC_AUDIENCE: 'api' }, '/x')).toMatchObject({
+      ok: true,
+      config: { devIssuerDir: '/tmp/keys', audience: 'api' },
+    });
   });
 
   it('switches to oidc when an issuer is configured or in production, and then needs its keys', () => {
@@ -42,15 +51,24 @@ describe('bearerAuthConfigFrom', () => {
       ok: false,
       problems: [{ variable: 'AUTH_MODE', message: expect.stringMatching(/NODE_ENV=production/) }],
     });
-    expect(bearerAuthConfigFrom({ HOST: '0.0.0.0' }, '/x')).toMatchObject({ ok: false, problems: [{ variable: 'HOST', message: expect.stringMatching(/loopback/) }] });
+    expect(bearerAuthConfigFrom({ HOST: '0.0.0.0' }, '/x')).toMatchObject({
+      ok: false,
+      problems: [{ variable: 'HOST', message: expect.stringMatching(/loopback/) }],
+    });
     for (const host of ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost']) expect(bearerAuthConfigFrom({ HOST: host }, '/x')).toMatchObject({ ok: true });
-    expect(bearerAuthConfigFrom({ HOST: '0.0.0.0', OIDC_ISSUER: 'https://idp.test', OIDC_JWKS_URL: 'https://idp.test/jwks' }, '/x')).toMatchObject({ ok: true });
+    expect(bearerAuthConfigFrom({ HOST: '0.0.0.0', OIDC_ISSUER: 'https://idp.test', OIDC_JWKS_URL: 'https://idp.test/jwks' }, '/x')).toMatchObject({
+      ok: true,
+    });
   });
 
   it('reads the roles claim and the role map, refusing a map onto member or an unknown role', () => {
     const result = bearerAuthConfigFrom({ AUTH_ROLES_CLAIM: 'realm_access.roles', AUTH_ROLE_MAP: 'sec-team=security, hr-sync=identity-source' }, '/x');
     expect(result).toMatchObject({ ok: true, config: { roles: { claim: 'realm_access.roles' } } });
-    if (result.ok) expect([...result.config.roles.map]).toEqual([['sec-team', 'security'], ['hr-sync', 'identity-source']]);
+    if (result.ok)
+      expect([...result.config.roles.map]).toEqual([
+        ['sec-team', 'security'],
+        ['hr-sync', 'identity-source'],
+      ]);
     expect(bearerAuthConfigFrom({ AUTH_ROLE_MAP: 'everyone=member' }, '/x')).toMatchObject({ ok: false, problems: [{ variable: 'AUTH_ROLE_MAP' }] });
     expect(bearerAuthConfigFrom({ AUTH_ROLE_MAP: 'x=root' }, '/x')).toMatchObject({ ok: false, problems: [{ variable: 'AUTH_ROLE_MAP' }] });
   });
@@ -61,7 +79,13 @@ describe('jwtVerifierFor', () => {
   let privateKey: CryptoKey;
   let privateJwk: JWK;
   const token = (issuer: string, subject = 'carol'): Promise<string> =>
-    new SignJWT({}).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(issuer).setAudience(DEFAULT_AUDIENCE).setSubject(subject).setExpirationTime('5m').sign(privateKey);
+    new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(issuer)
+      .setAudience(DEFAULT_AUDIENCE)
+      .setSubject(subject)
+      .setExpirationTime('5m')
+      .sign(privateKey);
 
   beforeAll(async () => {
     const pair = await generateKeyPair('ES256', { extractable: true });
@@ -86,7 +110,14 @@ describe('jwtVerifierFor', () => {
     const { d: _secret, ...publicJwk } = privateJwk;
     const file = join(dir, 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [publicJwk] }));
-    const verifier = jwtVerifierFor({ mode: 'oidc', issuer: 'https://idp.example.test', audience: DEFAULT_AUDIENCE, jwksFile: file, devIssuerDir: dir, roles: DEFAULT_ROLE_MAPPING });
+    const verifier = jwtVerifierFor({
+      mode: 'oidc',
+      issuer: 'https://idp.example.test',
+      audience: DEFAULT_AUDIENCE,
+      jwksFile: file,
+      devIssuerDir: dir,
+      roles: DEFAULT_ROLE_MAPPING,
+    });
     await expect(verifier.verify(await token('https://idp.example.test', 'bob'))).resolves.toMatchObject({ subject: 'bob' });
     expect(await reasonOf(verifier.verify(await token(DEV_ISSUER)))).toBe('wrong_issuer');
   });

@@ -40,7 +40,10 @@ export interface BearerAuthEnv {
 
 /** Dev tokens prove nothing outside this machine: dev auth is allowed only on these listen addresses. */
 export function isLoopbackHost(host: string): boolean {
-  const bare = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const bare = host
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
   return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare);
 }
 
@@ -49,7 +52,8 @@ export interface BearerAuthConfigProblem {
   readonly message: string;
 }
 
-export type BearerAuthConfigResult = { readonly ok: true; readonly config: BearerAuthConfig } | { readonly ok: false; readonly problems: readonly BearerAuthConfigProblem[] };
+export type BearerAuthConfigResult =
+  { readonly ok: true; readonly config: BearerAuthConfig } | { readonly ok: false; readonly problems: readonly BearerAuthConfigProblem[] };
 
 /**
  * AUTH_MODE defaults to `dev` unless an OIDC issuer is configured or `NODE_ENV=production`. Dev auth (tokens any
@@ -60,16 +64,23 @@ export function bearerAuthConfigFrom(env: BearerAuthEnv, defaultDevIssuerDir: st
   const mode: AuthMode = env.AUTH_MODE ?? (env.OIDC_ISSUER !== undefined || env.NODE_ENV === 'production' ? 'oidc' : 'dev');
   const problems: BearerAuthConfigProblem[] = [];
   if (mode === 'dev' && env.NODE_ENV === 'production') {
-    problems.push({ variable: 'AUTH_MODE', message: 'dev auth is refused with NODE_ENV=production: dev tokens can be minted by anyone on the machine; configure OIDC_ISSUER' });
+    problems.push({
+      variable: 'AUTH_MODE',
+      message: 'dev auth is refused with NODE_ENV=production: dev tokens can be minted by anyone on the machine; configure OIDC_ISSUER',
+    });
   }
   const host = env.HOST ?? '127.0.0.1';
   if (mode === 'dev' && !isLoopbackHost(host)) {
-    problems.push({ variable: 'HOST', message: `dev auth is refused on ${host}: it is allowed only on a loopback address (127.0.0.1, ::1, localhost); configure OIDC_ISSUER to listen elsewhere` });
+    problems.push({
+      variable: 'HOST',
+      message: `dev auth is refused on ${host}: it is allowed only on a loopback address (127.0.0.1, ::1, localhost); configure OIDC_ISSUER to listen elsewhere`,
+    });
   }
   const roleMap = parseRoleMap(env.AUTH_ROLE_MAP);
   if (!roleMap.ok) problems.push({ variable: 'AUTH_ROLE_MAP', message: roleMap.message });
   const rolesClaim = env.AUTH_ROLES_CLAIM ?? DEFAULT_ROLES_CLAIM;
-  if (!/^[A-Za-z0-9_:\-/]+(\.[A-Za-z0-9_:\-/]+)*$/.test(rolesClaim)) problems.push({ variable: 'AUTH_ROLES_CLAIM', message: 'expected a claim name or a dotted path' });
+  if (!/^[A-Za-z0-9_:\-/]+(\.[A-Za-z0-9_:\-/]+)*$/.test(rolesClaim))
+    problems.push({ variable: 'AUTH_ROLES_CLAIM', message: 'expected a claim name or a dotted path' });
   if (mode === 'oidc') {
     if (env.OIDC_ISSUER === undefined) problems.push({ variable: 'OIDC_ISSUER', message: 'required when AUTH_MODE=oidc' });
     if (env.OIDC_JWKS_URL === undefined && env.OIDC_JWKS_FILE === undefined) {
@@ -105,7 +116,10 @@ export function jwtVerifierFor(config: BearerAuthConfig, options: Pick<JwtVerifi
   const verifierOptions: JwtVerifierOptions = { ...options, issuer: config.issuer, audience: config.audience, roles: config.roles };
   if (config.mode === 'dev') {
     const unavailable = `no dev issuer key in ${config.devIssuerDir}: start the intake once, or mint a token with tools/dev-token`;
-    return new JwtVerifier(lazyKeys(() => readDevIssuerJwks(config.devIssuerDir), unavailable), verifierOptions);
+    return new JwtVerifier(
+      lazyKeys(() => readDevIssuerJwks(config.devIssuerDir), unavailable),
+      verifierOptions,
+    );
   }
   // A local key file wins over the URL: it is the explicit override (an air-gapped deployment, a test).
   if (config.jwksFile !== undefined) return JwtVerifier.fromJwksFile(config.jwksFile, verifierOptions);

@@ -59,7 +59,10 @@ describe('BearerAuthGuard', () => {
     const sink = { record: async (record: DeniedAttemptRecord) => void recorded?.push(record) };
     @Module({
       controllers: [WhoAmIController],
-      providers: [{ provide: BEARER_AUTHENTICATOR, useValue: authenticator }, ...(recorded ? [{ provide: DENIED_ATTEMPTS, useValue: new DeniedAttempts(sink) }] : [])],
+      providers: [
+        { provide: BEARER_AUTHENTICATOR, useValue: authenticator },
+        ...(recorded ? [{ provide: DENIED_ATTEMPTS, useValue: new DeniedAttempts(sink) }] : []),
+      ],
     })
     class WhoAmIModule {}
     const app = await NestFactory.create(WhoAmIModule, { logger: false });
@@ -79,14 +82,27 @@ describe('BearerAuthGuard', () => {
 
   it('hands the handler the token subject', async () => {
     const app = await appWith(new BearerAuthenticator(verifier));
-    const answer = await request(app.getHttpServer()).get('/whoami').set('Authorization', `Bearer ${await token()}`).expect(200);
+    const answer = await request(app.getHttpServer())
+      .get('/whoami')
+      .set('Authorization', `Bearer ${await token()}`)
+      .expect(200);
     expect(answer.body).toEqual({ subject: 'bob' });
   });
 
   it.each([
     ['no token', async () => undefined, 'missing'],
     ['an expired token', () => token({ exp: now() - 120 }), 'expired'],
-    ['an unsigned (alg none) token', async () => new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('bob').setExpirationTime(now() + 300).encode(), 'unsupported_algorithm'],
+    [
+      'an unsigned (alg none) token',
+      async () =>
+        new UnsecuredJWT({})
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('bob')
+          .setExpirationTime(now() + 300)
+          .encode(),
+      'unsupported_algorithm',
+    ],
     ['a wrong audience', () => token({ aud: 'someone-else' }), 'wrong_audience'],
     ['a wrong issuer', () => token({ iss: 'https://evil.example.test' }), 'wrong_issuer'],
   ])('answers 401 problem+json naming the Authorization header for %s', async (_case, make, reason) => {
@@ -113,19 +129,42 @@ describe('BearerAuthGuard', () => {
   it('records a refusal with the route as the operation and its parameters as the object, and nothing for a 401', async () => {
     const recorded: DeniedAttemptRecord[] = [];
     const app = await appWith(new BearerAuthenticator(verifier), recorded);
-    await request(app.getHttpServer()).get('/whoami/things/42').set('Authorization', `Bearer ${await token()}`).expect(403);
+    await request(app.getHttpServer())
+      .get('/whoami/things/42')
+      .set('Authorization', `Bearer ${await token()}`)
+      .expect(403);
     await request(app.getHttpServer()).get('/whoami/things/43').expect(401);
     expect(recorded).toEqual([
-      expect.objectContaining({ principalId: 'bob', principalKind: 'person', roles: ['member'], operation: 'GET /whoami/things/:thingId', objectRef: 'thingId=42', status: 403, reason: 'requires the admin role' }),
+      expect.objectContaining({
+        principalId: 'bob',
+        principalKind: 'person',
+        roles: ['member'],
+        operation: 'GET /whoami/things/:thingId',
+        objectRef: 'thingId=42',
+        status: 403,
+        reason: 'requires the admin role',
+      }),
     ]);
   });
 
   it('@RequireRoles: a member without the role gets a 403 problem; a holder of the role passes', async () => {
     const app = await appWith(new BearerAuthenticator(verifier));
     const server = app.getHttpServer();
-    const answer = await request(server).get('/whoami/security').set('Authorization', `Bearer ${await token()}`).expect(403);
+    const answer = await request(server)
+      .get('/whoami/security')
+      .set('Authorization', `Bearer ${await token()}`)
+      .expect(403);
     expect(JSON.parse(answer.text)).toMatchObject({ status: 403, detail: 'requires one of the roles security, auditor' });
-    const roleToken = await new SignJWT({ roles: ['security'] }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('sam').setExpirationTime(now() + 300).sign(key);
-    expect((await request(server).get('/whoami/security').set('Authorization', `Bearer ${roleToken}`).expect(200)).body).toEqual({ subject: 'sam', roles: ['member', 'security'] });
+    const roleToken = await new SignJWT({ roles: ['security'] })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('sam')
+      .setExpirationTime(now() + 300)
+      .sign(key);
+    expect((await request(server).get('/whoami/security').set('Authorization', `Bearer ${roleToken}`).expect(200)).body).toEqual({
+      subject: 'sam',
+      roles: ['member', 'security'],
+    });
   });
 });

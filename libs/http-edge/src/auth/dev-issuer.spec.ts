@@ -26,7 +26,13 @@ describe('dev issuer', () => {
     const verifier = JwtVerifier.fromJwks(devJwks(key), { issuer: DEV_ISSUER, audience: DEFAULT_AUDIENCE });
     const token = await mintDevToken(key, { subject: 'alice', audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 60 });
     expect(await verifier.verify(token)).toMatchObject({ subject: 'alice' });
-    const stale = await mintDevToken(key, { subject: 'alice', audience: DEFAULT_AUDIENCE, issuer: DEV_ISSUER, ttlSeconds: 60, now: new Date(Date.now() - 3_600_000) });
+    const stale = await mintDevToken(key, {
+      subject: 'alice',
+      audience: DEFAULT_AUDIENCE,
+      issuer: DEV_ISSUER,
+      ttlSeconds: 60,
+      now: new Date(Date.now() - 3_600_000),
+    });
     await expect(verifier.verify(stale)).rejects.toThrow();
   });
 

@@ -41,7 +41,12 @@ describe('JwtVerifier', () => {
   });
 
   it('rejects an unsigned token (alg none)', async () => {
-    const unsigned = new UnsecuredJWT({}).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('alice').setExpirationTime(seconds(NOW) + 3600).encode();
+    const unsigned = new UnsecuredJWT({})
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('alice')
+      .setExpirationTime(seconds(NOW) + 3600)
+      .encode();
     expect(await reasonOf(unsigned)).toBe('unsupported_algorithm');
   });
 
@@ -62,7 +67,13 @@ describe('JwtVerifier', () => {
   });
 
   it('rejects a shared-secret (HS256) token even when it names a known kid', async () => {
-    const hmac = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', kid: 'k1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject('alice').setExpirationTime(seconds(NOW) + 3600).sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!!'));
+    const hmac = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('alice')
+      .setExpirationTime(seconds(NOW) + 3600)
+      .sign(new TextEncoder().encode('a-shared-secret-of-32-bytes-long!!'));
     expect(await reasonOf(hmac)).toBe('unsupported_algorithm');
   });
 

@@ -18,7 +18,17 @@ export interface Principal {
   readonly claims: JWTPayload;
 }
 
-export type AuthFailureReason = 'missing' | 'malformed' | 'expired' | 'not_yet_valid' | 'bad_signature' | 'wrong_issuer' | 'wrong_audience' | 'unsupported_algorithm' | 'no_subject' | 'keys_unavailable';
+export type AuthFailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'not_yet_valid'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'unsupported_algorithm'
+  | 'no_subject'
+  | 'keys_unavailable';
 
 export class AuthenticationError extends Error {
   constructor(
@@ -88,7 +98,10 @@ export class JwtVerifier {
 
   /** The file is read on the first token and kept once it parses; until then a failure answers keys_unavailable. */
   static fromJwksFile(path: string, options: JwtVerifierOptions): JwtVerifier {
-    return new JwtVerifier(lazyKeys(async () => JSON.parse(await readFile(path, 'utf8')) as JSONWebKeySet, `no JWKS in ${path}`), options);
+    return new JwtVerifier(
+      lazyKeys(async () => JSON.parse(await readFile(path, 'utf8')) as JSONWebKeySet, `no JWKS in ${path}`),
+      options,
+    );
   }
 
   static fromJwksUrl(url: string, options: JwtVerifierOptions): JwtVerifier {
@@ -115,6 +128,12 @@ export class JwtVerifier {
     }
     const name = typeof payload['name'] === 'string' ? payload['name'] : undefined;
     const kind = principalKindOf(payload);
-    return { subject: payload.sub, ...(name === undefined ? {} : { name }), kind, roles: rolesOf(payload, kind, this.options.roles ?? DEFAULT_ROLE_MAPPING), claims: payload };
+    return {
+      subject: payload.sub,
+      ...(name === undefined ? {} : { name }),
+      kind,
+      roles: rolesOf(payload, kind, this.options.roles ?? DEFAULT_ROLE_MAPPING),
+      claims: payload,
+    };
   }
 }

@@ -46,7 +46,10 @@ export type RoleMapParse = { readonly ok: true; readonly map: ReadonlyMap<string
 export function parseRoleMap(raw: string | undefined): RoleMapParse {
   const map = new Map<string, GrantlineRole>();
   if (raw === undefined || raw.trim() === '') return { ok: true, map };
-  for (const pair of raw.split(',').map((entry) => entry.trim()).filter(Boolean)) {
+  for (const pair of raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)) {
     const match = /^([^=\s]+)\s*=\s*([a-z-]+)$/.exec(pair);
     if (!match) return { ok: false, message: `"${pair}" is not idp-name=grantline-role` };
     const [, external = '', role = ''] = match;

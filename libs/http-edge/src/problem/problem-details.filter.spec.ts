@@ -19,6 +19,11 @@ describe('toProblem', () => {
     expect(toProblem(new NotFoundException())).toMatchObject({ status: 404, type: 'https://grantline.dev/problems/not-found' });
     expect(toProblem(new PayloadTooLargeException())).toMatchObject({ status: 413 });
     expect(toProblem(new BadRequestException('Unexpected token'))).toMatchObject({ status: 400, errors: [{ field: '(body)', message: 'Unexpected token' }] });
-    expect(toProblem(new Error('secret connection string'))).toEqual({ type: 'https://grantline.dev/problems/internal', title: 'Internal error', status: 500, detail: 'An unexpected error occurred' });
+    expect(toProblem(new Error('secret connection string'))).toEqual({
+      type: 'https://grantline.dev/problems/internal',
+      title: 'Internal error',
+      status: 500,
+      detail: 'An unexpected error occurred',
+    });
   });
 });

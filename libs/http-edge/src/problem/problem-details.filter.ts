@@ -16,7 +16,9 @@ interface HttpRequestLike {
 
 /** The route parameters as an object reference (`id=alice`), for a refusal that named no object itself. */
 function paramsRef(params: HttpRequestLike['params']): string | undefined {
-  const pairs = Object.entries(params ?? {}).filter(([, value]) => typeof value === 'string').map(([name, value]) => `${name}=${String(value)}`);
+  const pairs = Object.entries(params ?? {})
+    .filter(([, value]) => typeof value === 'string')
+    .map(([name, value]) => `${name}=${String(value)}`);
   return pairs.length > 0 ? pairs.join(',') : undefined;
 }
 interface HttpResponseLike {
@@ -34,8 +36,10 @@ function isBodyParserError(error: unknown): error is { status: number; type: str
 export function toProblem(exception: unknown): ProblemDetails {
   if (exception instanceof ProblemException) return exception.problem;
   if (isBodyParserError(exception)) {
-    if (exception.type === 'entity.too.large') return problem(PROBLEMS.payloadTooLarge, 'The request body exceeds the size limit', [{ field: '(body)', message: exception.message }]);
-    if (exception.type === 'entity.parse.failed') return problem(PROBLEMS.invalidRequest, 'The request body is not valid JSON', [{ field: '(body)', message: exception.message }]);
+    if (exception.type === 'entity.too.large')
+      return problem(PROBLEMS.payloadTooLarge, 'The request body exceeds the size limit', [{ field: '(body)', message: exception.message }]);
+    if (exception.type === 'entity.parse.failed')
+      return problem(PROBLEMS.invalidRequest, 'The request body is not valid JSON', [{ field: '(body)', message: exception.message }]);
     return problem(PROBLEMS.invalidRequest, exception.message, [{ field: '(body)', message: exception.message }]);
   }
   if (exception instanceof HttpException) {
@@ -86,7 +90,8 @@ export class ProblemDetailsFilter extends BaseExceptionFilter {
       void this.deniedAttempts.note({ ...exception.attempt, operation, ...(objectRef === undefined ? {} : { objectRef }) });
     }
     const details = toProblem(exception);
-    if (details.status >= 500 && !(exception instanceof ProblemException)) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (details.status >= 500 && !(exception instanceof ProblemException))
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent) return;
     response.status(details.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(details));
   }

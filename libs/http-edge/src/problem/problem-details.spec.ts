@@ -15,7 +15,12 @@ const errorsOf = (input: unknown, options?: Parameters<typeof fieldErrorsOf>[1])
 
 describe('problem details', () => {
   it('builds the RFC 9457 shape, with errors only when there are some', () => {
-    expect(problem(PROBLEMS.notFound, 'No request r-1')).toEqual({ type: 'https://grantline.dev/problems/not-found', title: 'Not found', status: 404, detail: 'No request r-1' });
+    expect(problem(PROBLEMS.notFound, 'No request r-1')).toEqual({
+      type: 'https://grantline.dev/problems/not-found',
+      title: 'Not found',
+      status: 404,
+      detail: 'No request r-1',
+    });
     expect(problem({ slug: 'self_approval', title: 'Self-approval is not allowed', status: 403 }, 'no', [])).not.toHaveProperty('errors');
     const thrown = ProblemException.of(PROBLEMS.forbidden, 'no');
     expect(thrown.getStatus()).toBe(403);

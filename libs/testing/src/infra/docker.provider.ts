@@ -50,7 +50,15 @@ export async function startDockerComponent(component: InfraComponent, log: Infra
         .withWaitStrategy(Wait.forLogMessage(/Waiting for connections/))
         .start();
       const address = `${container.getHost()}:${container.getMappedPort(27017)}`;
-      return { component, mode: 'docker', version: `MongoDB (${DOCKER_IMAGES.mongo})`, address, url: `mongodb://${address}/`, containerId: container.getId(), startedAt };
+      return {
+        component,
+        mode: 'docker',
+        version: `MongoDB (${DOCKER_IMAGES.mongo})`,
+        address,
+        url: `mongodb://${address}/`,
+        containerId: container.getId(),
+        startedAt,
+      };
     }
     case 'postgres': {
       const password = randomBytes(18).toString('hex');
@@ -61,7 +69,15 @@ export async function startDockerComponent(component: InfraComponent, log: Infra
         .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
         .start();
       const address = `${container.getHost()}:${container.getMappedPort(5432)}`;
-      return { component, mode: 'docker', version: `PostgreSQL (${DOCKER_IMAGES.postgres})`, address, url: `postgres://grantline:${password}@${address}/postgres`, containerId: container.getId(), startedAt };
+      return {
+        component,
+        mode: 'docker',
+        version: `PostgreSQL (${DOCKER_IMAGES.postgres})`,
+        address,
+        url: `postgres://grantline:${password}@${address}/postgres`,
+        containerId: container.getId(),
+        startedAt,
+      };
     }
   }
 }

@@ -20,9 +20,7 @@ export async function mongoServerVersion(url: string): Promise<string> {
     await client.connect();
     const info = await client.db('admin').command({ buildInfo: 1 });
     const ferret = info['ferretdbVersion'];
-    return typeof ferret === 'string'
-      ? `FerretDB ${ferret} (MongoDB ${String(info['version'])} wire)`
-      : `MongoDB ${String(info['version'])}`;
+    return typeof ferret === 'string' ? `FerretDB ${ferret} (MongoDB ${String(info['version'])} wire)` : `MongoDB ${String(info['version'])}`;
   } finally {
     await client.close();
   }

@@ -1,15 +1,6 @@
 export { DOCKER_IMAGES, FERRETDB_VERSION, KAFKA_VERSION, infraPaths, infraPorts } from './infra.config';
 export type { InfraPaths } from './infra.config';
-export {
-  checkHealth,
-  describeComponent,
-  exportEndpoints,
-  infraDown,
-  infraSelection,
-  infraStatus,
-  infraUp,
-  readInfraState,
-} from './infra-manager';
+export { checkHealth, describeComponent, exportEndpoints, infraDown, infraSelection, infraStatus, infraUp, readInfraState } from './infra-manager';
 export type { InfraDownOptions, InfraSelection, InfraUpOptions, InfraUpResult } from './infra-manager';
 export { acquireLease, otherLiveLeases, releaseLease } from './infra-lock';
 export { MissingPrerequisiteError } from './prerequisites';

@@ -76,7 +76,14 @@ describe('infra lock and leases', () => {
     const paths = tempPaths();
     mkdirSync(paths.lockDir, { recursive: true });
     writeFileSync(join(paths.lockDir, 'pid'), '2147483646');
-    await expect(withInfraLock(paths, () => undefined, async () => 'ran', 2000)).resolves.toBe('ran');
+    await expect(
+      withInfraLock(
+        paths,
+        () => undefined,
+        async () => 'ran',
+        2000,
+      ),
+    ).resolves.toBe('ran');
   });
 
   it('counts only leases of other live processes', () => {

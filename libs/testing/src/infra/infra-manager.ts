@@ -83,9 +83,7 @@ export async function checkHealth(runtime: ComponentRuntime): Promise<ComponentH
         return { component, healthy: true, detail: 'port open' + (runtime.mode === 'local' ? ', broker log says started' : '') };
       }
       case 'mongo':
-        return (await mongoPing(runtime.url))
-          ? { component, healthy: true, detail: 'ping ok' }
-          : { component, healthy: false, detail: 'ping failed' };
+        return (await mongoPing(runtime.url)) ? { component, healthy: true, detail: 'ping ok' } : { component, healthy: false, detail: 'ping failed' };
       case 'postgres': {
         const rows = await pgQuery<{ ok: number }>(runtime.url, 'SELECT 1 AS ok');
         return { component, healthy: rows[0]?.ok === 1, detail: 'SELECT 1 ok' };
@@ -118,12 +116,7 @@ async function fromEnv(component: InfraComponent, url: string): Promise<Componen
   return { ...runtime, version };
 }
 
-async function startComponent(
-  component: InfraComponent,
-  selection: InfraSelection,
-  paths: InfraPaths,
-  log: InfraLog,
-): Promise<ComponentRuntime> {
+async function startComponent(component: InfraComponent, selection: InfraSelection, paths: InfraPaths, log: InfraLog): Promise<ComponentRuntime> {
   const useDocker = selection === 'docker' || (selection === 'auto' && (await dockerEngineAvailable()));
   if (useDocker) return startDockerComponent(component, log);
   switch (component) {
@@ -177,7 +170,9 @@ export async function infraUp(options: InfraUpOptions): Promise<InfraUpResult> {
               return recorded;
             }
             if (recorded.mode !== 'docker') {
-              throw new Error(`${component}: the ${recorded.mode} instance at ${recorded.address} is not healthy (${health.detail}); check ${recorded.logFile ?? 'its logs'} or run \`npm run infra:down\``);
+              throw new Error(
+                `${component}: the ${recorded.mode} instance at ${recorded.address} is not healthy (${health.detail}); check ${recorded.logFile ?? 'its logs'} or run \`npm run infra:down\``,
+              );
             }
             log(`${component}: recorded container is not healthy (${health.detail}); starting a new one`);
             await stopRuntime(recorded);

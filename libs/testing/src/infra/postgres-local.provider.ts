@@ -28,12 +28,10 @@ async function ensurePostgresInstalled(log: InfraLog): Promise<string> {
   const started = Date.now();
   log('postgres: installing the Debian postgresql package (first run only)...');
   // another engineer's apt run would hold dpkg's lock: queue behind the shared lock instead of failing
-  await runChecked(
-    'installing postgresql',
-    'flock',
-    ['/tmp/grantline-apt.lock', 'sh', '-c', 'apt-get update -q && apt-get install -y -q postgresql'],
-    { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 20 * 60_000 },
-  );
+  await runChecked('installing postgresql', 'flock', ['/tmp/grantline-apt.lock', 'sh', '-c', 'apt-get update -q && apt-get install -y -q postgresql'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    timeoutMs: 20 * 60_000,
+  });
   log(`postgres: installed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const installed = findPostgresBin();
   if (installed === undefined) throw new Error(`postgresql installed but no ${PG_LIB}/*/bin/postgres found`);
@@ -150,25 +148,32 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
   const { pid } = spawnDetached(
     postgres,
     [
-      '-D', dataDir,
-      '-p', String(port),
-      '-c', `listen_addresses=${LOOPBACK}`,
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      `listen_addresses=${LOOPBACK}`,
       // the socket stays inside the data dir: no shared /var/run/postgresql, no clash with a system cluster
-      '-c', `unix_socket_directories=${dataDir}`,
+      '-c',
+      `unix_socket_directories=${dataDir}`,
       // a disposable development cluster: durability on power loss is not worth the fsync cost here
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
     ],
     logFile,
     { uid: user?.uid, gid: user?.gid, cwd: dataDir },
   );
   const url = postgresUrl(password, port);
-  await waitUntil(
-    `PostgreSQL at ${LOOPBACK}:${port}`,
-    async () => (await pgQuery<{ ok: number }>(url, 'SELECT 1 AS ok'))[0]?.ok === 1,
-    { timeoutMs: 60_000, pid, logFile },
-  );
+  await waitUntil(`PostgreSQL at ${LOOPBACK}:${port}`, async () => (await pgQuery<{ ok: number }>(url, 'SELECT 1 AS ok'))[0]?.ok === 1, {
+    timeoutMs: 60_000,
+    pid,
+    logFile,
+  });
   return {
     component: 'postgres',
     mode: 'local',

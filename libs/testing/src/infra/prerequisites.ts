@@ -51,10 +51,7 @@ export async function requireGo(min: readonly number[]): Promise<void> {
   }
   const version = parseVersion(/go(\d+\.\d+(?:\.\d+)?)/.exec(result.stdout)?.[1] ?? '');
   if (version === undefined || !versionAtLeast(version, min)) {
-    throw new MissingPrerequisiteError(
-      `go ${wanted}+ to build FerretDB (found: ${result.stdout.trim() || 'unknown'})`,
-      'Install a newer Go toolchain',
-    );
+    throw new MissingPrerequisiteError(`go ${wanted}+ to build FerretDB (found: ${result.stdout.trim() || 'unknown'})`, 'Install a newer Go toolchain');
   }
 }
 

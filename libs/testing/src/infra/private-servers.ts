@@ -175,7 +175,10 @@ export async function startPrivateFerretdb(options: PrivateServerOptions = {}): 
 export async function startPrivatePostgres(_options: PrivateServerOptions = {}): Promise<PrivateServer> {
   const bin = findPostgresBin();
   if (bin === undefined) {
-    throw new MissingPrerequisiteError('the PostgreSQL server binaries (/usr/lib/postgresql/*/bin)', 'Run `npm run infra:up` once (it installs them) or `apt-get install -y postgresql`');
+    throw new MissingPrerequisiteError(
+      'the PostgreSQL server binaries (/usr/lib/postgresql/*/bin)',
+      'Run `npm run infra:up` once (it installs them) or `apt-get install -y postgresql`',
+    );
   }
   const user = await serverUser();
   const port = await freePortOutsideEphemeralRange(LOOPBACK);
@@ -207,13 +210,20 @@ export async function startPrivatePostgres(_options: PrivateServerOptions = {}):
       what: 'private PostgreSQL',
       cmd: join(bin, 'postgres'),
       args: [
-        '-D', dataDir,
-        '-p', String(port),
-        '-c', `listen_addresses=${LOOPBACK}`,
-        '-c', `unix_socket_directories=${dataDir}`,
-        '-c', 'fsync=off',
-        '-c', 'synchronous_commit=off',
-        '-c', 'full_page_writes=off',
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        `listen_addresses=${LOOPBACK}`,
+        '-c',
+        `unix_socket_directories=${dataDir}`,
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
       ],
       cwd: dataDir,
       user,

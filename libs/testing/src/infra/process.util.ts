@@ -29,8 +29,7 @@ export function runCommand(cmd: string, args: readonly string[], options: RunOpt
       gid: options.gid,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const timer =
-      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (err) => {
@@ -45,12 +44,7 @@ export function runCommand(cmd: string, args: readonly string[], options: RunOpt
 }
 
 /** Like runCommand but throws with the tail of the output when the command fails. */
-export async function runChecked(
-  what: string,
-  cmd: string,
-  args: readonly string[],
-  options: RunOptions = {},
-): Promise<RunResult> {
+export async function runChecked(what: string, cmd: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const result = await runCommand(cmd, args, options);
   if (result.code !== 0) {
     const tail = `${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-25).join('\n');
@@ -68,12 +62,7 @@ export interface SpawnedProcess {
  * Starts a long-running server detached from this process (it must outlive `infra up`),
  * with stdout and stderr appended to a fresh log file.
  */
-export function spawnDetached(
-  cmd: string,
-  args: readonly string[],
-  logFile: string,
-  options: Omit<RunOptions, 'timeoutMs'> = {},
-): SpawnedProcess {
+export function spawnDetached(cmd: string, args: readonly string[], logFile: string, options: Omit<RunOptions, 'timeoutMs'> = {}): SpawnedProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'w');
   try {
@@ -211,10 +200,7 @@ export function logTail(logFile: string | undefined, lines = 20): string {
 }
 
 /** SIGTERM (or the server's own graceful signal), wait, then SIGKILL. Resolves once the pid is gone. */
-export async function stopProcess(
-  pid: number,
-  options: { signal?: NodeJS.Signals; graceMs?: number } = {},
-): Promise<'stopped' | 'killed' | 'not-running'> {
+export async function stopProcess(pid: number, options: { signal?: NodeJS.Signals; graceMs?: number } = {}): Promise<'stopped' | 'killed' | 'not-running'> {
   if (!isAlive(pid)) return 'not-running';
   try {
     process.kill(pid, options.signal ?? 'SIGTERM');

@@ -49,7 +49,13 @@ export function foldDeadLetters(records: readonly DeadLetterTopicRecord[], unrea
     if (!isEvent(event, MessagingDeadLettered) || seen.has(event.id)) continue;
     seen.add(event.id);
     const settled = republished.get(originKey(event.data.origin));
-    entries.push({ id: event.id, deadLetterTopic: topic, writtenBy: event.source, data: event.data, ...(settled === undefined ? {} : { republished: settled }) });
+    entries.push({
+      id: event.id,
+      deadLetterTopic: topic,
+      writtenBy: event.source,
+      data: event.data,
+      ...(settled === undefined ? {} : { republished: settled }),
+    });
   }
   return { entries, unreadable };
 }

@@ -74,7 +74,9 @@ class FakeLog implements DlqBus {
     const value = this.topics.get(ref.topic)?.[Number(ref.offset)]?.value ?? null;
     const raw: unknown = JSON.parse(value?.toString('utf8') ?? '');
     const strict = (raw as { data: Record<string, unknown> }).data['password'] !== undefined;
-    const error = strict ? new ContractViolationError([{ path: 'data.password', message: 'Unrecognized key' }], Noted.type) : new UnknownEventTypeError(Noted.type);
+    const error = strict
+      ? new ContractViolationError([{ path: 'data.password', message: 'Unrecognized key' }], Noted.type)
+      : new UnknownEventTypeError(Noted.type);
     const dead = buildDeadLetter(this.registry, {
       origin: { ...ref, key: 'k' },
       timestamp: '1748858400000',
@@ -126,8 +128,14 @@ describe('DeadLetterQueue (grantline dlq) over a log in memory', () => {
     const shown = await s.queue.show(s.brokenDead.id);
 
     expect(shown?.entry.data.issues).toEqual([{ path: 'data.password', message: 'Unrecognized key' }]);
-    expect(shown?.original).toMatchObject({ state: 'refused', why: expect.stringMatching(/does not validate with this release: ContractViolationError: .*data\.password: Unrecognized key/) });
-    expect(shown?.original.state === 'refused' ? shown.original.shown : undefined).toMatchObject({ id: 'evt-broken', data: { key: 'k', password: '[redacted]' } });
+    expect(shown?.original).toMatchObject({
+      state: 'refused',
+      why: expect.stringMatching(/does not validate with this release: ContractViolationError: .*data\.password: Unrecognized key/),
+    });
+    expect(shown?.original.state === 'refused' ? shown.original.shown : undefined).toMatchObject({
+      id: 'evt-broken',
+      data: { key: 'k', password: '[redacted]' },
+    });
     expect(JSON.stringify(shown)).not.toContain(SECRET);
     expect(await s.queue.show('no-such-id')).toBeUndefined();
   });
@@ -137,7 +145,9 @@ describe('DeadLetterQueue (grantline dlq) over a log in memory', () => {
 
     const outcomes = await s.queue.redrive({ ids: [s.byIntake.id] });
 
-    expect(outcomes).toEqual([{ id: s.byIntake.id, status: 'republished', origin: `${INBOUND}/0@0`, message: `republished ${Noted.type} evt-fixable to ${INBOUND}` }]);
+    expect(outcomes).toEqual([
+      { id: s.byIntake.id, status: 'republished', origin: `${INBOUND}/0@0`, message: `republished ${Noted.type} evt-fixable to ${INBOUND}` },
+    ]);
     const [republished, record] = s.log.published;
     expect(republished).toEqual({ topic: INBOUND, events: [envelope('evt-fixable', { key: 'k' })] });
     expect(record?.topic).toBe(TOPICS.deadLetter);
@@ -146,11 +156,18 @@ describe('DeadLetterQueue (grantline dlq) over a log in memory', () => {
       actor: { kind: 'user', id: 'olga' },
       causationid: s.byIntake.id,
       correlationid: 'corr-evt-fixable',
-      data: { deadLetterIds: [s.byIntake.id, s.byAudit.id], origin: { topic: INBOUND, offset: '0' }, event: { id: 'evt-fixable', type: Noted.type }, republishedAt: '2025-06-03T08:00:00.000Z' },
+      data: {
+        deadLetterIds: [s.byIntake.id, s.byAudit.id],
+        origin: { topic: INBOUND, offset: '0' },
+        event: { id: 'evt-fixable', type: Noted.type },
+        republishedAt: '2025-06-03T08:00:00.000Z',
+      },
     });
     // Both groups' dead letters of that record are settled: hidden from list, never re-driven again.
     expect((await s.queue.list()).entries.map((entry) => entry.id)).toEqual([s.brokenDead.id]);
-    expect(await s.queue.redrive({ ids: [s.byAudit.id] })).toEqual([expect.objectContaining({ status: 'already-republished', message: expect.stringMatching(/^already re-driven at 2025-06-03T08:00:00.000Z by olga/) })]);
+    expect(await s.queue.redrive({ ids: [s.byAudit.id] })).toEqual([
+      expect.objectContaining({ status: 'already-republished', message: expect.stringMatching(/^already re-driven at 2025-06-03T08:00:00.000Z by olga/) }),
+    ]);
     expect(s.log.published).toHaveLength(2);
   });
 
@@ -159,7 +176,10 @@ describe('DeadLetterQueue (grantline dlq) over a log in memory', () => {
 
     const [outcome] = await s.queue.redrive({ ids: [s.brokenDead.id] });
 
-    expect(outcome).toMatchObject({ status: 'refused', message: expect.stringMatching(/^not re-driven: does not validate with this release: ContractViolationError: .*data\.password: Unrecognized key$/) });
+    expect(outcome).toMatchObject({
+      status: 'refused',
+      message: expect.stringMatching(/^not re-driven: does not validate with this release: ContractViolationError: .*data\.password: Unrecognized key$/),
+    });
     expect(JSON.stringify(outcome)).not.toContain(SECRET);
     expect(s.log.published).toEqual([]);
   });

@@ -112,7 +112,12 @@ export class DeadLetterQueue {
       const entry = log.entries.find((candidate) => candidate.id === id);
       if (entry === undefined) outcomes.push({ id, status: 'unknown', message: 'no such dead letter on the dead-letter topics' });
       else if (entry.republished !== undefined) {
-        outcomes.push({ id, status: 'already-republished', origin: originKey(entry.data.origin), message: `already re-driven at ${entry.republished.at} by ${entry.republished.by}` });
+        outcomes.push({
+          id,
+          status: 'already-republished',
+          origin: originKey(entry.data.origin),
+          message: `already re-driven at ${entry.republished.at} by ${entry.republished.by}`,
+        });
       } else if (!chosen.includes(entry)) chosen.push(entry);
     }
     // One original per origin, however many groups refused it; every unsettled dead letter of it is settled together.
@@ -123,7 +128,9 @@ export class DeadLetterQueue {
     let done = 0;
     options.onProgress?.(done, groups.length);
     for (const [index, group] of groups.entries()) {
-      const siblings = log.entries.filter((entry) => entry.republished === undefined && originKey(entry.data.origin) === originKey((group[0] as DeadLetterEntry).data.origin));
+      const siblings = log.entries.filter(
+        (entry) => entry.republished === undefined && originKey(entry.data.origin) === originKey((group[0] as DeadLetterEntry).data.origin),
+      );
       outcomes.push(...(await this.redriveOne(group, siblings, assessments[index] as Assessment, options.dryRun === true)));
       done += 1;
       options.onProgress?.(done, groups.length);
@@ -131,7 +138,12 @@ export class DeadLetterQueue {
     return outcomes;
   }
 
-  private async redriveOne(chosen: readonly DeadLetterEntry[], siblings: readonly DeadLetterEntry[], original: Assessment, dryRun: boolean): Promise<RedriveOutcome[]> {
+  private async redriveOne(
+    chosen: readonly DeadLetterEntry[],
+    siblings: readonly DeadLetterEntry[],
+    original: Assessment,
+    dryRun: boolean,
+  ): Promise<RedriveOutcome[]> {
     const first = chosen[0] as DeadLetterEntry;
     const origin = originKey(first.data.origin);
     const each = (status: RedriveStatus, message: string): RedriveOutcome[] => chosen.map((entry) => ({ id: entry.id, status, origin, message }));

@@ -58,7 +58,10 @@ describe('grantline dlq commands', () => {
 
   it('show: the reference, the reason, and the redacted original; an unknown id exits 1', async () => {
     const record = { topic: data.origin.topic, partition: 2, offset: '41', key: 'RITM1', value: Buffer.from('{}'), timestamp: data.failedAt };
-    const shown: ShownDeadLetter = { entry, original: { state: 'valid', record, raw: {}, event: { type: 'iga.spec.noted.v1' } as never, shown: { data: { password: '[redacted]' } } } };
+    const shown: ShownDeadLetter = {
+      entry,
+      original: { state: 'valid', record, raw: {}, event: { type: 'iga.spec.noted.v1' } as never, shown: { data: { password: '[redacted]' } } },
+    };
     const io = bufferedOutput();
 
     expect(await dlqShow(queueAnswering({ show: shown }).queue, 'dl-1', {}, io)).toBe(EXIT.ok);
@@ -82,11 +85,20 @@ describe('grantline dlq commands', () => {
     const refused: RedriveOutcome = { id: 'dl-1', status: 'refused', origin: 'iga.itsm.inbound.v1/2@41', message: 'not re-driven: still not JSON' };
     const io = bufferedOutput();
     expect(await dlqRedrive(queueAnswering({ redrive: [refused] }).queue, [], { all: true }, io, bar)).toBe(EXIT.refused);
-    expect(io.stdout()).toBe('refused             dl-1  iga.itsm.inbound.v1/2@41  not re-driven: still not JSON\n0 re-driven, 1 refused, 0 already re-driven, 0 unknown\n');
+    expect(io.stdout()).toBe(
+      'refused             dl-1  iga.itsm.inbound.v1/2@41  not re-driven: still not JSON\n0 re-driven, 1 refused, 0 already re-driven, 0 unknown\n',
+    );
     expect(progress).toEqual(['1/1', 'stop']);
 
     const ok = bufferedOutput();
-    expect(await dlqRedrive(queueAnswering({ redrive: [{ ...refused, status: 'would-republish', message: 'would republish' }] }).queue, ['dl-1'], { dryRun: true }, ok)).toBe(EXIT.ok);
+    expect(
+      await dlqRedrive(
+        queueAnswering({ redrive: [{ ...refused, status: 'would-republish', message: 'would republish' }] }).queue,
+        ['dl-1'],
+        { dryRun: true },
+        ok,
+      ),
+    ).toBe(EXIT.ok);
     expect(ok.stdout()).toMatch(/1 would be re-driven, 0 refused/);
   });
 

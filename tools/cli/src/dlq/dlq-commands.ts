@@ -22,7 +22,10 @@ export async function dlqList(queue: DeadLetterQueue, options: ListOptions, io: 
       return EXIT.usage;
     }
   }
-  const { entries, unreadable } = await queue.list({ ...(options.topic === undefined ? {} : { originTopic: options.topic }), ...(since === undefined ? {} : { since }) });
+  const { entries, unreadable } = await queue.list({
+    ...(options.topic === undefined ? {} : { originTopic: options.topic }),
+    ...(since === undefined ? {} : { since }),
+  });
   io.out(options.json === true ? listJson(entries) : formatList(entries, unreadable));
   return EXIT.ok;
 }
@@ -49,7 +52,13 @@ export function redriveUsageError(ids: readonly string[], options: RedriveComman
 }
 
 /** `dlq redrive <id…> | --all [--dry-run]`: exit 1 when any was refused or unknown. */
-export async function dlqRedrive(queue: DeadLetterQueue, ids: readonly string[], options: RedriveCommandOptions, io: Output, progress?: Progress): Promise<number> {
+export async function dlqRedrive(
+  queue: DeadLetterQueue,
+  ids: readonly string[],
+  options: RedriveCommandOptions,
+  io: Output,
+  progress?: Progress,
+): Promise<number> {
   const usage = redriveUsageError(ids, options);
   if (usage !== undefined) {
     io.err(`${usage}\n`);
@@ -58,7 +67,10 @@ export async function dlqRedrive(queue: DeadLetterQueue, ids: readonly string[],
   const dryRun = options.dryRun === true;
   let outcomes;
   try {
-    outcomes = await queue.redrive({ ids, all: options.all === true }, { dryRun, ...(progress === undefined ? {} : { onProgress: (done, total) => progress.update(done, total) }) });
+    outcomes = await queue.redrive(
+      { ids, all: options.all === true },
+      { dryRun, ...(progress === undefined ? {} : { onProgress: (done, total) => progress.update(done, total) }) },
+    );
   } finally {
     progress?.stop();
   }

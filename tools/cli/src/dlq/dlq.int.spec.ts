@@ -52,7 +52,10 @@ describe('grantline dlq on the real broker: list, fix, re-drive, handled exactly
   it('given a record of a type the consumers did not know, when this release knows it and an operator re-drives it, then the consumer handles it once', async () => {
     const before = createCatalogueRegistry();
     const upstream = bus(before, 'cli-upstream');
-    await upstream.ensureTopics([{ topic: INBOUND, partitions: 2 }, { topic: TOPICS.deadLetter, partitions: 1 }]);
+    await upstream.ensureTopics([
+      { topic: INBOUND, partitions: 2 },
+      { topic: TOPICS.deadLetter, partitions: 1 },
+    ]);
     await upstream.publish(INBOUND, [envelope('evt-fixable', { key: 'RITM1' }), envelope('evt-still-broken', { key: 'RITM2', token: SECRET })]);
 
     // The consumer of the old release refuses both (unknown type on an upstream topic: poison) and moves on.
@@ -89,7 +92,9 @@ describe('grantline dlq on the real broker: list, fix, re-drive, handled exactly
     // Re-drive all: the fixable one goes back to its topic, the broken one is refused; neither twice.
     const redriven = bufferedOutput();
     expect(await dlqRedrive(queue, [], { all: true }, redriven)).toBe(EXIT.refused);
-    expect(redriven.stdout()).toMatch(new RegExp(`republished +${fixable?.id} .*republished iga\\.cli-spec\\.noted\\.v1 evt-fixable to ${INBOUND.replace(/\./g, '\\.')}`));
+    expect(redriven.stdout()).toMatch(
+      new RegExp(`republished +${fixable?.id} .*republished iga\\.cli-spec\\.noted\\.v1 evt-fixable to ${INBOUND.replace(/\./g, '\\.')}`),
+    );
     expect(redriven.stdout()).toMatch(/1 re-driven, 1 refused/);
     const again = bufferedOutput();
     expect(await dlqRedrive(cli(fixed), [fixable?.id ?? ''], {}, again)).toBe(EXIT.ok);
@@ -101,7 +106,12 @@ describe('grantline dlq on the real broker: list, fix, re-drive, handled exactly
 
     // The same group, on the release that knows the type, resumes past the poison and handles the re-drive once.
     const handled: string[] = [];
-    const upgraded = await bus(fixed, 'cli-upgraded').consume({ groupId: group, topics: [INBOUND], dedup: new InMemoryDedupStore(), handler: async (event) => void handled.push(event.id) });
+    const upgraded = await bus(fixed, 'cli-upgraded').consume({
+      groupId: group,
+      topics: [INBOUND],
+      dedup: new InMemoryDedupStore(),
+      handler: async (event) => void handled.push(event.id),
+    });
     consumers.push(upgraded);
     await upgraded.whenCaughtUp();
     expect(handled).toEqual(['evt-fixable']);

@@ -38,7 +38,10 @@ export function formatShow({ entry, original }: ShownDeadLetter): string {
   const { origin } = data;
   const lines = [
     field('dead letter', `${entry.id} (on ${entry.deadLetterTopic}, written by ${entry.writtenBy})`),
-    field('origin', `${origin.topic} partition ${origin.partition} offset ${origin.offset} key ${origin.key ?? '(none)'}${origin.timestamp === undefined ? '' : ` at ${origin.timestamp}`}`),
+    field(
+      'origin',
+      `${origin.topic} partition ${origin.partition} offset ${origin.offset} key ${origin.key ?? '(none)'}${origin.timestamp === undefined ? '' : ` at ${origin.timestamp}`}`,
+    ),
     field('event', data.event === undefined ? '(no well-formed id or type)' : `${data.event.type ?? '(no type)'} ${data.event.id ?? '(no id)'}`),
     field('refused by', `${data.consumerGroup} at ${data.failedAt} (attempts: ${data.attempts})`),
     field('class', data.errorClass),
@@ -77,7 +80,9 @@ export function showJson({ entry, original }: ShownDeadLetter): string {
 }
 
 export function formatRedrive(outcomes: readonly RedriveOutcome[], dryRun: boolean): string {
-  const lines = outcomes.map((outcome) => `${outcome.status.padEnd(20)}${outcome.id}${outcome.origin === undefined ? '' : `  ${outcome.origin}`}  ${outcome.message}`);
+  const lines = outcomes.map(
+    (outcome) => `${outcome.status.padEnd(20)}${outcome.id}${outcome.origin === undefined ? '' : `  ${outcome.origin}`}  ${outcome.message}`,
+  );
   if (outcomes.length === 0) lines.push('nothing to re-drive');
   const count = (status: RedriveOutcome['status']): number => outcomes.filter((outcome) => outcome.status === status).length;
   const done = dryRun ? `${count('would-republish')} would be re-driven` : `${count('republished')} re-driven`;
