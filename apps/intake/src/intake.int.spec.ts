@@ -16,13 +16,16 @@ import { DEV_ISSUER } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { MessagingModule } from '@grantline/messaging-nest';
-import { ApiAuthModule, startService } from '@grantline/service-kit';
+import { ApiAuthModule, startConsumerGroups, startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 import { ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
 import type { DevIssuerKey } from '@grantline/http-edge';
 import { CatalogService } from './catalog/catalog.service';
 import { IntakeModule } from './intake.module';
+import { requestIdOfTicket } from './itsm/itsm-request.mapper';
+import { RequestStatusStore } from './status/request-status.store';
+import { submitted as submittedEvent } from './testing/lifecycle.builders';
 
 const { kafkaBrokers } = infraEndpoints();
 const run = uniqueName('intake');
@@ -104,6 +107,22 @@ describe('intake on real Kafka and MongoDB', () => {
     );
   };
 
+  /** The same for the main group (the read model): a probe submission must reach the read model. */
+  const mainGroupIsLive = async (): Promise<void> => {
+    const probes: string[] = [];
+    const statuses = service.app.get(RequestStatusStore);
+    await eventually(
+      async () => {
+        const requestId = `req-probe-${run}-${probes.length}`;
+        probes.push(requestId);
+        await bus.publisher.publish(TOPICS.requests, [submittedEvent({ requestId, requesterId: 'probe', subject: { id: 'probe', kind: 'human' } })]);
+        const seen = await Promise.all(probes.map((id) => statuses.get(id)));
+        if (!seen.some((view) => view !== undefined)) throw new Error(`none of ${probes.length} probes projected yet`);
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    );
+  };
+
   beforeAll(async () => {
     issuerDir = mkdtempSync(join(tmpdir(), 'intake-dev-issuer-'));
     for (const [name, value] of Object.entries({ ...SET_ENV, DEV_ISSUER_DIR: issuerDir })) {
@@ -113,8 +132,11 @@ describe('intake on real Kafka and MongoDB', () => {
     key = await ensureDevIssuerKey(issuerDir);
     // The kit reads its environment when the module is declared: import it only now.
     const { AppModule } = await import('./app.module');
-    // The topics are shared with every other spec: a new group starting at the end skips their history.
-    service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('intake_group'), openApi: false, fromBeginning: false });
+    // The topics are shared with every other spec: new groups starting at the end skip their history. Both of them:
+    // the main group, and the ITSM group beside it (`<group>.itsm`), started as main.ts starts it.
+    const options = { serviceName: 'intake', groupId: uniqueName('intake_group'), openApi: false, fromBeginning: false };
+    service = await startService(AppModule, options);
+    await startConsumerGroups(service, options);
     bus = new KafkaMessageBus({ clientId: uniqueName('intake_reader'), brokers: kafkaBrokers, registry, logger: silentLogger });
     await bus.connect();
     // Requests over ITSM are authorised like requests by the person a ticket names: alice is a known person.
@@ -125,6 +147,7 @@ describe('intake on real Kafka and MongoDB', () => {
       .send({ kind: 'human', displayName: 'Alice', managerId: `maria_${run}` })
       .expect(202);
     await consumerIsLive();
+    await mainGroupIsLive();
   });
 
   afterAll(async () => {
@@ -224,6 +247,88 @@ describe('intake on real Kafka and MongoDB', () => {
     expect(other.body).toMatchObject({ status: 422, errors: [{ field: 'Idempotency-Key' }] });
     const requestId = (first.body as { requestId: string }).requestId;
     expect((await readTopic(TOPICS.requests)).filter((event) => (event.data as { requestId?: string }).requestId === requestId)).toHaveLength(1);
+  });
+
+  it('is ready with both consumer groups running: the main one and the ITSM one', async () => {
+    const ready = await request(service.app.getHttpServer()).get('/health/ready').expect(200);
+    const groups = Object.keys((ready.body as { details: Record<string, unknown> }).details).filter((name) => name.startsWith('consumer group'));
+    expect(groups).toEqual([expect.stringMatching(/^consumer group intake_group.*\.itsm$/)]);
+    expect((ready.body as { details: Record<string, { status: string }> }).details['kafka']?.status).toBe('up');
+  });
+
+  it('answers 202 and the GET right after while the read model is stuck, and translates an ITSM ticket meanwhile', async () => {
+    const statuses = service.app.get(RequestStatusStore);
+    const project = statuses.apply.bind(statuses);
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    // The main group's next event waits here: the read model does not move until released.
+    const held = jest.spyOn(statuses, 'apply').mockImplementation(async (event) => {
+      await stuck;
+      return project(event);
+    });
+    let requestId = '';
+    try {
+      const server = service.app.getHttpServer();
+      const bearer = `Bearer ${await token()}`;
+      const created = await request(server)
+        .post('/v1/requests')
+        .set('Authorization', bearer)
+        .set('Idempotency-Key', `stuck-${run}`)
+        .send(submission())
+        .expect(202);
+      const { eventId } = created.body as { requestId: string; eventId: string };
+      requestId = (created.body as { requestId: string }).requestId;
+      await eventually(async () => expect(held).toHaveBeenCalled(), { timeoutMs: 30_000, intervalMs: 200 });
+      expect(await statuses.get(requestId)).toBeUndefined();
+      // This instance answers from what it accepted, under the same rules: the requester sees it, a stranger does not.
+      const view = await request(server).get(`/v1/requests/${requestId}`).set('Authorization', bearer).expect(200);
+      expect(view.body).toMatchObject({ requestId, status: 'submitted', requesterId: alice, timeline: [expect.objectContaining({ eventId })] });
+      await request(server)
+        .get(`/v1/requests/${requestId}`)
+        .set('Authorization', `Bearer ${await token(`stranger_${run}`)}`)
+        .expect(404);
+
+      const ticket = { system: 'jira' as const, id: `STUCK-${run}-1` };
+      await bus.publisher.publish(TOPICS.itsmInbound, [
+        registry.encode(
+          ItsmRequestReceived,
+          {
+            ticket,
+            requesterId: alice,
+            subject: { id: alice, kind: 'human' },
+            items: { entitlementIds: ['orders-staging-read'] },
+            justification: 'ticketed while the read model is behind',
+            duration: 'PT4H',
+          },
+          {
+            id: `stuck-${run}`,
+            source: 'spec/itsm-bridge',
+            time: new Date().toISOString(),
+            subject: ticket.id,
+            correlationid: ticket.id,
+            actor: { kind: 'service', id: 'itsm-bridge' },
+          },
+        ),
+      ]);
+      const translated = await eventually(
+        async () => {
+          const found = (await readTopic(TOPICS.requests)).find((event) => (event.data as RequestSubmittedData).requestId === requestIdOfTicket(ticket));
+          if (!found) throw new Error('the ticket is not a request yet');
+          return found;
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      expect(translated).toMatchObject({ data: { channel: 'itsm', ticket } });
+      expect(await statuses.get(requestId)).toBeUndefined();
+    } finally {
+      release();
+      held.mockRestore();
+    }
+    // Released, the read model catches up from the log alone.
+    await eventually(async () => expect(await statuses.get(requestId)).toMatchObject({ requestId, requesterId: alice }), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
   });
 
   it('answers 401 problem+json for a missing, expired, wrong-audience or wrong-issuer token', async () => {
@@ -564,6 +669,62 @@ describe('intake on real Kafka and MongoDB', () => {
       .set('Authorization', `Bearer ${await token(peter)}`)
       .send({ kind: 'ci_pipeline', displayName: 'Release pipeline', ownerId: peter })
       .expect(202);
+  });
+
+  describe('a second instance, with a memory of its own and the same key store', () => {
+    let secondApp: INestApplication;
+    let secondBus: KafkaMessageBus;
+
+    beforeAll(async () => {
+      secondBus = new KafkaMessageBus({ clientId: uniqueName('intake_second'), brokers: kafkaBrokers, registry, logger: silentLogger });
+      @Module({
+        imports: [
+          MongooseModule.forRoot(mongoDatabaseUrl(SET_ENV.MONGO_DB), { serverSelectionTimeoutMS: 5_000 }),
+          MessagingModule.forRoot({ clientId: 'intake-second', registry, bus: secondBus }),
+          ApiAuthModule.forRoot({ serviceName: 'intake', deniedEvent: RequestAccessDenied }),
+          IntakeModule,
+        ],
+      })
+      class SecondIntakeModule {}
+      secondApp = await NestFactory.create(SecondIntakeModule, { logger: false });
+      await secondApp.init();
+    });
+
+    afterAll(async () => {
+      await secondApp?.close();
+    });
+
+    it('refuses a key reused with another body (422) before publishing anything, and replays the first answer for the same body', async () => {
+      const idempotencyKey = `reused-${run}`;
+      const actor = `${alice}_reuser`;
+      const bearer = `Bearer ${await token(actor)}`;
+      const first = await request(service.app.getHttpServer())
+        .post('/v1/requests')
+        .set('Authorization', bearer)
+        .set('Idempotency-Key', idempotencyKey)
+        .send(submission())
+        .expect(202);
+      const { requestId, eventId } = first.body as { requestId: string; eventId: string };
+      const other = await request(secondApp.getHttpServer())
+        .post('/v1/requests')
+        .set('Authorization', bearer)
+        .set('Idempotency-Key', idempotencyKey)
+        .send(submission({ justification: 'a different request under the same key', duration: 'PT1H' }))
+        .expect(422);
+      expect(other.body).toMatchObject({ status: 422, type: expect.stringContaining('idempotency-key-reused'), errors: [{ field: 'Idempotency-Key' }] });
+      const again = await request(secondApp.getHttpServer())
+        .post('/v1/requests')
+        .set('Authorization', bearer)
+        .set('Idempotency-Key', idempotencyKey)
+        .send(submission())
+        .expect(202);
+      expect(again.body).toEqual(first.body);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      // The log holds one fact under the event id: the first request, as agreed.
+      const events = (await eventsBy(actor)).filter((event) => event.id === eventId || (event.data as { requestId?: string }).requestId === requestId);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ id: eventId, data: { requestId, justification: 'investigate the staging checkout bug', duration: 'PT8H' } });
+    });
   });
 
   describe('when Kafka is unreachable', () => {

@@ -20,8 +20,10 @@ import { IntakeCoreModule } from './intake-core.module';
 import { ScimModule } from './scim/scim.module';
 import { IDEMPOTENCY_STORE } from './idempotency/idempotency';
 import { MongoIdempotencyStore } from './idempotency/mongo-idempotency.store';
+import { ItsmInboundHandler, itsmInboundGroupProvider } from './itsm/itsm-inbound.handler';
 import { REQUEST_COMMAND_HANDLERS } from './requests/request-command-handlers';
 import { RequestsController } from './requests/requests.controller';
+import { AcceptedRequests } from './status/accepted-requests';
 import { LifecycleEventsHandler } from './status/lifecycle-events.handler';
 import { RequestStatusStore, RevocationTickets } from './status/request-status.store';
 import type { JSONWebKeySet } from 'jose';
@@ -30,7 +32,8 @@ import type { JSONWebKeySet } from 'jose';
  * The intake's domain: HTTP API (authenticated and authorized by the kit's ApiAuthModule, imported by the app), the catalogue, idempotency, the request read model and the ITSM
  * intake. Needs the kit's MongoDB connection and messaging (EVENT_PUBLISHER, EVENT_REGISTRY). The controllers
  * dispatch their writes on the CommandBus; the kit's startService runs the lifecycle hooks (CqrsModule registers the
- * handlers in one) before it listens or consumes.
+ * handlers in one) before it listens or consumes. Two consumer groups: the main one (`LifecycleEventsHandler`, the
+ * `@EventPattern` handlers) and the ITSM group (`ItsmInboundGroup`), started after startService by `startConsumerGroups`.
  */
 @Module({
   imports: [IntakeCoreModule, ScimModule, CqrsModule.forRoot()],
@@ -43,11 +46,8 @@ import type { JSONWebKeySet } from 'jose';
         config.authMode === 'dev' ? devJwks(await ensureDevIssuerKey(config.devIssuerDir)) : undefined,
       inject: [INTAKE_CONFIG],
     },
-    {
-      provide: IDEMPOTENCY_STORE,
-      useFactory: (connection: Connection, clock: Clock) => new MongoIdempotencyStore(connection, clock),
-      inject: [getConnectionToken(), CLOCK],
-    },
+    { provide: IDEMPOTENCY_STORE, useFactory: (connection: Connection) => new MongoIdempotencyStore(connection), inject: [getConnectionToken()] },
+    { provide: AcceptedRequests, useFactory: () => new AcceptedRequests() },
     {
       provide: RequestStatusStore,
       useFactory: (connection: Connection, clock: Clock) => new RequestStatusStore(connection, clock),
@@ -59,6 +59,8 @@ import type { JSONWebKeySet } from 'jose';
     IdempotentEndpoint,
     RequestAccess,
     CatalogService,
+    ItsmInboundHandler,
+    itsmInboundGroupProvider,
     ...REQUEST_COMMAND_HANDLERS,
     ...IDENTITY_COMMAND_HANDLERS,
   ],

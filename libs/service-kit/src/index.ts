@@ -9,6 +9,8 @@ export { HealthController, READINESS_CHECK_TIMEOUT_MS } from './health/health.co
 export { RequireLoaded, STATE_NOT_LOADED, stateNotLoaded } from './health/require-loaded.guard';
 export { ServiceKitModule } from './service-kit.module';
 export { KeyedMutex } from './concurrency/keyed-mutex';
+export { ConsumerGroup, startConsumerGroups } from './messaging/consumer-group';
+export type { ConsumerGroupDeps, ConsumerGroupOptions, GroupEventHandler } from './messaging/consumer-group';
 export type { ServiceKitOptions } from './service-kit.module';
 export { LEASE_LOST_EXIT_CODE, bootstrapService, startService } from './bootstrap/bootstrap-service';
 export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';

@@ -32,7 +32,7 @@ export class WithdrawRequest extends Command<Recorded> {
     readonly requestId: string,
     readonly eventId: string,
     readonly withdrawer: Actor,
-    /** The status the caller was authorized against: what counts if the read model no longer answers. */
+    /** The status the caller was authorized against (the read model, with what this instance accepted on top): a closed one is refused. */
     readonly authorizedStatus: RequestStatusView['status'],
     readonly reason?: string,
   ) {

@@ -19,16 +19,17 @@ const errors = {
   '401': { ...problem, description: 'Missing, expired, unsigned, wrong-issuer or wrong-audience token' },
   '403': { ...problem, description: 'The caller may not do this (see docs/authorization.md); the attempt is recorded, nothing else is written' },
   '404': { ...problem, description: 'Unknown — or not visible to the caller, answered exactly alike; a refused attempt is recorded' },
-  '409': { ...problem, description: 'The same Idempotency-Key is still being processed' },
+  '409': { ...problem, description: 'Refused in the current state (e.g. the request is already closed); nothing was written' },
   '413': { ...problem, description: 'Body larger than the limit (2 MB by default)' },
-  '422': { ...problem, description: 'Idempotency-Key reused with a different request' },
+  '422': { ...problem, description: 'Idempotency-Key already bound to a different request: nothing was published' },
   '503': { ...problem, description: 'Kafka did not acknowledge the event: nothing was accepted; retry with the same key' },
 };
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'Same key + same body → the original answer (header Idempotent-Replayed: true); same key + other body → 422.',
+  description:
+    'Same key + same body → the original answer (header Idempotent-Replayed: true); same key + other body → 422, nothing published. A key is bound to the first request sent with it, even one that failed. A call whose key is still running on the same instance waits for it.',
   schema: { type: 'string', maxLength: 200 },
 };
 /** SCIM 2.0 (RFC 7644) answers errors as `urn:ietf:params:scim:api:messages:2.0:Error` in application/scim+json. */

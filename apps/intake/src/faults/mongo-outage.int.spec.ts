@@ -12,7 +12,7 @@ import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import type { ConsumerOptions, MessageBus, RunningConsumer } from '@grantline/messaging';
 import { MESSAGE_BUS } from '@grantline/messaging-nest';
-import { startService } from '@grantline/service-kit';
+import { startConsumerGroups, startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
 import { eventually, infraEndpoints, startPrivateFerretdb, uniqueName } from '@grantline/testing';
 import type { PrivateServer } from '@grantline/testing';
@@ -99,7 +99,9 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
     });
     // The kit reads its environment when the module is declared: import it only now.
     const { AppModule } = (await import('../app.module')) as { AppModule: Type<unknown> };
-    service = await startService(AppModule, { serviceName: 'intake', groupId: uniqueName('intake_mongo_down'), openApi: false, fromBeginning: true });
+    const options = { serviceName: 'intake', groupId: uniqueName('intake_mongo_down'), openApi: false, fromBeginning: true };
+    service = await startService(AppModule, options);
+    await startConsumerGroups(service, options);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,8 +1,8 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { CommandHandler } from '@nestjs/cqrs';
 import type { ICommandHandler } from '@nestjs/cqrs';
 import { RequestSubmitted, RequestWithdrawn, RevocationRequested } from '@grantline/contracts';
-import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
+import type { RequestSubmittedData } from '@grantline/contracts';
 import type { Clock } from '@grantline/decider';
 import { ProblemException } from '@grantline/http-edge';
 import { CLOCK } from '@grantline/service-kit';
@@ -10,27 +10,20 @@ import { RequestRevocation, SubmitAccessRequest, WithdrawRequest } from '../comm
 import type { Recorded } from '../commands/intake-commands';
 import { INTAKE_PROBLEMS } from '../http/intake-problems';
 import { IntakePublisher } from '../publishing/intake-publisher';
+import { AcceptedRequests } from '../status/accepted-requests';
 import type { RequestStatusView } from '../status/request-status.projection';
-import { RequestStatusStore, RevocationTickets } from '../status/request-status.store';
+import { RevocationTickets } from '../status/request-status.store';
 
 const CLOSED: readonly RequestStatusView['status'][] = ['denied', 'withdrawn', 'revoked'];
-const logger = new Logger('requests');
 
-/** The read model learns our own events at once, so a GET right after a 202 finds the request. */
-async function record(statuses: RequestStatusStore, envelope: Envelope): Promise<void> {
-  try {
-    await statuses.apply(envelope);
-  } catch (error) {
-    // The consumer applies the same event from the log; a failure here only delays the read model.
-    logger.warn(`read model update deferred for ${envelope.id}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
+// The path to a 202 is: publish, wait for Kafka's acknowledgement, remember the event in this instance's accepted
+// view (memory, no I/O), answer. The read model is written by the consumer alone, from the log.
 
 @CommandHandler(SubmitAccessRequest)
 export class SubmitAccessRequestHandler implements ICommandHandler<SubmitAccessRequest> {
   constructor(
     private readonly publisher: IntakePublisher,
-    private readonly statuses: RequestStatusStore,
+    private readonly accepted: AcceptedRequests,
   ) {}
 
   async execute({ requestId, eventId, requester, submission, submittedAt }: SubmitAccessRequest): Promise<Recorded> {
@@ -44,7 +37,7 @@ export class SubmitAccessRequestHandler implements ICommandHandler<SubmitAccessR
       actor: requester,
       time: submittedAt.toISOString(),
     });
-    await record(this.statuses, envelope);
+    this.accepted.remember(envelope);
     return { eventId: envelope.id };
   }
 }
@@ -53,13 +46,13 @@ export class SubmitAccessRequestHandler implements ICommandHandler<SubmitAccessR
 export class WithdrawRequestHandler implements ICommandHandler<WithdrawRequest> {
   constructor(
     private readonly publisher: IntakePublisher,
-    private readonly statuses: RequestStatusStore,
+    private readonly accepted: AcceptedRequests,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ requestId, eventId, withdrawer, authorizedStatus, reason }: WithdrawRequest): Promise<Recorded> {
-    // Read again: the request may have moved on since the caller was authorized.
-    const status = (await this.statuses.get(requestId))?.status ?? authorizedStatus;
+  async execute({ requestId, eventId, withdrawer, authorizedStatus: status, reason }: WithdrawRequest): Promise<Recorded> {
+    // The status the edge authorized against, read a moment ago (no second read: a withdrawal racing the request's
+    // end is harmless, the projection keeps a final status final).
     if (CLOSED.includes(status)) throw ProblemException.of(INTAKE_PROBLEMS.requestClosed, `Request ${requestId} is already ${status}`);
     const envelope = await this.publisher.publish({
       def: RequestWithdrawn,
@@ -70,7 +63,7 @@ export class WithdrawRequestHandler implements ICommandHandler<WithdrawRequest> 
       actor: withdrawer,
       time: this.clock.now().toISOString(),
     });
-    await record(this.statuses, envelope);
+    this.accepted.remember(envelope);
     return { eventId: envelope.id };
   }
 }
@@ -79,7 +72,7 @@ export class WithdrawRequestHandler implements ICommandHandler<WithdrawRequest> 
 export class RequestRevocationHandler implements ICommandHandler<RequestRevocation> {
   constructor(
     private readonly publisher: IntakePublisher,
-    private readonly statuses: RequestStatusStore,
+    private readonly accepted: AcceptedRequests,
     private readonly revocationTickets: RevocationTickets,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -98,7 +91,7 @@ export class RequestRevocationHandler implements ICommandHandler<RequestRevocati
       actor: requester,
       time: this.clock.now().toISOString(),
     });
-    if (requestId !== undefined) await record(this.statuses, envelope);
+    if (requestId !== undefined) this.accepted.remember(envelope);
     return { eventId: envelope.id };
   }
 }

@@ -9,6 +9,7 @@ import { actorOf } from '../authorization/actor';
 import { RequestAccess } from '../authorization/request-access';
 import type { Principal } from '@grantline/http-edge';
 import { RequestRevocation, SubmitAccessRequest, WithdrawRequest } from '../commands/intake-commands';
+import { AcceptedRequests } from '../status/accepted-requests';
 import { RequestStatusStore } from '../status/request-status.store';
 import type { RequestStatusView } from '../status/request-status.projection';
 import { RevokeBodySchema, WithdrawBodySchema, parseBody, validateSubmission } from './request-body.schema';
@@ -34,6 +35,7 @@ export class RequestsController {
   constructor(
     private readonly catalog: CatalogService,
     private readonly statuses: RequestStatusStore,
+    private readonly accepted: AcceptedRequests,
     private readonly endpoint: IdempotentEndpoint,
     private readonly access: RequestAccess,
     private readonly commands: CommandBus,
@@ -70,8 +72,16 @@ export class RequestsController {
 
   @Get('requests/:id')
   async get(@CurrentPrincipal() principal: Principal, @Param('id') requestId: string): Promise<RequestStatusView> {
-    const view = ID_PATTERN.test(requestId) ? await this.statuses.get(requestId) : undefined;
-    return this.access.assertVisible(principal, requestId, view);
+    return this.access.assertVisible(principal, requestId, await this.viewOf(requestId));
+  }
+
+  /**
+   * The read model's view with what this instance accepted and the projection has not applied yet on top (a request
+   * submitted here a moment ago is found). Whatever it comes from, the same authorization rules apply to it.
+   */
+  private async viewOf(requestId: string): Promise<RequestStatusView | undefined> {
+    if (!ID_PATTERN.test(requestId)) return undefined;
+    return this.accepted.view(requestId, await this.statuses.get(requestId));
   }
 
   @Post('requests/:id/withdraw')
@@ -82,7 +92,7 @@ export class RequestsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
-    const authorized = await this.access.assertMayWithdraw(principal, requestId, ID_PATTERN.test(requestId) ? await this.statuses.get(requestId) : undefined);
+    const authorized = await this.access.assertMayWithdraw(principal, requestId, await this.viewOf(requestId));
     const parsed = parseBody(WithdrawBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/requests/${requestId}/withdraw`, body, response }, async (ids) => {

@@ -1,8 +1,5 @@
 import { registry } from '@grantline/contracts';
 import type { Envelope, ItsmStatusChangedData } from '@grantline/contracts';
-import { systemClock } from '@grantline/decider';
-import type { MessageBus } from '@grantline/messaging';
-import type { CatalogService } from '../catalog/catalog.service';
 import type { OwnerTransfers } from '../identities/owner-transfers.store';
 import { activated, approved, decided, submitted } from '../testing/lifecycle.builders';
 import { LifecycleEventsHandler } from './lifecycle-events.handler';
@@ -26,16 +23,7 @@ function evolutionsOf(events: readonly Envelope[]): AppliedEvolution[] {
 function sut(applied: AppliedEvolution[]): LifecycleEventsHandler {
   const statuses = { apply: () => Promise.resolve(applied) } as unknown as RequestStatusStore;
   const tickets = { waitingFor: () => Promise.resolve([]) } as unknown as RevocationTickets;
-  return new LifecycleEventsHandler(
-    statuses,
-    tickets,
-    {} as IdentityDirectory,
-    {} as CatalogService,
-    {} as OwnerTransfers,
-    registry,
-    {} as MessageBus,
-    systemClock,
-  );
+  return new LifecycleEventsHandler(statuses, tickets, {} as IdentityDirectory, {} as OwnerTransfers, registry);
 }
 
 describe('lifecycle events handler', () => {
