@@ -156,6 +156,19 @@ describe('LeaseKeeper (the elector logic)', () => {
     expect(keeper.isHeld()).toBe(true);
   });
 
+  it('an assignment with less left than the minimum to act on waits for a heartbeat (a join that waited out the last holder)', async () => {
+    const cautious = new LeaseKeeper({ name: 'audit', instanceId: 'b', sessionTimeoutMs: SESSION, safetyMarginMs: MARGIN, minimumToActMs: 2_000, timers });
+    const joinStarted = timers.now();
+    timers.advance(SESSION - MARGIN - 100);
+    cautious.assignment(true, joinStarted);
+    expect(cautious.state).toBe('standby');
+    timers.advance(500);
+    expect(cautious.state).toBe('standby');
+    cautious.confirmed(timers.now());
+    await cautious.whenAcquired();
+    expect(cautious.isHeld()).toBe(true);
+  });
+
   it('heartbeats before any assignment confirm nothing', () => {
     keeper.confirmed(timers.now());
     expect(keeper.state).toBe('standby');

@@ -32,6 +32,12 @@ export interface LeaseKeeperOptions {
    * slightly different rates and the stop itself.
    */
   readonly safetyMarginMs: number;
+  /**
+   * A standby acts on an assignment only when at least this long is left of it; otherwise it waits for a heartbeat
+   * to renew it. A join that waited out the previous holder's session leaves a lease that runs out moments after it
+   * is given, and an instance that starts its service on it would lose it (and exit) before its first heartbeat.
+   */
+  readonly minimumToActMs?: number;
   readonly timers?: LeaseTimers;
   /** What releasing does besides the bookkeeping (leaving the group); awaited by `release()`. */
   readonly onRelease?: () => Promise<void>;
@@ -185,6 +191,8 @@ export class LeaseKeeper implements Lease {
       return;
     }
     if (this.phase === 'standby') {
+      // Too little left to start on: the next accepted heartbeat renews it (see minimumToActMs).
+      if (until - this.timers.now() < (this.options.minimumToActMs ?? 0)) return;
       this.reason = undefined;
       this.transition('held');
       this.resolveAcquired();

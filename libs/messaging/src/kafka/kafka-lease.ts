@@ -100,12 +100,17 @@ export class KafkaLeaseElector implements LeaseElector {
     let leaving: Promise<void> | undefined;
     const leave = (): Promise<void> =>
       (leaving ??= (client.consumer?.disconnect() ?? Promise.resolve()).catch((error: unknown) =>
-        this.logger.warn('leaving the lease group failed; the coordinator drops the member after its session timeout', { lease: options.name, error: describeError(error) }),
+        this.logger.warn('leaving the lease group failed; the coordinator drops the member after its session timeout', {
+          lease: options.name,
+          error: describeError(error),
+        }),
       ));
     const keeper = new LeaseKeeper({
       ...options,
       sessionTimeoutMs: this.timings.sessionTimeoutMs,
       safetyMarginMs: this.timings.safetyMarginMs,
+      // Room for two heartbeats: the lease is renewed before it could run out.
+      minimumToActMs: 2 * this.timings.heartbeatIntervalMs,
       ...(timers ? { timers } : {}),
       onRelease: () => {
         this.leases.delete(keeper);
