@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -19,8 +19,13 @@ async function main(): Promise<void> {
       await runLifecycleBench();
       break;
     }
+    case 'projection': {
+      const { runProjectionBench } = await import('./projection.bench');
+      await runProjectionBench();
+      break;
+    }
     default:
-      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle)`);
+      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle | projection)`);
   }
 }
 

@@ -1,4 +1,4 @@
-export { KafkaEventTransport, KafkaEventContext } from './kafka-event.transport';
+export { EventBatchPattern, KafkaEventBatchContext, KafkaEventContext, KafkaEventTransport } from './kafka-event.transport';
 export type { KafkaEventTransportOptions, EventHandlerResult } from './kafka-event.transport';
 export {
   MessagingModule,

@@ -1,9 +1,9 @@
-import { Server } from '@nestjs/microservices';
-import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { EventPattern, Server } from '@nestjs/microservices';
+import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { CONNECTOR_ID_PLACEHOLDER, connectorIdOfTopic, connectorCommandsTopic, connectorResultsTopic, topicOf } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
-import type { HandlerOutput, MessageBus, MessageContext, RetryPolicy, RunningConsumer } from '@grantline/messaging';
+import type { BatchContext, HandlerOutput, MessageBus, MessageContext, RetryPolicy, RunningConsumer } from '@grantline/messaging';
 
 export interface KafkaEventTransportOptions {
   readonly bus: MessageBus;
@@ -29,15 +29,41 @@ export class KafkaEventContext {
   constructor(readonly message: MessageContext) {}
 }
 
+/** Passed to batch handlers as `@Ctx()`: the partition, each event's offset and key (index for index), the attempt. */
+export class KafkaEventBatchContext {
+  constructor(readonly batch: BatchContext) {}
+}
+
+interface BatchExtras {
+  readonly batch: true;
+}
+
+/**
+ * `@EventPattern` for a handler that takes a batch: `@Payload()` is every event of one fetched partition batch it
+ * declared, in log order (`Envelope[]`), `@Ctx()` a `KafkaEventBatchContext`. What it returns is published before
+ * (or with) the batch's commit; what it throws retries the whole batch.
+ */
+export function EventBatchPattern(patterns: string | readonly string[]): MethodDecorator {
+  // Nest registers one handler function per pattern; the extras object, one per decorated method, is what they share.
+  const extras: BatchExtras = { batch: true };
+  return EventPattern(patterns, extras);
+}
+
+/** The method a batch handler belongs to, or undefined for a per-event handler. */
+function batchMethodOf(handler: MessageHandler): BatchExtras | undefined {
+  const extras = handler.extras as Partial<BatchExtras> | undefined;
+  return extras?.batch === true ? (extras as BatchExtras) : undefined;
+}
+
 function isHandlerOutput(value: Envelope | HandlerOutput): value is HandlerOutput {
   return 'events' in value && 'topic' in value && !('specversion' in value);
 }
 
 /**
  * Custom transport strategy for @nestjs/microservices: services declare
- * `@EventPattern('iga.request.submitted.v2')` and never see kafkajs. Patterns are event types
- * (latest version; older versions are upcast before dispatch); the topics to consume are derived
- * from the contracts catalogue.
+ * `@EventPattern('iga.request.submitted.v2')` (or `@EventBatchPattern([...])` for a handler that takes a
+ * partition batch at once) and never see kafkajs. Patterns are event types (latest version; older versions
+ * are upcast before dispatch); the topics to consume are derived from the contracts catalogue.
  */
 export class KafkaEventTransport extends Server implements CustomTransportStrategy {
   private consumer: RunningConsumer | undefined;
@@ -88,7 +114,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async start(): Promise<void> {
     const topics = this.subscribedTopics();
     if (topics.length === 0) return;
-    this.consumer = await this.options.bus.consume({
+    const settings = {
       groupId: this.options.groupId,
       topics,
       ...(this.options.transactional !== undefined ? { transactional: this.options.transactional } : {}),
@@ -97,18 +123,59 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       ...(this.options.partitionsConsumedConcurrently
         ? { partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently }
         : {}),
-      handler: (event, context) => this.dispatch(event, context),
-    });
+    };
+    // One batch handler among the service's handlers makes the consumer take batches; per-event handlers still get
+    // their events one by one, in log order with the batch handlers' runs.
+    const batched = [...this.getHandlers().values()].some((handler) => batchMethodOf(handler) !== undefined);
+    this.consumer = await this.options.bus.consume(
+      batched
+        ? { ...settings, batchHandler: (events, context) => this.dispatchBatch(events, context) }
+        : { ...settings, handler: (event, context) => this.dispatch(event, context) },
+    );
+  }
+
+  /**
+   * A batch in log order: consecutive events of one batch handler go to it together, an event of a per-event handler
+   * goes alone, undeclared types are skipped. Outputs are gathered for the batch's commit.
+   */
+  private async dispatchBatch(events: readonly Envelope[], context: BatchContext): Promise<readonly HandlerOutput[]> {
+    const outputs: HandlerOutput[] = [];
+    let run: { method: BatchExtras; handler: MessageHandler; indexes: number[] } | undefined;
+    const handOver = async (): Promise<void> => {
+      if (!run) return;
+      const { handler, indexes } = run;
+      run = undefined;
+      const batch: BatchContext = { ...context, offsets: indexes.map((i) => context.offsets[i]!), keys: indexes.map((i) => context.keys[i] ?? null) };
+      const payload = indexes.map((i) => events[i]!);
+      outputs.push(...(await this.invoke(handler, payload, new KafkaEventBatchContext(batch))));
+    };
+    for (const [index, event] of events.entries()) {
+      const handler = this.getHandlerByPattern(event.type);
+      if (!handler) continue;
+      const method = batchMethodOf(handler);
+      if (method) {
+        if (run?.method !== method) await handOver();
+        (run ??= { method, handler, indexes: [] }).indexes.push(index);
+        continue;
+      }
+      await handOver();
+      const { offsets, keys, ...rest } = context;
+      const message: MessageContext = { ...rest, offset: offsets[index]!, key: keys[index] ?? null };
+      outputs.push(...(await this.invoke(handler, event, new KafkaEventContext(message))));
+    }
+    await handOver();
+    return outputs;
   }
 
   private async dispatch(event: Envelope, context: MessageContext): Promise<readonly HandlerOutput[]> {
     const handler = this.getHandlerByPattern(event.type);
     // Topics carry several event types; a service handles the ones it declared and skips the rest.
     if (!handler) return [];
-    const result: unknown = await lastValueFrom(
-      this.transformToObservable(await handler(event, new KafkaEventContext(context))),
-      { defaultValue: undefined },
-    );
+    return this.invoke(handler, event, new KafkaEventContext(context));
+  }
+
+  private async invoke(handler: MessageHandler, payload: unknown, context: KafkaEventContext | KafkaEventBatchContext): Promise<readonly HandlerOutput[]> {
+    const result: unknown = await lastValueFrom(this.transformToObservable(await handler(payload, context)), { defaultValue: undefined });
     return this.toOutputs(result as EventHandlerResult);
   }
 

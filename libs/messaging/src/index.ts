@@ -1,7 +1,13 @@
 export type {
+  BatchConsumerOptions,
+  BatchContext,
+  BatchHandler,
+  BatchReplayOptions,
   BusHealth,
   ConsumerHealth,
   ConsumerOptions,
+  ConsumerSettings,
+  EventConsumerOptions,
   ConsumerProblem,
   DedupStore,
   EventHandler,

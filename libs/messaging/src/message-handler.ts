@@ -8,8 +8,9 @@ import { buildDeadLetter, safeReason } from './dead-letter';
 import { classifyError, describeError } from './errors';
 import { decideOnDecodeFailure, decideOnHandlerFailure } from './failure-policy';
 import type { MessagingLogger } from './logger';
-import type { ConsumerOptions, HandlerOutput, MessageContext, RetryPolicy } from './ports';
+import type { BatchConsumerOptions, BatchContext, ConsumerSettings, EventConsumerOptions, HandlerOutput, MessageContext, RetryPolicy } from './ports';
 import { INTERRUPTED, retryForever } from './retry-policy';
+import type { Interrupted } from './retry-policy';
 
 /** What became of one record; the runner commits past it for every outcome but `halt` and `interrupted`. */
 export type MessageOutcome =
@@ -22,9 +23,27 @@ export type MessageOutcome =
   /** The consumer stopped or lost the partition while retrying: leave the record for the next owner. */
   | { readonly kind: 'interrupted' };
 
+/** Whether a record goes on to the handler: decoded and not a duplicate, or skipped (poison, duplicate), or halting. */
+export type Admission = { readonly kind: 'admitted'; readonly event: Envelope } | Extract<MessageOutcome, { readonly kind: 'skipped' | 'halt' }>;
+
+/** A consumer's handler: one event at a time, or a partition batch at once. */
+export type ConsumerHandlers = Pick<EventConsumerOptions, 'handler'> | Pick<BatchConsumerOptions, 'batchHandler'>;
+
+export function takesBatches(options: ConsumerHandlers): options is Pick<BatchConsumerOptions, 'batchHandler'> {
+  return 'batchHandler' in options && typeof options.batchHandler === 'function';
+}
+
+/** The events of one batch admitted to the batch handler, with the records they were read from. */
+export interface AdmittedBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly events: readonly Envelope[];
+  readonly records: readonly ConsumedRecord[];
+}
+
 export interface MessageHandlerDeps {
   readonly registry: EventRegistry;
-  readonly options: Pick<ConsumerOptions, 'groupId' | 'handler' | 'dedup'>;
+  readonly options: Pick<ConsumerSettings, 'groupId' | 'dedup'> & ConsumerHandlers;
   readonly deadLetterTopic: string;
   readonly retry: RetryPolicy;
   /** `source` of the dead-letter records this consumer writes. */
@@ -47,12 +66,43 @@ export interface BatchScope {
 
 /**
  * One record, start to end: decode and validate → poison or halt decision → dedup → the handler, retried until it
- * succeeds. Knows nothing of Kafka: the runner hands it a record and acts on the outcome.
+ * succeeds; or, for a batch handler, the records admitted one by one and then handed over together, the batch
+ * retried as a whole. Knows nothing of Kafka: the runner hands it records and acts on the outcome.
  */
 export class MessageHandler {
   constructor(private readonly deps: MessageHandlerDeps) {}
 
   async handle(record: ConsumedRecord, scope: BatchScope): Promise<MessageOutcome> {
+    const admission = await this.admit(record, scope);
+    if (admission.kind !== 'admitted') return admission;
+    const { event } = admission;
+    const { origin } = record;
+    const options = this.deps.options;
+    if (takesBatches(options)) throw new Error(`${options.groupId} takes batches: its records go through handleBatch`);
+    const produced = await retryForever(
+      async (attempt) => {
+        const context: MessageContext = { ...origin, groupId: options.groupId, attempt, heartbeat: scope.heartbeat };
+        return (await options.handler(event, context)) ?? [];
+      },
+      {
+        policy: this.deps.retry,
+        signal: scope.signal,
+        onFailure: (error, attempt, delayMs) => this.onHandlerFailure(record, event, error, attempt, delayMs),
+        ...(this.deps.wait ? { wait: this.deps.wait } : {}),
+      },
+    );
+    // Interrupted, the record stays failing: if this member keeps the partition, the failure clock keeps running.
+    if (produced === INTERRUPTED) return { kind: 'interrupted' };
+    this.deps.health.recovered(origin.topic, origin.partition);
+    this.deps.counters.handled += 1;
+    return { kind: 'handled', outputs: produced, eventId: event.id };
+  }
+
+  /**
+   * Decode and validate → poison or halt decision → dedup: what happens to a record before any handler sees it.
+   * Poison yields its dead-letter record as the output; nothing here is retried.
+   */
+  async admit(record: ConsumedRecord, scope: Pick<BatchScope, 'handledInBatch'>): Promise<Admission> {
     const { origin } = record;
     let raw: unknown;
     let event: Envelope;
@@ -70,28 +120,55 @@ export class MessageHandler {
       this.deps.counters.duplicatesDropped += 1;
       return { kind: 'skipped', outputs: [] };
     }
+    return { kind: 'admitted', event };
+  }
 
+  /**
+   * The batch handler with the admitted events of one batch, retried as a whole until it succeeds: the same fail
+   * closed rule as for one event, with the batch's first offset as where the partition stands.
+   */
+  async handleBatch(batch: AdmittedBatch, scope: BatchScope): Promise<readonly HandlerOutput[] | Interrupted> {
+    const options = this.deps.options;
+    if (!takesBatches(options)) throw new Error(`${options.groupId} takes one event at a time: its records go through handle`);
+    const offsets = batch.records.map((record) => record.origin.offset);
+    const keys = batch.records.map((record) => record.origin.key);
     const produced = await retryForever(
       async (attempt) => {
-        const context: MessageContext = { ...origin, groupId, attempt, heartbeat: scope.heartbeat };
-        return (await this.deps.options.handler(event, context)) ?? [];
+        const context: BatchContext = {
+          topic: batch.topic,
+          partition: batch.partition,
+          offsets,
+          keys,
+          groupId: options.groupId,
+          attempt,
+          heartbeat: scope.heartbeat,
+        };
+        return (await options.batchHandler(batch.events, context)) ?? [];
       },
       {
         policy: this.deps.retry,
         signal: scope.signal,
-        onFailure: (error, attempt, delayMs) => this.onHandlerFailure(record, event, error, attempt, delayMs),
+        onFailure: (error, attempt, delayMs) => this.onBatchFailure(batch, error, attempt, delayMs),
         ...(this.deps.wait ? { wait: this.deps.wait } : {}),
       },
     );
-    // Interrupted, the record stays failing: if this member keeps the partition, the failure clock keeps running.
-    if (produced === INTERRUPTED) return { kind: 'interrupted' };
-    this.deps.health.recovered(origin.topic, origin.partition);
-    this.deps.counters.handled += 1;
-    return { kind: 'handled', outputs: produced, eventId: event.id };
+    if (produced === INTERRUPTED) return INTERRUPTED;
+    this.deps.health.recovered(batch.topic, batch.partition);
+    this.deps.counters.handled += batch.events.length;
+    return produced;
   }
 
   private onHandlerFailure(record: ConsumedRecord, event: Envelope, error: unknown, attempt: number, delayMs: number): void {
-    const { origin } = record;
+    this.reportFailure(record.origin, { eventType: event.type, eventId: event.id }, error, attempt, delayMs);
+  }
+
+  private onBatchFailure(batch: AdmittedBatch, error: unknown, attempt: number, delayMs: number): void {
+    const first = batch.records[0]!.origin;
+    const last = batch.records[batch.records.length - 1]!.origin;
+    this.reportFailure(first, { lastOffset: last.offset, events: batch.events.length }, error, attempt, delayMs);
+  }
+
+  private reportFailure(origin: ConsumedRecord['origin'], about: Record<string, unknown>, error: unknown, attempt: number, delayMs: number): void {
     const described = describeError(error);
     this.deps.counters.retried += 1;
     this.deps.health.failing(origin.topic, origin.partition, origin.offset, attempt, described);
@@ -99,8 +176,7 @@ export class MessageHandler {
     const fields = {
       groupId: this.deps.options.groupId,
       ...origin,
-      eventType: event.type,
-      eventId: event.id,
+      ...about,
       attempt,
       delayMs,
       errorClass: classifyError(error),

@@ -5,9 +5,10 @@ import type { ConsumerHealthTracker } from './consumer-health';
 import type { Counters } from './counters';
 import { describeError } from './errors';
 import type { MessagingLogger } from './logger';
-import type { MessageHandler } from './message-handler';
-import type { ConsumerOptions, HandlerOutput, RetryPolicy } from './ports';
-import { pause } from './retry-policy';
+import { takesBatches } from './message-handler';
+import type { ConsumerHandlers, MessageHandler } from './message-handler';
+import type { ConsumerSettings, HandlerOutput, RetryPolicy } from './ports';
+import { INTERRUPTED, pause } from './retry-policy';
 
 /** Handler outputs gathered per topic, in the order they were returned: what a commit publishes. */
 export function outputsByTopic(outputs: readonly HandlerOutput[]): Map<string, Envelope[]> {
@@ -26,7 +27,7 @@ export interface PartitionBatchesDeps {
   readonly tracker: ConsumerHealthTracker;
   readonly counters: Counters;
   readonly logger: MessagingLogger;
-  readonly options: Pick<ConsumerOptions, 'groupId' | 'dedup'>;
+  readonly options: Pick<ConsumerSettings, 'groupId' | 'dedup'> & ConsumerHandlers;
   readonly retry: RetryPolicy;
   /** Aborted by the consumer's stop(): the pause after a failed commit ends at once. */
   readonly stopping: AbortSignal;
@@ -56,17 +57,18 @@ export interface PartitionBatch {
 }
 
 /**
- * The consumer loop of one batch, the same for every transport: each record goes to the MessageHandler, offsets are
- * committed only after the records' work and outputs are durable, an unknown type halts the partition, and a failed
- * commit rewinds the partition for a redelivery.
+ * The consumer loop of one batch, the same for every transport: each record goes to the MessageHandler (or, for a
+ * batch handler, the batch goes to it at once), offsets are committed only after the records' work and outputs are
+ * durable, an unknown type halts the partition, and a failed commit rewinds the partition for a redelivery.
  */
 export class PartitionBatches {
   constructor(private readonly deps: PartitionBatchesDeps) {}
 
   async process(batch: PartitionBatch): Promise<void> {
-    const { counters, logger, tracker } = this.deps;
+    const { counters, tracker } = this.deps;
     // A batch fetched before the pause took effect: nothing past the halted offset may be handled.
     if (tracker.isHalted(batch.topic, batch.partition)) return;
+    if (takesBatches(this.deps.options)) return this.processWhole(batch);
     const outputs: HandlerOutput[] = [];
     // Ids are remembered as handled only once their outputs and offsets are committed: if the
     // commit fails, the redelivered message must be handled again, not dropped as a duplicate.
@@ -104,20 +106,72 @@ export class PartitionBatches {
         await this.rememberHandled(handledIds);
       }
     } catch (error) {
-      if (uncommittedFrom === undefined || !this.deps.running()) throw error;
-      // The fetch position already moved past these messages: move it back so they are
-      // delivered again, after a pause so a persistent failure does not spin.
-      counters.commitFailures += 1;
-      logger.error('batch not committed; it will be delivered again', {
-        groupId: this.deps.options.groupId,
-        topic: batch.topic,
-        partition: batch.partition,
-        from: uncommittedFrom,
-        error: describeError(error),
-      });
-      batch.rewind(uncommittedFrom);
-      await pause(backoffDelayMs(this.deps.retry, Math.min(counters.commitFailures, 6)), this.deps.stopping);
+      await this.redeliver(batch, uncommittedFrom, error);
     }
+  }
+
+  /**
+   * A batch handler's batch: records are admitted one by one (poison dead-lettered, duplicates dropped) up to the
+   * first that halts the partition, then every admitted event goes to the handler at once, retried as a whole until
+   * it succeeds; the batch is committed only after it returned. An interrupted retry commits nothing of it.
+   */
+  private async processWhole(batch: PartitionBatch): Promise<void> {
+    const { counters } = this.deps;
+    const outputs: HandlerOutput[] = [];
+    const events: Envelope[] = [];
+    const admitted: ConsumedRecord[] = [];
+    const handledIds: string[] = [];
+    const scope = { heartbeat: batch.heartbeat, signal: batch.signal, handledInBatch: handledIds };
+    let last: string | undefined;
+    try {
+      for (const record of batch.records) {
+        if (!batch.proceed() || batch.signal.aborted) break;
+        counters.consumed += 1;
+        const admission = await this.deps.messages.admit(record, scope);
+        if (admission.kind === 'halt') {
+          this.halt(record, admission.eventType, admission.reason, batch.pause);
+          break;
+        }
+        if (admission.kind === 'skipped') outputs.push(...admission.outputs);
+        else {
+          events.push(admission.event);
+          admitted.push(record);
+          // Within the batch a second copy is a duplicate at once; the store learns the ids only after the commit.
+          if (this.deps.options.dedup) handledIds.push(admission.event.id);
+        }
+        last = record.origin.offset;
+      }
+      if (last === undefined) return;
+      if (events.length > 0) {
+        const produced = await this.deps.messages.handleBatch({ topic: batch.topic, partition: batch.partition, events, records: admitted }, scope);
+        if (produced === INTERRUPTED) return;
+        outputs.push(...produced);
+      }
+      batch.resolve(last);
+      await this.commit(batch, last, outputs);
+      await this.rememberHandled(handledIds);
+    } catch (error) {
+      await this.redeliver(batch, batch.records[0]?.origin.offset, error);
+    }
+  }
+
+  /**
+   * The fetch position already moved past these records: move it back so they are delivered again, after a pause so
+   * a persistent failure does not spin. A stopping consumer leaves them to the partition's next owner.
+   */
+  private async redeliver(batch: PartitionBatch, uncommittedFrom: string | undefined, error: unknown): Promise<void> {
+    const { counters, logger } = this.deps;
+    if (uncommittedFrom === undefined || !this.deps.running()) throw error;
+    counters.commitFailures += 1;
+    logger.error('batch not committed; it will be delivered again', {
+      groupId: this.deps.options.groupId,
+      topic: batch.topic,
+      partition: batch.partition,
+      from: uncommittedFrom,
+      error: describeError(error),
+    });
+    batch.rewind(uncommittedFrom);
+    await pause(backoffDelayMs(this.deps.retry, Math.min(counters.commitFailures, 6)), this.deps.stopping);
   }
 
   /**

@@ -36,6 +36,29 @@ export interface MessageContext {
  */
 export type EventHandler = (event: Envelope, context: MessageContext) => Promise<readonly HandlerOutput[] | void>;
 
+/** Where the events handed to a batch handler came from: one partition, and each event's offset and key. */
+export interface BatchContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** Index for index with the events: the offset each was read at. */
+  readonly offsets: readonly string[];
+  /** Index for index with the events: each record's key. */
+  readonly keys: readonly (string | null)[];
+  readonly groupId: string;
+  /** 1 on the first try; grows with each retry of the whole batch. */
+  readonly attempt: number;
+  /** Keeps the consumer's group membership alive during long work. Safe to call often. */
+  heartbeat(): Promise<void>;
+}
+
+/**
+ * Receives every event of one fetched partition batch that reached the handler, in log order: decoded, validated,
+ * upcast, with poison dead-lettered and duplicates dropped beforehand, and ending before a record that halts the
+ * partition. Whatever it returns is published before (or with) the commit of the whole batch; whatever it throws
+ * retries the whole batch with backoff, nothing of it committed until it succeeds.
+ */
+export type BatchHandler = (events: readonly Envelope[], context: BatchContext) => Promise<readonly HandlerOutput[] | void>;
+
 export interface RetryPolicy {
   /**
    * Total attempts, the first included, for callers that retry a bounded number of times themselves (a catch-up
@@ -47,10 +70,10 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-export interface ConsumerOptions {
+/** What every consumer is told, whether its handler takes events one by one or a batch at a time. */
+export interface ConsumerSettings {
   readonly groupId: string;
   readonly topics: readonly string[];
-  readonly handler: EventHandler;
   /** Where a new group starts. Existing groups always resume from their committed offsets. */
   readonly fromBeginning?: boolean;
   /** Backoff between retries of a failing handler (initialDelayMs doubling up to maxDelayMs). */
@@ -72,6 +95,24 @@ export interface ConsumerOptions {
   /** Drops exact duplicates (same event id) before they reach the handler. */
   readonly dedup?: DedupStore;
 }
+
+/** A consumer whose handler takes one event at a time. */
+export interface EventConsumerOptions extends ConsumerSettings {
+  readonly handler: EventHandler;
+  readonly batchHandler?: never;
+}
+
+/**
+ * A consumer whose handler takes a partition's fetched batch at once (a projection that reads and writes its
+ * documents once per batch). Same delivery and failure semantics, with the batch as the unit of retry and commit.
+ */
+export interface BatchConsumerOptions extends ConsumerSettings {
+  readonly batchHandler: BatchHandler;
+  readonly handler?: never;
+}
+
+/** Exactly one handler: per event, or per batch. */
+export type ConsumerOptions = EventConsumerOptions | BatchConsumerOptions;
 
 export interface RunningConsumer {
   readonly groupId: string;
@@ -130,6 +171,13 @@ export interface ReplayOptions {
   readonly onInvalid?: (error: unknown, origin: { topic: string; partition: number; offset: string }) => void;
 }
 
+/** A replay that hands over each fetched batch of one partition at once, decoded, in log order; undecodable records go to `onInvalid`. */
+export interface BatchReplayOptions {
+  readonly topics: readonly string[];
+  readonly batchHandler: (events: readonly Envelope[], context: Pick<BatchContext, 'topic' | 'partition' | 'offsets' | 'keys'>) => Promise<void>;
+  readonly onInvalid?: ReplayOptions['onInvalid'];
+}
+
 export interface TopicSpec {
   readonly topic: string;
   readonly partitions?: number;
@@ -159,6 +207,11 @@ export interface MessageBus {
   consume(options: ConsumerOptions): Promise<RunningConsumer>;
   /** Reads the given topics from the beginning up to their end offsets at call time. Returns the count handled. */
   replay(options: ReplayOptions): Promise<number>;
+  /**
+   * `replay`, handing each fetched partition batch to `batchHandler` at once. Its own method, so that `ReplayOptions`
+   * keeps the required `handler` its callers and test doubles call directly.
+   */
+  replayBatches(options: BatchReplayOptions): Promise<number>;
   health(): Promise<BusHealth>;
   metrics(): MessagingMetrics;
   /**

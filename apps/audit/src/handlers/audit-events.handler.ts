@@ -1,15 +1,15 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, Payload } from '@nestjs/microservices';
 import type { Envelope } from '@grantline/contracts';
 import { RetriableError } from '@grantline/messaging';
-import { KafkaEventContext } from '@grantline/messaging-nest';
+import { EventBatchPattern, KafkaEventBatchContext } from '@grantline/messaging-nest';
 import { AUDIT_EVENT_TYPES } from '../projections/projection';
 import { AuditCatchUp } from '../projector/audit-catch-up.service';
 import { AuditProjector } from '../projector/audit.projector';
 
 /**
  * The audit reads every lifecycle event (one pattern per event type; the transport derives the topics from the
- * contracts catalogue) and publishes nothing: its only output is the read models.
+ * contracts catalogue), a partition batch at a time, and publishes nothing: its only output is the read models.
  */
 @Controller()
 export class AuditEventsHandler {
@@ -18,11 +18,12 @@ export class AuditEventsHandler {
     private readonly catchUp: AuditCatchUp,
   ) {}
 
-  @EventPattern([...AUDIT_EVENT_TYPES])
-  async project(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
+  @EventBatchPattern([...AUDIT_EVENT_TYPES])
+  async project(@Payload() events: Envelope[], @Ctx() context: KafkaEventBatchContext): Promise<void> {
     await this.catchUp.ensureCaughtUp();
+    const { topic, partition, offsets } = context.batch;
     try {
-      await this.projector.project(event, context.message);
+      await this.projector.projectBatch(events.map((event, index) => ({ event, position: { topic, partition, offset: offsets[index]! } })));
     } catch (error) {
       // A database outage is retried by the runner until it heals (ADR 0009): the partition waits, nothing is skipped.
       throw new RetriableError(`audit projection failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

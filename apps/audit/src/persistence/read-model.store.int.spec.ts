@@ -105,6 +105,40 @@ describe('ReadModelStore + AuditProjector against the real MongoDB-wire server',
     expect((await store.load(requestTimelineProjection, 'req-c'))?.entries).toHaveLength(events.length);
   });
 
+  it('Given two instances folding batches of one request into a fresh database at once, When both write, Then the loser re-reads and no event is lost', async () => {
+    const { store } = await freshStore();
+    const [first, second] = [new AuditProjector(store), new AuditProjector(store)];
+    const events = lifecycleEvents({ requestId: 'req-d' });
+    const half = Math.ceil(events.length / 2);
+    const batchOf = (placed: readonly PlacedEvent[], partition: number) =>
+      placed.map(({ topic, event }, index) => ({ event, position: { topic: `${topic}.d`, partition, offset: String(index) } }));
+    // Both read "absent" before either writes: one insert wins, the other collides and is folded again.
+    await Promise.all([first.fold(batchOf(events.slice(0, half), 0)), second.fold(batchOf(events.slice(half), 1))]);
+    await Promise.all([first.flush(), second.flush()]);
+    // Now both hold a stale revision of it: another round, replaced at the revision each read.
+    const later = lifecycleEvents({ requestId: 'req-d', start: '2025-04-01T09:00:00.000Z' });
+    const more = later.map(({ topic, event }) => ({ topic, event: { ...event, id: `${event.id}-again` } }));
+    await Promise.all([first.projectBatch(batchOf(more.slice(0, half), 2)), second.projectBatch(batchOf(more.slice(half), 3))]);
+
+    const timeline = await store.load(requestTimelineProjection, 'req-d');
+    expect(timeline?.entries).toHaveLength(2 * events.length);
+    expect((await store.snapshot())['request_timeline_v1']).toEqual([expect.objectContaining({ _id: 'req-d', _rev: 2 * events.length })]);
+  });
+
+  it('Given checkpoints saved in one round trip, When one of them is behind the stored one, Then the others move on and none moves back', async () => {
+    const { store } = await freshStore();
+    await store.saveCheckpoint(grantAccessProjection, { topic: 't', partition: 0, offset: '7' });
+    await store.saveCheckpoints([
+      { projection: grantAccessProjection, topic: 't', partition: 0, offset: 3 },
+      { projection: grantAccessProjection, topic: 't', partition: 1, offset: 5 },
+      { projection: requestTimelineProjection, topic: 't', partition: 0, offset: 9 },
+    ]);
+
+    expect(await store.checkpointOf(grantAccessProjection, 't', 0)).toBe(7);
+    expect(await store.checkpointOf(grantAccessProjection, 't', 1)).toBe(5);
+    expect(await store.checkpointOf(requestTimelineProjection, 't', 0)).toBe(9);
+  });
+
   it('Given a checkpoint, When an older offset is saved, Then the checkpoint never moves back', async () => {
     const { store } = await freshStore();
     await store.saveCheckpoint(grantAccessProjection, { topic: 't', partition: 0, offset: '7' });

@@ -1,8 +1,7 @@
 import { Schema } from 'mongoose';
-import type { Connection, Model } from 'mongoose';
+import type { Connection, Model, mongo } from 'mongoose';
 import { collectionOf } from '../projections/projection';
-import type { AuditEvent, Projection, ProjectionDocument } from '../projections/projection';
-import { KeyedMutex } from '@grantline/service-kit';
+import type { Projection, ProjectionDocument } from '../projections/projection';
 
 /** Where an event sits in the log: the unit a checkpoint is kept for. */
 export interface LogPosition {
@@ -15,7 +14,10 @@ export const CHECKPOINT_COLLECTION = 'audit_checkpoints';
 
 interface StoredDocument {
   _id: string;
-  /** Optimistic concurrency: two partitions (say requests and grants) may update one request's document at once. */
+  /**
+   * Optimistic concurrency: two writers may update one request's document at once. Counts the events that changed the
+   * document, so a rebuild stores the same revision as the live run did.
+   */
   _rev: number;
   [field: string]: unknown;
 }
@@ -30,11 +32,45 @@ interface StoredCheckpoint {
   offset: number;
 }
 
+/** A document as stored, with the revision a write must find to replace it. */
+export interface StoredVersion<TDoc> {
+  readonly doc: TDoc;
+  readonly rev: number;
+}
+
+/**
+ * A document to write: inserted when `rev` is 0 (not stored yet), else replaced if the stored revision is still `rev`.
+ * The revision counts the events that changed the document, so it is the same however they were batched.
+ */
+export interface DocumentWrite<TDoc> {
+  readonly doc: TDoc;
+  readonly rev: number;
+  /** Events that changed it since `rev`: the written revision is `rev + changes`. */
+  readonly changes: number;
+}
+
+/** A checkpoint to move forward: the last offset of a partition whose effects on a projection are stored. */
+export interface CheckpointWrite {
+  readonly projection: Pick<Projection, 'name' | 'version'>;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
 const DUPLICATE_KEY = 11000;
-const MAX_WRITE_ATTEMPTS = 20;
+/** Documents per insertMany call when a rebuild writes thousands at once. */
+const INSERT_SLICE = 1_000;
 
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === DUPLICATE_KEY;
+}
+
+/** A bulk write refused only for duplicate keys (the driver's MongoBulkWriteError lists each refused operation). */
+function onlyDuplicateKeys(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const listed = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors];
+  return listed.length > 0 ? listed.every(isDuplicateKey) : isDuplicateKey(error);
 }
 
 export function checkpointIdOf(projection: Pick<Projection, 'name' | 'version'>, topic: string, partition: number): string {
@@ -98,15 +134,15 @@ export class ForeignLogError extends Error {
 }
 
 /**
- * The audit read models in MongoDB (FerretDB-compatible: single-document writes, no transactions, no change
- * streams, no $lookup). One versioned collection per projection, checkpoints in `audit_checkpoints` of the
- * same database, so dropping the database drops both and a replay rebuilds both.
+ * The audit read models in MongoDB (FerretDB-compatible: no transactions, no change streams, no $lookup). One
+ * versioned collection per projection, checkpoints in `audit_checkpoints` of the same database, so dropping the
+ * database drops both and a replay rebuilds both. Documents are read and written many at a time (the projector
+ * folds a batch in memory); every write is conditional on the revision it was computed from.
  */
 export class ReadModelStore {
   private readonly models = new Map<string, Model<StoredDocument>>();
   private readonly checkpoints: Model<StoredCheckpoint>;
   private readonly logIdentity: Model<StoredLogIdentity>;
-  private readonly writes = new KeyedMutex();
 
   constructor(
     private readonly connection: Connection,
@@ -171,21 +207,39 @@ export class ReadModelStore {
     return stored?.offset;
   }
 
+  /** The stored checkpoints among `ids` (checkpointIdOf), with one query; an id without one is absent. */
+  async checkpointsOf(ids: readonly string[]): Promise<Map<string, number>> {
+    const stored = await this.checkpoints
+      .find({ _id: { $in: [...ids] } })
+      .lean<StoredCheckpoint[]>()
+      .exec();
+    return new Map(stored.map((checkpoint) => [checkpoint._id, checkpoint.offset]));
+  }
+
   /** Moves the checkpoint forward only: a late or concurrent writer can never move it back. */
   async saveCheckpoint(projection: Projection, position: LogPosition): Promise<void> {
-    const offset = offsetNumber(position.offset);
-    const _id = checkpointIdOf(projection, position.topic, position.partition);
+    await this.saveOne({ projection, topic: position.topic, partition: position.partition, offset: offsetNumber(position.offset) });
+  }
+
+  /** Moves several checkpoints forward in one round trip (never back, as saveCheckpoint). */
+  async saveCheckpoints(writes: readonly CheckpointWrite[]): Promise<void> {
+    if (writes.length === 0) return;
     try {
-      await this.checkpoints
-        .updateOne(
-          { _id, offset: { $lt: offset } },
-          { $set: { projection: projection.name, version: projection.version, topic: position.topic, partition: position.partition, offset } },
-          { upsert: true },
-        )
-        .exec();
+      await native(this.checkpoints).bulkWrite(writes.map(forwardOnly), { ordered: false });
+    } catch (error) {
+      if (!onlyDuplicateKeys(error)) throw error;
+      // A checkpoint was further already (another writer). FerretDB ends an unordered bulk at its first error, so
+      // the others are not known to be written: each goes again on its own.
+      for (const write of writes) await this.saveOne(write);
+    }
+  }
+
+  private async saveOne(write: CheckpointWrite): Promise<void> {
+    try {
+      await native(this.checkpoints).bulkWrite([forwardOnly(write)]);
     } catch (error) {
       // The filter missed because a checkpoint at or beyond this offset exists; the upsert then collides on _id.
-      if (!isDuplicateKey(error)) throw error;
+      if (!onlyDuplicateKeys(error)) throw error;
     }
   }
 
@@ -206,34 +260,54 @@ export class ReadModelStore {
     return stored.map((doc) => withoutRevision<TDoc>(doc));
   }
 
-  /**
-   * Read, apply, write. Writes to one document are serialised in this process (see KeyedMutex); the revision
-   * check additionally guards a second instance on a server with atomic filtered updates (MongoDB). Returns
-   * false when the event changed nothing (already applied).
-   */
-  async apply<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, id: string, event: AuditEvent): Promise<boolean> {
-    return this.writes.run(`${collectionOf(projection)}/${id}`, () => this.applyUnlocked(projection, id, event));
+  /** The stored documents among `ids`, with their revisions, in one query; an id without a document is absent. */
+  async loadMany<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, ids: readonly string[]): Promise<Map<string, StoredVersion<TDoc>>> {
+    const stored = await this.modelFor(projection)
+      .find({ _id: { $in: [...ids] } })
+      .lean<StoredDocument[]>()
+      .exec();
+    return new Map(stored.map((doc) => [doc._id, { doc: withoutRevision<TDoc>(doc), rev: doc._rev }]));
   }
 
-  private async applyUnlocked<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, id: string, event: AuditEvent): Promise<boolean> {
-    const model = this.modelFor(projection);
-    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt += 1) {
-      const stored = await model.findById(id).lean<StoredDocument>().exec();
-      const current = stored === null ? undefined : withoutRevision<TDoc>(stored);
-      const next = projection.apply(current, event, id);
-      if (next === current) return false;
+  /** Whether the collection holds no document at all (a fresh or dropped database, a new projection version). */
+  async isEmpty(projection: Projection): Promise<boolean> {
+    return (await this.modelFor(projection).findOne({}, { _id: 1 }).lean().exec()) === null;
+  }
+
+  /**
+   * Inserts the new documents in one round trip and replaces the others in another, each replacement only where the
+   * stored revision is still the one it was computed from. Returns the ids whose write may not have landed (a
+   * document inserted or replaced by someone else meanwhile): the caller reads those again and recomputes them.
+   */
+  async writeDocuments<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, writes: readonly DocumentWrite<TDoc>[]): Promise<string[]> {
+    const collection = native(this.modelFor(projection));
+    const inserts = writes.filter((write) => write.rev === 0);
+    const replaces = writes.filter((write) => write.rev > 0);
+    const suspects: string[] = [];
+    // In slices, so the documents of the next are encoded here while the store writes the last.
+    for (let start = 0; start < inserts.length; start += INSERT_SLICE) {
+      const slice = inserts.slice(start, start + INSERT_SLICE);
       try {
-        if (stored === null) {
-          await model.insertMany([{ ...toStorable(next), _rev: 1 }], { lean: true });
-          return true;
-        }
-        const result = await model.replaceOne({ _id: id, _rev: stored._rev }, { ...toStorable(next), _rev: stored._rev + 1 }).exec();
-        if (result.matchedCount === 1) return true;
+        await collection.insertMany(
+          slice.map((write) => ({ ...toStorable(write.doc), _rev: write.changes })),
+          { ordered: false },
+        );
       } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
+        if (!onlyDuplicateKeys(error)) throw error;
+        suspects.push(...slice.map((write) => write.doc._id));
       }
     }
-    throw new Error(`${collectionOf(projection)}/${id}: gave up after ${MAX_WRITE_ATTEMPTS} concurrent-write conflicts`);
+    if (replaces.length > 0) {
+      const result = await collection.bulkWrite(
+        replaces.map(({ doc, rev, changes }) => ({
+          replaceOne: { filter: { _id: doc._id, _rev: rev }, replacement: { ...toStorable(doc), _rev: rev + changes } },
+        })),
+        { ordered: false },
+      );
+      // The result does not say which missed: every one is checked again.
+      if (result.matchedCount < replaces.length) suspects.push(...replaces.map((write) => write.doc._id));
+    }
+    return suspects;
   }
 
   /** Every document of every collection, sorted: what "the rebuild equals the original" compares. */
@@ -253,4 +327,19 @@ function withoutRevision<TDoc>(stored: StoredDocument): TDoc {
 /** Projection documents are plain JSON already; this only drops undefined fields the driver would store as null. */
 function toStorable(doc: ProjectionDocument): Record<string, unknown> & { _id: string } {
   return JSON.parse(JSON.stringify(doc)) as Record<string, unknown> & { _id: string };
+}
+
+function forwardOnly({ projection, topic, partition, offset }: CheckpointWrite): mongo.AnyBulkWriteOperation<StoredCheckpoint> {
+  return {
+    updateOne: {
+      filter: { _id: checkpointIdOf(projection, topic, partition), offset: { $lt: offset } },
+      update: { $set: { projection: projection.name, version: projection.version, topic, partition, offset } },
+      upsert: true,
+    },
+  };
+}
+
+/** The driver's collection under a model, typed with the string ids these collections use (mongoose assumes ObjectId). */
+function native<T extends { _id: string }>(model: Model<T>): mongo.Collection<T> {
+  return model.collection as unknown as mongo.Collection<T>;
 }

@@ -25,10 +25,15 @@ function setup(failures: number) {
     },
     hasCheckpoints: async () => false,
   } as unknown as ReadModelStore;
-  const projector = { projections: [projection], project: async () => undefined } as unknown as AuditProjector;
+  const projector = {
+    projections: [projection],
+    fold: async () => undefined,
+    flushIfFull: async () => undefined,
+    flush: async () => undefined,
+  } as unknown as AuditProjector;
   const bus = {
     logIdentity: async () => ({ clusterId: 'spec' }),
-    replay: async () => {
+    replayBatches: async () => {
       calls.replays += 1;
       return 7;
     },

@@ -6,6 +6,7 @@ import { newCounters } from '../counters';
 import type { MessagingLogger } from '../logger';
 import { jsonConsoleLogger } from '../logger';
 import type {
+  BatchReplayOptions,
   BusHealth,
   ConsumerOptions,
   EventPublisher,
@@ -19,6 +20,7 @@ import type {
   TopicSpec,
 } from '../ports';
 import { InMemoryRunningConsumer } from './in-memory-consumer';
+import { replayLog } from './in-memory-replay';
 import { InMemoryLog } from './in-memory-log';
 import type { InMemoryLogOptions, RecordInput, StoredRecord } from './in-memory-log';
 
@@ -126,23 +128,13 @@ export class InMemoryMessageBus implements MessageBus {
   }
 
   /** Decodes with this bus's registry, from the beginning to the ends at call time; undecodable records go to onInvalid. */
-  async replay(options: ReplayOptions): Promise<number> {
-    const ends = new Map(options.topics.map((topic) => [topic, this.log.ends(topic)]));
-    const records = this.log.all(options.topics).filter((record) => record.offset < (ends.get(record.topic)?.[record.partition] ?? 0n));
-    let handled = 0;
-    for (const record of records) {
-      const position = { topic: record.topic, partition: record.partition, offset: record.offset.toString() };
-      let event: Envelope;
-      try {
-        event = this.registry.decode(parseRecordValue(record.value));
-      } catch (error) {
-        options.onInvalid?.(error, position);
-        continue;
-      }
-      await options.handler(event, { ...position, key: record.key });
-      handled += 1;
-    }
-    return handled;
+  replay(options: ReplayOptions): Promise<number> {
+    return replayLog(this.log, this.registry, options);
+  }
+
+  /** As `replay`, each partition's records in chunks of at most 500, partition after partition. */
+  replayBatches(options: BatchReplayOptions): Promise<number> {
+    return replayLog(this.log, this.registry, options);
   }
 
   async readRecords(refs: readonly RecordRef[]): Promise<(LogRecord | undefined)[]> {

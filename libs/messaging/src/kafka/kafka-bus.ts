@@ -7,6 +7,7 @@ import { describeError } from '../errors';
 import type { MessagingLogger } from '../logger';
 import { jsonConsoleLogger } from '../logger';
 import type {
+  BatchReplayOptions,
   BusHealth,
   ConsumerOptions,
   EventPublisher,
@@ -138,6 +139,10 @@ export class KafkaMessageBus implements MessageBus {
   }
 
   replay(options: ReplayOptions): Promise<number> {
+    return this.replayer.run(options);
+  }
+
+  replayBatches(options: BatchReplayOptions): Promise<number> {
     return this.replayer.run(options);
   }
 

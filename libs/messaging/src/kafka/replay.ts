@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { parseRecordValue } from '../consumed-record';
-import type { ReplayOptions } from '../ports';
+import type { BatchReplayOptions, ReplayOptions } from '../ports';
 import { fromKafkaMessage } from './codec';
 import type { KafkaAdmin } from './kafka-admin';
 import type { KafkaConnections } from './kafka-connections';
@@ -9,7 +9,8 @@ import type { TopicNamespace } from './topic-namespace';
 
 /**
  * Reads topics from the beginning up to their end offsets at call time, for state rebuilds. Undecodable records go
- * to `onInvalid` and never stop a replay. Returns the number of events handled.
+ * to `onInvalid` and never stop a replay. Events go to the handler one by one, or each fetched partition batch at
+ * once to a batch handler. Returns the number of events handled.
  */
 export class KafkaReplay {
   constructor(
@@ -20,7 +21,7 @@ export class KafkaReplay {
     private readonly clientId: string,
   ) {}
 
-  async run(options: ReplayOptions): Promise<number> {
+  async run(options: ReplayOptions | BatchReplayOptions): Promise<number> {
     const ends = new Map<string, Map<number, bigint>>();
     let remaining = 0;
     const topics = options.topics.map((topic) => this.namespace.topic(topic));
@@ -60,6 +61,7 @@ export class KafkaReplay {
       await consumer.run({
         autoCommit: false,
         eachBatch: async ({ batch, heartbeat }) => {
+          const whole = { events: [] as Envelope[], offsets: [] as string[], keys: [] as (string | null)[] };
           for (const message of batch.messages) {
             const end = ends.get(batch.topic)?.get(batch.partition) ?? 0n;
             if (BigInt(message.offset) >= end) break;
@@ -72,8 +74,19 @@ export class KafkaReplay {
               options.onInvalid?.(error, position);
               continue;
             }
+            if ('batchHandler' in options) {
+              whole.events.push(event);
+              whole.offsets.push(origin.offset);
+              whole.keys.push(origin.key);
+              continue;
+            }
             await options.handler(event, origin);
             handled += 1;
+            await heartbeat();
+          }
+          if ('batchHandler' in options && whole.events.length > 0) {
+            await options.batchHandler(whole.events, { topic: this.namespace.logicalTopic(batch.topic), partition: batch.partition, ...whole });
+            handled += whole.events.length;
             await heartbeat();
           }
         },

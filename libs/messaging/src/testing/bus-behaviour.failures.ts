@@ -9,7 +9,7 @@ import { testRegistry } from './test-events';
 import type { Ping } from './test-events';
 
 /** An event a newer release writes: known to the producer's registry, not to the consumer's. */
-function withFuture(registry: EventRegistry, topic: string): (key: string) => Envelope {
+export function withFuture(registry: EventRegistry, topic: string): (key: string) => Envelope {
   const future = defineEvent('iga.spec.future', 2, topic as TopicName, z.strictObject({ key: z.string().min(1) }));
   registry.register(future);
   let count = 0;
@@ -28,7 +28,8 @@ function withFuture(registry: EventRegistry, topic: string): (key: string) => En
     );
 }
 
-const raw = (partition: number, event: Envelope) => ({ partition, key: event.subject, value: JSON.stringify(event) });
+/** An event as raw bytes on a chosen partition. */
+export const raw = (partition: number, event: Envelope) => ({ partition, key: event.subject, value: JSON.stringify(event) });
 const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
 
 /** Fail closed (ADR 0009): handler failures retried forever, only unreadable records dead-lettered, the unknown halts. */

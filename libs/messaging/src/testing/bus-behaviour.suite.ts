@@ -6,6 +6,7 @@
  */
 import type { EventRegistry } from '@grantline/contracts';
 import type { MessageBus, RunningConsumer } from '../ports';
+import { batchBehaviour } from './bus-behaviour.batches';
 import { deliveryBehaviour } from './bus-behaviour.delivery';
 import { failureBehaviour } from './bus-behaviour.failures';
 import { logBehaviour } from './bus-behaviour.log';
@@ -75,5 +76,6 @@ export function busBehaviourSuite(name: string, makeBus: MakeBus): void {
     describe('delivery', () => deliveryBehaviour(context));
     describe('failures (fail closed)', () => failureBehaviour(context));
     describe('the log', () => logBehaviour(context));
+    describe('batch handlers', () => batchBehaviour(context));
   });
 }

@@ -1,5 +1,5 @@
 import { InProcessLeaseElector, LeaseNotHeldError } from '@grantline/messaging';
-import type { ConsumerOptions, EventHandler, MessageBus, MessageContext, RunningConsumer } from '@grantline/messaging';
+import type { BatchContext, BatchHandler, ConsumerOptions, EventHandler, MessageBus, MessageContext, RunningConsumer } from '@grantline/messaging';
 import type { Envelope } from '@grantline/contracts';
 import { leaseGuardedBus } from './lease-guarded-bus';
 
@@ -31,5 +31,30 @@ describe('leaseGuardedBus', () => {
     elector.revoke('svc', 'partition');
     await expect(registered?.({ ...event, id: 'e2' }, context)).rejects.toBeInstanceOf(LeaseNotHeldError);
     expect(handled).toEqual(['e1']);
+  });
+});
+
+describe('leaseGuardedBus with a batch handler', () => {
+  it('runs a batch only while the lease is held, refusing the whole batch retriably after', async () => {
+    let registered: BatchHandler | undefined;
+    const bus = {
+      consume: async (options: ConsumerOptions) => {
+        registered = options.batchHandler;
+        return { groupId: options.groupId } as RunningConsumer;
+      },
+    } as unknown as MessageBus;
+    const elector = new InProcessLeaseElector();
+    const lease = await elector.campaign({ name: 'svc', instanceId: 'me' });
+    const handled: string[] = [];
+    await leaseGuardedBus(bus, lease).consume({ groupId: 'g', topics: ['t'], batchHandler: async (events) => void handled.push(...events.map((e) => e.id)) });
+
+    const events = [{ id: 'e1' }, { id: 'e2' }] as Envelope[];
+    const context = { topic: 't', partition: 0 } as BatchContext;
+    await registered?.(events, context);
+    expect(handled).toEqual(['e1', 'e2']);
+
+    elector.revoke('svc', 'partition');
+    await expect(registered?.([{ id: 'e3' } as Envelope], context)).rejects.toBeInstanceOf(LeaseNotHeldError);
+    expect(handled).toEqual(['e1', 'e2']);
   });
 });

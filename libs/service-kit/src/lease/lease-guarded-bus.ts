@@ -8,16 +8,23 @@ import type { ConsumerOptions, Lease, MessageBus, RunningConsumer } from '@grant
  * Everything else goes to the bus unchanged.
  */
 export function leaseGuardedBus(bus: MessageBus, lease: Lease): MessageBus {
-  const consume = (options: ConsumerOptions): Promise<RunningConsumer> =>
-    bus.consume({
+  const refusal = (what: string): LeaseNotHeldError =>
+    new LeaseNotHeldError(`the ${lease.name} lease is not held by ${lease.instanceId} (${lease.status().state}); not handling ${what}`);
+  const consume = (options: ConsumerOptions): Promise<RunningConsumer> => {
+    if (options.batchHandler !== undefined) {
+      const { batchHandler } = options;
+      return bus.consume({
+        ...options,
+        batchHandler: (events, context) =>
+          lease.isHeld() ? batchHandler(events, context) : Promise.reject(refusal(`a batch of ${events.length} from ${context.topic}/${context.partition}`)),
+      });
+    }
+    const { handler } = options;
+    return bus.consume({
       ...options,
-      handler: (event, context) => {
-        if (!lease.isHeld()) {
-          return Promise.reject(new LeaseNotHeldError(`the ${lease.name} lease is not held by ${lease.instanceId} (${lease.status().state}); not handling ${event.type}`));
-        }
-        return options.handler(event, context);
-      },
+      handler: (event, context) => (lease.isHeld() ? handler(event, context) : Promise.reject(refusal(event.type))),
     });
+  };
   return new Proxy(bus, {
     get(target, property) {
       if (property === 'consume') return consume;
