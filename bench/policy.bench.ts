@@ -17,13 +17,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import {
-  evaluate,
-  evaluateValidated,
-  loadBundleFromFiles,
-  parsePolicyInput,
-  readBundleDirectory,
-} from '@grantline/policy-engine';
+import { evaluate, evaluateValidated, loadBundleFromFiles, parsePolicyInput, readBundleDirectory } from '@grantline/policy-engine';
 import type { PolicyInput } from '@grantline/policy-engine';
 import { cedarPolicies } from './policy/cedar/policies';
 import { benchInputs } from './policy/inputs';
@@ -59,7 +53,10 @@ interface Engine {
   readonly decide: (k: number) => unknown;
 }
 
-const loadNow = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadNow = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 const measureInterleaved = (engines: readonly Engine[], inputs: number): Stats[] => {
   for (const e of engines) for (let i = 0; i < e.warmup; i++) e.decide(i % inputs);
@@ -144,7 +141,9 @@ const compileRego = (): Buffer => {
 
 const main = async (): Promise<void> => {
   const loadBefore = loadavg();
-  console.log(`policy benchmark · node ${process.version} · ${ROUNDS} interleaved rounds · load average (1/5/15 min) ${loadNow()} on ${availableParallelism()} cores\n`);
+  console.log(
+    `policy benchmark · node ${process.version} · ${ROUNDS} interleaved rounds · load average (1/5/15 min) ${loadNow()} on ${availableParallelism()} cores\n`,
+  );
   const drafts = benchInputs(512);
   const inputs: PolicyInput[] = drafts.map(parsePolicyInput);
 
@@ -193,7 +192,10 @@ const main = async (): Promise<void> => {
     const a = cedar.statefulIsAuthorized(c);
     if (a.type !== 'success') throw new Error(JSON.stringify(a.errors));
     if (a.response.decision === 'deny') return { effect: 'deny', stages: [] };
-    const stages = a.response.diagnostics.reason.filter((p) => p.startsWith('stage:')).map((p) => p.slice(6)).sort();
+    const stages = a.response.diagnostics.reason
+      .filter((p) => p.startsWith('stage:'))
+      .map((p) => p.slice(6))
+      .sort();
     return { effect: stages.length ? 'require_approval' : 'auto_approve', stages };
   };
 
@@ -210,7 +212,11 @@ const main = async (): Promise<void> => {
     effects[eff] = (effects[eff] ?? 0) + 1;
   }
   console.log(`agreement: ${agree}/${inputs.length} inputs give the same effect and stages in all three engines`);
-  console.log(`effects:   ${Object.entries(effects).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  console.log(
+    `effects:   ${Object.entries(effects)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}\n`,
+  );
 
   const [gl, glZod, rego, ced] = measureInterleaved(
     [
@@ -256,14 +262,20 @@ const main = async (): Promise<void> => {
   const vsCedar = ratio(gl, ced);
   console.log(`\nratios (how many times faster grantline is; cpu = process CPU time per decision):`);
   console.log(`  vs opa-wasm:   p50 ${vsOpa.p50}×  p99 ${vsOpa.p99}×  throughput ${vsOpa.throughput}×  cpu ${vsOpa.cpu}×   (goal ≥ 10× on p50 and throughput)`);
-  console.log(`  vs cedar-wasm: p50 ${vsCedar.p50}×  p99 ${vsCedar.p99}×  throughput ${vsCedar.throughput}×  cpu ${vsCedar.cpu}×   (goal ≥ 5× on p50 and throughput)`);
+  console.log(
+    `  vs cedar-wasm: p50 ${vsCedar.p50}×  p99 ${vsCedar.p99}×  throughput ${vsCedar.throughput}×  cpu ${vsCedar.cpu}×   (goal ≥ 5× on p50 and throughput)`,
+  );
   const goals = {
     p99Le20us: gl.p99Us <= 20,
     tenTimesOpa: vsOpa.p50 >= 10 && vsOpa.throughput >= 10,
     fiveTimesCedar: vsCedar.p50 >= 5 && vsCedar.throughput >= 5,
     compile1000Le200ms: firstCompile <= 200,
   };
-  console.log(`\ngoals: ${Object.entries(goals).map(([k, v]) => `${k} ${v ? 'MET' : 'MISSED'}`).join(' · ')}`);
+  console.log(
+    `\ngoals: ${Object.entries(goals)
+      .map(([k, v]) => `${k} ${v ? 'MET' : 'MISSED'}`)
+      .join(' · ')}`,
+  );
   const summary = {
     bench: 'policy',
     node: process.version,

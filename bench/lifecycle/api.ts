@@ -73,7 +73,14 @@ export class IntakeDriver {
     const event = registry.encode(
       ItsmRequestReceived,
       { ticket, requesterId: id, subject: { id, kind: 'human' }, items: { entitlementIds: [ENTITLEMENT] }, justification: JUSTIFICATION, duration: DURATION },
-      { id: randomUUID(), source: 'itsm/bench', time: new Date().toISOString(), subject: ticket.id, correlationid: ticket.id, actor: { kind: 'service', id: 'itsm-bridge-bench' } },
+      {
+        id: randomUUID(),
+        source: 'itsm/bench',
+        time: new Date().toISOString(),
+        subject: ticket.id,
+        correlationid: ticket.id,
+        actor: { kind: 'service', id: 'itsm-bridge-bench' },
+      },
     );
     await this.itsmBus.publish(TOPICS.itsmInbound, [event]);
   }

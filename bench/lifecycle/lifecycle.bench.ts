@@ -42,7 +42,10 @@ function settings() {
     quick,
     requests: Math.max(1, Math.floor(num('BENCH_LIFECYCLE_REQUESTS', quick ? 50 : 1000))),
     concurrency: Math.max(1, Math.floor(num('BENCH_LIFECYCLE_CONCURRENCY', quick ? 4 : 16))),
-    rates: (env['BENCH_LIFECYCLE_RATES'] ?? '0.5,0.8').split(',').map(Number).filter((f) => f > 0),
+    rates: (env['BENCH_LIFECYCLE_RATES'] ?? '0.5,0.8')
+      .split(',')
+      .map(Number)
+      .filter((f) => f > 0),
     rateBasis: basis,
     channels: channels as ('http' | 'itsm')[],
     baselineEvents: Math.floor(num('BENCH_LIFECYCLE_BASELINE_EVENTS', quick ? 2_000 : 20_000)),
@@ -77,14 +80,16 @@ async function runPhase(ctx: Context, spec: PhaseSpec): Promise<PhaseResult> {
   const cpuBefore = sampleCpu(ctx.targets);
   const driverBefore = process.cpuUsage();
   const started = performance.now();
-  const sent: Sent[] = mode === 'closed' ? await closedLoop(spec.keys, spec.concurrency ?? 1, spec.send) : await openLoop(spec.keys, spec.ratePerSec ?? 1, spec.send);
+  const sent: Sent[] =
+    mode === 'closed' ? await closedLoop(spec.keys, spec.concurrency ?? 1, spec.send) : await openLoop(spec.keys, spec.ratePerSec ?? 1, spec.send);
   const accepted = sent.filter((s) => s.error === undefined);
   const missing = await ctx.watcher.waitFor(
     accepted.map((s) => s.key),
     outcomes,
     ctx.cfg.phaseTimeoutMs,
   );
-  if (missing.length > 0) say(`${name}: WARNING ${missing.length} of ${accepted.length} without an outcome after ${ctx.cfg.phaseTimeoutMs} ms (e.g. ${missing[0]})`);
+  if (missing.length > 0)
+    say(`${name}: WARNING ${missing.length} of ${accepted.length} without an outcome after ${ctx.cfg.phaseTimeoutMs} ms (e.g. ${missing[0]})`);
   const cpu = cpuMicrosPerRequest(cpuBefore, sampleCpu(ctx.targets), spec.keys.length);
   const driver = process.cpuUsage(driverBefore);
   cpu['bench-driver'] = Math.round((driver.user + driver.system) / spec.keys.length);
@@ -117,7 +122,9 @@ async function runPhase(ctx: Context, spec: PhaseSpec): Promise<PhaseResult> {
   };
   const expected = spec.operation === 'revoke' ? 0 : done.length;
   if (members !== expected) say(`${name}: WARNING pg_auth_members shows ${members} members, expected ${expected}`);
-  say(`${name}: ${result.submittedPerSec} submitted/s, ${result.completedPerSec} ${spec.operation === 'revoke' ? 'revoked' : 'provisioned'}/s, p50 ${result.endToEndMs.p50} ms`);
+  say(
+    `${name}: ${result.submittedPerSec} submitted/s, ${result.completedPerSec} ${spec.operation === 'revoke' ? 'revoked' : 'provisioned'}/s, p50 ${result.endToEndMs.p50} ms`,
+  );
   return result;
 }
 
@@ -181,10 +188,19 @@ export async function runLifecycleBench(): Promise<void> {
     const missing = ['kafka-broker', 'ferretdb', 'postgresql'].filter((name) => !ctx.targets.some((t) => t.name === name));
     if (missing.length > 0) notes.push(`no pid for ${missing.join(', ')} (infrastructure given through env): their CPU is not measured`);
     say(`warm-up: ${warm.length} requests end to end (not reported)`);
-    const warmUp = await runPhase(ctx, { channel: 'http', operation: 'provision', keys: warm, send: (id) => api.submitHttp(id), concurrency: cfg.concurrency, label: 'warm-up' });
+    const warmUp = await runPhase(ctx, {
+      channel: 'http',
+      operation: 'provision',
+      keys: warm,
+      send: (id) => api.submitHttp(id),
+      concurrency: cfg.concurrency,
+      label: 'warm-up',
+    });
     // Nothing measured after this could be right if the simplest request does not go through.
     if (warmUp.rejected + warmUp.failed + warmUp.timedOut > 0) {
-      throw new Error(`warm-up: ${warmUp.rejected} rejected (${warmUp.firstRejection ?? '-'}), ${warmUp.failed} failed, ${warmUp.timedOut} not provisioned; service logs in ${platform.logDir}`);
+      throw new Error(
+        `warm-up: ${warmUp.rejected} rejected (${warmUp.firstRejection ?? '-'}), ${warmUp.failed} failed, ${warmUp.timedOut} not provisioned; service logs in ${platform.logDir}`,
+      );
     }
 
     const phases: PhaseResult[] = [];

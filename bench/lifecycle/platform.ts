@@ -31,7 +31,11 @@ interface Running {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const isRunning = (r: Running): boolean => r.child.exitCode === null && r.child.signalCode === null;
-const brokers = (): string[] => (process.env['KAFKA_BROKERS'] ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+const brokers = (): string[] =>
+  (process.env['KAFKA_BROKERS'] ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 /** MONGO_DB as the service kit derives it from the namespace; set explicitly so the teardown drops exactly these. */
 const databaseOf = (namespace: string, name: ServiceName): string => `grantline_${namespace.replace(/[^A-Za-z0-9_]/g, '_')}_${name.replace(/-/g, '_')}`;
 
@@ -113,7 +117,8 @@ export class BenchPlatform {
   private async waitUntilReady(deadline: number): Promise<void> {
     const ready = new Set<ServiceName>();
     for (;;) {
-      for (const r of this.services) if (!isRunning(r)) throw new Error(`${r.name} exited (code ${String(r.child.exitCode)}) before it was ready; see ${this.logDir}/${r.name}.log`);
+      for (const r of this.services)
+        if (!isRunning(r)) throw new Error(`${r.name} exited (code ${String(r.child.exitCode)}) before it was ready; see ${this.logDir}/${r.name}.log`);
       const pending = this.services.filter((r) => !ready.has(r.name) && r.url !== undefined);
       const answers = await Promise.all(
         pending.map(async (r) => {
@@ -130,7 +135,13 @@ export class BenchPlatform {
         if (answers[i]) ready.add(r.name);
       });
       if (ready.size === this.services.length) return;
-      if (Date.now() > deadline) throw new Error(`not ready in time: ${this.services.filter((r) => !ready.has(r.name)).map((r) => r.name).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `not ready in time: ${this.services
+            .filter((r) => !ready.has(r.name))
+            .map((r) => r.name)
+            .join(', ')}`,
+        );
       await pause(250);
     }
   }

@@ -50,7 +50,9 @@ function label(phase: PhaseResult): string {
 /** The human-readable part: one row per phase, CPU per request per process, the baseline beside them. */
 export function formatReport(report: LifecycleReport): string {
   const lines: string[] = [];
-  lines.push(`lifecycle: ${String(report.config['requests'])} requests per phase, entitlement ${String(report.config['entitlement'])} (auto-approved), platform ready in ${(report.startupMs / 1000).toFixed(1)} s`);
+  lines.push(
+    `lifecycle: ${String(report.config['requests'])} requests per phase, entitlement ${String(report.config['entitlement'])} (auto-approved), platform ready in ${(report.startupMs / 1000).toFixed(1)} s`,
+  );
   lines.push('outcome = grant.activated (provision) or grant.revoked (revoke) consumed from the grants topic; latencies in ms, open loop from the due time');
   lines.push(
     `${'phase'.padEnd(24)}${pad('ok', 6)}${pad('rej', 5)}${pad('fail', 5)}${pad('t/o', 5)}${pad('submit/s', 10)}${pad('outcome/s', 11)}${pad('submit p50/p99', 18)}${pad('outcome p50/p99/p99.9', 26)}${pad('pg', 7)}`,
@@ -68,7 +70,9 @@ export function formatReport(report: LifecycleReport): string {
     const width = 16;
     lines.push(`${'process'.padEnd(20)}${report.phases.map((phase) => pad(label(phase).slice(0, width - 1), width)).join('')}`);
     for (const name of processes) lines.push(`${name.padEnd(20)}${report.phases.map((phase) => pad(phase.cpuMicrosPerRequest[name] ?? '-', width)).join('')}`);
-    const totals = report.phases.map((phase) => Object.entries(phase.cpuMicrosPerRequest).reduce((sum, [name, us]) => (name === 'bench-driver' ? sum : sum + us), 0));
+    const totals = report.phases.map((phase) =>
+      Object.entries(phase.cpuMicrosPerRequest).reduce((sum, [name, us]) => (name === 'bench-driver' ? sum : sum + us), 0),
+    );
     lines.push(`${'total (no driver)'.padEnd(20)}${totals.map((us) => pad(us, width)).join('')}`);
   }
   lines.push('');

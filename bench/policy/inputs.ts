@@ -29,9 +29,7 @@ export const benchInputs = (n: number): PolicyInputDraft[] => {
         attributes: { scope: [pick(SYSTEMS), pick(SYSTEMS)] },
       },
       requester: { id: 'alice' },
-      entitlements: [
-        { id: `e-${i}`, system: pick(SYSTEMS), sensitivity: pick(SENS), environment: pick(ENVS), owner: 'bob', privilege: pick(PRIVS) },
-      ],
+      entitlements: [{ id: `e-${i}`, system: pick(SYSTEMS), sensitivity: pick(SENS), environment: pick(ENVS), owner: 'bob', privilege: pick(PRIVS) }],
       grants: [],
       now: '2025-06-02T10:00:00Z',
     };

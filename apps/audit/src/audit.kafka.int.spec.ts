@@ -155,8 +155,11 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
 
     // Who had access at a past instant: the three grants were live from 09:06 until 17:01 on 2025-03-01.
     const asOf = async (instant: string): Promise<{ requestId: string }[]> =>
-      ((await get(app, '/v1/audit/grants', auditor).query({ entitlementId: 'ent-pg-orders-read', asOf: instant }).expect(200)).body
-        .grants as { requestId: string }[]).sort((a, b) => a.requestId.localeCompare(b.requestId));
+      (
+        (await get(app, '/v1/audit/grants', auditor).query({ entitlementId: 'ent-pg-orders-read', asOf: instant }).expect(200)).body.grants as {
+          requestId: string;
+        }[]
+      ).sort((a, b) => a.requestId.localeCompare(b.requestId));
     expect(await asOf('2025-03-01T09:00:00.000Z')).toEqual([]);
     expect(await asOf('2025-03-01T12:00:00.000Z')).toEqual(
       requests.map((requestId) => expect.objectContaining({ requestId, subjectId: `svc-${requestId}`, status: 'revoked' })),
@@ -167,7 +170,9 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
       [{ asOf: 'yesterday' }, 'asOf'],
       [{ asOf: '2025-03-01T12:00:00.000Z', includeEnded: 'true' }, 'includeEnded'],
     ] as const) {
-      const refused = await get(app, '/v1/audit/grants', auditor).query({ subjectId: 'alice', ...query }).expect(400);
+      const refused = await get(app, '/v1/audit/grants', auditor)
+        .query({ subjectId: 'alice', ...query })
+        .expect(400);
       expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(JSON.parse(refused.text).errors).toEqual([expect.objectContaining({ field })]);
     }
@@ -209,16 +214,45 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     });
     const published = [
       // the completion of the latest reconciliation is read before its findings, the older one's after
-      reconciliationCompleted({ reportId: 'rpt-k2', connectorId: 'pg-main', observedAt: latest, assignments: 5, grantsExpected: 3, drift: { ...noDrift, unexpectedInTarget: 1, expiredButPresent: 1 } }, 'k-completed-2'),
+      reconciliationCompleted(
+        {
+          reportId: 'rpt-k2',
+          connectorId: 'pg-main',
+          observedAt: latest,
+          assignments: 5,
+          grantsExpected: 3,
+          drift: { ...noDrift, unexpectedInTarget: 1, expiredButPresent: 1 },
+        },
+        'k-completed-2',
+      ),
       latestUnexpected,
       olderUnexpected,
-      reconciliationCompleted({ reportId: 'rpt-k1', connectorId: 'pg-main', observedAt: older, assignments: 4, grantsExpected: 3, drift: { ...noDrift, unexpectedInTarget: 1 } }, 'k-completed-1'),
+      reconciliationCompleted(
+        { reportId: 'rpt-k1', connectorId: 'pg-main', observedAt: older, assignments: 4, grantsExpected: 3, drift: { ...noDrift, unexpectedInTarget: 1 } },
+        'k-completed-1',
+      ),
       latestExpired,
       // a producer retry
       latestUnexpected,
       // a reconciliation still arriving: a finding without its completion
-      driftFinding({ eventId: 'k-drift-arriving', connectorId: 'pg-main', kind: 'unexpected_in_target', targetAccount: 'trent', externalRef: 'orders_admin', detectedAt: arriving, correlationId: 'rpt-k3' }),
-      driftFinding({ eventId: 'k-drift-ldap', connectorId: 'ldap-corp', kind: 'unexpected_in_target', targetAccount: 'mallory', externalRef: 'cn=admins', detectedAt: latest, correlationId: 'rpt-k9' }),
+      driftFinding({
+        eventId: 'k-drift-arriving',
+        connectorId: 'pg-main',
+        kind: 'unexpected_in_target',
+        targetAccount: 'trent',
+        externalRef: 'orders_admin',
+        detectedAt: arriving,
+        correlationId: 'rpt-k3',
+      }),
+      driftFinding({
+        eventId: 'k-drift-ldap',
+        connectorId: 'ldap-corp',
+        kind: 'unexpected_in_target',
+        targetAccount: 'mallory',
+        externalRef: 'cn=admins',
+        detectedAt: latest,
+        correlationId: 'rpt-k9',
+      }),
     ];
     for (const event of published) await bus.publisher.publish(grantsTopic, [event]);
 
@@ -259,7 +293,14 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
           externalRef: 'orders_read',
           remediation: 'report_only',
         },
-        { eventId: 'k-drift-latest-unexpected', kind: 'unexpected_in_target', systemId: 'sys-pg-main', targetAccount: 'eve', externalRef: 'orders_write', remediation: 'report_only' },
+        {
+          eventId: 'k-drift-latest-unexpected',
+          kind: 'unexpected_in_target',
+          systemId: 'sys-pg-main',
+          targetAccount: 'eve',
+          externalRef: 'orders_write',
+          remediation: 'report_only',
+        },
       ],
     });
 
@@ -287,7 +328,8 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     const bus = app.get<MessageBus>(MESSAGE_BUS);
     // carol (managed by maria) asks for herself; the service account of req-k1 is owned by dave (version 2) — a late
     // copy of an older record naming mallory (version 1) must not make her its owner
-    for (const { topic, event } of lifecycleEvents({ requestId: 'req-k4', subjectId: 'carol', subjectKind: 'human' })) await bus.publisher.publish(topicFor(topic), [event]);
+    for (const { topic, event } of lifecycleEvents({ requestId: 'req-k4', subjectId: 'carol', subjectKind: 'human' }))
+      await bus.publisher.publish(topicFor(topic), [event]);
     const identities = topicFor(TOPICS.identities);
     await bus.publisher.publish(identities, [
       identityUpserted(human('carol', 'maria'), { eventId: 'k-id-carol', time: '2025-02-01T09:00:00.000Z' }),
@@ -308,7 +350,14 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     ]);
 
     // no token: 401 with a bearer challenge, on every route
-    for (const path of ['/v1/audit/requests/req-k4/timeline', '/v1/audit/grants?subjectId=carol', explainPath(carolsGrant), '/v1/audit/reconciliations?connectorId=pg-main', '/v1/audit/drift?connectorId=pg-main', '/v1/audit/access-denials']) {
+    for (const path of [
+      '/v1/audit/requests/req-k4/timeline',
+      '/v1/audit/grants?subjectId=carol',
+      explainPath(carolsGrant),
+      '/v1/audit/reconciliations?connectorId=pg-main',
+      '/v1/audit/drift?connectorId=pg-main',
+      '/v1/audit/access-denials',
+    ]) {
       const anonymous = await get(app, path).expect(401);
       expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer /);
       expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -317,8 +366,13 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     // the beneficiary and her manager read her request, her grant and her grants; so does the requester, but not her grants
     for (const reader of [carol, maria]) {
       await get(app, '/v1/audit/requests/req-k4/timeline', reader).expect(200);
-      expect((await get(app, explainPath(carolsGrant), reader).expect(200)).body).toMatchObject({ grantId: carolsGrant, request: { subject: { id: 'carol' } } });
-      expect((await get(app, '/v1/audit/grants?subjectId=carol&includeEnded=true', reader).expect(200)).body.grants).toEqual([expect.objectContaining({ grantId: carolsGrant })]);
+      expect((await get(app, explainPath(carolsGrant), reader).expect(200)).body).toMatchObject({
+        grantId: carolsGrant,
+        request: { subject: { id: 'carol' } },
+      });
+      expect((await get(app, '/v1/audit/grants?subjectId=carol&includeEnded=true', reader).expect(200)).body.grants).toEqual([
+        expect.objectContaining({ grantId: carolsGrant }),
+      ]);
     }
     await get(app, '/v1/audit/requests/req-k4/timeline', alice).expect(200);
     await get(app, '/v1/audit/grants?subjectId=carol', alice).expect(403);
@@ -336,12 +390,20 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     const missing = await get(app, '/v1/audit/requests/no-such-request/timeline', auditor).expect(404);
     expect(hidden.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(JSON.parse(hidden.text)).toEqual({ ...JSON.parse(missing.text), detail: 'Unknown request req-k4' });
-    expect(JSON.parse((await get(app, explainPath(carolsGrant), mallory).expect(404)).text)).toMatchObject({ status: 404, title: 'Not found', detail: `Unknown grant ${carolsGrant}` });
+    expect(JSON.parse((await get(app, explainPath(carolsGrant), mallory).expect(404)).text)).toMatchObject({
+      status: 404,
+      title: 'Not found',
+      detail: `Unknown grant ${carolsGrant}`,
+    });
     await get(app, '/v1/audit/requests/has%20space/timeline', mallory).expect(404);
     expect(JSON.parse((await get(app, '/v1/audit/grants?subjectId=carol', mallory).expect(403)).text)).toMatchObject({ status: 403, title: 'Forbidden' });
     await get(app, '/v1/audit/grants?subjectId=carol&includeEnded=yes', mallory).expect(403);
     await get(app, '/v1/audit/grants?entitlementId=ent-pg-orders-read', mallory).expect(403);
-    for (const path of ['/v1/audit/reconciliations?connectorId=pg-main', '/v1/audit/drift?connectorId=pg-main', '/v1/audit/access-denials?principalId=mallory']) {
+    for (const path of [
+      '/v1/audit/reconciliations?connectorId=pg-main',
+      '/v1/audit/drift?connectorId=pg-main',
+      '/v1/audit/access-denials?principalId=mallory',
+    ]) {
       await get(app, path, mallory).expect(403);
     }
     const malloryRefusals = 10;
@@ -375,7 +437,14 @@ describe('audit service against real Kafka and the real MongoDB-wire server', ()
     );
     expect(denials).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ principalId: 'mallory', principalKind: 'person', service: 'audit', operation: 'GET /v1/audit/requests/:requestId/timeline', objectRef: 'request:req-k4', status: 404 }),
+        expect.objectContaining({
+          principalId: 'mallory',
+          principalKind: 'person',
+          service: 'audit',
+          operation: 'GET /v1/audit/requests/:requestId/timeline',
+          objectRef: 'request:req-k4',
+          status: 404,
+        }),
         expect.objectContaining({ operation: 'GET /v1/audit/grants', objectRef: 'identity:carol', status: 403 }),
         expect.objectContaining({ operation: 'GET /v1/audit/grants', objectRef: 'entitlement:ent-pg-orders-read', status: 403 }),
         expect.objectContaining({ operation: 'GET /v1/audit/access-denials', status: 403, reason: 'requires one of the roles auditor, security' }),

@@ -67,14 +67,18 @@ describe('KafkaEventTransport (NestJS custom transport) against a real broker', 
   });
 
   it('dispatches to the @EventPattern handler and publishes what it returns to the single-writer topic', async () => {
-    const greeting = registry.encode(greeted, { name: 'ada' }, {
-      id: 'greeting-1',
-      source: 'grantline/spec',
-      time: new Date().toISOString(),
-      subject: 'person-1',
-      correlationid: 'person-1',
-      actor: { kind: 'user', id: 'ada' },
-    });
+    const greeting = registry.encode(
+      greeted,
+      { name: 'ada' },
+      {
+        id: 'greeting-1',
+        source: 'grantline/spec',
+        time: new Date().toISOString(),
+        subject: 'person-1',
+        correlationid: 'person-1',
+        actor: { kind: 'user', id: 'ada' },
+      },
+    );
     await bus.publish(inTopic, [greeting]);
     await transport.whenCaughtUp(30_000);
     // Transaction markers land shortly after the commit: wait until the output is visible.

@@ -120,9 +120,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       ...(this.options.transactional !== undefined ? { transactional: this.options.transactional } : {}),
       ...(this.options.retry ? { retry: this.options.retry } : {}),
       ...(this.options.fromBeginning !== undefined ? { fromBeginning: this.options.fromBeginning } : {}),
-      ...(this.options.partitionsConsumedConcurrently
-        ? { partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently }
-        : {}),
+      ...(this.options.partitionsConsumedConcurrently ? { partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently } : {}),
     };
     // One batch handler among the service's handlers makes the consumer take batches; per-event handlers still get
     // their events one by one, in log order with the batch handlers' runs.

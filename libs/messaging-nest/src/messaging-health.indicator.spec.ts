@@ -25,7 +25,9 @@ const halted: ConsumerHealth = {
 
 describe('MessagingHealthIndicator', () => {
   it('given brokers that answer and consumers without problems, then it is up', async () => {
-    expect(await indicatorFor({ ok: true, brokers: 1, consumers: [{ groupId: 'g', ok: true, problems: [] }] }).isHealthy()).toEqual({ kafka: { status: 'up', brokers: 1 } });
+    expect(await indicatorFor({ ok: true, brokers: 1, consumers: [{ groupId: 'g', ok: true, problems: [] }] }).isHealthy()).toEqual({
+      kafka: { status: 'up', brokers: 1 },
+    });
   });
 
   it('given no broker answers, then it is down with the reason', async () => {
@@ -35,7 +37,12 @@ describe('MessagingHealthIndicator', () => {
   });
 
   it('given a halted consumer, then it is down naming topic, partition, offset and type', async () => {
-    const result = await indicatorFor({ ok: false, brokers: 1, detail: 'provisioning: iga.grants.v1/2 halted at offset 41 (iga.grant.revoked.v3)', consumers: [halted] }).isHealthy();
+    const result = await indicatorFor({
+      ok: false,
+      brokers: 1,
+      detail: 'provisioning: iga.grants.v1/2 halted at offset 41 (iga.grant.revoked.v3)',
+      consumers: [halted],
+    }).isHealthy();
     expect(result['kafka']).toMatchObject({
       status: 'down',
       detail: expect.stringMatching(/halted at offset 41/),
@@ -47,7 +54,17 @@ describe('MessagingHealthIndicator', () => {
     const stalled: ConsumerHealth = {
       groupId: 'audit',
       ok: false,
-      problems: [{ state: 'stalled', topic: 'iga.audit.v1', partition: 0, offset: '7', cause: 'failing', reason: 'handler failing for 61000 ms', since: '2025-01-01T00:00:00.000Z' }],
+      problems: [
+        {
+          state: 'stalled',
+          topic: 'iga.audit.v1',
+          partition: 0,
+          offset: '7',
+          cause: 'failing',
+          reason: 'handler failing for 61000 ms',
+          since: '2025-01-01T00:00:00.000Z',
+        },
+      ],
     };
     const result = await indicatorFor({ ok: true, brokers: 1, consumers: [stalled] }).isHealthy('kafka');
     expect(result['kafka']).toMatchObject({ status: 'down', detail: '1 consumer problem(s)', consumers: [{ groupId: 'audit', state: 'stalled' }] });

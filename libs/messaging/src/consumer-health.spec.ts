@@ -38,7 +38,14 @@ describe('ConsumerHealthTracker', () => {
     expect(health.health().ok).toBe(true);
     advance(600);
     expect(health.health().problems).toEqual([
-      expect.objectContaining({ state: 'stalled', cause: 'failing', topic: 't', partition: 0, offset: '5', reason: expect.stringMatching(/1200 ms \(2 attempts\), last: Error: mongo down/) }),
+      expect.objectContaining({
+        state: 'stalled',
+        cause: 'failing',
+        topic: 't',
+        partition: 0,
+        offset: '5',
+        reason: expect.stringMatching(/1200 ms \(2 attempts\), last: Error: mongo down/),
+      }),
     ]);
     health.recovered('t', 0);
     health.advanced('t', 0, 6n);
@@ -53,7 +60,9 @@ describe('ConsumerHealthTracker', () => {
     advance(900);
     expect(health.health().ok).toBe(true);
     advance(200);
-    expect(health.health().problems).toEqual([expect.objectContaining({ state: 'stalled', cause: 'no-progress', offset: '11', reason: expect.stringMatching(/9 waiting/) })]);
+    expect(health.health().problems).toEqual([
+      expect.objectContaining({ state: 'stalled', cause: 'no-progress', offset: '11', reason: expect.stringMatching(/9 waiting/) }),
+    ]);
   });
 
   it('given a partition idle for long, when new messages arrive, then the time without progress starts then', () => {

@@ -86,7 +86,9 @@ export class ConsumerHealthTracker {
 
   /** Halted partitions, for whenCaughtUp to fail fast instead of waiting for a partition that cannot move. */
   halts(): { topic: string; partition: number; offset: string; eventType: string }[] {
-    return [...this.partitions.values()].flatMap((s) => (s.halted ? [{ topic: s.topic, partition: s.partition, offset: s.halted.offset, eventType: s.halted.eventType }] : []));
+    return [...this.partitions.values()].flatMap((s) =>
+      s.halted ? [{ topic: s.topic, partition: s.partition, offset: s.halted.offset, eventType: s.halted.eventType }] : [],
+    );
   }
 
   crashed(reason: string): void {

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { ContractViolationError, LIMITS, MAX_DEAD_LETTER_ISSUES, UnknownEventTypeError, claimedEvent, withoutJsonSnippet, withoutValues } from '@grantline/contracts';
+import {
+  ContractViolationError,
+  LIMITS,
+  MAX_DEAD_LETTER_ISSUES,
+  UnknownEventTypeError,
+  claimedEvent,
+  withoutJsonSnippet,
+  withoutValues,
+} from '@grantline/contracts';
 import type { DeadLetterErrorClass, DeadLetterIssue, Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from './event-id';
 

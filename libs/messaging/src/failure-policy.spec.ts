@@ -12,13 +12,21 @@ describe('failure policy', () => {
           return error;
         }
       })();
-      expect(decideOnDecodeFailure(syntax, TOPICS.requests)).toMatchObject({ action: 'dead-letter', errorClass: 'schema_invalid', reason: expect.stringMatching(/^undecodable message: SyntaxError/) });
+      expect(decideOnDecodeFailure(syntax, TOPICS.requests)).toMatchObject({
+        action: 'dead-letter',
+        errorClass: 'schema_invalid',
+        reason: expect.stringMatching(/^undecodable message: SyntaxError/),
+      });
     });
 
     it('when it breaks its contract, then it is poison on any topic, upstream or not', () => {
       const violation = new ContractViolationError([{ path: 'data.key', message: 'Required' }], 'iga.request.submitted.v2');
       for (const topic of [TOPICS.requests, TOPICS.itsmInbound, 'spec.private.topic']) {
-        expect(decideOnDecodeFailure(violation, topic)).toMatchObject({ action: 'dead-letter', errorClass: 'schema_invalid', reason: expect.stringMatching(/data\.key: Required/) });
+        expect(decideOnDecodeFailure(violation, topic)).toMatchObject({
+          action: 'dead-letter',
+          errorClass: 'schema_invalid',
+          reason: expect.stringMatching(/data\.key: Required/),
+        });
       }
     });
 
@@ -34,7 +42,10 @@ describe('failure policy', () => {
     );
 
     it('when its type is unknown on a topic an external upstream writes, then it is poison: dead-lettered as unknown_type', () => {
-      expect(decideOnDecodeFailure(new UnknownEventTypeError('servicenow.ritm.v9'), TOPICS.itsmInbound)).toMatchObject({ action: 'dead-letter', errorClass: 'unknown_type' });
+      expect(decideOnDecodeFailure(new UnknownEventTypeError('servicenow.ritm.v9'), TOPICS.itsmInbound)).toMatchObject({
+        action: 'dead-letter',
+        errorClass: 'unknown_type',
+      });
     });
 
     it('when decoding fails for another reason (an upcaster bug), then it halts on the type the record claims', () => {

@@ -44,7 +44,14 @@ function setup(handler: EventHandler, options: { dedup?: InMemoryDedupStore } = 
 
 const future = defineEvent('iga.spec.future', 2, TOPIC as TopicName, z.strictObject({ at: z.string() }));
 function futureEvent(): Envelope {
-  const meta = { id: 'future-1', source: 'grantline/spec', time: new Date(0).toISOString(), subject: 'k', correlationid: 'k', actor: { kind: 'system' as const, id: 'spec' } };
+  const meta = {
+    id: 'future-1',
+    source: 'grantline/spec',
+    time: new Date(0).toISOString(),
+    subject: 'k',
+    correlationid: 'k',
+    actor: { kind: 'system' as const, id: 'spec' },
+  };
   return new EventRegistry().register(future).encode(future, { at: 'later' }, meta);
 }
 
@@ -76,7 +83,11 @@ describe('MessageHandler', () => {
   it('given an event type this registry does not know on a Grantline topic, then it halts without running the handler', async () => {
     const handler = jest.fn();
     const s = setup(handler);
-    expect(await s.messages.handle(s.record(futureEvent()), s.scope)).toEqual({ kind: 'halt', eventType: 'iga.spec.future.v2', reason: expect.stringMatching(/unknown to this service/) });
+    expect(await s.messages.handle(s.record(futureEvent()), s.scope)).toEqual({
+      kind: 'halt',
+      eventType: 'iga.spec.future.v2',
+      reason: expect.stringMatching(/unknown to this service/),
+    });
     expect(handler).not.toHaveBeenCalled();
     expect(s.counters.deadLettered).toBe(0);
   });
@@ -84,7 +95,10 @@ describe('MessageHandler', () => {
   it('given an unknown event type on the upstream-written ITSM topic, then it is dead-lettered as unknown_type', async () => {
     const s = setup(jest.fn());
     const outcome = await s.messages.handle(s.record(futureEvent(), TOPICS.itsmInbound), s.scope);
-    expect(outcome.kind === 'skipped' ? outcome.outputs[0]!.events[0]!.data : undefined).toMatchObject({ errorClass: 'unknown_type', origin: { topic: TOPICS.itsmInbound } });
+    expect(outcome.kind === 'skipped' ? outcome.outputs[0]!.events[0]!.data : undefined).toMatchObject({
+      errorClass: 'unknown_type',
+      origin: { topic: TOPICS.itsmInbound },
+    });
   });
 
   it('given a handler throwing TerminalError and then succeeding, then it was retried (logged as an error), never dead-lettered', async () => {

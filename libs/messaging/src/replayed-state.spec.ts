@@ -44,7 +44,15 @@ function fakeBus(log: Record<string, readonly Envelope[]>, options: { failures?:
 }
 
 function replayed(bus: ReturnType<typeof fakeBus>, topics: readonly string[], applied: string[], extra: Partial<ReplayedStateOptions> = {}): ReplayedState {
-  return new ReplayedState({ bus, topics: () => topics, apply: (e) => void applied.push(e.id), logger: silentLogger, name: 'spec state', backoff: NO_WAIT, ...extra });
+  return new ReplayedState({
+    bus,
+    topics: () => topics,
+    apply: (e) => void applied.push(e.id),
+    logger: silentLogger,
+    name: 'spec state',
+    backoff: NO_WAIT,
+    ...extra,
+  });
 }
 
 describe('ReplayedState', () => {
@@ -75,7 +83,10 @@ describe('ReplayedState', () => {
     const bus = fakeBus({ a: [event('a0')], b: [event('b0')] });
     const state = replayed(bus, ['a', 'missing', 'b'], applied);
     let loaded = false;
-    void state.whenLoaded().then(() => (loaded = true), () => undefined);
+    void state.whenLoaded().then(
+      () => (loaded = true),
+      () => undefined,
+    );
     await eventually(() => expect(state.attempts).toBeGreaterThanOrEqual(3));
     expect(state.isReady()).toBe(false);
     expect(loaded).toBe(false);
@@ -113,7 +124,10 @@ describe('ReplayedState', () => {
     const waiting = state.whenLoaded();
     await eventually(() => expect(state.lastError).toBeDefined());
     await state.close();
-    const released = await waiting.then(() => undefined, (error: unknown) => error);
+    const released = await waiting.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(released).toBeInstanceOf(StateNotLoadedError);
     expect(released).toBeInstanceOf(RetriableError);
     expect(String(released)).toContain('spec state was not loaded: the service is stopping (last error: Error: unknown topic missing)');
@@ -175,7 +189,10 @@ describe('StateLoader.close', () => {
       logger: silentLogger,
       backoff: NO_WAIT,
     });
-    const waiting = loader.whenLoaded().then(() => 'loaded', (error: unknown) => error);
+    const waiting = loader.whenLoaded().then(
+      () => 'loaded',
+      (error: unknown) => error,
+    );
     let closed = false;
     const closing = loader.close().then(() => (closed = true));
     expect(await waiting).toBeInstanceOf(StateNotLoadedError);

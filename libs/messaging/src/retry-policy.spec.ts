@@ -11,7 +11,13 @@ describe('retryForever', () => {
         if (attempt < 8) throw new Error(`failure ${attempt}`);
         return 'done';
       },
-      { policy, signal: new AbortController().signal, onFailure: (_e, attempt) => failures.push(attempt), wait: async (ms) => void waits.push(ms), random: () => 1 },
+      {
+        policy,
+        signal: new AbortController().signal,
+        onFailure: (_e, attempt) => failures.push(attempt),
+        wait: async (ms) => void waits.push(ms),
+        random: () => 1,
+      },
     );
     expect(result).toBe('done');
     expect(failures).toEqual([1, 2, 3, 4, 5, 6, 7]);

@@ -7,8 +7,18 @@ import { human, identityUpserted, offboarded, ownerChanged, serviceAccount } fro
 import { grantIdOfLifecycle, lifecycleEvents } from '../testing/lifecycle-events.fixture';
 import { AuditAccess } from './audit-access.service';
 
-const person = (subject: string, ...roles: GrantlineRole[]): Principal => ({ subject, kind: 'person', roles: new Set<GrantlineRole>(['member', ...roles]), claims: { sub: subject } });
-const workload = (subject: string, ...roles: GrantlineRole[]): Principal => ({ subject, kind: 'workload', roles: new Set<GrantlineRole>(roles), claims: { sub: subject } });
+const person = (subject: string, ...roles: GrantlineRole[]): Principal => ({
+  subject,
+  kind: 'person',
+  roles: new Set<GrantlineRole>(['member', ...roles]),
+  claims: { sub: subject },
+});
+const workload = (subject: string, ...roles: GrantlineRole[]): Principal => ({
+  subject,
+  kind: 'workload',
+  roles: new Set<GrantlineRole>(roles),
+  claims: { sub: subject },
+});
 const at = (minute: number): string => new Date(Date.parse('2025-03-01T08:00:00.000Z') + minute * 60_000).toISOString();
 
 // carol (a person managed by maria) asked for herself via alice; svc-n (owned by dave) was asked for by alice too.
@@ -83,7 +93,11 @@ describe('AuditAccess (who may read which audit record)', () => {
   });
 
   it('Given the NHI transferred to erin, When dave and erin read its explanation, Then only erin may', async () => {
-    const { access: after, queries: read } = accessOver([...lifecycle, ...directory, ownerChanged({ identityId: 'svc-n', previousOwnerId: 'dave', newOwnerId: 'erin' }, 'own-1', at(5))]);
+    const { access: after, queries: read } = accessOver([
+      ...lifecycle,
+      ...directory,
+      ownerChanged({ identityId: 'svc-n', previousOwnerId: 'dave', newOwnerId: 'erin' }, 'own-1', at(5)),
+    ]);
 
     await expect(after.assertExplanationVisible(person('erin'), machineGrant, await read.explain(machineGrant))).resolves.toBeDefined();
     expect((await refusal(after.assertExplanationVisible(person('dave'), machineGrant, await read.explain(machineGrant)))).attempt.status).toBe(404);

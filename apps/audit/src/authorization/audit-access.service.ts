@@ -105,11 +105,19 @@ export class AuditAccess {
     const subjectId = query['subjectId'];
     if (typeof subjectId === 'string' && subjectId !== '') {
       if ((await this.relationsTo(principal, { requesterIds: [], beneficiaryIds: [subjectId] })).size > 0) return;
-      throw forbidden(principal, 'A member may list only the grants of themselves, a person they manage or a non-human identity they own', `identity:${subjectId}`);
+      throw forbidden(
+        principal,
+        'A member may list only the grants of themselves, a person they manage or a non-human identity they own',
+        `identity:${subjectId}`,
+      );
     }
     const entitlementId = query['entitlementId'];
     if (entitlementId !== undefined) {
-      throw forbidden(principal, "Listing an entitlement's holders requires one of the roles auditor, security", typeof entitlementId === 'string' ? `entitlement:${entitlementId}` : undefined);
+      throw forbidden(
+        principal,
+        "Listing an entitlement's holders requires one of the roles auditor, security",
+        typeof entitlementId === 'string' ? `entitlement:${entitlementId}` : undefined,
+      );
     }
     throw forbidden(principal, 'A member lists grants by subjectId: themselves, a person they manage or a non-human identity they own');
   }

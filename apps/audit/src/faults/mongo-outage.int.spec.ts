@@ -76,7 +76,10 @@ describe('audit while its MongoDB is down for 30 s (fail closed)', () => {
     await bus.ensureTopics(topics.map((topic) => ({ topic, partitions: 2 })));
     // The service's own consumer, told to report a failing partition after 5 s instead of 60 s (see STALL_AFTER_MS).
     const consume = KafkaMessageBus.prototype.consume;
-    jest.spyOn(KafkaMessageBus.prototype, 'consume').mockImplementation(async function (this: KafkaMessageBus, options: ConsumerOptions): Promise<RunningConsumer> {
+    jest.spyOn(KafkaMessageBus.prototype, 'consume').mockImplementation(async function (
+      this: KafkaMessageBus,
+      options: ConsumerOptions,
+    ): Promise<RunningConsumer> {
       const consumer = await consume.call(this, this === bus ? options : { ...options, stallAfterMs: STALL_AFTER_MS });
       if (this !== bus) consumers.push(consumer);
       return consumer;
@@ -161,10 +164,14 @@ describe('audit while its MongoDB is down for 30 s (fail closed)', () => {
     const events = [...published.values()].flatMap((placed) => placed.map(({ event }) => event as AuditEvent));
     await eventually(
       async () => {
-        for (const requestId of published.keys()) expect({ requestId, entries: (await queries.timeline(requestId))?.entries.length }).toEqual({ requestId, entries: 12 });
+        for (const requestId of published.keys())
+          expect({ requestId, entries: (await queries.timeline(requestId))?.entries.length }).toEqual({ requestId, entries: 12 });
         for (const projection of AUDIT_PROJECTIONS) {
           const expected = [...projectInMemory(projection, events).values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
-          expect({ projection: projection.name, documents: await readModels.find(projection, {}) }).toEqual({ projection: projection.name, documents: stored(expected) });
+          expect({ projection: projection.name, documents: await readModels.find(projection, {}) }).toEqual({
+            projection: projection.name,
+            documents: stored(expected),
+          });
         }
       },
       { timeoutMs: 120_000, intervalMs: 1_000 },

@@ -47,7 +47,9 @@ describe('ReadModelStore + AuditProjector against the real MongoDB-wire server',
     await Promise.all([store.claimLog({ clusterId: 'cluster-a', namespace: 'local' }), store.claimLog({ clusterId: 'cluster-a', namespace: 'local' })]);
     await store.claimLog({ clusterId: 'cluster-a', namespace: 'local' });
     await expect(store.claimLog({ clusterId: 'cluster-b', namespace: 'local' })).rejects.toThrow(ForeignLogError);
-    await expect(store.claimLog({ clusterId: 'cluster-a' })).rejects.toThrow(/holds audit checkpoints of Kafka cluster cluster-a namespace local, but this service reads cluster cluster-a: set MONGO_DB/);
+    await expect(store.claimLog({ clusterId: 'cluster-a' })).rejects.toThrow(
+      /holds audit checkpoints of Kafka cluster cluster-a namespace local, but this service reads cluster cluster-a: set MONGO_DB/,
+    );
     // A dropped database belongs to nobody: the next log claims it and replays into it.
     await connection.dropDatabase();
     await store.claimLog({ clusterId: 'cluster-b' });

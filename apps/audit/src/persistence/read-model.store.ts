@@ -91,7 +91,11 @@ const INDEXES: Record<string, readonly (string | Readonly<Record<string, 1 | -1>
   // a connector's reconciliations, newest first
   reconciliations: [{ connectorId: 1, observedAt: -1 }],
   // the refusals, newest first: all of them, one principal's, or one service's
-  access_denials: [{ at: -1, _id: -1 }, { principalId: 1, at: -1 }, { service: 1, at: -1 }],
+  access_denials: [
+    { at: -1, _id: -1 },
+    { principalId: 1, at: -1 },
+    { service: 1, at: -1 },
+  ],
 };
 
 /** Equality on a field (membership for an array field), or one of several values. */
@@ -162,7 +166,10 @@ export class ReadModelStore {
     this.checkpoints = this.modelOf(CHECKPOINT_COLLECTION, checkpointSchema);
     this.logIdentity = this.modelOf(
       LOG_IDENTITY_COLLECTION,
-      new Schema<StoredLogIdentity>({ _id: String, clusterId: String, namespace: { type: String, default: null }, claimedAt: String }, { versionKey: false, collection: LOG_IDENTITY_COLLECTION }),
+      new Schema<StoredLogIdentity>(
+        { _id: String, clusterId: String, namespace: { type: String, default: null }, claimedAt: String },
+        { versionKey: false, collection: LOG_IDENTITY_COLLECTION },
+      ),
     );
   }
 
@@ -203,7 +210,10 @@ export class ReadModelStore {
   }
 
   async checkpointOf(projection: Projection, topic: string, partition: number): Promise<number | undefined> {
-    const stored = await this.checkpoints.findById(checkpointIdOf(projection, topic, partition)).lean<StoredCheckpoint>().exec();
+    const stored = await this.checkpoints
+      .findById(checkpointIdOf(projection, topic, partition))
+      .lean<StoredCheckpoint>()
+      .exec();
     return stored?.offset;
   }
 
@@ -254,7 +264,9 @@ export class ReadModelStore {
   }
 
   async find<TDoc extends ProjectionDocument>(projection: Projection<TDoc>, filter: ReadModelFilter, options: FindOptions = {}): Promise<TDoc[]> {
-    const query = this.modelFor(projection).find(filter).sort(options.sort ?? { _id: 1 });
+    const query = this.modelFor(projection)
+      .find(filter)
+      .sort(options.sort ?? { _id: 1 });
     if (options.limit !== undefined) query.limit(options.limit);
     const stored = await query.lean<StoredDocument[]>().exec();
     return stored.map((doc) => withoutRevision<TDoc>(doc));

@@ -48,7 +48,18 @@ describe('access denials projection (refused API calls of every service)', () =>
   it('Given refusals of several services, When projected in either order, Then the documents are the same', () => {
     const events = [
       accessDenied({ principalId: 'mallory', at: '2025-03-01T09:00:00.000Z' }, 'denied-audit'),
-      accessDenied({ principalId: 'mallory', service: 'approval', operation: 'GET /v1/approvals/tasks', status: 403, reason: 'not the caller', at: '2025-03-01T09:01:00.000Z' }, 'denied-approval', ApprovalAccessDenied),
+      accessDenied(
+        {
+          principalId: 'mallory',
+          service: 'approval',
+          operation: 'GET /v1/approvals/tasks',
+          status: 403,
+          reason: 'not the caller',
+          at: '2025-03-01T09:01:00.000Z',
+        },
+        'denied-approval',
+        ApprovalAccessDenied,
+      ),
     ];
 
     expect(projectInMemory(accessDenialsProjection, [...events].reverse())).toEqual(projectInMemory(accessDenialsProjection, events));
@@ -64,7 +75,10 @@ describe('access denials projection (refused API calls of every service)', () =>
   });
 
   it('Given lifecycle and identity events, When asked which refusals they touch, Then none', () => {
-    const others = [...lifecycleEvents({ requestId: 'req-1' }).map((placed) => placed.event), identityUpserted(human('carol'), { eventId: 'id-1', time: '2025-03-01T09:00:00.000Z' })];
+    const others = [
+      ...lifecycleEvents({ requestId: 'req-1' }).map((placed) => placed.event),
+      identityUpserted(human('carol'), { eventId: 'id-1', time: '2025-03-01T09:00:00.000Z' }),
+    ];
 
     expect(others.flatMap((event) => accessDenialsProjection.documentIdsOf(event))).toEqual([]);
   });

@@ -33,7 +33,14 @@ describe('grant access projection (who has access)', () => {
       registry.encode(
         GrantProvisioningFailed,
         { grantId, operation: 'deprovision', reason: 'permission denied', code: 'PERMISSION', retriable: false, attempts: 5, terminal: true },
-        { id: 'fail-1', source: 'spec', time: '2025-03-01T17:00:30.000Z', subject: 'req-2', correlationid: 'req-2', actor: { kind: 'service', id: 'provisioning' } },
+        {
+          id: 'fail-1',
+          source: 'spec',
+          time: '2025-03-01T17:00:30.000Z',
+          subject: 'req-2',
+          correlationid: 'req-2',
+          actor: { kind: 'service', id: 'provisioning' },
+        },
       ),
     )!;
     const events = [...upTo('iga.grant.deprovisioning-requested.v1'), failed];

@@ -121,8 +121,13 @@ export const grantAccessProjection: Projection<GrantAccessDocument> = {
     if ((doc !== undefined && hasApplied(doc, event)) || !isGrantEvent(event)) {
       return doc ?? { _id: grantId, grantId, status: 'pending', appliedEventIds: [] };
     }
-    const { _id: _ignoredId, appliedEventIds: _ignoredApplied, grantId: _ignoredGrant, status: _ignoredStatus, ...current } =
-      doc ?? { _id: grantId, appliedEventIds: [], grantId, status: 'pending' as const };
+    const {
+      _id: _ignoredId,
+      appliedEventIds: _ignoredApplied,
+      grantId: _ignoredGrant,
+      status: _ignoredStatus,
+      ...current
+    } = doc ?? { _id: grantId, appliedEventIds: [], grantId, status: 'pending' as const };
     const facts = merge(current, factsOf(event), event);
     return { _id: grantId, grantId, status: grantStatusOf(facts), ...facts, appliedEventIds: withApplied(doc, event) };
   },

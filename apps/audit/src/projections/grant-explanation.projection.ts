@@ -1,13 +1,4 @@
-import type {
-  Actor,
-  DecisionConstraints,
-  DeprovisionReason,
-  PolicyEffect,
-  RequestChannel,
-  SodConflict,
-  SubjectRef,
-  TicketRef,
-} from '@grantline/contracts';
+import type { Actor, DecisionConstraints, DeprovisionReason, PolicyEffect, RequestChannel, SodConflict, SubjectRef, TicketRef } from '@grantline/contracts';
 import { compareStrings, hasApplied, insertSorted, requestIdOf, utc, withApplied } from './projection';
 import type { AuditEvent, AuditEventType, Projection, ProjectionDocument } from './projection';
 
@@ -98,8 +89,21 @@ export interface ExplainedGrant {
   readonly activatedAt?: string;
   readonly expiresAt?: string;
   readonly externalId?: string;
-  readonly failures: readonly { readonly eventId: string; readonly operation: string; readonly code: string; readonly reason: string; readonly terminal: boolean; readonly at: string }[];
-  readonly credential?: { readonly credentialId: string; readonly type: string; readonly fingerprint: string; readonly issuedAt: string; readonly expiresAt: string };
+  readonly failures: readonly {
+    readonly eventId: string;
+    readonly operation: string;
+    readonly code: string;
+    readonly reason: string;
+    readonly terminal: boolean;
+    readonly at: string;
+  }[];
+  readonly credential?: {
+    readonly credentialId: string;
+    readonly type: string;
+    readonly fingerprint: string;
+    readonly issuedAt: string;
+    readonly expiresAt: string;
+  };
   readonly expiryTimerFiredAt?: string;
   readonly deprovisioningRequestedAt?: string;
   readonly deprovisionReason?: DeprovisionReason;
@@ -245,8 +249,10 @@ function applyEvent(doc: GrantExplanationDocument, event: ExplanationEvent): Gra
         ...(d.comment !== undefined ? { comment: d.comment } : {}),
         decidedAt: at,
       };
-      const approvals = insertSorted(doc.approvals, approval, (a, b) =>
-        Date.parse(a.decidedAt) - Date.parse(b.decidedAt) || compareStrings(a.eventId, b.eventId),
+      const approvals = insertSorted(
+        doc.approvals,
+        approval,
+        (a, b) => Date.parse(a.decidedAt) - Date.parse(b.decidedAt) || compareStrings(a.eventId, b.eventId),
       );
       return { ...doc, approvals };
     }
@@ -346,7 +352,13 @@ function applyEvent(doc: GrantExplanationDocument, event: ExplanationEvent): Gra
       const d = event.data;
       return updateGrant(doc, d.grantId, (grant) => ({
         ...grant,
-        credential: { credentialId: d.credentialId, type: d.credentialType, fingerprint: d.fingerprint, issuedAt: utc(d.issuedAt), expiresAt: utc(d.expiresAt) },
+        credential: {
+          credentialId: d.credentialId,
+          type: d.credentialType,
+          fingerprint: d.fingerprint,
+          issuedAt: utc(d.issuedAt),
+          expiresAt: utc(d.expiresAt),
+        },
       }));
     }
     case 'iga.timer.fired.v1': {

@@ -26,7 +26,9 @@ describe('identity relations projection (who manages whom, who owns which NHI)',
   });
 
   it('Given a service account upserted with an owner, When projected, Then the owner of record is its owner and it has no manager', () => {
-    const relations = projectInMemory(identityRelationsProjection, [identityUpserted(serviceAccount('svc-a', 'dave'), { eventId: 'id-1', time: at(0) })]).get('svc-a');
+    const relations = projectInMemory(identityRelationsProjection, [identityUpserted(serviceAccount('svc-a', 'dave'), { eventId: 'id-1', time: at(0) })]).get(
+      'svc-a',
+    );
 
     expect(relations).toMatchObject({ kind: 'service_account', ownerId: 'dave' });
     expect(relations).not.toHaveProperty('managerId');
@@ -74,7 +76,10 @@ describe('identity relations projection (who manages whom, who owns which NHI)',
   });
 
   it('Given an owner change for a person, When projected, Then a person still has no owner', () => {
-    const events = [identityUpserted(human('carol', 'maria'), { eventId: 'id-1', time: at(0) }), ownerChanged({ identityId: 'carol', newOwnerId: 'mallory' }, 'own-1', at(5))];
+    const events = [
+      identityUpserted(human('carol', 'maria'), { eventId: 'id-1', time: at(0) }),
+      ownerChanged({ identityId: 'carol', newOwnerId: 'mallory' }, 'own-1', at(5)),
+    ];
 
     expect(projectInMemory(identityRelationsProjection, events).get('carol')).not.toHaveProperty('ownerId');
   });

@@ -129,8 +129,14 @@ export function relationsOf(identityId: string, facts: Facts): IdentityRelations
   const offboarded = facts.offboarding !== undefined && (record === undefined || Date.parse(facts.offboarding.at) >= Date.parse(record.at));
   const status = offboarded ? 'offboarded' : record?.status;
   // A person has no owner: an owner change names a non-human identity, whose record may not have arrived yet.
-  const owners = kind === 'human' ? [] : [record?.ownerId === undefined ? undefined : { eventId: record.eventId, at: record.at, ownerId: record.ownerId }, facts.ownerChange];
-  const owner = owners.filter((fact): fact is OwnerChangeFact => fact !== undefined).sort(compareStamps).at(-1);
+  const owners =
+    kind === 'human'
+      ? []
+      : [record?.ownerId === undefined ? undefined : { eventId: record.eventId, at: record.at, ownerId: record.ownerId }, facts.ownerChange];
+  const owner = owners
+    .filter((fact): fact is OwnerChangeFact => fact !== undefined)
+    .sort(compareStamps)
+    .at(-1);
   return {
     _id: identityId,
     identityId,

@@ -34,7 +34,11 @@ export const LIFECYCLE_EVENT_TYPES = [
  * The identity directory's facts a member's read access depends on: who manages a person, who owns a non-human
  * identity, who has left. Read from the identity source's events, never from the caller.
  */
-export const IDENTITY_EVENT_TYPES = ['iga.identity.upserted.v1', 'iga.identity.owner-changed.v1', 'iga.identity.offboarded.v1'] as const satisfies readonly CatalogueEvent['type'][];
+export const IDENTITY_EVENT_TYPES = [
+  'iga.identity.upserted.v1',
+  'iga.identity.owner-changed.v1',
+  'iga.identity.offboarded.v1',
+] as const satisfies readonly CatalogueEvent['type'][];
 
 type AccessDeniedEventType = (typeof ACCESS_DENIED_EVENTS)[number]['type'];
 /** Every service's record of a refused API call: taken from the contracts, so a new writer's refusals are read too. */

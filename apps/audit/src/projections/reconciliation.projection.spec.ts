@@ -51,7 +51,14 @@ const expired = driftFinding({
   correlationId: 'req-2',
 });
 const completedSecond = reconciliationCompleted(
-  { reportId: 'rpt-2', connectorId, observedAt: secondRun, assignments: 5, grantsExpected: 4, drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 1 } },
+  {
+    reportId: 'rpt-2',
+    connectorId,
+    observedAt: secondRun,
+    assignments: 5,
+    grantsExpected: 4,
+    drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 1 },
+  },
   'completed-2',
 );
 const events = [missing, unexpected, completedFirst, expired, completedSecond];
@@ -93,7 +100,14 @@ describe('reconciliation projection (what each reconciliation of a connector fou
           grantId: 'req-1:ent-pg-orders-read',
           remediation: 'report_only',
         },
-        { eventId: 'drift-unexpected', kind: 'unexpected_in_target', systemId: 'sys-pg-main', targetAccount: 'mallory', externalRef: 'orders_admin', remediation: 'report_only' },
+        {
+          eventId: 'drift-unexpected',
+          kind: 'unexpected_in_target',
+          systemId: 'sys-pg-main',
+          targetAccount: 'mallory',
+          externalRef: 'orders_admin',
+          remediation: 'report_only',
+        },
       ],
       appliedEventIds: ['completed-1', 'drift-missing', 'drift-unexpected'],
     });
@@ -112,7 +126,8 @@ describe('reconciliation projection (what each reconciliation of a connector fou
     for (let length = 1; length <= events.length; length += 1) {
       const documents = projectInMemory(reconciliationProjection, events.slice(0, length));
       const last = events[length - 1]!;
-      for (const id of reconciliationProjection.documentIdsOf(last)) expect(reconciliationProjection.apply(documents.get(id), last, id)).toBe(documents.get(id));
+      for (const id of reconciliationProjection.documentIdsOf(last))
+        expect(reconciliationProjection.apply(documents.get(id), last, id)).toBe(documents.get(id));
     }
     expect(project([...events, ...events])).toEqual(project(events));
   });
@@ -130,7 +145,14 @@ describe('reconciliation projection (what each reconciliation of a connector fou
 
   it('Given a completion without drift, When projected, Then it is completed with no findings', () => {
     const clean = reconciliationCompleted(
-      { reportId: 'rpt-3', connectorId, observedAt: secondRun, assignments: 4, grantsExpected: 4, drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 } },
+      {
+        reportId: 'rpt-3',
+        connectorId,
+        observedAt: secondRun,
+        assignments: 4,
+        grantsExpected: 4,
+        drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 },
+      },
       'completed-3',
     );
 
@@ -156,7 +178,14 @@ describe('reconciliation projection (what each reconciliation of a connector fou
 
   it('Given two completions naming the same instant, When projected in either order, Then the same one supplies the report and counts', () => {
     const rival = reconciliationCompleted(
-      { reportId: 'rpt-0', connectorId, observedAt: firstRun, assignments: 9, grantsExpected: 9, drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 } },
+      {
+        reportId: 'rpt-0',
+        connectorId,
+        observedAt: firstRun,
+        assignments: 9,
+        grantsExpected: 9,
+        drift: { missingInTarget: 0, unexpectedInTarget: 0, expiredButPresent: 0 },
+      },
       'completed-0',
     );
 

@@ -40,8 +40,17 @@ describe('request timeline projection', () => {
   });
 
   it('Given the chain read in another topic interleaving, When projected, Then the document is identical', () => {
-    const byTopic = (topic: string) => lifecycleEvents({ requestId: 'req-1' }).filter((placed) => placed.topic === topic).map((p) => p.event);
-    const reversedTopics = [...byTopic('iga.schedule.v1'), ...byTopic('iga.grants.v1'), ...byTopic('iga.approvals.v1'), ...byTopic('iga.decisions.v1'), ...byTopic('iga.requests.v1')];
+    const byTopic = (topic: string) =>
+      lifecycleEvents({ requestId: 'req-1' })
+        .filter((placed) => placed.topic === topic)
+        .map((p) => p.event);
+    const reversedTopics = [
+      ...byTopic('iga.schedule.v1'),
+      ...byTopic('iga.grants.v1'),
+      ...byTopic('iga.approvals.v1'),
+      ...byTopic('iga.decisions.v1'),
+      ...byTopic('iga.requests.v1'),
+    ];
 
     expect(projectInMemory(requestTimelineProjection, reversedTopics).get('req-1')).toEqual(projectInMemory(requestTimelineProjection, chain).get('req-1'));
   });

@@ -30,17 +30,7 @@ export interface TimelineEntry {
   readonly details: Readonly<Record<string, TimelineDetail>>;
 }
 
-export type RequestStatus =
-  | 'unknown'
-  | 'submitted'
-  | 'pending_approval'
-  | 'approved'
-  | 'denied'
-  | 'withdrawn'
-  | 'provisioning'
-  | 'active'
-  | 'failed'
-  | 'ended';
+export type RequestStatus = 'unknown' | 'submitted' | 'pending_approval' | 'approved' | 'denied' | 'withdrawn' | 'provisioning' | 'active' | 'failed' | 'ended';
 
 export interface RequestTimelineDocument extends ProjectionDocument {
   readonly requestId: string;

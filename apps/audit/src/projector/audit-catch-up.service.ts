@@ -105,8 +105,7 @@ export class AuditCatchUp implements ClosableState, OnApplicationBootstrap, OnMo
         await this.projector.fold(batch.map((event, index) => ({ event, position: { topic, partition, offset: offsets[index]! } })));
         await this.projector.flushIfFull();
       },
-      onInvalid: (error, origin) =>
-        this.logger.warn(`skipped an undecodable record at ${origin.topic}/${origin.partition}@${origin.offset}: ${String(error)}`),
+      onInvalid: (error, origin) => this.logger.warn(`skipped an undecodable record at ${origin.topic}/${origin.partition}@${origin.offset}: ${String(error)}`),
     });
     await this.projector.flush();
     const report = { replayed: true, events, ms: Date.now() - started };

@@ -12,7 +12,16 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { IdSchema } from '@grantline/contracts';
-import { BearerAuthGuard, CurrentPrincipal, PROBLEMS, ProblemDetailsFilter, ProblemException, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import {
+  BearerAuthGuard,
+  CurrentPrincipal,
+  PROBLEMS,
+  ProblemDetailsFilter,
+  ProblemException,
+  RequireRoles,
+  fieldErrorsOf,
+  invalidInput,
+} from '@grantline/http-edge';
 import type { Principal } from '@grantline/http-edge';
 import { CLOCK, RequireLoaded } from '@grantline/service-kit';
 import { systemClock } from '@grantline/decider';
@@ -20,7 +29,14 @@ import type { Clock } from '@grantline/decider';
 import { AuditAccess } from '../authorization/audit-access.service';
 import { AuditCatchUp } from '../projector/audit-catch-up.service';
 import { AccessDenialListDto, CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
-import { ACCESS_DENIALS_LIMIT, AccessDenialsQuerySchema, AuditQueryService, ConnectorQuerySchema, GrantsQuerySchema, RECONCILIATIONS_LIMIT } from './audit-query.service';
+import {
+  ACCESS_DENIALS_LIMIT,
+  AccessDenialsQuerySchema,
+  AuditQueryService,
+  ConnectorQuerySchema,
+  GrantsQuerySchema,
+  RECONCILIATIONS_LIMIT,
+} from './audit-query.service';
 import type {
   AccessDenialListView,
   ConnectorQuery,

@@ -115,7 +115,7 @@ export class GrantExplanationDto {
   @ApiPropertyOptional({ type: ExplainedDecisionDto, description: 'The policy decision with bundle digest, matched rules and reasons' })
   readonly decision?: ExplainedDecisionDto;
   @ApiProperty({ type: [ExplainedApprovalDto] }) readonly approvals!: ExplainedApprovalDto[];
-  @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Blocked attempts to approve one\'s own request' })
+  @ApiProperty({ type: 'array', items: { type: 'object' }, description: "Blocked attempts to approve one's own request" })
   readonly selfApprovalAttempts!: object[];
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: 'approved / auto_approved / break_glass / denied' })
   readonly outcome?: object;

@@ -9,7 +9,14 @@ import { accessDenied } from '../testing/identity-events.fixture';
 import { ACCESS_DENIALS_LIMIT, AuditQueryService, RECONCILIATIONS_LIMIT } from './audit-query.service';
 
 function event<TData>(def: EventDefinition<string, TData>, data: TData, id: string, time: string): AuditEvent {
-  const envelope: Envelope = registry.encode(def, data, { id, source: 'spec', time, subject: 'req-q', correlationid: 'req-q', actor: { kind: 'user', id: 'carol' } });
+  const envelope: Envelope = registry.encode(def, data, {
+    id,
+    source: 'spec',
+    time,
+    subject: 'req-q',
+    correlationid: 'req-q',
+    actor: { kind: 'user', id: 'carol' },
+  });
   return toAuditEvent(envelope)!;
 }
 
@@ -18,7 +25,12 @@ const untilActive = lifecycleEvents({ requestId: 'req-q', subjectId: 'svc-q' })
   .map((placed) => placed.event)
   .filter((e) => !['iga.timer.fired.v1', 'iga.grant.deprovisioning-requested.v1', 'iga.grant.revoked.v1'].includes(e.type));
 const manualRevocation = [
-  event(RevocationRequested, { revocationId: 'rev-1', requestedBy: 'carol', reason: 'Ticket OPS-999 asks for removal', grantId }, 'q-rev', '2025-03-01T10:00:00.000Z'),
+  event(
+    RevocationRequested,
+    { revocationId: 'rev-1', requestedBy: 'carol', reason: 'Ticket OPS-999 asks for removal', grantId },
+    'q-rev',
+    '2025-03-01T10:00:00.000Z',
+  ),
   event(
     GrantDeprovisioningRequested,
     { grantId, connectorId: 'pg-main', reason: 'revocation', idempotencyKey: `${grantId}:deprovision`, attempt: 1 },
@@ -34,7 +46,12 @@ describe('AuditQueryService', () => {
 
     const view = await service.explain(grantId);
 
-    expect(view?.ending).toEqual({ reason: 'revocation', at: '2025-03-01T10:00:02.000Z', requestedBy: 'carol', requestReason: 'Ticket OPS-999 asks for removal' });
+    expect(view?.ending).toEqual({
+      reason: 'revocation',
+      at: '2025-03-01T10:00:02.000Z',
+      requestedBy: 'carol',
+      requestReason: 'Ticket OPS-999 asks for removal',
+    });
     expect(view?.revocationRequests).toHaveLength(1);
     expect(view?.missing).toEqual([]);
   });
@@ -100,7 +117,14 @@ describe('AuditQueryService', () => {
     const day = (n: number): string => new Date(Date.UTC(2025, 2, 1 + n, 2)).toISOString();
     const completion = (n: number, unexpectedInTarget = 0): AuditEvent =>
       reconciliationCompleted(
-        { reportId: `rpt-${n}`, connectorId: 'pg-main', observedAt: day(n), assignments: 3, grantsExpected: 3, drift: { missingInTarget: 0, unexpectedInTarget, expiredButPresent: 0 } },
+        {
+          reportId: `rpt-${n}`,
+          connectorId: 'pg-main',
+          observedAt: day(n),
+          assignments: 3,
+          grantsExpected: 3,
+          drift: { missingInTarget: 0, unexpectedInTarget, expiredButPresent: 0 },
+        },
         `completed-${n}`,
       );
     const unexpectedOn = (n: number, connectorId = 'pg-main'): AuditEvent =>
@@ -121,7 +145,11 @@ describe('AuditQueryService', () => {
       const { reconciliations } = await service.reconciliations({ connectorId: 'pg-main' });
 
       expect(reconciliations).toHaveLength(RECONCILIATIONS_LIMIT);
-      expect(reconciliations.map((reconciliation) => reconciliation.observedAt).slice(0, 3)).toEqual([day(RECONCILIATIONS_LIMIT + 1), day(RECONCILIATIONS_LIMIT), day(RECONCILIATIONS_LIMIT - 1)]);
+      expect(reconciliations.map((reconciliation) => reconciliation.observedAt).slice(0, 3)).toEqual([
+        day(RECONCILIATIONS_LIMIT + 1),
+        day(RECONCILIATIONS_LIMIT),
+        day(RECONCILIATIONS_LIMIT - 1),
+      ]);
       expect(reconciliations[0]).toEqual({
         connectorId: 'pg-main',
         observedAt: day(RECONCILIATIONS_LIMIT + 1),
@@ -150,7 +178,14 @@ describe('AuditQueryService', () => {
         reportId: 'rpt-1',
         drift: { missingInTarget: 0, unexpectedInTarget: 1, expiredButPresent: 0 },
         findings: [
-          { eventId: 'drift-pg-main-1', kind: 'unexpected_in_target', systemId: 'sys-pg-main', targetAccount: 'mallory', externalRef: 'orders_admin', remediation: 'report_only' },
+          {
+            eventId: 'drift-pg-main-1',
+            kind: 'unexpected_in_target',
+            systemId: 'sys-pg-main',
+            targetAccount: 'mallory',
+            externalRef: 'orders_admin',
+            remediation: 'report_only',
+          },
         ],
         findingsPending: 0,
       });
@@ -199,12 +234,25 @@ describe('AuditQueryService', () => {
       expect((await service.accessDenials({})).denials.map((denial) => denial.eventId)).toEqual(['d-3', 'd-2', 'd-1']);
       expect((await service.accessDenials({ principalId: 'mallory' })).denials.map((denial) => denial.eventId)).toEqual(['d-3', 'd-1']);
       expect((await service.accessDenials({ principalId: 'mallory', service: 'audit' })).denials).toEqual([
-        { eventId: 'd-1', principalId: 'mallory', principalKind: 'person', roles: ['member'], service: 'audit', operation: 'GET /v1/audit/requests/:requestId/timeline', status: 404, reason: 'unknown request', at: minute(1), suppressedSincePrevious: 0 },
+        {
+          eventId: 'd-1',
+          principalId: 'mallory',
+          principalKind: 'person',
+          roles: ['member'],
+          service: 'audit',
+          operation: 'GET /v1/audit/requests/:requestId/timeline',
+          status: 404,
+          reason: 'unknown request',
+          at: minute(1),
+          suppressedSincePrevious: 0,
+        },
       ]);
     });
 
     it(`Given more than ${ACCESS_DENIALS_LIMIT} refusals, When listed, Then the newest ${ACCESS_DENIALS_LIMIT} are shown`, async () => {
-      const many = Array.from({ length: ACCESS_DENIALS_LIMIT + 5 }, (_, n) => accessDenied({ principalId: 'mallory', at: minute(n) }, `d-${String(n).padStart(3, '0')}`));
+      const many = Array.from({ length: ACCESS_DENIALS_LIMIT + 5 }, (_, n) =>
+        accessDenied({ principalId: 'mallory', at: minute(n) }, `d-${String(n).padStart(3, '0')}`),
+      );
 
       const listed = (await new AuditQueryService(storeOver(many)).accessDenials({ principalId: 'mallory' })).denials;
 

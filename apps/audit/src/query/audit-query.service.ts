@@ -201,13 +201,21 @@ export class AuditQueryService {
   }
 
   async reconciliations(query: ConnectorQuery): Promise<ReconciliationListView> {
-    const docs = await this.store.find(reconciliationProjection, { connectorId: query.connectorId }, { sort: { observedAt: -1 }, limit: RECONCILIATIONS_LIMIT });
+    const docs = await this.store.find(
+      reconciliationProjection,
+      { connectorId: query.connectorId },
+      { sort: { observedAt: -1 }, limit: RECONCILIATIONS_LIMIT },
+    );
     return { reconciliations: docs.map(reconciliationViewOf) };
   }
 
   /** Undefined until a reconciliation of the connector has completed: findings alone are a reconciliation still arriving. */
   async currentDrift(query: ConnectorQuery): Promise<CurrentDriftView | undefined> {
-    const [latest] = await this.store.find(reconciliationProjection, { connectorId: query.connectorId, completed: true }, { sort: { observedAt: -1 }, limit: 1 });
+    const [latest] = await this.store.find(
+      reconciliationProjection,
+      { connectorId: query.connectorId, completed: true },
+      { sort: { observedAt: -1 }, limit: 1 },
+    );
     if (latest?.reportId === undefined || latest.drift === undefined) return undefined;
     const counted = latest.drift.missingInTarget + latest.drift.unexpectedInTarget + latest.drift.expiredButPresent;
     return {

@@ -6,7 +6,14 @@ import type { AuditEvent } from '../projections/projection';
 const IDENTITY_SOURCE = { kind: 'service', id: 'hr-sync' } as const;
 
 function encode<TData>(def: EventDefinition<string, TData>, data: TData, eventId: string, time: string, subject: string): AuditEvent {
-  const envelope: Envelope = registry.encode(def, data, { id: eventId, source: 'grantline/audit-spec', time, subject, correlationid: subject, actor: IDENTITY_SOURCE });
+  const envelope: Envelope = registry.encode(def, data, {
+    id: eventId,
+    source: 'grantline/audit-spec',
+    time,
+    subject,
+    correlationid: subject,
+    actor: IDENTITY_SOURCE,
+  });
   const event = toAuditEvent(envelope);
   if (event === undefined) throw new Error(`${def.type} is not an audit event`);
   return event;
@@ -39,7 +46,11 @@ export function identityUpserted(identity: Identity, options: UpsertOptions): Au
   );
 }
 
-export function ownerChanged(data: Pick<IdentityOwnerChangedData, 'identityId' | 'newOwnerId'> & Partial<IdentityOwnerChangedData>, eventId: string, time: string): AuditEvent {
+export function ownerChanged(
+  data: Pick<IdentityOwnerChangedData, 'identityId' | 'newOwnerId'> & Partial<IdentityOwnerChangedData>,
+  eventId: string,
+  time: string,
+): AuditEvent {
   return encode(IdentityOwnerChanged, { reason: 'transfer', changedBy: 'hr-sync', ...data }, eventId, time, data.identityId);
 }
 

@@ -154,12 +154,10 @@ export function lifecycleEvents(options: LifecycleOptions = {}): PlacedEvent[] {
     ),
     place(GrantProvisioningRequested, { grantId, connectorId: 'pg-main', idempotencyKey: `${grantId}:provision`, attempt: 1 }, 5, system),
     place(GrantActivated, { grantId, activatedAt: minute(6), expiresAt, externalId: 'pg_role_grant:svc_orders_exporter:orders_read' }, 6, system),
-    place(
-      TimerFired,
-      { timerId: `grant_expiry:${grantId}`, kind: 'grant_expiry', dueAt: expiresAt, firedAt: expiresAt, target: { grantId } },
-      8 * 60,
-      { kind: 'service', id: 'scheduler' },
-    ),
+    place(TimerFired, { timerId: `grant_expiry:${grantId}`, kind: 'grant_expiry', dueAt: expiresAt, firedAt: expiresAt, target: { grantId } }, 8 * 60, {
+      kind: 'service',
+      id: 'scheduler',
+    }),
     place(
       GrantDeprovisioningRequested,
       { grantId, connectorId: 'pg-main', reason: 'expiry', idempotencyKey: `${grantId}:deprovision`, attempt: 1, triggeredBy: `grant_expiry:${grantId}` },

@@ -74,29 +74,27 @@ export class ScimIdentityPublisher {
     const time = this.clock.now().toISOString();
     for (let start = 0; start < facts.length; start += PUBLISH_BATCH) {
       await Promise.all(
-        facts
-          .slice(start, start + PUBLISH_BATCH)
-          .map((fact) =>
-            fact.kind === 'upserted'
-              ? this.publisher.publish({
-                  def: IdentityUpserted,
-                  data: fact.data,
-                  id: fact.eventId,
-                  subject: fact.identityId,
-                  correlationId: fact.identityId,
-                  actor,
-                  time,
-                })
-              : this.publisher.publish({
-                  def: IdentityOffboarded,
-                  data: fact.data,
-                  id: fact.eventId,
-                  subject: fact.identityId,
-                  correlationId: fact.identityId,
-                  actor,
-                  time,
-                }),
-          ),
+        facts.slice(start, start + PUBLISH_BATCH).map((fact) =>
+          fact.kind === 'upserted'
+            ? this.publisher.publish({
+                def: IdentityUpserted,
+                data: fact.data,
+                id: fact.eventId,
+                subject: fact.identityId,
+                correlationId: fact.identityId,
+                actor,
+                time,
+              })
+            : this.publisher.publish({
+                def: IdentityOffboarded,
+                data: fact.data,
+                id: fact.eventId,
+                subject: fact.identityId,
+                correlationId: fact.identityId,
+                actor,
+                time,
+              }),
+        ),
       );
     }
   }

@@ -179,7 +179,8 @@ export class KafkaRunningConsumer implements RunningConsumer {
       const lags: PartitionLag[] = [];
       for (const topic of this.clusterTopics) {
         const [ends, committed] = await Promise.all([admin.partitionEnds(topic), admin.committedOffsets(this.clusterGroupId, topic)]);
-        for (const { partition, high } of ends) lags.push({ topic: namespace.logicalTopic(topic), label: topic, partition, high, committed: committed.get(partition) });
+        for (const { partition, high } of ends)
+          lags.push({ topic: namespace.logicalTopic(topic), label: topic, partition, high, committed: committed.get(partition) });
       }
       return lags;
     };

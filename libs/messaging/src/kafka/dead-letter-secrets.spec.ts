@@ -35,7 +35,17 @@ function setup() {
   });
   const scope = { heartbeat: async () => undefined, signal: new AbortController().signal, handledInBatch: [] as string[] };
   const envelope = (data: unknown, type = 'iga.spec.logged-in.v1'): string =>
-    JSON.stringify({ specversion: '1.0', id: 'evt-secret-1', source: 'spec', type, time: new Date(0).toISOString(), subject: 'alice', correlationid: 'c-1', actor: { kind: 'user', id: 'alice' }, data });
+    JSON.stringify({
+      specversion: '1.0',
+      id: 'evt-secret-1',
+      source: 'spec',
+      type,
+      time: new Date(0).toISOString(),
+      subject: 'alice',
+      correlationid: 'c-1',
+      actor: { kind: 'user', id: 'alice' },
+      data,
+    });
   const deadLetterOf = async (value: string, topic = TOPIC): Promise<Envelope> => {
     const record: ConsumedRecord = { origin: { topic, partition: 2, offset: '17', key: 'alice' }, value: Buffer.from(value), timestamp: '1700000000000' };
     const outcome = await messages.handle(record, scope);
@@ -49,8 +59,18 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 describe('a poison message carrying a secret, dead-lettered', () => {
   it.each([
-    ['a secret-named field the contract refuses', (e: (d: unknown) => string) => e({ user: 'alice', pin: '1234', password: SECRET }), 'data.password', 'Unrecognized key'],
-    ['a secret in a field of the wrong type', (e: (d: unknown) => string) => e({ user: 'alice', pin: { value: SECRET } }), 'data.pin', expect.stringMatching(/expected string/)],
+    [
+      'a secret-named field the contract refuses',
+      (e: (d: unknown) => string) => e({ user: 'alice', pin: '1234', password: SECRET }),
+      'data.password',
+      'Unrecognized key',
+    ],
+    [
+      'a secret in a field of the wrong type',
+      (e: (d: unknown) => string) => e({ user: 'alice', pin: { value: SECRET } }),
+      'data.pin',
+      expect.stringMatching(/expected string/),
+    ],
     ['a custom message quoting the refused value', (e: (d: unknown) => string) => e({ user: 'alice', pin: SECRET }), 'data.pin', 'pin [redacted] is not a pin'],
   ])('given %s, then the dead letter names the field and why, never the value', async (_case, poison, path, message) => {
     const s = setup();
@@ -91,7 +111,11 @@ describe('a poison message carrying a secret, dead-lettered', () => {
 
     const dead = await s.deadLetterOf(s.envelope({ apiKey: SECRET }, 'iga.spec.unheard-of.v3'), TOPICS.itsmInbound);
 
-    expect(dead.data).toMatchObject({ errorClass: 'unknown_type', event: { type: 'iga.spec.unheard-of.v3' }, reason: expect.stringContaining('iga.spec.unheard-of.v3') });
+    expect(dead.data).toMatchObject({
+      errorClass: 'unknown_type',
+      event: { type: 'iga.spec.unheard-of.v3' },
+      reason: expect.stringContaining('iga.spec.unheard-of.v3'),
+    });
     expect(JSON.stringify(dead)).not.toContain(SECRET);
   });
 });

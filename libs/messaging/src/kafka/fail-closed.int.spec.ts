@@ -12,7 +12,8 @@ import { KafkaMessageBus } from './kafka-bus';
 
 const { kafkaBrokers } = infraEndpoints();
 /** Each spec its own topics and client. */
-const setup = (name: string, partitions: number) => specBus({ brokers: kafkaBrokers, topic: uniqueName(`spec.${name}`), clientId: uniqueName(name), partitions });
+const setup = (name: string, partitions: number) =>
+  specBus({ brokers: kafkaBrokers, topic: uniqueName(`spec.${name}`), clientId: uniqueName(name), partitions });
 
 /** An event a newer release writes: known to the producer's registry, not to the consumer's. */
 const FutureSchema = z.strictObject({ key: z.string().min(1) });
@@ -20,14 +21,18 @@ function withFuture(registry: EventRegistry, topic: string) {
   const future = defineEvent('iga.spec.future', 2, topic as TopicName, FutureSchema);
   registry.register(future);
   return (key: string): Envelope =>
-    registry.encode(future, { key }, {
-      id: uniqueName('future'),
-      source: 'grantline/messaging-spec',
-      time: new Date(0).toISOString(),
-      subject: key,
-      correlationid: key,
-      actor: { kind: 'system', id: 'messaging-spec' },
-    });
+    registry.encode(
+      future,
+      { key },
+      {
+        id: uniqueName('future'),
+        source: 'grantline/messaging-spec',
+        time: new Date(0).toISOString(),
+        subject: key,
+        correlationid: key,
+        actor: { kind: 'system', id: 'messaging-spec' },
+      },
+    );
 }
 
 const record = (partition: number, event: Envelope) => ({ partition, key: event.subject, value: JSON.stringify(event) });
@@ -62,7 +67,10 @@ describe('KafkaMessageBus fails closed (real broker)', () => {
     });
     consumers.push(consumer);
     await consumer.whenCaughtUp();
-    expect(handled).toEqual([{ seq: 1, attempt: 3 }, { seq: 2, attempt: 1 }]);
+    expect(handled).toEqual([
+      { seq: 1, attempt: 3 },
+      { seq: 2, attempt: 1 },
+    ]);
     expect(await readAll(s.bus, s.deadLetterTopic)).toEqual([]);
     expect(s.bus.metrics()).toMatchObject({ retried: 2, deadLettered: 0 });
   });
@@ -86,7 +94,13 @@ describe('KafkaMessageBus fails closed (real broker)', () => {
       },
     });
     consumers.push(consumer);
-    await eventually(() => expect(consumer.health().problems).toEqual([expect.objectContaining({ state: 'stalled', cause: 'failing', topic: s.topic, partition: 0, offset: '0' })]), { timeoutMs: 30_000 });
+    await eventually(
+      () =>
+        expect(consumer.health().problems).toEqual([
+          expect.objectContaining({ state: 'stalled', cause: 'failing', topic: s.topic, partition: 0, offset: '0' }),
+        ]),
+      { timeoutMs: 30_000 },
+    );
     const health = await s.bus.health();
     expect(health.ok).toBe(false);
     expect(health.detail).toMatch(/stalled at offset 0/);
@@ -107,7 +121,15 @@ describe('KafkaMessageBus fails closed (real broker)', () => {
     const newer = testRegistry(s.topic, s.outTopic);
     const future = withFuture(newer.registry, s.topic);
     await withRawProducer(kafkaBrokers, (raw) =>
-      raw.send({ topic: s.topic, messages: [record(0, s.ping({ key: 'a', seq: 1 })), record(0, future('a')), record(0, s.ping({ key: 'a', seq: 2 })), record(1, s.ping({ key: 'b', seq: 1 }))] }),
+      raw.send({
+        topic: s.topic,
+        messages: [
+          record(0, s.ping({ key: 'a', seq: 1 })),
+          record(0, future('a')),
+          record(0, s.ping({ key: 'a', seq: 2 })),
+          record(1, s.ping({ key: 'b', seq: 1 })),
+        ],
+      }),
     );
     const group = uniqueName('halt');
     const handled: string[] = [];
@@ -118,7 +140,13 @@ describe('KafkaMessageBus fails closed (real broker)', () => {
       handler: async (event, context) => void handled.push(`${context.partition}:${(event.data as Ping).key}${(event.data as Ping).seq}`),
     });
     consumers.push(old);
-    await eventually(() => expect(old.health().problems).toEqual([expect.objectContaining({ state: 'halted', topic: s.topic, partition: 0, offset: '1', eventType: 'iga.spec.future.v2' })]), { timeoutMs: 30_000 });
+    await eventually(
+      () =>
+        expect(old.health().problems).toEqual([
+          expect.objectContaining({ state: 'halted', topic: s.topic, partition: 0, offset: '1', eventType: 'iga.spec.future.v2' }),
+        ]),
+      { timeoutMs: 30_000 },
+    );
     expect((await s.bus.health()).ok).toBe(false);
     expect(s.bus.metrics().halted).toBeGreaterThanOrEqual(1);
     await expect(old.whenCaughtUp({ timeoutMs: 5_000 })).rejects.toThrow(/halted.*offset 1 \(iga\.spec\.future\.v2\)/);
@@ -150,20 +178,33 @@ describe('KafkaMessageBus fails closed (real broker)', () => {
   it('given an unknown event type on the topic an external upstream writes (ITSM inbound), then it is dead-lettered, not halted', async () => {
     const namespace = uniqueName('ns-upstream').replace(/_/g, '-');
     const events = testRegistry(TOPICS.itsmInbound, `${TOPICS.itsmInbound}.out`);
-    const bus = track({ bus: new KafkaMessageBus({ clientId: uniqueName('upstream'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }) }).bus;
+    const bus = track({
+      bus: new KafkaMessageBus({ clientId: uniqueName('upstream'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
+    }).bus;
     try {
-      await bus.ensureTopics([{ topic: TOPICS.itsmInbound, partitions: 1 }, { topic: TOPICS.deadLetter, partitions: 1 }]);
+      await bus.ensureTopics([
+        { topic: TOPICS.itsmInbound, partitions: 1 },
+        { topic: TOPICS.deadLetter, partitions: 1 },
+      ]);
       const future = withFuture(testRegistry(TOPICS.itsmInbound, 'unused').registry, TOPICS.itsmInbound);
       await withRawProducer(kafkaBrokers, (raw) => raw.send({ topic: bus.namespace.topic(TOPICS.itsmInbound), messages: [record(0, future('ritm-1'))] }));
       await bus.publish(TOPICS.itsmInbound, [events.ping({ key: 'ritm-2', seq: 2 })]);
       const handled: number[] = [];
-      const consumer = await bus.consume({ groupId: 'itsm-intake', topics: [TOPICS.itsmInbound], handler: async (event) => void handled.push((event.data as Ping).seq) });
+      const consumer = await bus.consume({
+        groupId: 'itsm-intake',
+        topics: [TOPICS.itsmInbound],
+        handler: async (event) => void handled.push((event.data as Ping).seq),
+      });
       consumers.push(consumer);
       await consumer.whenCaughtUp();
       expect(handled).toEqual([2]);
       const dead = await readAll(bus, TOPICS.deadLetter);
       expect(dead.map((e) => e.data)).toEqual([
-        expect.objectContaining({ errorClass: 'unknown_type', origin: { topic: TOPICS.itsmInbound, partition: 0, offset: '0', key: 'ritm-1', timestamp: expect.any(String) }, reason: expect.stringMatching(/iga\.spec\.future\.v2/) }),
+        expect.objectContaining({
+          errorClass: 'unknown_type',
+          origin: { topic: TOPICS.itsmInbound, partition: 0, offset: '0', key: 'ritm-1', timestamp: expect.any(String) },
+          reason: expect.stringMatching(/iga\.spec\.future\.v2/),
+        }),
       ]);
       expect(consumer.health()).toMatchObject({ ok: true, problems: [] });
       expect(bus.metrics()).toMatchObject({ halted: 0, deadLettered: 1 });

@@ -82,7 +82,7 @@ export class KafkaAdmin {
    * without a namespace: the bare cluster's topics belong to the platform.
    */
   async deleteNamespace(): Promise<{ topics: number; groups: number }> {
-    if (this.namespace.name === undefined) throw new Error('deleteNamespace: this bus has no namespace; refusing to delete the cluster\'s topics');
+    if (this.namespace.name === undefined) throw new Error("deleteNamespace: this bus has no namespace; refusing to delete the cluster's topics");
     const admin = await this.connections.sharedAdmin();
     const prefix = this.namespace.topic('');
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));

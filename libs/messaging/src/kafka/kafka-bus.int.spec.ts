@@ -50,9 +50,23 @@ describe('KafkaMessageBus against a real broker', () => {
   it('lets several services create the same topics at once and publish right away', async () => {
     const topic = uniqueName('spec.race');
     const racers = Array.from({ length: 4 }, (_, i) =>
-      track({ bus: new KafkaMessageBus({ clientId: uniqueName(`race${i}`), brokers: kafkaBrokers, registry: testRegistry(topic, `${topic}.out`).registry, logger: silentLogger }) }),
+      track({
+        bus: new KafkaMessageBus({
+          clientId: uniqueName(`race${i}`),
+          brokers: kafkaBrokers,
+          registry: testRegistry(topic, `${topic}.out`).registry,
+          logger: silentLogger,
+        }),
+      }),
     );
-    await Promise.all(racers.map(({ bus }) => bus.ensureTopics([{ topic, partitions: 3 }, { topic: `${topic}.out`, partitions: 3 }])));
+    await Promise.all(
+      racers.map(({ bus }) =>
+        bus.ensureTopics([
+          { topic, partitions: 3 },
+          { topic: `${topic}.out`, partitions: 3 },
+        ]),
+      ),
+    );
     const { ping } = testRegistry(topic, `${topic}.out`);
     await racers[0]!.bus.publish(topic, [ping({ key: 'k', seq: 1 })]);
     const seen: Envelope[] = [];
@@ -151,7 +165,15 @@ describe('KafkaMessageBus against a real broker', () => {
     expect(handled).toEqual([1, 3, 4]);
 
     const dead = await readAll(s.bus, s.deadLetterTopic);
-    const records = dead.map((e) => e.data as { origin: { topic: string; partition: number; offset: string; key: string }; reason: string; errorClass: string; original: { sha256: string } });
+    const records = dead.map(
+      (e) =>
+        e.data as {
+          origin: { topic: string; partition: number; offset: string; key: string };
+          reason: string;
+          errorClass: string;
+          original: { sha256: string };
+        },
+    );
     expect(records.map((r) => r.origin)).toEqual([
       { topic: s.topic, partition: 0, offset: '1', key: 'k', timestamp: expect.any(String) },
       { topic: s.topic, partition: 0, offset: '2', key: 'k', timestamp: expect.any(String) },
@@ -228,19 +250,35 @@ describe('KafkaMessageBus against a real broker', () => {
   it('given two namespaces on one cluster, when both use the same logical topics and group, then neither sees the other', async () => {
     const topic = uniqueName('spec.ns');
     const events = testRegistry(topic, `${topic}.out`);
-    const namespaces = [uniqueName('ns-a').toLowerCase().replace(/[^a-z0-9-]/g, '-'), uniqueName('ns-b').toLowerCase().replace(/[^a-z0-9-]/g, '-')];
-    const [a, b] = namespaces.map((namespace) =>
-      track({
-        bus: new KafkaMessageBus({ clientId: uniqueName('ns'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
-      }).bus,
+    const namespaces = [
+      uniqueName('ns-a')
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-'),
+      uniqueName('ns-b')
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-'),
+    ];
+    const [a, b] = namespaces.map(
+      (namespace) =>
+        track({
+          bus: new KafkaMessageBus({ clientId: uniqueName('ns'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
+        }).bus,
     ) as [KafkaMessageBus, KafkaMessageBus];
-    for (const bus of [a, b]) await bus.ensureTopics([{ topic, partitions: 2 }, { topic: `${topic}.out`, partitions: 1 }, { topic: `${topic}.dlq`, partitions: 1 }]);
+    for (const bus of [a, b])
+      await bus.ensureTopics([
+        { topic, partitions: 2 },
+        { topic: `${topic}.out`, partitions: 1 },
+        { topic: `${topic}.dlq`, partitions: 1 },
+      ]);
     await a.publish(topic, [events.ping({ key: 'k', seq: 1 })]);
     await withRawProducer(kafkaBrokers, (raw) => raw.send({ topic: `${namespaces[0]}.${topic}`, messages: [{ key: 'k', value: '{poison' }] }));
     await b.publish(topic, [events.ping({ key: 'k', seq: 10 })]);
 
     const group = uniqueName('same-group');
-    const seen = new Map<KafkaMessageBus, { seq: number; topic: string; groupId: string }[]>([[a, []], [b, []]]);
+    const seen = new Map<KafkaMessageBus, { seq: number; topic: string; groupId: string }[]>([
+      [a, []],
+      [b, []],
+    ]);
     for (const bus of [a, b]) {
       consumers.push(
         await bus.consume({
@@ -292,13 +330,17 @@ describe('KafkaMessageBus against a real broker', () => {
     const topic = uniqueName('spec.gone');
     const events = testRegistry(topic, `${topic}.out`);
     const namespaces = [uniqueName('ns-gone'), uniqueName('ns-kept')].map((name) => name.toLowerCase().replace(/[^a-z0-9-]/g, '-'));
-    const [doomed, kept] = namespaces.map((namespace) =>
-      track({
-        bus: new KafkaMessageBus({ clientId: uniqueName('ns'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
-      }).bus,
+    const [doomed, kept] = namespaces.map(
+      (namespace) =>
+        track({
+          bus: new KafkaMessageBus({ clientId: uniqueName('ns'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger, namespace }),
+        }).bus,
     ) as [KafkaMessageBus, KafkaMessageBus];
     for (const bus of [doomed, kept]) {
-      await bus.ensureTopics([{ topic, partitions: 2 }, { topic: `${topic}.out`, partitions: 1 }]);
+      await bus.ensureTopics([
+        { topic, partitions: 2 },
+        { topic: `${topic}.out`, partitions: 1 },
+      ]);
       await bus.publish(topic, [events.ping({ key: 'k', seq: 1 })]);
       const consumer = await bus.consume({ groupId: 'finished', topics: [topic], handler: async () => [] });
       await consumer.whenCaughtUp();
@@ -318,7 +360,9 @@ describe('KafkaMessageBus against a real broker', () => {
     } finally {
       await admin.disconnect();
     }
-    const bare = track({ bus: new KafkaMessageBus({ clientId: uniqueName('bare'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger }) }).bus;
+    const bare = track({
+      bus: new KafkaMessageBus({ clientId: uniqueName('bare'), brokers: kafkaBrokers, registry: events.registry, logger: silentLogger }),
+    }).bus;
     await expect(bare.deleteNamespace()).rejects.toThrow(/no namespace; refusing/);
     await kept.deleteNamespace();
   });
@@ -412,9 +456,7 @@ describe('KafkaMessageBus against a real broker', () => {
       handler: async (event) => [
         {
           topic: s.outTopic,
-          events: [
-            pong(s, event, event.data as Ping),
-          ],
+          events: [pong(s, event, event.data as Ping)],
         },
       ],
     });

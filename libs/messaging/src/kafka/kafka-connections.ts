@@ -136,6 +136,12 @@ export class KafkaConnections {
     this.producerConnecting = undefined;
     const admin = this.admin;
     this.admin = undefined;
-    await Promise.all([producer?.disconnect(), admin?.then((a) => a.disconnect(), () => undefined)]);
+    await Promise.all([
+      producer?.disconnect(),
+      admin?.then(
+        (a) => a.disconnect(),
+        () => undefined,
+      ),
+    ]);
   }
 }

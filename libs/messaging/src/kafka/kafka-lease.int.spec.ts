@@ -18,7 +18,13 @@ describe('KafkaLeaseElector against a real broker', () => {
   const electors: KafkaLeaseElector[] = [];
   const children: ChildProcess[] = [];
   const elector = (): KafkaLeaseElector => {
-    const created = new KafkaLeaseElector({ clientId: uniqueName('lease-spec'), brokers: kafkaBrokers, namespace, sessionTimeoutMs: SESSION_TIMEOUT_MS, logger: silentLogger });
+    const created = new KafkaLeaseElector({
+      clientId: uniqueName('lease-spec'),
+      brokers: kafkaBrokers,
+      namespace,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      logger: silentLogger,
+    });
     electors.push(created);
     return created;
   };
@@ -27,7 +33,13 @@ describe('KafkaLeaseElector against a real broker', () => {
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await Promise.all(electors.map((e) => e.close()));
-    const bus = new KafkaMessageBus({ clientId: uniqueName('lease-cleanup'), brokers: kafkaBrokers, registry: testRegistry('x', 'y').registry, logger: silentLogger, namespace });
+    const bus = new KafkaMessageBus({
+      clientId: uniqueName('lease-cleanup'),
+      brokers: kafkaBrokers,
+      registry: testRegistry('x', 'y').registry,
+      logger: silentLogger,
+      namespace,
+    });
     // Topics go first; a group the broker still counts a killed member in may refuse to go, which is harmless.
     await bus.deleteNamespace().catch(() => undefined);
     await bus.disconnect();
@@ -59,7 +71,14 @@ describe('KafkaLeaseElector against a real broker', () => {
   /** A candidate in its own process; resolves once it holds the lease. */
   async function holderProcess(lease: string): Promise<{ child: ChildProcess; lines: string[]; exited: Promise<number | null> }> {
     const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../testing/lease-process.ts')], {
-      env: { ...process.env, KAFKA_BROKERS: kafkaBrokers.join(','), SPEC_NAMESPACE: namespace, SPEC_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS), SPEC_LEASE: lease, SPEC_INSTANCE: 'child' },
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: kafkaBrokers.join(','),
+        SPEC_NAMESPACE: namespace,
+        SPEC_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+        SPEC_LEASE: lease,
+        SPEC_INSTANCE: 'child',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);

@@ -5,7 +5,12 @@ describe('isTransientBrokerAnswer', () => {
     [{ message: 'Response Metadata(key: 3, version: 6)', error: 'This server does not host this topic-partition' }],
     [{ message: 'Response CreateTopics(key: 19, version: 3)', error: 'Topic creation errors' }],
     [{ message: 'Response Heartbeat(key: 12, version: 3)', error: 'The group is rebalancing, so a rejoin is needed' }],
-    [{ message: 'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing' }],
+    [
+      {
+        message:
+          'Failed to send messages: The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing',
+      },
+    ],
   ])('given the expected, retried broker answer %p, then it is transient', (log) => {
     expect(isTransientBrokerAnswer(log)).toBe(true);
   });

@@ -50,7 +50,9 @@ describe('lease assigner', () => {
         { memberId: 'm-b', memberMetadata: metadata(candidate('b', { holding: true, campaigningSince: 9 })) },
       ],
     });
-    const decoded = Object.fromEntries(assignments.map(({ memberId, memberAssignment }) => [memberId, AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment]));
+    const decoded = Object.fromEntries(
+      assignments.map(({ memberId, memberAssignment }) => [memberId, AssignerProtocol.MemberAssignment.decode(memberAssignment)?.assignment]),
+    );
     expect(decoded).toEqual({ 'm-a': {}, 'm-b': { [topic]: [0] } });
     expect(assigner(candidate('a')).protocol({ topics: [topic] }).name).toBe('GrantlineLease');
   });

@@ -52,7 +52,11 @@ export class KafkaRecordReader {
   private async fetch(wanted: Map<string, Map<number, Set<bigint>>>, found: Map<string, LogRecord>, timeoutMs: number): Promise<void> {
     const last = new Map<string, bigint>();
     for (const [topic, partitions] of wanted) {
-      for (const [partition, offsets] of partitions) last.set(`${topic}/${partition}`, [...offsets].reduce((a, b) => (a > b ? a : b)));
+      for (const [partition, offsets] of partitions)
+        last.set(
+          `${topic}/${partition}`,
+          [...offsets].reduce((a, b) => (a > b ? a : b)),
+        );
     }
     const pending = new Set(last.keys());
     let resolveDone!: () => void;

@@ -1,6 +1,7 @@
 import { whileTransactionsSettle } from './transaction-retry';
 
-const concurrentTransactions = (): Error => Object.assign(new Error('another concurrent operation on the same transaction'), { type: 'CONCURRENT_TRANSACTIONS' });
+const concurrentTransactions = (): Error =>
+  Object.assign(new Error('another concurrent operation on the same transaction'), { type: 'CONCURRENT_TRANSACTIONS' });
 
 describe('whileTransactionsSettle', () => {
   const pauses: number[] = [];
@@ -9,11 +10,15 @@ describe('whileTransactionsSettle', () => {
 
   it('given the coordinator answers CONCURRENT_TRANSACTIONS twice, then the operation is retried with growing pauses and succeeds', async () => {
     let calls = 0;
-    const result = await whileTransactionsSettle(async () => {
-      calls += 1;
-      if (calls <= 2) throw concurrentTransactions();
-      return 'committed';
-    }, 10, pause);
+    const result = await whileTransactionsSettle(
+      async () => {
+        calls += 1;
+        if (calls <= 2) throw concurrentTransactions();
+        return 'committed';
+      },
+      10,
+      pause,
+    );
     expect(result).toBe('committed');
     expect(calls).toBe(3);
     expect(pauses).toEqual([10, 20]);
@@ -22,19 +27,31 @@ describe('whileTransactionsSettle', () => {
   it('given any other error, then it is thrown at once', async () => {
     let calls = 0;
     const fenced = Object.assign(new Error('fenced'), { type: 'INVALID_PRODUCER_EPOCH' });
-    await expect(whileTransactionsSettle(async () => {
-      calls += 1;
-      throw fenced;
-    }, 10, pause)).rejects.toBe(fenced);
+    await expect(
+      whileTransactionsSettle(
+        async () => {
+          calls += 1;
+          throw fenced;
+        },
+        10,
+        pause,
+      ),
+    ).rejects.toBe(fenced);
     expect(calls).toBe(1);
   });
 
   it('given the coordinator never settles, then the last error is thrown after the attempts', async () => {
     let calls = 0;
-    await expect(whileTransactionsSettle(async () => {
-      calls += 1;
-      throw concurrentTransactions();
-    }, 4, pause)).rejects.toMatchObject({ type: 'CONCURRENT_TRANSACTIONS' });
+    await expect(
+      whileTransactionsSettle(
+        async () => {
+          calls += 1;
+          throw concurrentTransactions();
+        },
+        4,
+        pause,
+      ),
+    ).rejects.toMatchObject({ type: 'CONCURRENT_TRANSACTIONS' });
     expect(calls).toBe(4);
     expect(pauses).toEqual([10, 20, 40]);
   });

@@ -84,9 +84,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
         ...(options.transactional !== undefined ? { transactional: options.transactional } : {}),
         ...(options.fromBeginning !== undefined ? { fromBeginning: options.fromBeginning } : {}),
         ...(options.retry ? { retry: options.retry } : {}),
-        ...(options.partitionsConsumedConcurrently !== undefined
-          ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently }
-          : {}),
+        ...(options.partitionsConsumedConcurrently !== undefined ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently } : {}),
         ...(options.connectorIds ? { connectorIds: options.connectorIds } : {}),
       });
       if (options.openApi !== false) {

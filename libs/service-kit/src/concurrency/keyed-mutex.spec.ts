@@ -44,7 +44,6 @@ describe('KeyedMutex (ordering)', () => {
   });
 });
 
-
 describe('KeyedMutex', () => {
   it('runs work on one key one at a time, in arrival order, and other keys alongside', async () => {
     const mutex = new KeyedMutex();

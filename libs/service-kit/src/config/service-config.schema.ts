@@ -34,7 +34,12 @@ const envSchema = z.object({
   HOST: z.string().min(1),
   KAFKA_BROKERS: z
     .string({ error: 'required: comma-separated host:port list of Kafka brokers' })
-    .transform((raw) => raw.split(',').map((broker) => broker.trim()).filter(Boolean))
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(BROKER, 'each broker must be host:port')).min(1, 'at least one broker')),
   KAFKA_TOPIC_NAMESPACE: z
     .string()
@@ -89,9 +94,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
   };
   const parsed = envSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ServiceConfigError(
-      parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
-    );
+    throw new ServiceConfigError(parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })));
   }
   const data = parsed.data;
   return {

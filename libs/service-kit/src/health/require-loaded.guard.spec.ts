@@ -42,7 +42,10 @@ describe('RequireLoaded', () => {
 
   it('answers 503 problem+json naming the state and its last error until it is loaded, then lets the route answer', async () => {
     const state = app.get(SpecState);
-    const refused = await request(app.getHttpServer()).get('/things').expect(503).expect('content-type', /application\/problem\+json/);
+    const refused = await request(app.getHttpServer())
+      .get('/things')
+      .expect(503)
+      .expect('content-type', /application\/problem\+json/);
     expect(refused.body).toEqual({
       type: 'https://grantline.dev/problems/state-not-loaded',
       title: 'Service state not loaded',

@@ -31,9 +31,17 @@ const upcastV1 = (data: unknown): unknown => ({ ...(data as object), reasonCode:
 
 /** The newer release's registry: writes v2, reads both. */
 const newer = new EventRegistry().register(RequestWithdrawn).register(RequestWithdrawnV2, upcastV1);
-const meta = (id: string, requestId: string) => ({ id, source: 'grantline/kit-spec', time: new Date().toISOString(), subject: requestId, correlationid: requestId, actor: { kind: 'service' as const, id: 'kit-spec' } });
+const meta = (id: string, requestId: string) => ({
+  id,
+  source: 'grantline/kit-spec',
+  time: new Date().toISOString(),
+  subject: requestId,
+  correlationid: requestId,
+  actor: { kind: 'service' as const, id: 'kit-spec' },
+});
 const v1 = (id: string): Envelope => newer.encode(RequestWithdrawn, { requestId: `req-${id}`, withdrawnBy: 'alice' }, meta(id, `req-${id}`));
-const v2 = (id: string): Envelope => newer.encode(RequestWithdrawnV2, { requestId: `req-${id}`, withdrawnBy: 'alice', reasonCode: 'duplicate' }, meta(id, `req-${id}`));
+const v2 = (id: string): Envelope =>
+  newer.encode(RequestWithdrawnV2, { requestId: `req-${id}`, withdrawnBy: 'alice', reasonCode: 'duplicate' }, meta(id, `req-${id}`));
 
 @Injectable()
 class Handled {
@@ -80,7 +88,14 @@ function captureLogs(): { destination: Writable; records: () => Record<string, u
 }
 
 async function boot(handler: Type<unknown>, logs: Writable): Promise<RunningService> {
-  const env = { KAFKA_BROKERS: kafkaBrokers.join(','), MONGO_URL: mongoUrl, KAFKA_TOPIC_NAMESPACE: namespace, PORT: '0', MONGO_DB: uniqueName('kit_unknown_version'), LOG_LEVEL: 'warn' };
+  const env = {
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    MONGO_URL: mongoUrl,
+    KAFKA_TOPIC_NAMESPACE: namespace,
+    PORT: '0',
+    MONGO_DB: uniqueName('kit_unknown_version'),
+    LOG_LEVEL: 'warn',
+  };
   @Module({
     imports: [ServiceKitModule.forRoot({ serviceName: 'kit-unknown-version', env, topics: [TOPICS.requests], logDestination: logs })],
     controllers: [handler],
@@ -138,7 +153,14 @@ describe('a kit service meeting an event version its release does not know (real
     expect(notReady.body.error?.['kafka']?.detail).toMatch(/halted at offset 1 \(iga\.request\.withdrawn\.v2\)/);
     // ...an error record names the same (what alerting picks up)
     expect(logs.records()).toContainEqual(
-      expect.objectContaining({ level: 'error', msg: expect.stringMatching(/partition halted/), topic: TOPICS.requests, partition: 0, offset: '1', eventType: RequestWithdrawnV2.type }),
+      expect.objectContaining({
+        level: 'error',
+        msg: expect.stringMatching(/partition halted/),
+        topic: TOPICS.requests,
+        partition: 0,
+        offset: '1',
+        eventType: RequestWithdrawnV2.type,
+      }),
     );
     // ...and nothing at or past it was handled, or dead-lettered
     expect(handled.entries).toEqual([`0:${RequestWithdrawn.type}:before`]);
@@ -154,7 +176,10 @@ describe('a kit service meeting an event version its release does not know (real
     running.push(upgraded);
 
     // Then it continues from exactly the halted offset, and is ready
-    await eventually(() => expect(upgraded.app.get(Handled).entries).toEqual([`1:${RequestWithdrawnV2.type}:future`, `2:${RequestWithdrawnV2.type}:after`]), WAIT);
+    await eventually(
+      () => expect(upgraded.app.get(Handled).entries).toEqual([`1:${RequestWithdrawnV2.type}:future`, `2:${RequestWithdrawnV2.type}:after`]),
+      WAIT,
+    );
     await eventually(async () => expect((await readiness(upgraded)).status).toBe(200), WAIT);
   }, 120_000);
 });

@@ -7,7 +7,10 @@ describe('loadLeaseConfig', () => {
   });
 
   it('reads SERVICE_LEASE_SESSION_TIMEOUT_MS and SERVICE_INSTANCE_ID', () => {
-    expect(loadLeaseConfig({ SERVICE_LEASE_SESSION_TIMEOUT_MS: '6000', SERVICE_INSTANCE_ID: 'provisioning-0' })).toEqual({ sessionTimeoutMs: 6_000, instanceId: 'provisioning-0' });
+    expect(loadLeaseConfig({ SERVICE_LEASE_SESSION_TIMEOUT_MS: '6000', SERVICE_INSTANCE_ID: 'provisioning-0' })).toEqual({
+      sessionTimeoutMs: 6_000,
+      instanceId: 'provisioning-0',
+    });
   });
 
   it('names every bad variable', () => {

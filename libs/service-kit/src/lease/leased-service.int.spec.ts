@@ -65,7 +65,11 @@ describe('a leased service (startService with a lease) against real Kafka and Mo
   const services: RunningService[] = [];
   const lost: string[] = [];
   const start = async (instanceId: string): Promise<RunningService> => {
-    const service = await startService(LeasedAppModule, { serviceName: SERVICE, groupId, lease: { elector, instanceId, onLost: (reason) => lost.push(`${instanceId}: ${reason}`) } });
+    const service = await startService(LeasedAppModule, {
+      serviceName: SERVICE,
+      groupId,
+      lease: { elector, instanceId, onLost: (reason) => lost.push(`${instanceId}: ${reason}`) },
+    });
     services.push(service);
     return service;
   };
@@ -114,7 +118,9 @@ describe('a leased service (startService with a lease) against real Kafka and Mo
     expect(lost).toEqual(['b: network partition']);
     const after = await ready(b);
     expect(after.status).toBe(503);
-    expect(after.body).toMatchObject({ error: { lease: { state: 'lost', detail: expect.stringContaining('lease lost, consumers stopped: network partition') } } });
+    expect(after.body).toMatchObject({
+      error: { lease: { state: 'lost', detail: expect.stringContaining('lease lost, consumers stopped: network partition') } },
+    });
     const bus = b.app.get<MessageBus>(MESSAGE_BUS);
     await eventually(async () => expect((await bus.health()).consumers ?? []).toEqual([]), { timeoutMs: 15_000 });
   }, 120_000);

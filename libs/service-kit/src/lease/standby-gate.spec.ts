@@ -46,7 +46,11 @@ describe('StandbyGate', () => {
     const refused = await get('/requests');
     expect(refused.status).toBe(503);
     expect(refused.type).toMatch(/^application\/problem\+json/);
-    expect(refused.body).toMatchObject({ type: 'https://grantline.dev/problems/standby', status: 503, detail: `${STANDBY_REASON}; send the request to the active instance` });
+    expect(refused.body).toMatchObject({
+      type: 'https://grantline.dev/problems/standby',
+      status: 503,
+      detail: `${STANDBY_REASON}; send the request to the active instance`,
+    });
   });
 
   it('steps aside once the instance is active, and answers again when the lease is lost or the service stops', async () => {
@@ -57,7 +61,10 @@ describe('StandbyGate', () => {
     gate.open();
     expect(await get('/health/ready')).toEqual({ status: 200, type: 'text/plain', body: 'service answered /health/ready' });
     gate.lost('network partition');
-    expect(await get('/health/ready')).toMatchObject({ status: 503, body: { error: { lease: { detail: 'lease lost, consumers stopped: network partition' } } } });
+    expect(await get('/health/ready')).toMatchObject({
+      status: 503,
+      body: { error: { lease: { detail: 'lease lost, consumers stopped: network partition' } } },
+    });
     expect((await get('/health/live')).status).toBe(200);
   });
 });

@@ -4,7 +4,12 @@ import { TopicEnsuringKafkaEventTransport } from './topic-ensuring.transport';
 
 function fakeBus(): { bus: MessageBus; calls: string[] } {
   const calls: string[] = [];
-  const consumer: RunningConsumer = { groupId: 'g', stop: async () => undefined, whenCaughtUp: async () => undefined, health: () => ({ groupId: 'g', ok: true, problems: [] }) };
+  const consumer: RunningConsumer = {
+    groupId: 'g',
+    stop: async () => undefined,
+    whenCaughtUp: async () => undefined,
+    health: () => ({ groupId: 'g', ok: true, problems: [] }),
+  };
   const bus = {
     ensureTopics: async (topics: readonly TopicSpec[]) => {
       calls.push(`ensure ${topics.map((t) => t.topic).join(',')}`);
