@@ -117,10 +117,14 @@ describe('ReadModelStore + AuditProjector against the real MongoDB-wire server',
     // Both read "absent" before either writes: one insert wins, the other collides and is folded again.
     await Promise.all([first.fold(batchOf(events.slice(0, half), 0)), second.fold(batchOf(events.slice(half), 1))]);
     await Promise.all([first.flush(), second.flush()]);
-    // Now both hold a stale revision of it: another round, replaced at the revision each read.
+    // Now both hold a stale revision of it: another round, each replacing at the revision it read. The second writes
+    // after the first, so its replacement is refused and it must read again. (One after the other, not at once: FerretDB
+    // v1 does not make a conditional replace atomic against a truly concurrent one; MongoDB does, and in production
+    // only one audit instance is active anyway, ADR 0012.)
     const later = lifecycleEvents({ requestId: 'req-d', start: '2025-04-01T09:00:00.000Z' });
     const more = later.map(({ topic, event }) => ({ topic, event: { ...event, id: `${event.id}-again` } }));
-    await Promise.all([first.projectBatch(batchOf(more.slice(0, half), 2)), second.projectBatch(batchOf(more.slice(half), 3))]);
+    await first.projectBatch(batchOf(more.slice(0, half), 2));
+    await second.projectBatch(batchOf(more.slice(half), 3));
 
     const timeline = await store.load(requestTimelineProjection, 'req-d');
     expect(timeline?.entries).toHaveLength(2 * events.length);
