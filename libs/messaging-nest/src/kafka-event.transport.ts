@@ -14,6 +14,8 @@ export interface KafkaEventTransportOptions {
   readonly retry?: Partial<RetryPolicy>;
   readonly partitionsConsumedConcurrently?: number;
   readonly fromBeginning?: boolean;
+  /** How long a failing or stuck partition may go before readiness reports it stalled (the bus's default if absent). */
+  readonly stallAfterMs?: number;
   /**
    * Connector events live on per-connector topics (`iga.connectors.<id>.*`); a service consuming
    * them names the connectors it works with, and each placeholder topic expands to one per id.
@@ -121,6 +123,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       ...(this.options.retry ? { retry: this.options.retry } : {}),
       ...(this.options.fromBeginning !== undefined ? { fromBeginning: this.options.fromBeginning } : {}),
       ...(this.options.partitionsConsumedConcurrently ? { partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently } : {}),
+      ...(this.options.stallAfterMs !== undefined ? { stallAfterMs: this.options.stallAfterMs } : {}),
     };
     // One batch handler among the service's handlers makes the consumer take batches; per-event handlers still get
     // their events one by one, in log order with the batch handlers' runs.

@@ -10,7 +10,7 @@ import type { Type } from '@nestjs/common';
 import { TOPICS, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
-import type { ConsumerOptions, MessageBus, RunningConsumer } from '@grantline/messaging';
+import type { MessageBus } from '@grantline/messaging';
 import { MESSAGE_BUS } from '@grantline/messaging-nest';
 import { startConsumerGroups, startService } from '@grantline/service-kit';
 import type { RunningService } from '@grantline/service-kit';
@@ -27,7 +27,7 @@ const OUTAGE_MS = 30_000;
 /** Production reports a partition stalled after 60 s; this spec's outage is 30 s, so the consumer is told 5 s. */
 const STALL_AFTER_MS = 5_000;
 const ENTITLEMENT = 'orders-staging-read';
-const ENV_KEYS = ['KAFKA_TOPIC_NAMESPACE', 'MONGO_URL', 'MONGO_DB', 'PORT', 'AUTH_MODE', 'DEV_ISSUER_DIR', 'LOG_LEVEL'] as const;
+const ENV_KEYS = ['KAFKA_TOPIC_NAMESPACE', 'MONGO_URL', 'MONGO_DB', 'PORT', 'AUTH_MODE', 'DEV_ISSUER_DIR', 'LOG_LEVEL', 'CONSUMER_STALL_AFTER_MS'] as const;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -54,7 +54,6 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
   let bus: KafkaMessageBus;
   let service: RunningService | undefined;
   let issuerDir: string;
-  const consumers: RunningConsumer[] = [];
 
   const ready = async (): Promise<Readiness> => {
     const response = await fetch(`${service!.url}/health/ready`, { signal: AbortSignal.timeout(10_000) });
@@ -65,6 +64,8 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
     for (const event of events) await bus.publisher.publish(registry.definitionOf(event.type).topic, [event]);
     return events;
   };
+  /** What the service's own consumers report, as its readiness sees it. */
+  const consumerProblems = async (serviceBus: MessageBus) => ((await serviceBus.health()).consumers ?? []).flatMap((consumer) => consumer.problems);
   const deadLetters = async (): Promise<Envelope[]> => {
     const found: Envelope[] = [];
     await bus.replay({ topics: [TOPICS.deadLetter], handler: async (event) => void found.push(event) });
@@ -77,16 +78,6 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
     bus = new KafkaMessageBus({ clientId: uniqueName('intake-mongo-down-spec'), brokers: kafkaBrokers, registry, logger: silentLogger, namespace });
     await bus.connect();
     await bus.ensureTopics([TOPICS.requests, TOPICS.decisions, TOPICS.approvals, TOPICS.grants, TOPICS.deadLetter].map((topic) => ({ topic, partitions: 2 })));
-    // The service's own consumer, told to report a failing partition after 5 s instead of 60 s (see STALL_AFTER_MS).
-    const consume = KafkaMessageBus.prototype.consume;
-    jest.spyOn(KafkaMessageBus.prototype, 'consume').mockImplementation(async function (
-      this: KafkaMessageBus,
-      options: ConsumerOptions,
-    ): Promise<RunningConsumer> {
-      const consumer = await consume.call(this, this === bus ? options : { ...options, stallAfterMs: STALL_AFTER_MS });
-      if (this !== bus) consumers.push(consumer);
-      return consumer;
-    });
     Object.assign(process.env, {
       KAFKA_TOPIC_NAMESPACE: namespace,
       MONGO_URL: store.url,
@@ -96,6 +87,8 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
       DEV_ISSUER_DIR: issuerDir,
       // retries are warnings; what matters is asserted
       LOG_LEVEL: 'fatal',
+      // A failing partition is reported stalled after 5 s instead of the default 60 s.
+      CONSUMER_STALL_AFTER_MS: String(STALL_AFTER_MS),
     });
     // The kit reads its environment when the module is declared: import it only now.
     const { AppModule } = (await import('../app.module')) as { AppModule: Type<unknown> };
@@ -106,7 +99,6 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
 
   afterAll(async () => {
     await service?.stop();
-    jest.restoreAllMocks();
     await bus?.deleteNamespace().catch(() => undefined);
     await bus?.disconnect();
     await store?.dispose();
@@ -148,7 +140,7 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
       },
       { timeoutMs: Math.max(1_000, OUTAGE_MS - (Date.now() - down) - 1_000), intervalMs: 500 },
     );
-    expect(consumers.flatMap((consumer) => consumer.health().problems)).toEqual(expect.arrayContaining([expect.objectContaining({ state: 'stalled' })]));
+    expect(await consumerProblems(serviceBus)).toEqual(expect.arrayContaining([expect.objectContaining({ state: 'stalled' })]));
     expect(serviceBus.metrics()).toMatchObject({ deadLettered: 0 });
     expect(serviceBus.metrics().retried).toBeGreaterThan(0);
     expect(notReady.body.error?.['kafka']?.consumers?.every((problem) => problem.state === 'stalled')).toBe(true);
@@ -172,7 +164,7 @@ describe('intake while its MongoDB is down for 30 s (fail closed)', () => {
     );
     // ...it is ready again, with no consumer problem left
     await eventually(async () => expect((await ready()).status).toBe(200), { timeoutMs: 60_000, intervalMs: 500 });
-    expect(consumers.flatMap((consumer) => consumer.health().problems)).toEqual([]);
+    expect(await consumerProblems(serviceBus)).toEqual([]);
     // ...and nothing went to the dead-letter topic
     expect(serviceBus.metrics()).toMatchObject({ deadLettered: 0, halted: 0 });
     expect(await deadLetters()).toEqual([]);

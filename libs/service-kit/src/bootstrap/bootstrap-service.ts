@@ -86,6 +86,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.partitionsConsumedConcurrently !== undefined ? { partitionsConsumedConcurrently: options.partitionsConsumedConcurrently } : {}),
         ...(options.connectorIds ? { connectorIds: options.connectorIds } : {}),
+        stallAfterMs: config.consumerStallAfterMs,
       });
       if (options.openApi !== false) {
         // Every service documents its HTTP API at /docs (JSON at /docs-json).

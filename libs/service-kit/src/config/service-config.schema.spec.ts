@@ -23,6 +23,7 @@ describe('loadServiceConfig', () => {
       mongoDb: 'grantline_intake',
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      consumerStallAfterMs: 60_000,
     });
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TopicNamespace } from '@grantline/messaging';
+import { DEFAULT_STALL_AFTER_MS, TopicNamespace } from '@grantline/messaging';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -23,6 +23,8 @@ export interface ServiceConfig {
   readonly logLevel: LogLevel;
   /** Upper bound for a graceful stop (stop consuming, drain, disconnect) before the process is forced out. */
   readonly shutdownTimeoutMs: number;
+  /** A partition failing or making no progress this long is reported stalled (readiness goes down). */
+  readonly consumerStallAfterMs: number;
 }
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -52,6 +54,7 @@ const envSchema = z.object({
   MONGO_DB: z.string().regex(/^[^/\\. "$*<>:|?]{1,63}$/, 'not a valid MongoDB database name'),
   LOG_LEVEL: z.enum(LOG_LEVELS),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000),
+  CONSUMER_STALL_AFTER_MS: z.coerce.number().int().min(1_000).max(3_600_000),
 });
 
 /** Thrown when the environment cannot start a service; the message names every bad variable. */
@@ -91,6 +94,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     MONGO_DB: blankToUndefined(env['MONGO_DB']) ?? defaultDatabase(serviceName, blankToUndefined(env['KAFKA_TOPIC_NAMESPACE'])),
     LOG_LEVEL: blankToUndefined(env['LOG_LEVEL']) ?? 'info',
     SHUTDOWN_TIMEOUT_MS: blankToUndefined(env['SHUTDOWN_TIMEOUT_MS']) ?? 10_000,
+    CONSUMER_STALL_AFTER_MS: blankToUndefined(env['CONSUMER_STALL_AFTER_MS']) ?? DEFAULT_STALL_AFTER_MS,
   };
   const parsed = envSchema.safeParse(input);
   if (!parsed.success) {
@@ -107,5 +111,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     mongoDb: data.MONGO_DB,
     logLevel: data.LOG_LEVEL,
     shutdownTimeoutMs: data.SHUTDOWN_TIMEOUT_MS,
+    consumerStallAfterMs: data.CONSUMER_STALL_AFTER_MS,
   };
 }

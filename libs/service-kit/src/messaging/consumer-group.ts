@@ -65,19 +65,20 @@ export class ConsumerGroup implements ClosableState {
   }
 
   /** Subscribes as `<main.groupId>.<suffix>`; a new group starts where the main group would (`fromBeginning`). */
-  start(main: { readonly groupId: string; readonly fromBeginning?: boolean }): Promise<void> {
+  start(main: MainGroup): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`${this.name} is closed`));
     this.started ??= this.subscribe(main);
     return this.started;
   }
 
-  private async subscribe(main: { readonly groupId: string; readonly fromBeginning?: boolean }): Promise<void> {
+  private async subscribe(main: MainGroup): Promise<void> {
     this.groupId = `${main.groupId}.${this.options.suffix}`;
     const transport = new TopicEnsuringKafkaEventTransport({
       bus: this.deps.bus,
       registry: this.deps.registry,
       groupId: this.groupId,
       ...(main.fromBeginning === undefined ? {} : { fromBeginning: main.fromBeginning }),
+      ...(main.stallAfterMs === undefined ? {} : { stallAfterMs: main.stallAfterMs }),
       ...(this.options.retry ? { retry: this.options.retry } : {}),
       ...(this.options.partitionsConsumedConcurrently === undefined ? {} : { partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently }),
     });
@@ -110,6 +111,13 @@ export class ConsumerGroup implements ClosableState {
   }
 }
 
+/** What a group takes from the service's main consumer group. */
+interface MainGroup {
+  readonly groupId: string;
+  readonly fromBeginning?: boolean;
+  readonly stallAfterMs?: number;
+}
+
 /**
  * Starts every ConsumerGroup the app registered, named after the service's own group: call it with the options
  * given to `startService` / `bootstrapService`, right after. Until it is called the groups are not ready, so
@@ -123,5 +131,10 @@ export async function startConsumerGroups(service: RunningService, options: Pick
   if (groups.length === 0) return;
   if (options.lease || service.lease) throw new Error('consumer groups beside the main one are not supported for a service with a lease');
   const groupId = options.groupId ?? service.config.serviceName;
-  await Promise.all(groups.map((group) => group.start({ groupId, ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }) })));
+  const main: MainGroup = {
+    groupId,
+    stallAfterMs: service.config.consumerStallAfterMs,
+    ...(options.fromBeginning === undefined ? {} : { fromBeginning: options.fromBeginning }),
+  };
+  await Promise.all(groups.map((group) => group.start(main)));
 }
