@@ -8,3 +8,4 @@ export { default as globalSetup } from './global-setup';
 export { default as globalTeardown } from './global-teardown';
 export { deciderSpec } from './decider-spec';
 export type { DeciderGiven, DeciderThen, DeciderWhen } from './decider-spec';
+export { ManualTimers } from './manual-timers';

@@ -9,8 +9,7 @@ import { fixedClock } from '@grantline/decider';
 import { InMemoryMessageBus, deterministicEventId } from '@grantline/messaging';
 import { KafkaEventContext, MessagingModule } from '@grantline/messaging-nest';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
-import type { WaitTimers } from '@grantline/service-kit';
-import { eventually } from '@grantline/testing';
+import { ManualTimers, eventually } from '@grantline/testing';
 import { digestHex } from '../domain';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
 import { BundleAnnouncer, bundleLoadedIdOf } from './bundle-announcer';
@@ -31,25 +30,6 @@ const decisionIdOf = (requestEventId: string, bundleDigest: string): string => d
 
 const contextAt = (topic: string, offset: number): KafkaEventContext =>
   new KafkaEventContext({ topic, partition: 0, offset: String(offset), key: null, groupId: 'policy', attempt: 1, heartbeat: async () => undefined });
-
-/** Timers the spec fires by hand: the wait is over when the spec says so. */
-class ManualTimers implements WaitTimers {
-  private next = 0;
-  readonly pending = new Map<number, { callback: () => void; ms: number }>();
-  set(callback: () => void, ms: number): number {
-    this.next += 1;
-    this.pending.set(this.next, { callback, ms });
-    return this.next;
-  }
-  clear(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fireAll(): void {
-    const due = [...this.pending.values()];
-    this.pending.clear();
-    for (const timer of due) timer.callback();
-  }
-}
 
 const WAIT_MS = 30_000;
 const started: INestApplicationContext[] = [];

@@ -1,24 +1,6 @@
 import { BoundedWait } from './bounded-wait';
-import type { WaitTimers } from './bounded-wait';
+import { ManualTimers } from '@grantline/testing';
 
-/** Timers the spec fires by hand, so no spec waits on the wall clock. */
-class ManualTimers implements WaitTimers {
-  private next = 0;
-  readonly pending = new Map<number, { callback: () => void; ms: number }>();
-  set(callback: () => void, ms: number): number {
-    this.next += 1;
-    this.pending.set(this.next, { callback, ms });
-    return this.next;
-  }
-  clear(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fireAll(): void {
-    const due = [...this.pending.values()];
-    this.pending.clear();
-    for (const timer of due) timer.callback();
-  }
-}
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('BoundedWait', () => {
