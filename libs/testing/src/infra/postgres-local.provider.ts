@@ -145,29 +145,7 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
   });
   const logFile = join(paths.logs, 'postgres.log');
   const postgres = join(bin, 'postgres');
-  const { pid } = spawnDetached(
-    postgres,
-    [
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-c',
-      `listen_addresses=${LOOPBACK}`,
-      // the socket stays inside the data dir: no shared /var/run/postgresql, no clash with a system cluster
-      '-c',
-      `unix_socket_directories=${dataDir}`,
-      // a disposable development cluster: durability on power loss is not worth the fsync cost here
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-    ],
-    logFile,
-    { uid: user?.uid, gid: user?.gid, cwd: dataDir },
-  );
+  const { pid } = spawnDetached(postgres, postgresServerArgs(dataDir, port), logFile, { uid: user?.uid, gid: user?.gid, cwd: dataDir });
   const url = postgresUrl(password, port);
   await waitUntil(`PostgreSQL at ${LOOPBACK}:${port}`, async () => (await pgQuery<{ ok: number }>(url, 'SELECT 1 AS ok'))[0]?.ok === 1, {
     timeoutMs: 60_000,
@@ -185,4 +163,27 @@ export async function startLocalPostgres(paths: InfraPaths, log: InfraLog): Prom
     logFile,
     startedAt: new Date().toISOString(),
   };
+}
+
+/**
+ * How every local PostgreSQL of the harness runs: loopback only, its socket inside the data dir (no shared
+ * /var/run/postgresql, no clash with a system cluster), and no fsync: a disposable development cluster.
+ */
+export function postgresServerArgs(dataDir: string, port: number): string[] {
+  return [
+    '-D',
+    dataDir,
+    '-p',
+    String(port),
+    '-c',
+    `listen_addresses=${LOOPBACK}`,
+    '-c',
+    `unix_socket_directories=${dataDir}`,
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+  ];
 }

@@ -14,7 +14,7 @@ import type { InfraPaths } from './infra.config';
 import type { InfraComponent, InfraLog } from './infra.types';
 import { ensureFerretdbBinary } from './ferretdb-local.provider';
 import { mongoPing, pgQuery } from './health';
-import { PG_ROLE, chownForServer, findPostgresBin, postgresUrl, serverUser } from './postgres-local.provider';
+import { PG_ROLE, chownForServer, findPostgresBin, postgresServerArgs, postgresUrl, serverUser } from './postgres-local.provider';
 import { MissingPrerequisiteError } from './prerequisites';
 import { freePortOutsideEphemeralRange, runChecked, waitUntil } from './process.util';
 
@@ -209,22 +209,7 @@ export async function startPrivatePostgres(_options: PrivateServerOptions = {}):
     new PrivateServerProcess('postgres', url, port, join(home, 'postgres.log'), home, {
       what: 'private PostgreSQL',
       cmd: join(bin, 'postgres'),
-      args: [
-        '-D',
-        dataDir,
-        '-p',
-        String(port),
-        '-c',
-        `listen_addresses=${LOOPBACK}`,
-        '-c',
-        `unix_socket_directories=${dataDir}`,
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-      ],
+      args: postgresServerArgs(dataDir, port),
       cwd: dataDir,
       user,
       stopSignal: 'SIGINT',
