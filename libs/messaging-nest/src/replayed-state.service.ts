@@ -2,7 +2,7 @@ import { Inject, Logger, Optional } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Envelope, EventDefinition, EventRegistry } from '@grantline/contracts';
 import { ReplayedState, StateReadinessRegistry } from '@grantline/messaging';
-import type { LogPosition, MessageBus, StateLoadBackoff, StateReadiness } from '@grantline/messaging';
+import type { FreshnessMark, LogPosition, MessageBus, StateLoadBackoff, StateReadiness } from '@grantline/messaging';
 
 export interface ReplayedStateServiceOptions {
   /** The events the state is folded from; their topics are replayed. */
@@ -97,7 +97,7 @@ export abstract class ReplayedStateService<TState extends FoldedState> implement
   }
 
   topics(): string[] {
-    return [...new Set(this.options.events.map((def) => this.registry.latestOf(def.name).topic))].sort();
+    return this.topicsOf(this.options.events);
   }
 
   /** Resolves once the state is rebuilt, however many replays that takes; rejects only when the service stops first. */
@@ -110,9 +110,28 @@ export abstract class ReplayedStateService<TState extends FoldedState> implement
     return this.rebuild.whenAttempted();
   }
 
-  /** Applies a live event unless the start-up replay already did. */
+  /** Applies a live event unless the start-up replay (or a freshness catch-up) already did. */
   applyLive(event: Envelope, position: LogPosition): void {
     this.rebuild.applyLive(event, position);
+  }
+
+  /** The topics the registry places these events on (specs and namespaces bind their own). */
+  topicsOf(definitions: readonly Pick<EventDefinition, 'name'>[]): string[] {
+    return [...new Set(definitions.map((def) => this.registry.latestOf(def.name).topic))].sort();
+  }
+
+  /** Taken when an input is received; `ensureFresh(mark, topics)` then covers what was published before it. */
+  freshnessMark(): FreshnessMark {
+    return this.rebuild.freshnessMark();
+  }
+
+  /**
+   * Resolves once every record published on `topics` before the mark is folded (see ReplayedState.ensureFresh):
+   * the fence a service puts before deciding on facts another service publishes. Live events must come in through
+   * `applyLive`, so the fence knows how far the live consumer is.
+   */
+  ensureFresh(mark: FreshnessMark, topics: readonly string[]): Promise<void> {
+    return this.rebuild.ensureFresh(mark, topics);
   }
 
   /** Folds one event of the replay (or a live one through applyLive); override when the state is more than `state`. */

@@ -18,6 +18,7 @@ export type {
   MessageBus,
   MessageContext,
   MessagingMetrics,
+  PartitionEnd,
   RecordRef,
   ReplayOptions,
   RetryPolicy,
@@ -44,7 +45,7 @@ export type { InMemoryBusConfig, RawRecord } from './in-memory/in-memory-bus';
 export { InMemoryLog } from './in-memory/in-memory-log';
 export type { InMemoryLogOptions } from './in-memory/in-memory-log';
 export { ReplayedState } from './replayed-state';
-export type { LogPosition, ReplayReport, ReplayedStateOptions } from './replayed-state';
+export type { FreshnessMark, LogPosition, ReplayReport, ReplayedStateOptions } from './replayed-state';
 export { DEFAULT_STATE_LOAD_BACKOFF, StateLoader, StateNotLoadedError, StateReadinessRegistry } from './state-loader';
 export type { ClosableState, StateLoadBackoff, StateLoaderOptions, StateReadiness } from './state-loader';
 export { LeaseNotHeldError } from './lease';

@@ -178,6 +178,13 @@ export interface BatchReplayOptions {
   readonly onInvalid?: ReplayOptions['onInvalid'];
 }
 
+/** Where one partition of a topic ends now: the offset its next record will get (decimal). Logical topic name. */
+export interface PartitionEnd {
+  readonly topic: string;
+  readonly partition: number;
+  readonly end: string;
+}
+
 export interface TopicSpec {
   readonly topic: string;
   readonly partitions?: number;
@@ -212,6 +219,11 @@ export interface MessageBus {
    * keeps the required `handler` its callers and test doubles call directly.
    */
   replayBatches(options: BatchReplayOptions): Promise<number>;
+  /**
+   * Where every partition of the given topics ends now (a topic that does not exist has none). A reader that has
+   * folded each partition up to its end has seen everything published before the call: a freshness fence.
+   */
+  endOffsets(topics: readonly string[]): Promise<readonly PartitionEnd[]>;
   health(): Promise<BusHealth>;
   metrics(): MessagingMetrics;
   /**

@@ -22,6 +22,7 @@ function fakeBus(log: Record<string, readonly Envelope[]>, options: { failures?:
   return {
     replays,
     ensured,
+    endOffsets: async (topics: readonly string[]) => topics.flatMap((topic) => (log[topic] ? [{ topic, partition: 0, end: String(log[topic].length) }] : [])),
     ensureTopics: async (topics: readonly TopicSpec[]): Promise<void> => void ensured.push(topics.map((spec) => spec.topic)),
     replay: async (replay: ReplayOptions): Promise<number> => {
       replays.push([...replay.topics]);
@@ -221,5 +222,46 @@ describe('StateReadinessRegistry', () => {
     await registry.closeAll();
     await expect(waiting).rejects.toBeInstanceOf(StateNotLoadedError);
     expect(loaded.isReady()).toBe(true);
+  });
+
+  describe('freshness', () => {
+    it('given the live consumer delivered every record, when a fence is asked, then it holds at once, without reading again', async () => {
+      const applied: string[] = [];
+      const log = { a: [event('a0')], b: [event('b0')] };
+      const bus = fakeBus(log);
+      const state = replayed(bus, ['a', 'b'], applied);
+      await state.whenLoaded();
+      log.a.push(event('a1'));
+      state.applyLive(event('a1'), { topic: 'a', partition: 0, offset: '1' });
+      await state.ensureFresh(state.freshnessMark(), ['a']);
+      expect(bus.replays).toEqual([['a', 'b']]);
+      expect(applied).toEqual(['a0', 'b0', 'a1']);
+    });
+
+    it('given a record published before the input and not delivered live, when a fence is asked, then it is folded first, once', async () => {
+      const applied: string[] = [];
+      const log = { a: [event('a0')], b: [event('b0')] };
+      const bus = fakeBus(log);
+      const state = replayed(bus, ['a', 'b'], applied);
+      await state.whenLoaded();
+      log.a.push(event('a1'));
+      const mark = state.freshnessMark();
+      // Two inputs received together share one read of the fenced topic
+      await Promise.all([state.ensureFresh(mark, ['a']), state.ensureFresh(mark, ['a'])]);
+      expect(bus.replays).toEqual([['a', 'b'], ['a']]);
+      expect(applied).toEqual(['a0', 'b0', 'a1']);
+      // The live consumer delivers it later: already folded
+      state.applyLive(event('a1'), { topic: 'a', partition: 0, offset: '1' });
+      expect(applied).toEqual(['a0', 'b0', 'a1']);
+      // And a fence asked now holds without another read
+      await state.ensureFresh(state.freshnessMark(), ['a']);
+      expect(bus.replays).toHaveLength(2);
+    });
+
+    it('given a bus that cannot tell where its topics end, then the fence fails instead of passing', async () => {
+      const { endOffsets: _none, ...bus } = fakeBus({ a: [event('a0')] });
+      const state = replayed(bus as ReturnType<typeof fakeBus>, ['a'], []);
+      await expect(state.ensureFresh(state.freshnessMark(), ['a'])).rejects.toThrow(/cannot tell where its topics end/);
+    });
   });
 });

@@ -122,8 +122,9 @@ export class ApplyDirectoryFactHandler implements ICommandHandler<ApplyDirectory
    * Resolves once the routes it completed are published, so the fact's offset is committed after them (a failed
    * publish redelivers it, and it routes them again).
    */
-  async execute({ fact }: ApplyDirectoryFact): Promise<void> {
-    this.approvals.applyDirectory(fact);
+  async execute({ fact, position }: ApplyDirectoryFact): Promise<void> {
+    if (position) this.approvals.applyLive(fact, position);
+    else this.approvals.applyDirectory(fact);
     const completed = this.directoryWait.completedBy(this.approvals.directory);
     await Promise.all(completed.map((requestId) => this.commands.execute(new RouteRequest(requestId))));
   }

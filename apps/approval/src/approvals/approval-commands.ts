@@ -1,5 +1,6 @@
 import { Command } from '@nestjs/cqrs';
 import type { Envelope } from '@grantline/contracts';
+import type { LogPosition } from '@grantline/messaging';
 import type { RequestStatus } from '../domain/approval.state';
 
 // What the edges (HTTP, Kafka) and the directory wait ask of the approval service, dispatched on the CommandBus;
@@ -75,7 +76,11 @@ export class ExpireTask extends Command<void> {
 
 /** An identity or catalogue fact: fold it into the directory, and route what was waiting for it. */
 export class ApplyDirectoryFact extends Command<void> {
-  constructor(readonly fact: Envelope) {
+  /** `position`: where the live consumer read it, so a freshness catch-up and the consumer do not fold it twice. */
+  constructor(
+    readonly fact: Envelope,
+    readonly position?: LogPosition,
+  ) {
     super();
   }
 }

@@ -1,7 +1,8 @@
 import { Controller } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Command } from '@nestjs/cqrs';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { KafkaEventContext } from '@grantline/messaging-nest';
 import {
   CatalogPublished,
   IdentityOffboarded,
@@ -22,6 +23,9 @@ import { ApprovalStateService } from './approval-state.service';
  * state may only move on once Kafka has acknowledged the events, and a redelivery decides again on that state with
  * the same event ids.
  */
+/** The directory's facts: identities and the catalogue, published by the intake. */
+const DIRECTORY_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished];
+
 @Controller()
 export class ApprovalEventsHandler {
   constructor(
@@ -31,12 +35,12 @@ export class ApprovalEventsHandler {
 
   @EventPattern(RequestSubmitted.type)
   onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<void> {
-    return this.execute(new RouteRequest(event.data.requestId, event));
+    return this.route(event.data.requestId, event);
   }
 
   @EventPattern(PolicyDecisionRecorded.type)
   onDecisionRecorded(@Payload() event: Envelope<DecisionRecordedData>): Promise<void> {
-    return this.execute(new RouteRequest(event.data.requestId, event));
+    return this.route(event.data.requestId, event);
   }
 
   @EventPattern(RequestWithdrawn.type)
@@ -52,23 +56,41 @@ export class ApprovalEventsHandler {
   }
 
   @EventPattern(IdentityUpserted.type)
-  onIdentityUpserted(@Payload() event: Envelope): Promise<void> {
-    return this.execute(new ApplyDirectoryFact(event));
+  onIdentityUpserted(@Payload() event: Envelope, @Ctx() context?: KafkaEventContext): Promise<void> {
+    return this.applyDirectoryFact(event, context);
   }
 
   @EventPattern(IdentityOwnerChanged.type)
-  onIdentityOwnerChanged(@Payload() event: Envelope): Promise<void> {
-    return this.execute(new ApplyDirectoryFact(event));
+  onIdentityOwnerChanged(@Payload() event: Envelope, @Ctx() context?: KafkaEventContext): Promise<void> {
+    return this.applyDirectoryFact(event, context);
   }
 
   @EventPattern(IdentityOffboarded.type)
-  onIdentityOffboarded(@Payload() event: Envelope): Promise<void> {
-    return this.execute(new ApplyDirectoryFact(event));
+  onIdentityOffboarded(@Payload() event: Envelope, @Ctx() context?: KafkaEventContext): Promise<void> {
+    return this.applyDirectoryFact(event, context);
   }
 
   @EventPattern(CatalogPublished.type)
-  onCatalogPublished(@Payload() event: Envelope): Promise<void> {
-    return this.execute(new ApplyDirectoryFact(event));
+  onCatalogPublished(@Payload() event: Envelope, @Ctx() context?: KafkaEventContext): Promise<void> {
+    return this.applyDirectoryFact(event, context);
+  }
+
+  /**
+   * Routes on a directory that holds every identity and catalogue fact published before the input was received:
+   * a manager changed a moment before the request must not leave the old manager as its approver.
+   */
+  private async route(requestId: string, fact: Envelope): Promise<void> {
+    const mark = this.state.freshnessMark();
+    await this.state.whenLoaded();
+    await this.state.ensureFresh(mark, this.state.topicsOf(DIRECTORY_FACTS));
+    await this.commands.execute(new RouteRequest(requestId, fact));
+  }
+
+  /** Without a context (a caller that is not the consumer), the fact is folded without a position. */
+  private applyDirectoryFact(event: Envelope, context: KafkaEventContext | undefined): Promise<void> {
+    if (context === undefined) return this.execute(new ApplyDirectoryFact(event));
+    const { topic, partition, offset } = context.message;
+    return this.execute(new ApplyDirectoryFact(event, { topic, partition, offset }));
   }
 
   /**

@@ -99,6 +99,19 @@ describe('routing waits until the directory knows the people involved', () => {
     await booted.app.close();
   });
 
+  it('a manager changed just before the request, not yet delivered live: the new manager gets the task, not the old one', async () => {
+    // Given frank reporting to bob, folded at start
+    onLog(bus, [identityUpserted(FRANK)]);
+    booted = await boot(bus);
+    // And HR moving frank under dave, on the log before his request, not delivered by the live consumer yet
+    onLog(bus, [identityUpserted(human('frank', { managerId: 'dave' }))]);
+    // When his request and its decision arrive
+    await submit('req-moved');
+    await decide('req-moved');
+    // Then the task is dave's: routing waited until the directory held every fact published before the input
+    expect(opened()).toEqual([expect.objectContaining({ taskId: 'req-moved:manager', eligibleApproverIds: ['dave'] })]);
+  });
+
   it('a decision before the beneficiary: nothing published, waiting; an unrelated identity changes nothing; the beneficiary routes to the manager', async () => {
     booted = await boot(bus);
     await submit('req-w1');

@@ -16,7 +16,8 @@ export class DecideRequest extends Command<readonly DecisionRecorded[]> {
 }
 
 /**
- * The decider, run for one request: on the loaded state; when it lacks a fact the request names, after reading the
+ * The decider, run for one request: on the loaded state, once it holds every identity and catalogue fact published
+ * before the request was received (else after a catch-up); when it lacks a fact the request names, after reading the
  * state topics up to their end once (the live consumer may just not have reached a fact published before the
  * request; concurrent requests share one such catch-up); still lacking it, the request waits (`DirectoryWaitService`).
  */
@@ -30,7 +31,10 @@ export class DecideRequestHandler implements ICommandHandler<DecideRequest> {
 
   async execute({ request }: DecideRequest): Promise<readonly DecisionRecorded[]> {
     const mark = this.state.catchUpMark();
+    const freshness = this.state.freshnessMark();
     await this.state.whenLoaded();
+    // A fact published before the request and not folded yet would make the decision one on stale facts.
+    await this.state.ensureFreshFacts(freshness);
     const decided = this.decider.decide({ request, waitedOut: false }, this.state.current);
     if (decided.length > 0) return decided;
     await this.state.catchUp(mark);

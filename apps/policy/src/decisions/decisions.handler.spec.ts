@@ -144,6 +144,18 @@ describe('DecisionsHandler', () => {
     expect(decision?.data).toMatchObject({ engine: 'cel', effect: 'require_approval' });
   });
 
+  it('decides on the newest record of a known identity published just before the request, not on the one it holds', async () => {
+    // Given a started service that holds Alice as active, and her offboarding on the log, not delivered live yet
+    const { handler, bus } = await sutOver(...identityEvents(), catalogEvent());
+    const [before] = await handler.onRequestSubmitted(requestEvent('req-before'));
+    expect(before?.data.effect).toBe('require_approval');
+    bus.append(offboarding('alice'));
+    // When Alice's next request arrives
+    const [decision] = await handler.onRequestSubmitted(requestEvent('req-after'));
+    // Then it is decided on the offboarding: a known identity's stale record is no licence to decide at once
+    expect(decision?.data).toMatchObject({ effect: 'deny', engine: 'builtin', reasons: ['subject "alice" is offboarded'] });
+  });
+
   it('still refuses what stays unknown after catching up, when configured not to wait', async () => {
     const { handler, directoryWait } = await sutOverWith(0, [...identityEvents(), catalogEvent()]);
     const [decision] = await handler.onRequestSubmitted(requestEvent('req-x', { items: { entitlementIds: ['no-such-thing'] } }));

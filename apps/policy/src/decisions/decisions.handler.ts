@@ -86,7 +86,7 @@ export class DecisionsHandler {
   private async track(event: Envelope, context: KafkaEventContext): Promise<void> {
     await this.stateService.whenLoaded();
     const { topic, partition, offset } = context.message;
-    this.stateService.apply(event, { topic, partition, offset });
+    this.stateService.applyLive(event, { topic, partition, offset });
     await this.directoryWait.recheck();
   }
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { PolicyBundleLoaded, isEvent } from '@grantline/contracts';
+import { CatalogPublished, IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted, PolicyBundleLoaded, isEvent } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { RetriableError, describeError } from '@grantline/messaging';
-import type { LogPosition, MessageBus } from '@grantline/messaging';
+import type { FreshnessMark, LogPosition, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import type { FoldedState } from '@grantline/messaging-nest';
 import { STATE_EVENTS, applyFact, initialPolicyState } from '../domain';
@@ -30,6 +30,9 @@ export class FoldedPolicyState implements FoldedState {
     return true;
   }
 }
+
+/** The facts a request is decided on that other services publish: identities and the catalogue. */
+const FENCED_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished];
 
 /**
  * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start
@@ -101,6 +104,16 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
       }
       await running.done.catch(() => undefined);
     }
+  }
+
+  /**
+   * Resolves once every identity and catalogue fact published before the request was received (`freshnessMark`) is
+   * folded: e.g. HR suspended the subject, or the on-call system set a flag, a moment before the request was
+   * submitted, and the live consumer has not delivered it yet. A known identity is no exception: a stale record of
+   * it is as wrong to decide on as a missing one.
+   */
+  ensureFreshFacts(mark: FreshnessMark): Promise<void> {
+    return this.ensureFresh(mark, this.topicsOf(FENCED_FACTS));
   }
 
   /** Digests (bare hex) already on the bundles topic when the service started. */

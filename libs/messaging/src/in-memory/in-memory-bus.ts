@@ -14,6 +14,7 @@ import type {
   LogRecord,
   MessageBus,
   MessagingMetrics,
+  PartitionEnd,
   RecordRef,
   ReplayOptions,
   RunningConsumer,
@@ -135,6 +136,12 @@ export class InMemoryMessageBus implements MessageBus {
   /** As `replay`, each partition's records in chunks of at most 500, partition after partition. */
   replayBatches(options: BatchReplayOptions): Promise<number> {
     return replayLog(this.log, this.registry, options);
+  }
+
+  async endOffsets(topics: readonly string[]): Promise<PartitionEnd[]> {
+    return topics
+      .filter((topic) => this.log.topicNames().includes(topic))
+      .flatMap((topic) => this.log.ends(topic).map((end, partition) => ({ topic, partition, end: end.toString() })));
   }
 
   async readRecords(refs: readonly RecordRef[]): Promise<(LogRecord | undefined)[]> {

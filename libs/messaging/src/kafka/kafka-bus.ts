@@ -15,6 +15,7 @@ import type {
   LogRecord,
   MessageBus,
   MessagingMetrics,
+  PartitionEnd,
   RecordRef,
   ReplayOptions,
   RunningConsumer,
@@ -144,6 +145,15 @@ export class KafkaMessageBus implements MessageBus {
 
   replayBatches(options: BatchReplayOptions): Promise<number> {
     return this.replayer.run(options);
+  }
+
+  async endOffsets(topics: readonly string[]): Promise<PartitionEnd[]> {
+    const existing = new Set(await this.admin.listTopics());
+    const ends: PartitionEnd[] = [];
+    for (const topic of topics.filter((name) => existing.has(name))) {
+      for (const { partition, high } of await this.admin.partitionEnds(this.namespace.topic(topic))) ends.push({ topic, partition, end: high.toString() });
+    }
+    return ends;
   }
 
   /** Records read back by reference (logical topics), undecoded; undefined for one the log no longer holds. */
