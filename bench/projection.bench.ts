@@ -14,26 +14,15 @@
 import { Logger } from '@nestjs/common';
 import { createConnection } from 'mongoose';
 import type { Connection } from 'mongoose';
-import {
-  ApprovalRequestApproved,
-  GrantActivated,
-  GrantCreated,
-  GrantRevoked,
-  PolicyDecisionRecorded,
-  RequestSubmitted,
-  TOPICS,
-  fixtureMeta,
-  fixtureOf,
-  registry,
-} from '@grantline/contracts';
-import type { Actor, Envelope, EventDefinition } from '@grantline/contracts';
+import { LIFECYCLE_STORY_EVENTS, TOPICS, lifecycleStory, registry } from '@grantline/contracts';
+import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { globalSetup, globalTeardown, mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- an app exports nothing: the audit's own start-up path is measured through its testing entry
 import { AUDIT_EVENT_TYPES, rebuildFromLog } from '../apps/audit/src/testing/rebuild.bench';
 
 const say = (line: string): void => void process.stderr.write(`projection | ${line}\n`);
-const EVENTS_PER_REQUEST = 6;
+const EVENTS_PER_REQUEST = LIFECYCLE_STORY_EVENTS;
 const PUBLISH_CHUNK = 500;
 const INSERT_CHUNK = 1_000;
 
@@ -52,44 +41,6 @@ function settings() {
     partitions: whole('BENCH_PROJECTION_PARTITIONS', 3),
     keepData: env['BENCH_PROJECTION_KEEP_DATA'] === '1',
   };
-}
-
-/** One request's story, each event its fixture with this request's ids, a minute apart. */
-function lifecycle(index: number): Envelope[] {
-  const requestId = `req-${String(index).padStart(7, '0')}`;
-  const subjectId = `svc-${index % 500}`;
-  const entitlementId = 'ent-pg-orders-read';
-  const grantId = `${requestId}:${entitlementId}`;
-  const decisionId = `dec-${requestId}`;
-  const start = Date.parse('2025-03-01T09:00:00.000Z') + index * 1_000;
-  const at = (minutes: number): string => new Date(start + minutes * 60_000).toISOString();
-  const expiresAt = at(8 * 60);
-  const system: Actor = { kind: 'service', id: 'provisioning' };
-  let sequence = 0;
-  const event = <TData>(def: EventDefinition<string, TData>, data: TData, minute: number, actor?: Actor): Envelope =>
-    registry.encode(
-      def,
-      data,
-      fixtureMeta({ id: `${requestId}/evt-${++sequence}`, time: at(minute), subject: requestId, correlationid: requestId, ...(actor ? { actor } : {}) }),
-    );
-  const approved = fixtureOf(ApprovalRequestApproved).data;
-  return [
-    event(
-      RequestSubmitted,
-      { ...fixtureOf(RequestSubmitted).data, requestId, subject: { id: subjectId, kind: 'service_account' }, items: { entitlementIds: [entitlementId] } },
-      0,
-    ),
-    event(PolicyDecisionRecorded, { ...fixtureOf(PolicyDecisionRecorded).data, decisionId, requestId }, 1, { kind: 'service', id: 'policy' }),
-    event(
-      ApprovalRequestApproved,
-      { ...approved, requestId, beneficiaryId: subjectId, grants: [{ grantId, entitlementId, expiresAt }], basis: { ...approved.basis, decisionId } },
-      2,
-      { kind: 'user', id: 'carol' },
-    ),
-    event(GrantCreated, { ...fixtureOf(GrantCreated).data, grantId, requestId, beneficiaryId: subjectId, entitlementId, expiresAt, decisionId }, 3, system),
-    event(GrantActivated, { ...fixtureOf(GrantActivated).data, grantId, activatedAt: at(4), expiresAt }, 4, system),
-    event(GrantRevoked, { grantId, reason: 'expiry', revokedAt: at(8 * 60 + 1) }, 8 * 60 + 1, system),
-  ];
 }
 
 const perSecond = (count: number, ms: number): number => Math.round((count / ms) * 1_000);
@@ -121,7 +72,7 @@ export async function runProjectionBench(): Promise<void> {
   };
   try {
     await bus.connect();
-    const events = Array.from({ length: cfg.requests }, (_, index) => lifecycle(index)).flat();
+    const events = Array.from({ length: cfg.requests }, (_, index) => lifecycleStory(index)).flat();
     const topics = [...new Set(AUDIT_EVENT_TYPES.map((type) => registry.definitionOf(type).topic))];
     await bus.ensureTopics([...topics.map((topic) => ({ topic, partitions: cfg.partitions })), { topic: TOPICS.deadLetter }]);
     const eventBytes = events.reduce((sum, event) => sum + JSON.stringify(event).length, 0);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -24,8 +24,13 @@ async function main(): Promise<void> {
       await runProjectionBench();
       break;
     }
+    case 'verify': {
+      const { runVerifyBench } = await import('./verify.bench');
+      await runVerifyBench();
+      break;
+    }
     default:
-      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle | projection)`);
+      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify)`);
   }
 }
 

@@ -1,14 +1,15 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { registry } from '@grantline/contracts';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
 import type { DevIssuerKey } from '@grantline/http-edge';
-import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
+import { KafkaMessageBus, kafkaNamespaceAccess, silentLogger } from '@grantline/messaging';
+import type { ConnectorDeployment, KafkaNamespaceAccess } from '@grantline/messaging';
 import { readInfraState } from '@grantline/testing';
 import mongoose from 'mongoose';
 import type { CpuTarget } from './stats';
@@ -17,6 +18,8 @@ const ROOT = join(__dirname, '../..');
 // The list and entrypoints of tools/platform/services.ts (`npm start`): an application project, which Nx lets no
 // other project import, so the eight names are repeated here.
 const SERVICES = ['intake', 'policy', 'approval', 'provisioning', 'connector-postgres', 'scheduler', 'audit', 'notifier'] as const;
+/** The connector the platform runs: apps/connector-postgres with its default id. */
+const BENCH_CONNECTORS: readonly ConnectorDeployment[] = [{ id: 'postgres', service: 'connector-postgres' }];
 export type ServiceName = (typeof SERVICES)[number];
 const READY_TIMEOUT_MS = Number(process.env['BENCH_LIFECYCLE_START_TIMEOUT_MS'] ?? 300_000);
 const STOP_GRACE_MS = 20_000;
@@ -52,6 +55,7 @@ process.once('exit', () => {
  */
 export class BenchPlatform {
   private readonly services: Running[] = [];
+  private kafkaAccess: KafkaNamespaceAccess | undefined;
 
   private constructor(
     readonly runId: string,
@@ -79,12 +83,24 @@ export class BenchPlatform {
       DEV_ISSUER_DIR: join(this.logDir, 'dev-issuer'),
       PORT: '0',
       HOST: '127.0.0.1',
+      // The run's own checkpoint signing key, as `npm start` makes one for the local platform (ADR 0016).
+      ...(name === 'audit' ? { AUDIT_SIGNING_KEY_FILE: this.auditKeyFile() } : {}),
+      ...this.kafkaAccess?.envOf(name),
     });
+    // On a broker with ACLs (the default, ADR 0017): the namespace provisioned, each service its own principal.
+    this.kafkaAccess = await kafkaNamespaceAccess({ namespace: this.namespace, connectors: BENCH_CONNECTORS });
     log(`starting ${SERVICES.length} services in Kafka namespace ${this.namespace} (logs: ${this.logDir})`);
     const started = Date.now();
     for (const name of SERVICES) this.services.push(this.spawn(name, env(name)));
     await this.waitUntilReady(started + READY_TIMEOUT_MS);
     log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  /** Written once per run beside its logs (Ed25519, PKCS#8 PEM, owner-only); never printed. */
+  private auditKeyFile(): string {
+    const file = join(this.logDir, 'audit-signing.pem');
+    if (!existsSync(file)) writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    return file;
   }
 
   private spawn(name: ServiceName, env: NodeJS.ProcessEnv): Running {
@@ -206,6 +222,7 @@ export class BenchPlatform {
     } finally {
       await bus.disconnect();
     }
+    await this.kafkaAccess?.dispose();
     const connection = await mongoose.createConnection(process.env['MONGO_URL'] ?? '').asPromise();
     try {
       for (const name of SERVICES) await connection.useDb(databaseOf(this.namespace, name), { useCache: false }).dropDatabase();

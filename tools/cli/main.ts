@@ -4,6 +4,13 @@
 //   dlq redrive <id…> | --all [--dry-run]            republish originals this release validates, recorded once
 //   policy lint <bundle-dir>                         validate a policy bundle (CI); exit 1 with file:line:col errors
 //   policy simulate <bundle-dir> <input.json> [--trace]
+//   topics check | retain-forever                   lifecycle topics keep every record (docs/adr/0015); fix older ones
+//   evidence --from ISO --to ISO [--format md|json] [--out file] [--bundle DIR]   compliance evidence of a period, linked to its events
+//   export --from ISO --to ISO --out DIR --key FILE   evidence bundle of the log (events, signed checkpoints, proofs; ADR 0016)
+//   kafka acls --print | --apply [--connector id=service…] [--users FILE [--rotate principal…]]
+//                                                    the deployment's principals and ACLs from the catalogue (ADR 0017)
+//   verify --bundle DIR [--key FILE]                 offline: an evidence bundle is the signed log, untouched (exit 1 names the first bad record)
+//   prove --bundle DIR --event ID [--checkpoint N]   offline: this event is in the log as of the signed checkpoint of size N
 // Kafka: KAFKA_BROKERS and KAFKA_TOPIC_NAMESPACE, as the services read them (or --brokers / --namespace).
 // The logic lives in tools/cli/src (unit and integration specs); this file only wires the command line.
 import { userInfo } from 'node:os';
@@ -13,9 +20,17 @@ import { describeError } from '@grantline/messaging';
 import { SettingsError, kafkaSettings, openBus } from './src/connection';
 import { DeadLetterQueue } from './src/dlq/dead-letter-queue';
 import { EXIT, dlqList, dlqRedrive, dlqShow, redriveUsageError } from './src/dlq/dlq-commands';
+import { defaultEvidenceEnvironment, evidenceCommand, evidenceFromBundle, evidenceUsageError } from './src/evidence/evidence-command';
+import { EXPORT_EXIT, exportCommand, exportUsageError } from './src/export/export-command';
+import type { ExportOptions } from './src/export/export-command';
+import type { EvidenceOptions } from './src/evidence/evidence-command';
+import { applyKafkaAcls, kafkaAclPlanFor, kafkaAclsDeps, kafkaAclsUsageError, connectorsOf, printKafkaAcls } from './src/kafka/kafka-acls-command';
+import type { KafkaAclsOptions } from './src/kafka/kafka-acls-command';
+import { VERIFY_EXIT, proveCommand, verifyCommand } from './src/evidence-bundle/verify-commands';
 import { processOutput } from './src/output';
 import { policyLint, policySimulate } from './src/policy/policy-commands';
 import { progressBar } from './src/progress';
+import { topicsCheck, topicsRetainForever, withTopicsAdmin } from './src/topics/topics-commands';
 
 interface GlobalOptions {
   readonly brokers?: string;
@@ -110,6 +125,146 @@ policy
   .option('--trace', "every rule's outcome")
   .action((dir: string, input: string, options: { trace?: boolean }) => {
     process.exitCode = policySimulate(dir, input, options.trace === true, processOutput);
+  });
+
+const topics = program.command('topics').description('lifecycle topics: they keep every record (docs/adr/0015)');
+
+topics
+  .command('check')
+  .description('each lifecycle topic setting that would let Kafka delete records (services refuse to start on them); exit 1 if any')
+  .action(async (_options: unknown, command: Command) => {
+    process.exitCode = await withTopicsAdmin(command.optsWithGlobals<GlobalOptions>(), processOutput, (admin) => topicsCheck(admin, processOutput));
+  });
+
+topics
+  .command('retain-forever')
+  .description('give every lifecycle topic retention.ms=-1, retention.bytes=-1, cleanup.policy=delete (idempotent); prints what changed')
+  .action(async (_options: unknown, command: Command) => {
+    process.exitCode = await withTopicsAdmin(command.optsWithGlobals<GlobalOptions>(), processOutput, (admin) => topicsRetainForever(admin, processOutput));
+  });
+
+const kafka = program.command('kafka').description('the broker: principals and ACLs derived from the topic catalogue (docs/adr/0017)');
+
+kafka
+  .command('acls')
+  .description('print, or apply as the bootstrap admin (KAFKA_SASL_USERNAME/PASSWORD), the ACLs (and with --users the SCRAM users) of a deployment')
+  .option('--print', 'print the principals and ACLs; connects to nothing')
+  .option('--apply', 'apply the ACLs and create the catalogue topics (idempotent)')
+  .option('--connector <id=service...>', 'connectors of the deployment (default: postgres=connector-postgres)')
+  .option(
+    '--users <file>',
+    'JSON {"users":{principal:password}}: missing principals get a random password (file written owner-only), all are set on the broker',
+  )
+  .option('--rotate <principal...>', "replace these principals' passwords (with --users)")
+  .action(async (options: KafkaAclsOptions, command: Command) => {
+    const usage = kafkaAclsUsageError(options);
+    if (usage !== undefined) command.error(usage, { exitCode: EXIT.usage });
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const namespace = globals.namespace === undefined || globals.namespace.trim() === '' ? undefined : globals.namespace.trim();
+    const plan = kafkaAclPlanFor(options, namespace);
+    if (options.print === true) {
+      process.exitCode = printKafkaAcls(plan, processOutput);
+      return;
+    }
+    const settings = kafkaSettings(process.env, {
+      ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
+      ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
+    });
+    process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
+    process.exitCode = await applyKafkaAcls(
+      options,
+      plan,
+      process.env,
+      kafkaAclsDeps(settings.brokers, settings.namespace, connectorsOf(options)),
+      processOutput,
+    );
+  });
+
+program
+  .command('evidence')
+  .description('compliance evidence of a period (NIST 800-53 AC-2/5/6, CSF PR.AA, OWASP NHI), each line linked to the events that prove it')
+  .requiredOption('--from <iso>', 'start of the period (ISO-8601 with a time zone)')
+  .requiredOption('--to <iso>', 'end of the period (at most 366 days after --from)')
+  .option('--format <md|json>', 'md or json', 'json')
+  .option('--out <file>', 'write the pack to this file instead of stdout')
+  .option('--removal-tolerance <duration>', 'how long a removal may take after expiry or disablement (default PT15M)')
+  .option('--standing-after <duration>', 'a privileged grant living longer is standing privilege (default P7D)')
+  .option('--credential-max-lifetime <duration>', "a credential's maximum lifetime when its policy decision states none (default P1D)")
+  .option('--bundle <dir>', 'read an evidence bundle (grantline export) instead of the topics: offline, only what the bundle holds')
+  .action(async (options: EvidenceOptions & { bundle?: string }, command: Command) => {
+    const usage = evidenceUsageError(options);
+    if (usage !== undefined) command.error(usage, { exitCode: EXIT.usage });
+    if (options.bundle !== undefined) {
+      const { now, writeFile } = defaultEvidenceEnvironment('');
+      process.exitCode = evidenceFromBundle(options.bundle, options, processOutput, { now, writeFile }, progressBar('reading the bundle'));
+      return;
+    }
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const settings = kafkaSettings(process.env, {
+      ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
+      ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
+    });
+    const source = `kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}`;
+    const bus = openBus(settings, registry, { verbose: globals.verbose === true });
+    process.stderr.write(`grantline: ${source}\n`);
+    try {
+      await bus.connect();
+      process.exitCode = await evidenceCommand(bus, options, processOutput, defaultEvidenceEnvironment(source), progressBar('reading the log'));
+    } finally {
+      await bus.disconnect();
+    }
+  });
+
+program
+  .command('export')
+  .description("evidence bundle of a period, read from the topics: records with inclusion proofs, the audit's signed checkpoints, the key")
+  .requiredOption('--from <iso>', "start of the period (ISO-8601 with a time zone; by the records' log timestamps)")
+  .requiredOption('--to <iso>', 'end of the period')
+  .requiredOption('--out <dir>', 'directory to write the bundle into')
+  .requiredOption('--key <file>', "the checkpoint signer's verifier key: a C2SP vkey file or a PEM (GET /v1/audit/log/key)")
+  .option('--key-name <name>', 'the note key name (with a PEM; default grantline-audit)')
+  .action(async (options: ExportOptions, command: Command) => {
+    const usage = exportUsageError(options);
+    if (usage !== undefined) command.error(usage, { exitCode: EXPORT_EXIT.usage });
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const settings = kafkaSettings(process.env, {
+      ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
+      ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
+    });
+    const bus = openBus(settings, registry, { verbose: globals.verbose === true });
+    process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
+    try {
+      await bus.connect();
+      process.exitCode = await exportCommand(bus, options, processOutput, progressBar('reading the log'));
+    } finally {
+      await bus.disconnect();
+    }
+  });
+
+program
+  .command('verify')
+  .description('offline: verify an evidence bundle (signatures, consistency, every record in its tree, nothing missing); exit 0 clean, 1 tampered, 2 usage')
+  .option('--bundle <dir>', 'the evidence bundle directory')
+  .option(
+    '--key <file>',
+    "the log signer's trusted key (C2SP .vkey or Ed25519 public key PEM); default: the bundle's own, which proves internal consistency only",
+  )
+  .action((options: { bundle?: string; key?: string }, command: Command) => {
+    if (options.bundle === undefined) command.error('--bundle <dir> is required', { exitCode: VERIFY_EXIT.usage });
+    process.exitCode = verifyCommand({ ...options, bundle: options.bundle }, processOutput, { progress: progressBar('verifying') });
+  });
+
+program
+  .command('prove')
+  .description('offline: prove one event is in the log as of a signed checkpoint; exit 0 proven, 1 not, 2 usage')
+  .option('--bundle <dir>', 'the evidence bundle directory')
+  .option('--event <id>', 'the CloudEvent id')
+  .option('--checkpoint <size>', 'the checkpoint (tree size) to prove inclusion in; default: the first that includes the event')
+  .option('--key <file>', "the log signer's trusted key (C2SP .vkey or Ed25519 public key PEM)")
+  .action((options: { bundle?: string; event?: string; checkpoint?: string; key?: string }, command: Command) => {
+    if (options.bundle === undefined || options.event === undefined)
+      command.error('--bundle <dir> and --event <id> are required', { exitCode: VERIFY_EXIT.usage });
+    process.exitCode = proveCommand({ ...options, bundle: options.bundle, event: options.event }, processOutput);
   });
 
 // kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23 (Node clamps it to 1 ms): noise on a terminal.

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describeComponent, exportEndpoints, infraDown, infraPaths, infraUp, otherLiveLeases } from '@grantline/testing';
 import type { InfraUpResult } from '@grantline/testing';
+import { ensureLocalAuditKey } from './audit-key';
+import { kafkaNamespaceAccess } from './kafka-access';
 import { PLATFORM_SERVICES } from './services';
 import type { PlatformService } from './services';
 
@@ -177,11 +179,20 @@ async function main(): Promise<number> {
     // A developer who changes PostgreSQL by hand should see the drift within a minute, not the production hour.
     const env: NodeJS.ProcessEnv = { KAFKA_TOPIC_NAMESPACE: LOCAL_NAMESPACE, PROVISIONING_RECONCILE_EVERY: 'PT1M', ...process.env };
     exportEndpoints(infra.components, env);
+    if (!env['AUDIT_SIGNING_KEY_FILE']) {
+      const key = ensureLocalAuditKey(ROOT);
+      env['AUDIT_SIGNING_KEY_FILE'] = key.file;
+      say(`audit checkpoint signing key: ${key.file}${key.created ? ' (created)' : ''}; its public key: GET /v1/audit/log/key`);
+    }
     if (env['KAFKA_TOPIC_NAMESPACE']) say(`Kafka namespace: ${env['KAFKA_TOPIC_NAMESPACE']} (topics ${env['KAFKA_TOPIC_NAMESPACE']}.iga.*)`);
+    // a broker with ACLs (GRANTLINE_KAFKA_SECURITY=sasl, docs/adr/0017): the namespace provisioned, each service its own principal
+    const kafkaAccess = await kafkaNamespaceAccess({ env, ...(env['KAFKA_TOPIC_NAMESPACE'] ? { namespace: env['KAFKA_TOPIC_NAMESPACE'] } : {}) });
+    if (kafkaAccess)
+      say(`Kafka: SASL/SCRAM with ACLs from the catalogue; each service runs as its own principal (passwords in ${env['GRANTLINE_KAFKA_CREDENTIALS'] ?? ''})`);
     const infraReady = Date.now();
 
     if (!stopping) {
-      PLATFORM_SERVICES.forEach((service, index) => services.push(startService(service, index, env)));
+      PLATFORM_SERVICES.forEach((service, index) => services.push(startService(service, index, { ...env, ...kafkaAccess?.envOf(service.name) })));
       for (const running of services) {
         void running.exited.then((code) => {
           if (stopping) return;

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { AuditAccess } from './authorization/audit-access.service';
+import { EvidenceModule } from './evidence/evidence.module';
 import { AuditEventsHandler } from './handlers/audit-events.handler';
 import { AUDIT_PROJECTIONS } from './projections/audit.projections';
 import { ReadModelStore } from './persistence/read-model.store';
@@ -13,9 +14,11 @@ import { AuditQueryService } from './query/audit-query.service';
 /**
  * Projections, their handlers, the catch-up replay and the query API. Needs a mongoose connection and the
  * messaging module (MESSAGE_BUS, EVENT_REGISTRY) from the app (the service kit provides both), and the kit's
- * ApiAuthModule (BearerAuthGuard, the recording of refusals) imported beside it.
+ * ApiAuthModule (BearerAuthGuard, the recording of refusals) imported beside it. The compliance evidence route
+ * (EvidenceModule) replays the log itself rather than reading these projections.
  */
 @Module({
+  imports: [EvidenceModule],
   controllers: [AuditEventsHandler, AuditQueryController],
   providers: [
     { provide: ReadModelStore, useFactory: (connection: Connection) => new ReadModelStore(connection, AUDIT_PROJECTIONS), inject: [getConnectionToken()] },

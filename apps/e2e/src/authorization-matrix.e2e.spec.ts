@@ -207,6 +207,14 @@ describe('authorization matrix: every operation of every service against docs/au
       'audit GET /v1/audit/reconciliations': { path: () => '/v1/audit/reconciliations?connectorId=postgres' },
       'audit GET /v1/audit/drift': { path: () => '/v1/audit/drift?connectorId=postgres' },
       'audit GET /v1/audit/access-denials': { path: () => '/v1/audit/access-denials' },
+      // Allowed callers get 400 (no period) without a replay of the log; refused ones 403 before the query is read.
+      'audit GET /v1/audit/evidence': { path: () => '/v1/audit/evidence?from=not-an-instant' },
+      'audit GET /v1/audit/log/key': { path: () => '/v1/audit/log/key' },
+      'audit GET /v1/audit/log/checkpoints': { path: () => '/v1/audit/log/checkpoints' },
+      // Allowed callers get 400 (no such partition), never a 404 that would look like a refusal.
+      'audit GET /v1/audit/log/checkpoints/{topic}/{partition}': { path: () => `/v1/audit/log/checkpoints/${TOPICS.requests}/not-a-partition` },
+      'audit GET /v1/audit/log/proofs/inclusion': { path: () => '/v1/audit/log/proofs/inclusion' },
+      'audit GET /v1/audit/log/proofs/consistency': { path: () => '/v1/audit/log/proofs/consistency' },
     };
     for (const service of ALL_SERVICES) {
       fixturesByOperation[key(service, 'GET', '/health/live')] = { ...health, path: () => '/health/live' };

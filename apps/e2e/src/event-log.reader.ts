@@ -2,6 +2,14 @@ import { registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 
+/** An event and its place on the log. */
+export interface PositionedEnvelope {
+  readonly event: Envelope;
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
 /** Reads what really is on the log (not what a service's read model says), through the platform's own transport. */
 export class EventLogReader {
   private constructor(private readonly bus: KafkaMessageBus) {}
@@ -27,6 +35,17 @@ export class EventLogReader {
     const present = topics.filter((topic) => existing.has(topic));
     const events: Envelope[] = [];
     if (present.length > 0) await this.bus.replay({ topics: present, handler: async (event) => void events.push(event) });
+    return events;
+  }
+
+  /** As `read`, with where each event is on the log (logical topic, partition, offset): what evidence links point at. */
+  async readPositioned(topics: readonly string[]): Promise<PositionedEnvelope[]> {
+    const existing = new Set(await this.bus.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    const events: PositionedEnvelope[] = [];
+    if (present.length > 0) {
+      await this.bus.replay({ topics: present, handler: async (event, { topic, partition, offset }) => void events.push({ event, topic, partition, offset }) });
+    }
     return events;
   }
 

@@ -23,6 +23,7 @@ export async function deletePlatformData(platform: Platform): Promise<void> {
   } finally {
     await bus.disconnect();
   }
+  await platform.kafkaAccess?.dispose();
   const connection = await mongoose.createConnection(process.env['MONGO_URL'] ?? '').asPromise();
   try {
     for (const name of platform.serviceNames) await connection.useDb(platform.database(name), { useCache: false }).dropDatabase();

@@ -6,12 +6,14 @@
 // tails are attached to a failing test's error.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DevTokenIssuer } from './dev-token.issuer';
+import { platformKafkaAccess } from './platform-kafka';
+import type { PlatformKafkaAccess } from './platform-kafka';
 
 export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 'scheduler' | 'audit' | 'connector-postgres' | 'notifier';
 
@@ -75,6 +77,9 @@ export const namespaceOf = (runId: string): string => `e2e-${runId}`;
 /** The MongoDB database of one service of one run. */
 const databaseName = (runId: string, name: ServiceName): string => `e2e_${runId}_${name.replace(/-/g, '_')}`;
 
+/** The Ed25519 key the audit of a run signs its log checkpoints with (PKCS#8 PEM, owner-only). */
+const auditKeyFile = (devIssuerDir: string): string => join(dirname(devIssuerDir), 'audit-signing.pem');
+
 /** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
 function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): NodeJS.ProcessEnv {
   const common: NodeJS.ProcessEnv = {
@@ -91,9 +96,11 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
       return { ...common, AUTH_MODE: 'dev' };
     case 'policy':
     case 'provisioning':
-    case 'audit':
     case 'notifier':
       return common;
+    case 'audit':
+      // The run's own checkpoint signing key (written by Platform.start beside the dev issuer).
+      return { ...common, AUDIT_SIGNING_KEY_FILE: auditKeyFile(devIssuerDir), AUDIT_CHECKPOINT_INTERVAL_MS: '2000' };
     case 'scheduler':
       return { ...common, CLOCK: 'offset', SCHEDULER_TEST_MODE: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
     case 'connector-postgres':
@@ -167,6 +174,8 @@ export class Platform {
     readonly tokens: DevTokenIssuer,
     private readonly services: Running[],
     private readonly envOf: (name: ServiceName) => NodeJS.ProcessEnv,
+    /** On a broker with ACLs: the namespace's access, released with the platform's data. */
+    readonly kafkaAccess?: PlatformKafkaAccess,
   ) {}
 
   /** The Kafka namespace of this platform's topics and groups (for readers of its log). */
@@ -189,10 +198,18 @@ export class Platform {
     const devIssuerDir = join(logDir, 'dev-issuer');
     // The key pair exists before any service starts, so the intake and approval read the same one.
     const tokens = await DevTokenIssuer.create(devIssuerDir);
-    const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({ ...process.env, ...serviceEnv(name, runId, devIssuerDir), ...envOverrides[name] });
+    writeFileSync(auditKeyFile(devIssuerDir), generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    // a broker with ACLs: the namespace provisioned, each service its own principal (undefined on plaintext)
+    const kafkaAccess = await platformKafkaAccess(namespaceOf(runId));
+    const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({
+      ...process.env,
+      ...serviceEnv(name, runId, devIssuerDir),
+      ...kafkaAccess?.envOf(name),
+      ...envOverrides[name],
+    });
     const started = Date.now();
     const services = names.map((name) => spawnService(name, envOf(name), logDir));
-    const platform = new Platform(runId, logDir, tokens, services, envOf);
+    const platform = new Platform(runId, logDir, tokens, services, envOf, kafkaAccess);
     try {
       await platform.waitUntilReady(services, started + READY_TIMEOUT_MS);
     } catch (error) {

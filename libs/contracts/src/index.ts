@@ -30,6 +30,9 @@ export {
   ownerOfTopic,
 } from './topics/topic.catalogue';
 export type { ConnectorCommandsTopic, ConnectorResultsTopic, TopicKey, TopicName } from './topics/topic.catalogue';
+export { CONNECTOR_TOPIC_READERS, TOPIC_READERS } from './topics/topic-readers';
+export { LIFECYCLE_TOPIC_CONFIG, RETENTION_SETTINGS, isLifecycleTopic, requiredTopicConfig } from './topics/topic-retention';
+export type { RetentionSetting } from './topics/topic-retention';
 
 // shared building blocks
 export * from './common/primitives.schema';
@@ -54,7 +57,9 @@ export { claimedEvent, REDACTED, withoutJsonSnippet, withoutValues } from './dea
 export { sha256Hex } from './common/sha256';
 export * from './notifications/notification-requested.schema';
 export * from './audit/checkpoint-signed.schema';
+export * from './audit/log-checkpointed.schema';
 export * from './control/access-denied.schema';
 
 // fixtures: valid example data for every event type, for other teams' tests
 export * from './fixtures/event.fixtures';
+export * from './fixtures/lifecycle-story.fixture';

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus } from '../src/kafka/kafka-bus';
+import { kafkajsSaslFromEnv } from '../src/kafka/kafka-sasl';
 import { silentLogger } from '../src/logger';
 import { testRegistry } from '../src/testing/test-events';
 
@@ -41,7 +42,7 @@ function buildEvents(topic: string, count: number, eventBytes: number): { events
 }
 
 async function rawKafkajs(brokers: readonly string[], topic: string, events: readonly Envelope[], batchSize: number): Promise<PhaseRates> {
-  const kafka = new Kafka({ clientId: `bench-raw-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: `bench-raw-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING, ...kafkajsSaslFromEnv() });
   const admin = kafka.admin();
   await admin.connect();
   // A broker that has just started answers "does not host this topic-partition" for a moment after creating a

@@ -19,6 +19,9 @@ export type {
   MessageContext,
   MessagingMetrics,
   PartitionEnd,
+  RawHeader,
+  RawLogRecord,
+  RawReplayOptions,
   RecordRef,
   ReplayOptions,
   RetryPolicy,
@@ -38,6 +41,11 @@ export type { DeadLetterInput, DeadLetterOrigin } from './dead-letter';
 export { jsonConsoleLogger, silentLogger } from './logger';
 export type { MessagingLogger } from './logger';
 export { KafkaMessageBus } from './kafka/kafka-bus';
+export type { RetentionChange } from './kafka/kafka-admin';
+export { TopicRetentionError, creationConfig, retentionProblems } from './topic-retention';
+export type { TopicRetentionProblem } from './topic-retention';
+export { createLegacyTopics } from './testing/legacy-topics';
+export type { LegacyTopic } from './testing/legacy-topics';
 export { TopicNamespace } from './kafka/topic-namespace';
 export type { KafkaBusConfig } from './kafka/kafka-bus';
 export { InMemoryMessageBus } from './in-memory/in-memory-bus';
@@ -55,3 +63,23 @@ export type { LeaseKeeperOptions, LeaseTimers } from './lease-keeper';
 export { InProcessLeaseElector } from './in-process-lease';
 export { DEFAULT_LEASE_SESSION_TIMEOUT_MS, KafkaLeaseElector, leaseTimings, leaseTopic } from './kafka/kafka-lease';
 export type { KafkaLeaseConfig, LeaseTimings } from './kafka/kafka-lease';
+// Broker-enforced single writer (docs/adr/0017): SASL logins and the ACLs derived from the topic catalogue.
+export { catalogueServices, connectorPrincipal, describeAclBinding, kafkaAclPlan } from './acls/kafka-acl-plan';
+export type {
+  AclBinding,
+  AclOperation,
+  AclPatternType,
+  AclResourceType,
+  ConnectorDeployment,
+  KafkaAclPlan,
+  KafkaAclPlanOptions,
+  KafkaPrincipal,
+  PrincipalKind,
+} from './acls/kafka-acl-plan';
+export { KafkaAclAdmin } from './kafka/kafka-acls';
+export { KAFKA_SASL_PASSWORD_ENV, KAFKA_SASL_USERNAME_ENV, kafkaSaslCredentials, kafkaSaslEnv, kafkaSaslFromEnv } from './kafka/kafka-sasl';
+export type { KafkaSaslCredentials } from './kafka/kafka-sasl';
+export { deploymentTopics, provisionKafkaNamespace } from './acls/provision-namespace';
+export { KAFKA_CREDENTIALS_ENV, kafkaNamespaceAccess } from './acls/namespace-access';
+export type { KafkaNamespaceAccess, KafkaNamespaceAccessOptions } from './acls/namespace-access';
+export type { ProvisionKafkaNamespaceOptions, ProvisionedKafkaNamespace } from './acls/provision-namespace';

@@ -178,6 +178,39 @@ export interface BatchReplayOptions {
   readonly onInvalid?: ReplayOptions['onInvalid'];
 }
 
+/** A record header as the log holds it: the name, and the value's bytes (null for a header without a value). */
+export interface RawHeader {
+  readonly key: string;
+  readonly value: Buffer | null;
+}
+
+/**
+ * A record's exact bytes and coordinates, undecoded: what tamper evidence commits to (key, value, headers) and where
+ * it is (logical topic, partition, offset). Kafka hands headers over folded by name (kafkajs keeps them as an object):
+ * distinct names come in the order first seen, and repeated values of one name follow each other.
+ */
+export interface RawLogRecord extends RecordRef {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RawHeader[];
+  /** ISO timestamp of the record on the log (not committed to by tamper evidence: the broker may set it). */
+  readonly timestamp: string;
+}
+
+/**
+ * A replay of raw records: every record the log holds (read committed), poison and types no registry knows included,
+ * never decoded; each fetched batch of one partition at once, in offset order.
+ */
+export interface RawReplayOptions {
+  readonly topics: readonly string[];
+  /**
+   * Where to start, per logical topic and partition (decimal offsets): a follower reads only what it has not seen.
+   * A partition without one starts at the beginning of the log.
+   */
+  readonly from?: Readonly<Record<string, Readonly<Record<number, string>>>>;
+  readonly batchHandler: (records: readonly RawLogRecord[], context: { readonly topic: string; readonly partition: number }) => Promise<void>;
+}
+
 /** Where one partition of a topic ends now: the offset its next record will get (decimal). Logical topic name. */
 export interface PartitionEnd {
   readonly topic: string;
@@ -211,6 +244,8 @@ export interface MessageBus {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  /** The topics on the log (in this bus's namespace), by their logical names. */
+  listTopics(): Promise<string[]>;
   consume(options: ConsumerOptions): Promise<RunningConsumer>;
   /** Reads the given topics from the beginning up to their end offsets at call time. Returns the count handled. */
   replay(options: ReplayOptions): Promise<number>;
@@ -219,6 +254,11 @@ export interface MessageBus {
    * keeps the required `handler` its callers and test doubles call directly.
    */
   replayBatches(options: BatchReplayOptions): Promise<number>;
+  /**
+   * Reads every record of the given topics, as bytes, from `from` (default the beginning) up to the end offsets at
+   * call time; returns the count handed over. What tamper evidence (the audit's Merkle trees, `grantline export`) reads.
+   */
+  replayRaw(options: RawReplayOptions): Promise<number>;
   /**
    * Where every partition of the given topics ends now (a topic that does not exist has none). A reader that has
    * folded each partition up to its end has seen everything published before the call: a freshness fence.

@@ -105,6 +105,7 @@ export class ServiceKitModule implements NestModule {
             registry,
             logger: messagingLogger,
             ...(config.kafkaNamespace === undefined ? {} : { namespace: config.kafkaNamespace }),
+            ...(config.kafkaSasl === undefined ? {} : { sasl: config.kafkaSasl }),
           }),
         }),
       ],

@@ -4,7 +4,8 @@
 // with the same data; the shared servers of jest's global setup are never touched. Afterwards every read model must
 // equal the fold of every published event (nothing skipped), nothing may be dead-lettered, and while the store was
 // down readiness must have said so.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Type } from '@nestjs/common';
@@ -32,7 +33,17 @@ const run = uniqueName('mdown');
 const OUTAGE_MS = 30_000;
 /** Production reports a partition stalled after 60 s; this spec's outage is 30 s, so the consumer is told 5 s. */
 const STALL_AFTER_MS = 5_000;
-const ENV_KEYS = ['KAFKA_TOPIC_NAMESPACE', 'MONGO_URL', 'MONGO_DB', 'PORT', 'AUTH_MODE', 'DEV_ISSUER_DIR', 'LOG_LEVEL', 'CONSUMER_STALL_AFTER_MS'] as const;
+const ENV_KEYS = [
+  'KAFKA_TOPIC_NAMESPACE',
+  'MONGO_URL',
+  'MONGO_DB',
+  'PORT',
+  'AUTH_MODE',
+  'DEV_ISSUER_DIR',
+  'LOG_LEVEL',
+  'CONSUMER_STALL_AFTER_MS',
+  'AUDIT_SIGNING_KEY_FILE',
+] as const;
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** As the store keeps documents: plain JSON. */
@@ -71,6 +82,8 @@ describe('audit while its MongoDB is down for 30 s (fail closed)', () => {
   beforeAll(async () => {
     store = await startPrivateFerretdb();
     issuerDir = mkdtempSync(join(tmpdir(), 'audit-mongo-down-'));
+    // The audit refuses to start without its checkpoint signing key.
+    writeFileSync(join(issuerDir, 'audit-signing.pem'), generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     bus = new KafkaMessageBus({ clientId: uniqueName('audit-mongo-down-spec'), brokers: kafkaBrokers, registry, logger: silentLogger, namespace });
     await bus.connect();
     const topics = [...new Set(lifecycleEvents().map(({ topic }) => topic)), TOPICS.deadLetter];
@@ -82,6 +95,7 @@ describe('audit while its MongoDB is down for 30 s (fail closed)', () => {
       PORT: '0',
       AUTH_MODE: 'dev',
       DEV_ISSUER_DIR: issuerDir,
+      AUDIT_SIGNING_KEY_FILE: join(issuerDir, 'audit-signing.pem'),
       // retries are warnings; what matters is asserted
       LOG_LEVEL: 'fatal',
       // A failing partition is reported stalled after 5 s instead of the default 60 s.

@@ -3,7 +3,12 @@ import { IdSchema, Sha256HexSchema, TimestampSchema } from '../common/primitives
 import { defineEvent } from '../registry/event-definition';
 import { TOPICS } from '../topics/topic.catalogue';
 
-/** A signed statement that the audit service saw exactly these offsets, chained to the previous checkpoint. */
+/**
+ * A signed statement that the audit service saw exactly these offsets, chained to the previous checkpoint.
+ * Frozen: it never had a producer, and a hash chain over offset ranges does not fit the Merkle checkpoints the audit
+ * publishes (no inclusion or consistency proofs); those are `iga.audit.log-checkpointed` v1 (ADR 0016). Kept
+ * registered so that a record of it, should one exist, still decodes.
+ */
 export const CheckpointSignedDataSchema = z.strictObject({
   checkpointId: IdSchema,
   sequence: z.number().int().min(1),

@@ -9,6 +9,7 @@ import {
   ApprovalTaskOpened,
 } from '../approvals/approval.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
+import { AuditLogCheckpointed } from '../audit/log-checkpointed.schema';
 import { CatalogPublished } from '../catalog/catalog-published.schema';
 import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAccessDenied, TimerAccessDenied } from '../control/access-denied.schema';
 import {
@@ -89,6 +90,7 @@ export const CATALOGUE = [
   MessagingDeadLetterRepublished,
   NotificationRequested,
   AuditCheckpointSigned,
+  AuditLogCheckpointed,
   RequestAccessDenied,
   PolicyAccessDenied,
   ApprovalAccessDenied,

@@ -29,7 +29,14 @@ const inMemoryBus: MakeBus = async (name, { partitions, topic = `spec.${name}` }
     outTopic: `${topic}.out`,
     deadLetterTopic: `${topic}.dlq`,
     events,
-    appendRaw: async (onTopic, records) => void bus.appendRaw(onTopic, ...records),
+    appendRaw: async (onTopic, records) =>
+      void bus.appendRaw(
+        onTopic,
+        ...records.map(({ headers = {}, ...record }) => ({
+          ...record,
+          headers: Object.entries(headers).map(([key, value]) => ({ key, value: Buffer.from(value, 'utf8') })),
+        })),
+      ),
     committed: async (groupId, onTopic) => bus.committedOffsets(groupId, onTopic),
     sibling: open,
     eventually,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RawHeader } from '../ports';
 import { partitionForKey } from './partitioner';
 
 /** A record as the log keeps it: the bytes a producer wrote, where they landed and when. */
@@ -8,6 +9,8 @@ export interface StoredRecord {
   readonly offset: bigint;
   readonly key: string | null;
   readonly value: Buffer | null;
+  /** In the order the producer wrote them. */
+  readonly headers: readonly RawHeader[];
   /** Ms since the epoch, as Kafka gives a record's timestamp. */
   readonly timestamp: string;
   /** Arrival order across the whole log: one valid interleaving of the partitions, kept for specs and replays. */
@@ -18,6 +21,7 @@ export interface StoredRecord {
 export interface RecordInput {
   readonly key: string | null;
   readonly value: Buffer | null;
+  readonly headers?: readonly RawHeader[];
   readonly partition?: number;
 }
 
@@ -108,6 +112,7 @@ export class InMemoryLog {
         offset: BigInt(records.length),
         key: record.key,
         value: record.value,
+        headers: record.headers ?? [],
         timestamp,
         sequence: this.sequence++,
       };

@@ -16,6 +16,7 @@ import { committedOffsets, readAll, specBus, withRawProducer } from '../testing/
 import { testRegistry } from '../testing/test-events';
 import type { Ping } from '../testing/test-events';
 import { KafkaMessageBus } from './kafka-bus';
+import { kafkajsSaslFromEnv } from './kafka-sasl';
 
 const { kafkaBrokers } = infraEndpoints();
 
@@ -312,7 +313,7 @@ describe('KafkaMessageBus against a real broker', () => {
 
     expect(await a.listTopics()).toEqual([topic, `${topic}.dlq`, `${topic}.out`]);
     // On the cluster every name carries its namespace: nothing was created under the bare name.
-    const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING, ...kafkajsSaslFromEnv() }).admin();
     await admin.connect();
     try {
       const onCluster = await admin.listTopics();
@@ -351,7 +352,7 @@ describe('KafkaMessageBus against a real broker', () => {
 
     await eventually(async () => expect(await doomed.listTopics()).toEqual([]), { timeoutMs: 30_000, intervalMs: 200 });
     expect(await kept.listTopics()).toEqual([topic, `${topic}.out`]);
-    const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING }).admin();
+    const admin = new Kafka({ clientId: uniqueName('ns-admin'), brokers: [...kafkaBrokers], logLevel: logLevel.NOTHING, ...kafkajsSaslFromEnv() }).admin();
     await admin.connect();
     try {
       const groups = (await admin.listGroups()).groups.map((g) => g.groupId);

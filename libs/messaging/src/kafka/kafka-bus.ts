@@ -16,6 +16,7 @@ import type {
   MessageBus,
   MessagingMetrics,
   PartitionEnd,
+  RawReplayOptions,
   RecordRef,
   ReplayOptions,
   RunningConsumer,
@@ -23,7 +24,10 @@ import type {
 } from '../ports';
 import { KafkaRunningConsumer } from './consumer-runner';
 import { KafkaAdmin } from './kafka-admin';
+import type { RetentionChange } from './kafka-admin';
+import type { TopicRetentionProblem } from '../topic-retention';
 import { KafkaConnections } from './kafka-connections';
+import type { KafkaSaslCredentials } from './kafka-sasl';
 import { KafkaRecordReader } from './record-reader';
 import { KafkaReplay } from './replay';
 import { TopicNamespace } from './topic-namespace';
@@ -45,6 +49,10 @@ export interface KafkaBusConfig {
    * cluster cannot see each other (see TopicNamespace). Callers keep using the catalogue's names.
    */
   readonly namespace?: string;
+  /** Under ACLs, how long `ensureTopics` waits for the owner of a topic this principal may not create (default 60 s). */
+  readonly topicCreatedByOthersTimeoutMs?: number;
+  /** SASL/SCRAM-SHA-512 login; `false`: none; omitted: KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD from the environment if set (see KafkaConnectionsConfig). */
+  readonly sasl?: KafkaSaslCredentials | false;
 }
 
 /**
@@ -78,12 +86,13 @@ export class KafkaMessageBus implements MessageBus {
         instanceId: config.instanceId ?? randomUUID(),
         ...(config.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: config.connectionTimeoutMs } : {}),
         ...(config.requestTimeoutMs !== undefined ? { requestTimeoutMs: config.requestTimeoutMs } : {}),
+        ...(config.sasl !== undefined ? { sasl: config.sasl } : {}),
       },
       this.namespace,
       this.counters,
       this.logger,
     );
-    this.admin = new KafkaAdmin(this.connections, this.namespace, config.defaultPartitions);
+    this.admin = new KafkaAdmin(this.connections, this.namespace, config.defaultPartitions, config.topicCreatedByOthersTimeoutMs);
     this.replayer = new KafkaReplay(this.connections, this.admin, this.namespace, this.registry, config.clientId);
     this.reader = new KafkaRecordReader(this.connections, this.admin, this.namespace, config.clientId);
   }
@@ -113,6 +122,16 @@ export class KafkaMessageBus implements MessageBus {
   /** The topics that exist in this bus's namespace, by their logical names. */
   listTopics(): Promise<string[]> {
     return this.admin.listTopics();
+  }
+
+  /** Settings of lifecycle topics (default: every one in this namespace) that would let Kafka remove records (see KafkaAdmin). */
+  topicRetentionProblems(topics?: readonly string[]): Promise<TopicRetentionProblem[]> {
+    return this.admin.retentionProblems(topics);
+  }
+
+  /** Gives lifecycle topics (default: every one in this namespace) the catalogue's retention settings; idempotent (see KafkaAdmin). */
+  retainTopicsForever(topics?: readonly string[]): Promise<RetentionChange[]> {
+    return this.admin.retainForever(topics);
   }
 
   /** Deletes every topic and consumer group of this bus's namespace (see KafkaAdmin); refused without one. */
@@ -145,6 +164,10 @@ export class KafkaMessageBus implements MessageBus {
 
   replayBatches(options: BatchReplayOptions): Promise<number> {
     return this.replayer.run(options);
+  }
+
+  replayRaw(options: RawReplayOptions): Promise<number> {
+    return this.replayer.runRaw(options);
   }
 
   async endOffsets(topics: readonly string[]): Promise<PartitionEnd[]> {

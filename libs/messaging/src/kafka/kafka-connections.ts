@@ -5,6 +5,8 @@ import type { Counters } from '../counters';
 import type { MessagingLogger } from '../logger';
 import { toKafkaMessages } from './codec';
 import { kafkaLogCreator } from './kafka-log';
+import { kafkaSaslFromEnv } from './kafka-sasl';
+import type { KafkaSaslCredentials } from './kafka-sasl';
 import type { TopicNamespace } from './topic-namespace';
 
 export interface KafkaConnectionsConfig {
@@ -14,6 +16,11 @@ export interface KafkaConnectionsConfig {
   readonly requestTimeoutMs?: number;
   /** Distinguishes transactional producers of several instances of one service. */
   readonly instanceId: string;
+  /**
+   * SASL/SCRAM-SHA-512 login (a broker with ACLs, ADR 0017); `false`: none (plaintext). Omitted: the process
+   * environment's `KAFKA_SASL_USERNAME` / `KAFKA_SASL_PASSWORD` if set (what the test harness exports), else none.
+   */
+  readonly sasl?: KafkaSaslCredentials | false;
 }
 
 /**
@@ -32,9 +39,11 @@ export class KafkaConnections {
     private readonly counters: Counters,
     logger: MessagingLogger,
   ) {
+    const sasl = config.sasl === undefined ? kafkaSaslFromEnv() : config.sasl === false ? undefined : config.sasl;
     this.kafka = new Kafka({
       clientId: config.clientId,
       brokers: [...config.brokers],
+      ...(sasl === undefined ? {} : { sasl: { mechanism: 'scram-sha-512' as const, username: sasl.username, password: sasl.password } }),
       connectionTimeout: config.connectionTimeoutMs ?? 3_000,
       requestTimeout: config.requestTimeoutMs ?? 30_000,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },

@@ -11,6 +11,7 @@ import { KafkaAdmin } from './kafka-admin';
 import { KafkaConnections } from './kafka-connections';
 import { leaseAssigner } from './lease-assigner';
 import { TopicNamespace } from './topic-namespace';
+import type { KafkaSaslCredentials } from './kafka-sasl';
 
 /** Bounds the takeover after the holder dies without a word (`kill -9`, a lost host). */
 export const DEFAULT_LEASE_SESSION_TIMEOUT_MS = 10_000;
@@ -49,6 +50,8 @@ export interface KafkaLeaseConfig {
   readonly sessionTimeoutMs?: number;
   readonly connectionTimeoutMs?: number;
   readonly timers?: LeaseTimers;
+  /** As KafkaBusConfig.sasl: the service's own login (its ACLs cover its lease topic and group). */
+  readonly sasl?: KafkaSaslCredentials | false;
 }
 
 /**
@@ -76,6 +79,7 @@ export class KafkaLeaseElector implements LeaseElector {
         brokers: config.brokers,
         instanceId: randomUUID(),
         ...(config.connectionTimeoutMs !== undefined ? { connectionTimeoutMs: config.connectionTimeoutMs } : {}),
+        ...(config.sasl !== undefined ? { sasl: config.sasl } : {}),
       },
       this.namespace,
       newCounters(),

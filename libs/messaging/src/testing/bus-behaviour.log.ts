@@ -1,4 +1,5 @@
 import type { Envelope } from '@grantline/contracts';
+import type { RawLogRecord } from '../ports';
 import type { SuiteContext } from './bus-behaviour.suite';
 import type { Ping } from './test-events';
 
@@ -29,6 +30,67 @@ export function logBehaviour({ setup, track }: SuiteContext): void {
     expect(invalid).toEqual([{ topic: f.topic, partition: 0, offset: expect.any(String) }]);
     expect(await f.bus.replay({ topics: [f.topic], handler: async () => undefined })).toBe(32);
     expect(await f.bus.replay({ topics: [f.outTopic], handler: async () => undefined })).toBe(0);
+  });
+
+  it('replays raw records: every record as its bytes (key, value, headers) per partition in offset order, from given offsets to the ends at call time', async () => {
+    const f = await setup('replay-raw', { partitions: 2 });
+    const published = Array.from({ length: 6 }, (_, seq) => f.events.ping({ key: `acct-${seq % 3}`, seq }));
+    await f.bus.publisher.publish(f.topic, published);
+    await f.appendRaw(f.topic, [{ partition: 1, key: null, value: '{not json', headers: { 'x-origin': 'foreign' } }]);
+    const read = async (from?: Record<string, Record<number, string>>): Promise<{ count: number; byPartition: Map<number, RawLogRecord[]> }> => {
+      const byPartition = new Map<number, RawLogRecord[]>();
+      let wroteDuring = false;
+      const count = await f.bus.replayRaw({
+        topics: [f.topic, f.outTopic, `${f.topic}.never-created`],
+        ...(from === undefined ? {} : { from }),
+        batchHandler: async (records, { topic, partition }) => {
+          // Written while the replay runs: past the ends it reads to.
+          if (!wroteDuring) {
+            wroteDuring = true;
+            await f.bus.publisher.publish(f.topic, [f.events.ping({ key: 'acct-0', seq: 100 })]);
+          }
+          expect(topic).toBe(f.topic);
+          for (const record of records) expect({ topic: record.topic, partition: record.partition }).toEqual({ topic, partition });
+          byPartition.set(partition, [...(byPartition.get(partition) ?? []), ...records]);
+        },
+      });
+      return { count, byPartition };
+    };
+
+    const all = await read();
+    expect(await f.bus.listTopics()).toEqual(expect.arrayContaining([f.topic, f.outTopic]));
+    expect(await f.bus.listTopics()).not.toContain(`${f.topic}.never-created`);
+    expect(all.count).toBe(7);
+    const records = [...all.byPartition.values()].flat();
+    expect(records).toHaveLength(7);
+    for (const list of all.byPartition.values()) {
+      const offsets = list.map((record) => BigInt(record.offset));
+      expect(offsets).toEqual([...offsets].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(new Set(offsets).size).toBe(offsets.length);
+    }
+    for (const event of published) {
+      const record = records.find((candidate) => candidate.value?.toString('utf8') === JSON.stringify(event));
+      expect(record?.key?.toString('utf8')).toBe(event.subject);
+      expect(record?.headers.map(({ key, value }) => [key, value?.toString('utf8')])).toEqual([
+        ['content-type', 'application/cloudevents+json; charset=utf-8'],
+        ['ce_id', event.id],
+        ['ce_type', event.type],
+      ]);
+    }
+    const poison = all.byPartition.get(1)?.find((record) => record.value?.toString('utf8') === '{not json');
+    expect(poison).toMatchObject({ key: null, headers: [{ key: 'x-origin', value: Buffer.from('foreign', 'utf8') }] });
+    expect(poison?.timestamp).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
+
+    // A follower reads only what it has not seen: from the second record of partition 0, nothing of partition 1.
+    const partition0 = all.byPartition.get(0) ?? [];
+    const partition1 = all.byPartition.get(1) ?? [];
+    const endOf1 = (BigInt(partition1[partition1.length - 1]!.offset) + 1n).toString();
+    const tail = await read({ [f.topic]: { 0: partition0[1]!.offset, 1: endOf1 } });
+    const after = (await f.bus.replayRaw({ topics: [f.topic], batchHandler: async () => undefined })) - 7;
+    expect(after).toBe(2); // the two written during the replays
+    const tail0 = tail.byPartition.get(0) ?? [];
+    expect(tail0.map((record) => record.offset).slice(0, partition0.length - 1)).toEqual(partition0.slice(1).map((record) => record.offset));
+    expect(tail.byPartition.get(1)?.filter((record) => BigInt(record.offset) < BigInt(endOf1)) ?? []).toEqual([]);
   });
 
   it('is caught up at once on empty topics, and once the group has committed everything that was published', async () => {

@@ -17,6 +17,7 @@ export interface RawSpecRecord {
   readonly key: string | null;
   readonly value: string;
   readonly partition?: number;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** One spec's bus, on topics (input, `.out`, `.dlq`) no other spec uses. */

@@ -10,6 +10,7 @@ import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus } from '../kafka/kafka-bus';
 import { silentLogger } from '../logger';
 import { testRegistry } from './test-events';
+import { kafkajsSaslFromEnv } from '../kafka/kafka-sasl';
 
 export interface SpecBusOptions {
   readonly brokers: readonly string[];
@@ -42,7 +43,7 @@ export async function readAll(bus: KafkaMessageBus, topic: string): Promise<Enve
 
 /** Writes records as given (any bytes, any partition), as a foreign or newer producer would. */
 export async function withRawProducer<T>(brokers: readonly string[], work: (producer: Producer) => Promise<T>): Promise<T> {
-  const producer = new Kafka({ clientId: `raw-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING }).producer();
+  const producer = new Kafka({ clientId: `raw-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING, ...kafkajsSaslFromEnv() }).producer();
   await producer.connect();
   try {
     return await work(producer);
@@ -53,7 +54,7 @@ export async function withRawProducer<T>(brokers: readonly string[], work: (prod
 
 /** The group's committed offset per partition of a cluster topic (-1: nothing committed). */
 export async function committedOffsets(brokers: readonly string[], clusterGroupId: string, clusterTopic: string): Promise<Map<number, string>> {
-  const admin = new Kafka({ clientId: `offsets-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: `offsets-${randomUUID()}`, brokers: [...brokers], logLevel: logLevel.NOTHING, ...kafkajsSaslFromEnv() }).admin();
   await admin.connect();
   try {
     const [offsets] = await admin.fetchOffsets({ groupId: clusterGroupId, topics: [clusterTopic] });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { kafkaSaslEnv } from '@grantline/messaging';
 
 const ROOT = join(__dirname, '../../../..');
 const FIXTURE = join(__dirname, 'bootstrap.fixture-main.ts');
@@ -17,7 +18,8 @@ export interface FixtureProcess {
 export function runFixture(env: NodeJS.ProcessEnv): FixtureProcess {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', FIXTURE], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'], ...env },
+    // the harness's Kafka login (a SASL broker) goes with the endpoints, like a deployment's secret
+    env: { PATH: process.env['PATH'], ...kafkaSaslEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { inspect } from 'node:util';
 import { loadServiceConfig, ServiceConfigError } from './service-config.schema';
 
 const valid = { KAFKA_BROKERS: '127.0.0.1:9092', MONGO_URL: 'mongodb://127.0.0.1:27017' };
@@ -87,5 +90,46 @@ describe('loadServiceConfig', () => {
     expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: 'e2e-run1', MONGO_DB: 'chosen' }, { serviceName: 'intake' }).mongoDb).toBe('chosen');
     expect(loadServiceConfig({ ...valid, KAFKA_TOPIC_NAMESPACE: ' ' }, { serviceName: 'intake' }).kafkaNamespace).toBeUndefined();
     expect(problemsOf({ ...valid, KAFKA_TOPIC_NAMESPACE: 'E2E.run' })).toEqual(['KAFKA_TOPIC_NAMESPACE']);
+  });
+});
+
+describe('loadServiceConfig: the Kafka principal (docs/adr/0017)', () => {
+  const password = 'p'.repeat(24);
+
+  it('reads the login and never exposes the password when the config is logged or serialised', () => {
+    const config = loadServiceConfig({ ...valid, KAFKA_SASL_USERNAME: 'intake', KAFKA_SASL_PASSWORD: password }, { serviceName: 'intake' });
+    expect(config.kafkaSasl?.username).toBe('intake');
+    expect(config.kafkaSasl?.password).toBe(password);
+    expect(JSON.stringify(config)).not.toContain(password);
+    expect(JSON.stringify({ ...config.kafkaSasl })).not.toContain(password);
+    expect(inspect(config, { depth: 5 })).not.toContain(password);
+  });
+
+  it('reads the password from a file (a mounted secret)', () => {
+    const file = `${mkdtempSync(`${tmpdir()}/svc-config-`)}/kafka.password`;
+    writeFileSync(file, `${password}\n`);
+    expect(loadServiceConfig({ ...valid, KAFKA_SASL_USERNAME: 'intake', KAFKA_SASL_PASSWORD_FILE: file }, { serviceName: 'intake' }).kafkaSasl?.password).toBe(
+      password,
+    );
+  });
+
+  it('runs without a login against a plaintext broker', () => {
+    expect(loadServiceConfig(valid, { serviceName: 'intake' }).kafkaSasl).toBeUndefined();
+  });
+
+  it.each([
+    ['KAFKA_SASL_PASSWORD', { KAFKA_SASL_USERNAME: 'intake' }],
+    ['KAFKA_SASL_USERNAME', { KAFKA_SASL_PASSWORD: password }],
+    ['KAFKA_SASL_PASSWORD', { KAFKA_SASL_USERNAME: 'intake', KAFKA_SASL_PASSWORD: 'short' }],
+    ['KAFKA_SASL_PASSWORD_FILE', { KAFKA_SASL_USERNAME: 'intake', KAFKA_SASL_PASSWORD: password, KAFKA_SASL_PASSWORD_FILE: '/x' }],
+    ['KAFKA_SASL_PASSWORD_FILE', { KAFKA_SASL_USERNAME: 'intake', KAFKA_SASL_PASSWORD_FILE: '/nonexistent/kafka.password' }],
+  ])('names %s when the login is incomplete or bad, without the value', (variable, extra) => {
+    expect(problemsOf({ ...valid, ...extra })).toEqual([variable]);
+    try {
+      loadServiceConfig({ ...valid, ...extra }, { serviceName: 'intake' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(password);
+      expect((error as Error).message).not.toContain('short');
+    }
   });
 });

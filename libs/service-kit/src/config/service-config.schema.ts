@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_STALL_AFTER_MS, TopicNamespace } from '@grantline/messaging';
+import { DEFAULT_STALL_AFTER_MS, TopicNamespace, kafkaSaslCredentials } from '@grantline/messaging';
+import type { KafkaSaslCredentials } from '@grantline/messaging';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -18,6 +20,11 @@ export interface ServiceConfig {
   readonly kafkaBrokers: readonly string[];
   /** Prefix of this environment's topics and groups on a shared cluster; undefined: the catalogue's names as they are. */
   readonly kafkaNamespace?: string;
+  /**
+   * The service's own Kafka principal (SASL/SCRAM-SHA-512, docs/adr/0017); undefined: a plaintext broker. The password
+   * is not enumerable, so a logged or serialised config never shows it.
+   */
+  readonly kafkaSasl?: KafkaSaslCredentials;
   readonly mongoUrl: string;
   readonly mongoDb: string;
   readonly logLevel: LogLevel;
@@ -47,6 +54,15 @@ const envSchema = z.object({
     .string()
     .regex(TopicNamespace.PATTERN, 'lowercase letters, digits and dashes (at most 48), starting with a letter or digit')
     .optional(),
+  KAFKA_SASL_USERNAME: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9:._-]{0,199}$/, 'letters, digits and : . _ - (the Kafka principal name)')
+    .optional(),
+  // never echoed back: the message names the variable only
+  KAFKA_SASL_PASSWORD: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,}$/, 'at least 16 printable ASCII characters without spaces')
+    .optional(),
   MONGO_URL: z
     .string({ error: 'required: MongoDB connection string (mongodb://host:port)' })
     .regex(/^mongodb(\+srv)?:\/\/.+/, 'must start with mongodb:// or mongodb+srv://'),
@@ -67,6 +83,27 @@ export class ServiceConfigError extends Error {
 
 function blankToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * The Kafka password: KAFKA_SASL_PASSWORD, or the first line of the file KAFKA_SASL_PASSWORD_FILE names (a mounted
+ * secret), never both. Problems name the variable, never the value.
+ */
+function kafkaPassword(env: NodeJS.ProcessEnv): { value: string | undefined; problems: { variable: string; message: string }[] } {
+  const inline = env['KAFKA_SASL_PASSWORD'] === undefined || env['KAFKA_SASL_PASSWORD'] === '' ? undefined : env['KAFKA_SASL_PASSWORD'];
+  const file = blankToUndefined(env['KAFKA_SASL_PASSWORD_FILE']);
+  if (inline !== undefined && file !== undefined) {
+    return { value: undefined, problems: [{ variable: 'KAFKA_SASL_PASSWORD_FILE', message: 'set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both' }] };
+  }
+  if (file === undefined) return { value: inline, problems: [] };
+  try {
+    return { value: readFileSync(file, 'utf8').split('\n')[0]?.trim() ?? '', problems: [] };
+  } catch (error) {
+    return {
+      value: undefined,
+      problems: [{ variable: 'KAFKA_SASL_PASSWORD_FILE', message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` }],
+    };
+  }
 }
 
 /**
@@ -96,10 +133,24 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     SHUTDOWN_TIMEOUT_MS: blankToUndefined(env['SHUTDOWN_TIMEOUT_MS']) ?? 10_000,
     CONSUMER_STALL_AFTER_MS: blankToUndefined(env['CONSUMER_STALL_AFTER_MS']) ?? DEFAULT_STALL_AFTER_MS,
   };
-  const parsed = envSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new ServiceConfigError(parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })));
+  const password = kafkaPassword(env);
+  const parsed = envSchema.safeParse({
+    ...input,
+    KAFKA_SASL_USERNAME: blankToUndefined(env['KAFKA_SASL_USERNAME']),
+    KAFKA_SASL_PASSWORD: password.value,
+  });
+  const problems = [
+    ...password.problems,
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message }))),
+  ];
+  if (password.problems.length === 0 && parsed.success && (parsed.data.KAFKA_SASL_USERNAME === undefined) !== (parsed.data.KAFKA_SASL_PASSWORD === undefined)) {
+    problems.push(
+      parsed.data.KAFKA_SASL_USERNAME === undefined
+        ? { variable: 'KAFKA_SASL_USERNAME', message: 'required with KAFKA_SASL_PASSWORD / KAFKA_SASL_PASSWORD_FILE' }
+        : { variable: 'KAFKA_SASL_PASSWORD', message: 'required with KAFKA_SASL_USERNAME (or KAFKA_SASL_PASSWORD_FILE)' },
+    );
   }
+  if (!parsed.success || problems.length > 0) throw new ServiceConfigError(problems);
   const data = parsed.data;
   return {
     serviceName: data.SERVICE_NAME,
@@ -107,6 +158,9 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     host: data.HOST,
     kafkaBrokers: data.KAFKA_BROKERS,
     ...(data.KAFKA_TOPIC_NAMESPACE === undefined ? {} : { kafkaNamespace: data.KAFKA_TOPIC_NAMESPACE }),
+    ...(data.KAFKA_SASL_USERNAME === undefined || data.KAFKA_SASL_PASSWORD === undefined
+      ? {}
+      : { kafkaSasl: kafkaSaslCredentials(data.KAFKA_SASL_USERNAME, data.KAFKA_SASL_PASSWORD) }),
     mongoUrl: data.MONGO_URL,
     mongoDb: data.MONGO_DB,
     logLevel: data.LOG_LEVEL,

@@ -98,6 +98,7 @@ export async function startLeased(options: LeasedStartOptions): Promise<LeasedSe
       brokers: config.kafkaBrokers,
       logger: logger.withContext('messaging'),
       ...(config.kafkaNamespace === undefined ? {} : { namespace: config.kafkaNamespace }),
+      ...(config.kafkaSasl === undefined ? {} : { sasl: config.kafkaSasl }),
       ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
     });
   let lease: Lease;

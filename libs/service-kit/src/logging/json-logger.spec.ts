@@ -75,4 +75,13 @@ describe('JsonLogger', () => {
       ['fatal', 'gone'],
     ]);
   });
+
+  it('censors credentials handed to a log call by mistake (docs/adr/0017)', () => {
+    const { logger, records } = capture();
+    const secret = 'x'.repeat(32);
+    logger.info('connecting', { password: secret, kafka: { sasl: { username: 'intake', password: secret } }, env: { KAFKA_SASL_PASSWORD: secret } });
+    const line = JSON.stringify(records());
+    expect(line).not.toContain(secret);
+    expect(records()[0]).toMatchObject({ password: '[redacted]', kafka: { sasl: '[redacted]' }, env: { KAFKA_SASL_PASSWORD: '[redacted]' } });
+  });
 });

@@ -14,6 +14,10 @@ export interface JsonLoggerOptions {
 }
 
 type Fields = Record<string, unknown>;
+
+/** Fields that may hold a secret, at the top of a record or one or two levels down (docs/adr/0017). */
+const SECRET_FIELDS = ['password', 'KAFKA_SASL_PASSWORD', 'sasl'];
+const REDACTED_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 type PinoLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 function isPlainObject(value: unknown): value is Fields {
@@ -45,6 +49,8 @@ export class JsonLogger implements LoggerService, MessagingLogger {
           base: { service: options.serviceName, pid: process.pid },
           timestamp: pino.stdTimeFunctions.isoTime,
           formatters: { level: (label) => ({ level: label }) },
+          // a credential handed to a log call by mistake (a config, an env dump, client options) is censored
+          redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
         },
         options.destination ?? pino.destination({ dest: 1, sync: true }),
       );

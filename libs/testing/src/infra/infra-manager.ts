@@ -9,6 +9,7 @@ import { withInfraLock } from './infra-lock';
 import { endpointEnv, infraComponents, infraStateSchema } from './infra.types';
 import type { ComponentHealth, ComponentRuntime, InfraComponent, InfraLog, InfraOwner, InfraState } from './infra.types';
 import { kafkaLogSaysStarted, startLocalKafka } from './kafka-local.provider';
+import { KAFKA_ADMIN_USER, KAFKA_CREDENTIALS_ENV, KAFKA_SECURITY_ENV, kafkaSecurity, readKafkaCredentials } from './kafka-security';
 import { postgresDataDir, startLocalPostgres } from './postgres-local.provider';
 import { isOurProcess, isPortOpen, stopProcess } from './process.util';
 
@@ -62,9 +63,21 @@ export function describeComponent(runtime: ComponentRuntime): string {
   return `${runtime.component}: ${runtime.version} (${where[runtime.mode]}) at ${runtime.address}`;
 }
 
-/** Copies the endpoints into env (KAFKA_BROKERS, MONGO_URL, PG_URL) for services and spec workers. */
+/**
+ * Copies the endpoints into env (KAFKA_BROKERS, MONGO_URL, PG_URL) for services and spec workers. A SASL broker
+ * (ADR 0017) adds the security mode, the credentials file's path and the bootstrap admin's login
+ * (KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD): every bus a spec builds authenticates as the admin without naming it,
+ * and a platform's services get their own principals from the file (`kafkaNamespaceAccess`).
+ */
 export function exportEndpoints(components: readonly ComponentRuntime[], env: NodeJS.ProcessEnv = process.env): void {
   for (const runtime of components) env[endpointEnv[runtime.component]] = runtime.url;
+  const kafka = components.find((runtime) => runtime.component === 'kafka');
+  if (kafka?.security === 'sasl' && kafka.credentialsFile !== undefined) {
+    env[KAFKA_SECURITY_ENV] = 'sasl';
+    env[KAFKA_CREDENTIALS_ENV] = kafka.credentialsFile;
+    env['KAFKA_SASL_USERNAME'] = KAFKA_ADMIN_USER;
+    env['KAFKA_SASL_PASSWORD'] = readKafkaCredentials(kafka.credentialsFile).adminPassword;
+  }
 }
 
 export async function checkHealth(runtime: ComponentRuntime): Promise<ComponentHealth> {
@@ -118,6 +131,9 @@ async function fromEnv(component: InfraComponent, url: string): Promise<Componen
 
 async function startComponent(component: InfraComponent, selection: InfraSelection, paths: InfraPaths, log: InfraLog): Promise<ComponentRuntime> {
   const useDocker = selection === 'docker' || (selection === 'auto' && (await dockerEngineAvailable()));
+  if (useDocker && component === 'kafka' && kafkaSecurity() === 'sasl') {
+    throw new Error(`${KAFKA_SECURITY_ENV}=sasl is not supported with the Docker provider yet: use docker-compose.yml, or GRANTLINE_INFRA=local`);
+  }
   if (useDocker) return startDockerComponent(component, log);
   switch (component) {
     case 'kafka':
@@ -162,6 +178,13 @@ export async function infraUp(options: InfraUpOptions): Promise<InfraUpResult> {
         }
         if (recorded !== undefined) {
           const running = recorded.mode !== 'local' || (recorded.pid !== undefined && isOurProcess(recorded.pid, recorded.marker));
+          if (running && component === 'kafka' && (recorded.security ?? 'plaintext') !== kafkaSecurity(env)) {
+            // never restarted behind the back of whoever uses it: the switch takes effect at the next start
+            throw new Error(
+              `the running broker at ${recorded.address} is ${recorded.security ?? 'plaintext'} but ${KAFKA_SECURITY_ENV}=${kafkaSecurity(env)}; ` +
+                'stop it with `npm run infra:down` (when nobody else uses it) and start again',
+            );
+          }
           if (running) {
             // a loaded machine answers slowly: give a server we know is running time before judging it
             const health = await healthWithin(recorded, RECORDED_HEALTH_WAIT_MS);

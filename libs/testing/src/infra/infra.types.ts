@@ -23,6 +23,10 @@ export const componentRuntimeSchema = z.object({
   containerId: z.string().optional(),
   logFile: z.string().optional(),
   startedAt: z.string(),
+  /** Kafka only: `sasl` when the broker authenticates and enforces ACLs (ADR 0017); absent: plaintext. */
+  security: z.enum(['plaintext', 'sasl']).optional(),
+  /** Kafka with SASL: the local dev file of its credentials (a path; the secrets stay in the file). */
+  credentialsFile: z.string().optional(),
 });
 export type ComponentRuntime = z.infer<typeof componentRuntimeSchema>;
 

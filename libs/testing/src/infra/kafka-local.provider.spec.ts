@@ -31,6 +31,14 @@ describe('local Kafka configuration', () => {
     expect(props.get('log.dirs')).toBe('/data/kafka');
   });
 
+  it('keeps every record of a topic created without its own retention settings (docs/adr/0015)', () => {
+    expect(props.get('log.retention.ms')).toBe('-1');
+    expect(props.get('log.retention.bytes')).toBe('-1');
+    // log.retention.ms wins over the hours and minutes forms, so none of them may bring a limit back
+    expect(props.has('log.retention.hours')).toBe(false);
+    expect(props.has('log.retention.minutes')).toBe(false);
+  });
+
   it('makes cluster ids in Kafka Uuid form (22 base64url chars, no leading dash)', () => {
     for (let i = 0; i < 500; i++) {
       const id = newKafkaClusterId();

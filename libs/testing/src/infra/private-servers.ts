@@ -1,5 +1,5 @@
-// Servers of one spec's own, for fault injection: a MongoDB-wire store (FerretDB, SQLite backend) or a PostgreSQL
-// cluster on a free port, with its data in a temporary directory. The spec may stop it (the fault) and start it
+// Servers of one spec's own, for fault injection: a MongoDB-wire store (FerretDB, SQLite backend), a PostgreSQL
+// cluster or a Kafka broker (plaintext or SASL with ACLs) on a free port, with its data in a temporary directory. The spec may stop it (the fault) and start it
 // again on the same port with the same data (the recovery) without touching the shared servers of jest's global
 // setup, which other specs use at the same time. Each is a child process of the jest worker: `dispose()` stops it
 // and deletes its data, and a worker that exits takes its servers with it.
@@ -14,13 +14,16 @@ import type { InfraPaths } from './infra.config';
 import type { InfraComponent, InfraLog } from './infra.types';
 import { ensureFerretdbBinary } from './ferretdb-local.provider';
 import { mongoPing, pgQuery } from './health';
+import { KAFKA_ADMIN_USER, changeScramUsers, newKafkaBrokerSecrets, scramFormatArguments } from './kafka-security';
+import type { KafkaSecurity, KafkaUserSecret, ScramUserChange } from './kafka-security';
+import { ensureKafkaLibs, kafkaLogSaysStarted, kafkaServerProperties, newKafkaClusterId } from './kafka-local.provider';
 import { PG_ROLE, chownForServer, findPostgresBin, postgresServerArgs, postgresUrl, serverUser } from './postgres-local.provider';
-import { MissingPrerequisiteError } from './prerequisites';
-import { freePortOutsideEphemeralRange, runChecked, waitUntil } from './process.util';
+import { MissingPrerequisiteError, requireJava } from './prerequisites';
+import { freePortOutsideEphemeralRange, isPortOpen, runChecked, runCommand, waitUntil } from './process.util';
 
 export interface PrivateServer {
-  readonly component: Extract<InfraComponent, 'mongo' | 'postgres'>;
-  /** `mongodb://127.0.0.1:<port>/` or `postgres://grantline:<password>@127.0.0.1:<port>/postgres`. */
+  readonly component: InfraComponent;
+  /** `mongodb://127.0.0.1:<port>/`, `postgres://grantline:<password>@127.0.0.1:<port>/postgres` or `127.0.0.1:<port>` (Kafka). */
   readonly url: string;
   readonly port: number;
   /** The server's own output, appended across restarts. */
@@ -49,6 +52,7 @@ interface ProcessSpec {
   /** FerretDB stops on SIGTERM; PostgreSQL's fast shutdown (disconnect the clients, then stop) is SIGINT. */
   readonly stopSignal: NodeJS.Signals;
   readonly ready: () => Promise<boolean>;
+  readonly readyTimeoutMs?: number;
 }
 
 const STOP_GRACE_MS = 15_000;
@@ -103,7 +107,7 @@ class PrivateServerProcess implements PrivateServer {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     track(child);
     await waitUntil(`${this.spec.what} at ${LOOPBACK}:${this.port}`, this.spec.ready, {
-      timeoutMs: READY_TIMEOUT_MS,
+      timeoutMs: this.spec.readyTimeoutMs ?? READY_TIMEOUT_MS,
       pid: child.pid,
       logFile: this.logFile,
     });
@@ -127,7 +131,7 @@ class PrivateServerProcess implements PrivateServer {
   }
 }
 
-async function started(server: PrivateServerProcess): Promise<PrivateServer> {
+async function started<T extends PrivateServerProcess>(server: T): Promise<T> {
   try {
     await server.start();
     return server;
@@ -216,4 +220,115 @@ export async function startPrivatePostgres(_options: PrivateServerOptions = {}):
       ready: async () => (await pgQuery<{ ok: number }>(url, 'SELECT 1 AS ok'))[0]?.ok === 1,
     }),
   );
+}
+
+export interface PrivateKafka extends PrivateServer {
+  readonly brokers: readonly string[];
+  readonly security: KafkaSecurity;
+  /** The bootstrap admin (a super user: creates topics, users and ACLs); undefined without SASL. */
+  readonly admin: KafkaUserSecret | undefined;
+  /** Creates, replaces or deletes SCRAM users (SASL only). */
+  changeUsers(changes: readonly ScramUserChange[]): Promise<void>;
+}
+
+export interface PrivateKafkaOptions extends PrivateServerOptions {
+  /** SASL/SCRAM-SHA-512 with the StandardAuthorizer, deny by default (ADR 0017). Default: plaintext. */
+  readonly sasl?: boolean;
+}
+
+class PrivateKafkaProcess extends PrivateServerProcess implements PrivateKafka {
+  constructor(
+    port: number,
+    home: string,
+    spec: ProcessSpec,
+    readonly security: KafkaSecurity,
+    readonly admin: KafkaUserSecret | undefined,
+    private readonly tooling: { root: string; kafkaLibs: string },
+  ) {
+    super('kafka', `${LOOPBACK}:${port}`, port, join(home, 'kafka.log'), home, spec);
+  }
+
+  get brokers(): readonly string[] {
+    return [this.url];
+  }
+
+  async changeUsers(changes: readonly ScramUserChange[]): Promise<void> {
+    if (this.admin === undefined) throw new Error('changeUsers: this private Kafka runs without SASL');
+    await changeScramUsers({ ...this.tooling, brokers: this.brokers, admin: this.admin, changes });
+  }
+}
+
+const KAFKA_READY_TIMEOUT_MS = 180_000;
+
+/**
+ * A Kafka broker of the spec's own (the harness's pinned jars): one combined KRaft node on free ports, its log in a
+ * temporary directory; with `sasl`, SCRAM-SHA-512 and ACLs enforced, and a bootstrap admin created with the storage.
+ */
+export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Promise<PrivateKafka> {
+  await requireJava(17);
+  const paths = options.paths ?? infraPaths();
+  const kafkaLibs = await ensureKafkaLibs(paths, options.log ?? (() => undefined));
+  const port = await freePortOutsideEphemeralRange(LOOPBACK);
+  let controllerPort = await freePortOutsideEphemeralRange(LOOPBACK);
+  while (controllerPort === port) controllerPort = await freePortOutsideEphemeralRange(LOOPBACK);
+  const home = mkdtempSync(join(tmpdir(), 'grantline-private-kafka-'));
+  const dataDir = join(home, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const secrets = options.sasl === true ? newKafkaBrokerSecrets() : undefined;
+  const config = join(home, 'server.properties');
+  const log4j = join(home, 'log4j2.properties');
+  writeFileSync(config, kafkaServerProperties({ dataDir, port, controllerPort, ...(secrets ? { sasl: secrets } : {}) }), { mode: 0o600 });
+  writeFileSync(
+    log4j,
+    [
+      'status = warn',
+      'appender.out.type = Console',
+      'appender.out.name = out',
+      'appender.out.layout.type = PatternLayout',
+      'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+      'rootLogger.level = info',
+      'rootLogger.appenderRef.out.ref = out',
+      'logger.request.name = kafka.request.logger',
+      'logger.request.level = warn',
+      '',
+    ].join('\n'),
+  );
+  const jvmLog = `-Dlog4j2.configurationFile=${log4j}`;
+  const classpath = `${kafkaLibs}/*`;
+  // the admin's password is an argument of the format only (nobody could authenticate to create it later); the
+  // error text never carries it
+  const format = await runCommand(
+    'java',
+    [jvmLog, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newKafkaClusterId(), '-c', config, ...(secrets ? scramFormatArguments(secrets) : [])],
+    { timeoutMs: 120_000 },
+  );
+  if (format.code !== 0) {
+    rmSync(home, { recursive: true, force: true });
+    const output = `${format.stdout}\n${format.stderr}`;
+    throw new Error(
+      `formatting the private Kafka storage failed (exit ${format.code}): ${secrets ? output.split(secrets.adminPassword).join('***') : output}`.slice(
+        0,
+        4_000,
+      ),
+    );
+  }
+  const logFile = join(home, 'kafka.log');
+  const server = new PrivateKafkaProcess(
+    port,
+    home,
+    {
+      what: `private Kafka${secrets ? ' (SASL)' : ''}`,
+      cmd: 'java',
+      args: ['-Xms256m', '-Xmx384m', '-Djava.awt.headless=true', jvmLog, '-cp', classpath, 'kafka.Kafka', config],
+      cwd: home,
+      user: undefined,
+      stopSignal: 'SIGTERM',
+      ready: async () => (await isPortOpen(LOOPBACK, port)) && kafkaLogSaysStarted(logFile),
+      readyTimeoutMs: KAFKA_READY_TIMEOUT_MS,
+    },
+    secrets ? 'sasl' : 'plaintext',
+    secrets ? { username: KAFKA_ADMIN_USER, password: secrets.adminPassword } : undefined,
+    { root: paths.root, kafkaLibs },
+  );
+  return started(server);
 }

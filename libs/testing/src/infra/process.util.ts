@@ -15,6 +15,8 @@ export interface RunOptions {
   uid?: number;
   gid?: number;
   timeoutMs?: number;
+  /** Written to the command's stdin (secrets go here, never into arguments: those are visible to every local user). */
+  input?: string;
 }
 
 /** Runs a command to completion and captures its output; never throws on a non-zero exit. */
@@ -27,11 +29,12 @@ export function runCommand(cmd: string, args: readonly string[], options: RunOpt
       env: options.env ?? process.env,
       uid: options.uid,
       gid: options.gid,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', (err) => {
       if (timer) clearTimeout(timer);
       resolve({ code: 127, stdout, stderr: stderr + String(err.message) });
