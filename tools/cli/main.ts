@@ -10,6 +10,7 @@
 //   kafka acls --print | --apply [--connector id=service…] [--users FILE [--rotate principal…]]
 //                                                    the deployment's principals and ACLs from the catalogue (ADR 0017)
 //   verify --bundle DIR [--key FILE]                 offline: an evidence bundle is the signed log, untouched (exit 1 names the first bad record)
+//   verify --from-topics --key FILE                  the log on the broker matches every checkpoint the audit signed
 //   prove --bundle DIR --event ID [--checkpoint N]   offline: this event is in the log as of the signed checkpoint of size N
 // Kafka: KAFKA_BROKERS and KAFKA_TOPIC_NAMESPACE, as the services read them (or --brokers / --namespace).
 // The logic lives in tools/cli/src (unit and integration specs); this file only wires the command line.
@@ -21,7 +22,7 @@ import { SettingsError, kafkaSettings, openBus } from './src/connection';
 import { DeadLetterQueue } from './src/dlq/dead-letter-queue';
 import { EXIT, dlqList, dlqRedrive, dlqShow, redriveUsageError } from './src/dlq/dlq-commands';
 import { defaultEvidenceEnvironment, evidenceCommand, evidenceFromBundle, evidenceUsageError } from './src/evidence/evidence-command';
-import { EXPORT_EXIT, exportCommand, exportUsageError } from './src/export/export-command';
+import { EXPORT_EXIT, VERIFY_TOPICS_EXIT, exportCommand, exportUsageError, verifyTopicsCommand } from './src/export/export-command';
 import type { ExportOptions } from './src/export/export-command';
 import type { EvidenceOptions } from './src/evidence/evidence-command';
 import { applyKafkaAcls, kafkaAclPlanFor, kafkaAclsDeps, kafkaAclsUsageError, connectorsOf, printKafkaAcls } from './src/kafka/kafka-acls-command';
@@ -243,15 +244,45 @@ program
 
 program
   .command('verify')
-  .description('offline: verify an evidence bundle (signatures, consistency, every record in its tree, nothing missing); exit 0 clean, 1 tampered, 2 usage')
+  .description(
+    'verify an evidence bundle offline (signatures, consistency, every record in its tree, nothing missing), or with --from-topics the log on the broker against the signed checkpoints; exit 0 clean, 1 tampered, 2 usage',
+  )
   .option('--bundle <dir>', 'the evidence bundle directory')
+  .option('--from-topics', "read the lifecycle topics themselves (needs --key: the audit's verifier key)")
   .option(
     '--key <file>',
-    "the log signer's trusted key (C2SP .vkey or Ed25519 public key PEM); default: the bundle's own, which proves internal consistency only",
+    "the log signer's trusted key (C2SP .vkey or Ed25519 public key PEM); default for a bundle: the bundle's own, which proves internal consistency only",
   )
-  .action((options: { bundle?: string; key?: string }, command: Command) => {
-    if (options.bundle === undefined) command.error('--bundle <dir> is required', { exitCode: VERIFY_EXIT.usage });
-    process.exitCode = verifyCommand({ ...options, bundle: options.bundle }, processOutput, { progress: progressBar('verifying') });
+  .option('--key-name <name>', 'the note key name (with a PEM; default grantline-audit)')
+  .action(async (options: { bundle?: string; fromTopics?: boolean; key?: string; keyName?: string }, command: Command) => {
+    if (options.fromTopics === true) {
+      if (options.bundle !== undefined) command.error('--from-topics and --bundle exclude each other', { exitCode: VERIFY_TOPICS_EXIT.usage });
+      if (options.key === undefined)
+        command.error('--from-topics needs --key <file>: the key the audit signs checkpoints with', { exitCode: VERIFY_TOPICS_EXIT.usage });
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const settings = kafkaSettings(process.env, {
+        ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
+        ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
+      });
+      const bus = openBus(settings, registry, { verbose: globals.verbose === true });
+      process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
+      try {
+        await bus.connect();
+        process.exitCode = await verifyTopicsCommand(
+          bus,
+          { key: options.key, ...(options.keyName === undefined ? {} : { keyName: options.keyName }) },
+          processOutput,
+          progressBar('reading the log'),
+        );
+      } finally {
+        await bus.disconnect();
+      }
+      return;
+    }
+    if (options.bundle === undefined) command.error('--bundle <dir> (or --from-topics) is required', { exitCode: VERIFY_EXIT.usage });
+    process.exitCode = verifyCommand({ bundle: options.bundle, ...(options.key === undefined ? {} : { key: options.key }) }, processOutput, {
+      progress: progressBar('verifying'),
+    });
   });
 
 program

@@ -69,20 +69,21 @@ interface SignedCheckpoint {
   readonly signedAt: string;
 }
 
+/** Every lifecycle tree recomputed from leaf 0, and the checkpoints of them signed by the given key. */
+interface SignedLog {
+  readonly trees: Map<string, ExportTree>;
+  readonly checkpoints: Map<string, SignedCheckpoint[]>;
+  /** Checkpoint events not signed by the key (ignored). */
+  readonly foreign: number;
+  readonly read: number;
+}
+
 /**
- * `grantline export`: an evidence bundle of a period, from the topics themselves. Every lifecycle topic partition
- * (every catalogue topic but `iga.audit.v1`, plus the connector topics) is read as raw records and its tree recomputed
- * from leaf 0 (proofs need the whole tree); the records whose log timestamp falls in the period are written with
- * inclusion proofs against the tree's latest checkpoint, with the checkpoints signed in the period and that latest one
- * (from `iga.audit.v1`, signed by the given key). Fails closed: a tree whose recomputed root differs from a signed
- * checkpoint is reported and nothing is written. Records after a tree's latest checkpoint are not signed yet and
- * are left out (said on stderr).
+ * Reads the audit's checkpoints signed by `vkey` (the note is authoritative) and every record of every lifecycle
+ * topic partition (every catalogue topic but `iga.audit.v1`, plus the connector topics) as raw bytes, entering each
+ * into its partition's tree from leaf 0. `keep` says whether a record is kept (with those after it) for a bundle.
  */
-export async function exportCommand(bus: MessageBus, options: ExportOptions, io: Output, progress?: Progress): Promise<number> {
-  const from = Date.parse(options.from);
-  const to = Date.parse(options.to);
-  const { keyName, publicKey } = readVerifierKey(options.key, options.keyName);
-  const vkey = verifierKey(keyName, publicKey);
+async function readSignedLog(bus: MessageBus, vkey: string, keep: (record: RawLogRecord) => boolean, progress?: Progress): Promise<SignedLog> {
   const identity = await bus.logIdentity();
   const topics = [
     ...new Set([
@@ -91,7 +92,6 @@ export async function exportCommand(bus: MessageBus, options: ExportOptions, io:
     ]),
   ].sort();
 
-  // The signed checkpoints, per tree: the note is authoritative, and only this key's count.
   const checkpoints = new Map<string, SignedCheckpoint[]>();
   let foreign = 0;
   await bus.replay({
@@ -112,9 +112,7 @@ export async function exportCommand(bus: MessageBus, options: ExportOptions, io:
       }
     },
   });
-  if (foreign > 0) io.err(`grantline export: ${foreign} checkpoint(s) not signed by ${keyName} ignored\n`);
 
-  // Every tree recomputed from leaf 0; the period's records kept.
   const trees = new Map<string, ExportTree>();
   let read = 0;
   await bus.replayRaw({
@@ -134,8 +132,7 @@ export async function exportCommand(bus: MessageBus, options: ExportOptions, io:
           trees.set(key, tree);
         }
         const index = tree.log.append(recordLeafHash(record));
-        const at = Date.parse(record.timestamp);
-        if (at >= from && at <= to) {
+        if (keep(record)) {
           tree.firstIndex ??= index;
           tree.lastIndex = index;
         }
@@ -147,18 +144,58 @@ export async function exportCommand(bus: MessageBus, options: ExportOptions, io:
     },
   });
   progress?.stop();
+  for (const list of checkpoints.values()) list.sort((a, b) => a.size - b.size);
+  return { trees, checkpoints, foreign, read };
+}
+
+/** What does not match: a signed checkpoint larger than its tree, or with another root at its size. */
+function editsOf(tree: ExportTree, signed: readonly SignedCheckpoint[]): string[] {
+  const edits: string[] = [];
+  let good = 0;
+  for (const checkpoint of signed) {
+    if (checkpoint.size > tree.log.size)
+      edits.push(`${tree.origin}: the log holds ${tree.log.size} records, a checkpoint signed at ${checkpoint.signedAt} covered ${checkpoint.size}`);
+    else if (!tree.log.root(checkpoint.size).equals(checkpoint.rootHash))
+      edits.push(
+        `${tree.origin}: the first ${checkpoint.size} records do not match the checkpoint signed at ${checkpoint.signedAt} (the first bad record is a leaf in [${good}, ${checkpoint.size}))`,
+      );
+    else good = checkpoint.size;
+  }
+  return edits;
+}
+
+/**
+ * `grantline export`: an evidence bundle of a period, from the topics themselves. Every lifecycle topic partition
+ * (every catalogue topic but `iga.audit.v1`, plus the connector topics) is read as raw records and its tree recomputed
+ * from leaf 0 (proofs need the whole tree); the records whose log timestamp falls in the period are written with
+ * inclusion proofs against the tree's latest checkpoint, with the checkpoints signed in the period and that latest one
+ * (from `iga.audit.v1`, signed by the given key). Fails closed: a tree whose recomputed root differs from a signed
+ * checkpoint is reported and nothing is written. Records after a tree's latest checkpoint are not signed yet and
+ * are left out (said on stderr).
+ */
+export async function exportCommand(bus: MessageBus, options: ExportOptions, io: Output, progress?: Progress): Promise<number> {
+  const from = Date.parse(options.from);
+  const to = Date.parse(options.to);
+  const { keyName, publicKey } = readVerifierKey(options.key, options.keyName);
+  const vkey = verifierKey(keyName, publicKey);
+  const identity = await bus.logIdentity();
+  const { trees, checkpoints, foreign, read } = await readSignedLog(
+    bus,
+    vkey,
+    (record) => {
+      const at = Date.parse(record.timestamp);
+      return at >= from && at <= to;
+    },
+    progress,
+  );
+  if (foreign > 0) io.err(`grantline export: ${foreign} checkpoint(s) not signed by ${keyName} ignored\n`);
 
   const sources: BundleTreeSource[] = [];
   const edited: string[] = [];
   let unsigned = 0;
   for (const tree of [...trees.values()].sort((a, b) => (a.origin < b.origin ? -1 : 1))) {
-    const signed = (checkpoints.get(tree.origin) ?? []).sort((a, b) => a.size - b.size);
-    for (const checkpoint of signed) {
-      if (checkpoint.size > tree.log.size)
-        edited.push(`${tree.origin}: the log holds ${tree.log.size} records, a checkpoint signed at ${checkpoint.signedAt} covered ${checkpoint.size}`);
-      else if (!tree.log.root(checkpoint.size).equals(checkpoint.rootHash))
-        edited.push(`${tree.origin}: the first ${checkpoint.size} records do not match the checkpoint signed at ${checkpoint.signedAt}`);
-    }
+    const signed = checkpoints.get(tree.origin) ?? [];
+    edited.push(...editsOf(tree, signed));
     if (tree.firstIndex === undefined || tree.lastIndex === undefined) continue;
     const latest = signed[signed.length - 1];
     const lastCovered = Math.min(tree.lastIndex, (latest?.size ?? 0) - 1);
@@ -196,4 +233,43 @@ export async function exportCommand(bus: MessageBus, options: ExportOptions, io:
     `wrote ${options.out}: ${lines} events of ${manifest.trees.length} trees, ${sources.reduce((sum, source) => sum + source.checkpoints.length, 0)} checkpoints (read ${read} records)\n`,
   );
   return EXPORT_EXIT.ok;
+}
+
+export const VERIFY_TOPICS_EXIT = { clean: 0, edited: 1, usage: 2 } as const;
+
+/**
+ * `grantline verify --from-topics`: the log as it is on the broker now, against the audit's signed checkpoints: every
+ * lifecycle tree recomputed from leaf 0, each checkpoint signed by the key checked (its tree at least as long, the same
+ * root at its size; consecutive checkpoints that both match are consistent by construction). Names each edited tree
+ * and the range of leaves its first bad record lies in; records after a tree's latest checkpoint are not signed yet.
+ */
+export async function verifyTopicsCommand(bus: MessageBus, options: { key: string; keyName?: string }, io: Output, progress?: Progress): Promise<number> {
+  const { keyName, publicKey } = readVerifierKey(options.key, options.keyName);
+  const { trees, checkpoints, foreign, read } = await readSignedLog(bus, verifierKey(keyName, publicKey), () => false, progress);
+  if (foreign > 0) io.err(`grantline verify: ${foreign} checkpoint(s) not signed by ${keyName} ignored\n`);
+  const edited: string[] = [];
+  let signedCount = 0;
+  let unsigned = 0;
+  const origins = new Set([...trees.values()].map((tree) => tree.origin));
+  for (const tree of [...trees.values()].sort((a, b) => (a.origin < b.origin ? -1 : 1))) {
+    const signed = checkpoints.get(tree.origin) ?? [];
+    signedCount += signed.length;
+    edited.push(...editsOf(tree, signed));
+    unsigned += Math.max(0, tree.log.size - (signed[signed.length - 1]?.size ?? 0));
+  }
+  // A tree signed once and now gone entirely: its whole partition was deleted.
+  for (const [origin, signed] of checkpoints) {
+    if (!origins.has(origin))
+      edited.push(`${origin}: no record left; a checkpoint signed at ${signed[0]?.signedAt ?? '?'} covered ${signed[signed.length - 1]?.size ?? 0}`);
+  }
+  if (edited.length > 0) {
+    io.out(`the log was edited (${edited.length} finding(s)):\n${edited.map((line) => `  ${line}`).join('\n')}\n`);
+    return VERIFY_TOPICS_EXIT.edited;
+  }
+  io.out(
+    `clean: ${read} records in ${trees.size} trees match ${signedCount} checkpoints signed by ${keyName}` +
+      (unsigned > 0 ? `; ${unsigned} record(s) after the latest checkpoints are not signed yet` : '') +
+      '\n',
+  );
+  return VERIFY_TOPICS_EXIT.clean;
 }

@@ -11,7 +11,7 @@ import { infraEndpoints, uniqueName } from '@grantline/testing';
 import { MerkleLog, createNoteSigner, formatCheckpoint, recordLeafHash, treeOrigin, verifierKey } from '@grantline/transparency';
 import { verifyBundleDir } from '../evidence-bundle/verify-commands';
 import { bufferedOutput } from '../output';
-import { EXPORT_EXIT, exportCommand } from './export-command';
+import { EXPORT_EXIT, VERIFY_TOPICS_EXIT, exportCommand, verifyTopicsCommand } from './export-command';
 
 const { kafkaBrokers } = infraEndpoints();
 
@@ -106,6 +106,10 @@ describe('grantline export (real broker)', () => {
     expect(lines.map((line) => (JSON.parse(line) as { event: { id: string } }).event.id).sort()).toEqual(
       [...Array.from({ length: 6 }, (_, i) => `export-g-${i}`), ...Array.from({ length: 4 }, (_, i) => `export-w-${i}`)].sort(),
     );
+    // The same log verified on the broker itself (`grantline verify --from-topics`)
+    const onTopics = bufferedOutput();
+    expect(await verifyTopicsCommand(bus, { key: keyFile }, onTopics)).toBe(VERIFY_TOPICS_EXIT.clean);
+    expect(onTopics.stdout()).toContain('1 record(s) after the latest checkpoints are not signed yet');
 
     // A signed checkpoint that the records no longer match: nothing is written.
     await checkpointAll((origin) => (origin.includes(TOPICS.requests) ? createHash('sha256').update('edited').digest() : undefined));
@@ -113,5 +117,8 @@ describe('grantline export (real broker)', () => {
     expect(await exportCommand(bus, { from: before, to: after, out: join(dir, 'refused'), key: keyFile }, refused)).toBe(EXPORT_EXIT.refused);
     expect(refused.stderr()).toContain('the log was edited');
     expect(refused.stderr()).toContain(TOPICS.requests);
+    const editedOnTopics = bufferedOutput();
+    expect(await verifyTopicsCommand(bus, { key: keyFile }, editedOnTopics)).toBe(VERIFY_TOPICS_EXIT.edited);
+    expect(editedOnTopics.stdout()).toMatch(new RegExp(`${TOPICS.requests.replaceAll('.', '\\.')}/\\d+: the first \\d+ records do not match`));
   }, 120_000);
 });
