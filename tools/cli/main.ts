@@ -19,6 +19,7 @@ import { Command, Option } from 'commander';
 import { registry } from '@grantline/contracts';
 import { describeError } from '@grantline/messaging';
 import { SettingsError, kafkaSettings, openBus } from './src/connection';
+import { localInfraState, useLocalInfrastructure } from './src/local-infrastructure';
 import { DeadLetterQueue } from './src/dlq/dead-letter-queue';
 import { EXIT, dlqList, dlqRedrive, dlqShow, redriveUsageError } from './src/dlq/dlq-commands';
 import { defaultEvidenceEnvironment, evidenceCommand, evidenceFromBundle, evidenceUsageError } from './src/evidence/evidence-command';
@@ -63,6 +64,9 @@ async function withQueue(command: Command, work: (queue: DeadLetterQueue) => Pro
     await bus.disconnect();
   }
 }
+
+// A developer's running local infrastructure is used when no deployment is named (KAFKA_BROKERS unset).
+useLocalInfrastructure(process.env, localInfraState());
 
 const program = new Command('grantline')
   .description('Grantline operator CLI')
