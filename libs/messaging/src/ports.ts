@@ -169,6 +169,8 @@ export interface ReplayOptions {
   readonly handler: (event: Envelope, context: Omit<MessageContext, 'heartbeat' | 'attempt' | 'groupId'>) => Promise<void>;
   /** Called for messages that cannot be decoded; replay never stops on one bad record. */
   readonly onInvalid?: (error: unknown, origin: { topic: string; partition: number; offset: string }) => void;
+  /** Where to start, per logical topic and partition (decimal offsets); a partition without one starts at the beginning. */
+  readonly from?: RawReplayOptions['from'];
 }
 
 /** A replay that hands over each fetched batch of one partition at once, decoded, in log order; undecodable records go to `onInvalid`. */

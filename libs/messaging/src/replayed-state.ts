@@ -147,8 +147,12 @@ export class ReplayedState implements ClosableState {
     if (this.behind(ends).length === 0) return;
     await this.catchUps.after(mark.catchUps, async () => {
       const upTo = await endOffsets(topics);
+      // From what is folded on: only records not folded yet are read.
+      const from: Record<string, Record<number, string>> = {};
+      for (const { topic, partition } of upTo) (from[topic] ??= {})[partition] = this.foldedTo(`${topic}/${partition}`).toString();
       await this.options.bus.replay({
         topics,
+        from,
         handler: async (event, position) => {
           const key = `${position.topic}/${position.partition}`;
           const offset = BigInt(position.offset);

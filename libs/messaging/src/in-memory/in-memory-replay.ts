@@ -13,7 +13,11 @@ const MAX_REPLAY_BATCH = 500;
  */
 export async function replayLog(log: InMemoryLog, registry: EventRegistry, options: ReplayOptions | BatchReplayOptions): Promise<number> {
   const ends = new Map(options.topics.map((topic) => [topic, log.ends(topic)]));
-  const records = log.all(options.topics).filter((record) => record.offset < (ends.get(record.topic)?.[record.partition] ?? 0n));
+  const from = 'from' in options ? options.from : undefined;
+  const startOf = (record: StoredRecord): bigint => BigInt(from?.[record.topic]?.[record.partition] ?? '0');
+  const records = log
+    .all(options.topics)
+    .filter((record) => record.offset >= startOf(record) && record.offset < (ends.get(record.topic)?.[record.partition] ?? 0n));
   const decode = (record: StoredRecord): Envelope | undefined => {
     try {
       return registry.decode(parseRecordValue(record.value));

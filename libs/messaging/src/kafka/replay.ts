@@ -24,7 +24,7 @@ export class KafkaReplay {
 
   async run(options: ReplayOptions | BatchReplayOptions): Promise<number> {
     let handled = 0;
-    await this.read(options.topics, {}, async (clusterTopic, partition, messages, heartbeat) => {
+    await this.read(options.topics, ('from' in options ? options.from : undefined) ?? {}, async (clusterTopic, partition, messages, heartbeat) => {
       const whole = { events: [] as Envelope[], offsets: [] as string[], keys: [] as (string | null)[] };
       for (const message of messages) {
         const { origin, value } = fromKafkaMessage(this.namespace, clusterTopic, partition, message);

@@ -32,6 +32,30 @@ export function logBehaviour({ setup, track }: SuiteContext): void {
     expect(await f.bus.replay({ topics: [f.outTopic], handler: async () => undefined })).toBe(0);
   });
 
+  it('replays from given offsets: a reader that folded part of a partition reads only what follows', async () => {
+    const f = await setup('replay-from', { partitions: 2 });
+    await f.bus.publisher.publish(
+      f.topic,
+      Array.from({ length: 8 }, (_, seq) => f.events.ping({ key: `acct-${seq % 2}`, seq })),
+    );
+    const positions: { partition: number; offset: string }[] = [];
+    await f.bus.replay({ topics: [f.topic], handler: async (_event, { partition, offset }) => void positions.push({ partition, offset }) });
+    const first = (partition: number): string => positions.filter((p) => p.partition === partition).map((p) => p.offset)[0]!;
+    const partitions = [...new Set(positions.map((p) => p.partition))];
+    // From the second record of the first partition; the others from the beginning
+    const from = { [f.topic]: { [partitions[0]!]: (BigInt(first(partitions[0]!)) + 1n).toString() } };
+    const tail: { partition: number; offset: string }[] = [];
+    const count = await f.bus.replay({ topics: [f.topic], from, handler: async (_event, { partition, offset }) => void tail.push({ partition, offset }) });
+    expect(count).toBe(7);
+    expect(tail).not.toContainEqual({ partition: partitions[0], offset: first(partitions[0]!) });
+    expect(tail.map((p) => `${p.partition}/${p.offset}`).sort()).toEqual(
+      positions
+        .filter((p) => !(p.partition === partitions[0] && p.offset === first(partitions[0]!)))
+        .map((p) => `${p.partition}/${p.offset}`)
+        .sort(),
+    );
+  });
+
   it('replays raw records: every record as its bytes (key, value, headers) per partition in offset order, from given offsets to the ends at call time', async () => {
     const f = await setup('replay-raw', { partitions: 2 });
     const published = Array.from({ length: 6 }, (_, seq) => f.events.ping({ key: `acct-${seq % 3}`, seq }));
