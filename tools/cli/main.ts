@@ -18,7 +18,9 @@ import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { registry } from '@grantline/contracts';
 import { describeError } from '@grantline/messaging';
+import type { MessageBus } from '@grantline/messaging';
 import { SettingsError, kafkaSettings, openBus } from './src/connection';
+import type { KafkaSettings } from './src/connection';
 import { localInfraState, useLocalInfrastructure } from './src/local-infrastructure';
 import { DeadLetterQueue } from './src/dlq/dead-letter-queue';
 import { EXIT, dlqList, dlqRedrive, dlqShow, redriveUsageError } from './src/dlq/dlq-commands';
@@ -43,26 +45,39 @@ interface GlobalOptions {
 
 const operator = (): string => process.env['GRANTLINE_OPERATOR'] ?? userInfo().username;
 
-/** Runs one dlq command on a bus opened for it, and closes the bus whatever happens. */
-async function withQueue(command: Command, work: (queue: DeadLetterQueue) => Promise<number>): Promise<void> {
+/** The Kafka settings of a command: the environment's, overridden by --brokers / --namespace. */
+function settingsOf(command: Command): KafkaSettings {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const settings = kafkaSettings(process.env, {
+  return kafkaSettings(process.env, {
     ...(options.brokers === undefined ? {} : { brokers: options.brokers }),
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
   });
-  const bus = openBus(settings, registry, { verbose: options.verbose === true });
-  process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
+}
+
+/** Where a command reads, as the one line it prints on stderr and evidence packs name. */
+const sourceOf = (settings: KafkaSettings): string =>
+  `Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}`;
+
+/** Runs one command on a bus opened for it (its exit code), and closes the bus whatever happens. */
+async function withBus(command: Command, work: (bus: MessageBus, source: string) => Promise<number>): Promise<void> {
+  const settings = settingsOf(command);
+  const bus = openBus(settings, registry, { verbose: command.optsWithGlobals<GlobalOptions>().verbose === true });
+  const source = sourceOf(settings);
+  process.stderr.write(`grantline: ${source}\n`);
   try {
     await bus.connect();
-    const queue = new DeadLetterQueue(bus, {
-      registry,
-      operator: operator(),
-      ...(options.dlqTopic === undefined ? {} : { deadLetterTopics: options.dlqTopic }),
-    });
-    process.exitCode = await work(queue);
+    process.exitCode = await work(bus, source);
   } finally {
     await bus.disconnect();
   }
+}
+
+/** Runs one dlq command on a bus opened for it, and closes the bus whatever happens. */
+function withQueue(command: Command, work: (queue: DeadLetterQueue) => Promise<number>): Promise<void> {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  return withBus(command, (bus) =>
+    work(new DeadLetterQueue(bus, { registry, operator: operator(), ...(options.dlqTopic === undefined ? {} : { deadLetterTopics: options.dlqTopic }) })),
+  );
 }
 
 // A developer's running local infrastructure is used when no deployment is named (KAFKA_BROKERS unset).
@@ -171,11 +186,8 @@ kafka
       process.exitCode = printKafkaAcls(plan, processOutput);
       return;
     }
-    const settings = kafkaSettings(process.env, {
-      ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
-      ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
-    });
-    process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
+    const settings = settingsOf(command);
+    process.stderr.write(`grantline: ${sourceOf(settings)}\n`);
     process.exitCode = await applyKafkaAcls(
       options,
       plan,
@@ -204,20 +216,7 @@ program
       process.exitCode = evidenceFromBundle(options.bundle, options, processOutput, { now, writeFile }, progressBar('reading the bundle'));
       return;
     }
-    const globals = command.optsWithGlobals<GlobalOptions>();
-    const settings = kafkaSettings(process.env, {
-      ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
-      ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
-    });
-    const source = `kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}`;
-    const bus = openBus(settings, registry, { verbose: globals.verbose === true });
-    process.stderr.write(`grantline: ${source}\n`);
-    try {
-      await bus.connect();
-      process.exitCode = await evidenceCommand(bus, options, processOutput, defaultEvidenceEnvironment(source), progressBar('reading the log'));
-    } finally {
-      await bus.disconnect();
-    }
+    await withBus(command, (bus, source) => evidenceCommand(bus, options, processOutput, defaultEvidenceEnvironment(source), progressBar('reading the log')));
   });
 
 program
@@ -231,19 +230,7 @@ program
   .action(async (options: ExportOptions, command: Command) => {
     const usage = exportUsageError(options);
     if (usage !== undefined) command.error(usage, { exitCode: EXPORT_EXIT.usage });
-    const globals = command.optsWithGlobals<GlobalOptions>();
-    const settings = kafkaSettings(process.env, {
-      ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
-      ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
-    });
-    const bus = openBus(settings, registry, { verbose: globals.verbose === true });
-    process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
-    try {
-      await bus.connect();
-      process.exitCode = await exportCommand(bus, options, processOutput, progressBar('reading the log'));
-    } finally {
-      await bus.disconnect();
-    }
+    await withBus(command, (bus) => exportCommand(bus, options, processOutput, progressBar('reading the log')));
   });
 
 program
@@ -263,24 +250,15 @@ program
       if (options.bundle !== undefined) command.error('--from-topics and --bundle exclude each other', { exitCode: VERIFY_TOPICS_EXIT.usage });
       if (options.key === undefined)
         command.error('--from-topics needs --key <file>: the key the audit signs checkpoints with', { exitCode: VERIFY_TOPICS_EXIT.usage });
-      const globals = command.optsWithGlobals<GlobalOptions>();
-      const settings = kafkaSettings(process.env, {
-        ...(globals.brokers === undefined ? {} : { brokers: globals.brokers }),
-        ...(globals.namespace === undefined ? {} : { namespace: globals.namespace }),
-      });
-      const bus = openBus(settings, registry, { verbose: globals.verbose === true });
-      process.stderr.write(`grantline: Kafka ${settings.brokers.join(',')}${settings.namespace === undefined ? '' : `, namespace ${settings.namespace}`}\n`);
-      try {
-        await bus.connect();
-        process.exitCode = await verifyTopicsCommand(
+      const key = options.key;
+      await withBus(command, (bus) =>
+        verifyTopicsCommand(
           bus,
-          { key: options.key, ...(options.keyName === undefined ? {} : { keyName: options.keyName }) },
+          { key, ...(options.keyName === undefined ? {} : { keyName: options.keyName }) },
           processOutput,
           progressBar('reading the log'),
-        );
-      } finally {
-        await bus.disconnect();
-      }
+        ),
+      );
       return;
     }
     if (options.bundle === undefined) command.error('--bundle <dir> (or --from-topics) is required', { exitCode: VERIFY_EXIT.usage });

@@ -24,7 +24,7 @@ export interface EvidenceOptions {
 export interface EvidenceEnvironment {
   readonly now: () => Date;
   readonly writeFile: (path: string, text: string) => void;
-  /** Names the log in the pack: `kafka 127.0.0.1:19092, namespace local`. */
+  /** Names the log in the pack: `Kafka 127.0.0.1:19092, namespace local`. */
   readonly source: string;
 }
 
