@@ -31,3 +31,5 @@ export {
 export type { BundleCheckpointLine, BundleEventLine, BundleManifest } from './bundle-lines';
 export { BundleVerifier, VerificationCache } from './bundle-verifier';
 export type { BadKind, BadPosition, BundleVerifierOptions, BundleVerifyReport, TreeExpectation, TreeReport } from './bundle-verifier';
+export { LogTrees, treeTopics } from './log-trees';
+export type { LeafPosition, LogTree, PublishedCheckpoint, TreeLogIdentity } from './log-trees';

@@ -2,6 +2,4 @@ export { AUDIT_SIGNING, DEFAULT_AUDIT_KEY_NAME, DEFAULT_CHECKPOINT_INTERVAL_MS, 
 export type { AuditSigning } from './audit-signing.config';
 export { LogCheckpointer } from './log-checkpointer.service';
 export type { RebuildReport } from './log-checkpointer.service';
-export { LogTrees } from './log-trees';
-export type { LeafPosition, LogTree, PublishedCheckpoint } from './log-trees';
 export { TransparencyModule } from './transparency.module';

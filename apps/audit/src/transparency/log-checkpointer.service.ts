@@ -1,15 +1,14 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { BeforeApplicationShutdown, OnApplicationBootstrap } from '@nestjs/common';
-import { AuditLogCheckpointed, TOPICS, connectorIdOfTopic } from '@grantline/contracts';
+import { AuditLogCheckpointed, TOPICS } from '@grantline/contracts';
 import type { Envelope, EventRegistry, LogCheckpointedData } from '@grantline/contracts';
 import { deterministicEventId, StateLoader, StateReadinessRegistry } from '@grantline/messaging';
 import type { ClosableState, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
-import { formatCheckpoint, openSignedNote, parseCheckpoint } from '@grantline/transparency';
+import { LogTrees, formatCheckpoint, openSignedNote, parseCheckpoint, treeTopics } from '@grantline/transparency';
+import type { LogTree, PublishedCheckpoint } from '@grantline/transparency';
 import { AUDIT_SIGNING } from './audit-signing.config';
 import type { AuditSigning } from './audit-signing.config';
-import { LogTrees } from './log-trees';
-import type { LogTree, PublishedCheckpoint } from './log-trees';
 
 /** What a start-up rebuild found. */
 export interface RebuildReport {
@@ -135,17 +134,15 @@ export class LogCheckpointer implements ClosableState, OnApplicationBootstrap, B
     this.timer.unref();
   }
 
-  /** Every catalogue topic but the audit's own, and the connector topics that exist. */
+  /** The topics whose partitions have trees (the connector topics among them as they exist now). */
   private async lifecycleTopics(): Promise<string[]> {
-    const catalogue: string[] = Object.values(TOPICS).filter((topic) => topic !== TOPICS.audit);
-    const connectors = (await this.bus.listTopics()).filter((topic) => connectorIdOfTopic(topic) !== undefined);
-    return [...new Set([...catalogue, ...connectors])].sort();
+    return treeTopics(await this.bus.listTopics());
   }
 
   private async rebuild(): Promise<RebuildReport> {
     const started = Date.now();
     const trees = new LogTrees(await this.bus.logIdentity());
-    const records = await this.bus.replayRaw({ topics: await this.lifecycleTopics(), batchHandler: async (batch) => trees.append(batch) });
+    const records = await this.bus.replayRaw({ topics: await this.lifecycleTopics(), batchHandler: async (batch) => void trees.append(batch) });
     let checkpoints = 0;
     await this.bus.replay({
       topics: [TOPICS.audit],
@@ -202,7 +199,7 @@ export class LogCheckpointer implements ClosableState, OnApplicationBootstrap, B
   private async follow(): Promise<number> {
     const trees = this.trees;
     if (trees === undefined) return 0;
-    return this.bus.replayRaw({ topics: await this.lifecycleTopics(), from: trees.nextOffsets(), batchHandler: async (batch) => trees.append(batch) });
+    return this.bus.replayRaw({ topics: await this.lifecycleTopics(), from: trees.nextOffsets(), batchHandler: async (batch) => void trees.append(batch) });
   }
 
   /** A signed checkpoint of each tree that grew since its latest one; none of a tree whose log was edited. */

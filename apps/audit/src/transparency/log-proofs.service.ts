@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { IdSchema } from '@grantline/contracts';
 import { LogCheckpointer } from './log-checkpointer.service';
-import type { LeafPosition, LogTree, LogTrees, PublishedCheckpoint } from './log-trees';
+import type { LeafPosition, LogTree, LogTrees, PublishedCheckpoint } from '@grantline/transparency';
 
 const TopicSchema = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'a Kafka topic name (letters, digits, ".", "_", "-")');
 const PartitionSchema = z.coerce.number().int().min(0).max(1_000_000);

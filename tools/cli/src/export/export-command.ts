@@ -1,11 +1,11 @@
 import { createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { AuditLogCheckpointed, TOPICS, connectorIdOfTopic } from '@grantline/contracts';
+import { AuditLogCheckpointed, TOPICS } from '@grantline/contracts';
 import type { LogCheckpointedData } from '@grantline/contracts';
 import type { MessageBus, RawLogRecord } from '@grantline/messaging';
-import { MerkleLog, openSignedNote, parseCheckpoint, parseVerifierKey, recordLeafHash, treeOrigin, verifierKey } from '@grantline/transparency';
-import type { BundleManifest } from '@grantline/transparency';
+import { LogTrees, openSignedNote, parseCheckpoint, parseVerifierKey, treeTopics, verifierKey } from '@grantline/transparency';
+import type { BundleManifest, MerkleLog } from '@grantline/transparency';
 import { writeBundle } from '../evidence-bundle/bundle-files';
 import type { BundleTreeSource } from '../evidence-bundle/bundle-files';
 import type { Output } from '../output';
@@ -51,10 +51,9 @@ export function readVerifierKey(file: string, keyName: string | undefined): { ke
   return { keyName: verifier.name, publicKey: verifier.publicKey };
 }
 
+/** A tree recomputed from leaf 0, with the records kept for a bundle. */
 interface ExportTree {
   readonly origin: string;
-  readonly topic: string;
-  readonly partition: number;
   readonly log: MerkleLog;
   /** The records of the period (contiguous leaves from firstIndex). */
   readonly records: RawLogRecord[];
@@ -85,12 +84,7 @@ interface SignedLog {
  */
 async function readSignedLog(bus: MessageBus, vkey: string, keep: (record: RawLogRecord) => boolean, progress?: Progress): Promise<SignedLog> {
   const identity = await bus.logIdentity();
-  const topics = [
-    ...new Set([
-      ...Object.values(TOPICS).filter((topic) => topic !== TOPICS.audit),
-      ...(await bus.listTopics()).filter((topic) => connectorIdOfTopic(topic) !== undefined),
-    ]),
-  ].sort();
+  const topics = treeTopics(await bus.listTopics());
 
   const checkpoints = new Map<string, SignedCheckpoint[]>();
   let foreign = 0;
@@ -113,33 +107,29 @@ async function readSignedLog(bus: MessageBus, vkey: string, keep: (record: RawLo
     },
   });
 
+  // The trees as the audit builds them (one per partition, from leaf 0); the period's records kept beside them.
+  const logTrees = new LogTrees(identity);
   const trees = new Map<string, ExportTree>();
   let read = 0;
   await bus.replayRaw({
     topics,
     batchHandler: async (records) => {
-      for (const record of records) {
-        const key = `${record.topic}\u0000${record.partition}`;
-        let tree = trees.get(key);
+      const entered = logTrees.append(records);
+      records.forEach((record, position) => {
+        const { tree: logTree, index } = entered[position]!;
+        let tree = trees.get(logTree.origin);
         if (tree === undefined) {
-          const origin = treeOrigin({
-            clusterId: identity.clusterId,
-            ...(identity.namespace ? { namespace: identity.namespace } : {}),
-            topic: record.topic,
-            partition: record.partition,
-          });
-          tree = { origin, topic: record.topic, partition: record.partition, log: new MerkleLog(), records: [], firstIndex: undefined, lastIndex: undefined };
-          trees.set(key, tree);
+          tree = { origin: logTree.origin, log: logTree.log, records: [], firstIndex: undefined, lastIndex: undefined };
+          trees.set(logTree.origin, tree);
         }
-        const index = tree.log.append(recordLeafHash(record));
         if (keep(record)) {
           tree.firstIndex ??= index;
           tree.lastIndex = index;
         }
         // Kept from the first record of the period on (leaves must be contiguous; a late timestamp inside is kept too).
         if (tree.firstIndex !== undefined) tree.records.push(record);
-        read += 1;
-      }
+      });
+      read += records.length;
       progress?.update(read, read);
     },
   });

@@ -1,5 +1,23 @@
-import { MerkleLog, recordLeafHash, treeOrigin } from '@grantline/transparency';
-import type { LogIdentity, RawLogRecord } from '@grantline/messaging';
+import { TOPICS, connectorIdOfTopic } from '@grantline/contracts';
+import { treeOrigin } from './checkpoint';
+import { MerkleLog } from './merkle';
+import { recordLeafHash } from './record-leaf';
+import type { LogRecordBytes } from './record-leaf';
+
+/** Which log the trees are of: the cluster, and the namespace inside it if any. */
+export interface TreeLogIdentity {
+  readonly clusterId: string;
+  readonly namespace?: string;
+}
+
+/**
+ * The topics whose partitions have trees (ADR 0016): every catalogue topic but `iga.audit.v1` (whose checkpoints
+ * authenticate themselves), plus the connector topics among `existing`.
+ */
+export function treeTopics(existing: readonly string[]): string[] {
+  const catalogue: string[] = Object.values(TOPICS).filter((topic) => topic !== TOPICS.audit);
+  return [...new Set([...catalogue, ...existing.filter((topic) => connectorIdOfTopic(topic) !== undefined)])].sort();
+}
 
 /** A checkpoint of a tree as published on `iga.audit.v1`: the signed note and what it says. */
 export interface PublishedCheckpoint {
@@ -46,7 +64,7 @@ export class LogTrees {
   private readonly byOrigin = new Map<string, LogTree>();
   private readonly byEventId = new Map<string, { origin: string; index: number }>();
 
-  constructor(private readonly identity: LogIdentity) {}
+  constructor(private readonly identity: TreeLogIdentity) {}
 
   /** The tree of a topic partition, created empty on first use. */
   tree(topic: string, partition: number): LogTree {
@@ -78,8 +96,9 @@ export class LogTrees {
     return [...this.trees.values()].sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }
 
-  /** Enters one partition's records, which must follow the tree's last leaf in offset order (a replay from its next offset). */
-  append(records: readonly RawLogRecord[]): void {
+  /** Enters records, each after its tree's last leaf in offset order (a replay from its next offset); returns each one's tree and leaf. */
+  append(records: readonly LogRecordBytes[]): LeafPosition[] {
+    const entered: LeafPosition[] = [];
     for (const record of records) {
       const tree = this.tree(record.topic, record.partition);
       const offset = BigInt(record.offset);
@@ -88,10 +107,12 @@ export class LogTrees {
         throw new Error(`${tree.origin}: offset ${record.offset} read after ${last}: records must come in offset order`);
       const index = tree.log.append(recordLeafHash(record));
       tree.offsets.push(offset);
+      entered.push({ tree, index });
       const eventId = record.headers.find((header) => header.key === CE_ID_HEADER)?.value?.toString('utf8');
       // The first record with an id keeps it: a later copy (a redelivered publish) proves nothing more.
       if (eventId !== undefined && !this.byEventId.has(eventId)) this.byEventId.set(eventId, { origin: tree.origin, index });
     }
+    return entered;
   }
 
   /** Where the next replay of each known partition starts: just past its last leaf. */
