@@ -171,12 +171,16 @@ export class KafkaMessageBus implements MessageBus {
   }
 
   async endOffsets(topics: readonly string[]): Promise<PartitionEnd[]> {
+    // On the decision path (the freshness fence): the topics' offsets are asked for side by side, not one by one.
     const existing = new Set(await this.admin.listTopics());
-    const ends: PartitionEnd[] = [];
-    for (const topic of topics.filter((name) => existing.has(name))) {
-      for (const { partition, high } of await this.admin.partitionEnds(this.namespace.topic(topic))) ends.push({ topic, partition, end: high.toString() });
-    }
-    return ends;
+    const perTopic = await Promise.all(
+      topics
+        .filter((name) => existing.has(name))
+        .map(async (topic) =>
+          (await this.admin.partitionEnds(this.namespace.topic(topic))).map(({ partition, high }) => ({ topic, partition, end: high.toString() })),
+        ),
+    );
+    return perTopic.flat();
   }
 
   /** Records read back by reference (logical topics), undecoded; undefined for one the log no longer holds. */
