@@ -40,7 +40,7 @@ describe('evidence pack', () => {
         'iga.approval.request-approved.v1',
         'iga.grant.created.v1',
         'iga.grant.activated.v1',
-        'iga.timer.fired.v1',
+        'iga.timer.fired.v2',
         'iga.grant.deprovisioning-requested.v1',
         'iga.grant.revoked.v1',
       ]);

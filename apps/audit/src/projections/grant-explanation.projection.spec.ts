@@ -63,7 +63,7 @@ describe('grant explanation projection', () => {
   });
 
   it('Given an approval deadline timer, When asked which documents it touches, Then none (only expiry timers explain a grant)', () => {
-    const timer = chain.find((event) => event.type === 'iga.timer.fired.v1')!;
+    const timer = chain.find((event) => event.type === 'iga.timer.fired.v2')!;
     const deadline = { ...timer, data: { ...timer.data, kind: 'approval_deadline', target: { taskId: 't-1' } } } as typeof timer;
 
     expect(grantExplanationProjection.documentIdsOf(deadline)).toEqual([]);

@@ -145,7 +145,7 @@ const EXPLANATION_EVENTS = [
   'iga.grant.deprovisioning-requested.v1',
   'iga.grant.revoked.v1',
   'iga.grant.credential-issued.v1',
-  'iga.timer.fired.v1',
+  'iga.timer.fired.v2',
 ] as const satisfies readonly AuditEventType[];
 
 type ExplanationEvent = Extract<AuditEvent, { type: (typeof EXPLANATION_EVENTS)[number] }>;
@@ -154,7 +154,7 @@ const EXPLANATION_EVENT_TYPES: ReadonlySet<string> = new Set(EXPLANATION_EVENTS)
 function isExplanationEvent(event: AuditEvent): event is ExplanationEvent {
   if (!EXPLANATION_EVENT_TYPES.has(event.type)) return false;
   // Only expiry timers belong to a grant's story; approval deadlines show up as escalations or denials.
-  return event.type !== 'iga.timer.fired.v1' || (event.data.kind === 'grant_expiry' && event.data.target.grantId !== undefined);
+  return event.type !== 'iga.timer.fired.v2' || (event.data.kind === 'grant_expiry' && event.data.target.grantId !== undefined);
 }
 
 const byTimeThenId = <T extends { at: string; eventId: string }>(a: T, b: T): number =>
@@ -361,7 +361,7 @@ function applyEvent(doc: GrantExplanationDocument, event: ExplanationEvent): Gra
         },
       }));
     }
-    case 'iga.timer.fired.v1': {
+    case 'iga.timer.fired.v2': {
       const grantId = event.data.target.grantId;
       if (grantId === undefined) return doc;
       const firedAt = utc(event.data.firedAt);

@@ -27,7 +27,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   'iga.grant.credential-issued.v1',
   'iga.grant.drift-detected.v1',
   'iga.grant.reconciliation-completed.v1',
-  'iga.timer.fired.v1',
+  'iga.timer.fired.v2',
 ] as const satisfies readonly CatalogueEvent['type'][];
 
 /**
@@ -148,7 +148,7 @@ export function requestIdOf(event: LifecycleEvent): string | undefined {
       return 'requestId' in event.data ? event.data.requestId : event.correlationid;
     case 'iga.approval.review-opened.v1':
       return event.data.requestId ?? event.correlationid;
-    case 'iga.timer.fired.v1':
+    case 'iga.timer.fired.v2':
       return event.data.target.requestId ?? event.correlationid;
     case 'iga.grant.provisioning-requested.v1':
     case 'iga.grant.activated.v1':

@@ -18,7 +18,7 @@ describe('request timeline projection', () => {
       'iga.grant.created.v1',
       'iga.grant.provisioning-requested.v1',
       'iga.grant.activated.v1',
-      'iga.timer.fired.v1',
+      'iga.timer.fired.v2',
       'iga.grant.deprovisioning-requested.v1',
       'iga.grant.revoked.v1',
     ]);

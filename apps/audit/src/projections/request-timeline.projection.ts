@@ -57,7 +57,7 @@ const PHASE: Record<TimelineEventType, number> = {
   'iga.grant.activated.v1': 60,
   'iga.grant.credential-issued.v1': 62,
   'iga.request.withdrawn.v1': 65,
-  'iga.timer.fired.v1': 70,
+  'iga.timer.fired.v2': 70,
   'iga.revocation.requested.v1': 72,
   'iga.grant.deprovisioning-requested.v1': 75,
   'iga.grant.revoked.v1': 80,
@@ -269,7 +269,7 @@ export function describe(event: TimelineEvent): Described {
         ...(d.grantId !== undefined ? { grantId: d.grantId } : {}),
       };
     }
-    case 'iga.timer.fired.v1': {
+    case 'iga.timer.fired.v2': {
       const d = event.data;
       return {
         summary: `Timer ${d.kind} fired (due ${utc(d.dueAt)})`,
@@ -333,7 +333,7 @@ export function statusOf(entries: readonly TimelineEntry[]): RequestStatus {
       case 'iga.grant.deprovisioning-requested.v1':
       case 'iga.grant.credential-issued.v1':
       case 'iga.grant.drift-detected.v1':
-      case 'iga.timer.fired.v1':
+      case 'iga.timer.fired.v2':
         break;
     }
     if (created.size > 0 && [...created].every((grantId) => ended.has(grantId)) && status !== 'failed') status = 'ended';

@@ -23,7 +23,7 @@ function event<TData>(def: EventDefinition<string, TData>, data: TData, id: stri
 const grantId = grantIdOfLifecycle({ requestId: 'req-q' });
 const untilActive = lifecycleEvents({ requestId: 'req-q', subjectId: 'svc-q' })
   .map((placed) => placed.event)
-  .filter((e) => !['iga.timer.fired.v1', 'iga.grant.deprovisioning-requested.v1', 'iga.grant.revoked.v1'].includes(e.type));
+  .filter((e) => !['iga.timer.fired.v2', 'iga.grant.deprovisioning-requested.v1', 'iga.grant.revoked.v1'].includes(e.type));
 const manualRevocation = [
   event(
     RevocationRequested,

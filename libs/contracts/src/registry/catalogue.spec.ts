@@ -40,9 +40,15 @@ function isPastTense(name: string): boolean {
 describe('the Grantline catalogue', () => {
   const definitions = registry.definitions();
 
-  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification and dead letter', () => {
+  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter and timer', () => {
     expect(definitions.map((def) => def.type).sort()).toEqual(
-      [...CATALOGUE.map((def) => def.type), 'iga.request.submitted.v1', 'iga.notification.requested.v1', 'iga.messaging.dead-lettered.v1'].sort(),
+      [
+        ...CATALOGUE.map((def) => def.type),
+        'iga.request.submitted.v1',
+        'iga.notification.requested.v1',
+        'iga.messaging.dead-lettered.v1',
+        'iga.timer.fired.v1',
+      ].sort(),
     );
   });
 

@@ -42,7 +42,7 @@ import { PolicyBundleLoaded, PolicyDecisionRecorded } from '../policy/decision-r
 import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
 import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
 import { RevocationRequested } from '../requests/revocation-requested.schema';
-import { TimerFired } from '../schedule/timer-fired.schema';
+import { TimerFired, TimerFiredV1, upcastTimerFiredV1ToV2 } from '../schedule/timer-fired.schema';
 import type { EnvelopeOf, EventDefinition } from './event-definition';
 import { EventRegistry } from './event.registry';
 
@@ -112,7 +112,9 @@ export function createCatalogueRegistry(): EventRegistry {
     .register(NotificationRequestedV1)
     .register(NotificationRequested, upcastNotificationRequestedV1ToV2)
     .register(MessagingDeadLetteredV1)
-    .register(MessagingDeadLettered, upcastDeadLetteredV1ToV2);
+    .register(MessagingDeadLettered, upcastDeadLetteredV1ToV2)
+    .register(TimerFiredV1)
+    .register(TimerFired, upcastTimerFiredV1ToV2);
   for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
   return created;
 }

@@ -12,7 +12,7 @@ import {
 import { GrantCredentialIssued } from '../grants/grant.schema';
 import { NotificationRequested, NotificationRequestedV1 } from '../notifications/notification-requested.schema';
 import { RequestSubmitted, RequestSubmittedV1, RequestSubmittedV2 } from '../requests/request-submitted.schema';
-import { TimerFired } from '../schedule/timer-fired.schema';
+import { TimerFired, TimerFiredV1 } from '../schedule/timer-fired.schema';
 import { TOPICS } from '../topics/topic.catalogue';
 import { registry } from './catalogue';
 import { defineEvent, isEvent } from './event-definition';
@@ -82,6 +82,20 @@ describe('EventRegistry upcasting', () => {
     expect(decoded.type).toBe('iga.notification.requested.v2');
     expect(decoded.data).toEqual(v1.data);
     expect(isEvent(decoded, NotificationRequested)).toBe(true);
+  });
+
+  it('given a frozen v1 timer on the log, when decoded, then it is the same timer as v2; a v2-only kind is refused by v1', () => {
+    const v1 = registry.encode(TimerFiredV1, fixtureOf(TimerFiredV1).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v1));
+
+    expect(decoded.type).toBe('iga.timer.fired.v2');
+    expect(decoded.data).toEqual(v1.data);
+    expect(isEvent(decoded, TimerFired)).toBe(true);
+    const campaignDue = { ...fixtureOf(TimerFiredV1).data, timerId: 'campaign_due:q1', kind: 'campaign_due', target: { campaignId: 'q1' } };
+    expect(TimerFiredV1.schema.safeParse(campaignDue).success).toBe(false);
+    expect(TimerFired.schema.safeParse(campaignDue).success).toBe(true);
+    expect(TimerFired.schema.safeParse({ ...campaignDue, target: {} }).error?.issues[0]?.path).toEqual(['target', 'campaignId']);
   });
 
   it('given a drift alert, then v1 cannot carry it (no such template, no report reference) and v2 can', () => {
