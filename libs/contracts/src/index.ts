@@ -45,6 +45,7 @@ export * from './requests/revocation-requested.schema';
 export * from './identities/identity.schema';
 export * from './catalog/catalog-published.schema';
 export * from './policy/decision-recorded.schema';
+export * from './policy/sod-violation.schema';
 export * from './approvals/approval.schema';
 export * from './grants/grant.schema';
 export * from './connectors/connector.schema';

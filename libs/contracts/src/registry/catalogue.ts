@@ -39,6 +39,7 @@ import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
 import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';
 import { NotificationRequested, NotificationRequestedV1, upcastNotificationRequestedV1ToV2 } from '../notifications/notification-requested.schema';
 import { PolicyBundleLoaded, PolicyDecisionRecorded } from '../policy/decision-recorded.schema';
+import { PolicySodScanCompleted, PolicySodViolationDetected } from '../policy/sod-violation.schema';
 import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
 import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
 import { RevocationRequested } from '../requests/revocation-requested.schema';
@@ -58,6 +59,8 @@ export const CATALOGUE = [
   CatalogPublished,
   PolicyDecisionRecorded,
   PolicyBundleLoaded,
+  PolicySodViolationDetected,
+  PolicySodScanCompleted,
   ApprovalTaskOpened,
   ApprovalDecisionRecorded,
   ApprovalRequestApproved,
