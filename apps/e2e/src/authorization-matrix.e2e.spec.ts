@@ -219,6 +219,7 @@ describe('authorization matrix: every operation of every service against docs/au
     for (const service of ALL_SERVICES) {
       fixturesByOperation[key(service, 'GET', '/health/live')] = { ...health, path: () => '/health/live' };
       fixturesByOperation[key(service, 'GET', '/health/ready')] = { ...health, path: () => '/health/ready' };
+      fixturesByOperation[key(service, 'GET', '/metrics')] = { ...health, path: () => '/metrics' };
     }
     return fixturesByOperation;
   };

@@ -154,7 +154,7 @@ describe('provisioning + PostgreSQL connector on real Kafka and PostgreSQL', () 
           env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', MONGO_DB: uniqueName('provisioning_spec') },
           topics: provisioningTopics([connectorId]),
         }),
-        GrantsModule.forRoot({ connectorIds: [connectorId], maxAttempts: 3 }),
+        GrantsModule.forRoot({ connectorIds: [connectorId], maxAttempts: 3, revocationOverdueAfterMs: 1_000 }),
       ],
     })
     class SpecProvisioningModule {}
@@ -300,5 +300,32 @@ describe('provisioning + PostgreSQL connector on real Kafka and PostgreSQL', () 
       expect.objectContaining({ kind: 'unexpected_in_target', targetAccount: outsiderRole, externalRef: groupRole, remediation: 'report_only' }),
     ]);
     expect((drift.find((event) => (event.data as { kind: string }).kind === 'unexpected_in_target')!.data as { grantId?: string }).grantId).toBeUndefined();
+  });
+
+  it('with the connector down, a revocation waits and /metrics reports it in grantline_revocations_overdue (what on-call is paged on)', async () => {
+    const overdue = async (): Promise<number | undefined> => {
+      const response = await fetch(`${provisioning!.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      const line = (await response.text()).split('\n').find((candidate) => candidate.startsWith(`grantline_revocations_overdue{connector="${connectorId}"`));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    const requestId = requestOf('overdue');
+    const grantId = scenario.grantIdOf(requestId);
+    await bus.publisher.publish(TOPICS.approvals, [scenario.approved(requestId, `approved-${requestId}`, new Date(Date.now() + 3_600_000).toISOString())]);
+    await eventually(() => expect(stateService.state.grant(grantId)?.status).toBe('active'), WAIT);
+    // The marker grant of an earlier case is already past its expiry with no timer (this spec has no scheduler).
+    const before = await overdue();
+    expect(before).toBe(1);
+
+    // The target goes away: nobody answers the removal.
+    connector!.child.kill('SIGTERM');
+    await connector!.exited;
+    await bus.publisher.publish(TOPICS.schedule, [scenario.expired(grantId, `timer-${requestId}`)]);
+
+    await eventually(async () => {
+      expect(stateService.state.grant(grantId)?.status).toBe('deprovisioning');
+      expect(await overdue()).toBe(before! + 1);
+    }, WAIT);
   });
 });

@@ -11,7 +11,22 @@ describe('ConsumerHealthTracker', () => {
     const { health } = tracker();
     health.fetched('t', 0, '0', '3');
     health.advanced('t', 0, 3n);
-    expect(health.health()).toEqual({ groupId: 'group-1', ok: true, problems: [] });
+    expect(health.health()).toEqual({ groupId: 'group-1', ok: true, problems: [], partitions: [{ topic: 't', partition: 0, lag: 0 }] });
+  });
+
+  it('given records waiting behind the committed position, then each partition reports its lag until it catches up', () => {
+    const { health } = tracker();
+    health.fetched('t', 0, '10', '25');
+    health.fetched('t', 1, '0', '4');
+    health.advanced('t', 1, 1n);
+
+    expect(health.health().partitions).toEqual([
+      { topic: 't', partition: 0, lag: 15 },
+      { topic: 't', partition: 1, lag: 3 },
+    ]);
+
+    health.advanced('t', 0, 25n);
+    expect(health.health().partitions?.[0]).toEqual({ topic: 't', partition: 0, lag: 0 });
   });
 
   it('given a halt, then it reports topic, partition, offset and type until the partition is released', () => {

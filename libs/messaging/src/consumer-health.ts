@@ -1,4 +1,4 @@
-import type { ConsumerHealth, ConsumerProblem } from './ports';
+import type { ConsumerHealth, ConsumerProblem, PartitionPosition } from './ports';
 
 export const DEFAULT_STALL_AFTER_MS = 60_000;
 
@@ -131,6 +131,14 @@ export class ConsumerHealthTracker {
         problems.push({ state: 'stalled', ...at, offset: s.position.toString(), cause: 'no-progress', reason, since: iso(s.progressAt) });
       }
     }
-    return { groupId: this.groupId, ok: problems.length === 0, problems };
+    return { groupId: this.groupId, ok: problems.length === 0, problems, partitions: this.positions() };
+  }
+
+  private positions(): PartitionPosition[] {
+    return [...this.partitions.values()].map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      lag: s.position !== undefined && s.highWatermark !== undefined && s.highWatermark > s.position ? Number(s.highWatermark - s.position) : 0,
+    }));
   }
 }

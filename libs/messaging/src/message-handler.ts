@@ -8,7 +8,16 @@ import { buildDeadLetter, safeReason } from './dead-letter';
 import { classifyError, describeError } from './errors';
 import { decideOnDecodeFailure, decideOnHandlerFailure } from './failure-policy';
 import type { MessagingLogger } from './logger';
-import type { BatchConsumerOptions, BatchContext, ConsumerSettings, EventConsumerOptions, HandlerOutput, MessageContext, RetryPolicy } from './ports';
+import type {
+  BatchConsumerOptions,
+  BatchContext,
+  ConsumerSettings,
+  EventConsumerOptions,
+  HandlerOutput,
+  MessageContext,
+  MessagingObserver,
+  RetryPolicy,
+} from './ports';
 import { INTERRUPTED, retryForever } from './retry-policy';
 import type { Interrupted } from './retry-policy';
 
@@ -51,6 +60,8 @@ export interface MessageHandlerDeps {
   readonly logger: MessagingLogger;
   readonly counters: Counters;
   readonly health: ConsumerHealthTracker;
+  /** Told how long each successful handler call took. */
+  readonly observer?: MessagingObserver;
   /** Injected by unit specs; real timers otherwise. */
   readonly wait?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
@@ -79,6 +90,7 @@ export class MessageHandler {
     const { origin } = record;
     const options = this.deps.options;
     if (takesBatches(options)) throw new Error(`${options.groupId} takes batches: its records go through handleBatch`);
+    const startedAt = performance.now();
     const produced = await retryForever(
       async (attempt) => {
         const context: MessageContext = { ...origin, groupId: options.groupId, attempt, heartbeat: scope.heartbeat };
@@ -95,6 +107,7 @@ export class MessageHandler {
     if (produced === INTERRUPTED) return { kind: 'interrupted' };
     this.deps.health.recovered(origin.topic, origin.partition);
     this.deps.counters.handled += 1;
+    this.observe(origin.topic, 1, startedAt);
     return { kind: 'handled', outputs: produced, eventId: event.id };
   }
 
@@ -132,6 +145,7 @@ export class MessageHandler {
     if (!takesBatches(options)) throw new Error(`${options.groupId} takes one event at a time: its records go through handle`);
     const offsets = batch.records.map((record) => record.origin.offset);
     const keys = batch.records.map((record) => record.origin.key);
+    const startedAt = performance.now();
     const produced = await retryForever(
       async (attempt) => {
         const context: BatchContext = {
@@ -155,7 +169,12 @@ export class MessageHandler {
     if (produced === INTERRUPTED) return INTERRUPTED;
     this.deps.health.recovered(batch.topic, batch.partition);
     this.deps.counters.handled += batch.events.length;
+    this.observe(batch.topic, batch.events.length, startedAt);
     return produced;
+  }
+
+  private observe(topic: string, events: number, startedAt: number): void {
+    this.deps.observer?.handled({ groupId: this.deps.options.groupId, topic, events, seconds: (performance.now() - startedAt) / 1000 });
   }
 
   private onHandlerFailure(record: ConsumedRecord, event: Envelope, error: unknown, attempt: number, delayMs: number): void {

@@ -162,6 +162,29 @@ export interface ConsumerHealth {
   /** False when any problem is reported. */
   readonly ok: boolean;
   readonly problems: readonly ConsumerProblem[];
+  /** Where each partition this consumer has fetched from stands, as of its last fetch or commit. */
+  readonly partitions?: readonly PartitionPosition[];
+}
+
+/** One consumed partition: `lag` is how many records wait behind the committed position (0 when unknown). */
+export interface PartitionPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly lag: number;
+}
+
+/** How long one handler call took to succeed (retries included), for the service's metrics. */
+export interface HandlerTiming {
+  readonly groupId: string;
+  readonly topic: string;
+  /** Events handed over: 1, or the size of a batch. */
+  readonly events: number;
+  readonly seconds: number;
+}
+
+/** Told about every handled record or batch; it must not throw or block (metrics, not control flow). */
+export interface MessagingObserver {
+  handled(timing: HandlerTiming): void;
 }
 
 export interface ReplayOptions {

@@ -6,6 +6,8 @@ export { JsonLogger } from './logging/json-logger';
 export type { JsonLoggerOptions } from './logging/json-logger';
 export { RequestLoggingMiddleware } from './logging/request-logging.middleware';
 export { HealthController, READINESS_CHECK_TIMEOUT_MS } from './health/health.controller';
+export { MetricsController } from './metrics/metrics.controller';
+export { ServiceMetrics } from './metrics/service-metrics';
 export { RequireLoaded, STATE_NOT_LOADED, stateNotLoaded } from './health/require-loaded.guard';
 export { ServiceKitModule } from './service-kit.module';
 export { KeyedMutex } from './concurrency/keyed-mutex';

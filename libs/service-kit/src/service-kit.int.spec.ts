@@ -143,6 +143,34 @@ describe('ServiceKitModule against real Kafka and MongoDB', () => {
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
   });
 
+  it('serves Prometheus metrics: handler durations and events per group and topic, consumer lag, transport totals, process', async () => {
+    const { service } = await boot(captureLogs().destination);
+    running.push(service);
+    const id = unique('evt');
+    await service.app
+      .get<EventPublisher>(EVENT_PUBLISHER)
+      .publish(TOPICS.requests, [registry.encode(RequestSubmittedV2, requestSubmittedV2Fixture, fixtureMeta({ id }))]);
+    await withTimeout(service.app.get(Received).waitFor(id), 30_000, `delivery of ${id}`);
+
+    const response = await fetch(`${service.url}/metrics`);
+    const text = await response.text();
+    const value = (prefix: string): number => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(prefix));
+      if (line === undefined) throw new Error(`no ${prefix} in:\n${text.slice(0, 2_000)}`);
+      return Number(line.split(' ').at(-1));
+    };
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    expect(value('grantline_handler_duration_seconds_count{')).toBeGreaterThanOrEqual(1);
+    expect(value('grantline_events_handled_total{')).toBeGreaterThanOrEqual(1);
+    expect(value('grantline_messaging_published_events_total{service="service-kit-int"}')).toBeGreaterThanOrEqual(1);
+    expect(value('grantline_consumer_lag{')).toBeGreaterThanOrEqual(0);
+    expect(value('grantline_messaging_halted_partitions{service="service-kit-int"}')).toBe(0);
+    expect(text).toMatch(/^grantline_handler_duration_seconds_count\{[^}]*topic="iga\.requests\.v1"[^}]*\} \d+$/m);
+    expect(text).toContain('process_resident_memory_bytes{service="service-kit-int"}');
+  });
+
   it('lets the handler in flight finish before stop() resolves', async () => {
     const { service } = await boot(captureLogs().destination);
     running.push(service);

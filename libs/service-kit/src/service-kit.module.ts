@@ -11,6 +11,8 @@ import { loadServiceConfig } from './config/service-config.schema';
 import type { ServiceConfig } from './config/service-config.schema';
 import { SERVICE_CONFIG } from './config/service-config.token';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
+import { ServiceMetrics } from './metrics/service-metrics';
 import { JsonLogger } from './logging/json-logger';
 import { RequestLoggingMiddleware } from './logging/request-logging.middleware';
 
@@ -77,6 +79,17 @@ export class ServiceKitModule implements NestModule {
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     });
     const messagingLogger = logger.withContext('messaging');
+    const metrics = new ServiceMetrics(config.serviceName);
+    const bus = new KafkaMessageBus({
+      clientId: config.serviceName,
+      brokers: config.kafkaBrokers,
+      registry,
+      logger: messagingLogger,
+      observer: metrics.observer,
+      ...(config.kafkaNamespace === undefined ? {} : { namespace: config.kafkaNamespace }),
+      ...(config.kafkaSasl === undefined ? {} : { sasl: config.kafkaSasl }),
+    });
+    metrics.attach(bus);
     return {
       module: ServiceKitModule,
       global: true,
@@ -99,26 +112,20 @@ export class ServiceKitModule implements NestModule {
           registry,
           topics: topicSpecs(options.topics ?? []),
           // KafkaMessageBus.ensureTopics tolerates services creating shared topics at once.
-          bus: new KafkaMessageBus({
-            clientId: config.serviceName,
-            brokers: config.kafkaBrokers,
-            registry,
-            logger: messagingLogger,
-            ...(config.kafkaNamespace === undefined ? {} : { namespace: config.kafkaNamespace }),
-            ...(config.kafkaSasl === undefined ? {} : { sasl: config.kafkaSasl }),
-          }),
+          bus,
         }),
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: JsonLogger, useValue: logger },
+        { provide: ServiceMetrics, useValue: metrics },
         // Every state holder of the service registers here: readiness reports them, the stop releases their waiters.
         // A factory, so each app built from this module (a restart in a spec) has its own.
         { provide: StateReadinessRegistry, useFactory: () => new StateReadinessRegistry() },
         RequestLoggingMiddleware,
       ],
-      exports: [SERVICE_CONFIG, JsonLogger, StateReadinessRegistry],
+      exports: [SERVICE_CONFIG, JsonLogger, StateReadinessRegistry, ServiceMetrics],
     };
   }
 

@@ -138,6 +138,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } },
         },
       },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (text exposition format): counts, durations, topics and consumer groups, never an identity',
+          security: [],
+          responses: { '200': { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
       '/dev-issuer/jwks.json': {
         get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': { description: 'JWKS' }, '404': problem } },
       },

@@ -29,6 +29,8 @@ export interface GrantState {
   /** Attempt number of the latest provision / deprovision command (0 = never sent). */
   readonly attempts: Readonly<Record<GrantOperation, number>>;
   readonly deprovisionReason?: DeprovisionReason;
+  /** When the first removal was asked for: how long a revocation has been waiting. */
+  readonly deprovisionRequestedAt?: string;
   readonly activatedAt?: string;
   readonly revokedAt?: string;
 }
@@ -91,6 +93,7 @@ export function evolveGrant(grant: GrantState | undefined, event: Envelope): Gra
       ...grant,
       status: 'deprovisioning',
       deprovisionReason: grant.deprovisionReason ?? event.data.reason,
+      deprovisionRequestedAt: grant.deprovisionRequestedAt ?? event.time,
       attempts: { ...grant.attempts, deprovision: Math.max(grant.attempts.deprovision, event.data.attempt) },
     };
   }

@@ -7,3 +7,5 @@ export type { ProvisioningContext, ProvisioningDecider } from './provisioning.de
 export { targetAccountOf } from './target-account';
 export { StateReportAssembler, reconcile } from './reconciliation';
 export type { StateReport } from './reconciliation';
+export { revocationHealth } from './revocation-health';
+export type { RevocationHealth } from './revocation-health';

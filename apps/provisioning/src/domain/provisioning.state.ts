@@ -127,6 +127,10 @@ export class ProvisioningState implements ProvisioningView {
     return this.grants.size;
   }
 
+  allGrants(): IterableIterator<GrantState> {
+    return this.grants.values();
+  }
+
   private collect(ids: Set<string> | undefined): GrantState[] {
     return [...(ids ?? [])].flatMap((id) => {
       const grant = this.grants.get(id);

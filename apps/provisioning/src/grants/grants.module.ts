@@ -3,6 +3,7 @@ import type { DynamicModule } from '@nestjs/common';
 import { GrantsHandler } from './grants.handler';
 import { PROVISIONING_CONFIG, loadProvisioningConfig } from './provisioning.config';
 import type { ProvisioningConfig } from './provisioning.config';
+import { ProvisioningMetrics } from './provisioning.metrics';
 import { ProvisioningStateService } from './provisioning-state.service';
 import { ReconciliationTrigger } from './reconciliation.trigger';
 
@@ -20,6 +21,7 @@ export class GrantsModule {
         config ? { provide: PROVISIONING_CONFIG, useValue: config } : { provide: PROVISIONING_CONFIG, useFactory: () => loadProvisioningConfig() },
         ProvisioningStateService,
         ReconciliationTrigger,
+        ProvisioningMetrics,
       ],
       exports: [PROVISIONING_CONFIG, ProvisioningStateService],
     };

@@ -3,7 +3,7 @@ import { loadProvisioningConfig } from './provisioning.config';
 
 describe('provisioning configuration', () => {
   it('defaults to the postgres connector, 3 attempts and the security on-call group', () => {
-    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3, reconcileEveryMs: 3_600_000 });
+    expect(loadProvisioningConfig({})).toEqual({ connectorIds: ['postgres'], maxAttempts: 3, reconcileEveryMs: 3_600_000, revocationOverdueAfterMs: 300_000 });
   });
 
   it('reconciles every PROVISIONING_RECONCILE_EVERY, or never with off; refuses a bad or sub-second period', () => {

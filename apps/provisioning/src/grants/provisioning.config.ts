@@ -31,6 +31,18 @@ export const ProvisioningConfigSchema = z.object({
       }
       return ms;
     }),
+  /** How long a removal may wait (or a grant stay past its expiry) before it counts in grantline_revocations_overdue. */
+  PROVISIONING_REVOCATION_OVERDUE_AFTER: z
+    .string()
+    .default('PT5M')
+    .transform((value, ctx) => {
+      const ms = isoDurationToMillis(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'expected an ISO-8601 duration (e.g. PT5M)' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 });
 
 export interface ProvisioningConfig {
@@ -38,6 +50,8 @@ export interface ProvisioningConfig {
   readonly maxAttempts: number;
   /** Milliseconds between reconciliations of each connector's target; undefined: never. */
   readonly reconcileEveryMs?: number;
+  /** Milliseconds a removal may wait before it is overdue (metrics and alerts). */
+  readonly revocationOverdueAfterMs?: number;
 }
 
 export const PROVISIONING_CONFIG = Symbol('PROVISIONING_CONFIG');
@@ -52,6 +66,7 @@ export function loadProvisioningConfig(env: NodeJS.ProcessEnv = process.env): Pr
   return {
     connectorIds: data.PROVISIONING_CONNECTOR_IDS,
     maxAttempts: data.PROVISIONING_MAX_ATTEMPTS,
+    revocationOverdueAfterMs: data.PROVISIONING_REVOCATION_OVERDUE_AFTER,
     ...(data.PROVISIONING_RECONCILE_EVERY === undefined ? {} : { reconcileEveryMs: data.PROVISIONING_RECONCILE_EVERY }),
   };
 }

@@ -10,7 +10,7 @@ import { describeError } from '../errors';
 import type { MessagingLogger } from '../logger';
 import { MessageHandler } from '../message-handler';
 import { PartitionBatches } from '../partition-batch';
-import type { ConsumerHealth, ConsumerOptions, RetryPolicy, RunningConsumer } from '../ports';
+import type { ConsumerHealth, ConsumerOptions, MessagingObserver, RetryPolicy, RunningConsumer } from '../ports';
 import { fromKafkaMessage } from './codec';
 import type { KafkaAdmin } from './kafka-admin';
 import type { KafkaConnections } from './kafka-connections';
@@ -37,6 +37,7 @@ export interface ConsumerRunnerDeps {
   readonly counters: Counters;
   /** `source` of the dead-letter records this consumer writes. */
   readonly source: string;
+  readonly observer?: MessagingObserver;
 }
 
 /**
@@ -92,6 +93,7 @@ export class KafkaRunningConsumer implements RunningConsumer {
       logger,
       counters: deps.counters,
       health: this.tracker,
+      ...(deps.observer === undefined ? {} : { observer: deps.observer }),
     });
     this.batches = new PartitionBatches({
       messages,

@@ -150,7 +150,7 @@ export function failureBehaviour({ setup, track }: SuiteContext): void {
     const originals = await f.bus.readRecords!(dead.map((d) => d.origin));
     expect(originals.map((record) => record?.value?.toString('utf8'))).toEqual(['{not json', invalid]);
     expect(originals[0]).toMatchObject({ topic: f.topic, partition: 0, offset: '1', key: 'k', timestamp: dead[0]!.origin.timestamp });
-    expect(consumer.health()).toEqual({ groupId: `${f.topic}.poison`, ok: true, problems: [] });
+    expect(consumer.health()).toMatchObject({ groupId: `${f.topic}.poison`, ok: true, problems: [] });
     expect(f.bus.metrics()).toMatchObject({ deadLettered: 2, halted: 0 });
   });
 

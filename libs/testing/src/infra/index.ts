@@ -24,3 +24,4 @@ export {
 } from './kafka-security';
 export type { KafkaCredentials, KafkaSecurity, KafkaUserSecret, ScramUserChange } from './kafka-security';
 export { ensureKafkaLibs, kafkaLibsDir } from './kafka-local.provider';
+export { ensurePromtool } from './promtool';
