@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { prettyLogLine } from '@grantline/service-kit';
 import { describeComponent, exportEndpoints, infraDown, infraPaths, infraUp, otherLiveLeases } from '@grantline/testing';
 import type { InfraUpResult } from '@grantline/testing';
 import { ensureLocalAuditKey } from './audit-key';
@@ -37,8 +38,13 @@ interface Running {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** People read the services' JSON lines formatted; `GRANTLINE_LOG_FORMAT=json` forwards them untouched for tools. */
+const PRETTY = process.env['GRANTLINE_LOG_FORMAT'] !== 'json';
+
 function forwardLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.WriteStream): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => out.write(`${prefix} | ${line}\n`));
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) =>
+    out.write(`${prefix} | ${PRETTY ? prettyLogLine(line, { colour: tty }) : line}\n`),
+  );
 }
 
 function startService(service: PlatformService, index: number, env: NodeJS.ProcessEnv): Running {

@@ -1,6 +1,9 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import type { ArgumentsHost } from '@nestjs/common';
+import { isObservable, lastValueFrom } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { PROBLEMS, ProblemException } from './problem-details';
-import { toProblem } from './problem-details.filter';
+import { ProblemDetailsFilter, toProblem } from './problem-details.filter';
 
 const bodyParserError = (type: string, status: number): Error => Object.assign(new Error(type), { type, status });
 
@@ -25,5 +28,17 @@ describe('toProblem', () => {
       status: 500,
       detail: 'An unexpected error occurred',
     });
+  });
+});
+
+describe('ProblemDetailsFilter outside HTTP', () => {
+  it('given an event handler that failed, then the original error goes back to the transport (not an HTTP rendering)', async () => {
+    const failure = new Error('policy state was not loaded: the service is stopping');
+    const rpcHost = { getType: () => 'rpc', getArgByIndex: () => ({}), getArgs: () => [] } as unknown as ArgumentsHost;
+
+    const result = new ProblemDetailsFilter().catch(failure, rpcHost);
+
+    expect(isObservable(result)).toBe(true);
+    await expect(lastValueFrom(result as Observable<never>)).rejects.toBe(failure);
   });
 });

@@ -1,6 +1,8 @@
 import { Catch, HttpException, Inject, Logger, Optional } from '@nestjs/common';
 import type { ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
+import { throwError } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { PROBLEMS, PROBLEM_CONTENT_TYPE, ProblemException, problem } from './problem-details';
 import type { ProblemDetails } from './problem-details';
 import { AccessDenied, DENIED_ATTEMPTS, DeniedAttempts } from '../auth/authorization';
@@ -69,7 +71,10 @@ export class ProblemDetailsFilter extends BaseExceptionFilter {
     super();
   }
 
-  override catch(exception: unknown, host: ArgumentsHost): void {
+  override catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // An event handler's error goes back to the transport as it is: the messaging runtime classifies it (retry,
+    // halt) and logs its real message. Rendering it as HTTP there would throw a TypeError that hides the cause.
+    if (host.getType() === 'rpc') return throwError(() => exception);
     if (host.getType() !== 'http') {
       super.catch(exception, host);
       return;

@@ -1,12 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JsonLogger } from './json-logger';
 
+/** A caller's (or a gateway's) request id is kept when it is short and plain; anything else is replaced. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The request id of this request: the caller's `X-Request-Id` when usable, else a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /**
  * One record per HTTP request once the response is finished (or the client went away): method,
- * path (no query string: it may carry identifiers we do not want in logs), status and duration.
- * Health probes are polled every few seconds by orchestrators, so they log at debug.
+ * path (no query string: it may carry identifiers we do not want in logs), status, duration, the request id (echoed
+ * in `X-Request-Id`, so a caller can quote it) and the authenticated principal's subject when there was one.
+ * Health probes and metric scrapes come every few seconds, so they log at debug.
  */
 @Injectable()
 export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage, ServerResponse> {
@@ -22,6 +34,8 @@ export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage,
     // Express rewrites `url` below a mount point; `originalUrl` is what the client asked for.
     const url = (request as IncomingMessage & { originalUrl?: string }).originalUrl ?? request.url ?? '/';
     const path = url.split('?')[0] ?? '/';
+    const requestId = requestIdOf(request);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
     let logged = false;
     const done = (): void => {
       if (logged) return;
@@ -32,10 +46,13 @@ export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage,
         path,
         status: response.statusCode,
         ms: Math.round(ms * 10) / 10,
+        requestId,
+        // Set by the bearer guard once the token verified; absent for public routes and refused tokens.
+        ...principalOf(request),
         ...(response.writableFinished ? {} : { aborted: true }),
       };
       const message = `${method} ${path} ${response.statusCode}`;
-      if (path.startsWith('/health/')) this.logger.debug(message, fields);
+      if (path.startsWith('/health/') || path === '/metrics') this.logger.debug(message, fields);
       else if (response.statusCode >= 500) this.logger.error(message, fields);
       else this.logger.info(message, fields);
     };
@@ -43,4 +60,9 @@ export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage,
     response.once('close', done);
     next();
   }
+}
+
+function principalOf(request: IncomingMessage): { principal?: string } {
+  const subject = (request as IncomingMessage & { principal?: { subject?: unknown } }).principal?.subject;
+  return typeof subject === 'string' ? { principal: subject } : {};
 }
