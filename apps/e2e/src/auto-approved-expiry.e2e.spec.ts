@@ -1,7 +1,9 @@
 // Scenario 1: a developer requests read access to a non-production database. Policy auto-approves it, the
 // PostgreSQL connector grants the group role (visible in pg_auth_members), the grant expires after its duration
 // (the scheduler's test clock jumps past it), the role is revoked in PostgreSQL, and the audit explains every step.
+import { TOPICS, connectorCommandsTopic, connectorResultsTopic } from '@grantline/contracts';
 import { eventually } from '@grantline/testing';
+import { EventLogReader } from './event-log.reader';
 import { GROUP_ROLES } from './grantline.client';
 import type { GrantExplanation, GrantlineClient } from './grantline.client';
 import { SCENARIO_TIMEOUT_MS, START_TIMEOUT_MS } from './platform.fixture';
@@ -11,6 +13,7 @@ import { ScenarioHarness } from './scenario.harness';
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 50 };
 const ROLE = GROUP_ROLES['orders-staging-read'];
+const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 describe('scenario 1: auto-approved non-production read, provisioned, expired and revoked in PostgreSQL', () => {
   const scenario = new ScenarioHarness('autoexpiry', { groupRoles: [ROLE] });
@@ -40,12 +43,17 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
       await platform.withLogs(async () => {
         expect(await pg.isMember(developer, ROLE)).toBe(false);
         const submittedAt = performance.now();
-        requestId = await api.submitOk(token, {
-          subject: { id: developer, kind: 'human' },
-          entitlementIds: ['orders-staging-read'],
-          justification: 'investigate the staging checkout bug',
-          duration: 'PT10M',
-        });
+        // The caller's own trace: every hop of the request must continue it (W3C trace context over HTTP and Kafka).
+        requestId = await api.submitOk(
+          token,
+          {
+            subject: { id: developer, kind: 'human' },
+            entitlementIds: ['orders-staging-read'],
+            justification: 'investigate the staging checkout bug',
+            duration: 'PT10M',
+          },
+          { traceparent: `00-${CALLER_TRACE_ID}-00f067aa0ba902b7-01` },
+        );
 
         await eventually(async () => expect(await pg.isMember(developer, ROLE)).toBe(true), WAIT);
         const latencyMs = performance.now() - submittedAt;
@@ -54,6 +62,31 @@ describe('scenario 1: auto-approved non-production read, provisioned, expired an
         const view = await eventually(api.requestInStatus(token, requestId, 'provisioned'), WAIT);
         expect(view.grants).toEqual([expect.objectContaining({ entitlementId: 'orders-staging-read', state: 'active' })]);
         grantId = view.grants[0]!.grantId;
+
+        // One trace from the HTTP call through policy, approval, provisioning and the connector: every record the
+        // request caused up to its activation carries the caller's trace id in its `traceparent` header.
+        const reader = await EventLogReader.connect(platform);
+        try {
+          const hops = await eventually(async () => {
+            const found = await reader.traceparents(requestId);
+            expect(found.map((hop) => hop.type)).toEqual(expect.arrayContaining(['iga.connector.provisioned.v1', 'iga.grant.activated.v1']));
+            return found;
+          }, WAIT);
+          const lifecycle = hops.filter((hop) => !hop.type.startsWith('iga.timer.') && !hop.type.includes('deprovision') && !hop.type.includes('revoked'));
+          expect(new Set(lifecycle.map((hop) => hop.topic))).toEqual(
+            new Set([
+              TOPICS.requests,
+              TOPICS.decisions,
+              TOPICS.approvals,
+              TOPICS.grants,
+              connectorCommandsTopic('postgres'),
+              connectorResultsTopic('postgres'),
+            ]),
+          );
+          expect(lifecycle.filter((hop) => hop.traceparent?.split('-')[1] !== CALLER_TRACE_ID)).toEqual([]);
+        } finally {
+          await reader.close();
+        }
       })();
     },
     SCENARIO_TIMEOUT_MS,

@@ -49,6 +49,37 @@ export class EventLogReader {
     return events;
   }
 
+  /**
+   * The W3C `traceparent` of every record whose event belongs to the correlation (the request id), read from the
+   * records' headers as the log holds them, in log order per partition.
+   */
+  async traceparents(
+    correlationId: string,
+    topics?: readonly string[],
+  ): Promise<{ readonly topic: string; readonly type: string; readonly traceparent?: string }[]> {
+    const existing = new Set(await this.bus.listTopics());
+    const present = (topics ?? [...existing]).filter((topic) => existing.has(topic));
+    const found: { topic: string; type: string; traceparent?: string }[] = [];
+    if (present.length === 0) return found;
+    await this.bus.replayRaw({
+      topics: present,
+      batchHandler: async (records, { topic }) => {
+        for (const record of records) {
+          let event: { correlationid?: unknown; type?: unknown } | undefined;
+          try {
+            event = JSON.parse(record.value?.toString('utf8') ?? '') as { correlationid?: unknown; type?: unknown };
+          } catch {
+            continue;
+          }
+          if (event?.correlationid !== correlationId) continue;
+          const traceparent = record.headers.find((header) => header.key === 'traceparent')?.value?.toString('utf8');
+          found.push({ topic, type: String(event.type), ...(traceparent === undefined ? {} : { traceparent }) });
+        }
+      },
+    });
+    return found;
+  }
+
   /** Every event whose actor is the given identity, on the given topics or on every topic of the platform. */
   async byActor(actorId: string, topics?: readonly string[]): Promise<Envelope[]> {
     return (await this.read(topics ?? (await this.bus.listTopics()))).filter((event) => event.actor.id === actorId);

@@ -120,13 +120,13 @@ export class GrantlineClient {
     expectStatus(await this.platform.call('intake', 'PATCH', `/v1/identities/${id}/attributes`, { token, body: { attributes } }), 202, `attributes of ${id}`);
   }
 
-  submit(token: string, body: Record<string, unknown>): Promise<HttpAnswer<SubmitAnswer>> {
-    return this.platform.call<SubmitAnswer>('intake', 'POST', '/v1/requests', { token, body });
+  submit(token: string, body: Record<string, unknown>, headers?: Readonly<Record<string, string>>): Promise<HttpAnswer<SubmitAnswer>> {
+    return this.platform.call<SubmitAnswer>('intake', 'POST', '/v1/requests', { token, body, ...(headers === undefined ? {} : { headers }) });
   }
 
-  /** Submits a request the intake must accept (202) and returns its id. */
-  async submitOk(token: string, body: Record<string, unknown>): Promise<string> {
-    const submitted = await this.submit(token, body);
+  /** Submits a request the intake must accept (202) and returns its id; `headers` e.g. a caller's W3C `traceparent`. */
+  async submitOk(token: string, body: Record<string, unknown>, headers?: Readonly<Record<string, string>>): Promise<string> {
+    const submitted = await this.submit(token, body, headers);
     expect(submitted.status).toBe(202);
     return submitted.body.requestId;
   }

@@ -26,6 +26,8 @@ export interface ConsumedRecord {
   readonly value: Buffer | null;
   /** The record's timestamp on the log (ms since the epoch, as Kafka gives it), when the transport has one. */
   readonly timestamp?: string;
+  /** The W3C trace context headers the record carries (`traceparent`, `tracestate`), when it has any. */
+  readonly traceHeaders?: Readonly<Record<string, string>>;
 }
 
 /** The record's JSON; throws SyntaxError for bytes that are not JSON (an empty or null value included). */

@@ -19,6 +19,8 @@ import type {
   RetryPolicy,
 } from './ports';
 import { INTERRUPTED, retryForever } from './retry-policy';
+import { inConsumerSpan, stampOutputs, stampOutputsByCause } from './tracing';
+import type { TraceHeaders } from './tracing';
 import type { Interrupted } from './retry-policy';
 
 /** What became of one record; the runner commits past it for every outcome but `halt` and `interrupted`. */
@@ -91,18 +93,30 @@ export class MessageHandler {
     const options = this.deps.options;
     if (takesBatches(options)) throw new Error(`${options.groupId} takes batches: its records go through handleBatch`);
     const startedAt = performance.now();
-    const produced = await retryForever(
-      async (attempt) => {
-        const context: MessageContext = { ...origin, groupId: options.groupId, attempt, heartbeat: scope.heartbeat };
-        return (await options.handler(event, context)) ?? [];
-      },
-      {
-        policy: this.deps.retry,
-        signal: scope.signal,
-        onFailure: (error, attempt, delayMs) => this.onHandlerFailure(record, event, error, attempt, delayMs),
-        ...(this.deps.wait ? { wait: this.deps.wait } : {}),
-      },
-    );
+    const attributes = {
+      'messaging.system': 'kafka',
+      'messaging.destination.name': origin.topic,
+      'messaging.consumer.group.name': options.groupId,
+      'messaging.message.id': event.id,
+      'grantline.event.type': event.type,
+    };
+    const produced = await inConsumerSpan(`process ${event.type}`, record.traceHeaders, attributes, async () => {
+      const outputs = await retryForever(
+        async (attempt) => {
+          const context: MessageContext = { ...origin, groupId: options.groupId, attempt, heartbeat: scope.heartbeat };
+          return (await options.handler(event, context)) ?? [];
+        },
+        {
+          policy: this.deps.retry,
+          signal: scope.signal,
+          onFailure: (error, attempt, delayMs) => this.onHandlerFailure(record, event, error, attempt, delayMs),
+          ...(this.deps.wait ? { wait: this.deps.wait } : {}),
+        },
+      );
+      // The runner sends these after the span ended: they carry this span's trace.
+      if (outputs !== INTERRUPTED) stampOutputs(outputs);
+      return outputs;
+    });
     // Interrupted, the record stays failing: if this member keeps the partition, the failure clock keeps running.
     if (produced === INTERRUPTED) return { kind: 'interrupted' };
     this.deps.health.recovered(origin.topic, origin.partition);
@@ -145,6 +159,7 @@ export class MessageHandler {
     if (!takesBatches(options)) throw new Error(`${options.groupId} takes one event at a time: its records go through handle`);
     const offsets = batch.records.map((record) => record.origin.offset);
     const keys = batch.records.map((record) => record.origin.key);
+    const causes = new Map<string, TraceHeaders | undefined>(batch.events.map((event, index) => [event.id, batch.records[index]?.traceHeaders]));
     const startedAt = performance.now();
     const produced = await retryForever(
       async (attempt) => {
@@ -167,6 +182,7 @@ export class MessageHandler {
       },
     );
     if (produced === INTERRUPTED) return INTERRUPTED;
+    stampOutputsByCause(produced, causes);
     this.deps.health.recovered(batch.topic, batch.partition);
     this.deps.counters.handled += batch.events.length;
     this.observe(batch.topic, batch.events.length, startedAt);

@@ -16,6 +16,7 @@ import { TopicEnsuringKafkaEventTransport } from '../messaging/topic-ensuring.tr
 import { loadLeaseConfig } from '../lease/lease.config';
 import { startLeased } from '../lease/leased-service';
 import type { ServiceLeaseOptions } from '../lease/leased-service';
+import { startTelemetry } from '../telemetry/telemetry';
 
 /** The exit code of a process that lost its lease: a temporary failure, restart it (it comes back as a standby). */
 export const LEASE_LOST_EXIT_CODE = 75;
@@ -66,6 +67,7 @@ export interface RunningService {
  * listening on HOST:PORT. No process-level concerns (signals, exit codes): `bootstrapService` adds those.
  */
 export async function startService(appModule: Type<unknown>, options: StartServiceOptions): Promise<RunningService> {
+  startTelemetry(options.serviceName);
   const app = await NestFactory.create(appModule, { bufferLogs: true, abortOnError: false });
   let transport: KafkaEventTransport | undefined;
   try {

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, defaultTextMapGetter, propagation, trace } from '@opentelemetry/api';
 import type { NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JsonLogger } from './json-logger';
+
+const tracer = trace.getTracer('@grantline/service-kit');
 
 /** A caller's (or a gateway's) request id is kept when it is short and plain; anything else is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -36,6 +39,10 @@ export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage,
     const path = url.split('?')[0] ?? '/';
     const requestId = requestIdOf(request);
     response.setHeader(REQUEST_ID_HEADER, requestId);
+    // A server span continuing the caller's W3C trace (`traceparent`): what this request publishes carries it on.
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
+    const span = tracer.startSpan(`${method} ${path}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': path } }, parent);
+    const traceId = trace.isSpanContextValid(span.spanContext()) ? span.spanContext().traceId : undefined;
     let logged = false;
     const done = (): void => {
       if (logged) return;
@@ -47,10 +54,14 @@ export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage,
         status: response.statusCode,
         ms: Math.round(ms * 10) / 10,
         requestId,
+        ...(traceId === undefined ? {} : { traceId }),
         // Set by the bearer guard once the token verified; absent for public routes and refused tokens.
         ...principalOf(request),
         ...(response.writableFinished ? {} : { aborted: true }),
       };
+      span.setAttribute('http.response.status_code', response.statusCode);
+      if (response.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
       const message = `${method} ${path} ${response.statusCode}`;
       if (path.startsWith('/health/') || path === '/metrics') this.logger.debug(message, fields);
       else if (response.statusCode >= 500) this.logger.error(message, fields);
@@ -58,7 +69,7 @@ export class RequestLoggingMiddleware implements NestMiddleware<IncomingMessage,
     };
     response.once('finish', done);
     response.once('close', done);
-    next();
+    context.with(trace.setSpan(parent, span), next);
   }
 }
 
