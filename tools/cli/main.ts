@@ -12,11 +12,14 @@
 //   verify --bundle DIR [--key FILE]                 offline: an evidence bundle is the signed log, untouched (exit 1 names the first bad record)
 //   verify --from-topics --key FILE                  the log on the broker matches every checkpoint the audit signed
 //   prove --bundle DIR --event ID [--checkpoint N]   offline: this event is in the log as of the signed checkpoint of size N
+//   decision reproduce <decisionId> [--json]         re-run a recorded decision from the log; exit 0 identical, 1 different, 3 not reproducible
+//   sod scan [--url URL] [--json]                    detective SoD scan now, through the policy API (token in GRANTLINE_TOKEN)
 // Kafka: KAFKA_BROKERS and KAFKA_TOPIC_NAMESPACE, as the services read them (or --brokers / --namespace).
 // The logic lives in tools/cli/src (unit and integration specs); this file only wires the command line.
 import { userInfo } from 'node:os';
 import { Command, Option } from 'commander';
 import { registry } from '@grantline/contracts';
+import type { Envelope } from '@grantline/contracts';
 import { describeError } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { SettingsError, kafkaSettings, openBus } from './src/connection';
@@ -31,9 +34,11 @@ import type { EvidenceOptions } from './src/evidence/evidence-command';
 import { applyKafkaAcls, kafkaAclPlanFor, kafkaAclsDeps, kafkaAclsUsageError, connectorsOf, printKafkaAcls } from './src/kafka/kafka-acls-command';
 import type { KafkaAclsOptions } from './src/kafka/kafka-acls-command';
 import { VERIFY_EXIT, proveCommand, verifyCommand } from './src/evidence-bundle/verify-commands';
+import { decisionReproduce } from './src/decision/decision-commands';
 import { processOutput } from './src/output';
 import { policyLint, policySimulate } from './src/policy/policy-commands';
 import { progressBar } from './src/progress';
+import { sodScan, tokenOf } from './src/sod/sod-commands';
 import { topicsCheck, topicsRetainForever, withTopicsAdmin } from './src/topics/topics-commands';
 
 interface GlobalOptions {
@@ -278,6 +283,46 @@ program
     if (options.bundle === undefined || options.event === undefined)
       command.error('--bundle <dir> and --event <id> are required', { exitCode: VERIFY_EXIT.usage });
     process.exitCode = proveCommand({ ...options, bundle: options.bundle, event: options.event }, processOutput);
+  });
+
+const decision = program.command('decision').description('recorded policy decisions (docs/adr/0021)');
+
+decision
+  .command('reproduce')
+  .description(
+    'read a recorded decision and the bundle it names from the log, re-evaluate, compare field by field; exit 0 identical, 1 different, 2 not on the log, 3 not reproducible (recorded before v2, refused before evaluation, bundle missing)',
+  )
+  .argument('<decisionId>', 'the decision id (or the event id of its record)')
+  .option('--json', 'machine-readable')
+  .action(async (decisionId: string, options: { json?: boolean }, command: Command) => {
+    await withBus(command, async (bus) =>
+      decisionReproduce(
+        async (topics) => {
+          const existing = new Set(await bus.listTopics());
+          const present = topics.filter((topic) => existing.has(topic));
+          const events: Envelope[] = [];
+          if (present.length > 0) await bus.replay({ topics: present, handler: async (event) => void events.push(event) });
+          return events;
+        },
+        decisionId,
+        options,
+        processOutput,
+      ),
+    );
+  });
+
+program
+  .command('sod')
+  .description('separation of duties, detective: scans run by the policy service')
+  .command('scan')
+  .description(
+    'run the detective SoD scan now (POST /v1/sod/scans as the holder of GRANTLINE_TOKEN: security or admin); exit 0 clean, 1 violations, 2 usage, 3 refused',
+  )
+  .option('--url <url>', 'the policy service (default GRANTLINE_POLICY_URL, else http://127.0.0.1:3102)')
+  .option('--json', 'the service answer as is')
+  .action(async (options: { url?: string; json?: boolean }) => {
+    const url = options.url ?? process.env['GRANTLINE_POLICY_URL'];
+    process.exitCode = await sodScan({ ...options, ...(url === undefined ? {} : { url }) }, tokenOf(process.env), processOutput);
   });
 
 // kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23 (Node clamps it to 1 ms): noise on a terminal.

@@ -10,6 +10,7 @@ import { AuditCatchUp } from './projector/audit-catch-up.service';
 import { AuditProjector } from './projector/audit.projector';
 import { AuditQueryController } from './query/audit-query.controller';
 import { AuditQueryService } from './query/audit-query.service';
+import { CampaignAuditController } from './query/campaign-audit.controller';
 
 /**
  * Projections, their handlers, the catch-up replay and the query API. Needs a mongoose connection and the
@@ -19,7 +20,7 @@ import { AuditQueryService } from './query/audit-query.service';
  */
 @Module({
   imports: [EvidenceModule],
-  controllers: [AuditEventsHandler, AuditQueryController],
+  controllers: [AuditEventsHandler, AuditQueryController, CampaignAuditController],
   providers: [
     { provide: ReadModelStore, useFactory: (connection: Connection) => new ReadModelStore(connection, AUDIT_PROJECTIONS), inject: [getConnectionToken()] },
     { provide: AuditProjector, useFactory: (store: ReadModelStore) => new AuditProjector(store), inject: [ReadModelStore] },

@@ -96,6 +96,9 @@ describe('authorization matrix: every operation of every service against docs/au
   let nhi: string;
   let transferId: string;
   let scimGroupId: string;
+  let reviewId: string;
+  let campaignId: string;
+  let itemId: string;
   const tokens = new Map<string, string>();
 
   const scim = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -191,12 +194,30 @@ describe('authorization matrix: every operation of every service against docs/au
       },
       'policy POST /v1/policy/simulate': { path: () => '/v1/policy/simulate', body: () => invalid },
       'policy POST /v1/policy/backtest': { path: () => '/v1/policy/backtest', body: () => invalid },
+      // No body to get wrong: an allowed caller runs a real scan (its events are the policy service's, not the caller's).
+      'policy POST /v1/sod/scans': { path: () => '/v1/sod/scans' },
       'approval POST /v1/approvals/tasks/{taskId}/decision': {
         path: () => `/v1/approvals/tasks/${encodeURIComponent(`${prodRequest}:manager`)}/decision`,
         related: maria,
         body: () => ({ decision: 'maybe' }),
       },
       'approval GET /v1/approvals/tasks': { path: () => '/v1/approvals/tasks' },
+      'approval GET /v1/reviews': { path: () => '/v1/reviews' },
+      'approval GET /v1/reviews/{reviewId}': { path: () => `/v1/reviews/${encodeURIComponent(reviewId)}`, related: maria },
+      'approval POST /v1/campaigns': { path: () => '/v1/campaigns', body: () => invalid },
+      'approval GET /v1/campaigns': { path: () => '/v1/campaigns' },
+      'approval GET /v1/campaigns/{campaignId}': { path: () => `/v1/campaigns/${encodeURIComponent(campaignId)}`, related: maria },
+      'approval GET /v1/certifications': { path: () => '/v1/certifications' },
+      'approval POST /v1/campaigns/{campaignId}/items/{itemId}': {
+        path: () => `/v1/campaigns/${encodeURIComponent(campaignId)}/items/${encodeURIComponent(itemId)}`,
+        related: maria,
+        body: () => ({ decision: 'maybe' }),
+      },
+      'approval POST /v1/reviews/{reviewId}': {
+        path: () => `/v1/reviews/${encodeURIComponent(reviewId)}`,
+        related: maria,
+        body: () => ({ outcome: 'maybe' }),
+      },
       'approval GET /v1/approvals/requests/{requestId}': { path: () => `/v1/approvals/requests/${prodRequest}`, related: alice },
       'scheduler GET /v1/timers/status': { path: () => '/v1/timers/status' },
       'scheduler GET /v1/test-clock': { path: () => '/v1/test-clock' },
@@ -207,6 +228,7 @@ describe('authorization matrix: every operation of every service against docs/au
       'audit GET /v1/audit/reconciliations': { path: () => '/v1/audit/reconciliations?connectorId=postgres' },
       'audit GET /v1/audit/drift': { path: () => '/v1/audit/drift?connectorId=postgres' },
       'audit GET /v1/audit/access-denials': { path: () => '/v1/audit/access-denials' },
+      'audit GET /v1/audit/campaigns/{campaignId}': { path: () => `/v1/audit/campaigns/${encodeURIComponent(campaignId)}` },
       // Allowed callers get 400 (no period) without a replay of the log; refused ones 403 before the query is read.
       'audit GET /v1/audit/evidence': { path: () => '/v1/audit/evidence?from=not-an-instant' },
       'audit GET /v1/audit/log/key': { path: () => '/v1/audit/log/key' },
@@ -286,6 +308,44 @@ describe('authorization matrix: every operation of every service against docs/au
     transferId = proposal.body.transferId;
     scimUserId = await freshScimUser();
     scimGroupId = await freshScimGroup();
+    // A break-glass use by an on-call engineer of maria's (not alice: the matrix patches her attributes), whose
+    // post-incident review is maria's, left open.
+    const engineer = `e2e_bgmatrix_${platform.runId}`;
+    await pg.createLogin(engineer);
+    await api.upsertHuman(engineer, maria);
+    // Set by an on-call system of its own: the matrix's oncall-source caller must leave no event behind.
+    const pager = await tokenFor(`e2e_pager_${platform.runId}`, { roles: ['oncall-source'], workload: true });
+    expect(
+      (await platform.call('intake', 'PATCH', `/v1/identities/${engineer}/attributes`, { token: pager, body: { attributes: { onCall: true } } })).status,
+    ).toBe(202);
+    const incident = { system: 'jira', id: `INC-matrix-${platform.runId}` };
+    const breakGlass = await api.submitOk(await tokenFor(engineer), {
+      subject: { id: engineer, kind: 'human' },
+      entitlementIds: ['orders-prod-read'],
+      justification: 'matrix: break-glass reviewed afterwards',
+      ticket: incident,
+      duration: 'PT1H',
+      emergency: { breakGlass: true, incidentRef: incident },
+    });
+    reviewId = `${breakGlass}:post-incident-review`;
+    await eventually(
+      async () => expect((await platform.call('approval', 'GET', `/v1/reviews/${reviewId}`, { token: await tokenFor(maria) })).status).toBe(200),
+      WAIT,
+    );
+    // alice moves department (same manager): a micro-certification of her grants for maria, left open.
+    await api.upsertHuman(alice, maria, { department: `matrix-${platform.runId}` });
+    const mariaToken = await tokenFor(maria);
+    ({ campaignId, itemId } = await eventually(async () => {
+      const answer = await platform.call<{ items: { campaignId: string; itemId: string }[] }>('approval', 'GET', '/v1/certifications', { token: mariaToken });
+      expect(answer.body.items.length).toBeGreaterThan(0);
+      return answer.body.items[0]!;
+    }, WAIT));
+    const auditorToken = await tokenFor(`e2e_campaign_auditor_${platform.runId}`, { roles: ['auditor'] });
+    await eventually(
+      async () =>
+        expect((await platform.call('audit', 'GET', `/v1/audit/campaigns/${encodeURIComponent(campaignId)}`, { token: auditorToken })).status).toBe(200),
+      WAIT,
+    );
   }, START_TIMEOUT_MS);
 
   afterAll(() => scenario.close(), START_TIMEOUT_MS);

@@ -62,7 +62,7 @@ describe('scenario 5: break-glass access is immediate, reviewed afterwards and r
         await eventually(async () => {
           const answer = await api.timeline(tooLong);
           expect(answer.body.status).toBe('denied');
-          const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
+          const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v2');
           expect((decision?.details['reasons'] as readonly string[]).join(' ')).toMatch(/PT12H exceeds the maximum PT4H/);
         }, WAIT);
         expect(await pg.isMember(engineer, ROLE)).toBe(false);

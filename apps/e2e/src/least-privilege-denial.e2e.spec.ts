@@ -66,7 +66,7 @@ describe('scenario 4: broad production write by a service account is denied on l
           );
           expect(timeline.status).toBe(200);
           expect(timeline.body.status).toBe('denied');
-          const entry = timeline.body.entries.find((candidate) => candidate.type === 'iga.policy.decision-recorded.v1');
+          const entry = timeline.body.entries.find((candidate) => candidate.type === 'iga.policy.decision-recorded.v2');
           expect(entry).toBeDefined();
           return entry!;
         }, WAIT);

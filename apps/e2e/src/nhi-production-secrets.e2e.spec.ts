@@ -87,7 +87,7 @@ describe('scenario 2: a CI/CD identity gets production secrets only with its own
           expect(answer.status).toBe(200);
           expect(answer.body.status).toBe('denied');
           // The denial (approvals topic) may be projected before the decision (decisions topic): wait for both.
-          const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v1');
+          const decision = answer.body.entries.find((entry) => entry.type === 'iga.policy.decision-recorded.v2');
           expect((decision?.details['reasons'] as readonly string[] | undefined)?.join(' ')).toMatch(/PT36H exceeds the maximum P1D/);
         }, WAIT);
         await eventually(api.requestInStatus(pipelineToken, tooLong, 'denied'), WAIT);

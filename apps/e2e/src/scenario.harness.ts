@@ -1,3 +1,6 @@
+import { TOPICS } from '@grantline/contracts';
+import { reproduceFromLog } from '@grantline/policy-engine';
+import type { RecordedReproduction } from '@grantline/policy-engine';
 import { EventLogReader } from './event-log.reader';
 import { GrantlineClient } from './grantline.client';
 import { deletePlatformData } from './platform-data';
@@ -63,6 +66,10 @@ export class ScenarioHarness {
   }
 
   async close(): Promise<void> {
+    // Before anything is torn down (the reader and the topics go below); a failure fails the scenario after cleanup.
+    const unreproduced = await this.reproduceDecisions().catch(
+      (error: unknown) => new Error(`scenario ${this.label}: could not read its recorded decisions back to reproduce them: ${String(error)}`),
+    );
     await this.log?.close();
     await this.pg?.close();
     await this.platform?.stop();
@@ -72,6 +79,35 @@ export class ScenarioHarness {
       await deletePlatformData(this.platform).catch((error: unknown) =>
         console.warn(`scenario ${this.label}: could not delete the platform's topics and databases: ${String(error)}`),
       );
+    }
+    if (unreproduced !== undefined) throw unreproduced;
+  }
+
+  /**
+   * Every decision the policy service recorded in this scenario's namespace, re-evaluated from the log (its input and
+   * the bundle it names) and compared field by field (docs/adr/0021): one that comes out different, or that cannot
+   * be reproduced for any reason but a refusal before evaluation, fails the scenario. One read of two small topics.
+   */
+  private async reproduceDecisions(): Promise<Error | undefined> {
+    if (this.platform === undefined) return undefined;
+    const reader = this.log ?? (await EventLogReader.connect(this.platform));
+    try {
+      const results = reproduceFromLog(await reader.read([TOPICS.decisions, TOPICS.policyBundles]));
+      const identical = results.filter((result) => result.status === 'identical').length;
+      process.stdout.write(`scenario ${this.label}: ${identical} of ${results.length} recorded decision(s) reproduced bit for bit from the log\n`);
+      const failed = results.filter(
+        (result): result is Exclude<RecordedReproduction, { status: 'identical' }> =>
+          result.status === 'different' || (result.status === 'not_reproducible' && result.why !== 'refused_before_evaluation'),
+      );
+      if (failed.length === 0) return undefined;
+      return new Error(
+        `scenario ${this.label}: ${failed.length} recorded decision(s) do not reproduce bit for bit:\n` +
+          failed
+            .map((result) => `  ${result.decisionId}: ${result.reason}${result.status === 'different' ? ` ${JSON.stringify(result.differences)}` : ''}`)
+            .join('\n'),
+      );
+    } finally {
+      if (reader !== this.log) await reader.close();
     }
   }
 }

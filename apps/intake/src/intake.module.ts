@@ -15,6 +15,7 @@ import { HttpPlatformSetup } from './http/http-platform.setup';
 import { IdempotentEndpoint } from './http/idempotent-endpoint';
 import { IdentitiesController } from './identities/identities.controller';
 import { IDENTITY_COMMAND_HANDLERS } from './identities/identity-command-handlers';
+import { OwnershipCases } from './identities/ownership-cases.store';
 import { OwnerTransfers } from './identities/owner-transfers.store';
 import { IntakeCoreModule } from './intake-core.module';
 import { ScimModule } from './scim/scim.module';
@@ -55,6 +56,7 @@ import type { JSONWebKeySet } from 'jose';
     },
     { provide: RevocationTickets, useFactory: (connection: Connection) => new RevocationTickets(connection), inject: [getConnectionToken()] },
     { provide: OwnerTransfers, useFactory: (connection: Connection) => new OwnerTransfers(connection), inject: [getConnectionToken()] },
+    { provide: OwnershipCases, useFactory: (connection: Connection) => new OwnershipCases(connection), inject: [getConnectionToken()] },
     HttpPlatformSetup,
     IdempotentEndpoint,
     RequestAccess,

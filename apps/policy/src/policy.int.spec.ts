@@ -9,11 +9,16 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import {
+  ApprovalBreakGlassGranted,
+  ApprovalReviewCompleted,
+  ApprovalReviewOpened,
   CatalogPublished,
   EventRegistry,
   GrantActivated,
   GrantCreated,
+  GrantDriftDetected,
   GrantProvisioningFailed,
+  GrantReconciliationCompleted,
   GrantRevoked,
   IdentityOffboarded,
   IdentityOwnerChanged,
@@ -21,11 +26,13 @@ import {
   PolicyAccessDenied,
   PolicyBundleLoaded,
   PolicyDecisionRecorded,
+  PolicySodScanCompleted,
+  PolicySodViolationDetected,
   RequestSubmitted,
   defineEvent,
   registry as catalogue,
 } from '@grantline/contracts';
-import type { AccessDeniedData, DecisionRecordedData, Envelope, EventDefinition, TopicName } from '@grantline/contracts';
+import type { AccessDeniedData, DecisionRecordedData, Envelope, EventDefinition, SodViolationDetectedData, TopicName } from '@grantline/contracts';
 import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
 import type { GrantlineRole } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
@@ -38,7 +45,8 @@ import { DecisionsModule } from './decisions/decisions.module';
 import { DirectoryWaitService } from './decisions/directory-wait.service';
 import { digestHex } from './domain';
 import { SimulationModule } from './simulation/simulation.module';
-import { catalogEvent, identityEvents, requestEvent } from './testing/policy-scenario.fixtures';
+import { SodModule } from './sod/sod.module';
+import { SCENARIO_TIME, catalogEvent, grantEvents, identityEvents, requestEvent } from './testing/policy-scenario.fixtures';
 
 const POLICIES = resolve(__dirname, '../../../policies');
 const { kafkaBrokers } = infraEndpoints();
@@ -59,13 +67,20 @@ const registry = new EventRegistry()
   .register(on(GrantActivated, 'grants'))
   .register(on(GrantRevoked, 'grants'))
   .register(on(GrantProvisioningFailed, 'grants'))
+  .register(on(GrantDriftDetected, 'grants'))
+  .register(on(GrantReconciliationCompleted, 'grants'))
+  .register(on(ApprovalBreakGlassGranted, 'approvals'))
+  .register(on(ApprovalReviewOpened, 'approvals'))
+  .register(on(ApprovalReviewCompleted, 'approvals'))
   .register(on(PolicyDecisionRecorded, 'decisions'))
+  .register(on(PolicySodViolationDetected, 'decisions'))
+  .register(on(PolicySodScanCompleted, 'decisions'))
   .register(on(PolicyBundleLoaded, 'bundles'))
   .register(denied)
   .register(catalogue.latestOf('iga.messaging.dead-lettered'));
 /** Short enough for a spec, long enough for an identity published right after its request to arrive in time. */
 const DIRECTORY_WAIT_MS = 5_000;
-const SPEC_TOPICS = ['requests', 'identities', 'catalog', 'grants', 'decisions', 'bundles', 'denied'].map(topic);
+const SPEC_TOPICS = ['requests', 'identities', 'catalog', 'grants', 'approvals', 'decisions', 'bundles', 'denied'].map(topic);
 
 const readTopic = async (bus: KafkaMessageBus, name: string): Promise<Envelope[]> => {
   const events: Envelope[] = [];
@@ -126,6 +141,7 @@ describe('policy service against a real Kafka log', () => {
         ApiAuthModule.forRoot({ serviceName: 'policy', deniedEvent: denied, env: { AUTH_MODE: 'dev', DEV_ISSUER_DIR: issuerDir } }),
         DecisionsModule,
         SimulationModule,
+        SodModule,
       ],
     })
     class SpecPolicyModule {}
@@ -166,7 +182,7 @@ describe('policy service against a real Kafka log', () => {
     );
 
   it('subscribes to requests and every state topic, nothing else', () => {
-    expect(transport.subscribedTopics()).toEqual(['catalog', 'grants', 'identities', 'requests'].map(topic).sort());
+    expect(transport.subscribedTopics()).toEqual(['approvals', 'catalog', 'grants', 'identities', 'requests'].map(topic).sort());
   });
 
   it('announces the bundle it decides with on the bundles topic', async () => {
@@ -326,5 +342,63 @@ describe('policy service against a real Kafka log', () => {
       ]),
     );
     expect(refusals[0]).toMatchObject({ type: 'iga.policy.access-denied.v1', source: 'grantline/policy' });
+  });
+
+  it('scans for SoD violations on demand: a granted maker plus a checker role found on the target by hand is one violation, on the log', async () => {
+    const server = app.getHttpServer();
+    // Given Alice holds payments-write through a grant, and reconciliation found payments_checker on her account
+    await bus.publisher.publish(topic('grants'), [
+      ...grantEvents({ requestId: `${prefix}-maker`, beneficiaryId: 'alice', entitlementId: 'payments-write', systemId: 'payments' }, registry),
+      registry.encode(
+        GrantDriftDetected,
+        {
+          connectorId: 'payments',
+          systemId: 'payments',
+          kind: 'unexpected_in_target',
+          targetAccount: 'alice',
+          externalRef: 'payments_checker',
+          detectedAt: SCENARIO_TIME,
+          remediation: 'report_only',
+        },
+        {
+          id: `${prefix}-drift`,
+          source: 'grantline/provisioning',
+          time: SCENARIO_TIME,
+          subject: 'rpt-1',
+          correlationid: 'rpt-1',
+          actor: { kind: 'service', id: 'provisioning' },
+        },
+      ),
+    ]);
+    // A member may not run it, and nothing is written but the refusal
+    await request(server).post('/v1/sod/scans').set('Authorization', as('member')).expect(403);
+    // When security runs it (once the service has folded the drift), Then the answer and the log name the violation
+    const answer = await eventually(
+      async () => {
+        const response = await request(server).post('/v1/sod/scans').set('Authorization', as('security')).expect(200);
+        const body = response.body as { scan: { scanId: string; requestedBy: string }; violations: SodViolationDetectedData[] };
+        if (!body.violations.some((violation) => violation.identityId === 'alice')) throw new Error('no violation for alice yet');
+        return body;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(answer.scan.requestedBy).toBe(`${prefix}-security`);
+    expect(answer.violations).toEqual([
+      expect.objectContaining({
+        identityId: 'alice',
+        combinationId: 'payments-maker-checker',
+        grantIds: [`${prefix}-maker:payments-write`],
+        unmanagedEntitlementIds: ['payments-approver'],
+      }),
+    ]);
+    const logged = await eventually(
+      async () => {
+        const events = (await readTopic(bus, 'decisions')).filter((event) => (event.data as { scanId?: string }).scanId === answer.scan.scanId);
+        if (events.length < 2) throw new Error('the scan is not on the log yet');
+        return events;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(logged.map((event) => event.type).sort()).toEqual([PolicySodScanCompleted.type, PolicySodViolationDetected.type].sort());
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import { Client, escapeIdentifier } from 'pg';
+import { Client, escapeIdentifier, escapeLiteral } from 'pg';
 import {
   ConnectorError,
   ConnectorRunner,
@@ -188,6 +188,47 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
     expect(second.fingerprint).not.toBe(first.fingerprint);
     const { rows } = await admin.query<{ rolvaliduntil: Date }>('SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1', [credentialAccount]);
     expect(rows.map((r) => r.rolvaliduntil.toISOString())).toEqual([laterExpiry.toISOString()]);
+  });
+
+  it('rotates a login after its break-glass use: the old password stops working, the new one is told to nobody, once per grant', async () => {
+    const known = `old-${randomBytes(8).toString('hex')}`;
+    await admin.query(`ALTER ROLE ${escapeIdentifier(account)} WITH PASSWORD ${escapeLiteral(known)}`);
+    const passwordOf = async (): Promise<string | null> =>
+      (await admin.query<{ rolpassword: string | null }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [account])).rows[0]?.rolpassword ?? null;
+    const before = await passwordOf();
+    const loginWith = async (password: string): Promise<void> => {
+      const login = new Client({ connectionString: urlWith({ user: account, password }) });
+      try {
+        await login.connect();
+      } finally {
+        await login.end().catch(() => undefined);
+      }
+    };
+    await loginWith(known);
+
+    const runner = new ConnectorRunner({ connector, idempotencyStore: new InMemoryIdempotencyStore() });
+    const command = { grantId: 'bg-1', idempotencyKey: 'bg-1:rotate', account };
+    const rotated = await runner.rotate(command);
+    expect(rotated).toMatchObject({ status: 'rotated', grantId: 'bg-1', account, changed: true, replayed: false });
+    const after = await passwordOf();
+    expect(after).toMatch(/^SCRAM-SHA-256\$/);
+    expect(after).not.toBe(before);
+    // Nothing about the new secret leaves the connector: not its verifier, not a fingerprint.
+    expect(JSON.stringify(rotated)).not.toMatch(/SCRAM|sha256:/);
+    await expect(loginWith(known)).rejects.toThrow(/password authentication failed/);
+
+    // The same grant's rotation again is the same side effect: answered from the store, the password left alone.
+    expect(await runner.rotate(command)).toMatchObject({ status: 'rotated', replayed: true });
+    expect(await passwordOf()).toBe(after);
+  });
+
+  it('has nothing to rotate for an absent login, and refuses to rotate its own login or a superuser', async () => {
+    expect(await connector.rotateCredential({ grantId: 'bg-2', idempotencyKey: 'bg-2:rotate', account: `${RUN}_gone` })).toEqual({ changed: false });
+    const self = new URL(pgUrl).username;
+    await expect(connector.rotateCredential({ grantId: 'bg-3', idempotencyKey: 'bg-3:rotate', account: self })).rejects.toMatchObject({
+      code: 'invalid_request',
+      errorClass: 'terminal',
+    });
   });
 
   it('never alters a role outside its credential prefix', async () => {

@@ -13,6 +13,7 @@ import type {
   HealthStatus,
   IssuedCredential,
   OperationOutcome,
+  RotationOperation,
   SecretSink,
 } from '@grantline/connector-sdk';
 import { toPostgresConnectorError } from './postgres-error.classifier';
@@ -98,6 +99,7 @@ export class PostgresRoleConnector implements Connector {
       listActualState: true,
       issueCredential: true,
       enforcesExpiry: false,
+      rotateCredential: true,
     };
   }
 
@@ -180,6 +182,29 @@ export class PostgresRoleConnector implements Connector {
       fingerprint: fingerprintSecret(secret),
       expiresAt: request.expiresAt,
     };
+  }
+
+  /**
+   * Resets the login's password to 32 random bytes that are told to nobody: only their SCRAM verifier reaches the
+   * server, and neither the secret nor a fingerprint leaves this method. The connector's own login and superusers are
+   * refused (rotating them would lock Grantline or an administrator out); an absent role has nothing to rotate.
+   */
+  async rotateCredential(op: RotationOperation): Promise<OperationOutcome> {
+    const account = quoteRole(op.account, 'account');
+    return this.transaction(op.account, op.account, async (client) => {
+      const { rows } = await client.query<{ rolsuper: boolean; self: boolean }>(
+        'SELECT rolsuper, rolname = current_user AS self FROM pg_catalog.pg_roles WHERE rolname = $1',
+        [op.account],
+      );
+      const role = rows[0];
+      if (!role) return { changed: false };
+      if (role.self || role.rolsuper) {
+        throw new ConnectorError('invalid_request', `${op.account} is ${role.self ? "the connector's own login" : 'a superuser'}: its password is not rotated`);
+      }
+      const verifier = scramSha256Verifier(randomBytes(32).toString('base64url'));
+      await client.query(`ALTER ROLE ${account} WITH PASSWORD ${escapeLiteral(verifier)}`);
+      return { changed: true };
+    });
   }
 
   async healthCheck(): Promise<HealthStatus> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConnectorOperation, CredentialRequest } from './connector.types';
+import type { ConnectorOperation, CredentialRequest, RotationOperation } from './connector.types';
 
 const name = z.string().min(1).max(256);
 
@@ -40,3 +40,15 @@ export const credentialRequestSchema = z
     path: ['idempotencyKey'],
   })
   .transform((req): CredentialRequest => ({ ...req, idempotencyKey: `${req.credentialId}:issue` }));
+
+export const rotationOperationSchema = z
+  .object({
+    grantId: name,
+    idempotencyKey: z.string().min(3),
+    account: name,
+  })
+  .refine((op) => op.idempotencyKey === `${op.grantId}:rotate`, {
+    message: 'idempotencyKey must equal `${grantId}:rotate`',
+    path: ['idempotencyKey'],
+  })
+  .transform((op): RotationOperation => ({ ...op, idempotencyKey: `${op.grantId}:rotate` }));

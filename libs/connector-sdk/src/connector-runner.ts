@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConnectorError } from './connector-error';
 import type { ConnectorErrorClass, ConnectorErrorCode } from './connector-error';
-import { connectorOperationSchema, credentialRequestSchema } from './connector-command.schema';
+import { connectorOperationSchema, credentialRequestSchema, rotationOperationSchema } from './connector-command.schema';
 import type { ActualStateScope, Connector, ConnectorOperation, ConnectorOperationKind, IdempotencyKey, IssuedCredential, Membership } from './connector.types';
 import type { IdempotencyStore } from './idempotency-store.port';
 import { DEFAULT_RETRY_OPTIONS, runWithRetry } from './run-with-retry';
@@ -72,6 +72,22 @@ export interface ActualStateResult {
 }
 
 export type ActualStateReport = ActualStateResult | FailedResult;
+
+export interface RotationSucceeded {
+  status: 'rotated';
+  connectorId: string;
+  grantId: string;
+  idempotencyKey: IdempotencyKey;
+  account: string;
+  /** False when there was nothing to rotate (the account is gone). */
+  changed: boolean;
+  /** True when answered from the idempotency store without touching the target. */
+  replayed: boolean;
+  attempts: number;
+  completedAt: string;
+}
+
+export type RotationResult = RotationSucceeded | (FailedResult & { grantId?: string });
 
 export interface ConnectorRunnerOptions {
   connector: Connector;
@@ -206,6 +222,43 @@ export class ConnectorRunner {
           connectorId: this.connector.id,
           idempotencyKey: req.idempotencyKey,
           credential: this.publicView(outcome.value),
+          replayed: false,
+          attempts: outcome.attempts,
+          completedAt: this.clock.now().toISOString(),
+        };
+      },
+    );
+  }
+
+  /**
+   * Rotates what a grant used, once per grant (`${grantId}:rotate`): a repeat is answered from the idempotency store.
+   * A connector without `rotateCredential` fails terminally (invalid_request), so the request is never silently lost.
+   */
+  rotate(command: unknown): Promise<RotationResult> {
+    const parsed = rotationOperationSchema.safeParse(command);
+    if (!parsed.success) return Promise.resolve(this.invalid(keyOf(command, 'idempotencyKey'), parsed.error.issues));
+    const op = parsed.data;
+    const rotate = this.connector.rotateCredential?.bind(this.connector);
+    if (!rotate) {
+      return Promise.resolve({
+        ...this.failed(op.idempotencyKey, this.terminal('invalid_request', `connector ${this.connector.id} cannot rotate credentials`)),
+        grantId: op.grantId,
+      });
+    }
+    return this.once(
+      op.idempotencyKey,
+      hashOf(['rotate', op.account]),
+      (failed): RotationResult => ({ ...failed, grantId: op.grantId }),
+      async () => {
+        const outcome = await this.attempt(() => rotate(op));
+        if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), grantId: op.grantId };
+        return {
+          status: 'rotated',
+          connectorId: this.connector.id,
+          grantId: op.grantId,
+          idempotencyKey: op.idempotencyKey,
+          account: op.account,
+          changed: outcome.value.changed,
           replayed: false,
           attempts: outcome.attempts,
           completedAt: this.clock.now().toISOString(),

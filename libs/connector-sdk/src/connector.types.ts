@@ -4,9 +4,9 @@ import type { SecretSink } from './secret-sink.port';
 export type ConnectorOperationKind = 'provision' | 'deprovision';
 
 /** The idempotency key every side effect is recorded under (architecture principle 4). */
-export type IdempotencyKey = `${string}:${ConnectorOperationKind | 'issue'}`;
+export type IdempotencyKey = `${string}:${ConnectorOperationKind | 'issue' | 'rotate'}`;
 
-export function idempotencyKeyOf(grantId: string, operation: ConnectorOperationKind | 'issue'): IdempotencyKey {
+export function idempotencyKeyOf(grantId: string, operation: ConnectorOperationKind | 'issue' | 'rotate'): IdempotencyKey {
   return `${grantId}:${operation}`;
 }
 
@@ -29,6 +29,17 @@ export interface ConnectorOperation {
    * whose login is `account`, holding the entitlement, valid for `ttlSeconds` (capped at expiresAt).
    */
   credential?: { type: string; ttlSeconds: number };
+}
+
+/**
+ * After a grant's use ends (break-glass), what it used is rotated: the account's password (or key) is reset to a
+ * value nobody is told, so nothing learnt while the grant was live still works. `${grantId}:rotate` keys it.
+ */
+export interface RotationOperation {
+  grantId: string;
+  idempotencyKey: IdempotencyKey;
+  /** The account whose credential is rotated (e.g. a login role). */
+  account: string;
 }
 
 /** Whether the call changed the target; `false` means it was already in the desired state. */
@@ -83,6 +94,8 @@ export interface ConnectorCapabilities {
   issueCredential: boolean;
   /** The target enforces `expiresAt` by itself (otherwise the scheduler must deprovision). */
   enforcesExpiry: boolean;
+  /** Implements `rotateCredential` (absent: false). */
+  rotateCredential?: boolean;
 }
 
 export type HealthStatus = { status: 'up'; latencyMs: number } | { status: 'down'; latencyMs: number; error: ConnectorError };
@@ -100,6 +113,11 @@ export interface Connector {
   listActualState(scope?: ActualStateScope): Promise<ActualState>;
   /** Hands the secret to `sink` and returns only its reference and fingerprint. */
   issueCredential?(request: CredentialRequest, sink: SecretSink): Promise<IssuedCredential>;
+  /**
+   * Optional: resets the account's credential to a random value that leaves the connector nowhere (not returned,
+   * not logged, not in any event). An absent account is `changed: false` (nothing left to rotate).
+   */
+  rotateCredential?(op: RotationOperation): Promise<OperationOutcome>;
   healthCheck(): Promise<HealthStatus>;
   /** Releases what the connector holds (pools, sockets); a host calls it once, when the service stops. */
   close?(): Promise<void>;

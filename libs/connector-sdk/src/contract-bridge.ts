@@ -1,12 +1,16 @@
 import type {
+  CredentialRotatedData,
   DeprovisionRequestedData,
   DeprovisionedData,
   OperationFailedData,
   ProvisionRequestedData,
   ProvisionedData,
+  RotationFailedData,
+  RotationRequestedData,
   StateReportedData,
 } from '@grantline/contracts';
 import type { ActualStateResult, ConnectorRunner, OperationResult } from './connector-runner';
+import type { RotationResult } from './connector-runner';
 
 /**
  * The only place that knows both vocabularies: the event catalogue's connector commands and
@@ -94,6 +98,48 @@ export async function runContractCommand(runner: ConnectorRunner, command: Contr
     });
   }
   return resultToContract(command, await runner.handle(operationFromContract(command)));
+}
+
+/** A rotation command's answer: `iga.connector.credential-rotated` or `iga.connector.rotation-failed`. */
+export type ContractRotationResult = { kind: 'credential_rotated'; data: CredentialRotatedData } | { kind: 'rotation_failed'; data: RotationFailedData };
+
+export function rotationResultToContract(command: RotationRequestedData, result: RotationResult): ContractRotationResult {
+  const common = { commandId: command.commandId, connectorId: command.connectorId, grantId: command.grantId, idempotencyKey: command.idempotencyKey };
+  if (result.status === 'failed') {
+    return {
+      kind: 'rotation_failed',
+      data: {
+        ...common,
+        errorClass: result.errorClass,
+        code: result.code,
+        message: result.message.slice(0, MAX_MESSAGE) || result.code,
+        failedAt: result.completedAt,
+      },
+    };
+  }
+  return { kind: 'credential_rotated', data: { ...common, completedAt: result.completedAt, alreadyApplied: result.replayed || !result.changed } };
+}
+
+/** Runs a rotation command; one addressed to another connector is refused before anything touches the target. */
+export async function runContractRotation(runner: ConnectorRunner, command: RotationRequestedData): Promise<ContractRotationResult> {
+  if (command.connectorId !== runner.connectorId) {
+    return rotationResultToContract(command, {
+      status: 'failed',
+      connectorId: runner.connectorId,
+      grantId: command.grantId,
+      idempotencyKey: command.idempotencyKey,
+      errorClass: 'terminal',
+      code: 'invalid_request',
+      message: `command for connector ${command.connectorId} delivered to ${runner.connectorId}`,
+      attempts: 0,
+      exhausted: false,
+      completedAt: runner.clock.now().toISOString(),
+    });
+  }
+  return rotationResultToContract(
+    command,
+    await runner.rotate({ grantId: command.grantId, idempotencyKey: command.idempotencyKey, account: command.targetAccount }),
+  );
 }
 
 /** Splits an actual-state report into the catalogue's pages (at most 1000 assignments each). */

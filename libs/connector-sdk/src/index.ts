@@ -14,8 +14,9 @@ export type {
   IssuedCredential,
   Membership,
   OperationOutcome,
+  RotationOperation,
 } from './connector.types';
-export { connectorOperationSchema, credentialRequestSchema } from './connector-command.schema';
+export { connectorOperationSchema, credentialRequestSchema, rotationOperationSchema } from './connector-command.schema';
 export { ConnectorRunner } from './connector-runner';
 export type {
   ActualStateReport,
@@ -27,6 +28,8 @@ export type {
   IssuedCredentialView,
   OperationResult,
   OperationSucceeded,
+  RotationResult,
+  RotationSucceeded,
 } from './connector-runner';
 export { DEFAULT_RETRY_OPTIONS, backoffDelayMs, runWithRetry } from './run-with-retry';
 export type { RetryOptions, RetryOutcome } from './run-with-retry';
@@ -40,5 +43,12 @@ export { InMemoryConnector } from './testing/in-memory.connector';
 export type { InMemoryCall, InMemoryConnectorOptions } from './testing/in-memory.connector';
 export { describeConnectorConformance } from './conformance/connector-conformance.suite';
 export type { ConformanceFactory, ConformanceFixture } from './conformance/connector-conformance.suite';
-export { operationFromContract, resultToContract, runContractCommand, stateReportPages } from './contract-bridge';
-export type { ContractCommand, ContractResult } from './contract-bridge';
+export {
+  operationFromContract,
+  resultToContract,
+  rotationResultToContract,
+  runContractCommand,
+  runContractRotation,
+  stateReportPages,
+} from './contract-bridge';
+export type { ContractCommand, ContractResult, ContractRotationResult } from './contract-bridge';

@@ -36,7 +36,7 @@ describe('evidence pack', () => {
       expect(ac2.lines[0]!.text).toContain('auto-approved by policy');
       expect(ac2.lines[0]!.links.map((link) => link.type)).toEqual([
         'iga.request.submitted.v2',
-        'iga.policy.decision-recorded.v1',
+        'iga.policy.decision-recorded.v2',
         'iga.approval.request-approved.v1',
         'iga.grant.created.v1',
         'iga.grant.activated.v1',

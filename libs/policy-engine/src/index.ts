@@ -45,3 +45,7 @@ export type { BacktestExample, BacktestOptions, BacktestReport, ChangeKind, Hist
 export { BacktestAccumulator, CHANGE_KINDS, MAX_LISTED_ERRORS, backtest, backtestAsync, classifyChange } from './backtest';
 export type { ProgressState, RenderOptions } from './report-render';
 export { renderBacktestReport, renderProgressBar } from './report-render';
+export type { FieldDifference, RecordedReproduction } from './recorded-reproduction';
+export { bundleDigestOfRecord, reproduceRecorded } from './recorded-reproduction';
+export type { NotReproducibleWhy } from './recorded-reproduction';
+export { reproduceFromLog } from './recorded-reproduction';

@@ -49,6 +49,11 @@ export const subjectSchema = z.object({
   manager: z.string().nullable().default(null),
   ownerOfRecord: z.string().nullable().default(null),
   attributes: attributesSchema.default({}),
+  /**
+   * The post-incident reviews of the subject's earlier break-glass uses not completed yet (review ids), from the
+   * approvals log. Absent in inputs recorded before it existed: read it as none.
+   */
+  openBreakGlassReviews: z.array(z.string().min(1)).optional(),
 });
 
 /**

@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject, Optional } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Command } from '@nestjs/cqrs';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
@@ -16,6 +16,9 @@ import {
 import type { DecisionRecordedData, Envelope, RequestSubmittedData, RequestWithdrawnData, TimerFiredData } from '@grantline/contracts';
 import { ApplyDirectoryFact, ExpireTask, RecordWithdrawal, RouteRequest } from './approval-commands';
 import { ApprovalStateService } from './approval-state.service';
+import { EscalateReview } from './approval-review.handlers';
+import { CERTIFICATION_FACTS } from '../certification/certification-facts';
+import type { CertificationFacts } from '../certification/certification-facts';
 
 /**
  * The approval service's Kafka edge: each fact becomes a command. The handlers publish what they decide themselves
@@ -31,11 +34,14 @@ export class ApprovalEventsHandler {
   constructor(
     private readonly state: ApprovalStateService,
     private readonly commands: CommandBus,
+    /** Certification reacts to some of the same facts (a consumer dispatches each type to one handler): handed on after. */
+    @Optional() @Inject(CERTIFICATION_FACTS) private readonly certification?: CertificationFacts,
   ) {}
 
   @EventPattern(RequestSubmitted.type)
-  onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<void> {
-    return this.route(event.data.requestId, event);
+  async onRequestSubmitted(@Payload() event: Envelope<RequestSubmittedData>): Promise<void> {
+    await this.route(event.data.requestId, event);
+    await this.certification?.observe(event);
   }
 
   @EventPattern(PolicyDecisionRecorded.type)
@@ -51,6 +57,13 @@ export class ApprovalEventsHandler {
   @EventPattern(TimerFired.type)
   async onTimerFired(@Payload() event: Envelope<TimerFiredData>): Promise<void> {
     const { kind, target, firedAt } = event.data;
+    // Certification's timers: a cadence run, a grant's periodic recertification, a campaign's (or escalated item's) deadline.
+    if (kind === 'campaign_due' || kind === 'recertification_due' || (kind === 'review_deadline' && target.campaignId !== undefined)) {
+      return this.certification?.observe(event);
+    }
+    if (kind === 'break_glass_review_due' && target.reviewId !== undefined) {
+      return this.execute(new EscalateReview(target.reviewId, event.id, firedAt, target.requestId));
+    }
     if (kind !== 'approval_deadline' || target.taskId === undefined) return;
     await this.execute(new ExpireTask(target.taskId, event.id, firedAt, target.requestId));
   }
@@ -87,10 +100,15 @@ export class ApprovalEventsHandler {
   }
 
   /** Without a context (a caller that is not the consumer), the fact is folded without a position. */
-  private applyDirectoryFact(event: Envelope, context: KafkaEventContext | undefined): Promise<void> {
-    if (context === undefined) return this.execute(new ApplyDirectoryFact(event));
+  private async applyDirectoryFact(event: Envelope, context: KafkaEventContext | undefined): Promise<void> {
+    if (context === undefined) {
+      await this.execute(new ApplyDirectoryFact(event));
+      await this.certification?.observe(event);
+      return;
+    }
     const { topic, partition, offset } = context.message;
-    return this.execute(new ApplyDirectoryFact(event, { topic, partition, offset }));
+    await this.execute(new ApplyDirectoryFact(event, { topic, partition, offset }));
+    await this.certification?.observe(event, { topic, partition, offset });
   }
 
   /**

@@ -6,6 +6,8 @@ import {
   ApprovalEscalated,
   ApprovalRequestApproved,
   ApprovalRequestDenied,
+  ApprovalReviewCompleted,
+  ApprovalReviewEscalated,
   ApprovalReviewOpened,
   ApprovalSelfApprovalBlocked,
   ApprovalTaskOpened,
@@ -35,6 +37,10 @@ import type { Directory } from '../domain/directory';
 import { relationsTo } from '../domain/approval.visibility';
 import type { RequestRelation } from '../domain/approval.visibility';
 import { awaitsRoute } from '../domain/route-prerequisites';
+import { InboxIndex } from '../domain/inbox.view';
+import { ReviewBook } from '../domain/review-book';
+import { makeReviewDecider } from '../domain/review.decide';
+import type { ReviewDecider } from '../domain/review.decide';
 import { APPROVAL_CONFIG } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
 import { ResumeRoutes } from './approval-commands';
@@ -52,6 +58,8 @@ const REQUEST_EVENTS = [
   ApprovalSelfApprovalBlocked,
   ApprovalBreakGlassGranted,
   ApprovalReviewOpened,
+  ApprovalReviewCompleted,
+  ApprovalReviewEscalated,
 ] as const;
 const DIRECTORY_EVENTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished] as const;
 const REQUEST_EVENT_TYPES: ReadonlySet<string> = new Set(REQUEST_EVENTS.map((def) => def.type));
@@ -62,6 +70,10 @@ export class ApprovalLogState {
   directory: Directory = emptyDirectory();
   readonly requests = new Map<string, RequestApprovalState>();
   readonly taskIndex = new Map<string, string>();
+  /** Break-glass post-incident reviews, one per break-glass request. */
+  readonly reviews = new ReviewBook();
+  /** What the approver's inbox shows beyond the aggregate: the submission and how each request ended. */
+  readonly inbox = new InboxIndex();
 
   stateOf(requestId: string): RequestApprovalState {
     return this.requests.get(requestId) ?? initialState();
@@ -80,6 +92,8 @@ export class ApprovalLogState {
   fold(requestId: string, event: Envelope): void {
     this.requests.set(requestId, evolve(this.stateOf(requestId), event));
     if (isEvent(event, ApprovalTaskOpened)) this.taskIndex.set(event.data.taskId, requestId);
+    this.reviews.fold(requestId, event);
+    this.inbox.fold(requestId, event);
   }
 }
 
@@ -130,6 +144,19 @@ export class ApprovalStateService extends ReplayedStateService<ApprovalLogState>
   /** The decider over the directory as folded now (it changes with every identity and catalogue event). */
   decider(): ApprovalDecider {
     return makeApprovalDecider({ directory: this.state.directory, policy: this.config.policy, registry: this.registry, eventId: deterministicEventId });
+  }
+
+  /** The break-glass review decider over the directory as folded now. */
+  reviewDecider(): ReviewDecider {
+    return makeReviewDecider({ directory: this.state.directory, policy: this.config.policy, registry: this.registry, eventId: deterministicEventId });
+  }
+
+  get reviews(): ReviewBook {
+    return this.state.reviews;
+  }
+
+  get inbox(): InboxIndex {
+    return this.state.inbox;
   }
 
   /** Publishes decided events (acks=all), then folds them into the request: the state moves only once Kafka has them. */

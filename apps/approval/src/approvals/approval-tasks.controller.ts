@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { ApiOkResponse } from '@nestjs/swagger';
 import type { Command } from '@nestjs/cqrs';
 import {
   BearerAuthGuard,
@@ -24,7 +25,10 @@ import type { TaskAnswer } from './approval-commands';
 import { ApprovalAccess, unknownTaskDetail } from './approval-access.service';
 import { ApprovalStateService } from './approval-state.service';
 import { DirectoryWaitService } from './directory-wait.service';
-import { TaskDecisionBodySchema, TasksQuerySchema } from './approval-tasks.schema';
+import { TaskDecisionBodySchema, TaskListSchema, TasksQuerySchema } from './approval-tasks.schema';
+import { openApiSchemaOf } from './openapi-schema';
+import { taskScopeOf } from '../domain/inbox.view';
+import type { TaskScope } from '../domain/inbox.view';
 
 export interface TaskView {
   readonly taskId: string;
@@ -36,6 +40,8 @@ export interface TaskView {
   readonly eligibleApproverIds: readonly string[];
   readonly dueAt: string;
   readonly escalatedFromTaskId?: string;
+  /** What the approver is asked to approve (the inbox shows it with each task). */
+  readonly scope?: TaskScope;
 }
 
 export interface RequestView {
@@ -45,6 +51,7 @@ export interface RequestView {
   readonly blockedAttempts: number;
   /** Present while the route waits for identities or catalogue entries the directory does not hold yet. */
   readonly waitingForDirectory?: DirectoryGap[];
+  readonly scope?: TaskScope;
 }
 
 export interface DecisionResponse extends TaskAnswer {
@@ -130,6 +137,7 @@ export class ApprovalTasksController {
   /** Any person lists the open tasks they may decide; `approverId`, if given, must be themselves. */
   @Get('tasks')
   @RequireRoles('member')
+  @ApiOkResponse({ description: "The caller's open tasks, each with the exact scope it asks to approve", schema: openApiSchemaOf(TaskListSchema) })
   async tasks(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<{ tasks: TaskView[] }> {
     const named = approverIdOf(query);
     if (named !== undefined && named !== principal.subject) {
@@ -142,7 +150,7 @@ export class ApprovalTasksController {
     const parsed = TasksQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
     await this.state.whenLoaded();
-    return { tasks: this.state.openTasksFor(principal.subject).map(viewOf) };
+    return { tasks: this.state.openTasksFor(principal.subject).map((task) => this.withScope(viewOf(task))) };
   }
 
   @Get('requests/:requestId')
@@ -155,7 +163,17 @@ export class ApprovalTasksController {
       tasks: state.tasks.map(viewOf),
       blockedAttempts: state.blockedAttempts,
       ...(waitingFor !== undefined ? { waitingForDirectory: [...waitingFor] } : {}),
+      ...this.scopeOf(requestId),
     };
+  }
+
+  private scopeOf(requestId: string): { scope?: TaskScope } {
+    const scope = taskScopeOf(requestId, this.state.stateOf(requestId), this.state.inbox, this.state.directory, (other) => this.state.stateOf(other));
+    return scope ? { scope } : {};
+  }
+
+  private withScope(view: TaskView): TaskView {
+    return { ...view, ...this.scopeOf(view.requestId) };
   }
 
   /** Dispatches one command on the request; a refusal becomes its problem (not_eligible a recorded 403). */

@@ -8,6 +8,8 @@ import type { ApprovalConfig } from './approval.config';
 import { ApprovalAccess } from './approval-access.service';
 import { APPROVAL_COMMAND_HANDLERS } from './approval-command-handlers';
 import { ApprovalEventsHandler } from './approval-events.handler';
+import { REVIEW_COMMAND_HANDLERS } from './approval-review.handlers';
+import { ApprovalReviewsController } from './approval-reviews.controller';
 import { ApprovalStateService } from './approval-state.service';
 import { ApprovalTasksController } from './approval-tasks.controller';
 import { DirectoryWaitService } from './directory-wait.service';
@@ -31,7 +33,7 @@ export class ApprovalsModule {
     return {
       module: ApprovalsModule,
       imports: [CqrsModule.forRoot()],
-      controllers: [ApprovalEventsHandler, ApprovalTasksController],
+      controllers: [ApprovalEventsHandler, ApprovalTasksController, ApprovalReviewsController],
       providers: [
         { provide: APPROVAL_CONFIG, useFactory: () => options.config ?? loadApprovalConfig() },
         clockProvider(options.clock),
@@ -39,8 +41,9 @@ export class ApprovalsModule {
         DirectoryWaitService,
         ApprovalAccess,
         ...APPROVAL_COMMAND_HANDLERS,
+        ...REVIEW_COMMAND_HANDLERS,
       ],
-      exports: [ApprovalStateService],
+      exports: [ApprovalStateService, APPROVAL_CONFIG],
     };
   }
 }

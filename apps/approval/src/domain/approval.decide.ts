@@ -124,6 +124,10 @@ const openStage = (
   );
 };
 
+/** Why nothing may be granted to the request's beneficiary any more: they have left (offboarded). */
+const beneficiaryLeft = (request: SubmittedRequest, directory: Directory): string | undefined =>
+  directory.identities.get(request.subject.id)?.status === 'offboarded' ? `beneficiary ${request.subject.id} has left (offboarded)` : undefined;
+
 const route = ({ requestId }: RouteCommand, state: RequestApprovalState, ctx: Deciding): Envelope[] => {
   const { request, decision } = state;
   if (!request || !decision || statusOf(state) !== 'pending' || state.tasks.length > 0) return [];
@@ -132,6 +136,9 @@ const route = ({ requestId }: RouteCommand, state: RequestApprovalState, ctx: De
   const emit = ctx.emitter(requestId, at, decision.eventId);
   const { data } = decision;
   const decisionId = data.decisionId;
+  // Decided before the offboarding reached policy: nobody is asked to approve for a leaver, nothing is granted.
+  const left = beneficiaryLeft(request, ctx.directory);
+  if (left !== undefined) return [deny(emit, requestId, 'policy', [`${left}: nothing is granted`], { decisionId })];
 
   if (data.effect === 'deny') return [deny(emit, requestId, data.sodConflicts.length > 0 ? 'sod_conflict' : 'policy', data.reasons, { decisionId })];
 
@@ -226,6 +233,9 @@ const openTaskFor = (
   const status = statusOf(state);
   if (status === 'withdrawn') throw new ApprovalRefused('request_withdrawn', `request ${requestId} was withdrawn`);
   if (status !== 'pending') throw new ApprovalRefused('request_ended', `request ${requestId} has already ended (${status})`);
+  // The intake withdraws a leaver's open requests; until that withdrawal is folded here, no answer may approve one.
+  const left = beneficiaryLeft(request, ctx.directory);
+  if (left !== undefined) throw new ApprovalRefused('request_ended', `${left}: request ${requestId} can no longer be approved`);
 
   const located = stageOf(decision, task.stageId);
   const ownerOfRecordStage = located ? isOwnerOfRecordStage(located.stage) && task.escalatedFromTaskId === undefined : false;
@@ -345,6 +355,8 @@ const deadline = (command: DeadlineCommand, state: RequestApprovalState, ctx: De
   const timeoutDeny = (reason: string): Envelope[] => [deny(emit, requestId, 'timeout', [reason], { decisionId: decision.data.decisionId })];
 
   if (ctx.policy.onDeadline === 'deny') return timeoutDeny(`task ${task.taskId} was not answered by ${task.dueAt}`);
+  const left = beneficiaryLeft(request, ctx.directory);
+  if (left !== undefined) return timeoutDeny(`task ${task.taskId} was not answered by ${task.dueAt} and ${left}: not escalated`);
   if (task.escalatedFromTaskId !== undefined) return timeoutDeny(`escalated task ${task.taskId} was not answered by ${task.dueAt}`);
   const approvers = task.decisions.map((d) => d.approverId);
   const security = eligibleSecurityMembers(request, ctx.directory, ctx.policy, approvers);

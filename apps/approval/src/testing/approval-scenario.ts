@@ -145,6 +145,7 @@ export const decided = (
       recordOnly: [],
       bundleDigest: DIGEST,
       inputSnapshot: {},
+      evaluation: { outcome: 'recorded_before_v2' },
       ...overrides,
     },
     { ...meta(requestId, time), actor: { kind: 'service', id: 'policy' } },

@@ -62,6 +62,7 @@ function lifecycle(): Envelope[] {
         recordOnly: [],
         bundleDigest: DIGEST,
         inputSnapshot: {},
+        evaluation: { outcome: 'recorded_before_v2' },
       },
       '2026-03-01T09:00:01Z',
     ),

@@ -1,4 +1,5 @@
 import { accessDenialsProjection } from './access-denials.projection';
+import { campaignProjection } from './campaign.projection';
 import { grantAccessProjection } from './grant-access.projection';
 import { grantExplanationProjection } from './grant-explanation.projection';
 import { identityRelationsProjection } from './identity-relations.projection';
@@ -14,4 +15,5 @@ export const AUDIT_PROJECTIONS: readonly Projection[] = [
   reconciliationProjection,
   identityRelationsProjection,
   accessDenialsProjection,
+  campaignProjection,
 ];

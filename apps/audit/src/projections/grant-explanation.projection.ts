@@ -132,7 +132,7 @@ const EXPLANATION_EVENTS = [
   'iga.request.submitted.v2',
   'iga.request.withdrawn.v1',
   'iga.revocation.requested.v1',
-  'iga.policy.decision-recorded.v1',
+  'iga.policy.decision-recorded.v2',
   'iga.approval.decision-recorded.v1',
   'iga.approval.self-approval-blocked.v1',
   'iga.approval.request-approved.v1',
@@ -217,7 +217,7 @@ function applyEvent(doc: GrantExplanationDocument, event: ExplanationEvent): Gra
       };
       return { ...doc, request };
     }
-    case 'iga.policy.decision-recorded.v1': {
+    case 'iga.policy.decision-recorded.v2': {
       const d = event.data;
       const decision: ExplainedDecision = {
         eventId: event.id,

@@ -9,7 +9,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   'iga.request.submitted.v2',
   'iga.request.withdrawn.v1',
   'iga.revocation.requested.v1',
-  'iga.policy.decision-recorded.v1',
+  'iga.policy.decision-recorded.v2',
   'iga.approval.task-opened.v1',
   'iga.approval.decision-recorded.v1',
   'iga.approval.request-approved.v1',
@@ -44,8 +44,17 @@ type AccessDeniedEventType = (typeof ACCESS_DENIED_EVENTS)[number]['type'];
 /** Every service's record of a refused API call: taken from the contracts, so a new writer's refusals are read too. */
 export const ACCESS_DENIED_EVENT_TYPES: readonly AccessDeniedEventType[] = ACCESS_DENIED_EVENTS.map((def) => def.type);
 
+/** Recertification campaigns: started, each item's answer or missed deadline, refused reviews, completed. */
+export const CAMPAIGN_EVENT_TYPES = [
+  'iga.approval.campaign-started.v1',
+  'iga.approval.certification-decided.v1',
+  'iga.approval.certification-lapsed.v1',
+  'iga.approval.certification-blocked.v1',
+  'iga.approval.campaign-completed.v1',
+] as const satisfies readonly CatalogueEvent['type'][];
+
 /** Every event type the audit projections read. */
-export const AUDIT_EVENT_TYPES = [...LIFECYCLE_EVENT_TYPES, ...IDENTITY_EVENT_TYPES, ...ACCESS_DENIED_EVENT_TYPES] as const;
+export const AUDIT_EVENT_TYPES = [...LIFECYCLE_EVENT_TYPES, ...IDENTITY_EVENT_TYPES, ...ACCESS_DENIED_EVENT_TYPES, ...CAMPAIGN_EVENT_TYPES] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 /** A decoded event the audit reads; `switch (event.type)` narrows `data`. */
@@ -134,7 +143,7 @@ export function requestIdOf(event: LifecycleEvent): string | undefined {
   switch (event.type) {
     case 'iga.request.submitted.v2':
     case 'iga.request.withdrawn.v1':
-    case 'iga.policy.decision-recorded.v1':
+    case 'iga.policy.decision-recorded.v2':
     case 'iga.approval.task-opened.v1':
     case 'iga.approval.decision-recorded.v1':
     case 'iga.approval.request-approved.v1':

@@ -10,7 +10,7 @@ describe('request timeline projection', () => {
 
     expect(timeline?.entries.map((entry) => entry.type)).toEqual([
       'iga.request.submitted.v2',
-      'iga.policy.decision-recorded.v1',
+      'iga.policy.decision-recorded.v2',
       'iga.approval.task-opened.v1',
       'iga.approval.self-approval-blocked.v1',
       'iga.approval.decision-recorded.v1',

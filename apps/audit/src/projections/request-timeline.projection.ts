@@ -42,7 +42,7 @@ export interface RequestTimelineDocument extends ProjectionDocument {
 // timeline reads the same however the topics were interleaved when it was built.
 const PHASE: Record<TimelineEventType, number> = {
   'iga.request.submitted.v2': 0,
-  'iga.policy.decision-recorded.v1': 10,
+  'iga.policy.decision-recorded.v2': 10,
   'iga.approval.task-opened.v1': 20,
   'iga.approval.self-approval-blocked.v1': 25,
   'iga.approval.decision-recorded.v1': 30,
@@ -112,7 +112,7 @@ export function describe(event: TimelineEvent): Described {
         ...('grantId' in d ? { grantId: d.grantId } : {}),
       };
     }
-    case 'iga.policy.decision-recorded.v1': {
+    case 'iga.policy.decision-recorded.v2': {
       const d = event.data;
       return {
         summary: `Policy decided ${d.effect}: ${d.reasons.join('; ')}`,
@@ -291,7 +291,7 @@ export function statusOf(entries: readonly TimelineEntry[]): RequestStatus {
       case 'iga.request.submitted.v2':
         if (status === 'unknown') status = 'submitted';
         break;
-      case 'iga.policy.decision-recorded.v1':
+      case 'iga.policy.decision-recorded.v2':
         if (status === 'unknown' || status === 'submitted') {
           const effect = entry.details['effect'];
           status = effect === 'deny' ? 'denied' : effect === 'auto_approve' ? 'approved' : 'pending_approval';

@@ -98,6 +98,7 @@ export function lifecycleEvents(options: LifecycleOptions = {}): PlacedEvent[] {
         engine: 'cel',
         bundleDigest: BUNDLE_DIGEST,
         inputSnapshot: { requestId },
+        evaluation: { outcome: 'recorded_before_v2' },
       },
       1,
       { kind: 'service', id: 'policy' },

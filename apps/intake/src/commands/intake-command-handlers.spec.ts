@@ -9,6 +9,7 @@ import { fixedClock } from '@grantline/decider';
 import { ProblemException } from '@grantline/http-edge';
 import { clockProvider } from '@grantline/service-kit';
 import { IDENTITY_COMMAND_HANDLERS } from '../identities/identity-command-handlers';
+import { OwnershipCases } from '../identities/ownership-cases.store';
 import { OwnerTransfers } from '../identities/owner-transfers.store';
 import type { OwnerTransferView } from '../identities/owner-transfers.store';
 import { IntakePublisher } from '../publishing/intake-publisher';
@@ -54,6 +55,7 @@ const boot = async (given: { transfer?: OwnerTransferView } = {}) => {
       { provide: RevocationTickets, useValue: {} },
       { provide: IdentityDirectory, useValue: directory },
       { provide: OwnerTransfers, useValue: transfers },
+      { provide: OwnershipCases, useValue: {} },
       ...REQUEST_COMMAND_HANDLERS,
       ...IDENTITY_COMMAND_HANDLERS,
     ],

@@ -109,3 +109,19 @@ export class AcceptOwnerTransfer extends Command<Recorded> {
     super();
   }
 }
+
+/**
+ * Someone an ownership transfer case is assigned to (the actor) takes ownership of the machine identity whose owner
+ * left: `owner-changed` with reason `owner_offboarded`. Refused with 409 when the case is closed, the identity is no
+ * longer owned by the leaver, or the guardrail refuses the new owner.
+ */
+export class TakeOwnershipCase extends Command<Recorded> {
+  constructor(
+    readonly identityId: string,
+    readonly transferId: string,
+    readonly eventId: string,
+    readonly newOwner: Actor,
+  ) {
+    super();
+  }
+}

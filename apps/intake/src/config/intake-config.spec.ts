@@ -9,7 +9,18 @@ describe('loadIntakeConfig', () => {
       audience: 'grantline',
       publishTimeoutMs: 10_000,
       bodyLimitBytes: 2 * 1024 * 1024,
+      ownership: { transferWithin: 'P14D', fallbackRole: 'security', grantsDisposition: 'revoke_now' },
     });
+  });
+
+  it('reads the ownership policy for machine identities whose owner left, naming a bad variable', () => {
+    expect(
+      loadIntakeConfig({ OWNERSHIP_TRANSFER_WITHIN: 'P3D', OWNERSHIP_TRANSFER_FALLBACK_ROLE: 'admin', ORPHANED_NHI_GRANTS: 'keep_until_deadline' }),
+    ).toMatchObject({
+      ownership: { transferWithin: 'P3D', fallbackRole: 'admin', grantsDisposition: 'keep_until_deadline' },
+    });
+    expect(() => loadIntakeConfig({ ORPHANED_NHI_GRANTS: 'forget' })).toThrow(/ORPHANED_NHI_GRANTS/);
+    expect(() => loadIntakeConfig({ OWNERSHIP_TRANSFER_WITHIN: 'soon' })).toThrow(/OWNERSHIP_TRANSFER_WITHIN/);
   });
 
   it('switches to OIDC when an issuer is configured, and requires its keys', () => {

@@ -2,6 +2,9 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { bearerAuthConfigFrom } from '@grantline/http-edge';
 import type { BearerAuthConfig } from '@grantline/http-edge';
+import { OrphanedGrantsDispositionSchema, isoDurationToMillis } from '@grantline/contracts';
+import { DEFAULT_OWNERSHIP_POLICY } from '../identities/leaver-cascade';
+import type { OwnershipPolicy } from '../identities/leaver-cascade';
 
 /** The repository root, for the defaults that point into it (catalog/, .grantline/). */
 export const REPO_ROOT = resolve(__dirname, '../../../..');
@@ -21,6 +24,8 @@ export interface IntakeConfig {
   readonly publishTimeoutMs: number;
   /** Bodies up to this size reach validation, so an oversized field is reported by name. */
   readonly bodyLimitBytes: number;
+  /** What happens to the machine identities a leaver owned (docs/adr on NHI ownership). */
+  readonly ownership: OwnershipPolicy;
 }
 
 export class IntakeConfigError extends Error {
@@ -49,6 +54,15 @@ const EnvSchema = z.object({
     .min(1024)
     .max(16 * 1024 * 1024)
     .default(2 * 1024 * 1024),
+  OWNERSHIP_TRANSFER_WITHIN: z
+    .string()
+    .refine((value) => (isoDurationToMillis(value) ?? 0) > 0, { message: 'expected a positive ISO-8601 duration, e.g. P14D' })
+    .default(DEFAULT_OWNERSHIP_POLICY.transferWithin),
+  OWNERSHIP_TRANSFER_FALLBACK_ROLE: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,49}$/, { message: 'expected a role name, e.g. security' })
+    .default(DEFAULT_OWNERSHIP_POLICY.fallbackRole),
+  ORPHANED_NHI_GRANTS: OrphanedGrantsDispositionSchema.default(DEFAULT_OWNERSHIP_POLICY.grantsDisposition),
 });
 
 /**
@@ -72,6 +86,11 @@ export function loadIntakeConfig(env: NodeJS.ProcessEnv = process.env): IntakeCo
     catalogDir: resolve(vars.CATALOG_DIR ?? resolve(REPO_ROOT, 'catalog')),
     publishTimeoutMs: vars.PUBLISH_TIMEOUT_MS,
     bodyLimitBytes: vars.BODY_LIMIT_BYTES,
+    ownership: {
+      transferWithin: vars.OWNERSHIP_TRANSFER_WITHIN,
+      fallbackRole: vars.OWNERSHIP_TRANSFER_FALLBACK_ROLE,
+      grantsDisposition: vars.ORPHANED_NHI_GRANTS,
+    },
   };
 }
 

@@ -240,7 +240,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       },
       '/v1/identities/{id}/offboard': {
         post: {
-          summary: 'Offboard an identity: its grants are revoked downstream',
+          summary: 'Offboard an identity: its grants are revoked downstream, its open requests withdrawn, a transfer case opened per NHI it owned',
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(OffboardBodySchema),
           responses: { ...accepted('iga.identity.offboarded.v1 recorded'), ...errors },

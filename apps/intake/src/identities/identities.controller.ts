@@ -19,8 +19,11 @@ import {
 } from '@grantline/http-edge';
 import type { GrantlineRole, Principal } from '@grantline/http-edge';
 import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
-import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity } from '../commands/intake-commands';
+import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity, TakeOwnershipCase } from '../commands/intake-commands';
 import { AttributesBodySchema } from './identity-attributes.schema';
+import { ownershipTransferIdOf } from './leaver-cascade';
+import { OwnershipCases } from './ownership-cases.store';
+import type { OwnershipCaseView } from './ownership-cases.store';
 import { OwnerTransfers } from './owner-transfers.store';
 import { assertMayOwn } from './ownership-guardrail';
 
@@ -61,6 +64,7 @@ export class IdentitiesController {
     private readonly directory: IdentityDirectory,
     private readonly endpoint: IdempotentEndpoint,
     private readonly transfers: OwnerTransfers,
+    private readonly cases: OwnershipCases,
     private readonly commands: CommandBus,
   ) {}
 
@@ -162,7 +166,9 @@ export class IdentitiesController {
       const { eventId, ownedIdentityIds } = await this.commands.execute(
         new OffboardIdentity(identityId, ids.id('identity-offboarded'), actorOf(principal), offboarding),
       );
-      return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds, eventId } };
+      // The cases the intake opens for these NHIs once it reads the offboarding back (their ids derive from it).
+      const ownershipTransfers = ownedIdentityIds.map((nhiId) => ({ identityId: nhiId, transferId: ownershipTransferIdOf(eventId, nhiId) }));
+      return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds, ownershipTransfers, eventId } };
     });
   }
 
@@ -204,7 +210,11 @@ export class IdentitiesController {
     });
   }
 
-  /** The proposed owner accepts: the owner of record changes (`iga.identity.owner-changed.v1`, reason `transfer`). */
+  /**
+   * The proposed owner accepts: the owner of record changes (`iga.identity.owner-changed.v1`, reason `transfer`). For a
+   * case opened because the owner left (`iga.identity.ownership-transfer-opened.v1`), someone it is assigned to (the
+   * leaver's manager, or a holder of the fallback role) takes ownership instead: reason `owner_offboarded`.
+   */
   @Post(':id/owner-transfers/:transferId/accept')
   async acceptOwnerTransfer(
     @CurrentPrincipal() principal: Principal,
@@ -217,6 +227,12 @@ export class IdentitiesController {
     const objectRef = `owner-transfer:${transferId}`;
     const transfer = ID_PATTERN.test(transferId) ? await this.transfers.get(transferId) : undefined;
     const unknown = `No ownership transfer ${transferId} of ${identityId}`;
+    if (transfer === undefined) {
+      const ownershipCase = ID_PATTERN.test(transferId) ? await this.cases.get(transferId) : undefined;
+      if (ownershipCase !== undefined && ownershipCase.identityId === identityId) {
+        return this.takeOwnershipCase(principal, ownershipCase, body, key, response);
+      }
+    }
     if (transfer === undefined || transfer.identityId !== identityId) throw concealed(principal, objectRef, unknown, 'unknown transfer');
     if (principal.subject !== transfer.proposedOwnerId) {
       if ([transfer.currentOwnerId, transfer.proposedBy].includes(principal.subject) || hasAnyRole(principal, ['identity-source', 'admin', 'security'])) {
@@ -232,6 +248,35 @@ export class IdentitiesController {
         const { eventId } = await this.commands.execute(
           new AcceptOwnerTransfer(identityId, transferId, ids.id('owner-changed'), actorOf(principal), transfer.currentOwnerId),
         );
+        return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
+      },
+    );
+  }
+
+  private async takeOwnershipCase(
+    principal: Principal,
+    ownershipCase: OwnershipCaseView,
+    body: unknown,
+    key: string | undefined,
+    response: ResponseLike,
+  ): Promise<unknown> {
+    const { identityId, transferId } = ownershipCase;
+    const objectRef = `owner-transfer:${transferId}`;
+    const assigned =
+      ownershipCase.assigneeIds.includes(principal.subject) ||
+      (ownershipCase.assigneeRole !== undefined && principal.roles.has(ownershipCase.assigneeRole as GrantlineRole));
+    if (!assigned) {
+      if (principal.subject === ownershipCase.previousOwnerId || hasAnyRole(principal, ['identity-source', 'admin', 'security'])) {
+        throw forbidden(principal, 'only someone the ownership transfer case is assigned to may take ownership of the machine identity', objectRef);
+      }
+      throw concealed(principal, objectRef, `No ownership transfer ${transferId} of ${identityId}`, 'not a party to the transfer');
+    }
+    const parsed = parseBody(AcceptOwnerTransferBodySchema, body);
+    if (!parsed.ok) throw invalidInput(parsed.errors);
+    return this.endpoint.run(
+      { principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers/${transferId}/accept`, body, response },
+      async (ids) => {
+        const { eventId } = await this.commands.execute(new TakeOwnershipCase(identityId, transferId, ids.id('owner-changed'), actorOf(principal)));
         return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
       },
     );

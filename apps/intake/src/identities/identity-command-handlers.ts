@@ -5,10 +5,11 @@ import { IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed
 import type { Actor, Envelope, EventDefinition, IdentityOffboardedData } from '@grantline/contracts';
 import type { Clock } from '@grantline/decider';
 import { CLOCK } from '@grantline/service-kit';
-import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity } from '../commands/intake-commands';
+import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity, TakeOwnershipCase } from '../commands/intake-commands';
 import type { Offboarding, Recorded } from '../commands/intake-commands';
 import { IntakePublisher } from '../publishing/intake-publisher';
 import { IdentityDirectory } from '../status/request-status.store';
+import { OwnershipCases } from './ownership-cases.store';
 import { OwnerTransfers } from './owner-transfers.store';
 import { assertMayOwn, refuseOwnerTransfer } from './ownership-guardrail';
 
@@ -131,4 +132,45 @@ export class AcceptOwnerTransferHandler implements ICommandHandler<AcceptOwnerTr
   }
 }
 
-export const IDENTITY_COMMAND_HANDLERS = [RecordIdentityHandler, OffboardIdentityHandler, ProposeOwnerTransferHandler, AcceptOwnerTransferHandler];
+@CommandHandler(TakeOwnershipCase)
+export class TakeOwnershipCaseHandler implements ICommandHandler<TakeOwnershipCase> {
+  constructor(
+    private readonly publisher: IntakePublisher,
+    private readonly directory: IdentityDirectory,
+    private readonly transfers: OwnerTransfers,
+    private readonly cases: OwnershipCases,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute({ identityId, transferId, eventId, newOwner }: TakeOwnershipCase): Promise<Recorded> {
+    const ownershipCase = await this.cases.get(transferId);
+    if (ownershipCase?.status !== 'open') refuseOwnerTransfer(`Ownership transfer ${transferId} is ${ownershipCase?.status ?? 'unknown'}`);
+    const { previousOwnerId } = ownershipCase;
+    const nhi = await this.directory.standing(identityId);
+    const owner = (await this.directory.responsibleFor(identityId)).ownerId;
+    if (nhi === undefined || owner !== previousOwnerId) refuseOwnerTransfer(`${identityId} is no longer owned by ${previousOwnerId}: the case is stale`);
+    await assertMayOwn(this.directory, identityId, nhi, previousOwnerId, newOwner.id);
+    const data = { identityId, previousOwnerId, newOwnerId: newOwner.id, reason: 'owner_offboarded' as const, changedBy: newOwner.id };
+    const envelope = await publishFact(this.publisher, IdentityOwnerChanged, {
+      data,
+      identityId,
+      actor: newOwner,
+      id: eventId,
+      time: this.clock.now().toISOString(),
+    });
+    await afterPublish(envelope.id, async () => {
+      await this.directory.changeOwner(identityId, newOwner.id);
+      await this.transfers.ownerChanged(identityId, newOwner.id);
+      await this.cases.ownerChanged(identityId, newOwner.id);
+    });
+    return { eventId: envelope.id };
+  }
+}
+
+export const IDENTITY_COMMAND_HANDLERS = [
+  RecordIdentityHandler,
+  OffboardIdentityHandler,
+  ProposeOwnerTransferHandler,
+  AcceptOwnerTransferHandler,
+  TakeOwnershipCaseHandler,
+];

@@ -1,6 +1,8 @@
 import { registry } from '@grantline/contracts';
 import type { Envelope, ItsmStatusChangedData } from '@grantline/contracts';
+import type { OwnershipCases } from '../identities/ownership-cases.store';
 import type { OwnerTransfers } from '../identities/owner-transfers.store';
+import { loadIntakeConfig } from '../config/intake-config';
 import { activated, approved, decided, submitted } from '../testing/lifecycle.builders';
 import { LifecycleEventsHandler } from './lifecycle-events.handler';
 import { evolveRequestStatus } from './request-status.projection';
@@ -23,7 +25,7 @@ function evolutionsOf(events: readonly Envelope[]): AppliedEvolution[] {
 function sut(applied: AppliedEvolution[]): LifecycleEventsHandler {
   const statuses = { apply: () => Promise.resolve(applied) } as unknown as RequestStatusStore;
   const tickets = { waitingFor: () => Promise.resolve([]) } as unknown as RevocationTickets;
-  return new LifecycleEventsHandler(statuses, tickets, {} as IdentityDirectory, {} as OwnerTransfers, registry);
+  return new LifecycleEventsHandler(statuses, tickets, {} as IdentityDirectory, {} as OwnerTransfers, {} as OwnershipCases, registry, loadIntakeConfig({}));
 }
 
 describe('lifecycle events handler', () => {

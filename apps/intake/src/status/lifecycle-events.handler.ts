@@ -1,9 +1,24 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { GrantRevoked, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted, isEvent } from '@grantline/contracts';
+import {
+  GrantRevoked,
+  IdentityOffboarded,
+  IdentityOwnerChanged,
+  IdentityOwnerTransferProposed,
+  IdentityOwnershipTransferOpened,
+  IdentityUpserted,
+  isEvent,
+} from '@grantline/contracts';
 import type { Envelope, EnvelopeOf, EventRegistry } from '@grantline/contracts';
+import type { Decider } from '@grantline/decider';
+import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
+import { INTAKE_CONFIG } from '../config/intake-config';
+import type { IntakeConfig } from '../config/intake-config';
 import { ticketStatus } from '../itsm/itsm-request.mapper';
+import { makeLeaverCascadeDecider } from '../identities/leaver-cascade';
+import type { LeaverState } from '../identities/leaver-cascade';
+import { OwnershipCases } from '../identities/ownership-cases.store';
 import { OwnerTransfers } from '../identities/owner-transfers.store';
 import { PROJECTED_EVENT_TYPES } from './request-status.projection';
 import { IdentityDirectory, RequestStatusStore, RevocationTickets } from './request-status.store';
@@ -19,13 +34,19 @@ export const LIFECYCLE_EVENT_TYPES = PROJECTED_EVENT_TYPES;
  */
 @Controller()
 export class LifecycleEventsHandler {
+  private readonly leaverCascade: Decider<EnvelopeOf<typeof IdentityOffboarded>, Envelope, LeaverState>;
+
   constructor(
     private readonly statuses: RequestStatusStore,
     private readonly revocationTickets: RevocationTickets,
     private readonly directory: IdentityDirectory,
     private readonly transfers: OwnerTransfers,
+    private readonly cases: OwnershipCases,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
-  ) {}
+    @Inject(INTAKE_CONFIG) config: IntakeConfig,
+  ) {
+    this.leaverCascade = makeLeaverCascadeDecider({ registry, eventId: deterministicEventId, policy: config.ownership });
+  }
 
   @EventPattern([...LIFECYCLE_EVENT_TYPES])
   async onLifecycleEvent(@Payload() event: Envelope): Promise<Envelope[]> {
@@ -64,18 +85,47 @@ export class LifecycleEventsHandler {
    * The identity directory (kind, manager, owner of record) is a projection of the intake's own identity events:
    * the HTTP path writes it at once, and replaying the topic rebuilds it after the database is dropped.
    */
-  @EventPattern(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1', 'iga.identity.owner-changed.v1', 'iga.identity.owner-transfer-proposed.v1'])
+  @EventPattern([
+    IdentityUpserted.type,
+    IdentityOffboarded.type,
+    IdentityOwnerChanged.type,
+    IdentityOwnerTransferProposed.type,
+    IdentityOwnershipTransferOpened.type,
+  ])
   async onIdentityEvent(@Payload() event: Envelope): Promise<Envelope[]> {
     if (isEvent(event, IdentityUpserted)) {
       await this.directory.remember(event.data.identity);
     } else if (isEvent(event, IdentityOffboarded)) {
       await this.directory.markOffboarded(event.data.identityId);
+      return this.cascadeLeaver(event);
     } else if (isEvent(event, IdentityOwnerChanged)) {
       await this.directory.changeOwner(event.data.identityId, event.data.newOwnerId);
       await this.transfers.ownerChanged(event.data.identityId, event.data.newOwnerId);
+      await this.cases.ownerChanged(event.data.identityId, event.data.newOwnerId);
     } else if (isEvent(event, IdentityOwnerTransferProposed)) {
       await this.transfers.proposed(event.data);
+    } else if (isEvent(event, IdentityOwnershipTransferOpened)) {
+      await this.cases.opened(event.data);
     }
     return [];
+  }
+
+  /**
+   * The leaver's open requests (and those of the machine identities it owned) are withdrawn, and each of those NHIs
+   * gets an ownership transfer case: decided from the event read back from the log, whichever path wrote it (HTTP,
+   * SCIM), with ids derived from it, so a redelivery publishes the same events again (duplicates consumers drop).
+   * A request the read model does not show yet is not withdrawn here: approval and provisioning refuse to act for a
+   * beneficiary who has left, whatever order the events reach them in.
+   */
+  private async cascadeLeaver(event: EnvelopeOf<typeof IdentityOffboarded>): Promise<Envelope[]> {
+    const { identityId, ownedIdentityIds } = event.data;
+    const { managerId } = await this.directory.responsibleFor(identityId);
+    const manager = managerId === undefined ? undefined : await this.directory.standing(managerId);
+    const state: LeaverState = {
+      ...(managerId === undefined ? {} : { managerId }),
+      managerActive: manager?.kind === 'human' && manager.status === 'active',
+      openRequests: await this.statuses.openRequestsFor([identityId, ...ownedIdentityIds]),
+    };
+    return [...this.leaverCascade.decide(event, state)];
   }
 }

@@ -41,7 +41,7 @@ describe('parked event drain', () => {
   it('given a decision parked before the submission, the submitted view takes it', () => {
     const decision = decided('auto_approve', 'req-1');
     const { view, applied } = drain(viewOf(submitted()), [parked(decision)]);
-    expect(applied).toEqual(['iga.policy.decision-recorded.v1']);
+    expect(applied).toEqual(['iga.policy.decision-recorded.v2']);
     expect(view.status).toBe('approved');
     expect(view.timeline.map((entry) => entry.eventId)).toHaveLength(2);
   });

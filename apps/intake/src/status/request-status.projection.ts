@@ -59,7 +59,7 @@ export const PROJECTED_EVENT_TYPES = [
   'iga.request.submitted.v2',
   'iga.request.withdrawn.v1',
   'iga.revocation.requested.v1',
-  'iga.policy.decision-recorded.v1',
+  'iga.policy.decision-recorded.v2',
   'iga.approval.task-opened.v1',
   'iga.approval.decision-recorded.v1',
   'iga.approval.request-approved.v1',

@@ -55,6 +55,15 @@ export class RequestStatusStore {
     return document ? toView(document) : undefined;
   }
 
+  /** Requests still open (submitted, or awaiting approval) for any of these beneficiaries: what a leaver cascade withdraws. */
+  async openRequestsFor(subjectIds: readonly string[]): Promise<{ requestId: string; subjectId: string }[]> {
+    if (subjectIds.length === 0) return [];
+    const open = await this.collection
+      .find({ 'subject.id': { $in: [...subjectIds] }, status: { $in: ['submitted', 'pending_approval'] } }, { projection: { _id: 1, subject: 1 } })
+      .toArray();
+    return open.map((document) => ({ requestId: document._id, subjectId: document.subject.id }));
+  }
+
   async findByGrant(grantId: string): Promise<RequestStatusView | undefined> {
     const document = await this.collection.findOne({ grantIds: grantId });
     return document ? toView(document) : undefined;

@@ -54,6 +54,7 @@ export const decided = (effect: 'deny' | 'auto_approve' | 'require_approval', re
     recordOnly: [],
     bundleDigest: 'a'.repeat(64),
     inputSnapshot: {},
+    evaluation: { outcome: 'recorded_before_v2' },
   } as DataOf<typeof PolicyDecisionRecorded>);
 
 export const approved = (requestId = 'req-1', entitlementIds = ['orders-staging-read']): Envelope =>

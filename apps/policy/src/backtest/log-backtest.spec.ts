@@ -93,7 +93,7 @@ describe('backtestLog: the decisions log through a candidate bundle', () => {
       replay({
         ...options,
         handler: async (event, context) => {
-          trail.push(`read ${event.type === 'iga.policy.decision-recorded.v1' ? 'decision' : 'other'}`);
+          trail.push(`read ${event.type === 'iga.policy.decision-recorded.v2' ? 'decision' : 'other'}`);
           await options.handler(event, context);
         },
       });

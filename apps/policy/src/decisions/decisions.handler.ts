@@ -2,10 +2,15 @@ import { Controller } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
+  ApprovalBreakGlassGranted,
+  ApprovalReviewCompleted,
+  ApprovalReviewOpened,
   CatalogPublished,
   GrantActivated,
   GrantCreated,
+  GrantDriftDetected,
   GrantProvisioningFailed,
+  GrantReconciliationCompleted,
   GrantRevoked,
   IdentityOffboarded,
   IdentityOwnerChanged,
@@ -75,6 +80,23 @@ export class DecisionsHandler {
 
   @EventPattern(GrantProvisioningFailed.type)
   onGrantProvisioningFailed(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
+    return this.track(event, context);
+  }
+
+  /** Detective SoD: access found on a target without a grant, and when the target was last compared. */
+  @EventPattern(GrantDriftDetected.type)
+  onGrantDriftDetected(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
+    return this.track(event, context);
+  }
+
+  @EventPattern(GrantReconciliationCompleted.type)
+  onGrantReconciliationCompleted(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
+    return this.track(event, context);
+  }
+
+  /** Break-glass uses and their post-incident reviews: the next break-glass use waits for the last one's review. */
+  @EventPattern([ApprovalBreakGlassGranted.type, ApprovalReviewOpened.type, ApprovalReviewCompleted.type])
+  onBreakGlassReviewFact(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
     return this.track(event, context);
   }
 

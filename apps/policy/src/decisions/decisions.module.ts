@@ -27,6 +27,6 @@ import { PolicyStateService } from './policy-state.service';
     DecideRequestHandler,
     BundleAnnouncer,
   ],
-  exports: [POLICY_BUNDLE, CLOCK, PolicyStateService, DirectoryWaitService],
+  exports: [POLICY_BUNDLE, CLOCK, POLICY_CONFIG, PolicyStateService, DirectoryWaitService],
 })
 export class DecisionsModule {}

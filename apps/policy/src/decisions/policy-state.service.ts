@@ -5,8 +5,8 @@ import { RetriableError, describeError } from '@grantline/messaging';
 import type { FreshnessMark, LogPosition, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import type { FoldedState } from '@grantline/messaging-nest';
-import { STATE_EVENTS, applyFact, initialPolicyState } from '../domain';
-import type { MutablePolicyState, PolicyState } from '../domain';
+import { BREAK_GLASS_REVIEW_EVENTS, SOD_FACT_EVENTS, STATE_EVENTS, applyFact, applySodFact, initialPolicyState, initialSodFacts } from '../domain';
+import type { MutablePolicyState, PolicyState, SodFacts } from '../domain';
 
 /**
  * The domain state, folded in place: copying it per event, as the pure evolve does, would make a replay quadratic.
@@ -15,6 +15,8 @@ import type { MutablePolicyState, PolicyState } from '../domain';
  */
 export class FoldedPolicyState implements FoldedState {
   readonly current: MutablePolicyState = initialPolicyState();
+  /** What detective SoD reads beside the state: accounts behind grants, and access found on targets without one. */
+  readonly sod: SodFacts = initialSodFacts();
   private readonly folded = new Map<string, bigint>();
 
   /** False when the event was folded already (same or later offset seen on its partition). */
@@ -27,12 +29,16 @@ export class FoldedPolicyState implements FoldedState {
       this.folded.set(key, offset);
     }
     applyFact(this.current, event);
+    applySodFact(this.sod, event);
     return true;
   }
 }
 
-/** The facts a request is decided on that other services publish: identities and the catalogue. */
-const FENCED_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished];
+/**
+ * The facts a request is decided on that other services publish: identities, the catalogue and (for break-glass) the
+ * post-incident reviews on the approvals topic, so a review completed a moment before a request is seen.
+ */
+const FENCED_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished, ...BREAK_GLASS_REVIEW_EVENTS];
 
 /**
  * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start
@@ -57,7 +63,7 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
   constructor(@Inject(MESSAGE_BUS) bus: MessageBus, @Inject(EVENT_REGISTRY) registry: EventRegistry) {
     const state = new FoldedPolicyState();
     super(bus, registry, state, {
-      events: [...STATE_EVENTS, PolicyBundleLoaded],
+      events: [...new Set([...STATE_EVENTS, ...SOD_FACT_EVENTS]), PolicyBundleLoaded],
       name: 'policy state',
       logContext: 'policy',
       describe: () => ({ catalogVersion: state.current.catalog?.version ?? null }),
@@ -66,6 +72,10 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
 
   get current(): PolicyState {
     return this.state.current;
+  }
+
+  get sodFacts(): SodFacts {
+    return this.state.sod;
   }
 
   /** Taken when a request is received: `catchUp(mark)` then covers everything published before it. */

@@ -1,8 +1,8 @@
 import { LIMITS } from '@grantline/contracts';
-import type { ApprovalStage, ApproverSpec, CredentialType, DecisionRecordedData, SodConflict } from '@grantline/contracts';
+import type { ApprovalStage, ApproverSpec, CredentialType, DecisionEvaluation, DecisionRecordedData, SodConflict } from '@grantline/contracts';
 import type { Decision, RouteStage } from '@grantline/policy-engine';
 
-/** `iga.policy.decision-recorded.v1` says which evaluator decided: the CEL engine, or the service's own edge checks. */
+/** `iga.policy.decision-recorded` says which evaluator decided: the CEL engine, or the service's own edge checks. */
 export type DecisionEngine = 'cel' | 'builtin';
 
 /**
@@ -61,7 +61,23 @@ export interface RecordContext {
   readonly catalogDigest?: string;
 }
 
-/** An engine decision as the contract records it, with the exact input so it can be re-run later. */
+/**
+ * The engine's whole output but the input it echoes (the record carries that once, as `inputSnapshot`): what a
+ * reproduction compares field by field. Not copied: the engine builds a fresh output per evaluation, and encoding the
+ * envelope parses it into new objects anyway.
+ */
+export const evaluationOf = (decision: Decision): DecisionEvaluation => {
+  const { provenance, ...output } = decision;
+  return {
+    outcome: 'evaluated',
+    bundleName: provenance.bundleName,
+    bundleVersion: provenance.bundleVersion,
+    engineVersion: provenance.engineVersion,
+    decision: output as Extract<DecisionEvaluation, { outcome: 'evaluated' }>['decision'],
+  };
+};
+
+/** An engine decision as the contract records it: the v1 summary consumers read, the exact input and the whole output. */
 export const toDecisionRecorded = (decision: Decision, context: RecordContext): DecisionRecordedData => {
   const credentialType = decision.constraints.credentialType === null ? undefined : CREDENTIAL_TYPES[decision.constraints.credentialType];
   const reasons = decision.reasons.length > 0 ? decision.reasons : [`${decision.effect} by policy`];
@@ -96,6 +112,7 @@ export const toDecisionRecorded = (decision: Decision, context: RecordContext): 
     bundleDigest: digestHex(decision.bundleDigest),
     ...(context.catalogDigest !== undefined ? { catalogDigest: context.catalogDigest } : {}),
     inputSnapshot: { ...decision.provenance.input },
+    evaluation: evaluationOf(decision),
   };
 };
 
@@ -117,4 +134,5 @@ export const toRefusalRecorded = (
   bundleDigest: digestHex(context.bundleDigest),
   ...(context.catalogDigest !== undefined ? { catalogDigest: context.catalogDigest } : {}),
   inputSnapshot: { ...refusal.snapshot },
+  evaluation: { outcome: 'refused_before_evaluation' },
 });

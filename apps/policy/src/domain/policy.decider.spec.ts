@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { PolicyDecisionRecorded, isEvent, registry } from '@grantline/contracts';
+import { IdentityOffboarded, IdentityOwnerChanged, PolicyDecisionRecorded, isEvent, registry } from '@grantline/contracts';
 import type { DecisionRecordedData, Envelope, RequestSubmittedData } from '@grantline/contracts';
 import type { Decider } from '@grantline/decider';
 import { evaluate, loadBundleFromDirectory, loadBundleFromFiles, readBundleDirectory } from '@grantline/policy-engine';
@@ -226,6 +226,70 @@ describe('the policy decider: wait until known, then decide', () => {
         given(known())
           .when(waitedOut(request))
           .thenAssert((timedOut) => expect(theDecision(timedOut).id).toBe(theDecision(arrived).id));
+      });
+  });
+});
+
+describe('the policy decider: a machine identity whose owner left is frozen (OWASP NHI1)', () => {
+  const ciRequest = (requestId: string): PolicyCommand =>
+    decide(
+      requestEvent(requestId, {
+        requesterId: 'bob',
+        subject: { id: 'ci-orders', kind: 'ci_pipeline' },
+        items: { entitlementIds: ['orders-write'] },
+        duration: 'PT8H',
+      }),
+    );
+  const ownerOffboarded = (): Envelope =>
+    registry.encode(
+      IdentityOffboarded,
+      { identityId: 'alice', kind: 'human', effectiveAt: '2025-06-02T09:00:00.000Z', reason: 'leaver', ownedIdentityIds: ['ci-orders'] },
+      {
+        id: 'offboarded-alice',
+        source: 'grantline/spec',
+        time: '2025-06-02T09:00:00.000Z',
+        subject: 'alice',
+        correlationid: 'alice',
+        actor: { kind: 'user', id: 'hr' },
+      },
+    );
+  const ownerChanged = (newOwnerId: string): Envelope =>
+    registry.encode(
+      IdentityOwnerChanged,
+      { identityId: 'ci-orders', previousOwnerId: 'alice', newOwnerId, reason: 'owner_offboarded', changedBy: newOwnerId },
+      {
+        id: `owner-changed-${newOwnerId}`,
+        source: 'grantline/spec',
+        time: '2025-06-02T09:30:00.000Z',
+        subject: 'ci-orders',
+        correlationid: 'ci-orders',
+        actor: { kind: 'user', id: newOwnerId },
+      },
+    );
+
+  it('denies a new request for the NHI while its owner of record is offboarded, and says so', () => {
+    // Given ci-orders' owner Alice was offboarded, when a request for ci-orders arrives
+    given([...known(), ownerOffboarded()])
+      .when(ciRequest('frozen-1'))
+      .thenAssert((events) => {
+        // Then it is denied at once (no waiting: nothing that arrives later but an owner change can lift it), naming the freeze
+        const decision = theDecision(events);
+        expect(decision.data.effect).toBe('deny');
+        expect(decision.data.reasons).toEqual([
+          'machine identity "ci-orders" is frozen: its owner "alice" is offboarded and nobody has accepted ownership yet',
+        ]);
+      });
+  });
+
+  it('decides normally again once someone active has taken ownership', () => {
+    // Given Alice left and Bob accepted ownership of ci-orders, when a request for ci-orders arrives
+    given([...known(), ownerOffboarded(), ownerChanged('bob')])
+      .when(ciRequest('frozen-2'))
+      .thenAssert((events) => {
+        // Then the engine decides it, routed to its new owner
+        const decision = theDecision(events);
+        expect(decision.data.effect).toBe('require_approval');
+        expect(decision.data.route?.stages[0]?.approvers).toEqual([{ resolver: 'nhi_owner', resolvedIdentityIds: ['bob'] }]);
       });
   });
 });

@@ -10,6 +10,8 @@ import {
   isEvent,
 } from '@grantline/contracts';
 import type { AccessPackage, CatalogPublishedData, Entitlement, Envelope, Identity } from '@grantline/contracts';
+import { BREAK_GLASS_REVIEW_EVENTS, applyBreakGlassReviewFact, copyBreakGlassReviewFacts, emptyBreakGlassReviewFacts } from './break-glass-reviews';
+import type { BreakGlassReviewFacts } from './break-glass-reviews';
 
 export type CatalogSystem = CatalogPublishedData['systems'][number];
 
@@ -40,6 +42,7 @@ export const STATE_EVENTS = [
   GrantActivated,
   GrantRevoked,
   GrantProvisioningFailed,
+  ...BREAK_GLASS_REVIEW_EVENTS,
 ] as const;
 
 const FACT_TYPES: ReadonlySet<string> = new Set(STATE_EVENTS.map((definition) => definition.type));
@@ -54,6 +57,8 @@ export interface PolicyState {
   /** grantIds by beneficiary, so a request looks at its subject's grants only. */
   readonly grantsByBeneficiary: ReadonlyMap<string, ReadonlySet<string>>;
   readonly catalog: CatalogView | undefined;
+  /** Break-glass uses and whether their post-incident reviews are complete (policy denies the next use until then). */
+  readonly breakGlassReviews: BreakGlassReviewFacts;
 }
 
 /** The same shape, writable: the in-place path a replay folds thousands of facts through. */
@@ -62,9 +67,16 @@ export interface MutablePolicyState {
   grants: Map<string, HeldGrant>;
   grantsByBeneficiary: Map<string, Set<string>>;
   catalog: CatalogView | undefined;
+  breakGlassReviews: BreakGlassReviewFacts;
 }
 
-export const initialPolicyState = (): MutablePolicyState => ({ identities: new Map(), grants: new Map(), grantsByBeneficiary: new Map(), catalog: undefined });
+export const initialPolicyState = (): MutablePolicyState => ({
+  identities: new Map(),
+  grants: new Map(),
+  grantsByBeneficiary: new Map(),
+  catalog: undefined,
+  breakGlassReviews: emptyBreakGlassReviewFacts(),
+});
 
 export const grantsOf = (state: PolicyState, identityId: string): HeldGrant[] =>
   [...(state.grantsByBeneficiary.get(identityId) ?? [])].sort().flatMap((grantId) => {
@@ -81,6 +93,7 @@ const removeGrant = (state: MutablePolicyState, grantId: string): void => {
 
 /** Folds `event` in place. The single implementation of the transition: `evolvePolicyState` is this on a copy. */
 export function applyFact(state: MutablePolicyState, event: Envelope): void {
+  if (applyBreakGlassReviewFact(state.breakGlassReviews, event)) return;
   if (isEvent(event, IdentityUpserted)) {
     state.identities.set(event.data.identity.identityId, event.data.identity);
   } else if (isEvent(event, IdentityOwnerChanged)) {
@@ -130,6 +143,7 @@ export function evolvePolicyState(state: PolicyState, event: Envelope): PolicySt
     grantsByBeneficiary: new Map([...state.grantsByBeneficiary].map(([beneficiaryId, grantIds]) => [beneficiaryId, new Set(grantIds)])),
     // Never changed in place: a newer catalogue replaces the view whole.
     catalog: state.catalog,
+    breakGlassReviews: copyBreakGlassReviewFacts(state.breakGlassReviews),
   };
   applyFact(next, event);
   return next;

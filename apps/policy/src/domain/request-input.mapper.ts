@@ -1,5 +1,6 @@
-import type { Entitlement as CatalogEntitlement, Envelope, RequestSubmittedData } from '@grantline/contracts';
+import type { Entitlement as CatalogEntitlement, Envelope, Identity, RequestSubmittedData } from '@grantline/contracts';
 import type { Entitlement, Grant, PolicyInput, Privilege } from '@grantline/policy-engine';
+import { openBreakGlassReviewsOf } from './break-glass-reviews';
 import { grantsOf } from './policy.state';
 import type { PolicyState } from './policy.state';
 
@@ -71,6 +72,19 @@ export const withDerivedScopes = (attributes: Readonly<Record<string, unknown>>)
   };
 };
 
+/**
+ * A machine identity whose owner of record is no longer active is frozen (OWASP NHI1: no ownerless NHI gets access):
+ * no new grant until someone accepts ownership through the transfer case opened when the owner left (`owner-changed`
+ * then names an active owner). An owner the directory has not seen is not a reason: policy waits for facts, it does not
+ * guess them.
+ */
+export const frozenReason = (subject: Identity, state: PolicyState): string | undefined => {
+  if (subject.kind === 'human') return undefined;
+  const owner = state.identities.get(subject.ownerId);
+  if (owner === undefined || owner.status === 'active') return undefined;
+  return `machine identity "${subject.identityId}" is frozen: its owner "${subject.ownerId}" is ${owner.status} and nobody has accepted ownership yet`;
+};
+
 /** Whole seconds between the request and its absolute end, as an ISO duration; undefined if not after. */
 const durationUntil = (from: string, endsAt: string): string | undefined => {
   const seconds = Math.floor((Date.parse(endsAt) - Date.parse(from)) / 1000);
@@ -124,6 +138,12 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
   } else if (subject.kind !== request.subject.kind) {
     reasons.push(`subject "${subject.identityId}" is a ${subject.kind}, but the request says ${request.subject.kind}`);
     final = true;
+  } else {
+    const frozen = frozenReason(subject, state);
+    if (frozen !== undefined) {
+      reasons.push(frozen);
+      final = true;
+    }
   }
 
   let duration: string | null = null;
@@ -163,6 +183,7 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
   }
 
   const requester = state.identities.get(request.requesterId);
+  const openReviews = openBreakGlassReviewsOf(state.breakGlassReviews, subject.identityId);
   const relation: PolicyInput['requester']['relation'] =
     request.requesterId === subject.identityId
       ? 'self'
@@ -190,6 +211,8 @@ export const mapRequestToInput = (event: Envelope<RequestSubmittedData>, state: 
       manager: subject.kind === 'human' ? (subject.managerId ?? null) : null,
       ownerOfRecord: subject.kind === 'human' ? null : subject.ownerId,
       attributes: withDerivedScopes(subject.attributes),
+      // Only when there is one: every other input (and so every recorded snapshot) stays as it was.
+      ...(openReviews.length > 0 ? { openBreakGlassReviews: openReviews } : {}),
     },
     requester: {
       id: request.requesterId,

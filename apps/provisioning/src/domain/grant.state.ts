@@ -2,12 +2,16 @@ import {
   GrantActivated,
   GrantCreated,
   GrantDeprovisioningRequested,
+  GrantExpiryShortened,
   GrantProvisioningFailed,
   GrantProvisioningRequested,
   GrantRevoked,
   isEvent,
 } from '@grantline/contracts';
 import type { DeprovisionReason, Envelope, GrantOperation } from '@grantline/contracts';
+import { ROTATION_GRANT_EVENTS, evolveRotation, foldsRotation } from './rotation';
+import { withShortenedExpiry } from './certification-reaction';
+import type { RotationState } from './rotation';
 
 /**
  * requested → provisioning → active → deprovisioning → revoked, with two explicit dead ends that raise an
@@ -33,6 +37,8 @@ export interface GrantState {
   readonly deprovisionRequestedAt?: string;
   readonly activatedAt?: string;
   readonly revokedAt?: string;
+  /** What the grant used is being, or was, rotated after its use ended (break-glass). */
+  readonly rotation?: RotationState;
 }
 
 /** The grant events on the grants topic: the only events a grant's state is built from. */
@@ -43,6 +49,8 @@ export const GRANT_EVENTS = [
   GrantProvisioningFailed,
   GrantDeprovisioningRequested,
   GrantRevoked,
+  ...ROTATION_GRANT_EVENTS,
+  GrantExpiryShortened,
 ] as const;
 
 /**
@@ -74,6 +82,11 @@ export function evolveGrant(grant: GrantState | undefined, event: Envelope): Gra
     };
   }
   if (!grant) return grant;
+  if (isEvent(event, GrantExpiryShortened)) return withShortenedExpiry(grant, event);
+  if (foldsRotation(event)) {
+    const rotation = evolveRotation(grant.rotation, event);
+    return rotation === grant.rotation || rotation === undefined ? grant : { ...grant, rotation };
+  }
   if (isEvent(event, GrantProvisioningRequested)) {
     if (grant.status !== 'requested' && grant.status !== 'provisioning') return grant;
     return { ...grant, status: 'provisioning', attempts: { ...grant.attempts, provision: Math.max(grant.attempts.provision, event.data.attempt) } };

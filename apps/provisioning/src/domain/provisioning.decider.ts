@@ -1,5 +1,7 @@
 import {
   ApprovalBreakGlassGranted,
+  ConnectorCredentialRotated,
+  ConnectorRotationFailed,
   ApprovalRequestApproved,
   ConnectorDeprovisioned,
   ConnectorDeprovisionRequested,
@@ -13,8 +15,10 @@ import {
   GrantDeprovisioningRequested,
   GrantProvisioningFailed,
   GrantProvisioningRequested,
+  GrantExpiryShortened,
   GrantRevoked,
   IdentityOffboarded,
+  IdentityOwnershipTransferOpened,
   RequestWithdrawn,
   RevocationRequested,
   TimerFired,
@@ -38,6 +42,8 @@ import { REMOVABLE } from './grant.state';
 import { ProvisioningState } from './provisioning.state';
 import type { EntitlementTarget, ProvisioningView } from './provisioning.state';
 import { targetAccountOf } from './target-account';
+import { ROTATION_RESULTS, rotationAfterResult, rotationAfterUse } from './rotation';
+import { CERTIFICATION_OUTCOMES, certificationEffectOf, grantOfOutcome } from './certification-reaction';
 
 export interface ProvisioningContext {
   readonly registry: EventRegistry;
@@ -74,6 +80,9 @@ export const PROVISIONING_COMMANDS = [
   RequestWithdrawn,
   RevocationRequested,
   IdentityOffboarded,
+  IdentityOwnershipTransferOpened,
+  ...ROTATION_RESULTS,
+  ...CERTIFICATION_OUTCOMES,
 ] as const;
 
 export const PROVISIONING_SOURCE = 'grantline/provisioning';
@@ -162,20 +171,38 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
     const grant = currentGrantOf(state, { ...command.data, operation: 'deprovision' });
     if (!grant) return [];
     out.emit(GrantRevoked, { grantId: grant.grantId, reason: grant.deprovisionReason ?? 'revocation', revokedAt: command.data.completedAt }, grant);
+    // Break-glass: nothing learnt while the access was live may still work, so the connector rotates what it used.
+    for (const { definition, data } of rotationAfterUse(grant, command.id)) out.emit(definition, data, grant);
+  } else if (isEvent(command, ConnectorCredentialRotated) || isEvent(command, ConnectorRotationFailed)) {
+    const grant = state.grant(command.data.grantId);
+    for (const { definition, data } of rotationAfterResult(command, grant, context.maxAttempts, command.id)) if (grant) out.emit(definition, data, grant);
   } else if (isEvent(command, ConnectorOperationFailed)) {
     onFailure(out, command.data);
   } else if (isEvent(command, TimerFired)) {
     const { kind, target } = command.data;
     const grant = kind === 'grant_expiry' && target.grantId !== undefined ? state.grant(target.grantId) : undefined;
     if (grant) removeGrant(out, grant, grant.breakGlass ? 'break_glass_ttl' : 'expiry');
+    if (kind === 'ownership_transfer_due') revokeOrphanedAtDeadline(out, target);
   } else if (isEvent(command, RequestWithdrawn)) {
     for (const grant of state.grantsOfRequest(command.data.requestId)) removeGrant(out, grant, 'withdrawal');
   } else if (isEvent(command, RevocationRequested)) {
     const { data } = command;
     const grants = 'grantId' in data ? [state.grant(data.grantId)].flatMap((grant) => (grant ? [grant] : [])) : state.grantsOfRequest(data.requestId);
     for (const grant of grants) removeGrant(out, grant, 'revocation');
+  } else if (grantOfOutcome(command) !== undefined) {
+    // A recertification: revoked (answered or lapsed) by the normal removal path, or reduced to an earlier expiry.
+    const grant = state.grant(grantOfOutcome(command) ?? '');
+    const effect = certificationEffectOf(command, grant);
+    if (grant && effect?.kind === 'revoke') removeGrant(out, grant, 'revocation');
+    if (grant && effect?.kind === 'shorten') out.emit(GrantExpiryShortened, effect.data, grant);
   } else if (isEvent(command, IdentityOffboarded)) {
     for (const grant of state.grantsOfBeneficiary(command.data.identityId)) removeGrant(out, grant, 'offboarding');
+  } else if (isEvent(command, IdentityOwnershipTransferOpened)) {
+    // The owner left: the frozen NHI's grants go now when the ownership policy says so (the grant schemas are frozen,
+    // so the reason is `offboarding`; the causation, this case, says whose).
+    if (command.data.grantsDisposition === 'revoke_now') {
+      for (const grant of state.grantsOfBeneficiary(command.data.identityId)) removeGrant(out, grant, 'offboarding');
+    }
   } else if (isEvent(command, ConnectorStateReported)) {
     // A connector that just read its whole target is reachable again: every removal that gave up on it (and alerted)
     // is tried once more. With the periodic reconciliation this retries a revocation for as long as it fails.
@@ -190,6 +217,8 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
 
 function explain(command: Envelope, state: ProvisioningView, context: ProvisioningContext): string[] {
   if (isEvent(command, ApprovalRequestApproved) || isEvent(command, ApprovalBreakGlassGranted)) {
+    const refused = beneficiaryRefusal(command.data.beneficiaryId, state);
+    if (refused !== undefined) return command.data.grants.map(({ grantId }) => `grant ${grantId}: ${refused}`);
     return command.data.grants.flatMap(({ grantId, entitlementId }) => {
       const placement = placementOf(grantId, entitlementId, state, context);
       return placement !== undefined && 'skip' in placement ? [placement.skip] : [];
@@ -247,8 +276,30 @@ interface GrantToCreate {
   readonly breakGlass: boolean;
 }
 
+/**
+ * Why nothing may be provisioned for this beneficiary, whatever order the events came in: it has left (an approval
+ * that reaches provisioning after the offboarding creates nothing; the intake withdraws the request), or it is a
+ * machine identity frozen until someone accepts ownership.
+ */
+function beneficiaryRefusal(beneficiaryId: string, state: ProvisioningView): string | undefined {
+  if (state.hasLeft(beneficiaryId)) return `beneficiary ${beneficiaryId} has left (offboarded): nothing is provisioned`;
+  const transfer = state.openOwnershipTransfer(beneficiaryId);
+  if (transfer !== undefined) return `machine identity ${beneficiaryId} is frozen until ownership transfer ${transfer.transferId} is accepted`;
+  return undefined;
+}
+
+/** An ownership transfer case's deadline passed: if it is still open, the frozen NHI loses its grants. */
+function revokeOrphanedAtDeadline(out: Decision, target: { transferId?: string; identityId?: string }): void {
+  if (target.identityId === undefined) return;
+  const open = out.state.openOwnershipTransfer(target.identityId);
+  // Accepted meanwhile (the case is closed) or a newer case: this deadline is not its to enforce.
+  if (open === undefined || open.transferId !== target.transferId) return;
+  for (const grant of out.state.grantsOfBeneficiary(target.identityId)) removeGrant(out, grant, 'offboarding');
+}
+
 function createGrant(out: Decision, input: GrantToCreate): void {
   const { grantId, entitlementId, expiresAt } = input.grant;
+  if (beneficiaryRefusal(input.beneficiaryId, out.state) !== undefined) return;
   const placement = placementOf(grantId, entitlementId, out.state, out.context);
   if (placement === undefined || 'skip' in placement) return;
   const { target } = placement;

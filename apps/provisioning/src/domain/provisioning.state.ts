@@ -1,5 +1,5 @@
-import { CatalogPublished, IdentityUpserted, isEvent } from '@grantline/contracts';
-import type { Envelope, Identity } from '@grantline/contracts';
+import { CatalogPublished, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnershipTransferOpened, IdentityUpserted, isEvent } from '@grantline/contracts';
+import type { Envelope, Identity, IdentityOwnershipTransferOpenedData } from '@grantline/contracts';
 import { GRANT_EVENTS, evolveGrant } from './grant.state';
 import type { GrantState } from './grant.state';
 
@@ -23,10 +23,21 @@ export interface ProvisioningView {
   grantsOfConnector(connectorId: string): readonly GrantState[];
   /** The catalogue's entitlements that a connector provisions. */
   entitlementsOfConnector(connectorId: string): readonly EntitlementTarget[];
+  /** Whether the identity was offboarded: nothing is provisioned for it any more, whatever order the events came in. */
+  hasLeft(identityId: string): boolean;
+  /** The open ownership transfer case of a machine identity whose owner left (it is frozen until the case closes). */
+  openOwnershipTransfer(identityId: string): IdentityOwnershipTransferOpenedData | undefined;
 }
 
 /** The events the state is folded from: the grants this service wrote, the catalogue and the identities. */
-export const STATE_EVENTS = [...GRANT_EVENTS, CatalogPublished, IdentityUpserted] as const;
+export const STATE_EVENTS = [
+  ...GRANT_EVENTS,
+  CatalogPublished,
+  IdentityUpserted,
+  IdentityOffboarded,
+  IdentityOwnershipTransferOpened,
+  IdentityOwnerChanged,
+] as const;
 
 const GRANT_TYPES = new Set<string>(GRANT_EVENTS.map((def) => def.type));
 const STATE_TYPES = new Set<string>(STATE_EVENTS.map((def) => def.type));
@@ -51,6 +62,8 @@ export class ProvisioningState implements ProvisioningView {
   private readonly byBeneficiary = new Map<string, Set<string>>();
   private readonly entitlements = new Map<string, EntitlementTarget>();
   private readonly identities = new Map<string, Identity>();
+  private readonly leavers = new Set<string>();
+  private readonly ownershipTransfers = new Map<string, IdentityOwnershipTransferOpenedData>();
 
   /** Whether `event` is one the state is folded from (every other event leaves it as it is). */
   static folds(event: Envelope): boolean {
@@ -64,6 +77,8 @@ export class ProvisioningState implements ProvisioningView {
     for (const [key, ids] of this.byBeneficiary) copy.byBeneficiary.set(key, new Set(ids));
     for (const [id, entitlement] of this.entitlements) copy.entitlements.set(id, entitlement);
     for (const [id, identity] of this.identities) copy.identities.set(id, identity);
+    for (const id of this.leavers) copy.leavers.add(id);
+    for (const [id, transfer] of this.ownershipTransfers) copy.ownershipTransfers.set(id, transfer);
     return copy;
   }
 
@@ -92,6 +107,13 @@ export class ProvisioningState implements ProvisioningView {
       }
     } else if (isEvent(event, IdentityUpserted)) {
       this.identities.set(event.data.identity.identityId, event.data.identity);
+    } else if (isEvent(event, IdentityOffboarded)) {
+      this.leavers.add(event.data.identityId);
+    } else if (isEvent(event, IdentityOwnershipTransferOpened)) {
+      this.ownershipTransfers.set(event.data.identityId, event.data);
+    } else if (isEvent(event, IdentityOwnerChanged)) {
+      // Both are keyed by the machine identity, so an owner change never overtakes the case it closes.
+      this.ownershipTransfers.delete(event.data.identityId);
     }
   }
 
@@ -121,6 +143,14 @@ export class ProvisioningState implements ProvisioningView {
 
   entitlementsOfConnector(connectorId: string): EntitlementTarget[] {
     return [...this.entitlements.values()].filter((entitlement) => entitlement.connectorId === connectorId);
+  }
+
+  hasLeft(identityId: string): boolean {
+    return this.leavers.has(identityId);
+  }
+
+  openOwnershipTransfer(identityId: string): IdentityOwnershipTransferOpenedData | undefined {
+    return this.ownershipTransfers.get(identityId);
   }
 
   get size(): number {

@@ -29,6 +29,9 @@ function busWith(events: readonly Envelope[]): MessageBus {
       }
       return handled;
     },
+    // The log holds the replayed events only: the state is fresh once they are folded.
+    endOffsets: async (topics: readonly string[]) =>
+      topics.map((topic) => ({ topic, partition: 0, end: String(events.filter((event) => registry.definitionOf(event.type).topic === topic).length) })),
   } as unknown as MessageBus;
 }
 

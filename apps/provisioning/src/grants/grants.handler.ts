@@ -1,14 +1,24 @@
 import { Controller, Inject, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { CatalogPublished, ConnectorStateReported, IdentityUpserted } from '@grantline/contracts';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalRequestApproved,
+  CatalogPublished,
+  ConnectorStateReported,
+  IdentityOffboarded,
+  IdentityOwnerChanged,
+  IdentityUpserted,
+} from '@grantline/contracts';
 import type { Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY, KafkaEventContext } from '@grantline/messaging-nest';
-import { PROVISIONING_COMMANDS, StateReportAssembler, makeProvisioningDecider, reconcile } from '../domain';
+import { PROVISIONING_COMMANDS, ProvisioningState, StateReportAssembler, makeProvisioningDecider, reconcile } from '../domain';
 import type { ProvisioningContext, ProvisioningDecider } from '../domain';
 import { PROVISIONING_CONFIG } from './provisioning.config';
 import type { ProvisioningConfig } from './provisioning.config';
 import { ProvisioningStateService } from './provisioning-state.service';
+
+const APPROVALS: ReadonlySet<string> = new Set([ApprovalRequestApproved.type, ApprovalBreakGlassGranted.type]);
 
 /** How many recent decisions are kept to answer a redelivered message identically. */
 const DECISION_MEMORY = 2_000;
@@ -43,18 +53,24 @@ export class GrantsHandler {
   // One array pattern: Nest registers each type; the list is the decider's, so the two cannot drift apart.
   @EventPattern(PROVISIONING_COMMANDS.map((command) => command.type))
   async onCommand(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<Envelope[]> {
+    const mark = this.stateService.freshnessMark();
     await this.stateService.whenLoaded();
+    // An approval can overtake the offboarding of its beneficiary (another topic): every identity fact published
+    // before the approval was received is folded first, so a leaver gets nothing whatever the order.
+    if (APPROVALS.has(event.type)) await this.stateService.ensureFresh(mark, this.stateService.topicsOf([IdentityOffboarded]));
     return this.once(context, () => {
       const { state } = this.stateService;
       const events = this.decider.decide(event, state);
       for (const reason of this.decider.explain(event, state)) this.logger.warn({ msg: 'input left alone', type: event.type, id: event.id, reason });
       for (const output of events) state.apply(output);
+      // A command that is also a fact (an offboarding, an ownership case) is folded once decided.
+      if (ProvisioningState.folds(event)) this.stateService.applyLive(event, context.message);
       return [...events];
     });
   }
 
   /** The catalogue and the identities are folded only: they decide nothing until a command needs them. */
-  @EventPattern([IdentityUpserted.type, CatalogPublished.type])
+  @EventPattern([IdentityUpserted.type, IdentityOwnerChanged.type, CatalogPublished.type])
   async onStateEvent(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
     await this.stateService.whenLoaded();
     this.stateService.applyLive(event, context.message);

@@ -1,20 +1,29 @@
 import {
+  ApprovalCampaignCompleted,
+  ApprovalCampaignScheduled,
+  ApprovalCampaignStarted,
+  ApprovalCertificationLapsed,
   ApprovalDecisionRecorded,
   ApprovalEscalated,
   ApprovalRequestApproved,
   ApprovalRequestDenied,
+  ApprovalReviewCompleted,
+  ApprovalReviewEscalated,
   ApprovalReviewOpened,
   ApprovalTaskOpened,
   GrantActivated,
   GrantCreated,
+  GrantExpiryShortened,
   GrantRevoked,
+  IdentityOwnerChanged,
+  IdentityOwnershipTransferOpened,
   TimerFired,
   isEvent,
   isoDurationToMillis,
 } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { timerIdOf } from './scheduler.state';
-import type { MutableSchedulerState, PendingTimer, RecertificationPlan } from './scheduler.state';
+import type { MutableSchedulerState, PendingTimer, RecertificationPlan, TimerTarget } from './scheduler.state';
 
 /** The event types that change the scheduler's state; every other type is ignored. */
 export const SCHEDULER_INPUT_TYPES = [
@@ -27,7 +36,16 @@ export const SCHEDULER_INPUT_TYPES = [
   ApprovalRequestDenied.type,
   ApprovalEscalated.type,
   ApprovalReviewOpened.type,
+  ApprovalReviewEscalated.type,
+  ApprovalReviewCompleted.type,
   TimerFired.type,
+  ApprovalCampaignScheduled.type,
+  ApprovalCampaignStarted.type,
+  ApprovalCertificationLapsed.type,
+  ApprovalCampaignCompleted.type,
+  GrantExpiryShortened.type,
+  IdentityOwnershipTransferOpened.type,
+  IdentityOwnerChanged.type,
 ] as const;
 
 const INPUT_TYPES: ReadonlySet<string> = new Set(SCHEDULER_INPUT_TYPES);
@@ -40,7 +58,8 @@ export function apply(state: MutableSchedulerState, event: Envelope): boolean {
   if (!INPUT_TYPES.has(event.type) || state.applied.has(event.id)) return false;
   state.applied.add(event.id);
 
-  if (isEvent(event, GrantCreated) || isEvent(event, GrantActivated)) {
+  // A certification that reduced a grant moves its expiry like an activation does (arm keeps the timer, moves its time).
+  if (isEvent(event, GrantCreated) || isEvent(event, GrantActivated) || isEvent(event, GrantExpiryShortened)) {
     const { grantId, expiresAt } = event.data;
     const requestId = isEvent(event, GrantCreated) ? event.data.requestId : state.timers.get(timerIdOf('grant_expiry', grantId))?.target.requestId;
     armGrantTimer(state, {
@@ -121,6 +140,60 @@ export function apply(state: MutableSchedulerState, event: Envelope): boolean {
         causationId: event.id,
       });
     }
+  } else if (isEvent(event, ApprovalReviewEscalated)) {
+    // An escalated review is due again: one timer per escalation (the review's first timer fired already).
+    const { reviewId, requestId, escalation, dueAt } = event.data;
+    arm(state, {
+      timerId: timerIdOf('break_glass_review_due', reviewId, escalation),
+      kind: 'break_glass_review_due',
+      dueAt: Date.parse(dueAt),
+      target: { reviewId, requestId },
+      subject: event.subject,
+      correlationId: event.correlationid,
+      causationId: event.id,
+    });
+  } else if (isEvent(event, ApprovalReviewCompleted)) {
+    // A completed review is due no more, at whatever escalation it was.
+    const prefix = timerIdOf('break_glass_review_due', event.data.reviewId);
+    for (const timerId of [...state.timers.keys()]) if (timerId === prefix || timerId.startsWith(`${prefix}:`)) state.timers.delete(timerId);
+  } else if (isEvent(event, IdentityOwnershipTransferOpened)) {
+    // The case's deadline: if nobody has accepted ownership by then, provisioning revokes the NHI's grants.
+    const { transferId, identityId, dueAt } = event.data;
+    const previous = state.ownershipTransfers.get(identityId);
+    if (previous !== undefined && previous !== transferId) state.timers.delete(timerIdOf('ownership_transfer_due', previous));
+    state.ownershipTransfers.set(identityId, transferId);
+    arm(state, {
+      timerId: timerIdOf('ownership_transfer_due', transferId),
+      kind: 'ownership_transfer_due',
+      dueAt: Date.parse(dueAt),
+      target: { transferId, identityId },
+      subject: event.subject,
+      correlationId: event.correlationid,
+      causationId: event.id,
+    });
+  } else if (isEvent(event, IdentityOwnerChanged)) {
+    // Someone took ownership (both events are keyed by the NHI, so the change never overtakes the case it closes).
+    const transferId = state.ownershipTransfers.get(event.data.identityId);
+    if (transferId !== undefined) {
+      state.timers.delete(timerIdOf('ownership_transfer_due', transferId));
+      state.ownershipTransfers.delete(event.data.identityId);
+    }
+  } else if (isEvent(event, ApprovalCampaignScheduled)) {
+    // The next run of a campaign definition with a cadence; the approval service starts it when this fires.
+    const { campaignId, dueAt } = event.data;
+    arm(state, certificationTimer('campaign_due', campaignId, Date.parse(dueAt), { campaignId }, event));
+  } else if (isEvent(event, ApprovalCampaignStarted)) {
+    const { campaignId, dueAt } = event.data;
+    arm(state, certificationTimer('review_deadline', campaignId, Date.parse(dueAt), { reviewId: campaignId, campaignId }, event));
+  } else if (isEvent(event, ApprovalCertificationLapsed)) {
+    // An escalated item has a deadline of its own (the item id: the campaign's timer has fired).
+    const { campaignId, itemId, action, dueAt } = event.data;
+    if (action === 'escalate' && dueAt !== undefined) {
+      arm(state, certificationTimer('review_deadline', itemId, Date.parse(dueAt), { reviewId: itemId, campaignId }, event));
+    }
+  } else if (isEvent(event, ApprovalCampaignCompleted)) {
+    // Every item is closed: the campaign's deadline has nothing left to do (an escalated item's timer finds it closed).
+    state.timers.delete(timerIdOf('review_deadline', event.data.campaignId));
   } else if (isEvent(event, TimerFired)) {
     const { timerId, kind, target } = event.data;
     state.fired.add(timerId);
@@ -197,4 +270,8 @@ function rearmRecertification(state: MutableSchedulerState, grantId: string, arm
     correlationId: arming?.correlationid ?? plan.requestId,
     causationId: plan.causationId,
   });
+}
+
+function certificationTimer(kind: 'campaign_due' | 'review_deadline', targetId: string, dueAt: number, target: TimerTarget, cause: Envelope): PendingTimer {
+  return { timerId: timerIdOf(kind, targetId), kind, dueAt, target, subject: cause.subject, correlationId: cause.correlationid, causationId: cause.id };
 }

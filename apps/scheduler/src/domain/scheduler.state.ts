@@ -1,4 +1,5 @@
 import type { TimerKind } from '@grantline/contracts';
+import { EventIdSet } from './event-id-set';
 import { TimerIndex } from './timer-index';
 
 /** What a fired timer points at; mirrors `TimerFiredData['target']`. */
@@ -7,6 +8,10 @@ export interface TimerTarget {
   readonly requestId?: string;
   readonly taskId?: string;
   readonly reviewId?: string;
+  readonly transferId?: string;
+  readonly identityId?: string;
+  /** A certification campaign: the one a `campaign_due` timer starts, or the one a `review_deadline` belongs to. */
+  readonly campaignId?: string;
 }
 
 /** A timer that is armed: not fired, not cancelled. */
@@ -54,6 +59,8 @@ export interface SchedulerState {
   readonly tasks: ReadonlyMap<string, OpenTask>;
   readonly tasksByRequest: ReadonlyMap<string, readonly string[]>;
   readonly recertifications: ReadonlyMap<string, RecertificationPlan>;
+  /** The open ownership transfer case of each machine identity whose owner left: identity id → transfer id. */
+  readonly ownershipTransfers: ReadonlyMap<string, string>;
   /** Event ids already applied: a redelivered event (at-least-once, or replay overlapping live) is a no-op. */
   readonly applied: ReadonlySet<string>;
 }
@@ -67,7 +74,8 @@ export interface MutableSchedulerState {
   tasks: Map<string, OpenTask>;
   tasksByRequest: Map<string, readonly string[]>;
   recertifications: Map<string, RecertificationPlan>;
-  applied: Set<string>;
+  ownershipTransfers: Map<string, string>;
+  applied: EventIdSet;
 }
 
 export function initialState(): MutableSchedulerState {
@@ -79,7 +87,8 @@ export function initialState(): MutableSchedulerState {
     tasks: new Map(),
     tasksByRequest: new Map(),
     recertifications: new Map(),
-    applied: new Set(),
+    ownershipTransfers: new Map(),
+    applied: new EventIdSet(),
   };
 }
 
@@ -92,7 +101,8 @@ export function cloneState(state: MutableSchedulerState): MutableSchedulerState 
     tasks: new Map(state.tasks),
     tasksByRequest: new Map(state.tasksByRequest),
     recertifications: new Map(state.recertifications),
-    applied: new Set(state.applied),
+    ownershipTransfers: new Map(state.ownershipTransfers),
+    applied: state.applied.clone(),
   };
 }
 

@@ -17,8 +17,14 @@ function due(state: SchedulerState, now: Date, limit = Number.POSITIVE_INFINITY)
 const DAY = 86_400_000;
 const START = Date.parse('2025-01-01T00:00:00.000Z');
 
-/** A deterministic pseudo-random log: grants created, moved, revoked; tasks opened and decided; some timers fired. */
-function randomLog(seed: number, size: number): Envelope[] {
+const uuid = (n: number, kind: number): string => `0000000${kind}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+
+/**
+ * A deterministic pseudo-random log: grants created, moved, revoked; tasks opened and decided; some timers fired.
+ * `uuid` ids (requests and events, as intake and deterministicEventId mint them) put the grant timers in the book's
+ * compact columns; `plain` ones keep every timer whole.
+ */
+function randomLog(seed: number, size: number, ids: 'plain' | 'uuid' = 'plain'): Envelope[] {
   let x = seed;
   const rand = (n: number): number => {
     x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
@@ -26,17 +32,20 @@ function randomLog(seed: number, size: number): Envelope[] {
   };
   const at = (): string => new Date(START + rand(60) * DAY + rand(DAY)).toISOString();
   const log: Envelope[] = [];
+  const request = (id: number): string => (ids === 'uuid' ? uuid(id, 1) : `r${id}`);
+  const grant = (id: number): string => (ids === 'uuid' ? `${uuid(id, 1)}:ent-pg-orders-read` : `g${id}`);
+  const event = (i: number): { id: string } | undefined => (ids === 'uuid' ? { id: uuid(i, 2) } : undefined);
   for (let i = 0; i < size; i += 1) {
     const id = rand(size / 4);
     switch (rand(6)) {
       case 0:
-        log.push(e.grantCreated(`g${id}`, `r${id}`, at()));
+        log.push(e.grantCreated(grant(id), request(id), at(), event(i)));
         break;
       case 1:
-        log.push(e.grantActivated(`g${id}`, `r${id}`, at()));
+        log.push(e.grantActivated(grant(id), request(id), at(), event(i)));
         break;
       case 2:
-        log.push(e.grantRevoked(`g${id}`, `r${id}`));
+        log.push(e.grantRevoked(grant(id), request(id), event(i)));
         break;
       case 3:
         log.push(e.taskOpened(`t${id}`, `r${id}`, at()));
@@ -55,8 +64,8 @@ function randomLog(seed: number, size: number): Envelope[] {
 }
 
 describe('TimerBook', () => {
-  it('agrees with folding the pure evolve, and its heap agrees with the pure due scan', () => {
-    const log = randomLog(7, 2_000);
+  it.each(['plain', 'uuid'] as const)('agrees with folding the pure evolve, and its heap agrees with the pure due scan (%s ids)', (ids) => {
+    const log = randomLog(7, 2_000, ids);
     const book = new TimerBook();
     let state = decider.initialState();
     for (const [i, event] of log.entries()) {

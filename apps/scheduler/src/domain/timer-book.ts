@@ -63,6 +63,14 @@ export class TimerBook {
     return this.state.fired.size;
   }
 
+  /**
+   * Bytes of the typed columns holding the timers and the applied event ids (what does not show in `heapUsed`: it
+   * is ArrayBuffer memory); timers and ids kept as objects and strings beside them are not counted.
+   */
+  get columnBytes(): number {
+    return this.state.timers.compactBytes + this.state.applied.compactBytes;
+  }
+
   /** A read-only view; it changes as the book does. */
   view(): SchedulerState {
     return this.state;

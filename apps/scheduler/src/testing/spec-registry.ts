@@ -25,6 +25,8 @@ export function schedulerRegistryOn(prefix: string) {
       grants: topicOf('iga.grant.created.v1'),
       approvals: topicOf('iga.approval.task-opened.v1'),
       schedule: topicOf(TimerFired.type),
+      /** Ownership transfer cases arm and disarm their deadline from here. */
+      identities: topicOf('iga.identity.ownership-transfer-opened.v1'),
     },
   };
 }

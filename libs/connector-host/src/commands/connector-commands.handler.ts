@@ -1,11 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
+  ConnectorCredentialRotated,
   ConnectorDeprovisioned,
   ConnectorDeprovisionRequested,
   ConnectorOperationFailed,
   ConnectorProvisioned,
   ConnectorProvisionRequested,
+  ConnectorRotationFailed,
+  ConnectorRotationRequested,
   ConnectorStateReported,
   ConnectorStateReportRequested,
 } from '@grantline/contracts';
@@ -15,9 +18,10 @@ import type {
   EventDefinition,
   EventRegistry,
   ProvisionRequestedData,
+  RotationRequestedData,
   StateReportRequestedData,
 } from '@grantline/contracts';
-import { runContractCommand } from '@grantline/connector-sdk';
+import { runContractCommand, runContractRotation } from '@grantline/connector-sdk';
 import type { ContractCommand, ContractResult } from '@grantline/connector-sdk';
 import { RetriableError, deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
@@ -52,6 +56,28 @@ export class ConnectorCommandsHandler {
   @EventPattern(ConnectorDeprovisionRequested.type)
   onDeprovision(@Payload() event: Envelope<DeprovisionRequestedData>): Promise<Envelope[]> {
     return this.run(event, { operation: 'deprovision', data: event.data });
+  }
+
+  /**
+   * Rotation after a break-glass grant ended: the SDK runner resets what the grant used (idempotent per grant) and
+   * exactly one result is published, rotated or failed. The new secret never leaves the connector.
+   */
+  @EventPattern(ConnectorRotationRequested.type)
+  async onRotationRequested(@Payload() event: Envelope<RotationRequestedData>): Promise<Envelope[]> {
+    const result = await runContractRotation(this.runtime.runner, event.data);
+    const def = this.registry.latestOf((result.kind === 'credential_rotated' ? ConnectorCredentialRotated : ConnectorRotationFailed).name);
+    const source = this.source();
+    return [
+      this.registry.encode(def, result.data, {
+        id: deterministicEventId(source, event.id, result.kind),
+        source,
+        time: result.kind === 'credential_rotated' ? result.data.completedAt : result.data.failedAt,
+        subject: event.subject,
+        correlationid: event.correlationid,
+        causationid: event.id,
+        actor: this.actor(),
+      }),
+    ];
   }
 
   /**

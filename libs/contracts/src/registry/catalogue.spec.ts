@@ -40,7 +40,7 @@ function isPastTense(name: string): boolean {
 describe('the Grantline catalogue', () => {
   const definitions = registry.definitions();
 
-  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter and timer', () => {
+  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter, timer and policy decision', () => {
     expect(definitions.map((def) => def.type).sort()).toEqual(
       [
         ...CATALOGUE.map((def) => def.type),
@@ -48,6 +48,7 @@ describe('the Grantline catalogue', () => {
         'iga.notification.requested.v1',
         'iga.messaging.dead-lettered.v1',
         'iga.timer.fired.v1',
+        'iga.policy.decision-recorded.v1',
       ].sort(),
     );
   });

@@ -8,6 +8,15 @@ import {
   ApprovalSelfApprovalBlocked,
   ApprovalTaskOpened,
 } from '../approvals/approval.schema';
+import { ApprovalReviewCompleted, ApprovalReviewEscalated } from '../approvals/review.schema';
+import {
+  ApprovalCampaignCompleted,
+  ApprovalCampaignScheduled,
+  ApprovalCampaignStarted,
+  ApprovalCertificationBlocked,
+  ApprovalCertificationDecided,
+  ApprovalCertificationLapsed,
+} from '../approvals/certification.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { AuditLogCheckpointed } from '../audit/log-checkpointed.schema';
 import { CatalogPublished } from '../catalog/catalog-published.schema';
@@ -21,6 +30,7 @@ import {
   ConnectorStateReported,
   ConnectorStateReportRequested,
 } from '../connectors/connector.schema';
+import { ConnectorCredentialRotated, ConnectorRotationFailed, ConnectorRotationRequested } from '../connectors/rotation.schema';
 import { MessagingDeadLetterRepublished } from '../dead-letter/dead-letter-republished.schema';
 import { MessagingDeadLettered, MessagingDeadLetteredV1, upcastDeadLetteredV1ToV2 } from '../dead-letter/dead-lettered.schema';
 import {
@@ -34,11 +44,14 @@ import {
   GrantReconciliationCompleted,
   GrantRevoked,
 } from '../grants/grant.schema';
+import { GrantCredentialRotated, GrantRotationFailed, GrantRotationRequested } from '../grants/grant-rotation.schema';
+import { GrantExpiryShortened } from '../grants/grant-expiry-shortened.schema';
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted } from '../identities/identity.schema';
+import { IdentityCredentialsRotationFlagged, IdentityOwnershipTransferOpened } from '../identities/ownership-transfer.schema';
 import { ItsmRequestReceived, ItsmStatusChanged } from '../itsm/itsm.schema';
 import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.schema';
 import { NotificationRequested, NotificationRequestedV1, upcastNotificationRequestedV1ToV2 } from '../notifications/notification-requested.schema';
-import { PolicyBundleLoaded, PolicyDecisionRecorded } from '../policy/decision-recorded.schema';
+import { PolicyBundleLoaded, PolicyDecisionRecorded, PolicyDecisionRecordedV1, upcastDecisionRecordedV1ToV2 } from '../policy/decision-recorded.schema';
 import { PolicySodScanCompleted, PolicySodViolationDetected } from '../policy/sod-violation.schema';
 import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
 import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
@@ -56,6 +69,8 @@ export const CATALOGUE = [
   IdentityOwnerChanged,
   IdentityOwnerTransferProposed,
   IdentityOffboarded,
+  IdentityOwnershipTransferOpened,
+  IdentityCredentialsRotationFlagged,
   CatalogPublished,
   PolicyDecisionRecorded,
   PolicyBundleLoaded,
@@ -69,6 +84,14 @@ export const CATALOGUE = [
   ApprovalSelfApprovalBlocked,
   ApprovalBreakGlassGranted,
   ApprovalReviewOpened,
+  ApprovalReviewCompleted,
+  ApprovalReviewEscalated,
+  ApprovalCampaignScheduled,
+  ApprovalCampaignStarted,
+  ApprovalCertificationDecided,
+  ApprovalCertificationLapsed,
+  ApprovalCertificationBlocked,
+  ApprovalCampaignCompleted,
   GrantCreated,
   GrantProvisioningRequested,
   GrantActivated,
@@ -78,6 +101,10 @@ export const CATALOGUE = [
   GrantCredentialIssued,
   GrantDriftDetected,
   GrantReconciliationCompleted,
+  GrantRotationRequested,
+  GrantCredentialRotated,
+  GrantRotationFailed,
+  GrantExpiryShortened,
   ConnectorProvisionRequested,
   ConnectorDeprovisionRequested,
   ConnectorProvisioned,
@@ -85,6 +112,9 @@ export const CATALOGUE = [
   ConnectorOperationFailed,
   ConnectorStateReported,
   ConnectorStateReportRequested,
+  ConnectorRotationRequested,
+  ConnectorCredentialRotated,
+  ConnectorRotationFailed,
   TimerFired,
   ItsmRequestReceived,
   ItsmServiceNowItemReceived,
@@ -117,7 +147,9 @@ export function createCatalogueRegistry(): EventRegistry {
     .register(MessagingDeadLetteredV1)
     .register(MessagingDeadLettered, upcastDeadLetteredV1ToV2)
     .register(TimerFiredV1)
-    .register(TimerFired, upcastTimerFiredV1ToV2);
+    .register(TimerFired, upcastTimerFiredV1ToV2)
+    .register(PolicyDecisionRecordedV1)
+    .register(PolicyDecisionRecorded, upcastDecisionRecordedV1ToV2);
   for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
   return created;
 }

@@ -12,6 +12,7 @@ import {
 import { GrantCredentialIssued } from '../grants/grant.schema';
 import { NotificationRequested, NotificationRequestedV1 } from '../notifications/notification-requested.schema';
 import { RequestSubmitted, RequestSubmittedV1, RequestSubmittedV2 } from '../requests/request-submitted.schema';
+import { PolicyDecisionRecorded, PolicyDecisionRecordedV1 } from '../policy/decision-recorded.schema';
 import { TimerFired, TimerFiredV1 } from '../schedule/timer-fired.schema';
 import { TOPICS } from '../topics/topic.catalogue';
 import { registry } from './catalogue';
@@ -96,6 +97,20 @@ describe('EventRegistry upcasting', () => {
     expect(TimerFiredV1.schema.safeParse(campaignDue).success).toBe(false);
     expect(TimerFired.schema.safeParse(campaignDue).success).toBe(true);
     expect(TimerFired.schema.safeParse({ ...campaignDue, target: {} }).error?.issues[0]?.path).toEqual(['target', 'campaignId']);
+  });
+
+  it('given a frozen v1 policy decision on the log, when decoded, then it is v2 saying it was recorded before v2 (not reproducible)', () => {
+    const v1 = registry.encode(PolicyDecisionRecordedV1, fixtureOf(PolicyDecisionRecordedV1).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v1));
+
+    expect(decoded.type).toBe('iga.policy.decision-recorded.v2');
+    expect(decoded.data).toEqual({ ...v1.data, evaluation: { outcome: 'recorded_before_v2' } });
+    expect(isEvent(decoded, PolicyDecisionRecorded)).toBe(true);
+    // a writer cannot claim an evaluation for an engine other than cel
+    const rego = { ...fixtureOf(PolicyDecisionRecorded).data, engine: 'rego' };
+    expect(PolicyDecisionRecorded.schema.safeParse(rego).error?.issues[0]?.path).toEqual(['evaluation', 'outcome']);
+    expect(PolicyDecisionRecorded.schema.safeParse({ ...fixtureOf(PolicyDecisionRecorded).data, evaluation: undefined }).success).toBe(false);
   });
 
   it('given a drift alert, then v1 cannot carry it (no such template, no report reference) and v2 can', () => {

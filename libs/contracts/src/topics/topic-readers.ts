@@ -9,12 +9,12 @@ import type { TopicKey } from './topic.catalogue';
  */
 export const TOPIC_READERS: Readonly<Record<TopicKey, readonly string[]>> = {
   requests: ['policy', 'approval', 'provisioning', 'audit'],
-  identities: ['policy', 'approval', 'provisioning', 'audit'],
+  identities: ['policy', 'approval', 'provisioning', 'scheduler', 'audit'],
   catalog: ['policy', 'approval', 'provisioning', 'audit'],
   policyBundles: ['audit'],
   decisions: ['approval', 'intake', 'audit'],
-  approvals: ['provisioning', 'scheduler', 'notifier', 'intake', 'audit'],
-  grants: ['policy', 'scheduler', 'notifier', 'intake', 'audit'],
+  approvals: ['policy', 'provisioning', 'scheduler', 'notifier', 'intake', 'audit'],
+  grants: ['policy', 'approval', 'scheduler', 'notifier', 'intake', 'audit'],
   schedule: ['approval', 'provisioning', 'audit'],
   audit: [],
   notifications: [],

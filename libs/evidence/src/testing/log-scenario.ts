@@ -213,6 +213,7 @@ export class LogScenario {
           recordOnly: [],
           bundleDigest: DIGEST,
           inputSnapshot: {},
+          evaluation: { outcome: 'recorded_before_v2' },
         },
         story.at,
         service('policy'),
