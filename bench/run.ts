@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -29,8 +29,13 @@ async function main(): Promise<void> {
       await runVerifyBench();
       break;
     }
+    case 'expiry': {
+      const { runExpiryBench } = await import('./expiry/expiry.bench');
+      await runExpiryBench();
+      break;
+    }
     default:
-      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify)`);
+      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry)`);
   }
 }
 

@@ -1,10 +1,11 @@
 import { TOPICS, TimerFired, registry } from '@grantline/contracts';
 import type { Envelope, TimerFiredData } from '@grantline/contracts';
 import { InMemoryMessageBus, deterministicEventId } from '@grantline/messaging';
+import { eventually } from '@grantline/testing';
 import { FixedClock } from '../clock/offset.clock';
 import { TimerBook } from '../domain/timer-book';
 import { schedulerEvents } from '../testing/scheduler-events';
-import { TimerTicker } from './timer-ticker';
+import { DEFAULT_TICK_INTERVAL_MS, TimerTicker } from './timer-ticker';
 
 const e = schedulerEvents();
 const HOUR = 3_600_000;
@@ -87,6 +88,27 @@ describe('TimerTicker with a controllable clock', () => {
     expect(await ticker.tick()).toBe(100);
     expect(await ticker.drain()).toBe(150);
     expect(bus.size()).toBe(250);
+  });
+
+  it('running, catches up a burst larger than a batch within one interval, not one batch per interval', async () => {
+    // Only the ticker's interval is faked: publishing and the wait below run on real time, and no second interval
+    // comes unless the test advances, so every firing after the one advance is the first interval's catch-up.
+    jest.useFakeTimers({
+      doNotFake: ['Date', 'hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout'],
+    });
+    const { clock, book, bus, ticker } = setup('2025-01-01T00:00:00.000Z', 10);
+    try {
+      for (let i = 0; i < 95; i += 1) book.apply(e.grantCreated(`g${i}`, `r${i}`, '2025-01-02T00:00:00.000Z'));
+      clock.advance(2 * DAY);
+
+      ticker.start();
+      await jest.advanceTimersByTimeAsync(DEFAULT_TICK_INTERVAL_MS);
+      await eventually(() => expect(bus.size()).toBe(95), { timeoutMs: 10_000 });
+      expect(book.pendingCount).toBe(0);
+    } finally {
+      await ticker.stop();
+      jest.useRealTimers();
+    }
   });
 
   it('keeps timers pending when the publish fails and fires them under the same ids on the next tick', async () => {

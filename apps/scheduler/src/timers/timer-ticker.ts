@@ -35,6 +35,8 @@ export class TimerTicker {
   private readonly decider: SchedulerDecider;
   private interval: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
+  private catchingUp = false;
+  private stopping = false;
   private firedTotal = 0;
 
   constructor(private readonly options: TimerTickerOptions) {
@@ -72,6 +74,7 @@ export class TimerTicker {
   async drain(maxTicks = 10_000): Promise<number> {
     let total = 0;
     for (let i = 0; i < maxTicks; i += 1) {
+      if (i > 0 && this.stopping) return total;
       const fired = await this.tick();
       total += fired;
       if (fired < this.batchSize) return total;
@@ -79,16 +82,29 @@ export class TimerTicker {
     return total;
   }
 
+  /**
+   * Every interval, ticks until nothing more is due: a burst larger than one batch (100,000 grants expiring in the
+   * same second) goes out batch after batch at once, not one batch per interval. An interval that finds the previous
+   * catch-up still running leaves it to finish.
+   */
   start(): void {
     if (this.interval) return;
+    this.stopping = false;
     this.interval = setInterval(() => {
-      this.tick().catch((error: unknown) => {
-        this.options.logger?.error('scheduler tick failed; due timers stay pending and are retried', { error: String(error) });
-      });
+      if (this.catchingUp) return;
+      this.catchingUp = true;
+      this.drain()
+        .catch((error: unknown) => {
+          this.options.logger?.error('scheduler tick failed; due timers stay pending and are retried', { error: String(error) });
+        })
+        .finally(() => {
+          this.catchingUp = false;
+        });
     }, this.intervalMs);
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.interval) clearInterval(this.interval);
     this.interval = undefined;
     await this.running?.catch(() => undefined);
