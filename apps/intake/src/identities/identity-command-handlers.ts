@@ -103,68 +103,80 @@ export class ProposeOwnerTransferHandler implements ICommandHandler<ProposeOwner
 @CommandHandler(AcceptOwnerTransfer)
 export class AcceptOwnerTransferHandler implements ICommandHandler<AcceptOwnerTransfer> {
   constructor(
-    private readonly publisher: IntakePublisher,
-    private readonly directory: IdentityDirectory,
-    private readonly transfers: OwnerTransfers,
-    @Inject(CLOCK) private readonly clock: Clock,
+    readonly publisher: IntakePublisher,
+    readonly directory: IdentityDirectory,
+    readonly transfers: OwnerTransfers,
+    @Inject(CLOCK) readonly clock: Clock,
   ) {}
 
   async execute({ identityId, transferId, eventId, newOwner, previousOwnerId }: AcceptOwnerTransfer): Promise<Recorded> {
     const current = await this.transfers.get(transferId);
     if (current?.status !== 'proposed') refuseOwnerTransfer(`Transfer ${transferId} is ${current?.status ?? 'unknown'}`);
-    const nhi = await this.directory.standing(identityId);
-    const owner = (await this.directory.responsibleFor(identityId)).ownerId;
-    if (nhi === undefined || owner !== previousOwnerId) refuseOwnerTransfer(`${identityId} is no longer owned by ${previousOwnerId}: the proposal is stale`);
-    await assertMayOwn(this.directory, identityId, nhi, previousOwnerId, newOwner.id);
-    const data = { identityId, previousOwnerId, newOwnerId: newOwner.id, reason: 'transfer' as const, changedBy: newOwner.id };
-    const envelope = await publishFact(this.publisher, IdentityOwnerChanged, {
-      data,
-      identityId,
-      actor: newOwner,
-      id: eventId,
-      time: this.clock.now().toISOString(),
-    });
-    await afterPublish(envelope.id, async () => {
-      await this.directory.changeOwner(identityId, newOwner.id);
-      await this.transfers.ownerChanged(identityId, newOwner.id);
-    });
-    return { eventId: envelope.id };
+    return recordNewOwner(this, { identityId, previousOwnerId, newOwner, eventId, reason: 'transfer', stale: 'the proposal is stale' });
   }
 }
 
 @CommandHandler(TakeOwnershipCase)
 export class TakeOwnershipCaseHandler implements ICommandHandler<TakeOwnershipCase> {
   constructor(
-    private readonly publisher: IntakePublisher,
-    private readonly directory: IdentityDirectory,
-    private readonly transfers: OwnerTransfers,
+    readonly publisher: IntakePublisher,
+    readonly directory: IdentityDirectory,
+    readonly transfers: OwnerTransfers,
     private readonly cases: OwnershipCases,
-    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(CLOCK) readonly clock: Clock,
   ) {}
 
   async execute({ identityId, transferId, eventId, newOwner }: TakeOwnershipCase): Promise<Recorded> {
     const ownershipCase = await this.cases.get(transferId);
     if (ownershipCase?.status !== 'open') refuseOwnerTransfer(`Ownership transfer ${transferId} is ${ownershipCase?.status ?? 'unknown'}`);
     const { previousOwnerId } = ownershipCase;
-    const nhi = await this.directory.standing(identityId);
-    const owner = (await this.directory.responsibleFor(identityId)).ownerId;
-    if (nhi === undefined || owner !== previousOwnerId) refuseOwnerTransfer(`${identityId} is no longer owned by ${previousOwnerId}: the case is stale`);
-    await assertMayOwn(this.directory, identityId, nhi, previousOwnerId, newOwner.id);
-    const data = { identityId, previousOwnerId, newOwnerId: newOwner.id, reason: 'owner_offboarded' as const, changedBy: newOwner.id };
-    const envelope = await publishFact(this.publisher, IdentityOwnerChanged, {
-      data,
-      identityId,
-      actor: newOwner,
-      id: eventId,
-      time: this.clock.now().toISOString(),
-    });
-    await afterPublish(envelope.id, async () => {
-      await this.directory.changeOwner(identityId, newOwner.id);
-      await this.transfers.ownerChanged(identityId, newOwner.id);
-      await this.cases.ownerChanged(identityId, newOwner.id);
-    });
-    return { eventId: envelope.id };
+    return recordNewOwner(this, { identityId, previousOwnerId, newOwner, eventId, reason: 'owner_offboarded', stale: 'the case is stale' }, () =>
+      this.cases.ownerChanged(identityId, newOwner.id),
+    );
   }
+}
+
+interface OwnerChangeDeps {
+  readonly publisher: IntakePublisher;
+  readonly directory: IdentityDirectory;
+  readonly transfers: OwnerTransfers;
+  readonly clock: Clock;
+}
+
+interface NewOwner {
+  readonly identityId: string;
+  readonly previousOwnerId: string;
+  readonly newOwner: AcceptOwnerTransfer['newOwner'];
+  readonly eventId: string;
+  readonly reason: 'transfer' | 'owner_offboarded';
+  /** Why the answer is a refusal when the NHI changed owner meanwhile. */
+  readonly stale: string;
+}
+
+/**
+ * The one way an NHI's owner of record changes: still owned by whom the proposal or case says, the new owner may
+ * own it, then `owner-changed` is published and the intake's own views follow.
+ */
+async function recordNewOwner(deps: OwnerChangeDeps, change: NewOwner, alsoAfterPublish?: () => Promise<void>): Promise<Recorded> {
+  const { identityId, previousOwnerId, newOwner } = change;
+  const nhi = await deps.directory.standing(identityId);
+  const owner = (await deps.directory.responsibleFor(identityId)).ownerId;
+  if (nhi === undefined || owner !== previousOwnerId) refuseOwnerTransfer(`${identityId} is no longer owned by ${previousOwnerId}: ${change.stale}`);
+  await assertMayOwn(deps.directory, identityId, nhi, previousOwnerId, newOwner.id);
+  const data = { identityId, previousOwnerId, newOwnerId: newOwner.id, reason: change.reason, changedBy: newOwner.id };
+  const envelope = await publishFact(deps.publisher, IdentityOwnerChanged, {
+    data,
+    identityId,
+    actor: newOwner,
+    id: change.eventId,
+    time: deps.clock.now().toISOString(),
+  });
+  await afterPublish(envelope.id, async () => {
+    await deps.directory.changeOwner(identityId, newOwner.id);
+    await deps.transfers.ownerChanged(identityId, newOwner.id);
+    await alsoAfterPublish?.();
+  });
+  return { eventId: envelope.id };
 }
 
 export const IDENTITY_COMMAND_HANDLERS = [
