@@ -1,6 +1,7 @@
 // Scenario 17: a mover. The identity source gives an employee a new manager; the approval service opens a
 // micro-certification of what the employee still holds, for the new manager, each grant with its lineage (the request
-// and its justification, who approved it, which policy bundle decided). The shipped catalog/campaigns/mover.yaml.
+// and its justification, who approved it, which policy bundle decided, and what the bundle running now decides for the
+// same input). The shipped catalog/campaigns/mover.yaml.
 import { eventually } from '@grantline/testing';
 import { GROUP_ROLES } from './grantline.client';
 import type { ApprovalRequestView, GrantlineClient } from './grantline.client';
@@ -21,6 +22,7 @@ interface ItemView {
     readonly request?: { readonly requesterId?: string; readonly justification?: string };
     readonly approvals: readonly { readonly approverId: string; readonly decision: string }[];
     readonly policyDecision?: { readonly effect: string; readonly bundleDigest: string; readonly reasons: readonly string[] };
+    readonly policyDecisionToday: { readonly status: string; readonly effect?: string; readonly bundleDigest?: string; readonly changed?: boolean };
     readonly grant?: { readonly activatedAt?: string };
   };
 }
@@ -108,6 +110,16 @@ describe('scenario 17: a mover gets a micro-certification for their new manager,
           },
         );
         expect(self.status).toBe(403);
+
+        // Beside the verdict at grant time, what the bundle running now decides for the same input (the policy
+        // service answers the campaign's start): the same bundle, so the same effect, unchanged.
+        const today = await eventually(async () => {
+          const answer = await platform.call<{ items: ItemView[] }>('approval', 'GET', '/v1/certifications', { token: newManagerToken });
+          const verdict = answer.body.items[0]?.lineage.policyDecisionToday;
+          expect(verdict?.status).toBe('evaluated');
+          return verdict;
+        }, WAIT);
+        expect(today).toMatchObject({ effect: 'require_approval', changed: false, bundleDigest: item!.lineage.policyDecision?.bundleDigest });
       })();
     },
     SCENARIO_TIMEOUT_MS,

@@ -10,6 +10,7 @@ import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import {
   ApprovalBreakGlassGranted,
+  ApprovalCampaignStarted,
   ApprovalReviewCompleted,
   ApprovalReviewOpened,
   CatalogPublished,
@@ -26,6 +27,7 @@ import {
   PolicyAccessDenied,
   PolicyBundleLoaded,
   PolicyDecisionRecorded,
+  PolicyReviewItemsEvaluated,
   PolicySodScanCompleted,
   PolicySodViolationDetected,
   RequestSubmitted,
@@ -72,9 +74,11 @@ const registry = new EventRegistry()
   .register(on(ApprovalBreakGlassGranted, 'approvals'))
   .register(on(ApprovalReviewOpened, 'approvals'))
   .register(on(ApprovalReviewCompleted, 'approvals'))
+  .register(on(ApprovalCampaignStarted, 'approvals'))
   .register(on(PolicyDecisionRecorded, 'decisions'))
   .register(on(PolicySodViolationDetected, 'decisions'))
   .register(on(PolicySodScanCompleted, 'decisions'))
+  .register(on(PolicyReviewItemsEvaluated, 'decisions'))
   .register(on(PolicyBundleLoaded, 'bundles'))
   .register(denied)
   .register(catalogue.latestOf('iga.messaging.dead-lettered'));
@@ -181,8 +185,8 @@ describe('policy service against a real Kafka log', () => {
       { timeoutMs: 20_000 },
     );
 
-  it('subscribes to requests and every state topic, nothing else', () => {
-    expect(transport.subscribedTopics()).toEqual(['approvals', 'catalog', 'grants', 'identities', 'requests'].map(topic).sort());
+  it('subscribes to requests, every state topic and its own decisions (read back for review items), nothing else', () => {
+    expect(transport.subscribedTopics()).toEqual(['approvals', 'catalog', 'decisions', 'grants', 'identities', 'requests'].map(topic).sort());
   });
 
   it('announces the bundle it decides with on the bundles topic', async () => {
@@ -227,6 +231,66 @@ describe('policy service against a real Kafka log', () => {
       effect: 'deny',
       engine: 'builtin',
       reasons: ['unknown entitlement "no-such-thing": it is not in the published catalogue'],
+    });
+  });
+
+  it('answers a campaign start with one re-evaluation of its items: the recorded decision under today’s bundle, or why not', async () => {
+    const campaignId = uniqueName('quarterly');
+    const item = (requestId: string) => ({
+      itemId: `${campaignId}/${requestId}:orders-read`,
+      grantId: `${requestId}:orders-read`,
+      requestId,
+      beneficiaryId: 'alice',
+      beneficiaryKind: 'human' as const,
+      entitlementId: 'orders-read',
+      systemId: 'orders-db',
+      sensitivity: 'high' as const,
+      environment: 'prod' as const,
+      privileged: true,
+      expiresAt: '2025-07-01T00:00:00.000Z',
+      reviewerIds: ['bob'],
+    });
+    const started = registry.encode(
+      ApprovalCampaignStarted,
+      {
+        campaignId,
+        definitionId: 'quarterly',
+        trigger: 'on_demand',
+        startedBy: 'sec-1',
+        startedAt: SCENARIO_TIME,
+        dueAt: '2025-06-16T10:00:00.000Z',
+        onNoAnswer: 'revoke',
+        items: [item('req-orders'), item('req-never-decided')],
+      },
+      {
+        id: uniqueName('campaign-started'),
+        source: 'spec',
+        time: SCENARIO_TIME,
+        subject: campaignId,
+        correlationid: campaignId,
+        actor: { kind: 'service', id: 'approval' },
+      },
+    );
+    // When the campaign's start is delivered twice
+    await bus.publisher.publish(topic('approvals'), [started]);
+    await bus.publisher.publish(topic('approvals'), [started]);
+
+    // Then one answer (one id) on the decisions topic, keyed by the campaign
+    const answers = await eventually(
+      async () => {
+        const events = (await readTopic(bus, 'decisions')).filter((event) => event.type === PolicyReviewItemsEvaluated.type && event.subject === campaignId);
+        if (events.length === 0) throw new Error('no answer yet');
+        return events;
+      },
+      { timeoutMs: 20_000 },
+    );
+    expect(new Set(answers.map((event) => event.id)).size).toBe(1);
+    expect(answers[0]?.data).toMatchObject({
+      campaignId,
+      items: [
+        { requestId: 'req-orders', outcome: 'evaluated', recordedEffect: 'require_approval', currentEffect: 'require_approval', changed: false },
+        { requestId: 'req-never-decided', outcome: 'unknown', reason: 'no_recorded_decision' },
+      ],
     });
   });
 

@@ -47,6 +47,7 @@ export * from './identities/ownership-transfer.schema';
 export * from './catalog/catalog-published.schema';
 export * from './policy/decision-recorded.schema';
 export * from './policy/sod-violation.schema';
+export * from './policy/review-items-evaluated.schema';
 export * from './approvals/approval.schema';
 export * from './approvals/review.schema';
 export * from './approvals/certification.schema';

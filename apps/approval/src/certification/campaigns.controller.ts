@@ -101,7 +101,7 @@ export class CampaignsController {
     const items: ItemView[] = [];
     for (const [campaignId, state] of this.certification.campaigns()) {
       for (const item of state.items.values()) {
-        if (item.status === 'open' && item.reviewerIds.includes(principal.subject)) items.push(itemViewOf(campaignId, item, this.sources()));
+        if (item.status === 'open' && item.reviewerIds.includes(principal.subject)) items.push(itemViewOf(campaignId, item, this.sources(), state.policyToday));
       }
     }
     return { items: items.sort((a, b) => a.dueAt.localeCompare(b.dueAt) || a.itemId.localeCompare(b.itemId)) };
@@ -149,7 +149,7 @@ export class CampaignsController {
     const summary = summaryOf(state);
     if (!summary) throw new Error('a started campaign has a summary');
     const sources = this.sources();
-    return { ...summary, items: [...state.items.values()].filter(include).map((item) => itemViewOf(summary.campaignId, item, sources)) };
+    return { ...summary, items: [...state.items.values()].filter(include).map((item) => itemViewOf(summary.campaignId, item, sources, state.policyToday)) };
   }
 
   private async execute<TResult>(principal: Principal, objectId: string, command: Command<TResult>): Promise<TResult> {

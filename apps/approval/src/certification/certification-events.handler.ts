@@ -2,7 +2,7 @@ import { Controller, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import type { Command } from '@nestjs/cqrs';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { PolicySodViolationDetected, TimerFired, isEvent } from '@grantline/contracts';
+import { PolicyReviewItemsEvaluated, PolicySodViolationDetected, TimerFired, isEvent } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import type { LogPosition } from '@grantline/messaging';
 import { KafkaEventContext } from '@grantline/messaging-nest';
@@ -12,9 +12,10 @@ import { CertificationStateService } from './certification-state.service';
 import { GRANT_FACT_EVENTS } from './domain/grant-facts';
 
 /**
- * Where facts enter certification: the grants topic and SoD violations through its own handlers, the facts the
- * approval edge also handles (identities, requests, timers) through the CertificationFacts port. Every one waits for
- * both replays, then runs as a command whose events are published before the offset is committed.
+ * Where facts enter certification: the grants topic, SoD violations and policy's re-evaluation of review items
+ * (folded into its campaign) through its own handlers, the facts the approval edge also handles (identities,
+ * requests, timers) through the CertificationFacts port. Every one waits for both replays, then runs as a command
+ * whose events are published before the offset is committed.
  */
 @Injectable()
 export class CertificationFactsService implements CertificationFacts {
@@ -48,7 +49,7 @@ export class CertificationFactsService implements CertificationFacts {
 export class CertificationEventsHandler {
   constructor(private readonly facts: CertificationFactsService) {}
 
-  @EventPattern([...GRANT_FACT_EVENTS.map((def) => def.type), PolicySodViolationDetected.type])
+  @EventPattern([...GRANT_FACT_EVENTS.map((def) => def.type), PolicySodViolationDetected.type, PolicyReviewItemsEvaluated.type])
   onFact(@Payload() event: Envelope, @Ctx() context?: KafkaEventContext): Promise<void> {
     if (context === undefined) return this.facts.observe(event);
     const { topic, partition, offset } = context.message;

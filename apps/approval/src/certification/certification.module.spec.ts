@@ -17,6 +17,7 @@ import {
   GrantDriftDetected,
   IdentityOwnerChanged,
   IdentityUpserted,
+  PolicyReviewItemsEvaluated,
   PolicySodViolationDetected,
   TimerFired,
   registry,
@@ -236,6 +237,66 @@ describe('certification module (in-memory log)', () => {
     await call('get', `/v1/campaigns/${encodeURIComponent(campaignId)}`, 'mallory').expect(404);
     const bobsView = await call('get', `/v1/campaigns/${encodeURIComponent(campaignId)}`, 'bob').expect(200);
     expect(bobsView.body.items.map((entry: { grantId: string }) => entry.grantId)).toEqual(['req-alice:orders-read', 'req-svc:orders-read']);
+  });
+
+  it('each item shows today’s policy verdict beside the one at grant time: pending until the policy service answers, then its verdict', async () => {
+    const { campaignId, items } = await startQuarterly();
+    const todayOf = async (principal: string): Promise<unknown[]> =>
+      (await call('get', `/v1/campaigns/${encodeURIComponent(campaignId)}`, principal).expect(200)).body.items.map(
+        (item: { lineage: { policyDecisionToday: unknown } }) => item.lineage.policyDecisionToday,
+      );
+    expect(await todayOf('security-sam')).toEqual([{ status: 'pending' }, { status: 'pending' }, { status: 'pending' }]);
+
+    const [alice, ...others] = items;
+    if (alice === undefined) throw new Error('expected items');
+    await app.get(CertificationEventsHandler).onFact(
+      fact(
+        PolicyReviewItemsEvaluated,
+        {
+          campaignId,
+          currentBundleDigest: 'c'.repeat(64),
+          items: [
+            {
+              itemId: alice.itemId,
+              grantId: alice.grantId,
+              requestId: alice.requestId,
+              outcome: 'evaluated',
+              recordedDecisionId: 'dec-req-alice',
+              recordedBundleDigest: 'a'.repeat(64),
+              recordedEffect: 'require_approval',
+              currentEffect: 'deny',
+              currentReasons: ['orders-db is frozen'],
+              changed: true,
+            },
+            ...others.map((item) => ({
+              itemId: item.itemId,
+              grantId: item.grantId,
+              requestId: item.requestId,
+              outcome: 'unknown' as const,
+              reason: 'no_recorded_decision' as const,
+              detail: `no decision for request ${item.requestId} is recorded on the log`,
+            })),
+          ],
+        },
+        campaignId,
+        '2026-01-05T12:00:00.000Z',
+      ),
+    );
+    expect(await todayOf('security-sam')).toEqual([
+      {
+        status: 'evaluated',
+        bundleDigest: 'c'.repeat(64),
+        effect: 'deny',
+        reasons: ['orders-db is frozen'],
+        changed: true,
+        evaluatedAt: '2026-01-05T12:00:00.000Z',
+      },
+      expect.objectContaining({ status: 'unknown', reason: 'no_recorded_decision' }),
+      expect.objectContaining({ status: 'unknown', reason: 'no_recorded_decision' }),
+    ]);
+    // the reviewer's own list shows it too
+    const mine = await call('get', '/v1/certifications', 'bob').expect(200);
+    expect(mine.body.items[0].lineage.policyDecisionToday).toMatchObject({ status: 'evaluated', changed: true });
   });
 
   it('at the deadline the unanswered item is revoked and the campaign completes', async () => {

@@ -1,15 +1,16 @@
 import type { CertificationItem } from '@grantline/contracts';
 import type { RequestApprovalState } from '../domain/approval.state';
 import { countsOf } from './domain/certification.state';
-import type { CampaignCounts, CampaignState, ItemAnswer, ItemState } from './domain/certification.state';
+import type { CampaignCounts, CampaignState, ItemAnswer, ItemState, PolicyToday } from './domain/certification.state';
 import type { GrantFact } from './domain/grant-facts';
 import type { RequestRecord } from './domain/people';
 
 /**
  * Where a grant came from, as the approval service knows it: the request and its justification, the policy decision
  * at grant time (bundle digest, effect, reasons), who approved on what basis and when, earlier grants of the same
- * entitlement to the same holder (renewals), expiry changes and drift findings. Last use is not reported by any
- * connector yet, and today's bundle is not re-evaluated here (see the README).
+ * entitlement to the same holder (renewals), expiry changes and drift findings, and beside the decision at grant time
+ * what today's bundle decides for the same input (`policyDecisionToday`, from the policy service). Last use is not
+ * reported by any connector yet.
  */
 export interface Lineage {
   readonly request?: {
@@ -28,6 +29,8 @@ export interface Lineage {
     readonly riskScore: number;
     readonly decidedAt: string;
   };
+  /** What the bundle active now decides for the input recorded at grant time (`pending` until policy has answered). */
+  readonly policyDecisionToday: PolicyDecisionToday;
   readonly approvals: readonly { readonly stageId: string; readonly approverId: string; readonly decision: string; readonly decidedAt: string }[];
   readonly outcome?: string;
   readonly grant?: {
@@ -41,6 +44,31 @@ export interface Lineage {
   readonly driftFindings: GrantFact['driftFindings'];
   readonly lastUse: 'not_reported';
 }
+
+/**
+ * Today's verdict for an item: `pending` until the policy service's `review-items-evaluated` for the campaign has
+ * arrived; `evaluated` with the effect and reasons of today's bundle and whether the effect `changed` since grant
+ * time; `unknown` when there was nothing to re-evaluate (no decision, a v1 record, a refusal) or it failed, with why.
+ */
+export type PolicyDecisionToday =
+  | { readonly status: 'pending' }
+  | {
+      readonly status: 'evaluated';
+      readonly bundleDigest: string;
+      readonly effect: string;
+      readonly reasons: readonly string[];
+      readonly changed: boolean;
+      readonly evaluatedAt: string;
+    }
+  | { readonly status: 'unknown'; readonly bundleDigest: string; readonly reason: string; readonly detail: string; readonly evaluatedAt: string };
+
+export const policyDecisionTodayOf = (itemId: string, policyToday: PolicyToday | undefined): PolicyDecisionToday => {
+  const answer = policyToday?.items.get(itemId);
+  if (policyToday === undefined || answer === undefined) return { status: 'pending' };
+  const { currentBundleDigest: bundleDigest, evaluatedAt } = policyToday;
+  if (answer.outcome === 'unknown') return { status: 'unknown', bundleDigest, reason: answer.reason, detail: answer.detail, evaluatedAt };
+  return { status: 'evaluated', bundleDigest, effect: answer.currentEffect, reasons: answer.currentReasons, changed: answer.changed, evaluatedAt };
+};
 
 export interface ItemView extends CertificationItem {
   readonly campaignId: string;
@@ -74,7 +102,7 @@ export interface LineageSources {
   approval(requestId: string): RequestApprovalState;
 }
 
-export const lineageOf = (item: CertificationItem, sources: LineageSources): Lineage => {
+export const lineageOf = (item: CertificationItem, sources: LineageSources, policyToday?: PolicyToday): Lineage => {
   const grant = sources.grants.get(item.grantId);
   const submitted = sources.request(item.requestId);
   const approval = sources.approval(item.requestId);
@@ -110,6 +138,7 @@ export const lineageOf = (item: CertificationItem, sources: LineageSources): Lin
           },
         }
       : {}),
+    policyDecisionToday: policyDecisionTodayOf(item.itemId, policyToday),
     approvals: approval.tasks.flatMap((task) =>
       task.decisions.map((d) => ({ stageId: task.stageId, approverId: d.approverId, decision: d.decision, decidedAt: d.decidedAt })),
     ),
@@ -131,7 +160,7 @@ export const lineageOf = (item: CertificationItem, sources: LineageSources): Lin
   };
 };
 
-export const itemViewOf = (campaignId: string, item: ItemState, sources: LineageSources): ItemView => ({
+export const itemViewOf = (campaignId: string, item: ItemState, sources: LineageSources, policyToday?: PolicyToday): ItemView => ({
   ...item.item,
   campaignId,
   status: item.status,
@@ -139,7 +168,7 @@ export const itemViewOf = (campaignId: string, item: ItemState, sources: Lineage
   dueAt: item.dueAt,
   escalated: item.escalated,
   ...(item.answer !== undefined ? { answer: item.answer } : {}),
-  lineage: lineageOf(item.item, sources),
+  lineage: lineageOf(item.item, sources, policyToday),
 });
 
 export const summaryOf = (state: CampaignState): CampaignSummary | undefined => {

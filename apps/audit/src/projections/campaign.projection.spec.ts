@@ -5,6 +5,7 @@ import {
   ApprovalCertificationDecided,
   ApprovalCertificationLapsed,
   FIXTURE_TIME,
+  PolicyReviewItemsEvaluated,
   registry,
 } from '@grantline/contracts';
 import type { CertificationItem, DataOf, EventDefinition } from '@grantline/contracts';
@@ -66,8 +67,28 @@ const lapsed = (n: number, action: 'revoke' | 'escalate', at: string): AuditEven
     ...(action === 'escalate' ? { escalatedToIds: ['fay'], dueAt: '2025-03-17T09:00:00.000Z' } : {}),
     lapsedAt: at,
   });
+const evaluatedToday = event(PolicyReviewItemsEvaluated, {
+  campaignId: CAMPAIGN,
+  currentBundleDigest: 'c'.repeat(64),
+  items: [
+    {
+      itemId: item(1).itemId,
+      grantId: item(1).grantId,
+      requestId: item(1).requestId,
+      outcome: 'evaluated',
+      recordedDecisionId: 'dec-1',
+      recordedBundleDigest: 'a'.repeat(64),
+      recordedEffect: 'require_approval',
+      currentEffect: 'deny',
+      currentReasons: ['orders-db is frozen'],
+      changed: true,
+    },
+    { itemId: item(2).itemId, grantId: item(2).grantId, requestId: item(2).requestId, outcome: 'unknown', reason: 'recorded_before_v2', detail: 'v1 record' },
+  ],
+});
 const story: AuditEvent[] = [
   started,
+  evaluatedToday,
   decided(1, 'certify'),
   decided(2, 'revoke'),
   event(ApprovalCertificationBlocked, {
@@ -105,6 +126,14 @@ describe('campaigns projection', () => {
     expect(backward).toEqual(forward);
     const twice = projectInMemory(campaignProjection, [...story, ...story]).get(CAMPAIGN);
     expect(twice).toEqual(forward);
+  });
+
+  it('keeps, per item, what the bundle running at the start decided for the input recorded at grant time', () => {
+    const doc = projectInMemory(campaignProjection, story).get(CAMPAIGN);
+    const todayOf = (n: number) => doc?.items.find((record) => record.itemId === item(n).itemId)?.policyToday;
+    expect(todayOf(1)).toEqual({ outcome: 'evaluated', bundleDigest: 'c'.repeat(64), effect: 'deny', changed: true, eventId: evaluatedToday.id });
+    expect(todayOf(2)).toEqual({ outcome: 'unknown', bundleDigest: 'c'.repeat(64), reason: 'recorded_before_v2', eventId: evaluatedToday.id });
+    expect(todayOf(3)).toBeUndefined();
   });
 
   it('an open campaign counts its unanswered items as open', () => {

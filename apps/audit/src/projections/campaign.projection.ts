@@ -18,7 +18,13 @@ export interface CampaignItemRecord {
   readonly decision?: { readonly decision: 'certify' | 'revoke' | 'reduce'; readonly reviewerId: string; readonly decidedAt: string; readonly eventId: string };
   /** Each missed deadline, in order: an escalation, then (or at once) the revocation. */
   readonly lapses: readonly { readonly action: 'revoke' | 'escalate'; readonly lapsedAt: string; readonly eventId: string }[];
+  /** What the bundle running at the start decided for the input recorded at grant time (policy's answer), or why not. */
+  readonly policyToday?: PolicyTodayRecord;
 }
+
+export type PolicyTodayRecord =
+  | { readonly outcome: 'evaluated'; readonly bundleDigest: string; readonly effect: string; readonly changed: boolean; readonly eventId: string }
+  | { readonly outcome: 'unknown'; readonly bundleDigest: string; readonly reason: string; readonly eventId: string };
 
 /**
  * One campaign, per campaign id: what it covered and what became of each item. Campaign events share the campaign's
@@ -94,6 +100,22 @@ function applyEvent(doc: CampaignDocument, event: CampaignEvent): CampaignDocume
     }
     case 'iga.approval.campaign-completed.v1':
       return { ...doc, completedAt: event.data.completedAt };
+    case 'iga.policy.review-items-evaluated.v1': {
+      const bundleDigest = event.data.currentBundleDigest;
+      return event.data.items.reduce<CampaignDocument>(
+        (next, answer) =>
+          withItem(next, answer.itemId, answer.grantId, (known) => {
+            // One answer per campaign; were there two, the lower event id wins whatever the order they are read in.
+            if (known.policyToday !== undefined && compareStrings(known.policyToday.eventId, event.id) <= 0) return known;
+            const policyToday: PolicyTodayRecord =
+              answer.outcome === 'evaluated'
+                ? { outcome: 'evaluated', bundleDigest, effect: answer.currentEffect, changed: answer.changed, eventId: event.id }
+                : { outcome: 'unknown', bundleDigest, reason: answer.reason, eventId: event.id };
+            return { ...known, policyToday };
+          }),
+        doc,
+      );
+    }
   }
 }
 
@@ -132,7 +154,8 @@ export const countsOf = (doc: CampaignDocument): CampaignCounts => {
 /** Recertification campaigns: per campaign, its items, what was decided, revoked and overdue. */
 export const campaignProjection: Projection<CampaignDocument> = {
   name: 'campaigns',
-  version: 1,
+  // 2: each item's verdict today (iga.policy.review-items-evaluated).
+  version: 2,
   handles: CAMPAIGN_EVENTS,
   documentIdsOf(event) {
     return isCampaignEvent(event) ? [event.data.campaignId] : [];

@@ -44,13 +44,15 @@ type AccessDeniedEventType = (typeof ACCESS_DENIED_EVENTS)[number]['type'];
 /** Every service's record of a refused API call: taken from the contracts, so a new writer's refusals are read too. */
 export const ACCESS_DENIED_EVENT_TYPES: readonly AccessDeniedEventType[] = ACCESS_DENIED_EVENTS.map((def) => def.type);
 
-/** Recertification campaigns: started, each item's answer or missed deadline, refused reviews, completed. */
+/** Recertification campaigns: started, each item's answer or missed deadline, refused reviews, completed, today's verdicts. */
 export const CAMPAIGN_EVENT_TYPES = [
   'iga.approval.campaign-started.v1',
   'iga.approval.certification-decided.v1',
   'iga.approval.certification-lapsed.v1',
   'iga.approval.certification-blocked.v1',
   'iga.approval.campaign-completed.v1',
+  // The policy service's answer to a start: what the bundle running then decides for each item's recorded input.
+  'iga.policy.review-items-evaluated.v1',
 ] as const satisfies readonly CatalogueEvent['type'][];
 
 /** Every event type the audit projections read. */

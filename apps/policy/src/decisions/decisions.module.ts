@@ -9,6 +9,7 @@ import { POLICY_CONFIG, loadPolicyConfig } from './policy.config';
 import { POLICY_BUNDLE, loadPolicyBundle } from './policy-bundle.provider';
 import { policyDeciderProvider } from './policy-decider.provider';
 import { PolicyStateService } from './policy-state.service';
+import { ReviewItemsHandler } from './review-items.handler';
 
 /**
  * Decides requests with the bundle loaded at start. Needs the messaging module's bus and registry
@@ -16,7 +17,7 @@ import { PolicyStateService } from './policy-state.service';
  */
 @Module({
   imports: [CqrsModule.forRoot()],
-  controllers: [DecisionsHandler],
+  controllers: [DecisionsHandler, ReviewItemsHandler],
   providers: [
     { provide: POLICY_BUNDLE, useFactory: () => loadPolicyBundle() },
     clockProvider(),

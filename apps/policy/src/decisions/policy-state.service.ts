@@ -5,8 +5,19 @@ import { RetriableError, describeError } from '@grantline/messaging';
 import type { FreshnessMark, LogPosition, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import type { FoldedState } from '@grantline/messaging-nest';
-import { BREAK_GLASS_REVIEW_EVENTS, SOD_FACT_EVENTS, STATE_EVENTS, applyFact, applySodFact, initialPolicyState, initialSodFacts } from '../domain';
-import type { MutablePolicyState, PolicyState, SodFacts } from '../domain';
+import {
+  BREAK_GLASS_REVIEW_EVENTS,
+  REVIEW_REEVALUATION_EVENTS,
+  SOD_FACT_EVENTS,
+  STATE_EVENTS,
+  applyFact,
+  applyReviewReevaluationFact,
+  applySodFact,
+  emptyReviewReevaluationFacts,
+  initialPolicyState,
+  initialSodFacts,
+} from '../domain';
+import type { MutablePolicyState, PolicyState, ReviewReevaluationFacts, SodFacts } from '../domain';
 
 /**
  * The domain state, folded in place: copying it per event, as the pure evolve does, would make a replay quadratic.
@@ -17,6 +28,8 @@ export class FoldedPolicyState implements FoldedState {
   readonly current: MutablePolicyState = initialPolicyState();
   /** What detective SoD reads beside the state: accounts behind grants, and access found on targets without one. */
   readonly sod: SodFacts = initialSodFacts();
+  /** Policy's own decisions (the first per request) and the campaigns it answered: what a review item is re-evaluated from. */
+  readonly recorded: ReviewReevaluationFacts = emptyReviewReevaluationFacts();
   private readonly folded = new Map<string, bigint>();
 
   /** False when the event was folded already (same or later offset seen on its partition). */
@@ -28,6 +41,7 @@ export class FoldedPolicyState implements FoldedState {
       if (seen !== undefined && offset <= seen) return false;
       this.folded.set(key, offset);
     }
+    if (applyReviewReevaluationFact(this.recorded, event)) return true;
     applyFact(this.current, event);
     applySodFact(this.sod, event);
     return true;
@@ -63,7 +77,7 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
   constructor(@Inject(MESSAGE_BUS) bus: MessageBus, @Inject(EVENT_REGISTRY) registry: EventRegistry) {
     const state = new FoldedPolicyState();
     super(bus, registry, state, {
-      events: [...new Set([...STATE_EVENTS, ...SOD_FACT_EVENTS]), PolicyBundleLoaded],
+      events: [...new Set([...STATE_EVENTS, ...SOD_FACT_EVENTS]), ...REVIEW_REEVALUATION_EVENTS, PolicyBundleLoaded],
       name: 'policy state',
       logContext: 'policy',
       describe: () => ({ catalogVersion: state.current.catalog?.version ?? null }),
@@ -76,6 +90,10 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
 
   get sodFacts(): SodFacts {
     return this.state.sod;
+  }
+
+  get recordedDecisions(): ReviewReevaluationFacts {
+    return this.state.recorded;
   }
 
   /** Taken when a request is received: `catchUp(mark)` then covers everything published before it. */
@@ -145,7 +163,12 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
       this.logger.warn('skipping an undecodable record while catching up policy state', { ...origin, error: String(error) });
     try {
       // The start-up replay created the topics; the state skips what it applied already (offsets per partition).
-      await this.bus.replay({ topics: this.topics(), handler: async (event, position) => this.apply(event, position), onInvalid });
+      // Policy's own decisions are not read again: a request waits for other services' facts, never for those.
+      await this.bus.replay({
+        topics: this.topicsOf([...STATE_EVENTS, ...SOD_FACT_EVENTS]),
+        handler: async (event, position) => this.apply(event, position),
+        onInvalid,
+      });
     } catch (error) {
       throw new RetriableError(`policy state could not catch up: ${describeError(error)}`, { cause: error });
     }

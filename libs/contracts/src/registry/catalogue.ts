@@ -53,6 +53,7 @@ import { ItsmServiceNowItemReceived } from '../itsm/servicenow-catalog-item.sche
 import { NotificationRequested, NotificationRequestedV1, upcastNotificationRequestedV1ToV2 } from '../notifications/notification-requested.schema';
 import { PolicyBundleLoaded, PolicyDecisionRecorded, PolicyDecisionRecordedV1, upcastDecisionRecordedV1ToV2 } from '../policy/decision-recorded.schema';
 import { PolicySodScanCompleted, PolicySodViolationDetected } from '../policy/sod-violation.schema';
+import { PolicyReviewItemsEvaluated } from '../policy/review-items-evaluated.schema';
 import { RequestSubmittedV1, RequestSubmittedV2, upcastRequestSubmittedV1ToV2 } from '../requests/request-submitted.schema';
 import { RequestWithdrawn } from '../requests/request-withdrawn.schema';
 import { RevocationRequested } from '../requests/revocation-requested.schema';
@@ -76,6 +77,7 @@ export const CATALOGUE = [
   PolicyBundleLoaded,
   PolicySodViolationDetected,
   PolicySodScanCompleted,
+  PolicyReviewItemsEvaluated,
   ApprovalTaskOpened,
   ApprovalDecisionRecorded,
   ApprovalRequestApproved,

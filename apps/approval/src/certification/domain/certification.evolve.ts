@@ -5,6 +5,7 @@ import {
   ApprovalCertificationBlocked,
   ApprovalCertificationDecided,
   ApprovalCertificationLapsed,
+  PolicyReviewItemsEvaluated,
   isEvent,
 } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
@@ -17,6 +18,8 @@ export const CAMPAIGN_EVENTS = [
   ApprovalCertificationLapsed,
   ApprovalCertificationBlocked,
   ApprovalCampaignCompleted,
+  /** Policy's, on the decisions topic: today's verdict beside the one at grant time, per item. */
+  PolicyReviewItemsEvaluated,
 ] as const;
 
 const STATUS_OF_DECISION: Record<'certify' | 'revoke' | 'reduce', ItemStatus> = { certify: 'certified', revoke: 'revoked', reduce: 'reduced' };
@@ -68,5 +71,11 @@ export const evolveCampaign = (state: CampaignState, event: Envelope): CampaignS
   }
   if (isEvent(event, ApprovalCertificationBlocked)) return { ...seen, blockedAttempts: seen.blockedAttempts + 1 };
   if (isEvent(event, ApprovalCampaignCompleted)) return { ...seen, completedAt: event.data.completedAt };
+  if (isEvent(event, PolicyReviewItemsEvaluated)) {
+    // One answer per campaign: a second one (another id) does not replace what reviewers were shown.
+    if (seen.policyToday !== undefined) return seen;
+    const { currentBundleDigest, items } = event.data;
+    return { ...seen, policyToday: { currentBundleDigest, evaluatedAt: event.time, items: new Map(items.map((item) => [item.itemId, item])) } };
+  }
   return state;
 };

@@ -1,4 +1,4 @@
-import type { CampaignTrigger, CertificationDecision, CertificationItem, NoAnswerAction } from '@grantline/contracts';
+import type { CampaignTrigger, CertificationDecision, CertificationItem, NoAnswerAction, ReviewItemEvaluation } from '@grantline/contracts';
 
 export type ItemStatus = 'open' | 'certified' | 'revoked' | 'reduced' | 'lapsed';
 
@@ -32,6 +32,17 @@ export interface StartedCampaign {
   readonly onNoAnswer: NoAnswerAction;
 }
 
+/**
+ * The policy service's answer to the campaign's start (`iga.policy.review-items-evaluated`): what today's bundle
+ * decides for each item's recorded input. It may be folded before the start itself (replays read the decisions topic
+ * and the approvals topic in either order), so it is kept per campaign, by item id, not inside the items.
+ */
+export interface PolicyToday {
+  readonly currentBundleDigest: string;
+  readonly evaluatedAt: string;
+  readonly items: ReadonlyMap<string, ReviewItemEvaluation>;
+}
+
 /** One campaign's certification aggregate (keyed by the campaign id, which the commands name). */
 export interface CampaignState {
   /** Set when the campaign was scheduled before it started (a cadence run). */
@@ -41,6 +52,8 @@ export interface CampaignState {
   readonly items: ReadonlyMap<string, ItemState>;
   readonly completedAt?: string;
   readonly blockedAttempts: number;
+  /** What today's bundle decides for the items; absent until the policy service has answered. */
+  readonly policyToday?: PolicyToday;
   /** Every event folded so far: a redelivered event changes nothing. */
   readonly seenEventIds: ReadonlySet<string>;
 }
