@@ -82,7 +82,9 @@ export class KafkaReplay {
   ): Promise<void> {
     const ends = new Map<string, Map<number, bigint>>();
     const seeks: { topic: string; partition: number; offset: string }[] = [];
-    let remaining = 0;
+    // The partitions that hold something to read: only their reaching the end finishes the read (an empty one may
+    // still report a batch, which must not count for a partition that is not done).
+    const unread = new Set<string>();
     for (const logical of logicalTopics) {
       const topic = this.namespace.topic(logical);
       const byPartition = new Map<number, bigint>();
@@ -91,14 +93,13 @@ export class KafkaReplay {
         const asked = from[logical]?.[partition];
         const start = asked === undefined ? low : BigInt(asked) > low ? BigInt(asked) : low;
         if (asked !== undefined) seeks.push({ topic, partition, offset: (start > high ? high : start).toString() });
-        if (high > start) remaining += 1;
+        if (high > start) unread.add(`${topic}/${partition}`);
       }
       ends.set(topic, byPartition);
     }
-    if (remaining === 0) return;
+    if (unread.size === 0) return;
 
     const consumer = this.connections.consumer({ groupId: this.namespace.group(`replay.${this.clientId}.${randomUUID()}`) });
-    const done = new Set<string>();
     let resolveDone!: () => void;
     let rejectDone!: (error: unknown) => void;
     const finished = new Promise<void>((resolve, reject) => {
@@ -107,10 +108,7 @@ export class KafkaReplay {
     });
     const markIfDone = (topic: string, partition: number, nextOffset: bigint): void => {
       const end = ends.get(topic)?.get(partition);
-      if (end !== undefined && nextOffset >= end && !done.has(`${topic}/${partition}`)) {
-        done.add(`${topic}/${partition}`);
-        if (done.size >= remaining) resolveDone();
-      }
+      if (end !== undefined && nextOffset >= end && unread.delete(`${topic}/${partition}`) && unread.size === 0) resolveDone();
     };
     await consumer.connect();
     try {
