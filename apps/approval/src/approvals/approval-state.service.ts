@@ -131,8 +131,15 @@ export class ApprovalStateService extends ReplayedStateService<ApprovalLogState>
    * on: every edge waits for this before it dispatches a command.
    */
   override whenLoaded(): Promise<void> {
-    // The load starts in this service's bootstrap hook, after CqrsModule's (a global module) has registered the handlers.
-    this.resumed ??= super.whenLoaded().then(() => this.commands.execute(new ResumeRoutes()));
+    // A failed resume is not kept: the next caller tries again (a handler or an HTTP edge can ask before CqrsModule has
+    // registered the handlers at start, and one refusal must not make the service refuse everything from then on).
+    this.resumed ??= super
+      .whenLoaded()
+      .then(() => this.commands.execute(new ResumeRoutes()))
+      .catch((error: unknown) => {
+        this.resumed = undefined;
+        throw error;
+      });
     return this.resumed;
   }
 

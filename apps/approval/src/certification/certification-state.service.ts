@@ -89,7 +89,13 @@ export class CertificationStateService extends ReplayedStateService<Certificatio
 
   /** Both replays done (the directory and requests are the approval state's), and the cadence runs armed once. */
   override whenLoaded(): Promise<void> {
-    this.scheduled ??= Promise.all([super.whenLoaded(), this.approvals.whenLoaded()]).then(() => this.commands.execute(new ScheduleCampaigns()));
+    // As the approval state's resume: a failed scheduling is not kept, the next caller tries again.
+    this.scheduled ??= Promise.all([super.whenLoaded(), this.approvals.whenLoaded()])
+      .then(() => this.commands.execute(new ScheduleCampaigns()))
+      .catch((error: unknown) => {
+        this.scheduled = undefined;
+        throw error;
+      });
     return this.scheduled;
   }
 
