@@ -13,6 +13,7 @@ export { ServiceMetrics } from './metrics/service-metrics';
 export { RequireLoaded, STATE_NOT_LOADED, stateNotLoaded } from './health/require-loaded.guard';
 export { ServiceKitModule } from './service-kit.module';
 export { KeyedMutex } from './concurrency/keyed-mutex';
+export { OnceUntilFailure } from './concurrency/once-until-failure';
 export { ConsumerGroup, startConsumerGroups } from './messaging/consumer-group';
 export type { ConsumerGroupDeps, ConsumerGroupOptions, GroupEventHandler } from './messaging/consumer-group';
 export type { ServiceKitOptions } from './service-kit.module';

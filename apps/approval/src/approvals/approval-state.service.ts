@@ -26,7 +26,7 @@ import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
-import { KeyedMutex } from '@grantline/service-kit';
+import { KeyedMutex, OnceUntilFailure } from '@grantline/service-kit';
 import { evolve } from '../domain/approval.evolve';
 import { makeApprovalDecider } from '../domain/approval.decide';
 import type { ApprovalDecider } from '../domain/approval.decide';
@@ -108,7 +108,7 @@ export class ApprovalLogState {
 @Injectable()
 export class ApprovalStateService extends ReplayedStateService<ApprovalLogState> {
   private readonly locks = new KeyedMutex();
-  private resumed: Promise<void> | undefined;
+  private readonly resumed = new OnceUntilFailure<void>();
 
   constructor(
     // The topics come from the registry, so specs can bind their own.
@@ -131,16 +131,8 @@ export class ApprovalStateService extends ReplayedStateService<ApprovalLogState>
    * on: every edge waits for this before it dispatches a command.
    */
   override whenLoaded(): Promise<void> {
-    // A failed resume is not kept: the next caller tries again (a handler or an HTTP edge can ask before CqrsModule has
-    // registered the handlers at start, and one refusal must not make the service refuse everything from then on).
-    this.resumed ??= super
-      .whenLoaded()
-      .then(() => this.commands.execute(new ResumeRoutes()))
-      .catch((error: unknown) => {
-        this.resumed = undefined;
-        throw error;
-      });
-    return this.resumed;
+    // A handler or an HTTP edge can ask before CqrsModule has registered the handlers at start: a failure is retried.
+    return this.resumed.run(() => super.whenLoaded().then(() => this.commands.execute(new ResumeRoutes())));
   }
 
   /** Runs `work` for one request at a time: HTTP answers race each other and the consumers on the same request. */

@@ -5,7 +5,7 @@ import type { CertificationItem, Envelope, EventRegistry } from '@grantline/cont
 import { deterministicEventId } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
-import { KeyedMutex } from '@grantline/service-kit';
+import { KeyedMutex, OnceUntilFailure } from '@grantline/service-kit';
 import { APPROVAL_CONFIG } from '../approvals/approval.config';
 import type { ApprovalConfig } from '../approvals/approval.config';
 import { ApprovalStateService } from '../approvals/approval-state.service';
@@ -68,7 +68,7 @@ export class CertificationLogState {
 @Injectable()
 export class CertificationStateService extends ReplayedStateService<CertificationLogState> {
   private readonly locks = new KeyedMutex();
-  private scheduled: Promise<void> | undefined;
+  private readonly scheduled = new OnceUntilFailure<void>();
 
   constructor(
     @Inject(MESSAGE_BUS) bus: MessageBus,
@@ -89,14 +89,7 @@ export class CertificationStateService extends ReplayedStateService<Certificatio
 
   /** Both replays done (the directory and requests are the approval state's), and the cadence runs armed once. */
   override whenLoaded(): Promise<void> {
-    // As the approval state's resume: a failed scheduling is not kept, the next caller tries again.
-    this.scheduled ??= Promise.all([super.whenLoaded(), this.approvals.whenLoaded()])
-      .then(() => this.commands.execute(new ScheduleCampaigns()))
-      .catch((error: unknown) => {
-        this.scheduled = undefined;
-        throw error;
-      });
-    return this.scheduled;
+    return this.scheduled.run(() => Promise.all([super.whenLoaded(), this.approvals.whenLoaded()]).then(() => this.commands.execute(new ScheduleCampaigns())));
   }
 
   exclusive<T>(campaignId: string, work: () => Promise<T>): Promise<T> {
