@@ -48,7 +48,7 @@ const meta = (id: string, subject: string) => ({
   actor: { kind: 'service' as const, id: 'provisioning' },
 });
 
-function provision(grantId: string, account: string, credential?: { type: 'database_role'; ttlSeconds: number }): Envelope {
+function provision(grantId: string, account: string, credential?: { type: 'database_role'; ttlSeconds: number; holders: string[] }): Envelope {
   return registry.encode(
     ConnectorProvisionRequested,
     {
@@ -142,7 +142,7 @@ describe('the connector host on real Kafka and MongoDB', () => {
   });
 
   it("puts an issued secret in the host's sink; the result names it by reference and fingerprint only", async () => {
-    const command = provision(`g-${hex}-2`, 'svc_ci', { type: 'database_role', ttlSeconds: 600 });
+    const command = provision(`g-${hex}-2`, 'svc_ci', { type: 'database_role', ttlSeconds: 600, holders: ['owner-of-ci'] });
     await bus.publisher.publish(connectorCommandsTopic(connectorId), [command]);
 
     const [result] = await eventually(async () => {

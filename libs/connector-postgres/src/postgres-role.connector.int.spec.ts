@@ -290,7 +290,7 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
         entitlementRef: group,
         idempotencyKey: `${grantId}:provision`,
         expiresAt: new Date(before + 86_400_000).toISOString(),
-        credential: { type: 'database_role', ttlSeconds: 900 },
+        credential: { type: 'database_role', ttlSeconds: 900, holders: ['owner-of-ci'] },
       },
     });
     expect(result).toMatchObject({ kind: 'provisioned', data: { alreadyApplied: false, credential: { type: 'database_role' } } });

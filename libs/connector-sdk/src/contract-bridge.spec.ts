@@ -99,7 +99,7 @@ describe('contract bridge', () => {
 
   it('issues an NHI credential when asked, publishing reference and fingerprint only', async () => {
     const { runner, sink } = setup();
-    const data = { ...provisionData, targetAccount: 'svc_ci', credential: { type: 'database_role' as const, ttlSeconds: 900 } };
+    const data = { ...provisionData, targetAccount: 'svc_ci', credential: { type: 'database_role' as const, ttlSeconds: 900, holders: ['owner-of-ci'] } };
     const result = await runContractCommand(runner, { operation: 'provision', data });
     const parsed = ProvisionedDataSchema.parse(result.data);
     expect(parsed.credential).toMatchObject({
@@ -115,7 +115,7 @@ describe('contract bridge', () => {
 
   it('caps the credential at the grant expiry', async () => {
     const { runner } = setup();
-    const data = { ...provisionData, targetAccount: 'svc_ci', credential: { type: 'database_role' as const, ttlSeconds: 7 * 86_400 } };
+    const data = { ...provisionData, targetAccount: 'svc_ci', credential: { type: 'database_role' as const, ttlSeconds: 7 * 86_400, holders: ['owner-of-ci'] } };
     const result = await runContractCommand(runner, { operation: 'provision', data });
     expect(result).toMatchObject({ data: { credential: { expiresAt: '2030-01-02T00:00:00.000Z' } } });
   });

@@ -124,6 +124,46 @@ describe('provisioning decider', () => {
     });
   });
 
+  describe('an entitlement delivered as a credential', () => {
+    const machine = new ProvisioningScenario({ credential: 'short_lived_token', beneficiaryId: 'ci-release', account: 'ci_release', machineOwner: 'olga' });
+    const machineDecider = makeProvisioningDecider({ registry, eventId: specEventId, maxAttempts: 3, connectorIds: ['postgres'] });
+
+    it('asks the connector for a credential that lives as long as the grant and goes to the machine identity and its owner only', () => {
+      deciderSpec(machineDecider)([machine.catalog(), machine.identity()])
+        .when(machine.approved(REQUEST))
+        .thenAssert((events) => {
+          // SCENARIO_TIME → SCENARIO_EXPIRY is one day.
+          expect(provisionCommand(events).credential).toEqual({ type: 'short_lived_token', ttlSeconds: 86_400, holders: ['olga', 'ci-release'] });
+        });
+    });
+
+    it('gives the credential of a person to that person alone', () => {
+      const human = new ProvisioningScenario({ credential: 'database_role' });
+      given([human.catalog(), human.identity()])
+        .when(human.approved(REQUEST))
+        .thenAssert((events) => expect(provisionCommand(events).credential).toEqual({ type: 'database_role', ttlSeconds: 86_400, holders: ['dev-ada'] }));
+    });
+
+    it('asks again on a retry, with the same holders', () => {
+      const known = [machine.catalog(), machine.identity()];
+      const approval = machine.approved(REQUEST);
+      const decided = machineDecider.decide(approval, foldEvents(machineDecider, known));
+      const first = provisionCommand(decided);
+      const log = [...known, approval, ...decided];
+
+      const retried = provisionCommand(machineDecider.decide(machine.failed(first, 'provision', 'retriable'), foldEvents(machineDecider, log)));
+
+      expect(retried.commandId).toBe(`${first.grantId}:provision:2`);
+      expect(retried.credential).toMatchObject({ type: 'short_lived_token', holders: ['olga', 'ci-release'] });
+    });
+
+    it('asks for no credential when the catalogue names none (a plain membership)', () => {
+      given([scenario.catalog(), scenario.identity()])
+        .when(scenario.approved(REQUEST))
+        .thenAssert((events) => expect(provisionCommand(events).credential).toBeUndefined());
+    });
+  });
+
   describe('connector results', () => {
     it('provisioned → grant activated, once', () => {
       const log = new Log(scenario.catalog(), scenario.identity());

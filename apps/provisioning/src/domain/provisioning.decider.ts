@@ -26,6 +26,7 @@ import {
   isEvent,
 } from '@grantline/contracts';
 import type {
+  CredentialType,
   DeprovisionReason,
   Envelope,
   EventDefinition,
@@ -320,15 +321,17 @@ function createGrant(out: Decision, input: GrantToCreate): void {
     },
     { grantId, requestId: input.requestId },
   );
-  sendProvision(out, { grantId, requestId: input.requestId, connectorId: target.connectorId, targetAccount, expiresAt }, target.externalRef, 1);
+  sendProvision(
+    out,
+    { grantId, requestId: input.requestId, beneficiaryId: input.beneficiaryId, connectorId: target.connectorId, targetAccount, expiresAt },
+    target,
+    1,
+  );
 }
 
-function sendProvision(
-  out: Decision,
-  grant: { grantId: string; requestId: string; connectorId: string; targetAccount: string; expiresAt: string },
-  entitlementRef: string,
-  attempt: number,
-): void {
+type GrantToProvision = Pick<GrantState, 'grantId' | 'requestId' | 'beneficiaryId' | 'connectorId' | 'targetAccount' | 'expiresAt'>;
+
+function sendProvision(out: Decision, grant: GrantToProvision, target: EntitlementTarget, attempt: number): void {
   const idempotencyKey = idempotencyKeyOf(grant.grantId, 'provision');
   out.emit(GrantProvisioningRequested, { grantId: grant.grantId, connectorId: grant.connectorId, idempotencyKey, attempt }, grant);
   out.emit(
@@ -338,12 +341,36 @@ function sendProvision(
       connectorId: grant.connectorId,
       grantId: grant.grantId,
       targetAccount: grant.targetAccount,
-      entitlementRef,
+      entitlementRef: target.externalRef,
       idempotencyKey,
       expiresAt: grant.expiresAt,
+      ...(target.credentialType ? { credential: credentialAsk(out, grant, target.credentialType) } : {}),
     },
     grant,
   );
+}
+
+/**
+ * The credential a grant is delivered as: it lives as long as the grant has left (the connector caps it at the grant's
+ * expiry too), and only the holders may retrieve it: a person themself; a machine identity's owner of record and the
+ * workload. Holders come from the identity facts provisioning folded, never from the request.
+ */
+function credentialAsk(out: Decision, grant: GrantToProvision, type: CredentialType): { type: CredentialType; ttlSeconds: number; holders: string[] } {
+  const secondsLeft = Math.floor((Date.parse(grant.expiresAt) - Date.parse(out.command.time)) / 1000);
+  return {
+    type,
+    ttlSeconds: Math.min(Math.max(secondsLeft, MIN_CREDENTIAL_TTL_SECONDS), MAX_CREDENTIAL_TTL_SECONDS),
+    holders: credentialHoldersOf(grant.beneficiaryId, out.state),
+  };
+}
+
+const MIN_CREDENTIAL_TTL_SECONDS = 60;
+const MAX_CREDENTIAL_TTL_SECONDS = 31_536_000;
+
+export function credentialHoldersOf(beneficiaryId: string, state: ProvisioningView): string[] {
+  const identity = state.identity(beneficiaryId);
+  if (identity === undefined || identity.kind === 'human') return [beneficiaryId];
+  return [...new Set([identity.ownerId, beneficiaryId])];
 }
 
 function removeGrant(out: Decision, grant: GrantState, reason: DeprovisionReason): void {
@@ -412,7 +439,7 @@ function onFailure(out: Decision, failure: OperationFailedData): void {
     { grantId: grant.grantId, operation: failure.operation, ...details, terminal: false, nextAttemptAt: failure.failedAt },
     grant,
   );
-  if (failure.operation === 'provision') sendProvision(out, grant, target.externalRef, attempts + 1);
+  if (failure.operation === 'provision') sendProvision(out, grant, target, attempts + 1);
   else sendDeprovision(out, grant, target.externalRef, grant.deprovisionReason ?? 'revocation', attempts + 1);
 }
 

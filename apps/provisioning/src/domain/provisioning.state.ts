@@ -1,5 +1,5 @@
 import { CatalogPublished, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnershipTransferOpened, IdentityUpserted, isEvent } from '@grantline/contracts';
-import type { Envelope, Identity, IdentityOwnershipTransferOpenedData } from '@grantline/contracts';
+import type { CredentialType, Envelope, Identity, IdentityOwnershipTransferOpenedData } from '@grantline/contracts';
 import { GRANT_EVENTS, evolveGrant } from './grant.state';
 import type { GrantState } from './grant.state';
 
@@ -10,6 +10,8 @@ export interface EntitlementTarget {
   readonly connectorId: string;
   readonly externalRef: string;
   readonly catalogVersion: number;
+  /** Grants of it are delivered as a credential of this kind, minted for the grant (catalogue v2). */
+  readonly credentialType?: CredentialType;
 }
 
 /** Read-only view `decide` works on. */
@@ -103,6 +105,7 @@ export class ProvisioningState implements ProvisioningView {
           connectorId,
           externalRef: entitlement.externalRef,
           catalogVersion,
+          ...(entitlement.credential ? { credentialType: entitlement.credential.type } : {}),
         });
       }
     } else if (isEvent(event, IdentityUpserted)) {

@@ -1,4 +1,11 @@
-import { ConnectorStateReported, GrantDriftDetected, GrantReconciliationCompleted, registry } from '@grantline/contracts';
+import {
+  ConnectorDeprovisionRequested,
+  ConnectorProvisionRequested,
+  ConnectorStateReported,
+  GrantDriftDetected,
+  GrantReconciliationCompleted,
+  registry,
+} from '@grantline/contracts';
 import type {
   DeprovisionRequestedData,
   DriftDetectedData,
@@ -39,13 +46,13 @@ class World {
 
   /** A grant for `requestId`, taken as far as `until`. */
   grant(requestId: string, until: 'provisioning' | 'active' | 'deprovisioning' | 'revoked'): string {
-    const command = this.when(scenario.approved(requestId)).find((e) => e.type === 'iga.connector.provision-requested.v1')!.data as ProvisionRequestedData;
+    const command = this.when(scenario.approved(requestId)).find((e) => e.type === ConnectorProvisionRequested.type)!.data as ProvisionRequestedData;
     if (until === 'provisioning') return command.grantId;
     this.when(scenario.provisioned(command));
     if (until === 'active') return command.grantId;
     const removal = this.when(scenario.revocation({ grantId: command.grantId }, `revocation-${requestId}`));
     if (until === 'deprovisioning') return command.grantId;
-    this.when(scenario.deprovisioned(removal.find((e) => e.type === 'iga.connector.deprovision-requested.v1')!.data as DeprovisionRequestedData));
+    this.when(scenario.deprovisioned(removal.find((e) => e.type === ConnectorDeprovisionRequested.type)!.data as DeprovisionRequestedData));
     return command.grantId;
   }
 }

@@ -14,7 +14,7 @@ import {
   grantIdOf,
   registry as catalogue,
 } from '@grantline/contracts';
-import type { DeprovisionRequestedData, Envelope, EventDefinition, EventRegistry, ProvisionRequestedData } from '@grantline/contracts';
+import type { CredentialType, DeprovisionRequestedData, Envelope, EventDefinition, EventRegistry, ProvisionRequestedData } from '@grantline/contracts';
 
 /** Builders for the events provisioning reacts to; every id is derived from the names passed in. */
 export interface ScenarioOptions {
@@ -26,6 +26,10 @@ export interface ScenarioOptions {
   readonly account?: string;
   readonly catalogVersion?: number;
   readonly time?: string;
+  /** The entitlement is delivered as a credential of this kind (catalogue v2). */
+  readonly credential?: Exclude<CredentialType, 'none'>;
+  /** The beneficiary is a CI pipeline owned by this person (else a human). */
+  readonly machineOwner?: string;
 }
 
 export const SCENARIO_TIME = '2026-01-10T09:00:00.000Z';
@@ -40,6 +44,8 @@ export class ProvisioningScenario {
   readonly account: string;
   private readonly catalogVersion: number;
   private readonly time: string;
+  private readonly credential?: Exclude<CredentialType, 'none'>;
+  private readonly machineOwner?: string;
 
   constructor(options: ScenarioOptions = {}) {
     this.registry = options.registry ?? catalogue;
@@ -50,6 +56,8 @@ export class ProvisioningScenario {
     this.account = options.account ?? 'ada';
     this.catalogVersion = options.catalogVersion ?? 1;
     this.time = options.time ?? SCENARIO_TIME;
+    this.credential = options.credential;
+    this.machineOwner = options.machineOwner;
   }
 
   grantIdOf(requestId: string): string {
@@ -86,6 +94,7 @@ export class ProvisioningScenario {
             privileges: ['read'],
             maxDuration: 'P30D',
             requestable: true,
+            ...(this.credential ? { credential: { type: this.credential } } : {}),
           },
         ],
         accessPackages: [],
@@ -99,13 +108,23 @@ export class ProvisioningScenario {
     return this.encode(
       IdentityUpserted,
       {
-        identity: {
-          kind: 'human',
-          identityId: this.beneficiaryId,
-          displayName: 'Ada Developer',
-          status: 'active',
-          attributes: { [`account.${this.connectorId}`]: this.account },
-        },
+        identity:
+          this.machineOwner === undefined
+            ? {
+                kind: 'human',
+                identityId: this.beneficiaryId,
+                displayName: 'Ada Developer',
+                status: 'active',
+                attributes: { [`account.${this.connectorId}`]: this.account },
+              }
+            : {
+                kind: 'ci_pipeline',
+                identityId: this.beneficiaryId,
+                displayName: 'Release pipeline',
+                status: 'active',
+                ownerId: this.machineOwner,
+                attributes: { [`account.${this.connectorId}`]: this.account },
+              },
       },
       id,
       this.beneficiaryId,

@@ -14,7 +14,7 @@ const provisionWithCredential: ProvisionRequestedData = {
   entitlementRef: 'grantline_read',
   idempotencyKey: `${GRANT}:provision`,
   expiresAt: '2099-01-01T00:00:00.000Z',
-  credential: { type: 'database_role', ttlSeconds: 600 },
+  credential: { type: 'database_role', ttlSeconds: 600, holders: ['owner-of-ci'] },
 };
 
 describe('ConnectorRuntime', () => {

@@ -11,6 +11,7 @@ import {
   ShortTextSchema,
   idListSchema,
 } from '../common/primitives.schema';
+import { CredentialTypeSchema } from '../policy/decision-recorded.schema';
 import { defineEvent } from '../registry/event-definition';
 import { TOPICS } from '../topics/topic.catalogue';
 
@@ -23,7 +24,7 @@ export const CatalogSystemSchema = z.strictObject({
   environment: EnvironmentSchema,
 });
 
-export const EntitlementSchema = z.strictObject({
+const EntitlementV1Shape = {
   entitlementId: IdSchema,
   systemId: IdSchema,
   name: NameSchema,
@@ -37,6 +38,17 @@ export const EntitlementSchema = z.strictObject({
   /** No grant of this entitlement may outlive this, whatever the request or policy says. */
   maxDuration: IsoDurationSchema,
   requestable: z.boolean().default(true),
+};
+export const EntitlementV1Schema = z.strictObject(EntitlementV1Shape);
+
+export const EntitlementSchema = z.strictObject({
+  ...EntitlementV1Shape,
+  /**
+   * Grants of this entitlement are delivered as a credential of this kind, minted for the grant and dying with it
+   * (a JWT for `short_lived_token`, a client certificate for `x509_certificate`, a login with VALID UNTIL for
+   * `database_role`). The kind is a property of what the system hands out; its lifetime is the grant's.
+   */
+  credential: z.strictObject({ type: CredentialTypeSchema.exclude(['none']) }).optional(),
 });
 export type Entitlement = z.infer<typeof EntitlementSchema>;
 
@@ -49,17 +61,24 @@ export const AccessPackageSchema = z.strictObject({
 });
 export type AccessPackage = z.infer<typeof AccessPackageSchema>;
 
-export const CatalogPublishedDataSchema = z
-  .strictObject({
-    catalogVersion: z.number().int().positive(),
-    /** sha256 of the canonical catalogue document; decisions record it to be reproducible. */
-    digest: Sha256HexSchema,
-    systems: z.array(CatalogSystemSchema).max(1000),
-    entitlements: z.array(EntitlementSchema).max(10_000),
-    accessPackages: z.array(AccessPackageSchema).max(1000).default([]),
-  })
-  .superRefine((catalog, ctx) => {
-    // Dangling references would make every later decision on them fail; reject the catalogue instead.
+function catalogSchema<TEntitlement extends z.ZodType<{ entitlementId: string; systemId: string }>>(entitlement: TEntitlement) {
+  return z
+    .strictObject({
+      catalogVersion: z.number().int().positive(),
+      /** sha256 of the canonical catalogue document; decisions record it to be reproducible. */
+      digest: Sha256HexSchema,
+      systems: z.array(CatalogSystemSchema).max(1000),
+      entitlements: z.array(entitlement).max(10_000),
+      accessPackages: z.array(AccessPackageSchema).max(1000).default([]),
+    })
+    .superRefine(noDanglingReferences);
+}
+
+function noDanglingReferences(
+  catalog: { systems: { systemId: string }[]; entitlements: { entitlementId: string; systemId: string }[]; accessPackages: AccessPackage[] },
+  ctx: z.RefinementCtx,
+): void {
+  // Dangling references would make every later decision on them fail; reject the catalogue instead.
     const systems = new Set(catalog.systems.map((system) => system.systemId));
     const entitlements = new Set(catalog.entitlements.map((entitlement) => entitlement.entitlementId));
     catalog.entitlements.forEach((entitlement, index) => {
@@ -77,7 +96,19 @@ export const CatalogPublishedDataSchema = z
     if (entitlements.size !== catalog.entitlements.length) {
       ctx.addIssue({ code: 'custom', path: ['entitlements'], message: 'Invalid catalogue: duplicate entitlement ids' });
     }
-  });
+}
+
+export const CatalogPublishedV1DataSchema = catalogSchema(EntitlementV1Schema);
+export const CatalogPublishedDataSchema = catalogSchema(EntitlementSchema);
 export type CatalogPublishedData = z.infer<typeof CatalogPublishedDataSchema>;
 
-export const CatalogPublished = defineEvent('iga.catalog.published', 1, TOPICS.catalog, CatalogPublishedDataSchema);
+export const CatalogPublishedV1 = defineEvent('iga.catalog.published', 1, TOPICS.catalog, CatalogPublishedV1DataSchema);
+/** v2: an entitlement may name the credential its grants are delivered as. */
+export const CatalogPublishedV2 = defineEvent('iga.catalog.published', 2, TOPICS.catalog, CatalogPublishedDataSchema);
+/** The current version: what intake publishes. */
+export const CatalogPublished = CatalogPublishedV2;
+
+/** v1 → v2: every v1 catalogue is a valid v2 catalogue (v2 only adds the optional `credential`). */
+export function upcastCatalogPublishedV1ToV2(previous: unknown): CatalogPublishedData {
+  return CatalogPublishedV1DataSchema.parse(previous);
+}

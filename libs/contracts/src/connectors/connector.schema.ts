@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AttributesSchema, IdSchema, LIMITS, ShortTextSchema, TimestampSchema } from '../common/primitives.schema';
+import { AttributesSchema, IdSchema, LIMITS, ShortTextSchema, TimestampSchema, idListSchema } from '../common/primitives.schema';
 import { withoutSecrets } from '../common/no-secrets.schema';
 import { DeprovisionReasonSchema, GrantOperationSchema, idempotencyKeyOf } from '../grants/grant.schema';
 import { CredentialTypeSchema } from '../policy/decision-recorded.schema';
@@ -31,15 +31,41 @@ function idempotencyKeyMatches(operation: 'provision' | 'deprovision') {
   return (command: { grantId: string; idempotencyKey: string }) => command.idempotencyKey === idempotencyKeyOf(command.grantId, operation);
 }
 
-export const ProvisionRequestedDataSchema = z
+const CredentialAskV1Shape = { type: CredentialTypeSchema.exclude(['none']), ttlSeconds: z.number().int().min(60).max(31_536_000) };
+
+export const ProvisionRequestedV1DataSchema = z
   .strictObject({
     ...CommandFields,
     expiresAt: TimestampSchema,
     /** Ask the connector to mint a short-lived credential bound to the grant (NHIs). */
-    credential: z.strictObject({ type: CredentialTypeSchema.exclude(['none']), ttlSeconds: z.number().int().min(60).max(31_536_000) }).optional(),
+    credential: z.strictObject(CredentialAskV1Shape).optional(),
+  })
+  .refine(idempotencyKeyMatches('provision'), { message: 'Invalid idempotencyKey: expected <grantId>:provision', path: ['idempotencyKey'] });
+
+export const ProvisionRequestedDataSchema = z
+  .strictObject({
+    ...CommandFields,
+    expiresAt: TimestampSchema,
+    /** Ask the connector to mint a credential bound to the grant: it dies with the grant and goes only to `holders`. */
+    credential: z
+      .strictObject({
+        ...CredentialAskV1Shape,
+        /**
+         * The identities entitled to retrieve the secret once, decided by provisioning from authoritative identity
+         * facts (a person: themself; a machine identity: its owner of record and the workload). Empty: nobody can.
+         */
+        holders: idListSchema({ min: 0, max: 20 }),
+      })
+      .optional(),
   })
   .refine(idempotencyKeyMatches('provision'), { message: 'Invalid idempotencyKey: expected <grantId>:provision', path: ['idempotencyKey'] });
 export type ProvisionRequestedData = z.infer<typeof ProvisionRequestedDataSchema>;
+
+/** v1 → v2: a v1 credential named no holders, so nobody may retrieve it (fail closed). */
+export function upcastProvisionRequestedV1ToV2(previous: unknown): ProvisionRequestedData {
+  const { credential, ...command } = ProvisionRequestedV1DataSchema.parse(previous);
+  return credential === undefined ? command : { ...command, credential: { ...credential, holders: [] } };
+}
 
 export const DeprovisionRequestedDataSchema = z
   .strictObject({ ...CommandFields, reason: DeprovisionReasonSchema })
@@ -125,7 +151,11 @@ export const StateReportRequestedDataSchema = z.strictObject({
 });
 export type StateReportRequestedData = z.infer<typeof StateReportRequestedDataSchema>;
 
-export const ConnectorProvisionRequested = defineEvent('iga.connector.provision-requested', 1, COMMANDS, ProvisionRequestedDataSchema);
+export const ConnectorProvisionRequestedV1 = defineEvent('iga.connector.provision-requested', 1, COMMANDS, ProvisionRequestedV1DataSchema);
+/** v2: a credential ask names who may retrieve the secret. */
+export const ConnectorProvisionRequestedV2 = defineEvent('iga.connector.provision-requested', 2, COMMANDS, ProvisionRequestedDataSchema);
+/** The current version: what provisioning writes. */
+export const ConnectorProvisionRequested = ConnectorProvisionRequestedV2;
 export const ConnectorDeprovisionRequested = defineEvent('iga.connector.deprovision-requested', 1, COMMANDS, DeprovisionRequestedDataSchema);
 export const ConnectorProvisioned = defineEvent('iga.connector.provisioned', 1, RESULTS, ProvisionedDataSchema);
 export const ConnectorDeprovisioned = defineEvent('iga.connector.deprovisioned', 1, RESULTS, DeprovisionedDataSchema);

@@ -1,5 +1,6 @@
 import { EVENT_FIXTURES, fixtureMeta, fixtureOf } from '../fixtures/event.fixtures';
-import { ConnectorProvisionRequested, ConnectorStateReported } from '../connectors/connector.schema';
+import { CatalogPublished, CatalogPublishedV1 } from '../catalog/catalog-published.schema';
+import { ConnectorProvisionRequested, ConnectorProvisionRequestedV1, ConnectorStateReported } from '../connectors/connector.schema';
 import { GrantCreated, grantIdOf, idempotencyKeyOf } from '../grants/grant.schema';
 import { RequestSubmitted } from '../requests/request-submitted.schema';
 import { TOPICS, ownerOfTopic } from '../topics/topic.catalogue';
@@ -40,7 +41,7 @@ function isPastTense(name: string): boolean {
 describe('the Grantline catalogue', () => {
   const definitions = registry.definitions();
 
-  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter, timer and policy decision', () => {
+  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter, timer, policy decision, catalogue and provision command', () => {
     expect(definitions.map((def) => def.type).sort()).toEqual(
       [
         ...CATALOGUE.map((def) => def.type),
@@ -49,6 +50,8 @@ describe('the Grantline catalogue', () => {
         'iga.messaging.dead-lettered.v1',
         'iga.timer.fired.v1',
         'iga.policy.decision-recorded.v1',
+        'iga.catalog.published.v1',
+        'iga.connector.provision-requested.v1',
       ].sort(),
     );
   });
@@ -131,5 +134,39 @@ describe('derived ids', () => {
 
     expect(grantId).toBe(fixtureOf(GrantCreated).data.grantId);
     expect(idempotencyKeyOf(grantId, 'deprovision')).toBe('req-0001:ent-pg-orders-read:deprovision');
+  });
+});
+
+describe('upcasting the catalogue and the provision command to v2', () => {
+  const overTheWire = (envelope: unknown): unknown => JSON.parse(JSON.stringify(envelope));
+
+  it('given a v1 catalogue, when decoded, then it is the same catalogue as v2 and no entitlement names a credential', () => {
+    const v1 = registry.encode(CatalogPublishedV1, fixtureOf(CatalogPublishedV1).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v1));
+
+    expect(decoded.type).toBe(CatalogPublished.type);
+    expect(decoded.data).toEqual(v1.data);
+    expect(isEvent(decoded, CatalogPublished) && decoded.data.entitlements.every((entitlement) => entitlement.credential === undefined)).toBe(true);
+  });
+
+  it('given a v2 entitlement naming a credential, when encoded as v1, then v1 refuses the field it never had (frozen)', () => {
+    expect(() => registry.encode(CatalogPublishedV1, fixtureOf(CatalogPublished).data, fixtureMeta())).toThrow(/credential/);
+  });
+
+  it('given a v1 provision command asking for a credential, when decoded, then the credential has no holders: nobody may retrieve it', () => {
+    const v1 = registry.encode(ConnectorProvisionRequestedV1, fixtureOf(ConnectorProvisionRequestedV1).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v1));
+
+    expect(decoded.type).toBe(ConnectorProvisionRequested.type);
+    expect(decoded.data).toEqual({ ...v1.data, credential: { type: 'database_role', ttlSeconds: 3600, holders: [] } });
+  });
+
+  it('given a v1 provision command without a credential, when decoded, then it stays without one', () => {
+    const { credential: _omitted, ...plain } = fixtureOf(ConnectorProvisionRequestedV1).data;
+    const v1 = registry.encode(ConnectorProvisionRequestedV1, plain, fixtureMeta());
+
+    expect(registry.decode(overTheWire(v1)).data).toEqual(plain);
   });
 });

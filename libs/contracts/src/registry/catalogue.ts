@@ -19,7 +19,7 @@ import {
 } from '../approvals/certification.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { AuditLogCheckpointed } from '../audit/log-checkpointed.schema';
-import { CatalogPublished } from '../catalog/catalog-published.schema';
+import { CatalogPublished, CatalogPublishedV1, upcastCatalogPublishedV1ToV2 } from '../catalog/catalog-published.schema';
 import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAccessDenied, TimerAccessDenied } from '../control/access-denied.schema';
 import {
   ConnectorDeprovisioned,
@@ -27,8 +27,10 @@ import {
   ConnectorOperationFailed,
   ConnectorProvisioned,
   ConnectorProvisionRequested,
+  ConnectorProvisionRequestedV1,
   ConnectorStateReported,
   ConnectorStateReportRequested,
+  upcastProvisionRequestedV1ToV2,
 } from '../connectors/connector.schema';
 import { ConnectorCredentialRotated, ConnectorRotationFailed, ConnectorRotationRequested } from '../connectors/rotation.schema';
 import { MessagingDeadLetterRepublished } from '../dead-letter/dead-letter-republished.schema';
@@ -151,7 +153,11 @@ export function createCatalogueRegistry(): EventRegistry {
     .register(TimerFiredV1)
     .register(TimerFired, upcastTimerFiredV1ToV2)
     .register(PolicyDecisionRecordedV1)
-    .register(PolicyDecisionRecorded, upcastDecisionRecordedV1ToV2);
+    .register(PolicyDecisionRecorded, upcastDecisionRecordedV1ToV2)
+    .register(CatalogPublishedV1)
+    .register(CatalogPublished, upcastCatalogPublishedV1ToV2)
+    .register(ConnectorProvisionRequestedV1)
+    .register(ConnectorProvisionRequested, upcastProvisionRequestedV1ToV2);
   for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
   return created;
 }
