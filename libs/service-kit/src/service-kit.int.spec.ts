@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { Controller, Injectable, Module } from '@nestjs/common';
+import type { OnApplicationBootstrap } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
@@ -101,6 +102,48 @@ async function boot(logs: Writable): Promise<{ service: RunningService; db: stri
   return { service, db };
 }
 
+/**
+ * Holds the app's bootstrap open until an event is handled, or for `holdMs`: a consumer that delivered while the app
+ * was still bootstrapping (CQRS handlers not registered, state not loaded) is caught in the act.
+ */
+@Injectable()
+class SlowBootstrap implements OnApplicationBootstrap {
+  static holdMs = 3_000;
+  bootstrapped = false;
+  readonly handledDuringBootstrap: string[] = [];
+  private wake: (() => void) | undefined;
+
+  async onApplicationBootstrap(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      timer = setTimeout(resolve, SlowBootstrap.holdMs);
+    });
+    clearTimeout(timer);
+    this.bootstrapped = true;
+  }
+
+  handled(event: Envelope): void {
+    if (this.bootstrapped) return;
+    this.handledDuringBootstrap.push(event.id);
+    this.wake?.();
+  }
+}
+
+@Controller()
+class BootstrapAwareHandler {
+  constructor(
+    private readonly received: Received,
+    private readonly bootstrap: SlowBootstrap,
+  ) {}
+
+  @EventPattern(RequestSubmittedV2.type)
+  async onSubmitted(@Payload() event: Envelope): Promise<void> {
+    this.bootstrap.handled(event);
+    await this.received.add(event);
+  }
+}
+
 describe('ServiceKitModule against real Kafka and MongoDB', () => {
   let running: RunningService[] = [];
 
@@ -141,6 +184,28 @@ describe('ServiceKitModule against real Kafka and MongoDB', () => {
     running = [];
     expect(connection.readyState).toBe(0);
     await expect(fetch(`${service.url}/health/live`)).rejects.toThrow();
+  });
+
+  it('hands no event to the app before every bootstrap hook has run', async () => {
+    const publisher = (await boot(captureLogs().destination)).service;
+    running.push(publisher);
+    const id = unique('evt');
+    await publisher.app
+      .get<EventPublisher>(EVENT_PUBLISHER)
+      .publish(TOPICS.requests, [registry.encode(RequestSubmittedV2, requestSubmittedV2Fixture, fixtureMeta({ id }))]);
+    const env = { ...infraEnv(), PORT: '0', MONGO_DB: unique('sk_int'), LOG_LEVEL: 'warn' };
+    @Module({
+      imports: [ServiceKitModule.forRoot({ serviceName: 'service-kit-int', env, topics: [TOPICS.requests], logDestination: captureLogs().destination })],
+      controllers: [BootstrapAwareHandler],
+      providers: [Received, SlowBootstrap],
+    })
+    class SlowAppModule {}
+
+    const service = await startService(SlowAppModule, { serviceName: 'service-kit-int', groupId: unique('sk_int_group'), fromBeginning: true });
+    running.push(service);
+    await withTimeout(service.app.get(Received).waitFor(id), 30_000, `delivery of ${id}`);
+
+    expect(service.app.get(SlowBootstrap).handledDuringBootstrap).toEqual([]);
   });
 
   it('serves Prometheus metrics: handler durations and events per group and topic, consumer lag, transport totals, process', async () => {

@@ -113,8 +113,10 @@ export async function startService(appModule: Type<unknown>, options: StartServi
         settings: options.lease === true ? {} : options.lease,
         activate: async (bus) => {
           const consumer = wire(bus);
-          await app.startAllMicroservices();
+          // Initialised first: a consumer may hand an event to the app only once every lifecycle hook has run (the
+          // CQRS buses register their handlers at bootstrap; a command sent before that is refused).
           await app.init();
+          await app.startAllMicroservices();
           return consumer;
         },
       });
@@ -122,6 +124,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
     }
 
     const consumer = wire(app.get<MessageBus>(MESSAGE_BUS));
+    await app.init();
     await app.startAllMicroservices();
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address() as AddressInfo;
