@@ -1,7 +1,12 @@
+import { toCloudEvent } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import type { DeadLetterOrigin } from './dead-letter';
 
-/** CloudEvents structured mode: the whole envelope is the value; the headers repeat what routing needs. */
+/**
+ * CloudEvents Kafka protocol binding, structured content mode (ADR 0027): the whole event is the value and the
+ * `content-type` header says so. No `ce_` header: those belong to binary mode, and a receiver that saw them beside a
+ * structured value could take the value for the data.
+ */
 const HEADER_CONTENT_TYPE = 'application/cloudevents+json; charset=utf-8';
 
 /** One envelope as a log record, whatever the transport: every transport writes the same bytes. */
@@ -9,14 +14,14 @@ export interface EncodedRecord {
   /** The subject (the aggregate), so one aggregate's events share a partition and keep their order. */
   readonly key: string;
   readonly value: string;
-  readonly headers: { readonly 'content-type': string; readonly ce_id: string; readonly ce_type: string };
+  readonly headers: { readonly 'content-type': string };
 }
 
 export function encodeEnvelope(event: Envelope): EncodedRecord {
   return {
     key: event.subject,
-    value: JSON.stringify(event),
-    headers: { 'content-type': HEADER_CONTENT_TYPE, ce_id: event.id, ce_type: event.type },
+    value: JSON.stringify(toCloudEvent(event)),
+    headers: { 'content-type': HEADER_CONTENT_TYPE },
   };
 }
 

@@ -52,7 +52,27 @@ export interface LeafPosition {
   readonly index: number;
 }
 
-const CE_ID_HEADER = 'ce_id';
+/** Records written before ADR 0027 repeated the event id in this header; newer ones carry it in the value only. */
+const LEGACY_CE_ID_HEADER = 'ce_id';
+
+const LEADING_ID = /^\{"specversion":"1\.0","id":"([^"\\]{1,200})"/;
+
+/** The CloudEvent id of a record: its structured-mode value's `id` (or the legacy header); none for a value that is not an event. */
+function eventIdOf(record: LogRecordBytes): string | undefined {
+  const header = record.headers.find((candidate) => candidate.key === LEGACY_CE_ID_HEADER)?.value?.toString('utf8');
+  if (header !== undefined) return header;
+  if (record.value === null) return undefined;
+  // Producers write the attributes in schema order, so the id is almost always right at the start: no full parse.
+  const quick = LEADING_ID.exec(record.value.subarray(0, 256).toString('utf8'));
+  if (quick?.[1] !== undefined) return quick[1];
+  try {
+    const parsed: unknown = JSON.parse(record.value.toString('utf8'));
+    const id = typeof parsed === 'object' && parsed !== null ? (parsed as { id?: unknown }).id : undefined;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * The Merkle trees of a log, one per topic partition (ADR 0016), kept in memory: every record is entered in offset
@@ -108,7 +128,7 @@ export class LogTrees {
       const index = tree.log.append(recordLeafHash(record));
       tree.offsets.push(offset);
       entered.push({ tree, index });
-      const eventId = record.headers.find((header) => header.key === CE_ID_HEADER)?.value?.toString('utf8');
+      const eventId = eventIdOf(record);
       // The first record with an id keeps it: a later copy (a redelivered publish) proves nothing more.
       if (eventId !== undefined && !this.byEventId.has(eventId)) this.byEventId.set(eventId, { origin: tree.origin, index });
     }

@@ -29,6 +29,32 @@ export const EnvelopeSchema = z.object({
   data: z.unknown(),
 });
 
+/**
+ * The envelope as it travels (ADR 0027): a CloudEvents 1.0 event in structured content mode,
+ * whose extension attributes are all strings as the specification requires. The in-memory `actor` object travels as
+ * three string extensions `actorkind`, `actorid` and (optional) `actorname`. Records written before this carry `actor`
+ * as an object; `fromCloudEvent` reads both, so the log is never rewritten.
+ */
+export const CloudEventSchema = EnvelopeSchema.omit({ actor: true }).extend({
+  actorkind: ActorSchema.shape.kind,
+  actorid: ActorSchema.shape.id,
+  actorname: z.string().optional(),
+});
+export type CloudEvent = z.infer<typeof CloudEventSchema>;
+
+/** The structured-mode JSON of an envelope: every extension a string. */
+export function toCloudEvent(envelope: Envelope): Record<string, unknown> {
+  const { actor, ...attributes } = envelope;
+  return { ...attributes, actorkind: actor.kind, actorid: actor.id, ...(actor.name === undefined ? {} : { actorname: actor.name }) };
+}
+
+/** The envelope of a structured-mode CloudEvent JSON value, whether it carries the actor as strings or (older records) as an object. */
+export function fromCloudEvent(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('actorkind' in raw || 'actorid' in raw)) return raw;
+  const { actorkind, actorid, actorname, ...attributes } = raw as Record<string, unknown>;
+  return { ...attributes, actor: { kind: actorkind, id: actorid, ...(actorname === undefined ? {} : { name: actorname }) } };
+}
+
 export type Envelope<TData = unknown, TType extends string = string> = Omit<z.infer<typeof EnvelopeSchema>, 'data' | 'type'> & {
   type: TType;
   data: TData;

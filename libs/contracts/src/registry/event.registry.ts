@@ -1,4 +1,4 @@
-import { EnvelopeSchema } from '../envelope/envelope.schema';
+import { EnvelopeSchema, fromCloudEvent } from '../envelope/envelope.schema';
 import type { Envelope, EnvelopeMeta } from '../envelope/envelope.schema';
 import { ContractViolationError, toContractIssues } from '../errors/contract-violation.error';
 import { UnknownEventTypeError } from '../errors/unknown-event-type.error';
@@ -67,7 +67,7 @@ export class EventRegistry {
    * then upcasts step by step to the latest version of that event name (the type becomes the latest).
    */
   decode(raw: unknown, options: DecodeOptions = {}): Envelope {
-    const envelope = EnvelopeSchema.safeParse(raw);
+    const envelope = EnvelopeSchema.safeParse(fromCloudEvent(raw));
     if (!envelope.success) throw new ContractViolationError(toContractIssues(envelope.error), typeOf(raw));
     const def = this.definitionOf(envelope.data.type);
     let current = def;

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
-import { lifecycleStory, registry } from '@grantline/contracts';
+import { lifecycleStory, registry, toCloudEvent } from '@grantline/contracts';
 import { MerkleLog, createNoteSigner, formatCheckpoint, recordLeafHash, treeOrigin, verifierKey } from '@grantline/transparency';
 import type { LogRecordBytes } from '@grantline/transparency';
 import type { BundleTreeSource, WriteBundleInput } from './bundle-files';
@@ -75,7 +75,7 @@ function lifecycle(index: number): { topic: string; key: string; id: string; typ
     key: envelope.subject,
     id: envelope.id,
     type: envelope.type,
-    value: JSON.stringify(envelope),
+    value: JSON.stringify(toCloudEvent(envelope)),
   }));
 }
 
@@ -110,11 +110,7 @@ export function buildSyntheticLog(options: SyntheticLogOptions): SyntheticLog {
         offset: String(tree.nextOffset),
         key: Buffer.from(event.key),
         value: Buffer.from(event.value),
-        headers: [
-          { key: 'content-type', value: Buffer.from('application/cloudevents+json; charset=utf-8') },
-          { key: 'ce_id', value: Buffer.from(event.id) },
-          { key: 'ce_type', value: Buffer.from(event.type) },
-        ],
+        headers: [{ key: 'content-type', value: Buffer.from('application/cloudevents+json; charset=utf-8') }],
       };
       // A transactional producer's commit marker takes the next offset and is no record.
       tree.nextOffset += TRANSACTIONAL_TOPICS.has(event.topic) && random() < 0.5 ? 2n : 1n;
