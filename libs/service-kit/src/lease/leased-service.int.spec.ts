@@ -96,6 +96,11 @@ describe('a leased service (startService with a lease) against real Kafka and Mo
     expect(other.status).toBe(503);
     expect(other.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(b.app.get(Started).hooks).toBe(0);
+    // A standby is a scrape target too, and says it is a standby (both instances share one registry in this process,
+    // so only the one started last is asked).
+    const activeGauge = async (service: RunningService): Promise<string | undefined> =>
+      (await (await fetch(`${service.url}/metrics`)).text()).split('\n').find((line) => line.startsWith('grantline_instance_active'));
+    expect(await activeGauge(b)).toMatch(/ 0$/);
 
     // The active one: ready with the lease among its states, and it alone consumes (same group as the standby would).
     expect(await ready(a)).toMatchObject({ status: 200, body: { details: { 'service lease': { status: 'up' } } } });
@@ -109,6 +114,7 @@ describe('a leased service (startService with a lease) against real Kafka and Mo
     await b.active;
     expect(b.app.get(Started).hooks).toBe(1);
     expect((await ready(b)).status).toBe(200);
+    expect(await activeGauge(b)).toMatch(/ 1$/);
     const second = submitted();
     await b.app.get<EventPublisher>(EVENT_PUBLISHER).publish(TOPICS.requests, [second]);
     await eventually(() => expect(b.app.get(Started).events.map((event) => event.id)).toContain(second.id), { timeoutMs: 30_000 });

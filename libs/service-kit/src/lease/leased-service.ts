@@ -9,6 +9,8 @@ import type { JsonLogger } from '../logging/json-logger';
 import { loadLeaseConfig } from './lease.config';
 import { leaseGuardedBus } from './lease-guarded-bus';
 import { StandbyGate } from './standby-gate';
+import { ServiceMetrics } from '../metrics/service-metrics';
+import { Gauge } from 'prom-client';
 
 /** How a service with one active instance campaigns; everything defaults from the environment (see the README). */
 export interface ServiceLeaseOptions {
@@ -108,7 +110,9 @@ export async function startLeased(options: LeasedStartOptions): Promise<LeasedSe
     if (!settings.elector) await elector.close().catch(() => undefined);
     throw error;
   }
-  const gate = new StandbyGate(lease);
+  const metrics = serviceMetricsOf(app);
+  const gate = new StandbyGate(lease, metrics);
+  if (metrics) activeInstanceGauge(metrics, () => gate.state === 'active');
   app.use(gate.middleware);
   let consumers: StartedConsumers | undefined;
   let stopRequested = false;
@@ -166,4 +170,26 @@ export async function startLeased(options: LeasedStartOptions): Promise<LeasedSe
       if (!settings.elector) await elector.close();
     })());
   return { url, lease, active, stop };
+}
+
+/** The service's metrics, when the app has the service kit's (a bare app in a spec may not). */
+function serviceMetricsOf(app: INestApplication): ServiceMetrics | undefined {
+  try {
+    return app.get(ServiceMetrics, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** `grantline_instance_active`: 1 on the instance that holds the lease and runs, 0 on a standby (both are scraped). */
+function activeInstanceGauge(metrics: ServiceMetrics, isActive: () => boolean): void {
+  metrics.registry.removeSingleMetric('grantline_instance_active');
+  new Gauge({
+    name: 'grantline_instance_active',
+    help: 'Whether this instance is the active one of its service (holds the lease and runs its consumers): 1, or a standby: 0',
+    registers: [metrics.registry],
+    collect() {
+      this.set(isActive() ? 1 : 0);
+    },
+  });
 }

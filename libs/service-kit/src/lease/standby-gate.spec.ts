@@ -53,6 +53,26 @@ describe('StandbyGate', () => {
     });
   });
 
+  it('a standby serves its metrics (a scrape target like any other), from the service registry', async () => {
+    const metrics = { contentType: 'text/plain; version=0.0.4; charset=utf-8', render: async () => 'grantline_instance_active{service="svc"} 0\n' };
+    const scraped = new StandbyGate(lease, metrics);
+    const standalone = createServer((request, response) => scraped.middleware(request, response, () => response.end('service answered')));
+    await new Promise<void>((resolve) => standalone.listen(0, '127.0.0.1', resolve));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(standalone.address() as AddressInfo).port}/metrics`);
+
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe(metrics.contentType);
+      expect(await response.text()).toBe('grantline_instance_active{service="svc"} 0\n');
+    } finally {
+      await new Promise((resolve) => standalone.close(resolve));
+    }
+  });
+
+  it('a standby without a metrics registry refuses /metrics like any other path', async () => {
+    expect((await get('/metrics')).status).toBe(503);
+  });
+
   it('steps aside once the instance is active, and answers again when the lease is lost or the service stops', async () => {
     await holder.release();
     await lease.whenAcquired();

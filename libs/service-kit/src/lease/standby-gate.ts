@@ -5,18 +5,28 @@ import type { Lease } from '@grantline/messaging';
 /** What a standby answers on `/health/ready` (and in every 503 it gives). */
 export const STANDBY_REASON = 'standby: another instance holds the lease';
 
+/** What the gate serves on `/metrics` while the app itself does not answer (the service's Prometheus registry). */
+export interface StandbyMetrics {
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
 type Phase = { readonly kind: 'standby' | 'starting' | 'active' | 'stopping' } | { readonly kind: 'lost'; readonly reason: string };
 
 /**
  * The HTTP face of a leased instance before (and after) it is the active one. Installed in front of everything
  * else, it answers by itself until the instance is active: `/health/live` 200 (the process is fine: do not
- * restart it), `/health/ready` 503 naming why (send it no traffic), anything else 503 problem+json. Once active
+ * restart it), `/health/ready` 503 naming why (send it no traffic), `/metrics` 200 (a standby is a scrape target
+ * like any other: a 503 there reads as a target down), anything else 503 problem+json. Once active
  * it steps aside, and the service's own routes and health checks answer; if the lease is lost it takes over again.
  */
 export class StandbyGate {
   private phase: Phase = { kind: 'standby' };
 
-  constructor(private readonly lease: Lease) {}
+  constructor(
+    private readonly lease: Lease,
+    private readonly metrics?: StandbyMetrics,
+  ) {}
 
   get state(): Phase['kind'] {
     return this.phase.kind;
@@ -67,6 +77,17 @@ export class StandbyGate {
     const path = (request.url ?? '/').split('?')[0];
     if (path === '/health/live') {
       send(response, 200, 'application/json', { status: 'ok', info: {}, error: {}, details: {} });
+      return;
+    }
+    if (path === '/metrics' && this.metrics !== undefined && request.method === 'GET') {
+      const { contentType } = this.metrics;
+      this.metrics.render().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+          response.end(text);
+        },
+        (error: unknown) => next(error),
+      );
       return;
     }
     const indicator = { lease: { status: 'down', detail: reason, ...this.lease.status() } };
