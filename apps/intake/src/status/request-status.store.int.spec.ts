@@ -7,7 +7,7 @@ import { systemClock } from '@grantline/decider';
 import { mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 import { activated, approved, decided, grantCreated, revoked, submitted } from '../testing/lifecycle.builders';
 import { PARKED_EVENTS_COLLECTION, ParkedEvents } from './parked-events.store';
-import { RequestStatusStore } from './request-status.store';
+import { IdentityDirectory, RequestStatusStore } from './request-status.store';
 
 describe('RequestStatusStore on a real MongoDB-wire server', () => {
   let connection: Connection;
@@ -154,5 +154,23 @@ describe('RequestStatusStore on a real MongoDB-wire server', () => {
     }
     expect((await store.get('req-park-6'))?.status).toBe('provisioned');
     expect(await parkedIds()).not.toContain(activation.id);
+  });
+
+  it('remembers an identity whose attribute names hold a dot or start with $ (a per-connector account), whole', async () => {
+    const directory = new IdentityDirectory(connection);
+    const pipeline = {
+      kind: 'ci_pipeline' as const,
+      identityId: 'ci-release-dotted',
+      displayName: 'Release pipeline',
+      status: 'active' as const,
+      ownerId: 'olga',
+      attributes: { 'account.kafka-acl': 'svc-release', account: 'release', $source: 'hr' },
+    };
+
+    await directory.remember(pipeline);
+
+    expect(await directory.get(pipeline.identityId)).toEqual(pipeline);
+    await directory.markOffboarded(pipeline.identityId);
+    expect(await directory.get(pipeline.identityId)).toEqual({ ...pipeline, status: 'offboarded' });
   });
 });

@@ -163,7 +163,13 @@ interface IdentityDocument {
   ownerId?: string;
   managerId?: string;
   status: string;
-  /** The whole record last published, so a source that owns one attribute can change it without erasing the rest. */
+  /**
+   * The whole record last published, as JSON text, so a source that owns one attribute can change it without erasing
+   * the rest. Text, not a sub-document: attribute names may hold `.` (`account.<connectorId>`) or start with `$`, which
+   * a document field may not.
+   */
+  identityJson?: string;
+  /** How records were kept before they were kept as text (read, never written). */
   identity?: Identity;
 }
 
@@ -186,7 +192,7 @@ export class IdentityDirectory {
       kind: identity.kind,
       status: identity.status,
       ...(identity.kind === 'human' ? (identity.managerId === undefined ? {} : { managerId: identity.managerId }) : { ownerId: identity.ownerId }),
-      identity,
+      identityJson: JSON.stringify(identity),
     };
     await this.writers.run(identity.identityId, async () => {
       try {
@@ -203,8 +209,9 @@ export class IdentityDirectory {
   /** The last record published for this identity (undefined for one recorded before records were kept whole). */
   async get(identityId: string): Promise<Identity | undefined> {
     const document = await this.collection.findOne({ _id: identityId });
-    if (document?.identity === undefined) return undefined;
-    return document.status === 'offboarded' ? { ...document.identity, status: 'offboarded' } : document.identity;
+    const identity = document?.identityJson === undefined ? document?.identity : (JSON.parse(document.identityJson) as Identity);
+    if (document === null || identity === undefined) return undefined;
+    return document.status === 'offboarded' ? { ...identity, status: 'offboarded' } : identity;
   }
 
   /** Kind and status as last recorded: whether a ticket's requester is a person still here. */
