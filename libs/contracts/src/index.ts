@@ -1,7 +1,15 @@
 // The public API of @grantline/contracts: the envelope, the registry, the topic catalogue and every event schema.
 
 // envelope and errors
-export { ActorSchema, CloudEventSchema, EnvelopeSchema, EVENT_NAME_PATTERN, EVENT_TYPE_PATTERN, fromCloudEvent, toCloudEvent } from './envelope/envelope.schema';
+export {
+  ActorSchema,
+  CloudEventSchema,
+  EnvelopeSchema,
+  EVENT_NAME_PATTERN,
+  EVENT_TYPE_PATTERN,
+  fromCloudEvent,
+  toCloudEvent,
+} from './envelope/envelope.schema';
 export type { CloudEvent } from './envelope/envelope.schema';
 export type { Actor, Envelope, EnvelopeMeta } from './envelope/envelope.schema';
 export { refOf } from './envelope/event-refs';
