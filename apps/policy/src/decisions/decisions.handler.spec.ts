@@ -9,6 +9,7 @@ import { fixedClock } from '@grantline/decider';
 import { InMemoryMessageBus, deterministicEventId } from '@grantline/messaging';
 import { KafkaEventContext, MessagingModule } from '@grantline/messaging-nest';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
+import { ServiceMetrics } from '@grantline/service-kit';
 import { ManualTimers, eventually } from '@grantline/testing';
 import { digestHex } from '../domain';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
@@ -52,6 +53,7 @@ const sutOverWith = async (directoryWaitMs: number, events: readonly Envelope[])
       { provide: POLICY_BUNDLE, useValue: shipped },
       { provide: POLICY_CONFIG, useValue: { directoryWaitMs } },
       { provide: WAIT_TIMERS, useValue: timers },
+      { provide: ServiceMetrics, useValue: new ServiceMetrics('policy') },
       policyDeciderProvider,
       PolicyStateService,
       DirectoryWaitService,

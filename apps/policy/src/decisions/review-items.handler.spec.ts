@@ -7,6 +7,7 @@ import type { CampaignStartedData, CertificationItem, Envelope } from '@grantlin
 import { InMemoryMessageBus } from '@grantline/messaging';
 import { KafkaEventContext, MessagingModule } from '@grantline/messaging-nest';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
+import { ServiceMetrics } from '@grantline/service-kit';
 import { ManualTimers } from '@grantline/testing';
 import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
 import { DecideRequestHandler } from './decide-request.command';
@@ -71,6 +72,7 @@ const sutOver = async (...events: Envelope[]) => {
       { provide: POLICY_BUNDLE, useValue: shipped },
       { provide: POLICY_CONFIG, useValue: { directoryWaitMs: 0 } },
       { provide: WAIT_TIMERS, useValue: new ManualTimers() },
+      { provide: ServiceMetrics, useValue: new ServiceMetrics('policy') },
       policyDeciderProvider,
       PolicyStateService,
       DirectoryWaitService,
