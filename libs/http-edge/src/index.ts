@@ -25,3 +25,17 @@ export {
 } from './auth/authorization';
 export type { DeniedAttempt, DeniedAttemptRecord, DeniedAttemptSink, DeniedAttemptsOptions } from './auth/authorization';
 export { BEARER_AUTHENTICATOR, BearerAuthGuard, CurrentPrincipal } from './auth/bearer-auth.guard';
+export {
+  PROBLEM_OPENAPI_SCHEMA,
+  PROBLEM_RESPONSES,
+  PROBLEM_SCHEMA_NAME,
+  ProblemResponses,
+  ZodBody,
+  ZodQuery,
+  ZodResponse,
+  openApiSchemaOf,
+  problemResponse,
+} from './openapi/zod-openapi';
+export type { DeepReadonly, OpenApiSchema, OpenApiSchemaOptions, OpenApiTarget, ProblemStatus, ViewOf } from './openapi/zod-openapi';
+export { undocumentedOperationsOf } from './openapi/openapi-coverage';
+export type { OpenApiDocumentLike, RouteInputs } from './openapi/openapi-coverage';

@@ -9,6 +9,8 @@ export { prettyLogLine } from './logging/pretty-log';
 export type { PrettyLogOptions } from './logging/pretty-log';
 export { HealthController, READINESS_CHECK_TIMEOUT_MS } from './health/health.controller';
 export { MetricsController } from './metrics/metrics.controller';
+export { startTelemetry } from './telemetry/telemetry';
+export type { TelemetryOptions } from './telemetry/telemetry';
 export { ServiceMetrics } from './metrics/service-metrics';
 export { RequireLoaded, STATE_NOT_LOADED, stateNotLoaded } from './health/require-loaded.guard';
 export { ServiceKitModule } from './service-kit.module';
@@ -19,6 +21,7 @@ export type { ConsumerGroupDeps, ConsumerGroupOptions, GroupEventHandler } from 
 export type { ServiceKitOptions } from './service-kit.module';
 export { LEASE_LOST_EXIT_CODE, bootstrapService, startService } from './bootstrap/bootstrap-service';
 export type { BootstrapOptions, RunningService, StartServiceOptions } from './bootstrap/bootstrap-service';
+export { buildServiceOpenApiDocument, previewServiceOpenApi, routeInputsOf } from './openapi/service-openapi';
 export { API_AUTH_CONFIG, ApiAuthModule, DEFAULT_DEV_ISSUER_DIR, apiAuthConfigFrom } from './auth/api-auth.module';
 export type { ApiAuthOptions } from './auth/api-auth.module';
 export { BoundedWait, systemTimers } from './runtime/bounded-wait';

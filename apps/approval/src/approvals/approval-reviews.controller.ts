@@ -1,27 +1,31 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBody, ApiOkResponse } from '@nestjs/swagger';
 import {
   BearerAuthGuard,
   CurrentPrincipal,
   PROBLEMS,
   ProblemException,
+  ProblemResponses,
   RequireRoles,
+  ZodBody,
+  ZodResponse,
   concealed,
   fieldErrorsOf,
   forbidden,
   hasAnyRole,
   invalidInput,
 } from '@grantline/http-edge';
-import type { Principal, ProblemType } from '@grantline/http-edge';
+import type { Principal, ProblemType, ViewOf } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { ReviewRefused, reviewerStanding } from '../domain/review.decide';
-import type { ReviewView } from '../domain/review-book';
 import { assigneesOf } from '../domain/review.state';
 import { CompleteReview } from './approval-review.handlers';
 import { ReviewCompletionBodySchema, ReviewListSchema, ReviewViewSchema } from './approval-reviews.schema';
 import { ApprovalStateService } from './approval-state.service';
-import { openApiSchemaOf } from './openapi-schema';
+
+/** The answers, typed by the schemas that document them: the compiler holds the views to the document. */
+type ReviewAnswer = ViewOf<typeof ReviewViewSchema>;
+type ReviewList = ViewOf<typeof ReviewListSchema>;
 
 const ALREADY_COMPLETED: ProblemType = { slug: 'review_completed', status: 409, title: 'The review is already completed' };
 const LOG_UNAVAILABLE: ProblemType = { slug: 'log_unavailable', status: 503, title: 'The event log is unavailable' };
@@ -44,16 +48,18 @@ export class ApprovalReviewsController {
   /** The caller's open reviews (security and auditors: every open review), oldest due first. */
   @Get()
   @RequireRoles('member', 'security', 'auditor')
-  @ApiOkResponse({ description: 'Open break-glass post-incident reviews', schema: openApiSchemaOf(ReviewListSchema) })
-  async list(@CurrentPrincipal() principal: Principal): Promise<{ reviews: ReviewView[] }> {
+  @ZodResponse(200, ReviewListSchema, 'Open break-glass post-incident reviews')
+  @ProblemResponses(401, 403, 503)
+  async list(@CurrentPrincipal() principal: Principal): Promise<ReviewList> {
     await this.state.whenLoaded();
     const everyone = hasAnyRole(principal, ['security', 'auditor']);
     return { reviews: this.state.reviews.open(everyone ? undefined : principal.subject) };
   }
 
   @Get(':reviewId')
-  @ApiOkResponse({ description: 'One review, open or completed', schema: openApiSchemaOf(ReviewViewSchema) })
-  async one(@Param('reviewId') reviewId: string, @CurrentPrincipal() principal: Principal): Promise<ReviewView> {
+  @ZodResponse(200, ReviewViewSchema, 'One review, open or completed')
+  @ProblemResponses(401, 404, 503)
+  async one(@Param('reviewId') reviewId: string, @CurrentPrincipal() principal: Principal): Promise<ReviewAnswer> {
     const requestId = await this.visibleReview(principal, reviewId);
     const view = this.state.reviews.view(requestId);
     if (!view) throw concealed(principal, `review:${reviewId}`, unknownReviewDetail(reviewId), 'unknown review');
@@ -66,9 +72,17 @@ export class ApprovalReviewsController {
    */
   @Post(':reviewId')
   @HttpCode(200)
-  @ApiBody({ schema: openApiSchemaOf(ReviewCompletionBodySchema) })
-  @ApiOkResponse({ description: 'The completed review', schema: openApiSchemaOf(ReviewViewSchema) })
-  async complete(@Param('reviewId') reviewId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<ReviewView> {
+  @ZodBody(ReviewCompletionBodySchema)
+  @ZodResponse(200, ReviewViewSchema, 'The completed review')
+  @ProblemResponses(
+    400,
+    401,
+    [403, 'The beneficiary, or neither security nor an assigned reviewer (recorded)'],
+    404,
+    [409, 'The review is already completed'],
+    503,
+  )
+  async complete(@Param('reviewId') reviewId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<ReviewAnswer> {
     const requestId = await this.visibleReview(principal, reviewId);
     const asSecurity = hasAnyRole(principal, ['security']);
     const standing = reviewerStanding(this.state.reviews.stateOf(requestId), reviewId, principal.subject, asSecurity);

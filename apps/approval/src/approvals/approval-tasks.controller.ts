@@ -1,64 +1,39 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOkResponse } from '@nestjs/swagger';
 import type { Command } from '@nestjs/cqrs';
 import {
   BearerAuthGuard,
   CurrentPrincipal,
   PROBLEMS,
   ProblemException,
+  ProblemResponses,
   RequireRoles,
+  ZodBody,
+  ZodQuery,
+  ZodResponse,
   concealed,
   fieldErrorsOf,
   forbidden,
   invalidInput,
 } from '@grantline/http-edge';
-import type { Principal, ProblemType } from '@grantline/http-edge';
+import type { Principal, ProblemType, ViewOf } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { statusOf } from '../domain/approval.state';
-import type { ApprovalTask, RequestStatus } from '../domain/approval.state';
+import type { ApprovalTask } from '../domain/approval.state';
 import { ApprovalRefused } from '../domain/approval.commands';
 import type { Rejection } from '../domain/approval.commands';
-import type { DirectoryGap } from '../domain/route-prerequisites';
 import { AuthorizeAnswer, DecideTask } from './approval-commands';
-import type { TaskAnswer } from './approval-commands';
 import { ApprovalAccess, unknownTaskDetail } from './approval-access.service';
 import { ApprovalStateService } from './approval-state.service';
 import { DirectoryWaitService } from './directory-wait.service';
-import { TaskDecisionBodySchema, TaskListSchema, TasksQuerySchema } from './approval-tasks.schema';
-import { openApiSchemaOf } from './openapi-schema';
+import { DecisionResponseSchema, RequestViewSchema, TaskDecisionBodySchema, TaskListSchema, TaskViewSchema, TasksQuerySchema } from './approval-tasks.schema';
 import { taskScopeOf } from '../domain/inbox.view';
 import type { TaskScope } from '../domain/inbox.view';
 
-export interface TaskView {
-  readonly taskId: string;
-  readonly requestId: string;
-  readonly stageId: string;
-  readonly status: ApprovalTask['status'];
-  readonly quorum: number;
-  readonly approvals: number;
-  readonly eligibleApproverIds: readonly string[];
-  readonly dueAt: string;
-  readonly escalatedFromTaskId?: string;
-  /** What the approver is asked to approve (the inbox shows it with each task). */
-  readonly scope?: TaskScope;
-}
-
-export interface RequestView {
-  readonly requestId: string;
-  readonly status: RequestStatus;
-  readonly tasks: TaskView[];
-  readonly blockedAttempts: number;
-  /** Present while the route waits for identities or catalogue entries the directory does not hold yet. */
-  readonly waitingForDirectory?: DirectoryGap[];
-  readonly scope?: TaskScope;
-}
-
-export interface DecisionResponse extends TaskAnswer {
-  readonly taskId: string;
-  readonly requestId: string;
-  readonly decision: 'approve' | 'deny';
-}
+export type TaskView = ViewOf<typeof TaskViewSchema>;
+export type TaskList = ViewOf<typeof TaskListSchema>;
+export type RequestView = ViewOf<typeof RequestViewSchema>;
+export type DecisionResponse = ViewOf<typeof DecisionResponseSchema>;
 
 /** A rejection's problem type; its slug is the rejection itself. `not_eligible` is answered as a recorded refusal. */
 const REJECTION_PROBLEM: Record<Exclude<Rejection, 'not_eligible' | 'unknown_task'>, ProblemType> = {
@@ -123,6 +98,16 @@ export class ApprovalTasksController {
    */
   @Post('tasks/:taskId/decision')
   @HttpCode(200)
+  @ZodBody(TaskDecisionBodySchema)
+  @ZodResponse(200, DecisionResponseSchema, 'The answer as recorded, and the status of the request after it')
+  @ProblemResponses(
+    400,
+    401,
+    [403, 'Not an eligible approver, or a blocked self-approval (recorded)'],
+    404,
+    [409, 'The request ended, was withdrawn, or the task is closed or already decided'],
+    503,
+  )
   async decide(@Param('taskId') taskId: string, @Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<DecisionResponse> {
     const approverId = principal.subject;
     const requestId = await this.access.requestOfVisibleTask(principal, taskId);
@@ -137,8 +122,10 @@ export class ApprovalTasksController {
   /** Any person lists the open tasks they may decide; `approverId`, if given, must be themselves. */
   @Get('tasks')
   @RequireRoles('member')
-  @ApiOkResponse({ description: "The caller's open tasks, each with the exact scope it asks to approve", schema: openApiSchemaOf(TaskListSchema) })
-  async tasks(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<{ tasks: TaskView[] }> {
+  @ZodQuery(TasksQuerySchema)
+  @ZodResponse(200, TaskListSchema, "The caller's open tasks, each with the exact scope it asks to approve")
+  @ProblemResponses(400, 401, [403, 'approverId names someone other than the caller (recorded)'], 503)
+  async tasks(@Query() query: unknown, @CurrentPrincipal() principal: Principal): Promise<TaskList> {
     const named = approverIdOf(query);
     if (named !== undefined && named !== principal.subject) {
       throw forbidden(
@@ -154,6 +141,8 @@ export class ApprovalTasksController {
   }
 
   @Get('requests/:requestId')
+  @ZodResponse(200, RequestViewSchema, "The request's approval state: its tasks, what it waits for and what it asks to approve")
+  @ProblemResponses(401, 404, 503)
   async request(@Param('requestId') requestId: string, @CurrentPrincipal() principal: Principal): Promise<RequestView> {
     const state = await this.access.visibleRequest(principal, requestId);
     const waitingFor = this.directoryWait.waitingFor(requestId);

@@ -68,3 +68,32 @@ export const TaskViewSchema = z.object({
   scope: TaskScopeSchema.optional(),
 });
 export const TaskListSchema = z.object({ tasks: z.array(TaskViewSchema) });
+
+export const RequestApprovalStatusSchema = z.enum(['awaiting_request', 'awaiting_decision', 'pending', 'withdrawn', 'approved', 'denied', 'break_glass']);
+
+export const DirectoryGapSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('identity'), identityId: z.string(), role: z.enum(['beneficiary', 'nhi_owner']) }),
+  z.object({ kind: z.literal('access_package'), accessPackageId: z.string() }),
+  z.object({ kind: z.literal('entitlement'), entitlementId: z.string() }),
+]);
+
+/** A request's approval state as its approvers, requester and auditors read it. */
+export const RequestViewSchema = z.object({
+  requestId: z.string(),
+  status: RequestApprovalStatusSchema,
+  tasks: z.array(TaskViewSchema),
+  blockedAttempts: z.number().int().describe('Refused attempts to approve it (self-approval, not eligible)'),
+  waitingForDirectory: z
+    .array(DirectoryGapSchema)
+    .optional()
+    .describe('Present while the route waits for identities or catalogue entries the directory does not hold yet'),
+  scope: TaskScopeSchema.optional(),
+});
+
+export const DecisionResponseSchema = z.object({
+  taskId: z.string(),
+  requestId: z.string(),
+  decision: z.enum(['approve', 'deny']),
+  recorded: z.boolean().describe('False when the same answer had already been recorded (a retried call)'),
+  requestStatus: RequestApprovalStatusSchema,
+});

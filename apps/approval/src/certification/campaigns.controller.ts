@@ -6,23 +6,33 @@ import {
   CurrentPrincipal,
   PROBLEMS,
   ProblemException,
+  ProblemResponses,
   RequireRoles,
+  ZodBody,
+  ZodResponse,
   concealed,
   fieldErrorsOf,
   forbidden,
   hasAnyRole,
   invalidInput,
 } from '@grantline/http-edge';
-import type { Principal, ProblemType } from '@grantline/http-edge';
+import type { Principal, ProblemType, ViewOf } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { ApprovalStateService } from '../approvals/approval-state.service';
 import { CertificationRefused } from './domain/certification.commands';
 import type { CampaignState, ItemState } from './domain/certification.state';
 import { DecideItem, StartCampaign } from './certification-commands';
 import { CertificationStateService } from './certification-state.service';
-import { ItemDecisionBodySchema, StartCampaignBodySchema } from './certification.schema';
+import {
+  CampaignListSchema,
+  CampaignViewSchema,
+  ItemDecisionBodySchema,
+  ItemDecisionResponseSchema,
+  ItemListSchema,
+  StartCampaignBodySchema,
+} from './certification.schema';
 import { itemViewOf, summaryOf } from './certification.views';
-import type { CampaignSummary, CampaignView, ItemView, LineageSources } from './certification.views';
+import type { CampaignView, ItemView, LineageSources } from './certification.views';
 
 const ITEM_CLOSED: ProblemType = { slug: 'item_closed', status: 409, title: 'The review item is closed' };
 const LOG_UNAVAILABLE: ProblemType = { slug: 'log_unavailable', status: 503, title: 'The event log is unavailable' };
@@ -34,13 +44,9 @@ const unknownItem = (itemId: string): string => `no review item ${itemId}`;
 /** Whoever may answer the item now, or answered it. */
 const reviews = (item: ItemState, identityId: string): boolean => item.reviewerIds.includes(identityId) || item.answer?.reviewerId === identityId;
 
-export interface ItemDecisionResponse {
-  readonly campaignId: string;
-  readonly itemId: string;
-  readonly decision: string;
-  readonly recorded: boolean;
-  readonly campaignStatus: 'open' | 'completed';
-}
+export type ItemDecisionResponse = ViewOf<typeof ItemDecisionResponseSchema>;
+type CampaignList = ViewOf<typeof CampaignListSchema>;
+type ItemList = ViewOf<typeof ItemListSchema>;
 
 /**
  * Recertification over HTTP: security (or an administrator) starts a campaign of a definition; reviewers list their
@@ -60,6 +66,9 @@ export class CampaignsController {
   @Post('campaigns')
   @HttpCode(201)
   @RequireRoles('security', 'admin')
+  @ZodBody(StartCampaignBodySchema)
+  @ZodResponse(201, CampaignViewSchema, 'The campaign started, with every review item and its lineage')
+  @ProblemResponses(400, 401, 403, 503)
   async start(@Body() body: unknown, @CurrentPrincipal() principal: Principal): Promise<CampaignView> {
     const parsed = StartCampaignBodySchema.safeParse(body ?? {});
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);
@@ -74,7 +83,9 @@ export class CampaignsController {
 
   @Get('campaigns')
   @RequireRoles(...SEES_EVERY_CAMPAIGN)
-  async list(): Promise<{ campaigns: CampaignSummary[] }> {
+  @ZodResponse(200, CampaignListSchema, 'Every campaign, newest first')
+  @ProblemResponses(401, 403, 503)
+  async list(): Promise<CampaignList> {
     await this.certification.whenLoaded();
     const campaigns = [...this.certification.campaigns().values()].flatMap((state) => summaryOf(state) ?? []);
     return { campaigns: campaigns.sort((a, b) => b.startedAt.localeCompare(a.startedAt) || a.campaignId.localeCompare(b.campaignId)) };
@@ -82,6 +93,8 @@ export class CampaignsController {
 
   /** Security, auditors and administrators see every item; a reviewer the items that are theirs; anyone else a 404. */
   @Get('campaigns/:campaignId')
+  @ZodResponse(200, CampaignViewSchema, 'The campaign with the items the caller may see')
+  @ProblemResponses(401, 404, 503)
   async campaign(@Param('campaignId') campaignId: string, @CurrentPrincipal() principal: Principal): Promise<CampaignView> {
     await this.certification.whenLoaded();
     const state = this.certification.stateOf(campaignId);
@@ -96,7 +109,9 @@ export class CampaignsController {
   /** The caller's open review items, across campaigns, oldest due first. */
   @Get('certifications')
   @RequireRoles('member')
-  async mine(@CurrentPrincipal() principal: Principal): Promise<{ items: ItemView[] }> {
+  @ZodResponse(200, ItemListSchema, "The caller's open review items, oldest due first, each with its grant's lineage")
+  @ProblemResponses(401, 403, 503)
+  async mine(@CurrentPrincipal() principal: Principal): Promise<ItemList> {
     await this.certification.whenLoaded();
     const items: ItemView[] = [];
     for (const [campaignId, state] of this.certification.campaigns()) {
@@ -110,6 +125,16 @@ export class CampaignsController {
   @Post('campaigns/:campaignId/items/:itemId')
   @HttpCode(200)
   @RequireRoles('member')
+  @ZodBody(ItemDecisionBodySchema)
+  @ZodResponse(200, ItemDecisionResponseSchema, 'The answer as recorded, and whether the campaign is now complete')
+  @ProblemResponses(
+    400,
+    401,
+    [403, 'Related to the item but not its reviewer (their own access, their NHI): recorded'],
+    404,
+    [409, 'The review item is closed'],
+    503,
+  )
   async decide(
     @Param('campaignId') campaignId: string,
     @Param('itemId') itemId: string,

@@ -1,7 +1,9 @@
 import type { CertificationItem } from '@grantline/contracts';
+import type { ViewOf } from '@grantline/http-edge';
+import type { CampaignSummarySchema, CampaignViewSchema, ItemViewSchema, LineageSchema, PolicyDecisionTodaySchema } from './certification.schema';
 import type { RequestApprovalState } from '../domain/approval.state';
 import { countsOf } from './domain/certification.state';
-import type { CampaignCounts, CampaignState, ItemAnswer, ItemState, PolicyToday } from './domain/certification.state';
+import type { CampaignState, ItemState, PolicyToday } from './domain/certification.state';
 import type { GrantFact } from './domain/grant-facts';
 import type { RequestRecord } from './domain/people';
 
@@ -12,55 +14,14 @@ import type { RequestRecord } from './domain/people';
  * what today's bundle decides for the same input (`policyDecisionToday`, from the policy service). Last use is not
  * reported by any connector yet.
  */
-export interface Lineage {
-  readonly request?: {
-    readonly requestId: string;
-    readonly requesterId?: string;
-    readonly justification?: string;
-    readonly submittedAt?: string;
-    readonly ticket?: RequestRecord['ticket'];
-  };
-  readonly policyDecision?: {
-    readonly decisionId: string;
-    readonly effect: string;
-    readonly bundleDigest: string;
-    readonly reasons: readonly string[];
-    readonly matchedRules: readonly string[];
-    readonly riskScore: number;
-    readonly decidedAt: string;
-  };
-  /** What the bundle active now decides for the input recorded at grant time (`pending` until policy has answered). */
-  readonly policyDecisionToday: PolicyDecisionToday;
-  readonly approvals: readonly { readonly stageId: string; readonly approverId: string; readonly decision: string; readonly decidedAt: string }[];
-  readonly outcome?: string;
-  readonly grant?: {
-    readonly createdAt: string;
-    readonly activatedAt?: string;
-    readonly expiresAt: string;
-    readonly breakGlass: boolean;
-    readonly expiryChanges: GrantFact['expiryChanges'];
-  };
-  readonly renewals: readonly { readonly grantId: string; readonly createdAt: string; readonly expiresAt: string; readonly status: string }[];
-  readonly driftFindings: GrantFact['driftFindings'];
-  readonly lastUse: 'not_reported';
-}
+export type Lineage = ViewOf<typeof LineageSchema>;
 
 /**
  * Today's verdict for an item: `pending` until the policy service's `review-items-evaluated` for the campaign has
  * arrived; `evaluated` with the effect and reasons of today's bundle and whether the effect `changed` since grant
  * time; `unknown` when there was nothing to re-evaluate (no decision, a v1 record, a refusal) or it failed, with why.
  */
-export type PolicyDecisionToday =
-  | { readonly status: 'pending' }
-  | {
-      readonly status: 'evaluated';
-      readonly bundleDigest: string;
-      readonly effect: string;
-      readonly reasons: readonly string[];
-      readonly changed: boolean;
-      readonly evaluatedAt: string;
-    }
-  | { readonly status: 'unknown'; readonly bundleDigest: string; readonly reason: string; readonly detail: string; readonly evaluatedAt: string };
+export type PolicyDecisionToday = ViewOf<typeof PolicyDecisionTodaySchema>;
 
 export const policyDecisionTodayOf = (itemId: string, policyToday: PolicyToday | undefined): PolicyDecisionToday => {
   const answer = policyToday?.items.get(itemId);
@@ -70,31 +31,9 @@ export const policyDecisionTodayOf = (itemId: string, policyToday: PolicyToday |
   return { status: 'evaluated', bundleDigest, effect: answer.currentEffect, reasons: answer.currentReasons, changed: answer.changed, evaluatedAt };
 };
 
-export interface ItemView extends CertificationItem {
-  readonly campaignId: string;
-  readonly status: ItemState['status'];
-  readonly currentReviewerIds: readonly string[];
-  readonly dueAt: string;
-  readonly escalated: boolean;
-  readonly answer?: ItemAnswer;
-  readonly lineage: Lineage;
-}
-
-export interface CampaignSummary {
-  readonly campaignId: string;
-  readonly definitionId: string;
-  readonly trigger: string;
-  readonly status: 'open' | 'completed';
-  readonly startedAt: string;
-  readonly dueAt: string;
-  readonly completedAt?: string;
-  readonly counts: CampaignCounts;
-  readonly blockedAttempts: number;
-}
-
-export interface CampaignView extends CampaignSummary {
-  readonly items: ItemView[];
-}
+export type ItemView = ViewOf<typeof ItemViewSchema>;
+export type CampaignSummary = ViewOf<typeof CampaignSummarySchema>;
+export type CampaignView = ViewOf<typeof CampaignViewSchema>;
 
 export interface LineageSources {
   readonly grants: ReadonlyMap<string, GrantFact>;

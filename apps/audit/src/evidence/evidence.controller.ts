@@ -1,19 +1,20 @@
 import { Controller, Get, Query, Res, UseFilters, UseGuards } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import { EvidenceQuerySchema, MAX_EVIDENCE_PERIOD_DAYS, renderEvidenceMarkdown } from '@grantline/evidence';
-import type { EvidencePack } from '@grantline/evidence';
-import { BearerAuthGuard, PROBLEMS, ProblemDetailsFilter, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
-import { EvidencePackDto } from './evidence.dto';
+import {
+  BearerAuthGuard,
+  PROBLEMS,
+  ProblemDetailsFilter,
+  ProblemResponses,
+  RequireRoles,
+  ZodQuery,
+  fieldErrorsOf,
+  invalidInput,
+  openApiSchemaOf,
+} from '@grantline/http-edge';
+import type { ViewOf } from '@grantline/http-edge';
+import { EvidencePackSchema } from './evidence-pack.schema';
 import { EvidenceService } from './evidence.service';
 
 interface ResponseLike {
@@ -27,7 +28,7 @@ interface ResponseLike {
  */
 @ApiTags('audit')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No bearer token, or one that does not verify' })
+@ProblemResponses([401, 'No bearer token, or one that does not verify'])
 @Controller('v1/audit')
 @UseGuards(BearerAuthGuard)
 @UseFilters(ProblemDetailsFilter)
@@ -41,14 +42,17 @@ export class EvidenceController {
     description:
       'Replays the lifecycle topics from the beginning (facts before the period matter) and reports on the period: status (satisfied / finding / not observable, with the reason), count and lines with their event links (CloudEvent id, type, topic/partition/offset).',
   })
-  @ApiQuery({ name: 'from', required: true, description: 'Start of the period (ISO-8601 with a time zone)' })
-  @ApiQuery({ name: 'to', required: true, description: `End of the period, after from, at most ${MAX_EVIDENCE_PERIOD_DAYS} days later` })
-  @ApiQuery({ name: 'format', required: false, enum: ['json', 'md'], description: 'json (default) or md (text/markdown)' })
-  @ApiProduces('application/json', 'text/markdown')
-  @ApiOkResponse({ type: EvidencePackDto })
-  @ApiBadRequestResponse({ description: 'from or to missing or invalid, to not after from, a period too long, an unknown format or parameter' })
-  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security' })
-  async pack(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) response: ResponseLike): Promise<EvidencePack | string> {
+  @ZodQuery(EvidenceQuerySchema)
+  @ApiResponse({
+    status: 200,
+    description: `The pack of the period (at most ${MAX_EVIDENCE_PERIOD_DAYS} days): JSON, or Markdown with format=md`,
+    content: { 'application/json': { schema: openApiSchemaOf(EvidencePackSchema) }, 'text/markdown': { schema: openApiSchemaOf(z.string()) } },
+  })
+  @ProblemResponses(
+    [400, 'from or to missing or invalid, to not after from, a period too long, an unknown format or parameter'],
+    [403, 'Requires one of the roles auditor, security'],
+  )
+  async pack(@Query() query: Record<string, unknown>, @Res({ passthrough: true }) response: ResponseLike): Promise<ViewOf<typeof EvidencePackSchema> | string> {
     const parsed = EvidenceQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);
     const { from, to, format } = parsed.data;

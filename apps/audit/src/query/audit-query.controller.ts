@@ -1,16 +1,5 @@
 import { Controller, Get, Inject, Optional, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { IdSchema } from '@grantline/contracts';
 import {
   BearerAuthGuard,
@@ -18,7 +7,10 @@ import {
   PROBLEMS,
   ProblemDetailsFilter,
   ProblemException,
+  ProblemResponses,
   RequireRoles,
+  ZodQuery,
+  ZodResponse,
   fieldErrorsOf,
   invalidInput,
 } from '@grantline/http-edge';
@@ -28,7 +20,14 @@ import { systemClock } from '@grantline/decider';
 import type { Clock } from '@grantline/decider';
 import { AuditAccess } from '../authorization/audit-access.service';
 import { AuditCatchUp } from '../projector/audit-catch-up.service';
-import { AccessDenialListDto, CurrentDriftDto, GrantExplanationDto, GrantListDto, ReconciliationListDto, RequestTimelineDto } from './audit-query.dto';
+import {
+  AccessDenialListViewSchema,
+  CurrentDriftViewSchema,
+  GrantExplanationViewSchema,
+  GrantListViewSchema,
+  ReconciliationListViewSchema,
+  RequestTimelineViewSchema,
+} from './audit-query.schema';
 import {
   ACCESS_DENIALS_LIMIT,
   AccessDenialsQuerySchema,
@@ -72,7 +71,7 @@ const isValidId = (raw: string): boolean => IdSchema.safeParse(raw).success;
  */
 @ApiTags('audit')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No bearer token, or one that does not verify' })
+@ProblemResponses([401, 'No bearer token, or one that does not verify'], [503, 'The read models are still catching up (`state-not-loaded`)'])
 @Controller('v1/audit')
 // Until the catch-up replay is done the read models are partial: 503, not an incomplete answer.
 @UseGuards(BearerAuthGuard, RequireLoaded(AuditCatchUp))
@@ -90,8 +89,8 @@ export class AuditQueryController {
     description: "Auditor, security; a member who is the request's requester, its beneficiary, or the beneficiary's manager or owner of record",
   })
   @ApiParam({ name: 'requestId' })
-  @ApiOkResponse({ type: RequestTimelineDto })
-  @ApiNotFoundResponse({ description: 'No event of this request has been seen, or the caller may not see it (the same answer)' })
+  @ZodResponse(200, RequestTimelineViewSchema, 'Every event of the request, in order')
+  @ProblemResponses([400, 'An invalid requestId'], [404, 'No event of this request has been seen, or the caller may not see it (the same answer)'])
   async timeline(@CurrentPrincipal() principal: Principal, @Param('requestId') requestId: string): Promise<RequestTimelineView> {
     if (this.access.readsAll(principal)) {
       const view = await this.queries.timeline(validId('requestId', requestId));
@@ -106,18 +105,12 @@ export class AuditQueryController {
     summary: 'Who has access: current grants of a subject, or of an entitlement',
     description: 'Auditor, security: any subject or entitlement. A member: subjectId = themselves, a person they manage or a non-human identity they own',
   })
-  @ApiQuery({ name: 'subjectId', required: false, description: 'The identity holding the grants' })
-  @ApiQuery({ name: 'entitlementId', required: false })
-  @ApiQuery({ name: 'includeEnded', required: false, enum: ['true', 'false'], description: 'Also list revoked and failed grants' })
-  @ApiQuery({
-    name: 'asOf',
-    required: false,
-    description:
-      'Who had access at this past instant (ISO-8601 with offset): grants the target confirmed at or before it and whose removal was not confirmed at or before it',
-  })
-  @ApiOkResponse({ type: GrantListDto })
-  @ApiBadRequestResponse({ description: 'Neither subjectId nor entitlementId given, an invalid one, or an asOf in the future' })
-  @ApiForbiddenResponse({ description: 'A member asking about anyone but themselves, a person they manage or an NHI they own, or by entitlement' })
+  @ZodQuery(GrantsQuerySchema)
+  @ZodResponse(200, GrantListViewSchema, 'The grants held (or, with asOf, held then)')
+  @ProblemResponses(
+    [400, 'Neither subjectId nor entitlementId given, an invalid one, or an asOf in the future'],
+    [403, 'A member asking about anyone but themselves, a person they manage or an NHI they own, or by entitlement'],
+  )
   async grants(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>): Promise<GrantListView> {
     await this.access.assertMayListGrants(principal, query);
     const parsed = GrantsQuerySchema.safeParse(query);
@@ -136,8 +129,8 @@ export class AuditQueryController {
     description: "Auditor, security; a member who is the grant's beneficiary, its request's requester, or the beneficiary's manager or owner of record",
   })
   @ApiParam({ name: 'grantId' })
-  @ApiOkResponse({ type: GrantExplanationDto })
-  @ApiNotFoundResponse({ description: 'No event of this grant has been seen, or the caller may not see it (the same answer)' })
+  @ZodResponse(200, GrantExplanationViewSchema, 'The chain from request to ending, with the links not seen yet')
+  @ProblemResponses([400, 'An invalid grantId'], [404, 'No event of this grant has been seen, or the caller may not see it (the same answer)'])
   async explain(@CurrentPrincipal() principal: Principal, @Param('grantId') grantId: string): Promise<GrantExplanationView> {
     if (this.access.readsAll(principal)) {
       const view = await this.queries.explain(validId('grantId', grantId));
@@ -150,10 +143,9 @@ export class AuditQueryController {
   @Get('reconciliations')
   @RequireRoles('auditor', 'security', 'operator')
   @ApiOperation({ summary: `Reconciliations of a connector's target against its grants, newest first (at most ${RECONCILIATIONS_LIMIT})` })
-  @ApiQuery({ name: 'connectorId', required: true, description: 'The connector whose target was reconciled' })
-  @ApiOkResponse({ type: ReconciliationListDto })
-  @ApiBadRequestResponse({ description: 'connectorId missing or invalid' })
-  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security, operator' })
+  @ZodQuery(ConnectorQuerySchema)
+  @ZodResponse(200, ReconciliationListViewSchema, 'The reconciliations, newest first')
+  @ProblemResponses([400, 'connectorId missing or invalid'], [403, 'Requires one of the roles auditor, security, operator'])
   async reconciliations(@Query() query: Record<string, unknown>): Promise<ReconciliationListView> {
     return this.queries.reconciliations(connectorQuery(query));
   }
@@ -161,11 +153,13 @@ export class AuditQueryController {
   @Get('drift')
   @RequireRoles('auditor', 'security', 'operator')
   @ApiOperation({ summary: "The drift in a connector's target as last observed: the findings of its latest completed reconciliation" })
-  @ApiQuery({ name: 'connectorId', required: true, description: 'The connector whose target was reconciled' })
-  @ApiOkResponse({ type: CurrentDriftDto })
-  @ApiBadRequestResponse({ description: 'connectorId missing or invalid' })
-  @ApiNotFoundResponse({ description: 'No completed reconciliation of this connector has been seen' })
-  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security, operator' })
+  @ZodQuery(ConnectorQuerySchema)
+  @ZodResponse(200, CurrentDriftViewSchema, 'The findings of the latest completed reconciliation')
+  @ProblemResponses(
+    [400, 'connectorId missing or invalid'],
+    [403, 'Requires one of the roles auditor, security, operator'],
+    [404, 'No completed reconciliation of this connector has been seen'],
+  )
   async drift(@Query() query: Record<string, unknown>): Promise<CurrentDriftView> {
     const connector = connectorQuery(query);
     const view = await this.queries.currentDrift(connector);
@@ -176,11 +170,9 @@ export class AuditQueryController {
   @Get('access-denials')
   @RequireRoles('auditor', 'security')
   @ApiOperation({ summary: `Refused API calls of every service (403, or a 404 that hid the object), newest first (at most ${ACCESS_DENIALS_LIMIT})` })
-  @ApiQuery({ name: 'principalId', required: false, description: 'Only the refusals of this caller (the token subject)' })
-  @ApiQuery({ name: 'service', required: false, description: 'Only the refusals of this service (intake, policy, approval, scheduler, audit)' })
-  @ApiOkResponse({ type: AccessDenialListDto })
-  @ApiBadRequestResponse({ description: 'An invalid principalId or service, or an unknown parameter' })
-  @ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security' })
+  @ZodQuery(AccessDenialsQuerySchema)
+  @ZodResponse(200, AccessDenialListViewSchema, 'The refusals, newest first')
+  @ProblemResponses([400, 'An invalid principalId or service, or an unknown parameter'], [403, 'Requires one of the roles auditor, security'])
   async accessDenials(@Query() query: Record<string, unknown>): Promise<AccessDenialListView> {
     const parsed = AccessDenialsQuerySchema.safeParse(query);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error, { root: '(query)' }), PROBLEMS.invalidQuery);

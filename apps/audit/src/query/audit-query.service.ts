@@ -6,32 +6,37 @@ import type { AccessDenialDocument } from '../projections/access-denials.project
 import { HELD_STATUSES, grantAccessProjection } from '../projections/grant-access.projection';
 import type { GrantAccessDocument, GrantStatus } from '../projections/grant-access.projection';
 import { grantExplanationProjection } from '../projections/grant-explanation.projection';
-import type {
-  ExplainedApproval,
-  ExplainedDecision,
-  ExplainedGrant,
-  ExplainedOutcome,
-  ExplainedRequest,
-  ExplainedRevocationRequest,
-  ExplainedWithdrawal,
-  GrantExplanationDocument,
-} from '../projections/grant-explanation.projection';
+import type { ExplainedGrant, ExplainedRevocationRequest, GrantExplanationDocument } from '../projections/grant-explanation.projection';
 import { identityRelationsProjection } from '../projections/identity-relations.projection';
 import type { IdentityRelationsDocument } from '../projections/identity-relations.projection';
 import { reconciliationProjection } from '../projections/reconciliation.projection';
-import type { ReconciliationDocument, ReconciliationFinding } from '../projections/reconciliation.projection';
+import type { ReconciliationDocument } from '../projections/reconciliation.projection';
 import { requestTimelineProjection } from '../projections/request-timeline.projection';
-import type { RequestStatus, TimelineEntry } from '../projections/request-timeline.projection';
 import { ReadModelStore } from '../persistence/read-model.store';
+import type { ViewOf } from '@grantline/http-edge';
+import type {
+  AccessDenialListViewSchema,
+  AccessDenialViewSchema,
+  CurrentDriftViewSchema,
+  GrantAccessViewSchema,
+  GrantEndingSchema,
+  GrantExplanationViewSchema,
+  GrantListViewSchema,
+  ReconciliationListViewSchema,
+  ReconciliationViewSchema,
+  RequestTimelineViewSchema,
+} from './audit-query.schema';
 
 export const GrantsQuerySchema = z
   .strictObject({
-    subjectId: IdSchema.optional(),
+    subjectId: IdSchema.optional().describe('The identity holding the grants'),
     entitlementId: IdSchema.optional(),
     /** Revoked and never-provisioned grants are history, not access; ask for them explicitly. */
-    includeEnded: z.enum(['true', 'false']).optional(),
+    includeEnded: z.enum(['true', 'false']).optional().describe('Also list revoked and failed grants'),
     /** Who had access at a past instant: the grants live then, whatever became of them since. */
-    asOf: TimestampSchema.optional(),
+    asOf: TimestampSchema.optional().describe(
+      'Who had access at this past instant (ISO-8601 with offset): grants the target confirmed at or before it and whose removal was not confirmed at or before it',
+    ),
   })
   .refine((query) => query.subjectId !== undefined || query.entitlementId !== undefined, {
     message: 'Required: subjectId or entitlementId',
@@ -43,7 +48,7 @@ export const GrantsQuerySchema = z
   });
 export type GrantsQuery = z.infer<typeof GrantsQuerySchema>;
 
-export const ConnectorQuerySchema = z.strictObject({ connectorId: IdSchema });
+export const ConnectorQuerySchema = z.strictObject({ connectorId: IdSchema.describe('The connector whose target was reconciled') });
 export type ConnectorQuery = z.infer<typeof ConnectorQuerySchema>;
 
 /** How many reconciliations of one connector the list shows, newest first. */
@@ -51,83 +56,34 @@ export const RECONCILIATIONS_LIMIT = 50;
 
 export const AccessDenialsQuerySchema = z.strictObject({
   /** The refused caller (the token subject). */
-  principalId: IdSchema.optional(),
+  principalId: IdSchema.optional().describe('Only the refusals of this caller (the token subject)'),
   /** The refusing service: intake, policy, approval, scheduler, audit. */
-  service: IdSchema.optional(),
+  service: IdSchema.optional().describe('Only the refusals of this service (intake, policy, approval, scheduler, audit)'),
 });
 export type AccessDenialsQuery = z.infer<typeof AccessDenialsQuerySchema>;
 
 /** How many refusals the list shows, newest first. */
 export const ACCESS_DENIALS_LIMIT = 100;
 
-export type AccessDenialView = Omit<AccessDenialDocument, '_id' | 'appliedEventIds'>;
-
-export interface AccessDenialListView {
-  readonly denials: readonly AccessDenialView[];
-}
+export type AccessDenialView = ViewOf<typeof AccessDenialViewSchema>;
+export type AccessDenialListView = ViewOf<typeof AccessDenialListViewSchema>;
 
 /** A person's manager and a non-human identity's owner of record, as the identity source last stated them. */
 export type IdentityRelationsView = Pick<IdentityRelationsDocument, 'identityId' | 'kind' | 'status' | 'managerId' | 'ownerId'>;
 
-export interface RequestTimelineView {
-  readonly requestId: string;
-  readonly status: RequestStatus;
-  readonly entries: readonly TimelineEntry[];
-}
-
-export type GrantAccessView = Omit<GrantAccessDocument, '_id' | 'appliedEventIds'>;
-
-export interface GrantListView {
-  readonly grants: readonly GrantAccessView[];
-}
-
+// The views are the types of the schemas the OpenAPI document is generated from (audit-query.schema.ts): the
+// compiler holds every view built from a projection's document to what /docs says the route answers.
+export type RequestTimelineView = ViewOf<typeof RequestTimelineViewSchema>;
+export type GrantAccessView = ViewOf<typeof GrantAccessViewSchema>;
+export type GrantListView = ViewOf<typeof GrantListViewSchema>;
 /** How the grant's access ended, when it has. */
-export interface GrantEnding {
-  readonly reason: string;
-  readonly at: string;
-  /** The manual revocation request behind a `revocation` ending. */
-  readonly requestedBy?: string;
-  readonly requestReason?: string;
-  readonly expiryTimerFiredAt?: string;
-}
-
-export interface GrantExplanationView {
-  readonly grantId: string;
-  readonly requestId: string;
-  readonly request?: ExplainedRequest;
-  readonly decision?: ExplainedDecision;
-  readonly approvals: readonly ExplainedApproval[];
-  readonly selfApprovalAttempts: GrantExplanationDocument['selfApprovalAttempts'];
-  readonly outcome?: ExplainedOutcome;
-  readonly withdrawal?: ExplainedWithdrawal;
-  readonly revocationRequests: readonly ExplainedRevocationRequest[];
-  readonly grant: ExplainedGrant;
-  readonly ending?: GrantEnding;
-  /** Links of the chain the audit has not seen (yet): evidence gaps an auditor should look at. */
-  readonly missing: readonly string[];
-}
-
+export type GrantEnding = ViewOf<typeof GrantEndingSchema>;
+export type GrantExplanationView = ViewOf<typeof GrantExplanationViewSchema>;
 /** `completed` is false while only findings have been read: the completion (report id, counts) has not arrived yet. */
-export type ReconciliationView = Omit<ReconciliationDocument, '_id' | 'appliedEventIds' | 'completedEventId'>;
-
-export interface ReconciliationListView {
-  readonly reconciliations: readonly ReconciliationView[];
-}
-
+export type ReconciliationView = ViewOf<typeof ReconciliationViewSchema>;
+export type ReconciliationListView = ViewOf<typeof ReconciliationListViewSchema>;
 /** The drift a connector's target showed when it was last read completely. */
-export interface CurrentDriftView {
-  readonly connectorId: string;
-  readonly observedAt: string;
-  readonly reportId: string;
-  /** How many findings the reconciliation reported, per kind. */
-  readonly drift: NonNullable<ReconciliationDocument['drift']>;
-  readonly findings: readonly ReconciliationFinding[];
-  /**
-   * Findings counted by the reconciliation but not projected yet: they travel on other partitions than its
-   * summary, so for a moment the summary can be ahead of them. 0 means the list is complete.
-   */
-  readonly findingsPending: number;
-}
+export type CurrentDriftView = ViewOf<typeof CurrentDriftViewSchema>;
 
 function reconciliationViewOf(doc: ReconciliationDocument): ReconciliationView {
   const { _id: _id, appliedEventIds: _applied, completedEventId: _completedBy, ...view } = doc;

@@ -1,25 +1,29 @@
 import { Controller, Get, Inject, Param, Query, UseFilters, UseGuards } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { BearerAuthGuard, PROBLEMS, ProblemDetailsFilter, ProblemException, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import {
+  BearerAuthGuard,
+  PROBLEMS,
+  ProblemDetailsFilter,
+  ProblemException,
+  ProblemResponses,
+  RequireRoles,
+  ZodQuery,
+  ZodResponse,
+  fieldErrorsOf,
+  invalidInput,
+} from '@grantline/http-edge';
+import type { ViewOf } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { AUDIT_SIGNING } from './audit-signing.config';
 import type { AuditSigning } from './audit-signing.config';
 import { LogCheckpointer } from './log-checkpointer.service';
 import { ConsistencyQuerySchema, InclusionQuerySchema, LogProofsService, ProofNotFound, TreeParamsSchema } from './log-proofs.service';
-import type { CheckpointView, ConsistencyProofView, InclusionProofView } from './log-proofs.service';
+import type { ConsistencyProofView, InclusionProofView } from './log-proofs.service';
+import { CheckpointListSchema, ConsistencyProofViewSchema, InclusionProofViewSchema, VerifierKeySchema } from './log-proofs.schema';
+
+type CheckpointList = ViewOf<typeof CheckpointListSchema>;
+const NOT_REBUILT = [503, 'The trees are not rebuilt yet, or the log was edited'] as const;
 
 /** Who may read the log's checkpoints and proofs: they hold hashes and record coordinates, never an event's content. */
 const LOG_READERS = ['auditor', 'security', 'admin'] as const;
@@ -47,8 +51,7 @@ function answer<T>(work: () => T): T {
  */
 @ApiTags('audit')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'No bearer token, or one that does not verify' })
-@ApiForbiddenResponse({ description: 'Requires one of the roles auditor, security, admin' })
+@ProblemResponses([401, 'No bearer token, or one that does not verify'], [403, 'Requires one of the roles auditor, security, admin'])
 @Controller('v1/audit/log')
 @UseGuards(BearerAuthGuard)
 @UseFilters(ProblemDetailsFilter)
@@ -61,8 +64,8 @@ export class LogProofsController {
   @Get('key')
   @RequireRoles(...LOG_READERS)
   @ApiOperation({ summary: 'The public key that signs the checkpoints: C2SP verifier key and SPKI PEM' })
-  @ApiOkResponse({ description: '{ keyName, keyId, vkey, publicKeyPem }' })
-  key(): { keyName: string; keyId: string; vkey: string; publicKeyPem: string } {
+  @ZodResponse(200, VerifierKeySchema, 'The verifier key')
+  key(): ViewOf<typeof VerifierKeySchema> {
     return {
       keyName: this.signing.keyName,
       keyId: this.signing.signer.keyId.toString('hex'),
@@ -75,9 +78,9 @@ export class LogProofsController {
   @RequireRoles(...LOG_READERS)
   @UseGuards(RequireLoaded(LogCheckpointer))
   @ApiOperation({ summary: 'The latest signed checkpoint of each tree (one tree per topic partition)' })
-  @ApiOkResponse({ description: '{ checkpoints: [{ origin, topic, partition, treeSize, rootHash, lastOffset, note, signedAt }] }' })
-  @ApiServiceUnavailableResponse({ description: 'The trees are not rebuilt yet, or the log was edited' })
-  latest(): { checkpoints: CheckpointView[] } {
+  @ZodResponse(200, CheckpointListSchema, 'The latest checkpoint of each tree')
+  @ProblemResponses(NOT_REBUILT)
+  latest(): CheckpointList {
     return this.proofs.latestCheckpoints();
   }
 
@@ -87,10 +90,9 @@ export class LogProofsController {
   @ApiOperation({ summary: 'Every signed checkpoint of one tree, smallest first' })
   @ApiParam({ name: 'topic', description: 'The logical topic, e.g. iga.requests.v1' })
   @ApiParam({ name: 'partition' })
-  @ApiBadRequestResponse({ description: 'An invalid topic or partition' })
-  @ApiNotFoundResponse({ description: 'No checkpoint of this tree' })
-  @ApiServiceUnavailableResponse({ description: 'The trees are not rebuilt yet, or the log was edited' })
-  checkpoints(@Param('topic') topic: string, @Param('partition') partition: string): { checkpoints: CheckpointView[] } {
+  @ZodResponse(200, CheckpointListSchema, 'Every checkpoint of the tree, smallest first')
+  @ProblemResponses([400, 'An invalid topic or partition'], [404, 'No checkpoint of this tree'], NOT_REBUILT)
+  checkpoints(@Param('topic') topic: string, @Param('partition') partition: string): CheckpointList {
     const tree = parse(TreeParamsSchema, { topic, partition }, '(path)');
     return answer(() => this.proofs.checkpointsOf(tree.topic, tree.partition));
   }
@@ -99,14 +101,13 @@ export class LogProofsController {
   @RequireRoles(...LOG_READERS)
   @UseGuards(RequireLoaded(LogCheckpointer))
   @ApiOperation({ summary: 'An RFC 9162 inclusion proof of one record against a signed checkpoint of its tree (default the latest)' })
-  @ApiQuery({ name: 'eventId', required: false, description: 'The CloudEvent id (or give topic, partition and offset)' })
-  @ApiQuery({ name: 'topic', required: false })
-  @ApiQuery({ name: 'partition', required: false })
-  @ApiQuery({ name: 'offset', required: false })
-  @ApiQuery({ name: 'treeSize', required: false, description: 'The size of a published checkpoint to prove against' })
-  @ApiBadRequestResponse({ description: 'Neither eventId nor topic, partition and offset, both, or an invalid field' })
-  @ApiNotFoundResponse({ description: 'Unknown event or record, no checkpoint at that size, or the record is not covered by one yet' })
-  @ApiServiceUnavailableResponse({ description: 'The trees are not rebuilt yet, or the log was edited' })
+  @ZodQuery(InclusionQuerySchema)
+  @ZodResponse(200, InclusionProofViewSchema, 'The inclusion proof and the checkpoint it proves against')
+  @ProblemResponses(
+    [400, 'Neither eventId nor topic, partition and offset, both, or an invalid field'],
+    [404, 'Unknown event or record, no checkpoint at that size, or the record is not covered by one yet'],
+    NOT_REBUILT,
+  )
   inclusion(@Query() query: Record<string, unknown>): InclusionProofView {
     const parsed = parse(InclusionQuerySchema, query, '(query)');
     return answer(() => this.proofs.inclusion(parsed));
@@ -116,13 +117,9 @@ export class LogProofsController {
   @RequireRoles(...LOG_READERS)
   @UseGuards(RequireLoaded(LogCheckpointer))
   @ApiOperation({ summary: 'An RFC 9162 consistency proof between two sizes of one tree (to: a signed checkpoint, default the latest)' })
-  @ApiQuery({ name: 'topic', required: true })
-  @ApiQuery({ name: 'partition', required: true })
-  @ApiQuery({ name: 'from', required: true, description: 'The older size (≥ 1)' })
-  @ApiQuery({ name: 'to', required: false, description: 'The size of a published checkpoint (default the latest)' })
-  @ApiBadRequestResponse({ description: 'A missing or invalid field, or from > to' })
-  @ApiNotFoundResponse({ description: 'No checkpoint of this tree, or none at size to' })
-  @ApiServiceUnavailableResponse({ description: 'The trees are not rebuilt yet, or the log was edited' })
+  @ZodQuery(ConsistencyQuerySchema)
+  @ZodResponse(200, ConsistencyProofViewSchema, 'The consistency proof and the checkpoints at both sizes')
+  @ProblemResponses([400, 'A missing or invalid field, or from > to'], [404, 'No checkpoint of this tree, or none at size to'], NOT_REBUILT)
   consistency(@Query() query: Record<string, unknown>): ConsistencyProofView {
     const parsed = parse(ConsistencyQuerySchema, query, '(query)');
     return answer(() => this.proofs.consistency(parsed));

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
+import type { ViewOf } from '@grantline/http-edge';
+import type { CheckpointViewSchema, ConsistencyProofViewSchema, InclusionProofViewSchema } from './log-proofs.schema';
 import { IdSchema } from '@grantline/contracts';
 import { LogCheckpointer } from './log-checkpointer.service';
 import type { LeafPosition, LogTree, LogTrees, PublishedCheckpoint } from '@grantline/transparency';
@@ -12,11 +14,11 @@ const TreeSizeSchema = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGE
 /** `eventId`, or `topic` + `partition` + `offset`; `treeSize`: the checkpoint to prove against (default the latest). */
 export const InclusionQuerySchema = z
   .strictObject({
-    eventId: IdSchema.optional(),
+    eventId: IdSchema.optional().describe('The CloudEvent id (or give topic, partition and offset)'),
     topic: TopicSchema.optional(),
     partition: PartitionSchema.optional(),
     offset: OffsetSchema.optional(),
-    treeSize: TreeSizeSchema.optional(),
+    treeSize: TreeSizeSchema.optional().describe('The size of a published checkpoint to prove against (default the latest)'),
   })
   .superRefine((query, context) => {
     const byPosition = query.topic !== undefined || query.partition !== undefined || query.offset !== undefined;
@@ -39,49 +41,20 @@ export type InclusionQuery = z.infer<typeof InclusionQuerySchema>;
 
 /** Two sizes of one tree: `from` (≥ 1) and `to` (default the latest checkpoint's size). */
 export const ConsistencyQuerySchema = z
-  .strictObject({ topic: TopicSchema, partition: PartitionSchema, from: TreeSizeSchema, to: TreeSizeSchema.optional() })
+  .strictObject({
+    topic: TopicSchema,
+    partition: PartitionSchema,
+    from: TreeSizeSchema.describe('The older size (≥ 1)'),
+    to: TreeSizeSchema.optional().describe('The size of a published checkpoint (default the latest)'),
+  })
   .refine((query) => query.to === undefined || query.from <= query.to, { path: ['from'], message: 'must not exceed to' });
 export type ConsistencyQuery = z.infer<typeof ConsistencyQuerySchema>;
 
 export const TreeParamsSchema = z.strictObject({ topic: TopicSchema, partition: PartitionSchema });
 
-export interface CheckpointView {
-  readonly origin: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly treeSize: number;
-  /** base64 */
-  readonly rootHash: string;
-  readonly lastOffset: string;
-  readonly note: string;
-  readonly signedAt: string;
-}
-
-export interface InclusionProofView {
-  readonly origin: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly eventId?: string;
-  readonly leafIndex: number;
-  /** base64 of RFC 9162 leaf hash of the record's bytes. */
-  readonly leafHash: string;
-  readonly treeSize: number;
-  readonly proof: readonly string[];
-  readonly checkpoint: CheckpointView;
-}
-
-export interface ConsistencyProofView {
-  readonly origin: string;
-  readonly from: number;
-  readonly to: number;
-  readonly fromRoot: string;
-  readonly toRoot: string;
-  readonly proof: readonly string[];
-  /** The signed checkpoints at these sizes, when published (`to` always is). */
-  readonly fromCheckpoint?: CheckpointView;
-  readonly toCheckpoint: CheckpointView;
-}
+export type CheckpointView = ViewOf<typeof CheckpointViewSchema>;
+export type InclusionProofView = ViewOf<typeof InclusionProofViewSchema>;
+export type ConsistencyProofView = ViewOf<typeof ConsistencyProofViewSchema>;
 
 /** Why a proof cannot be given: the answer is 404 with this detail. */
 export class ProofNotFound extends Error {

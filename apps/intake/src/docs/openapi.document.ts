@@ -1,5 +1,17 @@
 import { z } from 'zod';
 import { IdentitySchema } from '@grantline/contracts';
+import { PROBLEM_OPENAPI_SCHEMA, PROBLEM_RESPONSES, PROBLEM_SCHEMA_NAME, openApiSchemaOf, problemResponse } from '@grantline/http-edge';
+import {
+  AttributesAcceptedSchema,
+  IdentityAcceptedSchema,
+  OffboardAcceptedSchema,
+  RequestStatusViewSchema,
+  RevokeAcceptedSchema,
+  SubmitAcceptedSchema,
+  TransferAcceptedSchema,
+  TransferProposedSchema,
+  WithdrawAcceptedSchema,
+} from '../http/intake-answers.schema';
 import { OffboardBodySchema, RevokeBodySchema, SubmitRequestBodySchema, WithdrawBodySchema } from '../requests/request-body.schema';
 import { AttributesBodySchema } from '../identities/identity-attributes.schema';
 import { AcceptOwnerTransferBodySchema, ProposeOwnerTransferBodySchema } from '../identities/identities.controller';
@@ -7,23 +19,24 @@ import { ScimGroupBodySchema } from '../scim/scim-group.schema';
 import { PatchOpBodySchema } from '../scim/scim-patch.schema';
 import { ScimUserBodySchema } from '../scim/scim-user.schema';
 
-type JsonSchema = Record<string, unknown>;
-const schemaOf = (schema: z.ZodType): JsonSchema => {
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return json;
-};
+// The document is OpenAPI 3.1, whose schemas are JSON Schema 2020-12: what zod writes by default.
+const schemaOf = (schema: z.ZodType, io: 'input' | 'output' = 'input') => openApiSchemaOf(schema, { io, target: 'draft-2020-12' });
 
-const problem = { description: 'RFC 9457 problem details', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const problem = problemResponse('RFC 9457 problem details');
 const errors = {
-  '400': { ...problem, description: 'Invalid input: `errors` names each bad field; nothing was written' },
-  '401': { ...problem, description: 'Missing, expired, unsigned, wrong-issuer or wrong-audience token' },
-  '403': { ...problem, description: 'The caller may not do this (see docs/authorization.md); the attempt is recorded, nothing else is written' },
-  '404': { ...problem, description: 'Unknown — or not visible to the caller, answered exactly alike; a refused attempt is recorded' },
-  '409': { ...problem, description: 'Refused in the current state (e.g. the request is already closed); nothing was written' },
-  '413': { ...problem, description: 'Body larger than the limit (2 MB by default)' },
-  '422': { ...problem, description: 'Idempotency-Key already bound to a different request: nothing was published' },
-  '503': { ...problem, description: 'Kafka did not acknowledge the event: nothing was accepted; retry with the same key' },
+  '400': problemResponse(PROBLEM_RESPONSES[400]),
+  '401': problemResponse(PROBLEM_RESPONSES[401]),
+  '403': problemResponse(PROBLEM_RESPONSES[403]),
+  '404': problemResponse(PROBLEM_RESPONSES[404]),
+  '409': problemResponse('Refused in the current state (e.g. the request is already closed); nothing was written'),
+  '413': problemResponse('Body larger than the limit (2 MB by default)'),
+  '422': problemResponse(PROBLEM_RESPONSES[422]),
+  '503': problemResponse('Kafka did not acknowledge the event: nothing was accepted; retry with the same key'),
 };
+const json = (description: string, schema: z.ZodType) => ({ description, content: { 'application/json': { schema: schemaOf(schema, 'output') } } });
+const HealthSchema = z.looseObject({ status: z.string().describe('ok, or error with the failing checks in `error`') });
+const JwksSchema = z.object({ keys: z.array(z.looseObject({ kty: z.string(), kid: z.string().optional(), alg: z.string().optional() })) });
+const OpenIdConfigurationSchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string() });
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -33,9 +46,15 @@ const idempotencyKey = {
   schema: { type: 'string', maxLength: 200 },
 };
 /** SCIM 2.0 (RFC 7644) answers errors as `urn:ietf:params:scim:api:messages:2.0:Error` in application/scim+json. */
+const ScimErrorSchema = z.object({
+  schemas: z.array(z.string()),
+  status: z.string(),
+  scimType: z.string().optional(),
+  detail: z.string().optional(),
+});
 const scimError = {
   description: 'SCIM error (RFC 7644 §3.12): status, scimType, detail',
-  content: { 'application/scim+json': { schema: { type: 'object' } } },
+  content: { 'application/scim+json': { schema: schemaOf(ScimErrorSchema, 'output') } },
 };
 const scimErrors = {
   '400': scimError,
@@ -43,11 +62,46 @@ const scimErrors = {
   '403': { ...scimError, description: 'Not an identity-source principal; the attempt is recorded' },
   '404': scimError,
 };
-const scimResource = (description: string) => ({ description, content: { 'application/scim+json': { schema: { type: 'object' } } } });
+/** RFC 7643 §3.1: what every SCIM resource the intake answers carries besides its own attributes. */
+const ScimCommonSchema = z.looseObject({
+  schemas: z.array(z.string()),
+  id: z.string().optional(),
+  meta: z.object({ resourceType: z.string(), created: z.string(), lastModified: z.string(), location: z.string(), version: z.string() }).partial().optional(),
+});
+const scimContent = (schema: Record<string, unknown>) => ({ 'application/scim+json': { schema } });
+const scimResource = (description: string, resource?: z.ZodType) => ({
+  description,
+  content: scimContent(
+    resource === undefined ? schemaOf(ScimCommonSchema, 'output') : { allOf: [schemaOf(resource, 'output'), schemaOf(ScimCommonSchema, 'output')] },
+  ),
+});
+/** RFC 7644 §3.4.2: a page of resources. */
+const scimListResponse = (description: string, resource?: z.ZodType) => ({
+  description,
+  content: scimContent({
+    type: 'object',
+    required: ['schemas', 'totalResults', 'Resources'],
+    properties: {
+      schemas: { type: 'array', items: { type: 'string' } },
+      totalResults: { type: 'integer' },
+      startIndex: { type: 'integer' },
+      itemsPerPage: { type: 'integer' },
+      Resources: { type: 'array', items: scimResource('', resource).content['application/scim+json'].schema },
+    },
+  }),
+});
 const scimBody = (schema: z.ZodType) => ({
   required: true,
   content: { 'application/scim+json': { schema: schemaOf(schema) }, 'application/json': { schema: schemaOf(schema) } },
 });
+/** RFC 7644 §4: the discovery endpoints refuse a filter (403). */
+const discoveryFilterParam = {
+  name: 'filter',
+  in: 'query',
+  required: false,
+  description: 'Not supported on the discovery endpoints: a filter is refused with 403 (RFC 7644 §4)',
+  schema: { type: 'string' },
+};
 const scimListParams = ['filter', 'startIndex', 'count'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }));
 /** One SCIM resource type's collection and item paths (identity-source only). */
 const scimResourcePaths = (name: 'Users' | 'Groups', schema: z.ZodType): Record<string, unknown> => ({
@@ -56,13 +110,13 @@ const scimResourcePaths = (name: 'Users' | 'Groups', schema: z.ZodType): Record<
       summary: `List ${name} (filter, startIndex, count)`,
       tags: ['scim'],
       parameters: scimListParams,
-      responses: { '200': scimResource('ListResponse'), ...scimErrors },
+      responses: { '200': scimListResponse('ListResponse', schema), ...scimErrors },
     },
     post: {
       summary: `Create a ${name.slice(0, -1)}`,
       tags: ['scim'],
       requestBody: scimBody(schema),
-      responses: { '201': scimResource('Created'), '409': scimError, ...scimErrors },
+      responses: { '201': scimResource('Created', schema), '409': scimError, ...scimErrors },
     },
   },
   [`/scim/v2/${name}/{id}`]: {
@@ -70,21 +124,21 @@ const scimResourcePaths = (name: 'Users' | 'Groups', schema: z.ZodType): Record<
       summary: `One ${name.slice(0, -1)}`,
       tags: ['scim'],
       parameters: [idParam('id')],
-      responses: { '200': scimResource('The resource'), ...scimErrors },
+      responses: { '200': scimResource('The resource', schema), ...scimErrors },
     },
     put: {
       summary: `Replace a ${name.slice(0, -1)}`,
       tags: ['scim'],
       parameters: [idParam('id')],
       requestBody: scimBody(schema),
-      responses: { '200': scimResource('Replaced'), '412': scimError, ...scimErrors },
+      responses: { '200': scimResource('Replaced', schema), '412': scimError, ...scimErrors },
     },
     patch: {
       summary: `Patch a ${name.slice(0, -1)} (PatchOp)`,
       tags: ['scim'],
       parameters: [idParam('id')],
       requestBody: scimBody(PatchOpBodySchema),
-      responses: { '200': scimResource('Patched'), '412': scimError, ...scimErrors },
+      responses: { '200': scimResource('Patched', schema), '412': scimError, ...scimErrors },
     },
     delete: {
       summary: name === 'Users' ? 'Delete a User: a leaver' : 'Delete a Group',
@@ -96,7 +150,7 @@ const scimResourcePaths = (name: 'Users' | 'Groups', schema: z.ZodType): Record<
 });
 
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', maxLength: 200 } });
-const accepted = (description: string) => ({ '202': { description, content: { 'application/json': { schema: { type: 'object' } } } } });
+const accepted = (description: string, schema: z.ZodType) => ({ '202': json(description, schema) });
 const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schemaOf(schema) } } });
 
 /**
@@ -116,26 +170,16 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       schemas: {
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'detail'],
-          properties: {
-            type: { type: 'string' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            detail: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-          },
-        },
+        [PROBLEM_SCHEMA_NAME]: PROBLEM_OPENAPI_SCHEMA,
       },
     },
     paths: {
-      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'The process answers' } } } },
+      '/health/live': { get: { summary: 'Liveness', security: [], responses: { '200': json('The process answers', HealthSchema) } } },
       '/health/ready': {
         get: {
           summary: 'Readiness: Kafka and MongoDB answer',
           security: [],
-          responses: { '200': { description: 'Ready' }, '503': { description: 'A dependency is down' } },
+          responses: { '200': json('Ready', HealthSchema), '503': json('A dependency is down', HealthSchema) },
         },
       },
       '/metrics': {
@@ -146,13 +190,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         },
       },
       '/dev-issuer/jwks.json': {
-        get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': { description: 'JWKS' }, '404': problem } },
+        get: { summary: 'AUTH_MODE=dev only: the dev issuer public keys', security: [], responses: { '200': json('JWKS', JwksSchema), '404': problem } },
       },
       '/dev-issuer/.well-known/openid-configuration': {
         get: {
           summary: 'AUTH_MODE=dev only: the dev issuer discovery document',
           security: [],
-          responses: { '200': { description: 'OpenID provider metadata (issuer, jwks_uri)' } },
+          responses: { '200': json('OpenID provider metadata (issuer, jwks_uri)', OpenIdConfigurationSchema) },
         },
       },
       '/v1/requests': {
@@ -160,14 +204,14 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Submit an access request',
           parameters: [idempotencyKey],
           requestBody: body(SubmitRequestBodySchema),
-          responses: { ...accepted('Recorded on iga.requests.v1 as iga.request.submitted.v2'), ...errors },
+          responses: { ...accepted('Recorded on iga.requests.v1 as iga.request.submitted.v2', SubmitAcceptedSchema), ...errors },
         },
       },
       '/v1/requests/{id}': {
         get: {
           summary: 'A request with its status, grants and timeline',
           parameters: [idParam('id')],
-          responses: { '200': { description: 'The request' }, '401': errors['401'], '404': errors['404'] },
+          responses: { '200': json('The request', RequestStatusViewSchema), '401': errors['401'], '404': errors['404'] },
         },
       },
       '/v1/requests/{id}/withdraw': {
@@ -175,7 +219,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Withdraw a request',
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(WithdrawBodySchema),
-          responses: { ...accepted('iga.request.withdrawn.v1 recorded'), ...errors },
+          responses: { ...accepted('iga.request.withdrawn.v1 recorded', WithdrawAcceptedSchema), ...errors },
         },
       },
       '/v1/grants/{id}/revoke': {
@@ -183,7 +227,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Request revocation of a grant',
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(RevokeBodySchema),
-          responses: { ...accepted('iga.revocation.requested.v1 recorded'), ...errors },
+          responses: { ...accepted('iga.revocation.requested.v1 recorded', RevokeAcceptedSchema), ...errors },
         },
       },
       '/v1/identities/{id}': {
@@ -191,7 +235,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Upsert a person (with manager) or a non-human identity (with owner of record)',
           parameters: [idParam('id'), idempotencyKey],
           requestBody: { required: true, content: { 'application/json': { schema: schemaOf(IdentitySchema) } } },
-          responses: { ...accepted('iga.identity.upserted.v1 recorded'), ...errors },
+          responses: { ...accepted('iga.identity.upserted.v1 recorded', IdentityAcceptedSchema), ...errors },
         },
       },
       '/v1/identities/{id}/attributes': {
@@ -199,7 +243,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Set attributes owned by a source other than the identity source (onCall: the on-call system); null removes one',
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(AttributesBodySchema),
-          responses: { ...accepted('iga.identity.upserted.v1 recorded with the whole record'), ...errors },
+          responses: { ...accepted('iga.identity.upserted.v1 recorded with the whole record', AttributesAcceptedSchema), ...errors },
         },
       },
       '/v1/identities/{id}/owner-transfers': {
@@ -207,7 +251,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: "Propose a new owner of record for a machine identity (its owner, the owner's manager, the identity source or an administrator)",
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(ProposeOwnerTransferBodySchema),
-          responses: { ...accepted('iga.identity.owner-transfer-proposed.v1 recorded; nothing changes until the proposed owner accepts'), ...errors },
+          responses: {
+            ...accepted('iga.identity.owner-transfer-proposed.v1 recorded; nothing changes until the proposed owner accepts', TransferProposedSchema),
+            ...errors,
+          },
         },
       },
       '/v1/identities/{id}/owner-transfers/{transferId}/accept': {
@@ -215,20 +262,37 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'The proposed owner accepts: the owner of record changes',
           parameters: [idParam('id'), idParam('transferId'), idempotencyKey],
           requestBody: body(AcceptOwnerTransferBodySchema),
-          responses: { ...accepted('iga.identity.owner-changed.v1 recorded (reason transfer)'), ...errors },
+          responses: { ...accepted('iga.identity.owner-changed.v1 recorded (reason transfer)', TransferAcceptedSchema), ...errors },
         },
       },
       ...scimResourcePaths('Users', ScimUserBodySchema),
       ...scimResourcePaths('Groups', ScimGroupBodySchema),
       '/scim/v2/ServiceProviderConfig': {
-        get: { summary: 'SCIM service provider configuration', tags: ['scim'], responses: { '200': scimResource('ServiceProviderConfig'), ...scimErrors } },
+        get: {
+          summary: 'SCIM service provider configuration',
+          tags: ['scim'],
+          parameters: [discoveryFilterParam],
+          responses: { '200': scimResource('ServiceProviderConfig'), ...scimErrors },
+        },
       },
-      '/scim/v2/Schemas': { get: { summary: 'SCIM schemas', tags: ['scim'], responses: { '200': scimResource('ListResponse of schemas'), ...scimErrors } } },
+      '/scim/v2/Schemas': {
+        get: {
+          summary: 'SCIM schemas',
+          tags: ['scim'],
+          parameters: [discoveryFilterParam],
+          responses: { '200': scimListResponse('ListResponse of schemas'), ...scimErrors },
+        },
+      },
       '/scim/v2/Schemas/{id}': {
         get: { summary: 'One SCIM schema', tags: ['scim'], parameters: [idParam('id')], responses: { '200': scimResource('Schema'), ...scimErrors } },
       },
       '/scim/v2/ResourceTypes': {
-        get: { summary: 'SCIM resource types', tags: ['scim'], responses: { '200': scimResource('ListResponse of resource types'), ...scimErrors } },
+        get: {
+          summary: 'SCIM resource types',
+          tags: ['scim'],
+          parameters: [discoveryFilterParam],
+          responses: { '200': scimListResponse('ListResponse of resource types'), ...scimErrors },
+        },
       },
       '/scim/v2/ResourceTypes/{id}': {
         get: {
@@ -243,7 +307,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Offboard an identity: its grants are revoked downstream, its open requests withdrawn, a transfer case opened per NHI it owned',
           parameters: [idParam('id'), idempotencyKey],
           requestBody: body(OffboardBodySchema),
-          responses: { ...accepted('iga.identity.offboarded.v1 recorded'), ...errors },
+          responses: { ...accepted('iga.identity.offboarded.v1 recorded', OffboardAcceptedSchema), ...errors },
         },
       },
     },

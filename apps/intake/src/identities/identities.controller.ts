@@ -21,6 +21,7 @@ import type { GrantlineRole, Principal } from '@grantline/http-edge';
 import { attributesNotOwnedBy, keepOtherSourcesAttributes, withAttributes } from '../authorization/identity-authority';
 import { AcceptOwnerTransfer, OffboardIdentity, ProposeOwnerTransfer, RecordIdentity, TakeOwnershipCase } from '../commands/intake-commands';
 import { AttributesBodySchema } from './identity-attributes.schema';
+import type { AttributesAccepted, IdentityAccepted, OffboardAccepted, TransferAccepted, TransferProposed } from '../http/intake-answers.schema';
 import { ownershipTransferIdOf } from './leaver-cascade';
 import { OwnershipCases } from './ownership-cases.store';
 import type { OwnershipCaseView } from './ownership-cases.store';
@@ -110,7 +111,8 @@ export class IdentitiesController {
     const data: IdentityUpsertedData = { ...parsed.data, identity: recorded };
     return this.endpoint.run({ principal, key, method: 'PUT', route: `/v1/identities/${identityId}`, body, response }, async (ids) => {
       const { eventId } = await this.commands.execute(new RecordIdentity(identityId, ids.id('identity-upserted'), actorOf(principal), data));
-      return { status: 202, body: { identityId, kind: data.identity.kind, status: 'accepted', eventId } };
+      const answer: IdentityAccepted = { identityId, kind: data.identity.kind, status: 'accepted', eventId };
+      return { status: 202, body: answer };
     });
   }
 
@@ -141,7 +143,8 @@ export class IdentitiesController {
     const identity: Identity = withAttributes(previous, parsed.value.attributes);
     return this.endpoint.run({ principal, key, method: 'PATCH', route: `/v1/identities/${identityId}/attributes`, body, response }, async (ids) => {
       const { eventId } = await this.commands.execute(new RecordIdentity(identityId, ids.id('identity-attributes'), actorOf(principal), { identity }));
-      return { status: 202, body: { identityId, attributes: identity.attributes, status: 'accepted', eventId } };
+      const answer: AttributesAccepted = { identityId, attributes: identity.attributes, status: 'accepted', eventId };
+      return { status: 202, body: answer };
     });
   }
 
@@ -168,7 +171,8 @@ export class IdentitiesController {
       );
       // The cases the intake opens for these NHIs once it reads the offboarding back (their ids derive from it).
       const ownershipTransfers = ownedIdentityIds.map((nhiId) => ({ identityId: nhiId, transferId: ownershipTransferIdOf(eventId, nhiId) }));
-      return { status: 202, body: { identityId, status: 'offboarding', ownedIdentityIds, ownershipTransfers, eventId } };
+      const answer: OffboardAccepted = { identityId, status: 'offboarding', ownedIdentityIds, ownershipTransfers, eventId };
+      return { status: 202, body: answer };
     });
   }
 
@@ -206,7 +210,8 @@ export class IdentitiesController {
       const transferId = `otr-${ids.id('owner-transfer-id')}`;
       const transfer = { transferId, currentOwnerId, proposedOwnerId: newOwnerId, reason };
       const { eventId } = await this.commands.execute(new ProposeOwnerTransfer(identityId, ids.id('owner-transfer-proposed'), actorOf(principal), transfer));
-      return { status: 202, body: { transferId, identityId, proposedOwnerId: newOwnerId, status: 'proposed', eventId } };
+      const answer: TransferProposed = { transferId, identityId, proposedOwnerId: newOwnerId, status: 'proposed', eventId };
+      return { status: 202, body: answer };
     });
   }
 
@@ -248,7 +253,8 @@ export class IdentitiesController {
         const { eventId } = await this.commands.execute(
           new AcceptOwnerTransfer(identityId, transferId, ids.id('owner-changed'), actorOf(principal), transfer.currentOwnerId),
         );
-        return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
+        const answer: TransferAccepted = { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId };
+        return { status: 202, body: answer };
       },
     );
   }
@@ -277,7 +283,8 @@ export class IdentitiesController {
       { principal, key, method: 'POST', route: `/v1/identities/${identityId}/owner-transfers/${transferId}/accept`, body, response },
       async (ids) => {
         const { eventId } = await this.commands.execute(new TakeOwnershipCase(identityId, transferId, ids.id('owner-changed'), actorOf(principal)));
-        return { status: 202, body: { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId } };
+        const answer: TransferAccepted = { transferId, identityId, ownerId: principal.subject, status: 'accepted', eventId };
+        return { status: 202, body: answer };
       },
     );
   }

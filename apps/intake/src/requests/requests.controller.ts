@@ -12,6 +12,7 @@ import { RequestRevocation, SubmitAccessRequest, WithdrawRequest } from '../comm
 import { AcceptedRequests } from '../status/accepted-requests';
 import { RequestStatusStore } from '../status/request-status.store';
 import type { RequestStatusView } from '../status/request-status.projection';
+import type { RequestStatusAnswer, RevokeAccepted, SubmitAccepted, WithdrawAccepted } from '../http/intake-answers.schema';
 import { RevokeBodySchema, WithdrawBodySchema, parseBody, validateSubmission } from './request-body.schema';
 
 interface ResponseLike {
@@ -66,12 +67,13 @@ export class RequestsController {
     return this.endpoint.run({ principal, key, method: 'POST', route: '/v1/requests', body, response }, async (ids) => {
       const requestId = `req-${ids.id('request-id')}`;
       const { eventId } = await this.commands.execute(new SubmitAccessRequest(requestId, ids.id('request-submitted'), actorOf(principal), submission, now));
-      return { status: 202, body: { requestId, status: 'submitted', eventId, links: { self: `/v1/requests/${requestId}` } } };
+      const answer: SubmitAccepted = { requestId, status: 'submitted', eventId, links: { self: `/v1/requests/${requestId}` } };
+      return { status: 202, body: answer };
     });
   }
 
   @Get('requests/:id')
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') requestId: string): Promise<RequestStatusView> {
+  async get(@CurrentPrincipal() principal: Principal, @Param('id') requestId: string): Promise<RequestStatusAnswer> {
     return this.access.assertVisible(principal, requestId, await this.viewOf(requestId));
   }
 
@@ -99,7 +101,8 @@ export class RequestsController {
       const { eventId } = await this.commands.execute(
         new WithdrawRequest(requestId, ids.id('request-withdrawn'), actorOf(principal), authorized.status, parsed.value.reason),
       );
-      return { status: 202, body: { requestId, status: 'withdrawal_requested', eventId } };
+      const answer: WithdrawAccepted = { requestId, status: 'withdrawal_requested', eventId };
+      return { status: 202, body: answer };
     });
   }
 
@@ -121,7 +124,8 @@ export class RequestsController {
       const { eventId } = await this.commands.execute(
         new RequestRevocation(grantId, revocationId, ids.id('revocation-requested'), actorOf(principal), parsed.value, known?.requestId),
       );
-      return { status: 202, body: { revocationId, grantId, status: 'revocation_requested', eventId } };
+      const answer: RevokeAccepted = { revocationId, grantId, status: 'revocation_requested', eventId };
+      return { status: 202, body: answer };
     });
   }
 }

@@ -1,20 +1,18 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
-import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import { BearerAuthGuard, PROBLEMS, ProblemResponses, RequireRoles, ZodBody, ZodResponse, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import type { ViewOf } from '@grantline/http-edge';
 import type { EventRegistry } from '@grantline/contracts';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
 import { EvaluationLimitExceeded, renderBacktestReport } from '@grantline/policy-engine';
 import { compileDraftBundle, draftLimitProblem } from '../simulation/draft-bundle';
-import { backtestBodySchema } from '../simulation/simulate.schema';
+import { BacktestResponseSchema, backtestBodySchema } from '../simulation/simulate.schema';
 import { BACKTEST_CONFIG } from './backtest.config';
 import type { BacktestConfig } from './backtest.config';
 import { backtestLog } from './log-backtest';
 import type { LogBacktestResult } from './log-backtest';
 
-export interface BacktestResponse extends LogBacktestResult {
-  /** The same report as the terminal command prints, without colour. */
-  readonly rendered: string;
-}
+export type BacktestResponse = ViewOf<typeof BacktestResponseSchema>;
 
 /**
  * Replays the decisions log through a candidate bundle; records nothing. Policy authors only: it reads every
@@ -33,6 +31,9 @@ export class BacktestController {
   @Post('backtest')
   @HttpCode(200)
   @RequireRoles('policy-author')
+  @ZodBody(backtestBodySchema)
+  @ZodResponse(200, BacktestResponseSchema, 'What the candidate bundle would change over the recorded decisions; nothing recorded')
+  @ProblemResponses(400, 401, 403)
   async backtest(@Body() body: unknown): Promise<BacktestResponse> {
     const parsed = backtestBodySchema.safeParse(body);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);

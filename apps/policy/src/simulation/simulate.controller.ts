@@ -1,18 +1,15 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import type { Clock } from '@grantline/decider';
-import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import { BearerAuthGuard, PROBLEMS, ProblemResponses, RequireRoles, ZodBody, ZodResponse, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import type { ViewOf } from '@grantline/http-edge';
 import { simulate } from '@grantline/policy-engine';
-import type { Bundle, Decision, RuleTrace } from '@grantline/policy-engine';
+import type { Bundle } from '@grantline/policy-engine';
 import { CLOCK } from '@grantline/service-kit';
 import { POLICY_BUNDLE } from '../decisions/policy-bundle.provider';
 import { compileDraftBundle, withinDraftLimits } from './draft-bundle';
-import { simulateBodySchema } from './simulate.schema';
+import { SimulationResponseSchema, simulateBodySchema } from './simulate.schema';
 
-export interface SimulationResponse {
-  readonly bundle: { readonly name: string; readonly version: string; readonly digest: string; readonly draft: boolean };
-  readonly decision: Decision;
-  readonly trace: readonly RuleTrace[];
-}
+export type SimulationResponse = ViewOf<typeof SimulationResponseSchema>;
 
 /**
  * What a request would get, with every rule's outcome; records nothing and publishes nothing. For policy authors
@@ -29,6 +26,9 @@ export class SimulateController {
   @Post('simulate')
   @HttpCode(200)
   @RequireRoles('policy-author', 'security')
+  @ZodBody(simulateBodySchema)
+  @ZodResponse(200, SimulationResponseSchema, 'The decision the request would get and every rule it went through; nothing recorded')
+  @ProblemResponses(400, 401, 403)
   simulate(@Body() body: unknown): SimulationResponse {
     const parsed = simulateBodySchema.safeParse(body);
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);

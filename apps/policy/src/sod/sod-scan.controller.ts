@@ -1,11 +1,14 @@
 import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiOkResponse } from '@nestjs/swagger';
-import { BearerAuthGuard, CurrentPrincipal, RequireRoles } from '@grantline/http-edge';
-import type { Principal } from '@grantline/http-edge';
+import { z } from 'zod';
+import { SodScanCompletedDataSchema, SodViolationDetectedDataSchema } from '@grantline/contracts';
+import { BearerAuthGuard, CurrentPrincipal, ProblemResponses, RequireRoles, ZodResponse } from '@grantline/http-edge';
+import type { Principal, ViewOf } from '@grantline/http-edge';
 import { RequireLoaded } from '@grantline/service-kit';
 import { PolicyStateService } from '../decisions/policy-state.service';
 import { SodScanService } from './sod-scan.service';
-import type { SodScanSummary } from './sod-scan.service';
+
+/** The scan's answer: the summary and the violations it published, as their events on the decisions topic carry them. */
+export const SodScanSummarySchema = z.object({ scan: SodScanCompletedDataSchema, violations: z.array(SodViolationDetectedDataSchema) });
 
 /**
  * The detective SoD scan on demand. Security and platform administrators may run it: it reveals which identities
@@ -20,8 +23,9 @@ export class SodScanController {
   @Post('scans')
   @HttpCode(200)
   @RequireRoles('security', 'admin')
-  @ApiOkResponse({ description: 'The scan summary and every violation it found (also published on the decisions topic)' })
-  scan(@CurrentPrincipal() principal: Principal): Promise<SodScanSummary> {
+  @ZodResponse(200, SodScanSummarySchema, 'The scan summary and every violation it found (also published on the decisions topic)')
+  @ProblemResponses(401, 403, 503)
+  scan(@CurrentPrincipal() principal: Principal): Promise<ViewOf<typeof SodScanSummarySchema>> {
     return this.scans.scan('on_demand', principal.subject);
   }
 }

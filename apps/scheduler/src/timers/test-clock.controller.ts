@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { isoDurationToMillis } from '@grantline/contracts';
-import { BearerAuthGuard, PROBLEMS, RequireRoles, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import { BearerAuthGuard, PROBLEMS, ProblemResponses, RequireRoles, ZodBody, ZodResponse, fieldErrorsOf, invalidInput } from '@grantline/http-edge';
+import type { ViewOf } from '@grantline/http-edge';
 import type { AdjustableClock } from '@grantline/decider';
 import { CLOCK, RequireLoaded } from '@grantline/service-kit';
 import { SCHEDULER_RUNTIME } from './timers.config';
@@ -24,12 +25,13 @@ export const AdvanceClockBodySchema = z
   })
   .refine((body) => (body.ms === undefined) !== (body.duration === undefined), { message: 'Give exactly one of ms or duration' });
 
-export interface AdvanceClockResult {
-  readonly now: string;
-  readonly advancedMs: number;
-  /** Timers fired by the tick run right after the move (acknowledged by Kafka). */
-  readonly fired: number;
-}
+export const AdvanceClockResultSchema = z.object({
+  now: z.iso.datetime(),
+  advancedMs: z.number().int(),
+  fired: z.number().int().describe('Timers fired by the tick run right after the move (acknowledged by Kafka)'),
+});
+export type AdvanceClockResult = ViewOf<typeof AdvanceClockResultSchema>;
+const TestClockNowSchema = z.object({ now: z.iso.datetime() });
 
 /**
  * Test-only: mounted only in the scheduler's test mode (SCHEDULER_TEST_MODE=true, which requires CLOCK=offset and
@@ -47,7 +49,9 @@ export class TestClockController {
   ) {}
 
   @Get()
-  now(): { now: string } {
+  @ZodResponse(200, TestClockNowSchema, "The scheduler's clock")
+  @ProblemResponses(401, 403)
+  now(): ViewOf<typeof TestClockNowSchema> {
     return { now: this.clock.now().toISOString() };
   }
 
@@ -55,6 +59,9 @@ export class TestClockController {
   @Post('advance')
   @HttpCode(200)
   @UseGuards(RequireLoaded(SCHEDULER_RUNTIME))
+  @ZodBody(AdvanceClockBodySchema)
+  @ZodResponse(200, AdvanceClockResultSchema, 'The clock moved; the timers that fell due were fired')
+  @ProblemResponses(400, 401, 403, 503)
   async advance(@Body() body: unknown): Promise<AdvanceClockResult> {
     const parsed = AdvanceClockBodySchema.safeParse(body ?? {});
     if (!parsed.success) throw invalidInput(fieldErrorsOf(parsed.error), PROBLEMS.invalidBody);

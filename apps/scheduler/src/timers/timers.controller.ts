@@ -1,18 +1,24 @@
 import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
-import { BearerAuthGuard, RequireRoles } from '@grantline/http-edge';
+import { z } from 'zod';
+import { BearerAuthGuard, ProblemResponses, RequireRoles, ZodResponse } from '@grantline/http-edge';
+import type { ViewOf } from '@grantline/http-edge';
 import type { Clock } from '@grantline/decider';
 import { CLOCK, RequireLoaded } from '@grantline/service-kit';
 import { SCHEDULER_RUNTIME } from './timers.config';
-import type { RebuildReport, SchedulerRuntime } from './scheduler.runtime';
+import type { SchedulerRuntime } from './scheduler.runtime';
 
-export interface TimersStatus {
-  readonly now: string;
-  readonly rebuilt: boolean;
-  readonly lastRebuild: RebuildReport | null;
-  readonly pending: number;
-  readonly fired: number;
-  readonly nextDueAt: string | null;
-}
+export const TimersStatusSchema = z.object({
+  now: z.iso.datetime().describe("The scheduler's clock"),
+  rebuilt: z.boolean(),
+  lastRebuild: z
+    .object({ events: z.number().int(), millis: z.number(), pending: z.number().int(), fired: z.number().int() })
+    .nullable()
+    .describe('The last rebuild of the timer book by replay'),
+  pending: z.number().int(),
+  fired: z.number().int(),
+  nextDueAt: z.iso.datetime().nullable(),
+});
+export type TimersStatus = ViewOf<typeof TimersStatusSchema>;
 
 /**
  * `GET /v1/timers/status`: what the scheduler holds, for operators (and tests waiting on a rebuild), security and
@@ -30,6 +36,8 @@ export class TimersController {
   ) {}
 
   @Get('status')
+  @ZodResponse(200, TimersStatusSchema, 'The timer book: pending and fired timers, the next one due')
+  @ProblemResponses(401, 403, 503)
   status(): TimersStatus {
     return {
       now: this.clock.now().toISOString(),

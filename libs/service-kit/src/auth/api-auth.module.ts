@@ -31,6 +31,11 @@ export interface ApiAuthOptions {
   readonly serviceName: string;
   /** The service's own refusal event (on a topic it owns): see ACCESS_DENIED_EVENTS in the contracts. */
   readonly deniedEvent: EventDefinition<string, AccessDeniedData>;
+  /**
+   * Adds what the refusal event needs beyond the shared shape (a connector's refusal names the connector id, which
+   * routes it to the connector's own topic).
+   */
+  readonly deniedData?: (data: AccessDeniedData) => AccessDeniedData;
   /** Defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
   /** Specs tighten or loosen the rate limit. */
@@ -104,7 +109,8 @@ export class ApiAuthModule {
                     at: attempt.at.toISOString(),
                     suppressedSincePrevious: attempt.suppressedSincePrevious,
                   };
-                  const envelope = registry.encode(options.deniedEvent, data, {
+                  const recorded = options.deniedData ? options.deniedData(data) : data;
+                  const envelope = registry.encode(options.deniedEvent, recorded, {
                     id: `denied-${randomUUID()}`,
                     source: `grantline/${options.serviceName}`,
                     time: data.at,
@@ -112,7 +118,7 @@ export class ApiAuthModule {
                     correlationid: attempt.principalId,
                     actor: { kind: attempt.principalKind === 'person' ? 'user' : 'service', id: attempt.principalId },
                   });
-                  await publisher.publish(topicOf(options.deniedEvent, data), [envelope]);
+                  await publisher.publish(topicOf(options.deniedEvent, recorded), [envelope]);
                 },
               },
               {

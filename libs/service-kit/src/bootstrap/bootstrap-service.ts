@@ -1,4 +1,4 @@
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication, Type } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +17,7 @@ import { loadLeaseConfig } from '../lease/lease.config';
 import { startLeased } from '../lease/leased-service';
 import type { ServiceLeaseOptions } from '../lease/leased-service';
 import { startTelemetry } from '../telemetry/telemetry';
+import { buildServiceOpenApiDocument } from '../openapi/service-openapi';
 
 /** The exit code of a process that lost its lease: a temporary failure, restart it (it comes back as a standby). */
 export const LEASE_LOST_EXIT_CODE = 75;
@@ -92,11 +93,7 @@ export async function startService(appModule: Type<unknown>, options: StartServi
       });
       if (options.openApi !== false) {
         // Every service documents its HTTP API at /docs (JSON at /docs-json).
-        const document = SwaggerModule.createDocument(
-          app,
-          new DocumentBuilder().setTitle(`Grantline ${options.serviceName}`).setVersion('1').addBearerAuth().build(),
-        );
-        SwaggerModule.setup('docs', app, document);
+        SwaggerModule.setup('docs', app, buildServiceOpenApiDocument(app, options.serviceName));
       }
       app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
       return transport;

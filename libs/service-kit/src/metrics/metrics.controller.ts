@@ -20,7 +20,7 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)', security: [] })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'The metrics, e.g. grantline_consumer_lag, grantline_handler_duration_seconds' })
+  @ApiOkResponse({ description: 'The metrics, e.g. grantline_consumer_lag, grantline_handler_duration_seconds', schema: { type: 'string' } })
   async scrape(@Res({ passthrough: true }) response: TextResponse): Promise<string> {
     response.type(this.metrics.contentType);
     return this.metrics.render();
