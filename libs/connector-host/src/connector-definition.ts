@@ -1,5 +1,12 @@
+import type { Provider, Type } from '@nestjs/common';
+import type { Connection } from 'mongoose';
 import type { Connector } from '@grantline/connector-sdk';
 import type { ConnectorHostConfig } from './connector-host.config';
+
+/** What the host lends a connector it builds: the service's own MongoDB database, for state it must keep. */
+export interface ConnectorDependencies {
+  readonly mongo: Connection;
+}
 
 /** What a connector app tells the host; everything else (topics, group, health, results) is the host's. */
 export interface ConnectorDefinition<C extends ConnectorHostConfig = ConnectorHostConfig> {
@@ -10,7 +17,11 @@ export interface ConnectorDefinition<C extends ConnectorHostConfig = ConnectorHo
   /** Reads the environment; throws naming every bad variable (see `connectorConfigLoader`). */
   readonly loadConfig: (env: NodeJS.ProcessEnv) => C;
   /** The connector, named `config.connectorId`; the host closes it when the service stops. */
-  readonly create: (config: C) => Connector;
+  readonly create: (config: C, dependencies: ConnectorDependencies) => Connector | Promise<Connector>;
+  /** The connector's own HTTP routes (e.g. a credential issuer's public keys); they may inject `CONNECTOR`. */
+  readonly controllers?: readonly Type<unknown>[];
+  /** Providers those controllers need. */
+  readonly providers?: readonly Provider[];
 }
 
 /** Only for inference: the config type flows from `loadConfig` into `create`. */

@@ -2,6 +2,9 @@
 // connector id of this spec's own) and the MongoDB-wire store from jest's global setup. The PostgreSQL connector in
 // the same host, as its own process, is proven by provisioning's provisioning.int.spec.ts and the e2e scenarios.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { z } from 'zod';
 import {
@@ -15,10 +18,12 @@ import {
 } from '@grantline/contracts';
 import type { Envelope, ProvisionedData, StateReportedData } from '@grantline/contracts';
 import { InMemoryConnector, fingerprintSecret } from '@grantline/connector-sdk';
-import type { InMemorySecretSink } from '@grantline/connector-sdk';
+import { DEFAULT_AUDIENCE, DEV_ISSUER, ensureDevIssuerKey, mintDevToken } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
-import { CONNECTOR_SECRET_SINK } from './commands/connector-runtime';
+import { CREDENTIAL_VAULT } from './credentials/credential-retrieval.controller';
+import type { SealedSecretVault } from './credentials/sealed-secret.vault';
+import { SealingKey } from './credentials/sealing-key';
 import { defineConnector } from './connector-definition';
 import { connectorConfigLoader } from './connector-host.config';
 import { startConnector } from './run-connector';
@@ -28,6 +33,7 @@ const { kafkaBrokers } = infraEndpoints();
 const hex = randomBytes(4).toString('hex');
 const connectorId = `fake-${hex}`;
 const WAIT = { timeoutMs: 45_000, intervalMs: 250 };
+const devIssuerDir = join(mkdtempSync(join(tmpdir(), 'connector-host-spec-')), 'dev-issuer');
 
 const target = new InMemoryConnector({ id: connectorId, accounts: ['ada'], entitlements: ['grantline_read'] });
 let closes = 0;
@@ -110,6 +116,10 @@ describe('the connector host on real Kafka and MongoDB', () => {
         MONGO_DB: uniqueName('connector_host_spec'),
         CONNECTOR_ID: connectorId,
         CONNECTOR_MAX_ATTEMPTS: '2',
+        CREDENTIAL_SEALING_KEY: SealingKey.generateBase64(),
+        AUTH_MODE: 'dev',
+        HOST: '127.0.0.1',
+        DEV_ISSUER_DIR: devIssuerDir,
       },
       logDestination: logs.destination,
     });
@@ -141,7 +151,7 @@ describe('the connector host on real Kafka and MongoDB', () => {
     expect(target.calls.filter((call) => call === 'provision')).toHaveLength(1);
   });
 
-  it("puts an issued secret in the host's sink; the result names it by reference and fingerprint only", async () => {
+  it("seals an issued secret in the host's vault for its holders; the result names it by reference and fingerprint only", async () => {
     const command = provision(`g-${hex}-2`, 'svc_ci', { type: 'database_role', ttlSeconds: 600, holders: ['owner-of-ci'] });
     await bus.publisher.publish(connectorCommandsTopic(connectorId), [command]);
 
@@ -151,9 +161,30 @@ describe('the connector host on real Kafka and MongoDB', () => {
       return found;
     }, WAIT);
     const credential = (result!.data as ProvisionedData).credential!;
-    const secret = running!.app.get<InMemorySecretSink>(CONNECTOR_SECRET_SINK).read(credential.credentialRef);
-    expect(secret).toBeDefined();
-    expect(credential.fingerprint).toBe(fingerprintSecret(secret!));
+    expect(credential.credentialRef).toBe(`sealed://${connectorId}/g-${hex}-2`);
+    const vault = running!.app.get<SealedSecretVault>(CREDENTIAL_VAULT);
+    await expect(vault.describe(`g-${hex}-2`)).resolves.toMatchObject({ state: 'sealed', holders: ['owner-of-ci'], hasCiphertext: true });
+
+    const token = await mintDevToken(await ensureDevIssuerKey(devIssuerDir), {
+      subject: 'owner-of-ci',
+      audience: DEFAULT_AUDIENCE,
+      issuer: DEV_ISSUER,
+      ttlSeconds: 300,
+    });
+    // Under another connector's id the holder finds nothing here (and nothing is handed over).
+    const elsewhere = await fetch(`${running!.url}/v1/connectors/not-${connectorId}/credentials/g-${hex}-2/retrieval`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(elsewhere.status).toBe(404);
+    const retrieval = await fetch(`${running!.url}/v1/connectors/${connectorId}/credentials/g-${hex}-2/retrieval`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(retrieval.status).toBe(200);
+    const { secret } = (await retrieval.json()) as { secret: string };
+    expect(credential.fingerprint).toBe(fingerprintSecret(secret));
+    await expect(vault.describe(`g-${hex}-2`)).resolves.toMatchObject({ state: 'retrieved', retrievedBy: 'owner-of-ci', hasCiphertext: false });
   });
 
   it('answers a state report request with the actual state under the report id', async () => {

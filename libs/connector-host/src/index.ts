@@ -1,5 +1,5 @@
 export { defineConnector } from './connector-definition';
-export type { ConnectorDefinition } from './connector-definition';
+export type { ConnectorDefinition, ConnectorDependencies } from './connector-definition';
 export { CONNECTOR_HOST_CONFIG, connectorConfigLoader } from './connector-host.config';
 export type { ConnectorConfigSpec, ConnectorHostConfig } from './connector-host.config';
 export { ConnectorHostModule, connectorAppModule } from './connector-host.module';
@@ -8,3 +8,9 @@ export { connectorServiceOptions, runConnector, startConnector } from './run-con
 export type { RunningConnector, StartConnectorOptions } from './run-connector';
 export { CONNECTOR, CONNECTOR_SECRET_SINK, ConnectorRuntime } from './commands/connector-runtime';
 export { ConnectorCommandsHandler } from './commands/connector-commands.handler';
+export { SealingKey } from './credentials/sealing-key';
+export type { SealedBox } from './credentials/sealing-key';
+export { SEALED_SECRETS_COLLECTION, SealedSecretVault } from './credentials/sealed-secret.vault';
+export type { RetrievalOutcome, SealedSecretDocument, SealedSecretState } from './credentials/sealed-secret.vault';
+export { CREDENTIAL_VAULT, CredentialRetrievalController } from './credentials/credential-retrieval.controller';
+export type { RetrievedCredential } from './credentials/credential-retrieval.controller';

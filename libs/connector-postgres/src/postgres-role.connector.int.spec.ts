@@ -143,7 +143,16 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
     const sink = new InMemorySecretSink();
     const expiresAt = new Date(Date.now() + 10 * 60_000);
     const issued = await connector.issueCredential(
-      { credentialId: 'c1', idempotencyKey: 'c1:issue', account: credentialAccount, entitlementRefs: [group], expiresAt },
+      {
+        credentialId: 'c1',
+        idempotencyKey: 'c1:issue',
+        type: 'database_role',
+        grantId: 'g1',
+        holders: [],
+        account: credentialAccount,
+        entitlementRefs: [group],
+        expiresAt,
+      },
       sink,
     );
     const secret = sink.read(issued.secretRef) ?? '';
@@ -181,7 +190,15 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
   it('rotates on re-issue: new secret, new expiry, same role', async () => {
     const credentialAccount = `${CREDENTIAL_PREFIX}${randomBytes(3).toString('hex')}`;
     const sink = new InMemorySecretSink();
-    const request = { credentialId: 'c2', idempotencyKey: 'c2:issue' as const, account: credentialAccount, entitlementRefs: [] };
+    const request = {
+      credentialId: 'c2',
+      idempotencyKey: 'c2:issue' as const,
+      type: 'database_role',
+      grantId: 'g2',
+      holders: [],
+      account: credentialAccount,
+      entitlementRefs: [],
+    };
     const first = await connector.issueCredential({ ...request, expiresAt: new Date(Date.now() + 60_000) }, sink);
     const laterExpiry = new Date(Date.now() + 120_000);
     const second = await connector.issueCredential({ ...request, expiresAt: laterExpiry }, sink);
@@ -233,7 +250,16 @@ describe('PostgresRoleConnector against PostgreSQL', () => {
 
   it('never alters a role outside its credential prefix', async () => {
     const attempt = connector.issueCredential(
-      { credentialId: 'c3', idempotencyKey: 'c3:issue', account, entitlementRefs: [], expiresAt: new Date(Date.now() + 60_000) },
+      {
+        credentialId: 'c3',
+        idempotencyKey: 'c3:issue',
+        type: 'database_role',
+        grantId: 'g3',
+        holders: [],
+        account,
+        entitlementRefs: [],
+        expiresAt: new Date(Date.now() + 60_000),
+      },
       new InMemorySecretSink(),
     );
     await expect(attempt).rejects.toMatchObject({ code: 'invalid_request', errorClass: 'terminal' });

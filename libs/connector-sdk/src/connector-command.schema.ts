@@ -15,7 +15,7 @@ export const connectorOperationSchema = z
     account: name,
     entitlementRef: name,
     expiresAt: z.coerce.date().optional(),
-    credential: z.object({ type: z.string().min(1), ttlSeconds: z.number().int().min(1) }).optional(),
+    credential: z.object({ type: z.string().min(1), ttlSeconds: z.number().int().min(1), holders: z.array(name).max(20).default([]) }).optional(),
   })
   .refine((op) => op.operation === 'provision' || op.credential === undefined, {
     message: 'a credential can only be requested with provision',
@@ -31,6 +31,10 @@ export const credentialRequestSchema = z
   .object({
     credentialId: name,
     idempotencyKey: z.string().min(3),
+    type: name,
+    grantId: name,
+    // Nobody named: nobody may retrieve the secret (fail closed).
+    holders: z.array(name).max(20).default([]),
     account: name,
     entitlementRefs: z.array(name),
     expiresAt: z.coerce.date(),

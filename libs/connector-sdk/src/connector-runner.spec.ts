@@ -137,6 +137,9 @@ describe('ConnectorRunner.issueCredential', () => {
   const request = {
     credentialId: 'c1',
     idempotencyKey: 'c1:issue',
+    type: 'database_role',
+    grantId: 'grant-c1',
+    holders: ['owner-1'],
     account: 'svc_ci',
     entitlementRefs: ['gl_readers'],
     expiresAt: '2030-01-01T00:15:00.000Z',

@@ -179,15 +179,27 @@ export class ConnectorRunner {
   }
 
   private async apply(op: ConnectorOperation): Promise<{ changed: boolean; credential?: IssuedCredentialView }> {
-    if (op.operation === 'deprovision') return this.connector.deprovision(op);
+    if (op.operation === 'deprovision') {
+      const outcome = await this.connector.deprovision(op);
+      // The grant's credential (id = grant id) must not be handed over once the grant is gone.
+      if (this.connector.issueCredential && this.sink?.discard) await this.sink.discard(op.grantId);
+      return outcome;
+    }
     const issue = this.connector.issueCredential?.bind(this.connector);
     if (!op.credential || !issue || !this.sink) return this.connector.provision(op);
     const ttlEnd = this.clock.now().getTime() + op.credential.ttlSeconds * 1000;
-    const expiresAt = new Date(op.expiresAt ? Math.min(ttlEnd, op.expiresAt.getTime()) : ttlEnd);
+    // A TTL of "the time the grant has left" is whole seconds counted when the command was written: within a second
+    // of the grant's expiry it means the grant's expiry, exactly (a credential bound to a grant ends when it does).
+    const grantEnd = op.expiresAt?.getTime();
+    const expiresAt = new Date(grantEnd === undefined ? ttlEnd : ttlEnd >= grantEnd - 1000 ? grantEnd : ttlEnd);
     const issued = await issue(
       {
+        // One credential per grant: a redelivered command names the same one, so the issuer can re-issue nothing.
         credentialId: op.grantId,
         idempotencyKey: `${op.grantId}:issue`,
+        type: op.credential.type,
+        grantId: op.grantId,
+        holders: op.credential.holders ?? [],
         account: op.account,
         entitlementRefs: [op.entitlementRef],
         expiresAt,
@@ -209,7 +221,7 @@ export class ConnectorRunner {
       const reason = issue ? 'no SecretSink configured' : `connector ${this.connector.id} cannot issue credentials`;
       return Promise.resolve(this.failed(req.idempotencyKey, this.terminal('invalid_request', reason)));
     }
-    const commandHash = hashOf([req.account, [...req.entitlementRefs].sort()]);
+    const commandHash = hashOf([req.account, [...req.entitlementRefs].sort(), req.type, req.grantId]);
     return this.once(
       req.idempotencyKey,
       commandHash,

@@ -28,7 +28,7 @@ export interface ConnectorOperation {
    * NHI grants: instead of adding `account` to the entitlement, mint a short-lived credential
    * whose login is `account`, holding the entitlement, valid for `ttlSeconds` (capped at expiresAt).
    */
-  credential?: { type: string; ttlSeconds: number };
+  credential?: { type: string; ttlSeconds: number; holders?: readonly string[] };
 }
 
 /**
@@ -48,9 +48,19 @@ export interface OperationOutcome {
 }
 
 export interface CredentialRequest {
+  /** Deterministic per grant (the runner uses the grant id): a redelivered command names the same credential. */
   credentialId: string;
   /** `${credentialId}:issue`, so one store serves operations and issuance. */
   idempotencyKey: IdempotencyKey;
+  /** The catalogue's credential type (`short_lived_token`, `x509_certificate`, `database_role`, ...). */
+  type: string;
+  /** The grant the credential is bound to: revoking the grant revokes it. */
+  grantId: string;
+  /**
+   * The identity ids entitled to retrieve the secret once (the beneficiary; for an NHI its owner of record and the
+   * workload itself). Empty: nobody may retrieve it (fail closed).
+   */
+  holders: readonly string[];
   /** The login the credential authenticates as; created by the connector if missing. */
   account: string;
   /** Entitlements the credential's account is given on creation. */

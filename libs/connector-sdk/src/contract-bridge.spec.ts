@@ -113,9 +113,31 @@ describe('contract bridge', () => {
     expect(JSON.stringify(result)).not.toContain(secret);
   });
 
+  it("ends the credential at the grant's expiry exactly when the TTL is the grant's remaining time in whole seconds", async () => {
+    const { runner } = setup();
+    // The grant ends at 00:00:00.700 the next day; 86_399 s (the floor, counted a moment earlier) falls short of it.
+    const data = {
+      ...provisionData,
+      expiresAt: '2030-01-02T00:00:00.700Z',
+      targetAccount: 'svc_ci',
+      credential: { type: 'database_role' as const, ttlSeconds: 86_400, holders: ['owner-of-ci'] },
+    };
+    const result = await runContractCommand(runner, { operation: 'provision', data });
+    expect(result).toMatchObject({ data: { credential: { expiresAt: '2030-01-02T00:00:00.700Z' } } });
+    const shorter = await runContractCommand(setup().runner, {
+      operation: 'provision',
+      data: { ...data, credential: { ...data.credential, ttlSeconds: 3_600 } },
+    });
+    expect(shorter).toMatchObject({ data: { credential: { expiresAt: '2030-01-01T01:00:00.000Z' } } });
+  });
+
   it('caps the credential at the grant expiry', async () => {
     const { runner } = setup();
-    const data = { ...provisionData, targetAccount: 'svc_ci', credential: { type: 'database_role' as const, ttlSeconds: 7 * 86_400, holders: ['owner-of-ci'] } };
+    const data = {
+      ...provisionData,
+      targetAccount: 'svc_ci',
+      credential: { type: 'database_role' as const, ttlSeconds: 7 * 86_400, holders: ['owner-of-ci'] },
+    };
     const result = await runContractCommand(runner, { operation: 'provision', data });
     expect(result).toMatchObject({ data: { credential: { expiresAt: '2030-01-02T00:00:00.000Z' } } });
   });

@@ -3,6 +3,11 @@ import { createHash } from 'node:crypto';
 export interface SecretToStore {
   connectorId: string;
   credentialId: string;
+  /** The credential type, handed back with the secret on retrieval. */
+  type: string;
+  grantId: string;
+  /** Who may retrieve the secret (identity ids); empty = nobody. */
+  holders: readonly string[];
   secret: string;
   expiresAt: Date;
 }
@@ -14,6 +19,11 @@ export interface SecretToStore {
  */
 export interface SecretSink {
   put(secret: SecretToStore): Promise<string>;
+  /**
+   * Erases a secret not yet handed over (its grant ended); a retrieved or unknown one is a no-op. Optional: a sink
+   * that hands nothing over keeps nothing to erase.
+   */
+  discard?(credentialId: string): Promise<void>;
 }
 
 export function fingerprintSecret(secret: string): string {
@@ -28,6 +38,15 @@ export class InMemorySecretSink implements SecretSink {
     const ref = `memory://${secret.connectorId}/${secret.credentialId}`;
     this.secrets.set(ref, { ...secret });
     return ref;
+  }
+
+  async discard(credentialId: string): Promise<void> {
+    for (const [ref, stored] of this.secrets) if (stored.credentialId === credentialId) this.secrets.delete(ref);
+  }
+
+  /** What was stored under `ref`, secret included (tests only). */
+  stored(ref: string): SecretToStore | undefined {
+    return this.secrets.get(ref);
   }
 
   read(ref: string): string | undefined {

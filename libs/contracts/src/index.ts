@@ -65,6 +65,7 @@ export * from './grants/grant-rotation.schema';
 export * from './grants/grant-expiry-shortened.schema';
 export * from './connectors/connector.schema';
 export * from './connectors/rotation.schema';
+export * from './connectors/connector-access-denied.schema';
 export * from './schedule/timer-fired.schema';
 export * from './itsm/itsm.schema';
 export * from './itsm/servicenow-catalog-item.schema';

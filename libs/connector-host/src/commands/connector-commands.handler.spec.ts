@@ -14,6 +14,9 @@ import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData, StateR
 import { ConnectorRunner, InMemoryConnector, InMemoryIdempotencyStore } from '@grantline/connector-sdk';
 import { ConnectorCommandsHandler } from './connector-commands.handler';
 import type { ConnectorRuntime } from './connector-runtime';
+import { ServiceMetrics } from '@grantline/service-kit';
+import type { ConnectorHostConfig } from '../connector-host.config';
+import { ConnectorMetrics } from './connector-metrics';
 
 const GRANT = 'req-1:ent-1';
 const meta = (id: string) => ({
@@ -53,17 +56,37 @@ const deprovision = (): Envelope<DeprovisionRequestedData> =>
     meta('cmd-event-2'),
   ) as Envelope<DeprovisionRequestedData>;
 
-function handlerWith(connector: InMemoryConnector): ConnectorCommandsHandler {
+function handlerWith(connector: InMemoryConnector, metrics = new ServiceMetrics('connector-postgres')): ConnectorCommandsHandler {
   const runner = new ConnectorRunner({
     connector,
     idempotencyStore: new InMemoryIdempotencyStore(),
     retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, sleeper: async () => undefined },
   });
   const runtime = { runner, config: { connectorId: 'postgres' } } as unknown as ConnectorRuntime;
-  return new ConnectorCommandsHandler(runtime, registry);
+  return new ConnectorCommandsHandler(runtime, registry, new ConnectorMetrics(metrics, { connectorId: 'postgres' } as ConnectorHostConfig));
 }
 
 describe('ConnectorCommandsHandler', () => {
+  it('times every command by operation and outcome, and counts a failure by its code and class', async () => {
+    const metrics = new ServiceMetrics('connector-postgres');
+    const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'], entitlements: ['grantline_read'] });
+    const handler = handlerWith(connector, metrics);
+    await handler.onProvision(provision());
+    connector.setOutage(true);
+    await handler.onDeprovision(deprovision());
+
+    const text = await metrics.render();
+    expect(text).toContain(
+      'grantline_connector_operation_duration_seconds_count{service="connector-postgres",connector="postgres",operation="provision",outcome="provisioned"} 1',
+    );
+    expect(text).toContain(
+      'grantline_connector_operation_duration_seconds_count{service="connector-postgres",connector="postgres",operation="deprovision",outcome="operation_failed"} 1',
+    );
+    expect(text).toMatch(
+      /grantline_connector_operation_failures_total\{connector="postgres",operation="deprovision",code="unavailable",error_class="retriable",service="connector-postgres"\} 1/,
+    );
+  });
+
   it('answers a provision command with one provisioned result on the results topic, caused by the command', async () => {
     const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'], entitlements: ['grantline_read'] });
     const [result, ...rest] = await handlerWith(connector).onProvision(provision());

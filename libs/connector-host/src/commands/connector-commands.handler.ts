@@ -25,6 +25,7 @@ import { runContractCommand, runContractRotation } from '@grantline/connector-sd
 import type { ContractCommand, ContractResult } from '@grantline/connector-sdk';
 import { RetriableError, deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
+import { ConnectorMetrics } from './connector-metrics';
 import { ConnectorRuntime } from './connector-runtime';
 
 const DEFINITION_OF: Readonly<Record<ContractResult['kind'], EventDefinition>> = {
@@ -46,6 +47,7 @@ export class ConnectorCommandsHandler {
   constructor(
     private readonly runtime: ConnectorRuntime,
     @Inject(EVENT_REGISTRY) private readonly registry: EventRegistry,
+    private readonly metrics: ConnectorMetrics,
   ) {}
 
   @EventPattern(ConnectorProvisionRequested.type)
@@ -64,7 +66,11 @@ export class ConnectorCommandsHandler {
    */
   @EventPattern(ConnectorRotationRequested.type)
   async onRotationRequested(@Payload() event: Envelope<RotationRequestedData>): Promise<Envelope[]> {
-    const result = await runContractRotation(this.runtime.runner, event.data);
+    const result = await this.metrics.timed(
+      'rotate',
+      () => runContractRotation(this.runtime.runner, event.data),
+      (done) => (done.kind === 'rotation_failed' ? { outcome: done.kind, code: done.data.code, errorClass: done.data.errorClass } : { outcome: done.kind }),
+    );
     const def = this.registry.latestOf((result.kind === 'credential_rotated' ? ConnectorCredentialRotated : ConnectorRotationFailed).name);
     const source = this.source();
     return [
@@ -129,7 +135,11 @@ export class ConnectorCommandsHandler {
   }
 
   private async run(event: Envelope, command: ContractCommand): Promise<Envelope[]> {
-    const result = await runContractCommand(this.runtime.runner, command);
+    const result = await this.metrics.timed(
+      command.operation,
+      () => runContractCommand(this.runtime.runner, command),
+      (done) => (done.kind === 'operation_failed' ? { outcome: done.kind, code: done.data.code, errorClass: done.data.errorClass } : { outcome: done.kind }),
+    );
     const def = this.registry.latestOf(DEFINITION_OF[result.kind].name);
     const time = result.kind === 'operation_failed' ? result.data.failedAt : result.data.completedAt;
     const source = this.source();

@@ -33,6 +33,30 @@ describe('ConnectorRuntime', () => {
     expect(JSON.stringify(result)).not.toContain(secret!);
   });
 
+  it('without a sink (no CREDENTIAL_SEALING_KEY) refuses a credential ask terminally and issues nothing', async () => {
+    const connector = new InMemoryConnector({ id: 'fake', entitlements: ['grantline_read'] });
+    const runtime = new ConnectorRuntime(config, connector, null);
+
+    const result = await runContractCommand(runtime.runner, { operation: 'provision', data: provisionWithCredential });
+
+    expect(result).toMatchObject({ kind: 'operation_failed', data: { errorClass: 'terminal', code: 'invalid_request' } });
+    expect(connector.calls).not.toContain('issueCredential');
+  });
+
+  it("erases the grant's unretrieved secret after its deprovision", async () => {
+    const sink = new InMemorySecretSink();
+    const runtime = new ConnectorRuntime(config, new InMemoryConnector({ id: 'fake', entitlements: ['grantline_read'] }), sink);
+    await runContractCommand(runtime.runner, { operation: 'provision', data: provisionWithCredential });
+    expect(sink.size).toBe(1);
+
+    const { credential: _credential, expiresAt: _expiresAt, ...common } = provisionWithCredential;
+    await runContractCommand(runtime.runner, {
+      operation: 'deprovision',
+      data: { ...common, commandId: `${GRANT}:deprovision:1`, idempotencyKey: `${GRANT}:deprovision`, reason: 'revocation' },
+    });
+    expect(sink.size).toBe(0);
+  });
+
   it('closes the connector when the service stops', async () => {
     const connector = new InMemoryConnector({ id: 'fake' });
     const closed: string[] = [];

@@ -9,8 +9,8 @@ import type { ConnectorHostConfig } from '../connector-host.config';
 export const CONNECTOR = Symbol('CONNECTOR');
 
 /**
- * Where issued secrets go. The host owns it so no connector or app keeps its own; until delivery exists it is an
- * `InMemorySecretSink` that nothing reads.
+ * Where issued secrets go: the host's sealed vault (one-time handoff, ADR 0026), so no connector or app keeps its
+ * own; null without `CREDENTIAL_SEALING_KEY` (credential commands then fail terminally).
  */
 export const CONNECTOR_SECRET_SINK = Symbol('CONNECTOR_SECRET_SINK');
 
@@ -26,7 +26,7 @@ export class ConnectorRuntime implements OnModuleDestroy {
   constructor(
     @Inject(CONNECTOR_HOST_CONFIG) readonly config: ConnectorHostConfig,
     @Inject(CONNECTOR) readonly connector: Connector,
-    @Inject(CONNECTOR_SECRET_SINK) secretSink: SecretSink,
+    @Inject(CONNECTOR_SECRET_SINK) secretSink: SecretSink | null,
   ) {
     // The runner refuses commands for another id than the connector's: a mismatch would fail every command.
     if (connector.id !== config.connectorId) {
@@ -35,7 +35,7 @@ export class ConnectorRuntime implements OnModuleDestroy {
     this.runner = new ConnectorRunner({
       connector,
       idempotencyStore: new InMemoryIdempotencyStore(),
-      secretSink,
+      ...(secretSink ? { secretSink } : {}),
       clock: systemClock,
       retry: {
         ...config.retry,

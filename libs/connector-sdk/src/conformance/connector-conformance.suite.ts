@@ -214,14 +214,28 @@ export function describeConnectorConformance(name: string, factory: ConformanceF
       const sink = new InMemorySecretSink();
       const expiresAt = new Date(Date.now() + 15 * 60_000);
       const credential = await issue(
-        { credentialId: `cred-${account}`, idempotencyKey: `cred-${account}:issue`, account, entitlementRefs: [e1], expiresAt },
+        {
+          credentialId: `cred-${account}`,
+          idempotencyKey: `cred-${account}:issue`,
+          type: 'short_lived_token',
+          grantId: `grant-${account}`,
+          holders: ['owner-1'],
+          account,
+          entitlementRefs: [e1],
+          expiresAt,
+        },
         sink,
       );
       const secret = sink.read(credential.secretRef) ?? '';
       expect(secret.length).toBeGreaterThanOrEqual(16);
       expect(credential.fingerprint).toBe(fingerprintSecret(secret));
       expect(JSON.stringify(credential)).not.toContain(secret);
-      expect(credential.expiresAt.getTime()).toBe(expiresAt.getTime());
+      // Never after the requested expiry; a format with whole seconds (a JWT's exp, a certificate's notAfter) may end
+      // up to a second earlier.
+      expect(credential.expiresAt.getTime()).toBeLessThanOrEqual(expiresAt.getTime());
+      expect(credential.expiresAt.getTime()).toBeGreaterThan(expiresAt.getTime() - 1000);
+      // The sink is told what it needs to hand the secret over: to whom, for which grant, of which type.
+      expect(sink.stored(credential.secretRef)).toMatchObject({ grantId: `grant-${account}`, holders: ['owner-1'] });
       const state = await connector.listActualState({ accounts: [account] });
       expect(state.memberships).toEqual([{ account, entitlementRef: e1 }]);
     });

@@ -121,6 +121,9 @@ export class InMemoryConnector implements Connector {
     const secretRef = await sink.put({
       connectorId: this.id,
       credentialId: request.credentialId,
+      type: request.type,
+      grantId: request.grantId,
+      holders: request.holders,
       secret,
       expiresAt: request.expiresAt,
     });

@@ -33,6 +33,7 @@ import {
   upcastProvisionRequestedV1ToV2,
 } from '../connectors/connector.schema';
 import { ConnectorCredentialRotated, ConnectorRotationFailed, ConnectorRotationRequested } from '../connectors/rotation.schema';
+import { ConnectorAccessDenied } from '../connectors/connector-access-denied.schema';
 import { MessagingDeadLetterRepublished } from '../dead-letter/dead-letter-republished.schema';
 import { MessagingDeadLettered, MessagingDeadLetteredV1, upcastDeadLetteredV1ToV2 } from '../dead-letter/dead-lettered.schema';
 import {
@@ -133,6 +134,7 @@ export const CATALOGUE = [
   ApprovalAccessDenied,
   TimerAccessDenied,
   AuditAccessDenied,
+  ConnectorAccessDenied,
 ] as const;
 
 /** Any decoded catalogue event; `switch (event.type)` narrows `data`. */

@@ -1,0 +1,4 @@
+import { runConnector } from '@grantline/connector-host';
+import { credentialsConnector } from './connector';
+
+void runConnector(credentialsConnector);
