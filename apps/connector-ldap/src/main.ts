@@ -1,0 +1,4 @@
+import { runConnector } from '@grantline/connector-host';
+import { ldapConnector } from './connector';
+
+void runConnector(ldapConnector);
