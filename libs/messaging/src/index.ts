@@ -49,6 +49,8 @@ export { TopicRetentionError, creationConfig, retentionProblems } from './topic-
 export type { TopicRetentionProblem } from './topic-retention';
 export { createLegacyTopics } from './testing/legacy-topics';
 export type { LegacyTopic } from './testing/legacy-topics';
+export { probeProduce } from './testing/produce-probe';
+export type { ProduceProbeOutcome } from './testing/produce-probe';
 export { TopicNamespace } from './kafka/topic-namespace';
 export type { KafkaBusConfig } from './kafka/kafka-bus';
 export { InMemoryMessageBus } from './in-memory/in-memory-bus';
@@ -67,7 +69,19 @@ export { InProcessLeaseElector } from './in-process-lease';
 export { DEFAULT_LEASE_SESSION_TIMEOUT_MS, KafkaLeaseElector, leaseTimings, leaseTopic } from './kafka/kafka-lease';
 export type { KafkaLeaseConfig, LeaseTimings } from './kafka/kafka-lease';
 // Broker-enforced single writer (docs/adr/0017): SASL logins and the ACLs derived from the topic catalogue.
-export { catalogueServices, connectorPrincipal, describeAclBinding, kafkaAclPlan } from './acls/kafka-acl-plan';
+export {
+  KAFKA_ACL_CONNECTOR_SERVICE,
+  KAFKA_ACL_MANAGED_PREFIX,
+  KAFKA_CLUSTER_RESOURCE,
+  catalogueServices,
+  connectorPrincipal,
+  describeAclBinding,
+  isSharedAcrossNamespaces,
+  kafkaAclPlan,
+} from './acls/kafka-acl-plan';
+// The ACL admin port (JIT access to a target's topics: libs/connector-kafka-acl), implemented by KafkaAclAdmin.
+export { AclAdminError, isAclAdminError } from './acls/acl-admin.port';
+export type { AclAdminPort, AclBindingFilter, DescribedAclBinding } from './acls/acl-admin.port';
 export type {
   AclBinding,
   AclOperation,

@@ -1,7 +1,16 @@
 import { TOPIC_OWNERS, TOPIC_READERS, TOPICS, connectorCommandsTopic, connectorResultsTopic } from '@grantline/contracts';
 import type { TopicKey } from '@grantline/contracts';
 import { LOCAL_CONNECTORS, LOCAL_KAFKA_PRINCIPALS } from '@grantline/testing';
-import { catalogueServices, connectorPrincipal, describeAclBinding, kafkaAclPlan } from './kafka-acl-plan';
+import {
+  KAFKA_ACL_CONNECTOR_SERVICE,
+  KAFKA_ACL_MANAGED_PREFIX,
+  KAFKA_CLUSTER_RESOURCE,
+  catalogueServices,
+  connectorPrincipal,
+  describeAclBinding,
+  isSharedAcrossNamespaces,
+  kafkaAclPlan,
+} from './kafka-acl-plan';
 import type { AclBinding, AclOperation } from './kafka-acl-plan';
 
 const connectors = [
@@ -110,6 +119,20 @@ describe('kafkaAclPlan', () => {
   it('grants nothing on the cluster and nothing for all topics (no wildcard, no prefixed topic ACL)', () => {
     expect(bindings.filter((b) => b.resourceType === 'topic' && b.patternType !== 'literal')).toEqual([]);
     expect(bindings.filter((b) => b.resourceName === '*' || b.resourceName === '')).toEqual([]);
+  });
+
+  it('gives the Kafka ACL connector ALTER and DESCRIBE on the cluster and DESCRIBE on the managed topics, and nobody else anything there', () => {
+    const withAclConnector = kafkaAclPlan({ connectors: [...connectors, { id: 'kafka-acl', service: KAFKA_ACL_CONNECTOR_SERVICE }], namespace: 'e2e-run1' });
+    const outsideNamespace = withAclConnector.bindings.filter((b) => isSharedAcrossNamespaces(b, 'e2e-run1'));
+    expect(outsideNamespace).toEqual([
+      { principal: 'User:connector:kafka-acl', resourceType: 'cluster', resourceName: KAFKA_CLUSTER_RESOURCE, patternType: 'literal', operation: 'alter' },
+      { principal: 'User:connector:kafka-acl', resourceType: 'cluster', resourceName: KAFKA_CLUSTER_RESOURCE, patternType: 'literal', operation: 'describe' },
+      { principal: 'User:connector:kafka-acl', resourceType: 'topic', resourceName: KAFKA_ACL_MANAGED_PREFIX, patternType: 'prefixed', operation: 'describe' },
+    ]);
+    // no read or write on a managed topic: the connector grants access, it never uses it
+    expect(topicsAllowed(withAclConnector.bindings, connectorPrincipal('kafka-acl'), 'write')).toEqual(
+      [`e2e-run1.${TOPICS.deadLetter}`, `e2e-run1.${connectorResultsTopic('kafka-acl')}`].sort(),
+    );
   });
 
   it('puts the same ACLs on the prefixed names of a namespace', () => {

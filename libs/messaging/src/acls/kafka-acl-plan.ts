@@ -14,9 +14,23 @@ import { leaseTopic } from '../kafka/kafka-lease';
 // The Kafka ACLs of a deployment, derived from the topic catalogue (docs/adr/0017). Pure: no client, no broker.
 // `grantline kafka acls` prints or applies them; the test harness applies them for each namespace it runs.
 
-export type AclResourceType = 'topic' | 'group' | 'transactional-id';
+export type AclResourceType = 'topic' | 'group' | 'transactional-id' | 'cluster';
 export type AclPatternType = 'literal' | 'prefixed';
-export type AclOperation = 'read' | 'write' | 'create' | 'describe' | 'describe-configs';
+/** Kafka's ACL operations; the plan uses read, write, create, describe and describe-configs (and alter for the ACL connector). */
+export type AclOperation =
+  'read' | 'write' | 'create' | 'delete' | 'alter' | 'describe' | 'describe-configs' | 'alter-configs' | 'cluster-action' | 'idempotent-write' | 'all';
+
+/** The one cluster resource's name in Kafka's ACLs. */
+export const KAFKA_CLUSTER_RESOURCE = 'kafka-cluster';
+
+/** The service of the Kafka ACL connector (libs/connector-kafka-acl): it creates and deletes ACLs on the cluster. */
+export const KAFKA_ACL_CONNECTOR_SERVICE = 'connector-kafka-acl';
+
+/**
+ * Where the Kafka ACL connector grants access by default: topics and groups named `jit.…`. Grantline's own topics
+ * (`iga.…`, namespaced `<ns>.iga.…`) and groups never start with it, so the platform's own ACLs stay out of its reach.
+ */
+export const KAFKA_ACL_MANAGED_PREFIX = 'jit.';
 
 /** One ALLOW rule; everything without one is denied (`allow.everyone.if.no.acl.found=false`). */
 export interface AclBinding {
@@ -87,6 +101,11 @@ class PlanBuilder {
 
   add(principal: string, resourceType: AclResourceType, logicalName: string, patternType: AclPatternType, operations: readonly AclOperation[]): void {
     const resourceName = resourceType === 'topic' ? this.namespace.topic(logicalName) : this.namespace.group(logicalName);
+    this.addExact(principal, resourceType, resourceName, patternType, operations);
+  }
+
+  /** A resource outside the namespace: the cluster, a target's own topics. */
+  addExact(principal: string, resourceType: AclResourceType, resourceName: string, patternType: AclPatternType, operations: readonly AclOperation[]): void {
     for (const operation of operations) {
       const binding: AclBinding = { principal: `User:${principal}`, resourceType, resourceName, patternType, operation };
       const key = `${binding.principal}|${resourceType}|${resourceName}|${patternType}|${operation}`;
@@ -183,6 +202,13 @@ export function kafkaAclPlan(options: KafkaAclPlanOptions = {}): KafkaAclPlan {
     plan.appends(principal, TOPICS.deadLetter);
     // libs/connector-host: group `<service>-<id>`, transactional ids `<service>.<service>-<id>.<instance>`
     plan.groups(principal, service, `${service}-${id}`);
+    if (service === KAFKA_ACL_CONNECTOR_SERVICE) {
+      // Creating and deleting ACLs needs ALTER on the cluster, listing them DESCRIBE (Kafka has nothing narrower: the
+      // connector itself refuses anything outside its managed prefix); DESCRIBE on the managed topics to tell a
+      // missing topic from a present one. Deployment-wide, not namespaced: the managed topics are the target's.
+      plan.addExact(principal, 'cluster', KAFKA_CLUSTER_RESOURCE, 'literal', ['alter', 'describe']);
+      plan.addExact(principal, 'topic', KAFKA_ACL_MANAGED_PREFIX, 'prefixed', ['describe']);
+    }
   }
 
   return {
@@ -193,6 +219,15 @@ export function kafkaAclPlan(options: KafkaAclPlanOptions = {}): KafkaAclPlan {
     ],
     bindings: plan.bindings,
   };
+}
+
+/**
+ * A binding every namespace of the deployment shares (the ACL connector's cluster and managed-topic rights): a finished
+ * namespace leaves it, like the principals, for the namespaces still running.
+ */
+export function isSharedAcrossNamespaces(binding: AclBinding, namespace: string | undefined): boolean {
+  if (binding.resourceType === 'cluster') return true;
+  return namespace !== undefined && !binding.resourceName.startsWith(`${namespace}.`);
 }
 
 /** One line per binding, for `--print` and for reviews: `User:intake ALLOW write topic iga.requests.v1 (literal)`. */

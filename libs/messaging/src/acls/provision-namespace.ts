@@ -4,7 +4,7 @@ import { KafkaMessageBus } from '../kafka/kafka-bus';
 import type { KafkaSaslCredentials } from '../kafka/kafka-sasl';
 import { silentLogger } from '../logger';
 import type { MessagingLogger } from '../logger';
-import { kafkaAclPlan } from './kafka-acl-plan';
+import { isSharedAcrossNamespaces, kafkaAclPlan } from './kafka-acl-plan';
 import type { ConnectorDeployment, KafkaAclPlan } from './kafka-acl-plan';
 
 export interface ProvisionKafkaNamespaceOptions {
@@ -64,7 +64,7 @@ export async function provisionKafkaNamespace(options: ProvisionKafkaNamespaceOp
     async removeAcls(): Promise<number> {
       const admin = new KafkaAclAdmin({ clientId: 'grantline-provisioning', brokers: options.brokers, sasl: options.admin });
       try {
-        return await admin.remove(plan.bindings);
+        return await admin.remove(plan.bindings.filter((binding) => !isSharedAcrossNamespaces(binding, options.namespace)));
       } finally {
         await admin.disconnect();
       }

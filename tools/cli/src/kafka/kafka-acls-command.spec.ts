@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KafkaSaslCredentials, ProvisionedKafkaNamespace } from '@grantline/messaging';
+import { LOCAL_CONNECTORS } from '@grantline/testing';
 import type { ScramUserChange } from '@grantline/testing';
 import { bufferedOutput } from '../output';
 import { applyKafkaAcls, connectorsOf, kafkaAclPlanFor, kafkaAclsUsageError, printKafkaAcls } from './kafka-acls-command';
@@ -47,8 +48,14 @@ describe('grantline kafka acls', () => {
     expect(io.stderr()).toMatch(/principal\(s\), \d+ ACL\(s\)/);
   });
 
-  it('defaults to the local connector', () => {
-    expect(connectorsOf({})).toEqual([{ id: 'postgres', service: 'connector-postgres' }]);
+  it('defaults to the local connectors', () => {
+    expect(connectorsOf({})).toEqual(
+      expect.arrayContaining([
+        { id: 'postgres', service: 'connector-postgres' },
+        { id: 'kafka-acl', service: 'connector-kafka-acl' },
+      ]),
+    );
+    expect(connectorsOf({})).toEqual([...LOCAL_CONNECTORS]);
   });
 
   it('--apply needs the admin login', async () => {

@@ -1,0 +1,4 @@
+import { runConnector } from '@grantline/connector-host';
+import { kafkaAclConnector } from './connector';
+
+void runConnector(kafkaAclConnector);
