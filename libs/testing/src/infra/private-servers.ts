@@ -13,10 +13,22 @@ import { LOOPBACK, infraPaths } from './infra.config';
 import type { InfraPaths } from './infra.config';
 import type { InfraComponent, InfraLog } from './infra.types';
 import { ensureFerretdbBinary } from './ferretdb-local.provider';
+import { ensureMongoJavaServerLibs, mongoJavaServerLauncher } from './mongo-java-server.provider';
 import { mongoPing, pgQuery } from './health';
 import { KAFKA_ADMIN_USER, changeScramUsers, newKafkaBrokerSecrets, scramFormatArguments } from './kafka-security';
-import type { KafkaSecurity, KafkaUserSecret, ScramUserChange } from './kafka-security';
+import type { KafkaBrokerSecrets, KafkaSecurity, KafkaUserSecret, ScramUserChange } from './kafka-security';
 import { ensureKafkaLibs, kafkaLogSaysStarted, kafkaServerProperties, newKafkaClusterId } from './kafka-local.provider';
+import {
+  LDAP_ADMIN_DN,
+  LDAP_GROUPS_DN,
+  LDAP_PEOPLE_DN,
+  LDAP_SUFFIX,
+  createLdapDirectory,
+  ensureOpenldap,
+  ldapBindOk,
+  ldapUrl,
+  slapdArgs,
+} from './ldap-local.provider';
 import { PG_ROLE, chownForServer, findPostgresBin, postgresServerArgs, postgresUrl, serverUser } from './postgres-local.provider';
 import { MissingPrerequisiteError, requireJava } from './prerequisites';
 import { freePortOutsideEphemeralRange, isPortOpen, runChecked, runCommand, waitUntil } from './process.util';
@@ -53,6 +65,8 @@ interface ProcessSpec {
   readonly stopSignal: NodeJS.Signals;
   readonly ready: () => Promise<boolean>;
   readonly readyTimeoutMs?: number;
+  /** The process environment (default: this process's), e.g. LD_LIBRARY_PATH for unpacked libraries. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const STOP_GRACE_MS = 15_000;
@@ -95,6 +109,7 @@ class PrivateServerProcess implements PrivateServer {
     try {
       child = spawn(this.spec.cmd, this.spec.args, {
         cwd: this.spec.cwd,
+        env: this.spec.env ?? process.env,
         uid: this.spec.user?.uid,
         gid: this.spec.user?.gid,
         stdio: ['ignore', fd, fd],
@@ -141,8 +156,16 @@ async function started<T extends PrivateServerProcess>(server: T): Promise<T> {
   }
 }
 
-/** A FerretDB of the spec's own (the harness's pinned build), SQLite backend in a temporary directory. */
-export async function startPrivateFerretdb(options: PrivateServerOptions = {}): Promise<PrivateServer> {
+export interface PrivateFerretdbOptions extends PrivateServerOptions {
+  /**
+   * FerretDB's PostgreSQL backend on this database (e.g. a `startPrivatePostgres()` URL) instead of SQLite files in the
+   * temporary directory. The database's data is not deleted by `dispose()`: it belongs to that server.
+   */
+  readonly postgresqlUrl?: string;
+}
+
+/** A FerretDB of the spec's own (the harness's pinned build), SQLite backend in a temporary directory (or `postgresqlUrl`). */
+export async function startPrivateFerretdb(options: PrivateFerretdbOptions = {}): Promise<PrivateServer> {
   const binary = await ensureFerretdbBinary(options.paths ?? infraPaths(), options.log ?? (() => undefined));
   const port = await freePortOutsideEphemeralRange(LOOPBACK);
   const home = mkdtempSync(join(tmpdir(), 'grantline-private-ferretdb-'));
@@ -153,12 +176,13 @@ export async function startPrivateFerretdb(options: PrivateServerOptions = {}): 
   const url = `mongodb://${LOOPBACK}:${port}/`;
   return started(
     new PrivateServerProcess('mongo', url, port, join(home, 'ferretdb.log'), home, {
-      what: 'private FerretDB',
+      what: `private FerretDB (${options.postgresqlUrl === undefined ? 'SQLite' : 'PostgreSQL'} backend)`,
       cmd: binary,
       args: [
         `--listen-addr=${LOOPBACK}:${port}`,
-        '--handler=sqlite',
-        `--sqlite-url=file:${dataDir}/`,
+        ...(options.postgresqlUrl === undefined
+          ? ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`]
+          : ['--handler=postgresql', `--postgresql-url=${options.postgresqlUrl}`]),
         `--state-dir=${stateDir}`,
         '--telemetry=disable',
         '--debug-addr=-',
@@ -168,6 +192,31 @@ export async function startPrivateFerretdb(options: PrivateServerOptions = {}): 
       user: undefined,
       stopSignal: 'SIGTERM',
       ready: () => mongoPing(url, 2_000),
+    }),
+  );
+}
+
+/**
+ * A mongo-java-server of the caller's own (in-memory backend, a JVM of `heap` size, default 4g): a local store candidate
+ * weighed for the local store choice (issue 12 item 4). Its data dies with the process.
+ */
+export async function startPrivateMongoJavaServer(options: PrivateServerOptions & { readonly heap?: string } = {}): Promise<PrivateServer> {
+  await requireJava(17);
+  const paths = options.paths ?? infraPaths();
+  const libs = await ensureMongoJavaServerLibs(paths, options.log ?? (() => undefined));
+  const port = await freePortOutsideEphemeralRange(LOOPBACK);
+  const home = mkdtempSync(join(tmpdir(), 'grantline-private-mongo-java-server-'));
+  const url = `mongodb://${LOOPBACK}:${port}/`;
+  return started(
+    new PrivateServerProcess('mongo', url, port, join(home, 'mongo-java-server.log'), home, {
+      what: 'private mongo-java-server',
+      cmd: 'java',
+      args: [`-Xmx${options.heap ?? '4g'}`, '-cp', `${libs}/*`, mongoJavaServerLauncher(paths), LOOPBACK, String(port)],
+      cwd: home,
+      user: undefined,
+      stopSignal: 'SIGTERM',
+      ready: () => mongoPing(url, 2_000),
+      readyTimeoutMs: 120_000,
     }),
   );
 }
@@ -234,6 +283,10 @@ export interface PrivateKafka extends PrivateServer {
 export interface PrivateKafkaOptions extends PrivateServerOptions {
   /** SASL/SCRAM-SHA-512 with the StandardAuthorizer, deny by default (ADR 0017). Default: plaintext. */
   readonly sasl?: boolean;
+  /** The broker's own server.properties instead of the harness's (a deployment's configuration under test). */
+  readonly serverProperties?: (layout: { dataDir: string; port: number; controllerPort: number; secrets: KafkaBrokerSecrets | undefined }) => string;
+  /** SCRAM users created with the storage beside the bootstrap admin (SASL only). */
+  readonly scramUsers?: readonly KafkaUserSecret[];
 }
 
 class PrivateKafkaProcess extends PrivateServerProcess implements PrivateKafka {
@@ -277,7 +330,12 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
   const secrets = options.sasl === true ? newKafkaBrokerSecrets() : undefined;
   const config = join(home, 'server.properties');
   const log4j = join(home, 'log4j2.properties');
-  writeFileSync(config, kafkaServerProperties({ dataDir, port, controllerPort, ...(secrets ? { sasl: secrets } : {}) }), { mode: 0o600 });
+  const properties =
+    options.serverProperties?.({ dataDir, port, controllerPort, secrets }) ??
+    kafkaServerProperties({ dataDir, port, controllerPort, ...(secrets ? { sasl: secrets } : {}) });
+  writeFileSync(config, properties, { mode: 0o600 });
+  const users = secrets === undefined ? [] : (options.scramUsers ?? []);
+  const userArguments = users.flatMap((user) => ['--add-scram', `SCRAM-SHA-512=[name=${user.username},password=${user.password}]`]);
   writeFileSync(
     log4j,
     [
@@ -299,17 +357,28 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
   // error text never carries it
   const format = await runCommand(
     'java',
-    [jvmLog, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', newKafkaClusterId(), '-c', config, ...(secrets ? scramFormatArguments(secrets) : [])],
+    [
+      jvmLog,
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      newKafkaClusterId(),
+      '-c',
+      config,
+      ...(secrets ? scramFormatArguments(secrets) : []),
+      ...userArguments,
+    ],
     { timeoutMs: 120_000 },
   );
   if (format.code !== 0) {
     rmSync(home, { recursive: true, force: true });
     const output = `${format.stdout}\n${format.stderr}`;
     throw new Error(
-      `formatting the private Kafka storage failed (exit ${format.code}): ${secrets ? output.split(secrets.adminPassword).join('***') : output}`.slice(
-        0,
-        4_000,
-      ),
+      `formatting the private Kafka storage failed (exit ${format.code}): ${[secrets?.adminPassword, ...users.map((user) => user.password)]
+        .filter((secret): secret is string => secret !== undefined)
+        .reduce((text, secret) => text.split(secret).join('***'), output)}`.slice(0, 4_000),
     );
   }
   const logFile = join(home, 'kafka.log');
@@ -331,4 +400,63 @@ export async function startPrivateKafka(options: PrivateKafkaOptions = {}): Prom
     { root: paths.root, kafkaLibs },
   );
   return started(server);
+}
+
+export interface PrivateLdap extends PrivateServer {
+  /** The directory's admin (its rootdn) and password, and the seeded branches. */
+  readonly bindDn: string;
+  readonly bindPassword: string;
+  readonly groupsBaseDn: string;
+  readonly peopleBaseDn: string;
+}
+
+class PrivateLdapProcess extends PrivateServerProcess implements PrivateLdap {
+  readonly bindDn = LDAP_ADMIN_DN;
+  readonly groupsBaseDn = LDAP_GROUPS_DN;
+  readonly peopleBaseDn = LDAP_PEOPLE_DN;
+
+  constructor(
+    port: number,
+    home: string,
+    spec: ProcessSpec,
+    readonly bindPassword: string,
+  ) {
+    super('ldap', ldapUrl(port), port, join(home, 'slapd.log'), home, spec);
+  }
+}
+
+/**
+ * An OpenLDAP slapd of the spec's own (the harness's unpacked Debian packages), seeded like the shared one
+ * (dc=grantline,dc=test with ou=groups and ou=people), admin password random, on a free port.
+ */
+export async function startPrivateLdap(options: PrivateServerOptions = {}): Promise<PrivateLdap> {
+  const tools = await ensureOpenldap(options.paths ?? infraPaths(), options.log ?? (() => undefined));
+  const port = await freePortOutsideEphemeralRange(LOOPBACK);
+  const home = mkdtempSync(join(tmpdir(), 'grantline-private-ldap-'));
+  const directory = join(home, 'ldap');
+  const password = randomBytes(18).toString('hex');
+  try {
+    await createLdapDirectory(tools, directory, password);
+  } catch (error) {
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
+  const url = ldapUrl(port);
+  return started(
+    new PrivateLdapProcess(
+      port,
+      home,
+      {
+        what: 'private slapd',
+        cmd: tools.slapd,
+        args: slapdArgs(directory, port),
+        cwd: directory,
+        env: tools.env,
+        user: undefined,
+        stopSignal: 'SIGTERM',
+        ready: () => ldapBindOk(url, { dn: LDAP_ADMIN_DN, password, base: LDAP_SUFFIX }, 2_000),
+      },
+      password,
+    ),
+  );
 }
