@@ -181,7 +181,7 @@ export class BenchPlatform {
   /** Every service process, then the infrastructure's (local: the pid the harness recorded; docker: the container's). */
   cpuTargets(): CpuTarget[] {
     const targets: CpuTarget[] = this.services.filter((r) => r.child.pid !== undefined).map((r) => ({ name: r.name, pid: r.child.pid as number }));
-    const names = { kafka: 'kafka-broker', mongo: 'ferretdb', postgres: 'postgresql' } as const;
+    const names = { kafka: 'kafka-broker', mongo: 'ferretdb', postgres: 'postgresql', ldap: 'slapd', scim: 'scim-target' } as const;
     for (const runtime of Object.values(readInfraState()?.components ?? {})) {
       if (runtime === undefined) continue;
       let pid = runtime.mode === 'local' ? runtime.pid : undefined;

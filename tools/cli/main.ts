@@ -14,6 +14,7 @@
 //   prove --bundle DIR --event ID [--checkpoint N]   offline: this event is in the log as of the signed checkpoint of size N
 //   decision reproduce <decisionId> [--json]         re-run a recorded decision from the log; exit 0 identical, 1 different, 3 not reproducible
 //   sod scan [--url URL] [--json]                    detective SoD scan now, through the policy API (token in GRANTLINE_TOKEN)
+//   asyncapi [--out FILE]                            the event log's AsyncAPI 3 document, generated from the contracts
 // Kafka: KAFKA_BROKERS and KAFKA_TOPIC_NAMESPACE, as the services read them (or --brokers / --namespace).
 // The logic lives in tools/cli/src (unit and integration specs); this file only wires the command line.
 import { userInfo } from 'node:os';
@@ -36,6 +37,7 @@ import type { KafkaAclsOptions } from './src/kafka/kafka-acls-command';
 import { VERIFY_EXIT, proveCommand, verifyCommand } from './src/evidence-bundle/verify-commands';
 import { decisionReproduce } from './src/decision/decision-commands';
 import { processOutput } from './src/output';
+import { asyncApiCommand } from './src/asyncapi/asyncapi-command';
 import { policyLint, policySimulate } from './src/policy/policy-commands';
 import { progressBar } from './src/progress';
 import { sodScan, tokenOf } from './src/sod/sod-commands';
@@ -323,6 +325,14 @@ program
   .action(async (options: { url?: string; json?: boolean }) => {
     const url = options.url ?? process.env['GRANTLINE_POLICY_URL'];
     process.exitCode = await sodScan({ ...options, ...(url === undefined ? {} : { url }) }, tokenOf(process.env), processOutput);
+  });
+
+program
+  .command('asyncapi')
+  .description("the event log's AsyncAPI 3 document (topics, event types and their schemas), as the gateway serves it at /asyncapi.json")
+  .option('--out <file>', 'write it to a file instead of stdout')
+  .action((options: { out?: string }) => {
+    process.exitCode = asyncApiCommand(options, processOutput);
   });
 
 // kafkajs 2.2.4 arms a timer with a negative delay on Node >= 23 (Node clamps it to 1 ms): noise on a terminal.

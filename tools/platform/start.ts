@@ -7,14 +7,17 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { prettyLogLine } from '@grantline/service-kit';
-import { describeComponent, exportEndpoints, infraDown, infraPaths, infraUp, otherLiveLeases } from '@grantline/testing';
+import { LOCAL_CONNECTORS, describeComponent, exportEndpoints, infraDown, infraPaths, infraUp, otherLiveLeases } from '@grantline/testing';
 import type { InfraUpResult } from '@grantline/testing';
 import { ensureLocalAuditKey } from './audit-key';
+import { localCredentialEnv } from './credential-keys';
 import { kafkaNamespaceAccess } from './kafka-access';
-import { PLATFORM_SERVICES } from './services';
+import { PLATFORM_SERVICES, gatewayUpstreamEnv } from './services';
 import type { PlatformService } from './services';
 
 const ROOT = join(__dirname, '../..');
+/** The connectors that hand secrets over: they get the sealing key (and with it the retrieval route). */
+const ISSUES_CREDENTIALS: ReadonlySet<string> = new Set(['connector-postgres', 'connector-credentials']);
 const LOCAL_NAMESPACE = 'local';
 const READY_TIMEOUT_MS = Number(process.env['GRANTLINE_START_TIMEOUT_MS'] ?? 180_000);
 /** Each service bounds its own graceful stop (SHUTDOWN_TIMEOUT_MS, 10 s); this is the backstop. */
@@ -183,13 +186,22 @@ async function main(): Promise<number> {
     // The local broker is shared with test runs; a namespace of its own keeps their events out of this platform
     // (and this platform's out of them). KAFKA_TOPIC_NAMESPACE overrides it; set it empty for the bare names.
     // A developer who changes PostgreSQL by hand should see the drift within a minute, not the production hour.
-    const env: NodeJS.ProcessEnv = { KAFKA_TOPIC_NAMESPACE: LOCAL_NAMESPACE, PROVISIONING_RECONCILE_EVERY: 'PT1M', ...process.env };
+    // Provisioning commands exactly the connectors started here (grants on any other connector are left alone).
+    const connectorIds = LOCAL_CONNECTORS.filter((connector) => PLATFORM_SERVICES.some((service) => service.name === connector.service)).map((c) => c.id);
+    const env: NodeJS.ProcessEnv = {
+      KAFKA_TOPIC_NAMESPACE: LOCAL_NAMESPACE,
+      PROVISIONING_RECONCILE_EVERY: 'PT1M',
+      PROVISIONING_CONNECTOR_IDS: connectorIds.join(','),
+      ...process.env,
+    };
     exportEndpoints(infra.components, env);
     if (!env['AUDIT_SIGNING_KEY_FILE']) {
       const key = ensureLocalAuditKey(ROOT);
       env['AUDIT_SIGNING_KEY_FILE'] = key.file;
       say(`audit checkpoint signing key: ${key.file}${key.created ? ' (created)' : ''}; its public key: GET /v1/audit/log/key`);
     }
+    // Only the connectors that issue credentials get the sealing key and the issuer's key directory (docs/adr/0026).
+    const credentialEnv = localCredentialEnv(ROOT, env);
     if (env['KAFKA_TOPIC_NAMESPACE']) say(`Kafka namespace: ${env['KAFKA_TOPIC_NAMESPACE']} (topics ${env['KAFKA_TOPIC_NAMESPACE']}.iga.*)`);
     // a broker with ACLs (GRANTLINE_KAFKA_SECURITY=sasl, docs/adr/0017): the namespace provisioned, each service its own principal
     const kafkaAccess = await kafkaNamespaceAccess({ env, ...(env['KAFKA_TOPIC_NAMESPACE'] ? { namespace: env['KAFKA_TOPIC_NAMESPACE'] } : {}) });
@@ -198,7 +210,16 @@ async function main(): Promise<number> {
     const infraReady = Date.now();
 
     if (!stopping) {
-      PLATFORM_SERVICES.forEach((service, index) => services.push(startService(service, index, { ...env, ...kafkaAccess?.envOf(service.name) })));
+      PLATFORM_SERVICES.forEach((service, index) =>
+        services.push(
+          startService(service, index, {
+            ...gatewayUpstreamEnv(),
+            ...env,
+            ...(ISSUES_CREDENTIALS.has(service.name) ? credentialEnv : {}),
+            ...(service.kafka === false ? {} : kafkaAccess?.envOf(service.name)),
+          }),
+        ),
+      );
       for (const running of services) {
         void running.exited.then((code) => {
           if (stopping) return;
@@ -222,6 +243,8 @@ async function main(): Promise<number> {
             '  set OIDC_ISSUER and OIDC_JWKS_URL to use your identity provider instead',
         );
       }
+      const gateway = PLATFORM_SERVICES.find((service) => service.name === 'gateway');
+      if (gateway) say(`one origin for every API: http://127.0.0.1:${gateway.port} (OpenAPI: /docs and /openapi.json; the event log: /asyncapi.json)`);
       say('press Ctrl-C to stop');
       await stopRequested;
     }

@@ -11,11 +11,28 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import type { WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { prepareCompiledServices, serviceLaunch } from './compiled-services';
+import type { CompiledServices } from './compiled-services';
 import { DevTokenIssuer } from './dev-token.issuer';
 import { platformKafkaAccess } from './platform-kafka';
 import type { PlatformKafkaAccess } from './platform-kafka';
 
-export type ServiceName = 'intake' | 'policy' | 'approval' | 'provisioning' | 'scheduler' | 'audit' | 'connector-postgres' | 'notifier';
+export type ServiceName =
+  | 'intake'
+  | 'policy'
+  | 'approval'
+  | 'provisioning'
+  | 'scheduler'
+  | 'audit'
+  | 'connector-postgres'
+  | 'notifier'
+  // started only by the scenarios that name it (not in ALL_SERVICES)
+  | 'connector-kafka-acl'
+  | 'connector-ldap'
+  | 'connector-credentials'
+  | 'connector-scim'
+  // the one origin (apps/gateway): started once the services it fronts are ready, with their urls
+  | 'gateway';
 
 /** Start order; all start at once, the order only decides how logs and tables read. */
 export const ALL_SERVICES: readonly ServiceName[] = ['intake', 'policy', 'approval', 'provisioning', 'scheduler', 'audit', 'connector-postgres', 'notifier'];
@@ -54,6 +71,9 @@ interface Running {
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Set by `Platform.start` in GRANTLINE_E2E_BUILD=dist mode: this worker's build and how the image starts a service. */
+let compiled: CompiledServices | undefined;
+
 /**
  * Every service process this jest worker started and that has not exited. A start that outlives its hook's
  * timeout is still stopped by `stopStartedServices`, and a worker that exits takes its services with it.
@@ -80,6 +100,13 @@ const databaseName = (runId: string, name: ServiceName): string => `e2e_${runId}
 /** The Ed25519 key the audit of a run signs its log checkpoints with (PKCS#8 PEM, owner-only). */
 const auditKeyFile = (devIssuerDir: string): string => join(dirname(devIssuerDir), 'audit-signing.pem');
 
+/** The key a run's connectors seal issued secrets under: created once per run (a restart keeps it), owner-only. */
+function runSealingKey(devIssuerDir: string): string {
+  const file = join(dirname(devIssuerDir), 'credential-sealing.key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 /** Per-service settings; the rest comes from the harness (KAFKA_BROKERS, MONGO_URL, PG_URL). */
 function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): NodeJS.ProcessEnv {
   const common: NodeJS.ProcessEnv = {
@@ -105,6 +132,40 @@ function serviceEnv(name: ServiceName, runId: string, devIssuerDir: string): Nod
       return { ...common, CLOCK: 'offset', SCHEDULER_TEST_MODE: 'true', SCHEDULER_TICK_INTERVAL_MS: '200' };
     case 'connector-postgres':
       return { ...common, PG_URL: requiredEnv('PG_URL'), CONNECTOR_RETRY_BASE_MS: '100', CONNECTOR_RETRY_MAX_MS: '1000' };
+    case 'connector-kafka-acl':
+      // the platform's broker is the target; its own principal (connector:kafka-acl) holds ALTER on the cluster
+      return { ...common, CONNECTOR_RETRY_BASE_MS: '100', CONNECTOR_RETRY_MAX_MS: '1000' };
+    case 'gateway':
+      return common;
+    case 'connector-scim':
+      // the harness's SCIM target (tools/scim-target), its URL and token exported by jest's global setup
+      return {
+        ...common,
+        SCIM_URL: requiredEnv('SCIM_URL'),
+        SCIM_BEARER_TOKEN: requiredEnv('SCIM_BEARER_TOKEN'),
+        CONNECTOR_RETRY_BASE_MS: '100',
+        CONNECTOR_RETRY_MAX_MS: '1000',
+      };
+    case 'connector-credentials':
+      // the run's own sealing key, and its issuer keys (JWT, CA) created by the connector on first start
+      return {
+        ...common,
+        AUTH_MODE: 'dev',
+        CREDENTIAL_SEALING_KEY: runSealingKey(devIssuerDir),
+        CREDENTIAL_DEV_KEYS_DIR: join(dirname(devIssuerDir), 'credentials-issuer'),
+        CONNECTOR_RETRY_BASE_MS: '100',
+        CONNECTOR_RETRY_MAX_MS: '1000',
+      };
+    case 'connector-ldap':
+      // the harness's slapd (its admin bind and branches, exported by jest's global setup)
+      return {
+        ...common,
+        ...Object.fromEntries(
+          ['LDAP_URL', 'LDAP_BIND_DN', 'LDAP_BIND_PASSWORD', 'LDAP_GROUPS_BASE_DN', 'LDAP_PEOPLE_BASE_DN'].map((name) => [name, requiredEnv(name)]),
+        ),
+        CONNECTOR_RETRY_BASE_MS: '100',
+        CONNECTOR_RETRY_MAX_MS: '1000',
+      };
   }
 }
 
@@ -134,9 +195,10 @@ function readyUrlOf(line: string): string | undefined {
 function spawnService(name: ServiceName, env: NodeJS.ProcessEnv, logDir: string): Running {
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, ['--no-warnings', '-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
-    cwd: REPO_ROOT,
-    env,
+  const launch = serviceLaunch(name, env, REPO_ROOT, compiled);
+  const child = spawn(process.execPath, launch.args, {
+    cwd: launch.cwd,
+    env: launch.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -150,6 +212,21 @@ function spawnService(name: ServiceName, env: NodeJS.ProcessEnv, logDir: string)
   if (child.stdout) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', onLine);
   if (child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
   return running;
+}
+
+/** The services apps/gateway routes to (its UPSTREAM_SERVICES). */
+const GATEWAY_UPSTREAMS = ['intake', 'policy', 'approval', 'scheduler', 'audit', 'connector-credentials', 'connector-postgres'] as const;
+/** Where nothing listens (the discard port): a fronted service the platform does not run answers 503, never another platform's. */
+const NO_SERVICE_URL = 'http://127.0.0.1:9';
+
+/** `GATEWAY_<SERVICE>_URL` of each service the gateway fronts: the platform's own, or nowhere. */
+function gatewayUpstreamEnv(services: readonly Running[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    GATEWAY_UPSTREAMS.map((name) => [
+      `GATEWAY_${name.toUpperCase().replace(/-/g, '_')}_URL`,
+      services.find((running) => running.name === name)?.url ?? NO_SERVICE_URL,
+    ]),
+  );
 }
 
 const isRunning = (running: Running): boolean => running.child.exitCode === null && running.child.signalCode === null;
@@ -198,20 +275,29 @@ export class Platform {
     const devIssuerDir = join(logDir, 'dev-issuer');
     // The key pair exists before any service starts, so the intake and approval read the same one.
     const tokens = await DevTokenIssuer.create(devIssuerDir);
+    // GRANTLINE_E2E_BUILD=dist: the compiled build, started as the image starts it (compiled-services.ts)
+    compiled = await prepareCompiledServices(REPO_ROOT, devIssuerDir);
     writeFileSync(auditKeyFile(devIssuerDir), generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     // a broker with ACLs: the namespace provisioned, each service its own principal (undefined on plaintext)
-    const kafkaAccess = await platformKafkaAccess(namespaceOf(runId));
+    const kafkaAccess = await platformKafkaAccess(namespaceOf(runId), process.env, names);
+    const services: Running[] = [];
     const envOf = (name: ServiceName): NodeJS.ProcessEnv => ({
       ...process.env,
       ...serviceEnv(name, runId, devIssuerDir),
-      ...kafkaAccess?.envOf(name),
+      // the gateway has no Kafka principal; it needs the urls of the services it fronts instead
+      ...(name === 'gateway' ? gatewayUpstreamEnv(services) : kafkaAccess?.envOf(name)),
       ...envOverrides[name],
     });
     const started = Date.now();
-    const services = names.map((name) => spawnService(name, envOf(name), logDir));
+    services.push(...names.filter((name) => name !== 'gateway').map((name) => spawnService(name, envOf(name), logDir)));
     const platform = new Platform(runId, logDir, tokens, services, envOf, kafkaAccess);
     try {
       await platform.waitUntilReady(services, started + READY_TIMEOUT_MS);
+      if (names.includes('gateway')) {
+        const gateway = spawnService('gateway', envOf('gateway'), logDir);
+        services.push(gateway);
+        await platform.waitUntilReady([gateway], started + READY_TIMEOUT_MS);
+      }
     } catch (error) {
       const report = platform.logTails(30);
       await platform.stop();

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CatalogError, loadCatalogDirectory, parseCatalog, readCatalogDirectory } from './catalog-file.schema';
 
@@ -19,7 +20,10 @@ describe('catalogue as code', () => {
   it('the shipped catalogue is valid and holds what the end-to-end scenarios need', () => {
     const catalog = loadCatalogDirectory(REPO_CATALOG);
     const byId = new Map(catalog.entitlements.map((e) => [e.entitlementId, e]));
-    expect(catalog.systems.every((s) => s.connectorId === 'postgres')).toBe(true);
+    // Every system is provisioned by a connector the platform ships (apps/connector-<connectorId>).
+    expect(catalog.systems.filter((s) => !existsSync(resolve(REPO_CATALOG, '..', 'apps', `connector-${s.connectorId}`, 'src', 'main.ts')))).toEqual([]);
+    expect(byId.get('deploy-token-prod')?.credential).toEqual({ type: 'short_lived_token' });
+    expect(byId.get('workload-mtls-prod')?.credential).toEqual({ type: 'x509_certificate' });
     expect(byId.get('orders-staging-read')).toMatchObject({ sensitivity: 'low', environment: 'nonprod', privileges: ['read'], externalRef: 'grantline_app_read' });
     expect(byId.get('deploy-secrets-prod')).toMatchObject({ sensitivity: 'high', environment: 'prod', maxDuration: 'PT24H' });
     expect(byId.get('orders-prod-write')).toMatchObject({ environment: 'prod', privileges: expect.arrayContaining(['write']) });

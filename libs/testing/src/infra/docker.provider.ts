@@ -14,7 +14,8 @@ export async function dockerEngineAvailable(): Promise<boolean> {
  * without an engine (ours); kept deliberately small. Ryuk is disabled so containers outlive
  * the starting process like local servers do; `infra down` removes them by id.
  */
-export async function startDockerComponent(component: InfraComponent, log: InfraLog): Promise<ComponentRuntime> {
+/** Every component but OpenLDAP (Debian packages) and the SCIM target (a Node process), the same with either provider. */
+export async function startDockerComponent(component: Exclude<InfraComponent, 'ldap' | 'scim'>, log: InfraLog): Promise<ComponentRuntime> {
   process.env['TESTCONTAINERS_RYUK_DISABLED'] = 'true';
   const { GenericContainer, Wait } = await import('testcontainers');
   const startedAt = new Date().toISOString();

@@ -6,8 +6,9 @@ export { acquireLease, otherLiveLeases, releaseLease } from './infra-lock';
 export { MissingPrerequisiteError } from './prerequisites';
 export { endpointEnv, infraComponents } from './infra.types';
 export type { ComponentHealth, ComponentRuntime, InfraComponent, InfraLog, InfraMode, InfraOwner, InfraState } from './infra.types';
-export { startPrivateFerretdb, startPrivateKafka, startPrivatePostgres } from './private-servers';
-export type { PrivateKafka, PrivateKafkaOptions, PrivateServer, PrivateServerOptions } from './private-servers';
+export { startPrivateFerretdb, startPrivateKafka, startPrivateLdap, startPrivateMongoJavaServer, startPrivatePostgres } from './private-servers';
+export { MONGO_JAVA_SERVER_VERSION } from './mongo-java-server.provider';
+export type { PrivateKafka, PrivateKafkaOptions, PrivateLdap, PrivateFerretdbOptions, PrivateServer, PrivateServerOptions } from './private-servers';
 export {
   KAFKA_ADMIN_USER,
   KAFKA_CREDENTIALS_ENV,
@@ -25,3 +26,7 @@ export {
 export type { KafkaCredentials, KafkaSecurity, KafkaUserSecret, ScramUserChange } from './kafka-security';
 export { ensureKafkaLibs, kafkaLibsDir } from './kafka-local.provider';
 export { ensurePromtool } from './promtool';
+export { SCIM_TARGET_SEED, SCIM_TOKEN_ENV, startPrivateScimTarget } from './scim-target.provider';
+export type { PrivateScimTarget } from './scim-target.provider';
+export { LDAP_ADMIN_DN, LDAP_ENV, LDAP_GROUPS_DN, LDAP_PEOPLE_DN, LDAP_SUFFIX, ensureOpenldap } from './ldap-local.provider';
+export type { OpenldapTools } from './ldap-local.provider';

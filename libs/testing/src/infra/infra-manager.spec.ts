@@ -42,6 +42,26 @@ describe('infra manager', () => {
     expect(env).toEqual({ KAFKA_BROKERS: '127.0.0.1:19092', PG_URL: 'postgres://u:p@127.0.0.1:15432/postgres' });
   });
 
+  it("exports the harness directory's URL, admin bind and branches for LDAP, and only the URL of one given through env", () => {
+    const paths = tempPaths();
+    mkdirSync(paths.data, { recursive: true });
+    const passwordFile = join(paths.data, 'admin.password');
+    writeFileSync(passwordFile, 'ldap-admin-secret');
+    const ldap: ComponentRuntime = { ...kafka, component: 'ldap', url: 'ldap://127.0.0.1:13389', credentialsFile: passwordFile };
+    const env: NodeJS.ProcessEnv = {};
+    exportEndpoints([ldap], env);
+    expect(env).toEqual({
+      LDAP_URL: 'ldap://127.0.0.1:13389',
+      LDAP_BIND_DN: 'cn=admin,dc=grantline,dc=test',
+      LDAP_BIND_PASSWORD: 'ldap-admin-secret',
+      LDAP_GROUPS_BASE_DN: 'ou=groups,dc=grantline,dc=test',
+      LDAP_PEOPLE_BASE_DN: 'ou=people,dc=grantline,dc=test',
+    });
+    const given: NodeJS.ProcessEnv = {};
+    exportEndpoints([{ ...ldap, mode: 'env', credentialsFile: undefined }], given);
+    expect(given).toEqual({ LDAP_URL: 'ldap://127.0.0.1:13389' });
+  });
+
   it('does nothing with GRANTLINE_INFRA=none and rejects unknown selections', async () => {
     await expect(infraUp({ owner: 'jest', env: { GRANTLINE_INFRA: 'none' }, paths: tempPaths() })).resolves.toEqual({
       components: [],

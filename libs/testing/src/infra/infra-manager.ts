@@ -8,9 +8,21 @@ import { mongoPing, mongoServerVersion, pgQuery, pgServerVersion } from './healt
 import { withInfraLock } from './infra-lock';
 import { endpointEnv, infraComponents, infraStateSchema } from './infra.types';
 import type { ComponentHealth, ComponentRuntime, InfraComponent, InfraLog, InfraOwner, InfraState } from './infra.types';
-import { kafkaLogSaysStarted, startLocalKafka } from './kafka-local.provider';
+import { ensureLocalKafkaPrincipals, kafkaLogSaysStarted, startLocalKafka } from './kafka-local.provider';
+import {
+  LDAP_ADMIN_DN,
+  LDAP_ENV,
+  LDAP_GROUPS_DN,
+  LDAP_PEOPLE_DN,
+  LDAP_SUFFIX,
+  ldapBindOk,
+  ldapHome,
+  readLdapAdminPassword,
+  startLocalLdap,
+} from './ldap-local.provider';
 import { KAFKA_ADMIN_USER, KAFKA_CREDENTIALS_ENV, KAFKA_SECURITY_ENV, kafkaSecurity, readKafkaCredentials } from './kafka-security';
 import { postgresDataDir, startLocalPostgres } from './postgres-local.provider';
+import { SCIM_TOKEN_ENV, readScimToken, scimTargetAnswers, scimTargetHome, startLocalScimTarget } from './scim-target.provider';
 import { isOurProcess, isPortOpen, stopProcess } from './process.util';
 
 /** GRANTLINE_INFRA: `none` skips infrastructure, `local`/`docker` force a provider, `auto` (default) chooses. */
@@ -58,7 +70,9 @@ export function describeComponent(runtime: ComponentRuntime): string {
   const where: Record<ComponentRuntime['mode'], string> = {
     env: `from ${endpointEnv[runtime.component]}`,
     docker: 'docker',
-    local: { kafka: 'local KRaft', mongo: 'local, SQLite backend', postgres: 'local' }[runtime.component],
+    local: { kafka: 'local KRaft', mongo: 'local, SQLite backend', postgres: 'local', ldap: 'local, Debian packages', scim: 'local process, in memory' }[
+      runtime.component
+    ],
   };
   return `${runtime.component}: ${runtime.version} (${where[runtime.mode]}) at ${runtime.address}`;
 }
@@ -78,6 +92,24 @@ export function exportEndpoints(components: readonly ComponentRuntime[], env: No
     env['KAFKA_SASL_USERNAME'] = KAFKA_ADMIN_USER;
     env['KAFKA_SASL_PASSWORD'] = readKafkaCredentials(kafka.credentialsFile).adminPassword;
   }
+  const ldap = components.find((runtime) => runtime.component === 'ldap');
+  if (ldap?.mode === 'local' && ldap.credentialsFile !== undefined) {
+    // the harness's own directory: its admin and branches (an LDAP_URL from env comes with the caller's own settings)
+    env[LDAP_ENV.bindDn] = LDAP_ADMIN_DN;
+    env[LDAP_ENV.bindPassword] = readLdapAdminPassword(ldap.credentialsFile);
+    env[LDAP_ENV.groupsBaseDn] = LDAP_GROUPS_DN;
+    env[LDAP_ENV.peopleBaseDn] = LDAP_PEOPLE_DN;
+  }
+  const scim = components.find((runtime) => runtime.component === 'scim');
+  if (scim?.credentialsFile !== undefined) env[SCIM_TOKEN_ENV] = readScimToken(scim.credentialsFile);
+}
+
+/** The bind a health check of the directory uses: the harness's admin (and its suffix), or the caller's LDAP_BIND_* (anonymous without). */
+function ldapHealthBind(runtime: ComponentRuntime): { dn?: string; password?: string; base?: string } {
+  if (runtime.credentialsFile !== undefined) return { dn: LDAP_ADMIN_DN, password: readLdapAdminPassword(runtime.credentialsFile), base: LDAP_SUFFIX };
+  const dn = process.env[LDAP_ENV.bindDn];
+  const password = process.env[LDAP_ENV.bindPassword];
+  return dn !== undefined && password !== undefined ? { dn, password } : {};
 }
 
 export async function checkHealth(runtime: ComponentRuntime): Promise<ComponentHealth> {
@@ -100,6 +132,16 @@ export async function checkHealth(runtime: ComponentRuntime): Promise<ComponentH
       case 'postgres': {
         const rows = await pgQuery<{ ok: number }>(runtime.url, 'SELECT 1 AS ok');
         return { component, healthy: rows[0]?.ok === 1, detail: 'SELECT 1 ok' };
+      }
+      case 'ldap': {
+        const bind = ldapHealthBind(runtime);
+        await ldapBindOk(runtime.url, bind);
+        return { component, healthy: true, detail: bind.dn === undefined ? 'anonymous bind and root DSE read ok' : 'bind and base search ok' };
+      }
+      case 'scim': {
+        const token = runtime.credentialsFile !== undefined ? readScimToken(runtime.credentialsFile) : process.env[SCIM_TOKEN_ENV];
+        const answers = await scimTargetAnswers(runtime.url, token);
+        return { component, healthy: answers, detail: answers ? 'GET /ServiceProviderConfig ok' : 'GET /ServiceProviderConfig failed' };
       }
     }
   } catch (err) {
@@ -126,10 +168,16 @@ async function fromEnv(component: InfraComponent, url: string): Promise<Componen
   if (!health.healthy) throw new Error(`${endpointEnv[component]}=${runtime.address} is set but not usable: ${health.detail}`);
   if (component === 'mongo') version = await mongoServerVersion(url);
   if (component === 'postgres') version = await pgServerVersion(url);
+  if (component === 'ldap') version = 'LDAP server (version not probed)';
+  if (component === 'scim') version = 'SCIM 2.0 service provider (version not probed)';
   return { ...runtime, version };
 }
 
 async function startComponent(component: InfraComponent, selection: InfraSelection, paths: InfraPaths, log: InfraLog): Promise<ComponentRuntime> {
+  // OpenLDAP comes from Debian packages with either provider (the architecture's rule for connector targets)
+  if (component === 'ldap') return startLocalLdap(paths, log);
+  // the SCIM target is a Node process of this repository (tools/scim-target) with either provider
+  if (component === 'scim') return startLocalScimTarget(paths, log);
   // The Docker provider cannot bootstrap the SCRAM users of a SASL broker yet (ADR 0017): the broker then runs as a
   // local process wherever Docker would have been chosen, and only an explicit GRANTLINE_INFRA=docker is refused.
   const saslKafka = component === 'kafka' && kafkaSecurity() === 'sasl';
@@ -192,6 +240,7 @@ export async function infraUp(options: InfraUpOptions): Promise<InfraUpResult> {
             // a loaded machine answers slowly: give a server we know is running time before judging it
             const health = await healthWithin(recorded, RECORDED_HEALTH_WAIT_MS);
             if (health.healthy) {
+              if (recorded.mode === 'local') await ensureLocalKafkaPrincipals(recorded, paths, log);
               reused.push(component);
               return recorded;
             }
@@ -280,6 +329,8 @@ export async function infraDown(options: InfraDownOptions = {}): Promise<void> {
       for (const dir of ['kafka', 'ferretdb', 'postgres', 'postgres.password', 'logs']) {
         rmSync(join(paths.data, dir), { recursive: true, force: true });
       }
+      rmSync(ldapHome(paths), { recursive: true, force: true });
+      rmSync(scimTargetHome(paths), { recursive: true, force: true });
       rmSync(postgresDataDir(paths, true), { recursive: true, force: true });
       rmSync(`${postgresDataDir(paths, true)}.owner`, { force: true });
       log('infra: data under .grantline wiped');

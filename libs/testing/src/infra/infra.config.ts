@@ -55,11 +55,13 @@ export function infraPaths(root = process.env['GRANTLINE_ROOT'] ?? findRepoRoot(
   };
 }
 
-export function infraPorts(): { kafka: number; kafkaController: number; mongo: number; postgres: number } {
+export function infraPorts(): { kafka: number; kafkaController: number; mongo: number; postgres: number; ldap: number; scim: number } {
   return {
     kafka: portFromEnv('GRANTLINE_KAFKA_PORT', 19092),
     kafkaController: portFromEnv('GRANTLINE_KAFKA_CONTROLLER_PORT', 19093),
     mongo: portFromEnv('GRANTLINE_MONGO_PORT', 27027),
     postgres: portFromEnv('GRANTLINE_PG_PORT', 15432),
+    ldap: portFromEnv('GRANTLINE_LDAP_PORT', 13389),
+    scim: portFromEnv('GRANTLINE_SCIM_PORT', 18443),
   };
 }

@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 // Why these names: they are the env variables services and specs read; keeping the component
 // keys aligned with them avoids a mapping table.
-export type InfraComponent = 'kafka' | 'mongo' | 'postgres';
-export const infraComponents: readonly InfraComponent[] = ['kafka', 'mongo', 'postgres'];
+export type InfraComponent = 'kafka' | 'mongo' | 'postgres' | 'ldap' | 'scim';
+export const infraComponents: readonly InfraComponent[] = ['kafka', 'mongo', 'postgres', 'ldap', 'scim'];
 
 /** Where a component comes from, in the order the manager tries them. */
 export type InfraMode = 'env' | 'docker' | 'local';
@@ -12,7 +12,7 @@ export type InfraMode = 'env' | 'docker' | 'local';
 export type InfraOwner = 'cli' | 'jest';
 
 export const componentRuntimeSchema = z.object({
-  component: z.enum(['kafka', 'mongo', 'postgres']),
+  component: z.enum(['kafka', 'mongo', 'postgres', 'ldap', 'scim']),
   mode: z.enum(['env', 'docker', 'local']),
   version: z.string(),
   address: z.string(),
@@ -25,7 +25,7 @@ export const componentRuntimeSchema = z.object({
   startedAt: z.string(),
   /** Kafka only: `sasl` when the broker authenticates and enforces ACLs (ADR 0017); absent: plaintext. */
   security: z.enum(['plaintext', 'sasl']).optional(),
-  /** Kafka with SASL: the local dev file of its credentials (a path; the secrets stay in the file). */
+  /** Kafka with SASL, LDAP, the SCIM target (its bearer token): the local dev file of its credentials (a path; the secrets stay in the file). */
   credentialsFile: z.string().optional(),
 });
 export type ComponentRuntime = z.infer<typeof componentRuntimeSchema>;
@@ -37,6 +37,8 @@ export const infraStateSchema = z.object({
     kafka: componentRuntimeSchema.optional(),
     mongo: componentRuntimeSchema.optional(),
     postgres: componentRuntimeSchema.optional(),
+    ldap: componentRuntimeSchema.optional(),
+    scim: componentRuntimeSchema.optional(),
   }),
 });
 export type InfraState = z.infer<typeof infraStateSchema>;
@@ -50,8 +52,10 @@ export interface ComponentHealth {
 export type InfraLog = (line: string) => void;
 
 /** Env variable that carries each component's endpoint to services and specs. */
-export const endpointEnv: Record<InfraComponent, 'KAFKA_BROKERS' | 'MONGO_URL' | 'PG_URL'> = {
+export const endpointEnv: Record<InfraComponent, 'KAFKA_BROKERS' | 'MONGO_URL' | 'PG_URL' | 'LDAP_URL' | 'SCIM_URL'> = {
   kafka: 'KAFKA_BROKERS',
   mongo: 'MONGO_URL',
   postgres: 'PG_URL',
+  ldap: 'LDAP_URL',
+  scim: 'SCIM_URL',
 };

@@ -11,6 +11,8 @@ import {
   kafkaCredentialsFile,
   kafkaSecurity,
   localKafkaPrincipals,
+  newKafkaPassword,
+  readKafkaCredentials,
   saslListenerProperties,
   scramFormatArguments,
 } from './kafka-security';
@@ -203,4 +205,35 @@ export async function startLocalKafka(paths: InfraPaths, log: InfraLog): Promise
 
 export function kafkaLogSaysStarted(logFile: string): boolean {
   return existsSync(logFile) && readFileSync(logFile, 'utf8').includes(KAFKA_STARTED_LINE);
+}
+
+/**
+ * A running SASL broker that is reused (never restarted behind its users' backs) gets the principals added to the
+ * local deployment since it started (a new connector's `connector:<id>`): created on the broker first, then their
+ * passwords added to the credentials file, so a failed attempt is tried again by the next `up`. A failure is logged,
+ * not thrown: the broker serves everyone else as before, and a service of the missing principal fails to authenticate.
+ */
+export async function ensureLocalKafkaPrincipals(runtime: ComponentRuntime, paths: InfraPaths, log: InfraLog): Promise<void> {
+  if (runtime.component !== 'kafka' || runtime.security !== 'sasl' || runtime.credentialsFile === undefined) return;
+  const file = runtime.credentialsFile;
+  const current = readKafkaCredentials(file);
+  const missing = localKafkaPrincipals().filter((name) => current.users[name] === undefined);
+  if (missing.length === 0) return;
+  const added = Object.fromEntries(missing.map((name) => [name, newKafkaPassword()]));
+  try {
+    await changeScramUsers({
+      root: paths.root,
+      kafkaLibs: await ensureKafkaLibs(paths, log),
+      brokers: [runtime.url],
+      admin: { username: KAFKA_ADMIN_USER, password: current.adminPassword },
+      changes: Object.entries(added).map(([username, password]) => ({ action: 'upsert' as const, username, password })),
+    });
+  } catch (error) {
+    log(`kafka: could not create principal(s) ${missing.join(', ')} on the running broker: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  const partial = `${file}.partial`;
+  writeFileSync(partial, `${JSON.stringify({ ...current, users: { ...current.users, ...added } }, null, 2)}\n`, { mode: 0o600 });
+  renameSync(partial, file);
+  log(`kafka: principal(s) ${missing.join(', ')} created on the running broker`);
 }

@@ -177,8 +177,17 @@ export function ensureKafkaCredentials(file: string, usernames: readonly string[
   return { credentials, added };
 }
 
-/** The connectors `npm start` and the e2e platform run (apps/connector-postgres with its default id). */
-export const LOCAL_CONNECTORS: readonly { readonly id: string; readonly service: string }[] = [{ id: 'postgres', service: 'connector-postgres' }];
+/**
+ * The connectors of a local deployment (apps/connector-postgres, apps/connector-kafka-acl, apps/connector-ldap, apps/connector-scim with their default ids): their
+ * principals exist on the local broker and `npm start` provisions their topics and ACLs.
+ */
+export const LOCAL_CONNECTORS: readonly { readonly id: string; readonly service: string }[] = [
+  { id: 'postgres', service: 'connector-postgres' },
+  { id: 'kafka-acl', service: 'connector-kafka-acl' },
+  { id: 'ldap', service: 'connector-ldap' },
+  { id: 'credentials', service: 'connector-credentials' },
+  { id: 'scim', service: 'connector-scim' },
+];
 
 /**
  * Every principal of a local deployment, as `kafkaAclPlan({ connectors: LOCAL_CONNECTORS }).principals` names them
@@ -194,6 +203,10 @@ export const LOCAL_KAFKA_PRINCIPALS: readonly string[] = [
   'provisioning',
   'scheduler',
   'connector:postgres',
+  'connector:kafka-acl',
+  'connector:ldap',
+  'connector:credentials',
+  'connector:scim',
   'itsm-upstream',
 ];
 
