@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Logger, Module } from '@nestjs/common';
+import { Global, Logger, Module } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
@@ -40,7 +40,7 @@ import type { GrantlineRole } from '@grantline/http-edge';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
 import { KafkaEventTransport, MessagingModule } from '@grantline/messaging-nest';
 import { readBundleDirectory } from '@grantline/policy-engine';
-import { ApiAuthModule } from '@grantline/service-kit';
+import { ApiAuthModule, ServiceMetrics } from '@grantline/service-kit';
 import { eventually, infraEndpoints, uniqueName } from '@grantline/testing';
 import type { BacktestResponse } from './backtest/backtest.controller';
 import { DecisionsModule } from './decisions/decisions.module';
@@ -139,8 +139,14 @@ describe('policy service against a real Kafka log', () => {
     tokens.set('security', await mint(`${prefix}-security`, ['security']));
     tokens.set('member', await mint(`${prefix}-mallory`, []));
 
+    // what the service kit gives the service's modules: the metrics registry its decisions are counted in
+    @Global()
+    @Module({ providers: [{ provide: ServiceMetrics, useValue: new ServiceMetrics('policy') }], exports: [ServiceMetrics] })
+    class SpecMetricsModule {}
+
     @Module({
       imports: [
+        SpecMetricsModule,
         MessagingModule.forRoot({ clientId: 'policy-spec', registry, bus }),
         ApiAuthModule.forRoot({ serviceName: 'policy', deniedEvent: denied, env: { AUTH_MODE: 'dev', DEV_ISSUER_DIR: issuerDir } }),
         DecisionsModule,

@@ -1,4 +1,4 @@
-import { MessagingDeadLetterRepublished, TOPICS } from '@grantline/contracts';
+import { MessagingDeadLetterRepublished, TOPICS, fromCloudEvent } from '@grantline/contracts';
 import type { DeadLetterIssue, Envelope, EventRegistry } from '@grantline/contracts';
 import { deadLetterIssues, describeError, deterministicEventId, digestOf, safeReason } from '@grantline/messaging';
 import type { EventPublisher, LogRecord, MessageBus } from '@grantline/messaging';
@@ -152,8 +152,9 @@ export class DeadLetterQueue {
     const { event, raw } = original;
     const what = `${event.type} ${event.id} to ${first.data.origin.topic}`;
     if (dryRun) return each('would-republish', `would republish ${what}`);
-    // The original as it was written (not upcast), so what consumers read again is what they would have read then.
-    await this.bus.publisher.publish(first.data.origin.topic, [raw as unknown as Envelope]);
+    // The original as it was written (not upcast), so what consumers read again is what they would have read then;
+    // the raw value is the CloudEvent on the wire, which the publisher writes from an envelope (ADR 0027).
+    await this.bus.publisher.publish(first.data.origin.topic, [fromCloudEvent(raw) as Envelope]);
     const record = this.republishedRecord(first, siblings, raw, original.record);
     await this.bus.publisher.publish(first.deadLetterTopic, [record]);
     return each('republished', `republished ${what}`);
