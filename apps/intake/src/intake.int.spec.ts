@@ -165,7 +165,7 @@ describe('intake on real Kafka and MongoDB', () => {
     const published = (await readTopic(TOPICS.catalog)).filter((event) => event.id === catalog.eventId());
     expect(published.length).toBeGreaterThanOrEqual(1);
     expect(published[0]).toMatchObject({
-      type: 'iga.catalog.published.v2',
+      type: 'iga.catalog.published.v3',
       data: { digest: catalog.catalog.digest },
       actor: { kind: 'service', id: 'intake' },
     });

@@ -158,10 +158,11 @@ describe('ScimGroupConnector against the SCIM target', () => {
 
   it('deactivates an account (active: false), and a second time changes nothing', async () => {
     const connector = connectorFor();
-    await expect(connector.deactivateAccount(account)).resolves.toEqual({ changed: true });
+    const leaver = (name: string) => ({ identityId: `${RUN}-leaver`, idempotencyKey: `${RUN}-leaver:deactivate` as const, account: name });
+    await expect(connector.deactivateAccount(leaver(account))).resolves.toEqual({ changed: true });
     expect((await scim('GET', `/Users/${userId}`)).body).toMatchObject({ userName: account, active: false });
-    await expect(connector.deactivateAccount(account)).resolves.toEqual({ changed: false });
-    await expect(connector.deactivateAccount(`${RUN}-nobody`)).resolves.toEqual({ changed: false });
+    await expect(connector.deactivateAccount(leaver(account))).resolves.toEqual({ changed: false });
+    await expect(connector.deactivateAccount(leaver(`${RUN}-nobody`))).resolves.toEqual({ changed: false });
   });
 
   it('maps a refused bearer token to a terminal permission_denied', async () => {

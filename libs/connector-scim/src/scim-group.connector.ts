@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ConnectorError } from '@grantline/connector-sdk';
 import type {
+  AccountDeactivationOperation,
   ActualState,
   ActualStateScope,
   Connector,
@@ -130,6 +131,7 @@ export class ScimGroupConnector implements Connector {
       issueCredential: false,
       enforcesExpiry: false,
       rotateCredential: false,
+      deactivateAccount: true,
     };
   }
 
@@ -163,10 +165,11 @@ export class ScimGroupConnector implements Connector {
 
   /**
    * Deactivates the account (`active: false`), the SCIM way to cut a leaver off everywhere in the application at
-   * once. The SDK's `Connector` has no operation for it yet, so no command reaches it; it is here for the host (or
-   * a later SDK version) to call. An absent or already inactive user is `changed: false`.
+   * once; the user is kept so what it did stays attributable. Provisioning asks it once per leaver (docs/adr/0036).
+   * An absent or already inactive user is `changed: false`.
    */
-  async deactivateAccount(account: string): Promise<OperationOutcome> {
+  async deactivateAccount(op: AccountDeactivationOperation): Promise<OperationOutcome> {
+    const { account } = op;
     assertName(account, 'account');
     return this.mapped(async () => {
       const user = await this.findUser(account);

@@ -30,6 +30,8 @@ export interface ScenarioOptions {
   readonly credential?: Exclude<CredentialType, 'none'>;
   /** The beneficiary is a CI pipeline owned by this person (else a human). */
   readonly machineOwner?: string;
+  /** The catalogue's system says leavers' accounts in it are deactivated (catalogue v3). */
+  readonly deactivateLeaverAccounts?: boolean;
 }
 
 export const SCENARIO_TIME = '2026-01-10T09:00:00.000Z';
@@ -46,6 +48,7 @@ export class ProvisioningScenario {
   private readonly time: string;
   private readonly credential?: Exclude<CredentialType, 'none'>;
   private readonly machineOwner?: string;
+  private readonly deactivateLeaverAccounts: boolean;
 
   constructor(options: ScenarioOptions = {}) {
     this.registry = options.registry ?? catalogue;
@@ -58,6 +61,7 @@ export class ProvisioningScenario {
     this.time = options.time ?? SCENARIO_TIME;
     this.credential = options.credential;
     this.machineOwner = options.machineOwner;
+    this.deactivateLeaverAccounts = options.deactivateLeaverAccounts ?? false;
   }
 
   grantIdOf(requestId: string): string {
@@ -81,7 +85,16 @@ export class ProvisioningScenario {
       {
         catalogVersion: this.catalogVersion,
         digest: 'a'.repeat(64),
-        systems: [{ systemId: `sys-${this.connectorId}`, name: 'Orders DB', connectorId: this.connectorId, ownerId: 'owner-1', environment: 'nonprod' }],
+        systems: [
+          {
+            systemId: `sys-${this.connectorId}`,
+            name: 'Orders DB',
+            connectorId: this.connectorId,
+            ownerId: 'owner-1',
+            environment: 'nonprod',
+            ...(this.deactivateLeaverAccounts ? { deactivateLeaverAccounts: true } : {}),
+          },
+        ],
         entitlements: [
           {
             entitlementId: this.entitlementId,

@@ -1,4 +1,7 @@
 import {
+  ConnectorAccountDeactivated,
+  ConnectorAccountDeactivationFailed,
+  ConnectorAccountDeactivationRequested,
   ConnectorDeprovisioned,
   ConnectorDeprovisionRequested,
   ConnectorOperationFailed,
@@ -10,7 +13,14 @@ import {
   registry,
   topicOf,
 } from '@grantline/contracts';
-import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData, StateReportedData, StateReportRequestedData } from '@grantline/contracts';
+import type {
+  AccountDeactivationCommandData,
+  DeprovisionRequestedData,
+  Envelope,
+  ProvisionRequestedData,
+  StateReportedData,
+  StateReportRequestedData,
+} from '@grantline/contracts';
 import { ConnectorRunner, InMemoryConnector, InMemoryIdempotencyStore } from '@grantline/connector-sdk';
 import { ConnectorCommandsHandler } from './connector-commands.handler';
 import type { ConnectorRuntime } from './connector-runtime';
@@ -126,6 +136,49 @@ describe('ConnectorCommandsHandler', () => {
     const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'], entitlements: [] });
     const [result] = await handlerWith(connector).onProvision(provision());
     expect(result!.data).toMatchObject({ errorClass: 'terminal', code: 'not_found' });
+  });
+
+  describe('an account deactivation request (a leaver)', () => {
+    const deactivation = (id = 'deactivate-event-1'): Envelope<AccountDeactivationCommandData> =>
+      registry.encode(
+        ConnectorAccountDeactivationRequested,
+        {
+          commandId: 'ada:deactivate:postgres:1',
+          connectorId: 'postgres',
+          identityId: 'ada',
+          targetAccount: 'ada',
+          reason: 'offboarding',
+          idempotencyKey: 'ada:deactivate',
+        },
+        { ...meta(id), subject: 'ada', correlationid: 'ada' },
+      ) as Envelope<AccountDeactivationCommandData>;
+
+    it('answers with one account-deactivated result on the results topic, caused by the command and keyed by the identity', async () => {
+      const metrics = new ServiceMetrics('connector-postgres');
+      const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'] });
+      const handler = handlerWith(connector, metrics);
+
+      const [result, ...rest] = await handler.onAccountDeactivationRequested(deactivation());
+      const [again] = await handler.onAccountDeactivationRequested(deactivation());
+
+      expect(rest).toEqual([]);
+      expect(result).toMatchObject({ type: ConnectorAccountDeactivated.type, causationid: 'deactivate-event-1', subject: 'ada', correlationid: 'ada' });
+      expect(result!.data).toMatchObject({ identityId: 'ada', alreadyApplied: false });
+      expect(topicOf(ConnectorAccountDeactivated, result!.data as never)).toBe(connectorResultsTopic('postgres'));
+      expect(connector.isActive('ada')).toBe(false);
+      // A redelivery is answered under the same id, from the idempotency store.
+      expect(again!.id).toBe(result!.id);
+      expect(connector.calls.filter((call) => call === 'deactivateAccount')).toHaveLength(1);
+      expect(await metrics.render()).toContain('operation="deactivate",outcome="account_deactivated"} 2');
+    });
+
+    it('an outage ends in one account-deactivation-failed result (retriable), never a throw', async () => {
+      const connector = new InMemoryConnector({ id: 'postgres', accounts: ['ada'] });
+      connector.setOutage(true);
+      const [result] = await handlerWith(connector).onAccountDeactivationRequested(deactivation());
+      expect(result).toMatchObject({ type: ConnectorAccountDeactivationFailed.type });
+      expect(result!.data).toMatchObject({ errorClass: 'retriable', code: 'unavailable', identityId: 'ada' });
+    });
   });
 
   describe('a state report request (reconciliation)', () => {

@@ -7,7 +7,7 @@ import type { ConnectorHostConfig } from '../connector-host.config';
 /** Seconds; a target usually answers in milliseconds, a retried operation can take the runner's whole backoff. */
 const OPERATION_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
-export type CommandOperation = 'provision' | 'deprovision' | 'rotate';
+export type CommandOperation = 'provision' | 'deprovision' | 'rotate' | 'deactivate';
 
 /**
  * What the target costs and how it fails, per connector: `grantline_connector_operation_duration_seconds` (a

@@ -2,7 +2,7 @@ import { ConnectorError } from '../connector-error';
 import type { ConnectorErrorClass, ConnectorErrorCode } from '../connector-error';
 import { ConnectorRunner } from '../connector-runner';
 import { idempotencyKeyOf } from '../connector.types';
-import type { Connector, ConnectorOperation, ConnectorOperationKind } from '../connector.types';
+import type { AccountDeactivationOperation, Connector, ConnectorOperation, ConnectorOperationKind } from '../connector.types';
 import { InMemoryIdempotencyStore } from '../idempotency-store.port';
 import { InMemorySecretSink, fingerprintSecret } from '../secret-sink.port';
 
@@ -22,6 +22,8 @@ export interface ConformanceFixture {
   unmanagedEntitlement?: string;
   /** A connector for the same kind of target that cannot reach it (e.g. a closed port). */
   unreachableConnector(): Connector | Promise<Connector>;
+  /** An account name that does not exist in the target (default: the first account with `x` appended). */
+  missingAccount?: string;
   /** A fresh account name for credential issuance (not yet existing in the target). */
   newCredentialAccount?: string;
   dispose(): Promise<void>;
@@ -35,6 +37,12 @@ function op(operation: ConnectorOperationKind, account: string, entitlementRef: 
   sequence += 1;
   const grantId = `grant-${process.pid}-${sequence}`;
   return { grantId, operation, idempotencyKey: idempotencyKeyOf(grantId, operation), account, entitlementRef };
+}
+
+function deactivation(identity: string, account: string): AccountDeactivationOperation {
+  sequence += 1;
+  const identityId = `${identity}-${process.pid}-${sequence}`;
+  return { identityId, idempotencyKey: `${identityId}:deactivate`, account };
 }
 
 async function expectConnectorError(
@@ -201,6 +209,40 @@ export function describeConnectorConformance(name: string, factory: ConformanceF
       const result = await runner.handle(op('provision', a1, e1));
       expect(result).toMatchObject({ status: 'failed', errorClass: 'retriable', attempts: 3, exhausted: true });
       expect(waits).toHaveLength(2);
+    });
+
+    it('claims account deactivation exactly when it implements deactivateAccount', () => {
+      expect(connector.describe().deactivateAccount ?? false).toBe(typeof connector.deactivateAccount === 'function');
+    });
+
+    it('deactivates an existing account once: a second time, and an account that does not exist, change nothing', async () => {
+      const deactivate = connector.deactivateAccount?.bind(connector);
+      if (!deactivate) {
+        // Without the capability the runner refuses terminally, so a catalogue that asks too much is an alert.
+        const runner = new ConnectorRunner({ connector, idempotencyStore: new InMemoryIdempotencyStore(), retry: { maxAttempts: 1 } });
+        await expect(runner.deactivateAccount(deactivation('leaver', a1))).resolves.toMatchObject({
+          status: 'failed',
+          errorClass: 'terminal',
+          code: 'invalid_request',
+        });
+        return;
+      }
+      await expect(deactivate(deactivation('leaver-1', a1))).resolves.toEqual({ changed: true });
+      await expect(deactivate(deactivation('leaver-1', a1))).resolves.toEqual({ changed: false });
+      await expect(deactivate(deactivation('leaver-2', fx.missingAccount ?? `${a1}x`))).resolves.toEqual({ changed: false });
+    });
+
+    it('answers a replayed deactivation from the idempotency store, and maps an outage to retriable', async () => {
+      if (typeof connector.deactivateAccount !== 'function') return;
+      const runner = new ConnectorRunner({ connector, idempotencyStore: new InMemoryIdempotencyStore(), retry: { maxAttempts: 1 } });
+      const command = deactivation('leaver-3', a2);
+      await expect(runner.deactivateAccount(command)).resolves.toMatchObject({ status: 'deactivated', changed: true, replayed: false });
+      await expect(runner.deactivateAccount(command)).resolves.toMatchObject({ status: 'deactivated', changed: true, replayed: true });
+
+      const down = await fx.unreachableConnector();
+      const deactivateDown = down.deactivateAccount?.bind(down);
+      if (!deactivateDown) throw new Error('the unreachable connector must be of the same kind (it lacks deactivateAccount)');
+      await expectConnectorError(deactivateDown(deactivation('leaver-4', a1)), { errorClass: 'retriable' });
     });
 
     it('issues a credential as a reference and fingerprint, with the secret only in the sink', async () => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConnectorError } from '../connector-error';
 import type {
+  AccountDeactivationOperation,
   ActualState,
   ActualStateScope,
   Connector,
@@ -23,7 +24,7 @@ export interface InMemoryConnectorOptions {
   managedPrefix?: string;
 }
 
-export type InMemoryCall = 'provision' | 'deprovision' | 'listActualState' | 'issueCredential' | 'healthCheck';
+export type InMemoryCall = 'provision' | 'deprovision' | 'listActualState' | 'issueCredential' | 'deactivateAccount' | 'healthCheck';
 
 const SEP = '\u0000';
 
@@ -39,6 +40,7 @@ export class InMemoryConnector implements Connector {
   private readonly managedPrefix: string;
   private readonly memberships = new Set<string>();
   private readonly validUntil = new Map<string, Date>();
+  private readonly inactive = new Set<string>();
   private outage = false;
   private readonly scriptedFailures: ConnectorError[] = [];
 
@@ -71,6 +73,11 @@ export class InMemoryConnector implements Connector {
     return this.validUntil.get(account);
   }
 
+  /** Whether the account exists and was not deactivated. */
+  isActive(account: string): boolean {
+    return this.accounts.has(account) && !this.inactive.has(account);
+  }
+
   describe(): ConnectorCapabilities {
     return {
       targetKind: 'in-memory',
@@ -79,6 +86,7 @@ export class InMemoryConnector implements Connector {
       listActualState: true,
       issueCredential: true,
       enforcesExpiry: false,
+      deactivateAccount: true,
     };
   }
 
@@ -137,6 +145,13 @@ export class InMemoryConnector implements Connector {
       fingerprint: fingerprintSecret(secret),
       expiresAt: request.expiresAt,
     };
+  }
+
+  async deactivateAccount(op: AccountDeactivationOperation): Promise<OperationOutcome> {
+    this.enter('deactivateAccount');
+    if (!this.accounts.has(op.account) || this.inactive.has(op.account)) return { changed: false };
+    this.inactive.add(op.account);
+    return { changed: true };
   }
 
   async healthCheck(): Promise<HealthStatus> {

@@ -15,14 +15,27 @@ import { CredentialTypeSchema } from '../policy/decision-recorded.schema';
 import { defineEvent } from '../registry/event-definition';
 import { TOPICS } from '../topics/topic.catalogue';
 
-export const CatalogSystemSchema = z.strictObject({
+const SystemV2Shape = {
   systemId: IdSchema,
   name: NameSchema,
   /** The connector that provisions this system; its commands go to `iga.connectors.<connectorId>.commands.v1`. */
   connectorId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,99}$/),
   ownerId: IdSchema,
   environment: EnvironmentSchema,
+};
+/** A system as catalogues v1 and v2 describe it (frozen). */
+export const CatalogSystemV2Schema = z.strictObject(SystemV2Shape);
+
+export const CatalogSystemSchema = z.strictObject({
+  ...SystemV2Shape,
+  /**
+   * A leaver's account in this system is deactivated (SCIM: `active: false`) beside the revocation of its grants. Set
+   * it only where the system's connector declares the `deactivateAccount` capability: provisioning asks that connector
+   * once per leaver who has (or had) a grant here, and a connector without it answers a terminal failure (an alert).
+   */
+  deactivateLeaverAccounts: z.boolean().optional(),
 });
+export type CatalogSystem = z.infer<typeof CatalogSystemSchema>;
 
 const EntitlementV1Shape = {
   entitlementId: IdSchema,
@@ -61,13 +74,16 @@ export const AccessPackageSchema = z.strictObject({
 });
 export type AccessPackage = z.infer<typeof AccessPackageSchema>;
 
-function catalogSchema<TEntitlement extends z.ZodType<{ entitlementId: string; systemId: string }>>(entitlement: TEntitlement) {
+function catalogSchema<TEntitlement extends z.ZodType<{ entitlementId: string; systemId: string }>, TSystem extends z.ZodType<{ systemId: string }>>(
+  entitlement: TEntitlement,
+  system: TSystem,
+) {
   return z
     .strictObject({
       catalogVersion: z.number().int().positive(),
       /** sha256 of the canonical catalogue document; decisions record it to be reproducible. */
       digest: Sha256HexSchema,
-      systems: z.array(CatalogSystemSchema).max(1000),
+      systems: z.array(system).max(1000),
       entitlements: z.array(entitlement).max(10_000),
       accessPackages: z.array(AccessPackageSchema).max(1000).default([]),
     })
@@ -98,17 +114,26 @@ function noDanglingReferences(
     }
 }
 
-export const CatalogPublishedV1DataSchema = catalogSchema(EntitlementV1Schema);
-export const CatalogPublishedDataSchema = catalogSchema(EntitlementSchema);
+export const CatalogPublishedV1DataSchema = catalogSchema(EntitlementV1Schema, CatalogSystemV2Schema);
+export const CatalogPublishedV2DataSchema = catalogSchema(EntitlementSchema, CatalogSystemV2Schema);
+export type CatalogPublishedV2Data = z.infer<typeof CatalogPublishedV2DataSchema>;
+export const CatalogPublishedDataSchema = catalogSchema(EntitlementSchema, CatalogSystemSchema);
 export type CatalogPublishedData = z.infer<typeof CatalogPublishedDataSchema>;
 
 export const CatalogPublishedV1 = defineEvent('iga.catalog.published', 1, TOPICS.catalog, CatalogPublishedV1DataSchema);
 /** v2: an entitlement may name the credential its grants are delivered as. */
-export const CatalogPublishedV2 = defineEvent('iga.catalog.published', 2, TOPICS.catalog, CatalogPublishedDataSchema);
+export const CatalogPublishedV2 = defineEvent('iga.catalog.published', 2, TOPICS.catalog, CatalogPublishedV2DataSchema);
+/** v3: a system may say that leavers' accounts in it are deactivated (docs/adr/0036). */
+export const CatalogPublishedV3 = defineEvent('iga.catalog.published', 3, TOPICS.catalog, CatalogPublishedDataSchema);
 /** The current version: what intake publishes. */
-export const CatalogPublished = CatalogPublishedV2;
+export const CatalogPublished = CatalogPublishedV3;
 
 /** v1 → v2: every v1 catalogue is a valid v2 catalogue (v2 only adds the optional `credential`). */
-export function upcastCatalogPublishedV1ToV2(previous: unknown): CatalogPublishedData {
+export function upcastCatalogPublishedV1ToV2(previous: unknown): CatalogPublishedV2Data {
   return CatalogPublishedV1DataSchema.parse(previous);
+}
+
+/** v2 → v3: every v2 catalogue is a valid v3 catalogue (v3 only adds the optional `deactivateLeaverAccounts`). */
+export function upcastCatalogPublishedV2ToV3(previous: unknown): CatalogPublishedData {
+  return CatalogPublishedV2DataSchema.parse(previous);
 }
