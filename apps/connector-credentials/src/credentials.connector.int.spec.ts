@@ -11,12 +11,15 @@ import type { Connection } from 'mongoose';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import {
   ConnectorAccessDenied,
+  ConnectorCredentialRotated,
   ConnectorDeprovisionRequested,
   ConnectorProvisioned,
   ConnectorProvisionRequested,
+  ConnectorRotationRequested,
   connectorCommandsTopic,
   connectorResultsTopic,
   registry,
+  rotatedCredentialIdOf,
 } from '@grantline/contracts';
 import type { Envelope, ProvisionedData } from '@grantline/contracts';
 import { SealingKey, startConnector } from '@grantline/connector-host';
@@ -275,6 +278,69 @@ describe('connector-credentials on real Kafka and MongoDB', () => {
     const crl = await (await fetch(`${running!.url}/v1/credentials/crl`)).text();
     expect(crl).toMatch(/^-----BEGIN X509 CRL-----/);
     expect(decodeJwt(await (await fetch(`${running!.url}/v1/credentials/revocations`)).text())['revoked']).toHaveLength(1);
+  });
+
+  it("replaces a grant's JWT on a rotation for new holders: the old one is revoked and its unretrieved secret erased; the grant's end revokes both", async () => {
+    const grantId = `g-${hex}-rotated`;
+    const expiresAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 3_600_000);
+    await bus.publisher.publish(connectorCommandsTopic(connectorId), [provision(grantId, 'deploy-api-prod', 'short_lived_token', expiresAt)]);
+    await eventually(async () => expect((await resultsOf(grantId)).filter((event) => event.type === ConnectorProvisioned.type)).toHaveLength(1), WAIT);
+    const newCredentialId = rotatedCredentialIdOf(grantId, 1);
+    await bus.publisher.publish(connectorCommandsTopic(connectorId), [
+      registry.encode(
+        ConnectorRotationRequested,
+        {
+          commandId: `${grantId}:rotate:1`,
+          connectorId,
+          grantId,
+          targetAccount: 'ci-pipeline',
+          entitlementRef: 'deploy-api-prod',
+          reason: 'owner_changed',
+          rotation: 1,
+          idempotencyKey: `${grantId}:rotate`,
+          credential: { credentialId: newCredentialId, type: 'short_lived_token', holders: ['owner-2', 'ci-pipeline'], expiresAt: expiresAt.toISOString() },
+        },
+        meta(`cmd-${grantId}-rotate`, grantId),
+      ),
+    ]);
+    const [rotated] = await eventually(async () => {
+      const found = (await resultsOf(grantId)).filter((event) => event.type === ConnectorCredentialRotated.type);
+      expect(found).toHaveLength(1);
+      return found;
+    }, WAIT);
+    expect(rotated!.data).toMatchObject({
+      rotation: 1,
+      alreadyApplied: false,
+      credential: { credentialId: newCredentialId, expiresAt: expiresAt.toISOString() },
+    });
+
+    expect((await retrieve(grantId, 'owner-1')).status).toBe(410);
+    expect((await retrieve(newCredentialId, 'owner-1')).status).toBe(404);
+    const handed = await retrieve(newCredentialId, 'owner-2');
+    expect(handed.status).toBe(200);
+    const { secret } = (await handed.json()) as { secret: string };
+    expect(fingerprintSecret(secret)).toBe((rotated!.data as { credential: { fingerprint: string } }).credential.fingerprint);
+    const revokedJtis = async (): Promise<string[]> =>
+      (decodeJwt(await (await fetch(`${running!.url}/v1/credentials/revocations`)).text())['revoked'] as { jti: string }[]).map((entry) => entry.jti);
+    expect(await revokedJtis()).toContain(grantId);
+    expect(await revokedJtis()).not.toContain(newCredentialId);
+
+    await bus.publisher.publish(connectorCommandsTopic(connectorId), [
+      registry.encode(
+        ConnectorDeprovisionRequested,
+        {
+          commandId: `${grantId}:deprovision:1`,
+          connectorId,
+          grantId,
+          targetAccount: 'ci-pipeline',
+          entitlementRef: 'deploy-api-prod',
+          idempotencyKey: `${grantId}:deprovision`,
+          reason: 'expiry',
+        },
+        meta(`cmd-${grantId}-deprovision`, grantId),
+      ),
+    ]);
+    await eventually(async () => expect(await revokedJtis()).toEqual(expect.arrayContaining([grantId, newCredentialId])), WAIT);
   });
 
   it('answers 400 naming the field for a malformed credential id, and 401 without a token', async () => {

@@ -19,7 +19,8 @@ function toLedgerError(error: unknown): ConnectorError {
 }
 
 /**
- * The issuer's ledger in the connector's MongoDB database (one document per grant, revoked ones kept for the
+ * The issuer's ledger in the connector's MongoDB database (one document per credential, a rotation's beside its
+ * grant's first with `forGrant`, or per plain grant; revoked ones kept for the
  * revocation list and the CRL until their credential expires). No secret is ever stored here.
  */
 export class MongoCredentialLedger implements CredentialLedger {
@@ -34,6 +35,12 @@ export class MongoCredentialLedger implements CredentialLedger {
 
   async byGrant(grantId: string): Promise<LedgerEntry | undefined> {
     return this.run(async () => entryOf(await this.entries.findOne({ _id: this.idOf(grantId) })));
+  }
+
+  async ofGrant(grantId: string): Promise<LedgerEntry[]> {
+    return this.run(async () =>
+      (await this.entries.find({ connectorId: this.connectorId, $or: [{ _id: this.idOf(grantId) }, { forGrant: grantId }] }).toArray()).flatMap(entriesOf),
+    );
   }
 
   async liveOf(account: string, entitlementRef: string): Promise<LedgerEntry[]> {

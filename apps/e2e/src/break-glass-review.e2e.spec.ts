@@ -98,7 +98,7 @@ describe('scenario 18: break-glass is reviewed before it can be used again, and 
           const types = (await log.read([TOPICS.grants]))
             .filter((event) => (event.data as { grantId?: string }).grantId === grantId)
             .map((event) => event.type);
-          expect(types).toEqual(expect.arrayContaining(['iga.grant.revoked.v1', 'iga.grant.rotation-requested.v1', 'iga.grant.credential-rotated.v1']));
+          expect(types).toEqual(expect.arrayContaining(['iga.grant.revoked.v1', 'iga.grant.rotation-requested.v2', 'iga.grant.credential-rotated.v2']));
         }, WAIT);
         const after = await passwordOf(engineer);
         expect(after).toMatch(/^SCRAM-SHA-256\$/);

@@ -3,8 +3,10 @@
 // approve (scenario 2's route). The owner retrieves the JWT once (again: 410; a colleague of no standing: 404); it
 // verifies against the published JWKS with exp = the grant's expiry; revoking the grant puts its jti on the signed
 // revocation list. The pipeline itself retrieves its certificate, which `openssl verify` accepts against the CA and
-// which ends exactly when the grant does. Then every topic of the platform, the dead-letter topic and every service
-// log are searched for both secrets: nothing.
+// which ends exactly when the grant does. When the pipeline's owner of record changes (issue 14), its live JWT is
+// replaced: the new owner retrieves a new token once (same exp, new jti), the former owner cannot, and the old jti is
+// on the revocation list. Then every topic of the platform, the dead-letter topic and every service log are searched
+// for every secret handed over: nothing.
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,7 @@ describe('scenario: a pipeline gets a JWT and a client certificate that live exa
   let owner: string;
   let colleague: string;
   let reviewer: string;
+  let newOwner: string;
   const resourceOwner = 'sam';
   const tokens: Record<string, string> = {};
   let requestId: string;
@@ -94,6 +97,8 @@ describe('scenario: a pipeline gets a JWT and a client certificate that live exa
     owner = `e2e_owner_${platform.runId}`;
     colleague = `e2e_colleague_${platform.runId}`;
     reviewer = `e2e_sec_${platform.runId}`;
+    newOwner = `e2e_newowner_${platform.runId}`;
+    tokens['newOwner'] = await platform.tokens.mint(newOwner);
     tokens['pipeline'] = await platform.tokens.mint(pipeline, { workload: true });
     tokens['owner'] = await platform.tokens.mint(owner);
     tokens['colleague'] = await platform.tokens.mint(colleague);
@@ -102,6 +107,7 @@ describe('scenario: a pipeline gets a JWT and a client certificate that live exa
     await api.upsertHuman(resourceOwner);
     await api.upsertHuman(owner);
     await api.upsertHuman(colleague);
+    await api.upsertHuman(newOwner);
     await api.upsertIdentity(reviewer, { kind: 'human', displayName: `E2E ${reviewer}`, attributes: { groups: 'security' } });
     await api.upsertIdentity(pipeline, {
       kind: 'ci_pipeline',
@@ -226,10 +232,100 @@ describe('scenario: a pipeline gets a JWT and a client certificate that live exa
   );
 
   it(
-    'leaves neither secret in any topic, the dead-letter topic or any service log',
+    "replaces the pipeline's JWT when its owner changes: the new owner retrieves a new token once (same exp), the former owner cannot, the old jti is revoked",
     async () => {
       await platform.withLogs(async () => {
-        expect(secrets).toHaveLength(2);
+        requestId = await api.submitOk(tokens['pipeline']!, {
+          subject: { id: pipeline, kind: 'ci_pipeline' },
+          entitlementIds: ['deploy-token-prod'],
+          justification: 'hotfix 2026.12.04 deploys the orders service',
+          ticket: { system: 'jira', id: `REL-${platform.runId}-2` },
+          duration: 'PT12H',
+        });
+        for (const [stage, who] of [
+          ['resource_owner', 'resourceOwner'],
+          ['nhi_owner', 'owner'],
+          ['security', 'reviewer'],
+        ] as const) {
+          const task = await openTask(tokens[who]!, stage);
+          expect((await api.decide(tokens[who]!, task, 'approve', 'hotfix window agreed')).status).toBe(200);
+        }
+        const view = await eventually(api.requestInStatus(tokens['pipeline']!, requestId, 'provisioned'), WAIT);
+        const grantId = view.grants[0]!.grantId;
+        await eventually(async () => {
+          const issued = (await log.read([TOPICS.grants])).some(
+            (event) => event.type === 'iga.grant.credential-issued.v1' && (event.data as { grantId: string }).grantId === grantId,
+          );
+          expect(issued).toBe(true);
+        }, WAIT);
+        // The owner of record takes the JWT while they own the pipeline.
+        const before = await retrieve(grantId, tokens['owner']!);
+        expect(before.status).toBe(200);
+        const oldJwt = before.body.secret;
+        secrets.push(oldJwt);
+        const jwks = (await (await fetch(`${credentialsUrl()}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+        const old = (await jwtVerify(oldJwt, createLocalJWKSet(jwks), { issuer: ISSUER, audience: 'deploy-api-prod' })).payload;
+        expect(old.jti).toBe(grantId);
+
+        // A governed transfer: the owner proposes, the new owner accepts.
+        // Retried until the intake's directory knows the new owner (it is folded from the log).
+        const proposal = await eventually(async () => {
+          const proposed = await platform.call<{ transferId: string }>('intake', 'POST', `/v1/identities/${pipeline}/owner-transfers`, {
+            token: tokens['owner']!,
+            body: { newOwnerId: newOwner, reason: 'the release team moves to the platform group' },
+          });
+          expect(proposed.status).toBe(202);
+          return proposed;
+        }, WAIT);
+        await eventually(async () => {
+          const accepted = await platform.call('intake', 'POST', `/v1/identities/${pipeline}/owner-transfers/${proposal.body.transferId}/accept`, {
+            token: tokens['newOwner']!,
+            body: { comment: 'taking the pipeline over' },
+          });
+          expect(accepted.status).toBe(202);
+        }, WAIT);
+
+        // Provisioning asks the issuer for a replacement; the grant records the new credential (a reference, a fingerprint).
+        const replaced = await eventually(async () => {
+          const rotated = (await log.read([TOPICS.grants])).find(
+            (event) => event.type === 'iga.grant.credential-rotated.v2' && (event.data as { grantId: string }).grantId === grantId,
+          );
+          expect(rotated).toBeDefined();
+          return (rotated!.data as { credential: { credentialId: string; fingerprint: string; expiresAt: string } }).credential;
+        }, WAIT);
+        expect(replaced.credentialId).not.toBe(grantId);
+        const requested = (await log.read([TOPICS.grants])).find(
+          (event) => event.type === 'iga.grant.rotation-requested.v2' && (event.data as { grantId: string }).grantId === grantId,
+        );
+        expect(requested?.data).toMatchObject({ reason: 'owner_changed', credential: { holders: [newOwner, pipeline] } });
+
+        // The former owner is no holder of the new credential: the 404 an unknown credential gets.
+        expect((await retrieve(replaced.credentialId, tokens['owner']!)).status).toBe(404);
+        const fresh = await retrieve(replaced.credentialId, tokens['newOwner']!);
+        expect(fresh.status).toBe(200);
+        const newJwt = fresh.body.secret;
+        secrets.push(newJwt);
+        expect((await retrieve(replaced.credentialId, tokens['newOwner']!)).status).toBe(410);
+        const { payload } = await jwtVerify(newJwt, createLocalJWKSet(jwks), { issuer: ISSUER, audience: 'deploy-api-prod' });
+        expect(payload).toMatchObject({ sub: pipeline, jti: replaced.credentialId, exp: old.exp });
+
+        // The old token is on the signed revocation list; the new one is not.
+        await eventually(async () => {
+          const list = await (await fetch(`${credentialsUrl()}/v1/credentials/revocations`)).text();
+          const revoked = (await jwtVerify(list, createLocalJWKSet(jwks), { issuer: ISSUER })).payload['revoked'] as { jti: string }[];
+          expect(revoked).toEqual(expect.arrayContaining([{ jti: grantId, exp: old.exp }]));
+          expect(revoked.map((entry) => entry.jti)).not.toContain(replaced.credentialId);
+        }, WAIT);
+      })();
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+
+  it(
+    'leaves no secret in any topic, the dead-letter topic or any service log',
+    async () => {
+      await platform.withLogs(async () => {
+        expect(secrets).toHaveLength(4);
         const topics = [...Object.values(TOPICS), connectorCommandsTopic(CONNECTOR_ID), connectorResultsTopic(CONNECTOR_ID)];
         const events: Envelope[] = await log.read(topics);
         expect(events.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConnectorOperation, CredentialRequest, RotationOperation } from './connector.types';
+import type { AccountDeactivationOperation, ConnectorOperation, CredentialRequest, IdempotencyKey, RotationOperation } from './connector.types';
 
 const name = z.string().min(1).max(256);
 
@@ -45,14 +45,42 @@ export const credentialRequestSchema = z
   })
   .transform((req): CredentialRequest => ({ ...req, idempotencyKey: `${req.credentialId}:issue` }));
 
+/** `${grantId}:rotate` for a grant's first rotation, `${grantId}.r<n>:rotate` for rotation n (the contracts' rotationKeyOf). */
+export function rotationIdempotencyKeyOf(grantId: string, rotation: number): IdempotencyKey {
+  return rotation === 1 ? `${grantId}:rotate` : `${grantId}.r${rotation}:rotate`;
+}
+
 export const rotationOperationSchema = z
   .object({
     grantId: name,
     idempotencyKey: z.string().min(3),
     account: name,
+    rotation: z.number().int().min(1).default(1),
+    replacement: z
+      .object({
+        credentialId: name,
+        type: z.string().min(1),
+        entitlementRef: name,
+        // Nobody named: nobody may retrieve the new secret (fail closed).
+        holders: z.array(name).max(20).default([]),
+        expiresAt: z.coerce.date(),
+      })
+      .optional(),
   })
-  .refine((op) => op.idempotencyKey === `${op.grantId}:rotate`, {
-    message: 'idempotencyKey must equal `${grantId}:rotate`',
+  .refine((op) => op.idempotencyKey === rotationIdempotencyKeyOf(op.grantId, op.rotation), {
+    message: 'idempotencyKey must equal `${grantId}:rotate` (rotation 1) or `${grantId}.r<rotation>:rotate`',
     path: ['idempotencyKey'],
   })
-  .transform((op): RotationOperation => ({ ...op, idempotencyKey: `${op.grantId}:rotate` }));
+  .transform((op): RotationOperation => ({ ...op, idempotencyKey: rotationIdempotencyKeyOf(op.grantId, op.rotation) }));
+
+export const accountDeactivationOperationSchema = z
+  .object({
+    identityId: name,
+    idempotencyKey: z.string().min(3),
+    account: name,
+  })
+  .refine((op) => op.idempotencyKey === `${op.identityId}:deactivate`, {
+    message: 'idempotencyKey must equal `${identityId}:deactivate`',
+    path: ['idempotencyKey'],
+  })
+  .transform((op): AccountDeactivationOperation => ({ ...op, idempotencyKey: `${op.identityId}:deactivate` }));

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConnectorError } from './connector-error';
 import type { ConnectorErrorClass, ConnectorErrorCode } from './connector-error';
-import { connectorOperationSchema, credentialRequestSchema, rotationOperationSchema } from './connector-command.schema';
+import { accountDeactivationOperationSchema, connectorOperationSchema, credentialRequestSchema, rotationOperationSchema } from './connector-command.schema';
 import type { ActualStateScope, Connector, ConnectorOperation, ConnectorOperationKind, IdempotencyKey, IssuedCredential, Membership } from './connector.types';
 import type { IdempotencyStore } from './idempotency-store.port';
 import { DEFAULT_RETRY_OPTIONS, runWithRetry } from './run-with-retry';
@@ -79,7 +79,27 @@ export interface RotationSucceeded {
   grantId: string;
   idempotencyKey: IdempotencyKey;
   account: string;
+  /** Which rotation of the grant. */
+  rotation: number;
   /** False when there was nothing to rotate (the account is gone). */
+  changed: boolean;
+  /** True when answered from the idempotency store without touching the target. */
+  replayed: boolean;
+  attempts: number;
+  completedAt: string;
+  /** A replacing rotation: the new credential (reference and fingerprint, never the secret). */
+  credential?: IssuedCredentialView;
+}
+
+export type RotationResult = RotationSucceeded | (FailedResult & { grantId?: string });
+
+export interface AccountDeactivationSucceeded {
+  status: 'deactivated';
+  connectorId: string;
+  identityId: string;
+  idempotencyKey: IdempotencyKey;
+  account: string;
+  /** False when the account was inactive already, or absent. */
   changed: boolean;
   /** True when answered from the idempotency store without touching the target. */
   replayed: boolean;
@@ -87,7 +107,7 @@ export interface RotationSucceeded {
   completedAt: string;
 }
 
-export type RotationResult = RotationSucceeded | (FailedResult & { grantId?: string });
+export type AccountDeactivationResult = AccountDeactivationSucceeded | (FailedResult & { identityId?: string });
 
 export interface ConnectorRunnerOptions {
   connector: Connector;
@@ -181,8 +201,9 @@ export class ConnectorRunner {
   private async apply(op: ConnectorOperation): Promise<{ changed: boolean; credential?: IssuedCredentialView }> {
     if (op.operation === 'deprovision') {
       const outcome = await this.connector.deprovision(op);
-      // The grant's credential (id = grant id) must not be handed over once the grant is gone.
-      if (this.connector.issueCredential && this.sink?.discard) await this.sink.discard(op.grantId);
+      // The grant's credentials (its first, id = grant id, and any rotation issued) must not be handed over once it is gone.
+      if (this.connector.issueCredential && this.sink?.discardGrant) await this.sink.discardGrant(op.grantId);
+      else if (this.connector.issueCredential && this.sink?.discard) await this.sink.discard(op.grantId);
       return outcome;
     }
     const issue = this.connector.issueCredential?.bind(this.connector);
@@ -243,31 +264,91 @@ export class ConnectorRunner {
   }
 
   /**
-   * Rotates what a grant used, once per grant (`${grantId}:rotate`): a repeat is answered from the idempotency store.
-   * A connector without `rotateCredential` fails terminally (invalid_request), so the request is never silently lost.
+   * Rotates what a grant used, once per (grant, rotation) (`rotationIdempotencyKeyOf`): a repeat is answered from the
+   * idempotency store. With a `replacement` the connector issues the new credential into the sink and revokes the old
+   * one; the secrets of what it revoked, if unretrieved, are erased. A connector without `rotateCredential` (or,
+   * for a replacement, without `replaceCredential` or a sink) fails terminally (invalid_request): never silently lost.
    */
   rotate(command: unknown): Promise<RotationResult> {
     const parsed = rotationOperationSchema.safeParse(command);
     if (!parsed.success) return Promise.resolve(this.invalid(keyOf(command, 'idempotencyKey'), parsed.error.issues));
     const op = parsed.data;
     const rotate = this.connector.rotateCredential?.bind(this.connector);
-    if (!rotate) {
+    const refusal = !rotate
+      ? `connector ${this.connector.id} cannot rotate credentials`
+      : op.replacement && !this.connector.describe().replaceCredential
+        ? `connector ${this.connector.id} cannot replace credentials`
+        : op.replacement && !this.sink
+          ? 'no SecretSink configured'
+          : undefined;
+    if (!rotate || refusal !== undefined) {
       return Promise.resolve({
-        ...this.failed(op.idempotencyKey, this.terminal('invalid_request', `connector ${this.connector.id} cannot rotate credentials`)),
+        ...this.failed(op.idempotencyKey, this.terminal('invalid_request', refusal ?? 'cannot rotate')),
         grantId: op.grantId,
       });
     }
+    const sink = this.sink;
     return this.once(
       op.idempotencyKey,
-      hashOf(['rotate', op.account]),
+      // The first rotation keeps its v1 hash, so a store written before replacements existed still replays it.
+      hashOf(op.replacement ? ['rotate', op.account, op.rotation, op.replacement.credentialId, op.replacement.type] : ['rotate', op.account]),
       (failed): RotationResult => ({ ...failed, grantId: op.grantId }),
       async () => {
-        const outcome = await this.attempt(() => rotate(op));
+        const outcome = await this.attempt(async () => {
+          const rotated = await rotate(op, sink);
+          // What was revoked must not be handed over any more (the former holder could still take an unretrieved one).
+          if (sink?.discard) for (const credentialId of rotated.retired ?? []) await sink.discard(credentialId);
+          return rotated;
+        });
         if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), grantId: op.grantId };
+        const { issued } = outcome.value;
+        if (op.replacement && !issued) {
+          return { ...this.failed(op.idempotencyKey, this.terminal('unknown', `connector ${this.connector.id} replaced nothing`)), grantId: op.grantId };
+        }
         return {
           status: 'rotated',
           connectorId: this.connector.id,
           grantId: op.grantId,
+          idempotencyKey: op.idempotencyKey,
+          account: op.account,
+          rotation: op.rotation ?? 1,
+          changed: outcome.value.changed,
+          replayed: false,
+          attempts: outcome.attempts,
+          completedAt: this.clock.now().toISOString(),
+          ...(issued && op.replacement ? { credential: { ...this.publicView(issued), type: op.replacement.type } } : {}),
+        };
+      },
+    );
+  }
+
+  /**
+   * Deactivates a leaver's account, once per identity (`${identityId}:deactivate`): a repeat is answered from the
+   * idempotency store. A connector without `deactivateAccount` fails terminally (invalid_request), so a catalogue that
+   * asks too much of a connector is an alert, never a silent no-op.
+   */
+  deactivateAccount(command: unknown): Promise<AccountDeactivationResult> {
+    const parsed = accountDeactivationOperationSchema.safeParse(command);
+    if (!parsed.success) return Promise.resolve(this.invalid(keyOf(command, 'idempotencyKey'), parsed.error.issues));
+    const op = parsed.data;
+    const deactivate = this.connector.deactivateAccount?.bind(this.connector);
+    if (!deactivate) {
+      return Promise.resolve({
+        ...this.failed(op.idempotencyKey, this.terminal('invalid_request', `connector ${this.connector.id} cannot deactivate accounts`)),
+        identityId: op.identityId,
+      });
+    }
+    return this.once(
+      op.idempotencyKey,
+      hashOf(['deactivate', op.account]),
+      (failed): AccountDeactivationResult => ({ ...failed, identityId: op.identityId }),
+      async () => {
+        const outcome = await this.attempt(() => deactivate(op));
+        if (!outcome.ok) return { ...this.failed(op.idempotencyKey, outcome), identityId: op.identityId };
+        return {
+          status: 'deactivated',
+          connectorId: this.connector.id,
+          identityId: op.identityId,
           idempotencyKey: op.idempotencyKey,
           account: op.account,
           changed: outcome.value.changed,

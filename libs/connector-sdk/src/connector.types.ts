@@ -4,7 +4,7 @@ import type { SecretSink } from './secret-sink.port';
 export type ConnectorOperationKind = 'provision' | 'deprovision';
 
 /** The idempotency key every side effect is recorded under (architecture principle 4). */
-export type IdempotencyKey = `${string}:${ConnectorOperationKind | 'issue' | 'rotate'}`;
+export type IdempotencyKey = `${string}:${ConnectorOperationKind | 'issue' | 'rotate' | 'deactivate'}`;
 
 export function idempotencyKeyOf(grantId: string, operation: ConnectorOperationKind | 'issue' | 'rotate'): IdempotencyKey {
   return `${grantId}:${operation}`;
@@ -37,8 +37,44 @@ export interface ConnectorOperation {
  */
 export interface RotationOperation {
   grantId: string;
+  /** `rotationKeyOf(grantId, rotation)`: `${grantId}:rotate` for the first, `${grantId}.r<n>:rotate` after. */
   idempotencyKey: IdempotencyKey;
   /** The account whose credential is rotated (e.g. a login role). */
+  account: string;
+  /** Which rotation of the grant this is (absent or 1 = the first; a grant is rotated again at each owner change). */
+  rotation?: number;
+  /** Present: REPLACE the grant's credential (issue this one, seal it for its holders, revoke the old one). */
+  replacement?: CredentialReplacement;
+}
+
+/**
+ * What a replacing rotation issues: a new credential for the same grant and entitlement that ends when the old one
+ * did (never beyond the grant), retrievable once by `holders` only.
+ */
+export interface CredentialReplacement {
+  /** Deterministic per (grant, rotation): a redelivered rotation names the same credential. */
+  credentialId: string;
+  type: string;
+  entitlementRef: string;
+  holders: readonly string[];
+  expiresAt: Date;
+}
+
+/** A rotation's outcome: a replacement names what it issued and the credential ids it revoked. */
+export interface RotationOutcome extends OperationOutcome {
+  issued?: IssuedCredential;
+  /** Credential ids the rotation revoked: their secrets, if still unretrieved, are erased from the sink. */
+  retired?: readonly string[];
+}
+
+/**
+ * A leaver's account is deactivated in the target (SCIM: `active: false`), not deleted: what it did stays attributable.
+ * `${identityId}:deactivate` keys it, once per identity in this connector. Memberships are left to deprovision.
+ */
+export interface AccountDeactivationOperation {
+  identityId: string;
+  idempotencyKey: IdempotencyKey;
+  /** The account to deactivate (a SCIM userName, a login). */
   account: string;
 }
 
@@ -106,6 +142,10 @@ export interface ConnectorCapabilities {
   enforcesExpiry: boolean;
   /** Implements `rotateCredential` (absent: false). */
   rotateCredential?: boolean;
+  /** Its `rotateCredential` honours `replacement` (issues the new credential, revokes the old one); absent: false. */
+  replaceCredential?: boolean;
+  /** Implements `deactivateAccount` (absent: false); the conformance suite holds a connector to what it claims. */
+  deactivateAccount?: boolean;
 }
 
 export type HealthStatus = { status: 'up'; latencyMs: number } | { status: 'down'; latencyMs: number; error: ConnectorError };
@@ -125,9 +165,16 @@ export interface Connector {
   issueCredential?(request: CredentialRequest, sink: SecretSink): Promise<IssuedCredential>;
   /**
    * Optional: resets the account's credential to a random value that leaves the connector nowhere (not returned,
-   * not logged, not in any event). An absent account is `changed: false` (nothing left to rotate).
+   * not logged, not in any event). An absent account is `changed: false` (nothing left to rotate). With
+   * `op.replacement` (only if `describe().replaceCredential`): issues the replacement into `sink` for its holders,
+   * revokes the credential(s) it replaces and returns the new one's reference and fingerprint (`issued`).
    */
-  rotateCredential?(op: RotationOperation): Promise<OperationOutcome>;
+  rotateCredential?(op: RotationOperation, sink?: SecretSink): Promise<RotationOutcome>;
+  /**
+   * Optional: deactivates a leaver's account so it can no longer sign in. An account already inactive, or absent, is
+   * `changed: false`. Declared by `describe().deactivateAccount`.
+   */
+  deactivateAccount?(op: AccountDeactivationOperation): Promise<OperationOutcome>;
   healthCheck(): Promise<HealthStatus>;
   /** Releases what the connector holds (pools, sockets); a host calls it once, when the service stops. */
   close?(): Promise<void>;

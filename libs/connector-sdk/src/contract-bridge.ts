@@ -1,16 +1,19 @@
 import type {
-  CredentialRotatedData,
+  AccountDeactivationCommandData,
+  ConnectorAccountDeactivatedData,
+  ConnectorAccountDeactivationFailedData,
+  CredentialRotatedV2Data,
   DeprovisionRequestedData,
   DeprovisionedData,
   OperationFailedData,
   ProvisionRequestedData,
   ProvisionedData,
-  RotationFailedData,
-  RotationRequestedData,
+  RotationFailedV2Data,
+  RotationRequestedV2Data,
   StateReportedData,
 } from '@grantline/contracts';
 import type { ActualStateResult, ConnectorRunner, OperationResult } from './connector-runner';
-import type { RotationResult } from './connector-runner';
+import type { AccountDeactivationResult, RotationResult } from './connector-runner';
 
 /**
  * The only place that knows both vocabularies: the event catalogue's connector commands and
@@ -100,11 +103,17 @@ export async function runContractCommand(runner: ConnectorRunner, command: Contr
   return resultToContract(command, await runner.handle(operationFromContract(command)));
 }
 
-/** A rotation command's answer: `iga.connector.credential-rotated` or `iga.connector.rotation-failed`. */
-export type ContractRotationResult = { kind: 'credential_rotated'; data: CredentialRotatedData } | { kind: 'rotation_failed'; data: RotationFailedData };
+/** A rotation command's answer: `iga.connector.credential-rotated` or `iga.connector.rotation-failed` (v2). */
+export type ContractRotationResult = { kind: 'credential_rotated'; data: CredentialRotatedV2Data } | { kind: 'rotation_failed'; data: RotationFailedV2Data };
 
-export function rotationResultToContract(command: RotationRequestedData, result: RotationResult): ContractRotationResult {
-  const common = { commandId: command.commandId, connectorId: command.connectorId, grantId: command.grantId, idempotencyKey: command.idempotencyKey };
+export function rotationResultToContract(command: RotationRequestedV2Data, result: RotationResult): ContractRotationResult {
+  const common = {
+    commandId: command.commandId,
+    connectorId: command.connectorId,
+    grantId: command.grantId,
+    idempotencyKey: command.idempotencyKey,
+    rotation: command.rotation,
+  };
   if (result.status === 'failed') {
     return {
       kind: 'rotation_failed',
@@ -117,11 +126,51 @@ export function rotationResultToContract(command: RotationRequestedData, result:
       },
     };
   }
-  return { kind: 'credential_rotated', data: { ...common, completedAt: result.completedAt, alreadyApplied: result.replayed || !result.changed } };
+  const { credential } = result;
+  return {
+    kind: 'credential_rotated',
+    data: {
+      ...common,
+      completedAt: result.completedAt,
+      alreadyApplied: result.replayed || !result.changed,
+      ...(credential && command.credential
+        ? {
+            credential: {
+              credentialId: credential.credentialId,
+              type: command.credential.type,
+              credentialRef: credential.secretRef,
+              fingerprint: credential.fingerprint,
+              expiresAt: credential.expiresAt,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** The runner's rotation operation for a v2 command: a `credential` on it asks for a replacement. */
+export function rotationFromContract(command: RotationRequestedV2Data): Record<string, unknown> {
+  return {
+    grantId: command.grantId,
+    idempotencyKey: command.idempotencyKey,
+    account: command.targetAccount,
+    rotation: command.rotation,
+    ...(command.credential
+      ? {
+          replacement: {
+            credentialId: command.credential.credentialId,
+            type: command.credential.type,
+            entitlementRef: command.entitlementRef,
+            holders: command.credential.holders,
+            expiresAt: command.credential.expiresAt,
+          },
+        }
+      : {}),
+  };
 }
 
 /** Runs a rotation command; one addressed to another connector is refused before anything touches the target. */
-export async function runContractRotation(runner: ConnectorRunner, command: RotationRequestedData): Promise<ContractRotationResult> {
+export async function runContractRotation(runner: ConnectorRunner, command: RotationRequestedV2Data): Promise<ContractRotationResult> {
   if (command.connectorId !== runner.connectorId) {
     return rotationResultToContract(command, {
       status: 'failed',
@@ -136,9 +185,50 @@ export async function runContractRotation(runner: ConnectorRunner, command: Rota
       completedAt: runner.clock.now().toISOString(),
     });
   }
-  return rotationResultToContract(
+  return rotationResultToContract(command, await runner.rotate(rotationFromContract(command)));
+}
+
+/** An account deactivation command's answer: `iga.connector.account-deactivated` or `iga.connector.account-deactivation-failed`. */
+export type ContractDeactivationResult =
+  | { kind: 'account_deactivated'; data: ConnectorAccountDeactivatedData }
+  | { kind: 'account_deactivation_failed'; data: ConnectorAccountDeactivationFailedData };
+
+export function deactivationResultToContract(command: AccountDeactivationCommandData, result: AccountDeactivationResult): ContractDeactivationResult {
+  const common = { commandId: command.commandId, connectorId: command.connectorId, identityId: command.identityId, idempotencyKey: command.idempotencyKey };
+  if (result.status === 'failed') {
+    return {
+      kind: 'account_deactivation_failed',
+      data: {
+        ...common,
+        errorClass: result.errorClass,
+        code: result.code,
+        message: result.message.slice(0, MAX_MESSAGE) || result.code,
+        failedAt: result.completedAt,
+      },
+    };
+  }
+  return { kind: 'account_deactivated', data: { ...common, completedAt: result.completedAt, alreadyApplied: result.replayed || !result.changed } };
+}
+
+/** Runs an account deactivation command; one addressed to another connector is refused before anything touches the target. */
+export async function runContractDeactivation(runner: ConnectorRunner, command: AccountDeactivationCommandData): Promise<ContractDeactivationResult> {
+  if (command.connectorId !== runner.connectorId) {
+    return deactivationResultToContract(command, {
+      status: 'failed',
+      connectorId: runner.connectorId,
+      identityId: command.identityId,
+      idempotencyKey: command.idempotencyKey,
+      errorClass: 'terminal',
+      code: 'invalid_request',
+      message: `command for connector ${command.connectorId} delivered to ${runner.connectorId}`,
+      attempts: 0,
+      exhausted: false,
+      completedAt: runner.clock.now().toISOString(),
+    });
+  }
+  return deactivationResultToContract(
     command,
-    await runner.rotate({ grantId: command.grantId, idempotencyKey: command.idempotencyKey, account: command.targetAccount }),
+    await runner.deactivateAccount({ identityId: command.identityId, idempotencyKey: command.idempotencyKey, account: command.targetAccount }),
   );
 }
 

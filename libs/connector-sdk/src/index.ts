@@ -2,6 +2,7 @@ export { CONNECTOR_ERROR_CODES, DEFAULT_ERROR_CLASS, ConnectorError, createError
 export type { ConnectorErrorClass, ConnectorErrorCode, ConnectorErrorOptions, ProviderErrorClassifier, ProviderErrorMapping } from './connector-error';
 export { idempotencyKeyOf } from './connector.types';
 export type {
+  AccountDeactivationOperation,
   ActualState,
   ActualStateScope,
   Connector,
@@ -14,11 +15,21 @@ export type {
   IssuedCredential,
   Membership,
   OperationOutcome,
+  CredentialReplacement,
   RotationOperation,
+  RotationOutcome,
 } from './connector.types';
-export { connectorOperationSchema, credentialRequestSchema, rotationOperationSchema } from './connector-command.schema';
+export {
+  accountDeactivationOperationSchema,
+  connectorOperationSchema,
+  credentialRequestSchema,
+  rotationIdempotencyKeyOf,
+  rotationOperationSchema,
+} from './connector-command.schema';
 export { ConnectorRunner } from './connector-runner';
 export type {
+  AccountDeactivationResult,
+  AccountDeactivationSucceeded,
   ActualStateReport,
   ActualStateResult,
   ConnectorRunnerOptions,
@@ -44,11 +55,14 @@ export type { InMemoryCall, InMemoryConnectorOptions } from './testing/in-memory
 export { describeConnectorConformance } from './conformance/connector-conformance.suite';
 export type { ConformanceFactory, ConformanceFixture } from './conformance/connector-conformance.suite';
 export {
+  deactivationResultToContract,
   operationFromContract,
   resultToContract,
+  rotationFromContract,
   rotationResultToContract,
   runContractCommand,
+  runContractDeactivation,
   runContractRotation,
   stateReportPages,
 } from './contract-bridge';
-export type { ContractCommand, ContractResult, ContractRotationResult } from './contract-bridge';
+export type { ContractCommand, ContractDeactivationResult, ContractResult, ContractRotationResult } from './contract-bridge';

@@ -24,6 +24,11 @@ export interface SecretSink {
    * that hands nothing over keeps nothing to erase.
    */
   discard?(credentialId: string): Promise<void>;
+  /**
+   * Erases every secret of a grant not yet handed over: its first credential and those rotations issued for it.
+   * Optional; without it the runner discards the grant's first credential only.
+   */
+  discardGrant?(grantId: string): Promise<void>;
 }
 
 export function fingerprintSecret(secret: string): string {
@@ -42,6 +47,10 @@ export class InMemorySecretSink implements SecretSink {
 
   async discard(credentialId: string): Promise<void> {
     for (const [ref, stored] of this.secrets) if (stored.credentialId === credentialId) this.secrets.delete(ref);
+  }
+
+  async discardGrant(grantId: string): Promise<void> {
+    for (const [ref, stored] of this.secrets) if (stored.grantId === grantId) this.secrets.delete(ref);
   }
 
   /** What was stored under `ref`, secret included (tests only). */

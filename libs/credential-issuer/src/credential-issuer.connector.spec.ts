@@ -170,10 +170,110 @@ describe('CredentialIssuerConnector', () => {
 
     await expect(connector.rotateCredential({ grantId: 'grant-x509', idempotencyKey: 'grant-x509:rotate', account: 'ci-pipeline' })).resolves.toEqual({
       changed: true,
+      retired: ['grant-x509'],
     });
     const crl = new X509Crl(await connector.crl());
     await expect(crl.verify({ publicKey: keys.ca.certificate.publicKey })).resolves.toBe(true);
     expect(crl.entries.map((entry) => entry.serialNumber.toLowerCase())).toEqual([leaf.serialNumber.toLowerCase()]);
+  });
+
+  it('replaces a JWT on rotation: a new token for the same grant and exp, sealed for the new holders, and the old jti on the revocation list', async () => {
+    const connector = issuer();
+    const sink = new InMemorySecretSink();
+    const expiresAt = new Date('2030-01-01T01:30:00.000Z');
+    const old = await connector.issueCredential(request('short_lived_token', 'grant-nhi', 'deploy:prod', expiresAt), sink);
+    const rotation = {
+      grantId: 'grant-nhi',
+      idempotencyKey: 'grant-nhi.r1:rotate' as const,
+      account: 'ci-pipeline',
+      rotation: 1,
+      // Asked beyond the replaced credential's end: the replacement still ends when the old one did.
+      replacement: {
+        credentialId: 'grant-nhi.r1',
+        type: 'short_lived_token',
+        entitlementRef: 'deploy:prod',
+        holders: ['owner-2', 'ci-pipeline'],
+        expiresAt: new Date('2030-01-02T00:00:00.000Z'),
+      },
+    };
+
+    const rotated = await connector.rotateCredential(rotation, sink);
+
+    expect(rotated).toMatchObject({ changed: true, retired: ['grant-nhi'], issued: { credentialId: 'grant-nhi.r1', account: 'ci-pipeline', expiresAt } });
+    const token = sink.read(rotated.issued!.secretRef)!;
+    expect(rotated.issued!.fingerprint).toBe(fingerprintSecret(token));
+    expect(rotated.issued!.fingerprint).not.toBe(old.fingerprint);
+    const { payload } = await jwtVerify(token, createLocalJWKSet(connector.jwks() as never), { issuer: ISSUER, audience: 'deploy:prod', currentDate: now });
+    expect(payload).toMatchObject({ sub: 'ci-pipeline', jti: 'grant-nhi.r1', exp: expiresAt.getTime() / 1000 });
+    expect(sink.stored(rotated.issued!.secretRef)).toMatchObject({ grantId: 'grant-nhi', credentialId: 'grant-nhi.r1', holders: ['owner-2', 'ci-pipeline'] });
+    expect(decodeJwt(await connector.revocationList())['revoked']).toEqual([{ jti: 'grant-nhi', exp: expiresAt.getTime() / 1000 }]);
+    await expect(connector.listActualState({ accounts: ['ci-pipeline'] })).resolves.toEqual({
+      memberships: [{ account: 'ci-pipeline', entitlementRef: 'deploy:prod' }],
+    });
+
+    // Redelivered: nothing minted, the same credential named.
+    const again = await connector.rotateCredential(rotation, new InMemorySecretSink());
+    expect(again).toEqual({ changed: false, retired: [], issued: rotated.issued });
+
+    // The grant ends: the replacement is revoked too.
+    const deprovision = {
+      grantId: 'grant-nhi',
+      operation: 'deprovision' as const,
+      idempotencyKey: 'grant-nhi:deprovision' as const,
+      account: 'ci-pipeline',
+      entitlementRef: 'deploy:prod',
+    };
+    await expect(connector.deprovision(deprovision)).resolves.toEqual({ changed: true });
+    expect(decodeJwt(await connector.revocationList())['revoked']).toEqual(
+      expect.arrayContaining([
+        { jti: 'grant-nhi', exp: expiresAt.getTime() / 1000 },
+        { jti: 'grant-nhi.r1', exp: expiresAt.getTime() / 1000 },
+      ]),
+    );
+  });
+
+  it('replaces an X.509 certificate on rotation: a new serial until the same notAfter, the old serial on the CRL', async () => {
+    const connector = issuer();
+    const sink = new InMemorySecretSink();
+    const expiresAt = new Date('2030-01-01T02:00:00.000Z');
+    const old = await connector.issueCredential(request('x509_certificate', 'grant-cert', 'mtls:prod', expiresAt), sink);
+    const leafOf = (secret: string) => new X509Certificate((secret.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [])[0]!);
+    const oldLeaf = leafOf(sink.read(old.secretRef)!);
+
+    const rotated = await connector.rotateCredential(
+      {
+        grantId: 'grant-cert',
+        idempotencyKey: 'grant-cert.r1:rotate',
+        account: 'ci-pipeline',
+        rotation: 1,
+        replacement: { credentialId: 'grant-cert.r1', type: 'x509_certificate', entitlementRef: 'mtls:prod', holders: ['owner-2'], expiresAt },
+      },
+      sink,
+    );
+
+    const newLeaf = leafOf(sink.read(rotated.issued!.secretRef)!);
+    expect(newLeaf.serialNumber).not.toBe(oldLeaf.serialNumber);
+    expect(newLeaf.notAfter.getTime()).toBe(expiresAt.getTime());
+    const crl = new X509Crl(await connector.crl());
+    expect(crl.entries.map((entry) => entry.serialNumber.toLowerCase())).toEqual([oldLeaf.serialNumber.toLowerCase()]);
+  });
+
+  it('refuses a replacement when the grant has no live credential, or of a type it does not issue', async () => {
+    const connector = issuer();
+    const replacement = {
+      credentialId: 'nothing.r1',
+      type: 'short_lived_token',
+      entitlementRef: 'deploy:prod',
+      holders: ['owner-2'],
+      expiresAt: new Date(now.getTime() + 600_000),
+    };
+    const op = { grantId: 'nothing', idempotencyKey: 'nothing.r1:rotate' as const, account: 'ci-pipeline', rotation: 1, replacement };
+    await expect(connector.rotateCredential(op, new InMemorySecretSink())).rejects.toMatchObject({ code: 'not_found' });
+    await expect(connector.rotateCredential({ ...op, replacement: { ...replacement, type: 'database_role' } }, new InMemorySecretSink())).rejects.toMatchObject(
+      {
+        code: 'invalid_request',
+      },
+    );
   });
 
   it('refuses types it does not issue and more than one entitlement', async () => {

@@ -11,6 +11,7 @@ import type {
   IssuedCredential,
   OperationOutcome,
   RotationOperation,
+  RotationOutcome,
   SecretSink,
 } from '@grantline/connector-sdk';
 import type { CredentialLedger, LedgerEntry, MintedCredential } from './credential-ledger.port';
@@ -61,6 +62,7 @@ export class CredentialIssuerConnector implements Connector {
       // A token's exp and a certificate's notAfter are the grant's expiry: the credential dies with it by itself.
       enforcesExpiry: true,
       rotateCredential: true,
+      replaceCredential: true,
     };
   }
 
@@ -76,14 +78,15 @@ export class CredentialIssuerConnector implements Connector {
   }
 
   /**
-   * Revokes the grant's entry (and so its credential: onto the revocation list or the CRL); a grant the ledger does
-   * not know revokes what the account holds of the entitlement. Unknown or already revoked: `changed: false`.
+   * Revokes the grant's entries (and so its credentials, the first and any rotation's: onto the revocation list or
+   * the CRL); a grant the ledger does not know revokes what the account holds of the entitlement. Unknown or already
+   * revoked: `changed: false`.
    */
   async deprovision(op: ConnectorOperation): Promise<OperationOutcome> {
     this.assertManaged(op.entitlementRef);
     return this.guard(async () => {
-      const own = await this.options.ledger.byGrant(op.grantId);
-      const targets = own ? [own] : await this.options.ledger.liveOf(op.account, op.entitlementRef);
+      const own = await this.options.ledger.ofGrant(op.grantId);
+      const targets = own.length > 0 ? own : await this.options.ledger.liveOf(op.account, op.entitlementRef);
       const changed = await this.options.ledger.revoke(
         targets.map((entry) => entry.grantId),
         this.clock.now(),
@@ -150,15 +153,87 @@ export class CredentialIssuerConnector implements Connector {
   }
 
   /**
-   * Rotation here is revocation: the grant's credential goes onto the revocation list / CRL and nothing new is
-   * issued to anyone (a replacement is a new grant). An unknown or already revoked grant: `changed: false`.
+   * Without a replacement, rotation is revocation: the grant's live credentials go onto the revocation list / CRL and
+   * nothing new is issued. With one (an NHI's owner changed), the grant's credential is REPLACED: a new one with the
+   * replacement's id, for the same account and entitlement, ending when the replaced one did (never later than asked,
+   * so never beyond the grant), sealed for the replacement's holders; then every other live credential of the grant
+   * is revoked. New first, old revoked second, so a retry after a crash between the two finds the new one in the
+   * ledger, mints nothing and finishes the revocation.
    */
-  async rotateCredential(op: RotationOperation): Promise<OperationOutcome> {
+  async rotateCredential(op: RotationOperation, sink?: SecretSink): Promise<RotationOutcome> {
+    const { replacement } = op;
+    if (replacement) this.assertReplaceable(replacement.entitlementRef, replacement.type, sink);
     return this.guard(async () => {
-      const entry = await this.options.ledger.byGrant(op.grantId);
-      if (!entry?.credential || entry.account !== op.account) return { changed: false };
-      return { changed: (await this.options.ledger.revoke([entry.grantId], this.clock.now())) > 0 };
+      const entries = await this.options.ledger.ofGrant(op.grantId);
+      const now = this.clock.now();
+      if (!replacement || !sink) {
+        const live = entries.filter((entry) => entry.credential && !entry.revokedAt && entry.account === op.account).map((entry) => entry.grantId);
+        return { changed: (await this.options.ledger.revoke(live, now)) > 0, retired: live };
+      }
+      let issued = entries.find((entry) => entry.grantId === replacement.credentialId);
+      if (issued?.revokedAt) throw new ConnectorError('conflict', `credential ${replacement.credentialId} was revoked; it is not issued again`);
+      const changed = !issued?.credential;
+      if (!issued?.credential) issued = await this.issueReplacement(op, replacement, entries, sink, now);
+      const retired = entries
+        .filter((entry) => entry.grantId !== replacement.credentialId && entry.credential && !entry.revokedAt)
+        .map((entry) => entry.grantId);
+      await this.options.ledger.revoke(retired, now);
+      return { changed, issued: this.view(issued, issued.credential!), retired };
     });
+  }
+
+  private async issueReplacement(
+    op: RotationOperation,
+    replacement: NonNullable<RotationOperation['replacement']>,
+    entries: readonly LedgerEntry[],
+    sink: SecretSink,
+    issuedAt: Date,
+  ): Promise<LedgerEntry> {
+    const replaced = entries.filter(
+      (entry) => entry.credential && !entry.revokedAt && entry.account === op.account && entry.entitlementRef === replacement.entitlementRef,
+    );
+    const replacedEnd = Math.max(...replaced.map((entry) => entry.credential!.expiresAt.getTime()));
+    if (replaced.length === 0 || replacedEnd <= issuedAt.getTime()) {
+      throw new ConnectorError('not_found', `grant ${op.grantId} has no live credential of ${op.account} to replace`);
+    }
+    const expiresAt = new Date(Math.min(replacedEnd, replacement.expiresAt.getTime()));
+    if (!(expiresAt.getTime() > issuedAt.getTime() + 1000)) throw new ConnectorError('invalid_request', 'expiresAt must be at least a second in the future');
+    const type = replacement.type as MintedCredential['type'];
+    const minted = await this.mint(type, op.account, replacement.entitlementRef, replacement.credentialId, issuedAt, expiresAt);
+    const secretRef = await sink.put({
+      connectorId: this.id,
+      credentialId: replacement.credentialId,
+      type,
+      grantId: op.grantId,
+      holders: replacement.holders,
+      secret: minted.secret,
+      expiresAt: minted.expiresAt,
+    });
+    const entry: LedgerEntry = {
+      grantId: replacement.credentialId,
+      forGrant: op.grantId,
+      account: op.account,
+      entitlementRef: replacement.entitlementRef,
+      grantedAt: issuedAt,
+      credential: {
+        credentialId: replacement.credentialId,
+        type,
+        serial: minted.serial,
+        secretRef,
+        fingerprint: fingerprintSecret(minted.secret),
+        issuedAt,
+        expiresAt: minted.expiresAt,
+      },
+    };
+    await this.options.ledger.save(entry);
+    return entry;
+  }
+
+  private assertReplaceable(entitlementRef: string, type: string, sink: SecretSink | undefined): void {
+    this.assertManaged(entitlementRef);
+    if (!ISSUED_TYPES.has(type))
+      throw new ConnectorError('invalid_request', `credential type ${type} is not issued by ${this.id} (short_lived_token, x509_certificate)`);
+    if (!sink) throw new ConnectorError('invalid_request', 'a replacement needs a SecretSink');
   }
 
   async healthCheck(): Promise<HealthStatus> {

@@ -15,7 +15,10 @@ export interface MintedCredential {
  * grant also records what was minted. Revoked entries stay: they are the revocation list and the CRL.
  */
 export interface LedgerEntry {
+  /** The entry's key: the grant id for a grant's first credential, the new credential id for a rotation's. */
   grantId: string;
+  /** A credential a rotation issued: the grant it belongs to (absent: `grantId` is the grant). */
+  forGrant?: string;
   account: string;
   entitlementRef: string;
   grantedAt: Date;
@@ -29,6 +32,8 @@ export interface LedgerEntry {
  */
 export interface CredentialLedger {
   byGrant(grantId: string): Promise<LedgerEntry | undefined>;
+  /** Every entry of a grant, revoked ones included: its own and those its rotations issued (`forGrant`). */
+  ofGrant(grantId: string): Promise<LedgerEntry[]>;
   /** Live (not revoked) entries of one account and entitlement. */
   liveOf(account: string, entitlementRef: string): Promise<LedgerEntry[]>;
   /** Inserts or replaces the entry of `entry.grantId`. */
@@ -61,6 +66,10 @@ export class InMemoryCredentialLedger implements CredentialLedger {
   async byGrant(grantId: string): Promise<LedgerEntry | undefined> {
     const entry = this.entries.get(grantId);
     return entry && copyOf(entry);
+  }
+
+  async ofGrant(grantId: string): Promise<LedgerEntry[]> {
+    return [...this.entries.values()].filter((e) => e.grantId === grantId || e.forGrant === grantId).map((e) => copyOf(e));
   }
 
   async liveOf(account: string, entitlementRef: string): Promise<LedgerEntry[]> {

@@ -11,7 +11,7 @@ import {
 import type { DeprovisionReason, Envelope, GrantOperation } from '@grantline/contracts';
 import { ROTATION_GRANT_EVENTS, evolveRotation, foldsRotation } from './rotation';
 import { withShortenedExpiry } from './certification-reaction';
-import type { RotationState } from './rotation';
+import type { GrantCredential, RotationState } from './rotation';
 
 /**
  * requested → provisioning → active → deprovisioning → revoked, with two explicit dead ends that raise an
@@ -37,8 +37,10 @@ export interface GrantState {
   readonly deprovisionRequestedAt?: string;
   readonly activatedAt?: string;
   readonly revokedAt?: string;
-  /** What the grant used is being, or was, rotated after its use ended (break-glass). */
+  /** The grant's latest rotation (after a break-glass use, or an owner change of its machine identity). */
   readonly rotation?: RotationState;
+  /** The credential the grant is delivered as now (issued with it, replaced by each rotation that replaces it). */
+  readonly credential?: GrantCredential;
 }
 
 /** The grant events on the grants topic: the only events a grant's state is built from. */
@@ -83,10 +85,7 @@ export function evolveGrant(grant: GrantState | undefined, event: Envelope): Gra
   }
   if (!grant) return grant;
   if (isEvent(event, GrantExpiryShortened)) return withShortenedExpiry(grant, event);
-  if (foldsRotation(event)) {
-    const rotation = evolveRotation(grant.rotation, event);
-    return rotation === grant.rotation || rotation === undefined ? grant : { ...grant, rotation };
-  }
+  if (foldsRotation(event)) return evolveRotation(grant, event);
   if (isEvent(event, GrantProvisioningRequested)) {
     if (grant.status !== 'requested' && grant.status !== 'provisioning') return grant;
     return { ...grant, status: 'provisioning', attempts: { ...grant.attempts, provision: Math.max(grant.attempts.provision, event.data.attempt) } };

@@ -1,5 +1,7 @@
 import {
   ApprovalBreakGlassGranted,
+  ConnectorAccountDeactivated,
+  ConnectorAccountDeactivationFailed,
   ConnectorCredentialRotated,
   ConnectorRotationFailed,
   ApprovalRequestApproved,
@@ -18,6 +20,7 @@ import {
   GrantExpiryShortened,
   GrantRevoked,
   IdentityOffboarded,
+  IdentityOwnerChanged,
   IdentityOwnershipTransferOpened,
   RequestWithdrawn,
   RevocationRequested,
@@ -43,8 +46,10 @@ import { REMOVABLE } from './grant.state';
 import { ProvisioningState } from './provisioning.state';
 import type { EntitlementTarget, ProvisioningView } from './provisioning.state';
 import { targetAccountOf } from './target-account';
-import { ROTATION_RESULTS, rotationAfterResult, rotationAfterUse } from './rotation';
+import { ROTATION_RESULTS, rotationAfterResult, rotationAfterUse, rotationsAfterOwnerChange } from './rotation';
 import { CERTIFICATION_OUTCOMES, certificationEffectOf, grantOfOutcome } from './certification-reaction';
+import { DEACTIVATION_RESULTS, deactivationAfterResult, deactivationsOnLeave, deactivationsRetried, leaverAccessesOf } from './account-deactivation';
+import type { DeactivationEmit } from './account-deactivation';
 
 export interface ProvisioningContext {
   readonly registry: EventRegistry;
@@ -82,8 +87,10 @@ export const PROVISIONING_COMMANDS = [
   RevocationRequested,
   IdentityOffboarded,
   IdentityOwnershipTransferOpened,
+  IdentityOwnerChanged,
   ...ROTATION_RESULTS,
   ...CERTIFICATION_OUTCOMES,
+  ...DEACTIVATION_RESULTS,
 ] as const;
 
 export const PROVISIONING_SOURCE = 'grantline/provisioning';
@@ -121,6 +128,8 @@ interface Decision {
   readonly state: ProvisioningView;
   readonly context: ProvisioningContext;
   emit<TData>(def: EventDefinition<string, TData>, data: TData, grant: GrantRef): void;
+  /** A leaver's account deactivation: keyed and correlated by the identity, one id per (cause, type, connector). */
+  emitDeactivation(emitted: DeactivationEmit): void;
 }
 
 function decide(command: Envelope, state: ProvisioningView, context: ProvisioningContext, factory: EventFactory): Envelope[] {
@@ -138,6 +147,18 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
           cause: command,
           subject: grant.requestId,
           correlationId: grant.requestId,
+        }),
+      );
+    },
+    emitDeactivation: ({ definition, data }) => {
+      const { identityId, connectorId } = data as { identityId: string; connectorId: string };
+      const latest = context.registry.latestOf(definition.name);
+      events.push(
+        factory.derive(latest, data, {
+          idParts: ['provisioning', command.id, definition.type, identityId, connectorId],
+          cause: command,
+          subject: identityId,
+          correlationId: identityId,
         }),
       );
     },
@@ -176,7 +197,19 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
     for (const { definition, data } of rotationAfterUse(grant, command.id)) out.emit(definition, data, grant);
   } else if (isEvent(command, ConnectorCredentialRotated) || isEvent(command, ConnectorRotationFailed)) {
     const grant = state.grant(command.data.grantId);
-    for (const { definition, data } of rotationAfterResult(command, grant, context.maxAttempts, command.id)) if (grant) out.emit(definition, data, grant);
+    const rotatable = grant && { ...grant, entitlementRef: state.entitlement(grant.entitlementId)?.externalRef };
+    for (const { definition, data } of rotationAfterResult(command, rotatable, context.maxAttempts)) if (grant) out.emit(definition, data, grant);
+  } else if (isEvent(command, IdentityOwnerChanged)) {
+    // Whoever owned the machine identity may hold its secrets: its credential-bearing grants get new credentials that
+    // only the new owner and the identity may retrieve, and the old ones are revoked.
+    const grants = state
+      .grantsOfBeneficiary(command.data.identityId)
+      .filter((grant) => context.connectorIds.includes(grant.connectorId))
+      .map((grant) => ({ ...grant, entitlementRef: state.entitlement(grant.entitlementId)?.externalRef }));
+    for (const { definition, data } of rotationsAfterOwnerChange(grants, command.data, command.id, command.time)) {
+      const grant = state.grant((data as { grantId: string }).grantId);
+      if (grant) out.emit(definition, data, grant);
+    }
   } else if (isEvent(command, ConnectorOperationFailed)) {
     onFailure(out, command.data);
   } else if (isEvent(command, TimerFired)) {
@@ -197,7 +230,20 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
     if (grant && effect?.kind === 'revoke') removeGrant(out, grant, 'revocation');
     if (grant && effect?.kind === 'shorten') out.emit(GrantExpiryShortened, effect.data, grant);
   } else if (isEvent(command, IdentityOffboarded)) {
-    for (const grant of state.grantsOfBeneficiary(command.data.identityId)) removeGrant(out, grant, 'offboarding');
+    const { identityId } = command.data;
+    for (const grant of state.grantsOfBeneficiary(identityId)) removeGrant(out, grant, 'offboarding');
+    // Beside the revocations: the leaver's account itself, once per connector whose system deactivates leavers' accounts.
+    const accesses = leaverAccessesOf(
+      state.grantsOfBeneficiary(identityId),
+      (grant) => context.connectorIds.includes(grant.connectorId) && state.deactivatesLeaverAccounts(grant.systemId),
+    );
+    const current = (connectorId: string) => state.accountDeactivation(identityId, connectorId);
+    for (const emitted of deactivationsOnLeave(identityId, accesses, current, command.id)) out.emitDeactivation(emitted);
+  } else if (isEvent(command, ConnectorAccountDeactivated) || isEvent(command, ConnectorAccountDeactivationFailed)) {
+    const { identityId, connectorId } = command.data;
+    const grantIds = grantIdsThrough(state, identityId, connectorId);
+    const deactivation = state.accountDeactivation(identityId, connectorId);
+    for (const emitted of deactivationAfterResult(command, deactivation, grantIds, context.maxAttempts, command.id)) out.emitDeactivation(emitted);
   } else if (isEvent(command, IdentityOwnershipTransferOpened)) {
     // The owner left: the frozen NHI's grants go now when the ownership policy says so (the grant schemas are frozen,
     // so the reason is `offboarding`; the causation, this case, says whose).
@@ -211,9 +257,20 @@ function decide(command: Envelope, state: ProvisioningView, context: Provisionin
       for (const grant of state.grantsOfConnector(command.data.connectorId)) {
         if (grant.status === 'irrevocable') removeGrant(out, grant, grant.deprovisionReason ?? 'revocation');
       }
+      const failed = state.accountDeactivationsOfConnector(command.data.connectorId);
+      const grantIdsOf = ({ identityId, connectorId }: { identityId: string; connectorId: string }) => grantIdsThrough(state, identityId, connectorId);
+      for (const emitted of deactivationsRetried(failed, grantIdsOf, command.id)) out.emitDeactivation(emitted);
     }
   }
   return events;
+}
+
+/** The grants through which an identity has (or had) an account in a connector's target. */
+function grantIdsThrough(state: ProvisioningView, identityId: string, connectorId: string): string[] {
+  return state
+    .grantsOfBeneficiary(identityId)
+    .filter((grant) => grant.connectorId === connectorId)
+    .map((grant) => grant.grantId);
 }
 
 function explain(command: Envelope, state: ProvisioningView, context: ProvisioningContext): string[] {

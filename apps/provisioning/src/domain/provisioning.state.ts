@@ -1,5 +1,7 @@
 import { CatalogPublished, IdentityOffboarded, IdentityOwnerChanged, IdentityOwnershipTransferOpened, IdentityUpserted, isEvent } from '@grantline/contracts';
 import type { CredentialType, Envelope, Identity, IdentityOwnershipTransferOpenedData } from '@grantline/contracts';
+import { DEACTIVATION_GRANT_EVENTS, deactivationKeyOf, evolveDeactivation, foldsDeactivation } from './account-deactivation';
+import type { DeactivationState } from './account-deactivation';
 import { GRANT_EVENTS, evolveGrant } from './grant.state';
 import type { GrantState } from './grant.state';
 
@@ -29,11 +31,18 @@ export interface ProvisioningView {
   hasLeft(identityId: string): boolean;
   /** The open ownership transfer case of a machine identity whose owner left (it is frozen until the case closes). */
   openOwnershipTransfer(identityId: string): IdentityOwnershipTransferOpenedData | undefined;
+  /** The newest catalogue says leavers' accounts in this system are deactivated (`deactivateLeaverAccounts`). */
+  deactivatesLeaverAccounts(systemId: string): boolean;
+  /** A leaver's account deactivation through one connector, once asked for. */
+  accountDeactivation(identityId: string, connectorId: string): DeactivationState | undefined;
+  /** Every account deactivation asked of a connector. */
+  accountDeactivationsOfConnector(connectorId: string): readonly DeactivationState[];
 }
 
 /** The events the state is folded from: the grants this service wrote, the catalogue and the identities. */
 export const STATE_EVENTS = [
   ...GRANT_EVENTS,
+  ...DEACTIVATION_GRANT_EVENTS,
   CatalogPublished,
   IdentityUpserted,
   IdentityOffboarded,
@@ -66,6 +75,9 @@ export class ProvisioningState implements ProvisioningView {
   private readonly identities = new Map<string, Identity>();
   private readonly leavers = new Set<string>();
   private readonly ownershipTransfers = new Map<string, IdentityOwnershipTransferOpenedData>();
+  /** Per system, from the newest catalogue that has it: whether leavers' accounts in it are deactivated. */
+  private readonly leaverAccountSystems = new Map<string, { readonly deactivate: boolean; readonly catalogVersion: number }>();
+  private readonly deactivations = new Map<string, DeactivationState>();
 
   /** Whether `event` is one the state is folded from (every other event leaves it as it is). */
   static folds(event: Envelope): boolean {
@@ -81,6 +93,8 @@ export class ProvisioningState implements ProvisioningView {
     for (const [id, identity] of this.identities) copy.identities.set(id, identity);
     for (const id of this.leavers) copy.leavers.add(id);
     for (const [id, transfer] of this.ownershipTransfers) copy.ownershipTransfers.set(id, transfer);
+    for (const [id, system] of this.leaverAccountSystems) copy.leaverAccountSystems.set(id, system);
+    for (const [key, deactivation] of this.deactivations) copy.deactivations.set(key, deactivation);
     return copy;
   }
 
@@ -92,8 +106,18 @@ export class ProvisioningState implements ProvisioningView {
       this.grants.set(grantId, next);
       addTo(this.byRequest, next.requestId, grantId);
       addTo(this.byBeneficiary, next.beneficiaryId, grantId);
+    } else if (foldsDeactivation(event)) {
+      const { identityId, connectorId } = event.data as { identityId: string; connectorId: string };
+      const key = deactivationKeyOf(identityId, connectorId);
+      const next = evolveDeactivation(this.deactivations.get(key), event);
+      if (next) this.deactivations.set(key, next);
     } else if (isEvent(event, CatalogPublished)) {
       const { catalogVersion, systems, entitlements } = event.data;
+      for (const system of systems) {
+        const known = this.leaverAccountSystems.get(system.systemId);
+        if (known && known.catalogVersion > catalogVersion) continue;
+        this.leaverAccountSystems.set(system.systemId, { deactivate: system.deactivateLeaverAccounts === true, catalogVersion });
+      }
       const connectorOf = new Map(systems.map((system) => [system.systemId, system.connectorId]));
       for (const entitlement of entitlements) {
         const known = this.entitlements.get(entitlement.entitlementId);
@@ -117,6 +141,9 @@ export class ProvisioningState implements ProvisioningView {
     } else if (isEvent(event, IdentityOwnerChanged)) {
       // Both are keyed by the machine identity, so an owner change never overtakes the case it closes.
       this.ownershipTransfers.delete(event.data.identityId);
+      // The new owner of record is who holds the machine identity's credentials from now on.
+      const identity = this.identities.get(event.data.identityId);
+      if (identity && identity.kind !== 'human') this.identities.set(identity.identityId, { ...identity, ownerId: event.data.newOwnerId });
     }
   }
 
@@ -154,6 +181,18 @@ export class ProvisioningState implements ProvisioningView {
 
   openOwnershipTransfer(identityId: string): IdentityOwnershipTransferOpenedData | undefined {
     return this.ownershipTransfers.get(identityId);
+  }
+
+  deactivatesLeaverAccounts(systemId: string): boolean {
+    return this.leaverAccountSystems.get(systemId)?.deactivate === true;
+  }
+
+  accountDeactivation(identityId: string, connectorId: string): DeactivationState | undefined {
+    return this.deactivations.get(deactivationKeyOf(identityId, connectorId));
+  }
+
+  accountDeactivationsOfConnector(connectorId: string): DeactivationState[] {
+    return [...this.deactivations.values()].filter((deactivation) => deactivation.connectorId === connectorId);
   }
 
   get size(): number {

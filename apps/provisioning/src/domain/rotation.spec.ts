@@ -11,7 +11,7 @@ import {
   registry,
   topicOf,
 } from '@grantline/contracts';
-import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData, RotationRequestedData } from '@grantline/contracts';
+import type { DeprovisionRequestedData, Envelope, ProvisionRequestedData, RotationRequestedV2Data } from '@grantline/contracts';
 import { foldEvents } from '@grantline/decider';
 import { deciderSpec } from '@grantline/testing';
 import { specEventId } from '../testing/event-id';
@@ -39,7 +39,7 @@ const usedAndRevoked = (breakGlass: boolean): Envelope[] => {
   return [...log, scenario.deprovisioned(last<DeprovisionRequestedData>(log, ConnectorDeprovisionRequested.type))];
 };
 
-const rotationResult = (command: RotationRequestedData, outcome: 'rotated' | 'retriable' | 'terminal'): Envelope => {
+const rotationResult = (command: RotationRequestedV2Data, outcome: 'rotated' | 'retriable' | 'terminal'): Envelope => {
   const meta = {
     id: `${outcome}-${command.commandId}`,
     source: 'spec/connector',
@@ -48,9 +48,13 @@ const rotationResult = (command: RotationRequestedData, outcome: 'rotated' | 're
     correlationid: REQUEST,
     actor: { kind: 'service' as const, id: 'connector-postgres' },
   };
-  const { commandId, connectorId, grantId, idempotencyKey } = command;
+  const { commandId, connectorId, grantId, idempotencyKey, rotation } = command;
   if (outcome === 'rotated')
-    return registry.encode(ConnectorCredentialRotated, { commandId, connectorId, grantId, idempotencyKey, completedAt: AT, alreadyApplied: false }, meta);
+    return registry.encode(
+      ConnectorCredentialRotated,
+      { commandId, connectorId, grantId, idempotencyKey, rotation, completedAt: AT, alreadyApplied: false },
+      meta,
+    );
   return registry.encode(
     ConnectorRotationFailed,
     {
@@ -58,6 +62,7 @@ const rotationResult = (command: RotationRequestedData, outcome: 'rotated' | 're
       connectorId,
       grantId,
       idempotencyKey,
+      rotation,
       errorClass: outcome,
       code: outcome === 'retriable' ? 'unavailable' : 'permission_denied',
       message: 'target said no',
@@ -87,9 +92,10 @@ describe('provisioning: rotating what a break-glass grant used once its use ende
           grantId: GRANT,
           targetAccount: 'ada',
           reason: 'break_glass_ended',
+          rotation: 1,
           idempotencyKey: `${GRANT}:rotate`,
         });
-        expect(topicOf(ConnectorRotationRequested, events[2]!.data as RotationRequestedData)).toBe('iga.connectors.postgres.commands.v1');
+        expect(topicOf(ConnectorRotationRequested, events[2]!.data as RotationRequestedV2Data)).toBe('iga.connectors.postgres.commands.v1');
       });
   });
 
@@ -102,18 +108,21 @@ describe('provisioning: rotating what a break-glass grant used once its use ende
 
   it('given a rotation asked for, when the connector rotated it, then the grant records the rotation, once', () => {
     const log = extend(usedAndRevoked(true).slice(0, -1), usedAndRevoked(true).at(-1)!);
-    const rotated = rotationResult(last<RotationRequestedData>(log, ConnectorRotationRequested.type), 'rotated');
+    const rotated = rotationResult(last<RotationRequestedV2Data>(log, ConnectorRotationRequested.type), 'rotated');
     given(log)
       .when(rotated)
       .thenMatches([
-        { type: GrantCredentialRotated.type, data: { grantId: GRANT, connectorId: 'postgres', targetAccount: 'ada', rotatedAt: AT, alreadyApplied: false } },
+        {
+          type: GrantCredentialRotated.type,
+          data: { grantId: GRANT, connectorId: 'postgres', targetAccount: 'ada', rotation: 1, rotatedAt: AT, alreadyApplied: false },
+        },
       ]);
     given(extend(log, rotated)).when(rotated).thenNothing();
   });
 
   it('given a retriable failure, then it is tried again (attempt 2); at the last attempt the failure is terminal', () => {
     const log = extend(usedAndRevoked(true).slice(0, -1), usedAndRevoked(true).at(-1)!);
-    const first = rotationResult(last<RotationRequestedData>(log, ConnectorRotationRequested.type), 'retriable');
+    const first = rotationResult(last<RotationRequestedV2Data>(log, ConnectorRotationRequested.type), 'retriable');
     given(log)
       .when(first)
       .thenMatches([
@@ -123,18 +132,18 @@ describe('provisioning: rotating what a break-glass grant used once its use ende
       ]);
     const retried = extend(log, first);
     given(retried)
-      .when(rotationResult(last<RotationRequestedData>(retried, ConnectorRotationRequested.type), 'retriable'))
+      .when(rotationResult(last<RotationRequestedV2Data>(retried, ConnectorRotationRequested.type), 'retriable'))
       .thenMatches([{ type: GrantRotationFailed.type, data: { terminal: true, attempts: 2 } }]);
     // The first attempt's late answer is stale now.
     given(retried)
-      .when(rotationResult(last<RotationRequestedData>(log, ConnectorRotationRequested.type), 'rotated'))
+      .when(rotationResult(last<RotationRequestedV2Data>(log, ConnectorRotationRequested.type), 'rotated'))
       .thenNothing();
   });
 
   it('given a terminal failure, then it is recorded as terminal at once', () => {
     const log = extend(usedAndRevoked(true).slice(0, -1), usedAndRevoked(true).at(-1)!);
     given(log)
-      .when(rotationResult(last<RotationRequestedData>(log, ConnectorRotationRequested.type), 'terminal'))
+      .when(rotationResult(last<RotationRequestedV2Data>(log, ConnectorRotationRequested.type), 'terminal'))
       .thenMatches([{ type: GrantRotationFailed.type, data: { terminal: true, retriable: false, code: 'permission_denied' } }]);
   });
 

@@ -2,16 +2,31 @@ import {
   ConnectorCredentialRotated,
   ConnectorRotationFailed,
   ConnectorRotationRequested,
+  GrantCredentialIssued,
   GrantCredentialRotated,
   GrantRotationFailed,
   GrantRotationRequested,
   isEvent,
+  rotatedCredentialIdOf,
   rotationKeyOf,
 } from '@grantline/contracts';
-import type { Envelope, EventDefinition } from '@grantline/contracts';
+import type {
+  CredentialReplacement,
+  CredentialType,
+  Envelope,
+  EventDefinition,
+  GrantCredentialRotatedV2Data,
+  GrantRotationRequestedV2Data,
+  IdentityOwnerChangedData,
+  RotationReasonV2,
+  RotationRequestedV2Data,
+} from '@grantline/contracts';
 
-/** The grant-topic facts of a rotation, folded into the grant's state. */
-export const ROTATION_GRANT_EVENTS = [GrantRotationRequested, GrantCredentialRotated, GrantRotationFailed] as const;
+/**
+ * The grant-topic facts about a grant's credential and its rotations, folded into the grant's state: which credential
+ * the grant is delivered as now (issued, then replaced by each rotation) and where its latest rotation stands.
+ */
+export const ROTATION_GRANT_EVENTS = [GrantCredentialIssued, GrantRotationRequested, GrantCredentialRotated, GrantRotationFailed] as const;
 /** The connector results provisioning acts on. */
 export const ROTATION_RESULTS = [ConnectorCredentialRotated, ConnectorRotationFailed] as const;
 
@@ -19,8 +34,22 @@ const ROTATION_TYPES: ReadonlySet<string> = new Set(ROTATION_GRANT_EVENTS.map((d
 
 export interface RotationState {
   readonly status: 'requested' | 'rotated' | 'failed';
-  /** The attempt number of the latest rotation command. */
+  /** Which rotation of the grant (1, 2, ...): each owner change of a machine identity rotates its grants again. */
+  readonly rotation: number;
+  readonly reason: RotationReasonV2;
+  /** The attempt number of the latest command of this rotation. */
   readonly attempts: number;
+  /** The event that caused this rotation: the same cause delivered again rotates nothing more. */
+  readonly triggeredBy: string;
+  /** The replacement asked for (a retry asks for the same one). */
+  readonly credential?: CredentialReplacement;
+}
+
+/** The credential a grant is delivered as now: reference only, never the secret. */
+export interface GrantCredential {
+  readonly credentialId: string;
+  readonly type: Exclude<CredentialType, 'none'>;
+  readonly expiresAt: string;
 }
 
 /** What a rotation decision emits; the decider derives each as an event of the grant. */
@@ -29,91 +58,167 @@ export interface RotationEmit<TData = unknown> {
   readonly data: TData;
 }
 
-/** Deterministic per (grant, attempt): a redelivered command is recognisably the same command. */
-export const rotationCommandIdOf = (grantId: string, attempt: number): string => `${rotationKeyOf(grantId)}:${attempt}`;
+/** Deterministic per (grant, rotation, attempt): a redelivered command is recognisably the same command. */
+export const rotationCommandIdOf = (grantId: string, attempt: number, rotation = 1): string => `${rotationKeyOf(grantId, rotation)}:${attempt}`;
 
 export const foldsRotation = (event: Envelope): boolean => ROTATION_TYPES.has(event.type);
 
-/** A grant's rotation after one of its rotation events; a duplicate or a stale event leaves it as it is. */
-export function evolveRotation(rotation: RotationState | undefined, event: Envelope): RotationState | undefined {
-  if (isEvent(event, GrantRotationRequested)) {
-    if (rotation && (rotation.status === 'rotated' || event.data.attempt <= rotation.attempts)) return rotation;
-    return { status: 'requested', attempts: event.data.attempt };
-  }
-  if (!rotation || rotation.status !== 'requested') return rotation;
-  if (isEvent(event, GrantCredentialRotated)) return { ...rotation, status: 'rotated' };
-  if (isEvent(event, GrantRotationFailed) && event.data.terminal) return { ...rotation, status: 'failed' };
-  return rotation;
-}
-
-export interface RotatableGrant {
-  readonly grantId: string;
-  readonly connectorId: string;
-  readonly targetAccount: string;
+interface CredentialBearing {
+  readonly credential?: GrantCredential;
   readonly rotation?: RotationState;
 }
 
-/** Asks the grant's connector to rotate what the grant used (attempt `attempt`), with the grant-topic fact. */
-export function requestRotation(grant: RotatableGrant, triggeredBy: string, attempt: number): RotationEmit[] {
-  const idempotencyKey = rotationKeyOf(grant.grantId);
+/** A grant's credential and rotation after one of these events; a duplicate or a stale event leaves them as they are. */
+export function evolveRotation<TGrant extends CredentialBearing>(grant: TGrant, event: Envelope): TGrant {
+  if (isEvent(event, GrantCredentialIssued)) {
+    const { credentialId, credentialType, expiresAt } = event.data;
+    return grant.credential ? grant : { ...grant, credential: { credentialId, type: credentialType, expiresAt } };
+  }
+  const { rotation } = grant;
+  if (isEvent(event, GrantRotationRequested)) {
+    const { data } = event;
+    if (rotation && data.rotation < rotation.rotation) return grant;
+    if (rotation && data.rotation === rotation.rotation && (rotation.status !== 'requested' || data.attempt <= rotation.attempts)) return grant;
+    const next: RotationState = {
+      status: 'requested',
+      rotation: data.rotation,
+      reason: data.reason,
+      attempts: data.attempt,
+      triggeredBy: data.triggeredBy,
+      ...(data.credential ? { credential: data.credential } : {}),
+    };
+    return { ...grant, rotation: next };
+  }
+  if (!rotation || rotation.status !== 'requested') return grant;
+  if (isEvent(event, GrantCredentialRotated)) {
+    if (event.data.rotation !== rotation.rotation) return grant;
+    const replaced = event.data.credential;
+    return {
+      ...grant,
+      rotation: { ...rotation, status: 'rotated' },
+      ...(replaced ? { credential: { credentialId: replaced.credentialId, type: replaced.type, expiresAt: replaced.expiresAt } } : {}),
+    };
+  }
+  if (isEvent(event, GrantRotationFailed) && event.data.terminal) return { ...grant, rotation: { ...rotation, status: 'failed' } };
+  return grant;
+}
+
+export interface RotatableGrant extends CredentialBearing {
+  readonly grantId: string;
+  readonly connectorId: string;
+  readonly targetAccount: string;
+}
+
+interface RotationAsk {
+  readonly reason: RotationReasonV2;
+  readonly rotation: number;
+  readonly attempt: number;
+  readonly triggeredBy: string;
+  readonly credential?: CredentialReplacement;
+  /** The entitlement as the target names it: what a replacement is bound to. */
+  readonly entitlementRef?: string;
+}
+
+/** Asks the grant's connector for rotation `ask.rotation` (attempt `ask.attempt`), with the grant-topic fact. */
+export function requestRotation(grant: RotatableGrant, ask: RotationAsk): RotationEmit[] {
+  const idempotencyKey = rotationKeyOf(grant.grantId, ask.rotation);
+  const requested: GrantRotationRequestedV2Data = {
+    grantId: grant.grantId,
+    connectorId: grant.connectorId,
+    targetAccount: grant.targetAccount,
+    reason: ask.reason,
+    rotation: ask.rotation,
+    idempotencyKey,
+    attempt: ask.attempt,
+    triggeredBy: ask.triggeredBy,
+    ...(ask.credential ? { credential: ask.credential } : {}),
+  };
+  const command: RotationRequestedV2Data = {
+    commandId: rotationCommandIdOf(grant.grantId, ask.attempt, ask.rotation),
+    connectorId: grant.connectorId,
+    grantId: grant.grantId,
+    targetAccount: grant.targetAccount,
+    ...(ask.credential && ask.entitlementRef !== undefined ? { entitlementRef: ask.entitlementRef, credential: ask.credential } : {}),
+    reason: ask.reason,
+    rotation: ask.rotation,
+    idempotencyKey,
+  };
   return [
-    {
-      definition: GrantRotationRequested,
-      data: {
-        grantId: grant.grantId,
-        connectorId: grant.connectorId,
-        targetAccount: grant.targetAccount,
-        reason: 'break_glass_ended',
-        idempotencyKey,
-        attempt,
-        triggeredBy,
-      },
-    },
-    {
-      definition: ConnectorRotationRequested,
-      data: {
-        commandId: rotationCommandIdOf(grant.grantId, attempt),
-        connectorId: grant.connectorId,
-        grantId: grant.grantId,
-        targetAccount: grant.targetAccount,
-        reason: 'break_glass_ended',
-        idempotencyKey,
-      },
-    },
+    { definition: GrantRotationRequested, data: requested },
+    { definition: ConnectorRotationRequested, data: command },
   ] as RotationEmit[];
 }
 
-/**
- * A break-glass grant's use has ended (its access is revoked): whatever it used is rotated, once. A grant whose
- * rotation was already asked for is left alone.
- */
-export const rotationAfterUse = (grant: RotatableGrant & { readonly breakGlass: boolean }, triggeredBy: string): RotationEmit[] =>
-  grant.breakGlass && grant.rotation === undefined ? requestRotation(grant, triggeredBy, 1) : [];
+const nextRotationOf = (grant: RotatableGrant): number => (grant.rotation?.rotation ?? 0) + 1;
 
 /**
- * A connector's answer to a rotation command: recorded when it answers the latest command (an earlier attempt's
- * answer is stale); a retriable failure is tried again up to `maxAttempts`, then the failure is terminal (an alert).
+ * A break-glass grant's use has ended (its access is revoked): whatever it used is rotated, once. A grant whose
+ * after-use rotation was already asked for is left alone (an earlier owner-change rotation does not count).
  */
-export function rotationAfterResult(command: Envelope, grant: RotatableGrant | undefined, maxAttempts: number, triggeredBy: string): RotationEmit[] {
-  if (!grant?.rotation || grant.rotation.status !== 'requested') return [];
+export const rotationAfterUse = (grant: RotatableGrant & { readonly breakGlass: boolean }, triggeredBy: string): RotationEmit[] =>
+  grant.breakGlass && grant.rotation?.reason !== 'break_glass_ended'
+    ? requestRotation(grant, { reason: 'break_glass_ended', rotation: nextRotationOf(grant), attempt: 1, triggeredBy })
+    : [];
+
+export interface OwnedGrant extends RotatableGrant {
+  readonly status: string;
+  readonly expiresAt: string;
+  /** The entitlement's externalRef, when the catalogue still names it. */
+  readonly entitlementRef: string | undefined;
+}
+
+/**
+ * A machine identity's owner of record changed (`iga.identity.owner-changed`): the former owner may have retrieved the
+ * identity's secrets, so every active grant delivered as a credential is rotated with a REPLACEMENT: a new credential
+ * for the same grant, ending when the current one does (never beyond the grant), that only the new owner and the
+ * identity itself may retrieve; the connector revokes the old one. Grants with no credential, not active, whose
+ * credential has expired, or whose entitlement the catalogue no longer names are left alone, as is a cause already
+ * acted on (a redelivered owner change).
+ */
+export function rotationsAfterOwnerChange(grants: readonly OwnedGrant[], change: IdentityOwnerChangedData, triggeredBy: string, at: string): RotationEmit[] {
+  if (change.previousOwnerId === change.newOwnerId) return [];
+  const holders = [...new Set([change.newOwnerId, change.identityId])];
+  return grants.flatMap((grant) => {
+    const { credential, entitlementRef } = grant;
+    if (grant.status !== 'active' || !credential || entitlementRef === undefined || grant.rotation?.triggeredBy === triggeredBy) return [];
+    const expiresAt = Date.parse(grant.expiresAt) < Date.parse(credential.expiresAt) ? grant.expiresAt : credential.expiresAt;
+    if (Date.parse(expiresAt) <= Date.parse(at)) return [];
+    const rotation = nextRotationOf(grant);
+    const replacement: CredentialReplacement = { credentialId: rotatedCredentialIdOf(grant.grantId, rotation), type: credential.type, holders, expiresAt };
+    return requestRotation(grant, { reason: 'owner_changed', rotation, attempt: 1, triggeredBy, credential: replacement, entitlementRef });
+  });
+}
+
+/**
+ * A connector's answer to a rotation command: recorded when it answers the latest command (an earlier attempt's or
+ * an earlier rotation's answer is stale); a retriable failure is tried again up to `maxAttempts`, then the failure is
+ * terminal (an alert).
+ */
+export function rotationAfterResult(
+  command: Envelope,
+  grant: (RotatableGrant & { readonly entitlementRef?: string }) | undefined,
+  maxAttempts: number,
+): RotationEmit[] {
+  const rotation = grant?.rotation;
+  if (!grant || !rotation || rotation.status !== 'requested') return [];
+  const current = rotationCommandIdOf(grant.grantId, rotation.attempts, rotation.rotation);
   if (isEvent(command, ConnectorCredentialRotated)) {
-    if (command.data.commandId !== rotationCommandIdOf(grant.grantId, grant.rotation.attempts)) return [];
-    return [
-      {
-        definition: GrantCredentialRotated,
-        data: {
-          grantId: grant.grantId,
-          connectorId: grant.connectorId,
-          targetAccount: grant.targetAccount,
-          rotatedAt: command.data.completedAt,
-          alreadyApplied: command.data.alreadyApplied,
-        },
-      },
-    ] as RotationEmit[];
+    if (command.data.commandId !== current) return [];
+    const { credential } = command.data;
+    const rotated: GrantCredentialRotatedV2Data = {
+      grantId: grant.grantId,
+      connectorId: grant.connectorId,
+      targetAccount: grant.targetAccount,
+      rotation: rotation.rotation,
+      rotatedAt: command.data.completedAt,
+      alreadyApplied: command.data.alreadyApplied,
+      ...(credential ? { credential } : {}),
+    };
+    return [{ definition: GrantCredentialRotated, data: rotated }] as RotationEmit[];
   }
   if (isEvent(command, ConnectorRotationFailed)) {
-    if (command.data.commandId !== rotationCommandIdOf(grant.grantId, grant.rotation.attempts)) return [];
-    const { attempts } = grant.rotation;
+    if (command.data.commandId !== current) return [];
+    const { attempts } = rotation;
     const retriable = command.data.errorClass === 'retriable';
     const terminal = !retriable || attempts >= maxAttempts;
     const failed: RotationEmit = {
@@ -129,7 +234,17 @@ export function rotationAfterResult(command: Envelope, grant: RotatableGrant | u
         failedAt: command.data.failedAt,
       },
     } as RotationEmit;
-    return terminal ? [failed] : [failed, ...requestRotation(grant, triggeredBy, attempts + 1)];
+    if (terminal) return [failed];
+    const retry = requestRotation(grant, {
+      reason: rotation.reason,
+      rotation: rotation.rotation,
+      attempt: attempts + 1,
+      // The retry keeps the rotation's cause (this failure is only why it is tried again), so a redelivered cause is still recognised.
+      triggeredBy: rotation.triggeredBy,
+      ...(rotation.credential ? { credential: rotation.credential } : {}),
+      ...(grant.entitlementRef !== undefined ? { entitlementRef: grant.entitlementRef } : {}),
+    });
+    return [failed, ...retry];
   }
   return [];
 }

@@ -6,7 +6,6 @@ import {
   CatalogPublished,
   ConnectorStateReported,
   IdentityOffboarded,
-  IdentityOwnerChanged,
   IdentityUpserted,
 } from '@grantline/contracts';
 import type { Envelope, EventRegistry, StateReportedData } from '@grantline/contracts';
@@ -69,8 +68,11 @@ export class GrantsHandler {
     });
   }
 
-  /** The catalogue and the identities are folded only: they decide nothing until a command needs them. */
-  @EventPattern([IdentityUpserted.type, IdentityOwnerChanged.type, CatalogPublished.type])
+  /**
+   * The catalogue and the identities are folded only: they decide nothing until a command needs them. (An owner
+   * change is a command: it rotates the machine identity's credentials, then is folded.)
+   */
+  @EventPattern([IdentityUpserted.type, CatalogPublished.type])
   async onStateEvent(@Payload() event: Envelope, @Ctx() context: KafkaEventContext): Promise<void> {
     await this.stateService.whenLoaded();
     this.stateService.applyLive(event, context.message);

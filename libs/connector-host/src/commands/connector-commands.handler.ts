@@ -1,6 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import {
+  ConnectorAccountDeactivated,
+  ConnectorAccountDeactivationFailed,
+  ConnectorAccountDeactivationRequested,
   ConnectorCredentialRotated,
   ConnectorDeprovisioned,
   ConnectorDeprovisionRequested,
@@ -13,15 +16,16 @@ import {
   ConnectorStateReportRequested,
 } from '@grantline/contracts';
 import type {
+  AccountDeactivationCommandData,
   DeprovisionRequestedData,
   Envelope,
   EventDefinition,
   EventRegistry,
   ProvisionRequestedData,
-  RotationRequestedData,
+  RotationRequestedV2Data,
   StateReportRequestedData,
 } from '@grantline/contracts';
-import { runContractCommand, runContractRotation } from '@grantline/connector-sdk';
+import { runContractCommand, runContractDeactivation, runContractRotation } from '@grantline/connector-sdk';
 import type { ContractCommand, ContractResult } from '@grantline/connector-sdk';
 import { RetriableError, deterministicEventId } from '@grantline/messaging';
 import { EVENT_REGISTRY } from '@grantline/messaging-nest';
@@ -61,11 +65,12 @@ export class ConnectorCommandsHandler {
   }
 
   /**
-   * Rotation after a break-glass grant ended: the SDK runner resets what the grant used (idempotent per grant) and
-   * exactly one result is published, rotated or failed. The new secret never leaves the connector.
+   * Rotation (after a break-glass grant ended, or an NHI's owner changed): the SDK runner resets what the grant used or
+   * replaces its credential (idempotent per grant and rotation) and exactly one result is published, rotated or
+   * failed. A new secret goes only to the sealed vault, for the holders the command names.
    */
   @EventPattern(ConnectorRotationRequested.type)
-  async onRotationRequested(@Payload() event: Envelope<RotationRequestedData>): Promise<Envelope[]> {
+  async onRotationRequested(@Payload() event: Envelope<RotationRequestedV2Data>): Promise<Envelope[]> {
     const result = await this.metrics.timed(
       'rotate',
       () => runContractRotation(this.runtime.runner, event.data),
@@ -78,6 +83,33 @@ export class ConnectorCommandsHandler {
         id: deterministicEventId(source, event.id, result.kind),
         source,
         time: result.kind === 'credential_rotated' ? result.data.completedAt : result.data.failedAt,
+        subject: event.subject,
+        correlationid: event.correlationid,
+        causationid: event.id,
+        actor: this.actor(),
+      }),
+    ];
+  }
+
+  /**
+   * A leaver's account is deactivated (docs/adr/0036): the SDK runner calls the connector's `deactivateAccount` once
+   * per identity (a connector without it answers a terminal failure) and exactly one result is published.
+   */
+  @EventPattern(ConnectorAccountDeactivationRequested.type)
+  async onAccountDeactivationRequested(@Payload() event: Envelope<AccountDeactivationCommandData>): Promise<Envelope[]> {
+    const result = await this.metrics.timed(
+      'deactivate',
+      () => runContractDeactivation(this.runtime.runner, event.data),
+      (done) =>
+        done.kind === 'account_deactivation_failed' ? { outcome: done.kind, code: done.data.code, errorClass: done.data.errorClass } : { outcome: done.kind },
+    );
+    const def = this.registry.latestOf((result.kind === 'account_deactivated' ? ConnectorAccountDeactivated : ConnectorAccountDeactivationFailed).name);
+    const source = this.source();
+    return [
+      this.registry.encode(def, result.data, {
+        id: deterministicEventId(source, event.id, result.kind),
+        source,
+        time: result.kind === 'account_deactivated' ? result.data.completedAt : result.data.failedAt,
         subject: event.subject,
         correlationid: event.correlationid,
         causationid: event.id,

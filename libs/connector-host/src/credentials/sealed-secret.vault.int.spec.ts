@@ -83,6 +83,26 @@ describe('SealedSecretVault on MongoDB', () => {
     await expect(put('c-2')).rejects.toMatchObject({ code: 'conflict' });
   });
 
+  it("discards every unretrieved secret of a grant, its rotations' included, and leaves other grants' alone", async () => {
+    await put('g-9');
+    await vault.put({
+      connectorId: 'credentials',
+      credentialId: 'g-9.r1',
+      type: 'short_lived_token',
+      grantId: 'g-9',
+      holders: ['owner-2', 'bot-1'],
+      secret: secretOf('g-9.r1'),
+      expiresAt: new Date(now.getTime() + 60_000),
+    });
+    await put('g-10');
+    await vault.discardGrant('g-9');
+    await vault.discardGrant('g-9');
+    await expect(vault.describe('g-9')).resolves.toMatchObject({ state: 'discarded', hasCiphertext: false });
+    await expect(vault.describe('g-9.r1')).resolves.toMatchObject({ state: 'discarded', hasCiphertext: false });
+    await expect(vault.retrieve('g-9.r1', 'owner-2')).resolves.toEqual({ status: 'gone', reason: 'discarded' });
+    await expect(vault.describe('g-10')).resolves.toMatchObject({ state: 'sealed', hasCiphertext: true });
+  });
+
   it("replaces a still-sealed secret on a retried put, and refuses another connector's secret", async () => {
     await put('c-7');
     await put('c-7');

@@ -100,6 +100,14 @@ export class SealedSecretVault implements SecretSink {
     await this.close(idOf(this.connectorId, credentialId), 'discarded', this.now());
   }
 
+  /** The grant ended: every unretrieved secret of it (its first credential and any rotation's) is erased. Idempotent. */
+  async discardGrant(grantId: string): Promise<void> {
+    await this.secrets.updateMany(
+      { connectorId: this.connectorId, grantId, state: 'sealed' },
+      { $set: { state: 'discarded', closedAt: this.now() }, $unset: { sealed: '' } },
+    );
+  }
+
   /**
    * Hands the secret to `principalId` if it is one of the holders and nobody took it before. Who takes it is decided
    * by inserting a claim under the secret's unique id: exactly one insert succeeds, on MongoDB and on FerretDB alike

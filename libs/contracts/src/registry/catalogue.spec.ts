@@ -1,6 +1,15 @@
 import { EVENT_FIXTURES, fixtureMeta, fixtureOf } from '../fixtures/event.fixtures';
-import { CatalogPublished, CatalogPublishedV1 } from '../catalog/catalog-published.schema';
+import { CatalogPublished, CatalogPublishedV1, CatalogPublishedV2 } from '../catalog/catalog-published.schema';
 import { ConnectorProvisionRequested, ConnectorProvisionRequestedV1, ConnectorStateReported } from '../connectors/connector.schema';
+import {
+  ConnectorCredentialRotated,
+  ConnectorCredentialRotatedV1,
+  ConnectorRotationFailed,
+  ConnectorRotationFailedV1,
+  ConnectorRotationRequested,
+  ConnectorRotationRequestedV1,
+} from '../connectors/rotation.schema';
+import { GrantCredentialRotated, GrantCredentialRotatedV1, GrantRotationRequested, GrantRotationRequestedV1 } from '../grants/grant-rotation.schema';
 import { GrantCreated, grantIdOf, idempotencyKeyOf } from '../grants/grant.schema';
 import { RequestSubmitted } from '../requests/request-submitted.schema';
 import { TOPICS, ownerOfTopic } from '../topics/topic.catalogue';
@@ -41,7 +50,7 @@ function isPastTense(name: string): boolean {
 describe('the Grantline catalogue', () => {
   const definitions = registry.definitions();
 
-  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter, timer, policy decision, catalogue and provision command', () => {
+  it('given the registry, then it holds every catalogue definition plus the frozen v1 submission, notification, dead letter, timer, policy decision, catalogue (v1, v2) and provision command', () => {
     expect(definitions.map((def) => def.type).sort()).toEqual(
       [
         ...CATALOGUE.map((def) => def.type),
@@ -51,7 +60,13 @@ describe('the Grantline catalogue', () => {
         'iga.timer.fired.v1',
         'iga.policy.decision-recorded.v1',
         'iga.catalog.published.v1',
+        'iga.catalog.published.v2',
         'iga.connector.provision-requested.v1',
+        'iga.grant.rotation-requested.v1',
+        'iga.grant.credential-rotated.v1',
+        'iga.connector.rotation-requested.v1',
+        'iga.connector.credential-rotated.v1',
+        'iga.connector.rotation-failed.v1',
       ].sort(),
     );
   });
@@ -154,6 +169,20 @@ describe('upcasting the catalogue and the provision command to v2', () => {
     expect(() => registry.encode(CatalogPublishedV1, fixtureOf(CatalogPublished).data, fixtureMeta())).toThrow(/credential/);
   });
 
+  it('given a v2 catalogue, when decoded, then it is the same catalogue as v3 and no system deactivates leavers accounts', () => {
+    const v2 = registry.encode(CatalogPublishedV2, fixtureOf(CatalogPublishedV2).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v2));
+
+    expect(decoded.type).toBe(CatalogPublished.type);
+    expect(decoded.data).toEqual(v2.data);
+    expect(isEvent(decoded, CatalogPublished) && decoded.data.systems.every((system) => system.deactivateLeaverAccounts === undefined)).toBe(true);
+  });
+
+  it('given a v3 system that deactivates leavers accounts, when encoded as v2, then v2 refuses the field it never had (frozen)', () => {
+    expect(() => registry.encode(CatalogPublishedV2, fixtureOf(CatalogPublished).data, fixtureMeta())).toThrow(/deactivateLeaverAccounts/);
+  });
+
   it('given a v1 provision command asking for a credential, when decoded, then the credential has no holders: nobody may retrieve it', () => {
     const v1 = registry.encode(ConnectorProvisionRequestedV1, fixtureOf(ConnectorProvisionRequestedV1).data, fixtureMeta());
 
@@ -168,5 +197,25 @@ describe('upcasting the catalogue and the provision command to v2', () => {
     const v1 = registry.encode(ConnectorProvisionRequestedV1, plain, fixtureMeta());
 
     expect(registry.decode(overTheWire(v1)).data).toEqual(plain);
+  });
+  it.each([
+    [ConnectorRotationRequestedV1, ConnectorRotationRequested],
+    [ConnectorCredentialRotatedV1, ConnectorCredentialRotated],
+    [ConnectorRotationFailedV1, ConnectorRotationFailed],
+    [GrantRotationRequestedV1, GrantRotationRequested],
+    [GrantCredentialRotatedV1, GrantCredentialRotated],
+  ] as const)('given a v1 %s (a break-glass rotation), when decoded, then it is rotation 1 of its grant and replaces no credential', (v1Def, current) => {
+    const v1 = registry.encode(v1Def, fixtureOf(v1Def).data, fixtureMeta());
+
+    const decoded = registry.decode(overTheWire(v1));
+
+    expect(decoded.type).toBe(current.type);
+    expect(decoded.data).toEqual({ ...v1.data, rotation: 1 });
+  });
+
+  it('given a v2 rotation command whose key names another rotation, then it is refused', () => {
+    const data = { ...fixtureOf(ConnectorRotationRequested).data, rotation: 3 };
+
+    expect(() => registry.encode(ConnectorRotationRequested, data, fixtureMeta())).toThrow(/idempotencyKey/);
   });
 });

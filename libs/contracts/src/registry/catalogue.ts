@@ -19,7 +19,13 @@ import {
 } from '../approvals/certification.schema';
 import { AuditCheckpointSigned } from '../audit/checkpoint-signed.schema';
 import { AuditLogCheckpointed } from '../audit/log-checkpointed.schema';
-import { CatalogPublished, CatalogPublishedV1, upcastCatalogPublishedV1ToV2 } from '../catalog/catalog-published.schema';
+import {
+  CatalogPublished,
+  CatalogPublishedV1,
+  CatalogPublishedV2,
+  upcastCatalogPublishedV1ToV2,
+  upcastCatalogPublishedV2ToV3,
+} from '../catalog/catalog-published.schema';
 import { ApprovalAccessDenied, AuditAccessDenied, PolicyAccessDenied, RequestAccessDenied, TimerAccessDenied } from '../control/access-denied.schema';
 import {
   ConnectorDeprovisioned,
@@ -32,7 +38,22 @@ import {
   ConnectorStateReportRequested,
   upcastProvisionRequestedV1ToV2,
 } from '../connectors/connector.schema';
-import { ConnectorCredentialRotated, ConnectorRotationFailed, ConnectorRotationRequested } from '../connectors/rotation.schema';
+import {
+  ConnectorCredentialRotated,
+  ConnectorCredentialRotatedV1,
+  ConnectorRotationFailed,
+  ConnectorRotationFailedV1,
+  ConnectorRotationRequested,
+  ConnectorRotationRequestedV1,
+  upcastCredentialRotatedV1ToV2,
+  upcastRotationFailedV1ToV2,
+  upcastRotationRequestedV1ToV2,
+} from '../connectors/rotation.schema';
+import {
+  ConnectorAccountDeactivated,
+  ConnectorAccountDeactivationFailed,
+  ConnectorAccountDeactivationRequested,
+} from '../connectors/account-deactivation.schema';
 import { ConnectorAccessDenied } from '../connectors/connector-access-denied.schema';
 import { MessagingDeadLetterRepublished } from '../dead-letter/dead-letter-republished.schema';
 import { MessagingDeadLettered, MessagingDeadLetteredV1, upcastDeadLetteredV1ToV2 } from '../dead-letter/dead-lettered.schema';
@@ -47,7 +68,16 @@ import {
   GrantReconciliationCompleted,
   GrantRevoked,
 } from '../grants/grant.schema';
-import { GrantCredentialRotated, GrantRotationFailed, GrantRotationRequested } from '../grants/grant-rotation.schema';
+import {
+  GrantCredentialRotated,
+  GrantCredentialRotatedV1,
+  GrantRotationFailed,
+  GrantRotationRequested,
+  GrantRotationRequestedV1,
+  upcastGrantCredentialRotatedV1ToV2,
+  upcastGrantRotationRequestedV1ToV2,
+} from '../grants/grant-rotation.schema';
+import { GrantAccountDeactivated, GrantAccountDeactivationFailed, GrantAccountDeactivationRequested } from '../grants/account-deactivation.schema';
 import { GrantExpiryShortened } from '../grants/grant-expiry-shortened.schema';
 import { IdentityOffboarded, IdentityOwnerChanged, IdentityOwnerTransferProposed, IdentityUpserted } from '../identities/identity.schema';
 import { IdentityCredentialsRotationFlagged, IdentityOwnershipTransferOpened } from '../identities/ownership-transfer.schema';
@@ -110,6 +140,9 @@ export const CATALOGUE = [
   GrantCredentialRotated,
   GrantRotationFailed,
   GrantExpiryShortened,
+  GrantAccountDeactivationRequested,
+  GrantAccountDeactivated,
+  GrantAccountDeactivationFailed,
   ConnectorProvisionRequested,
   ConnectorDeprovisionRequested,
   ConnectorProvisioned,
@@ -120,6 +153,9 @@ export const CATALOGUE = [
   ConnectorRotationRequested,
   ConnectorCredentialRotated,
   ConnectorRotationFailed,
+  ConnectorAccountDeactivationRequested,
+  ConnectorAccountDeactivated,
+  ConnectorAccountDeactivationFailed,
   TimerFired,
   ItsmRequestReceived,
   ItsmServiceNowItemReceived,
@@ -157,9 +193,20 @@ export function createCatalogueRegistry(): EventRegistry {
     .register(PolicyDecisionRecordedV1)
     .register(PolicyDecisionRecorded, upcastDecisionRecordedV1ToV2)
     .register(CatalogPublishedV1)
-    .register(CatalogPublished, upcastCatalogPublishedV1ToV2)
+    .register(CatalogPublishedV2, upcastCatalogPublishedV1ToV2)
+    .register(CatalogPublished, upcastCatalogPublishedV2ToV3)
     .register(ConnectorProvisionRequestedV1)
-    .register(ConnectorProvisionRequested, upcastProvisionRequestedV1ToV2);
+    .register(ConnectorProvisionRequested, upcastProvisionRequestedV1ToV2)
+    .register(GrantRotationRequestedV1)
+    .register(GrantRotationRequested, upcastGrantRotationRequestedV1ToV2)
+    .register(GrantCredentialRotatedV1)
+    .register(GrantCredentialRotated, upcastGrantCredentialRotatedV1ToV2)
+    .register(ConnectorRotationRequestedV1)
+    .register(ConnectorRotationRequested, upcastRotationRequestedV1ToV2)
+    .register(ConnectorCredentialRotatedV1)
+    .register(ConnectorCredentialRotated, upcastCredentialRotatedV1ToV2)
+    .register(ConnectorRotationFailedV1)
+    .register(ConnectorRotationFailed, upcastRotationFailedV1ToV2);
   for (const def of CATALOGUE) if (!created.has(def.type)) created.register(def);
   return created;
 }
