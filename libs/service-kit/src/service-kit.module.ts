@@ -10,6 +10,7 @@ import type { DestinationStream } from 'pino';
 import { loadServiceConfig } from './config/service-config.schema';
 import type { ServiceConfig } from './config/service-config.schema';
 import { SERVICE_CONFIG } from './config/service-config.token';
+import { HealthCheckLogger } from './health/health-check.logger';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
 import { ServiceMetrics } from './metrics/service-metrics';
@@ -94,7 +95,7 @@ export class ServiceKitModule implements NestModule {
       module: ServiceKitModule,
       global: true,
       imports: [
-        TerminusModule.forRoot({ errorLogStyle: 'json', logger: true }),
+        TerminusModule.forRoot({ errorLogStyle: 'json', logger: HealthCheckLogger }),
         MongooseModule.forRootAsync({
           useFactory: () => ({
             uri: config.mongoUrl,
