@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -34,25 +34,19 @@ async function main(): Promise<void> {
       await runExpiryBench();
       break;
     }
-    case 'kafka-acl': {
-      const { runKafkaAclBenchWithInfra } = await import('./kafka-acl.bench');
-      await runKafkaAclBenchWithInfra();
-      break;
-    }
-    case 'scim': {
-      const { runScimBenchWithInfra } = await import('./scim.bench');
-      await runScimBenchWithInfra();
-      break;
-    }
-    case 'credentials': {
-      // @peculiar/x509 (the issuer's CA) needs the Reflect metadata polyfill before it loads; a Nest host has it
-      await import('reflect-metadata');
-      const { runCredentialsBenchWithInfra } = await import('./credentials.bench');
-      await runCredentialsBenchWithInfra();
+    // one connector each; `connectors` runs every one (or those named after it)
+    case 'kafka-acl':
+    case 'scim':
+    case 'credentials':
+    case 'connectors': {
+      const { runConnectorsBench } = await import('./connectors/connectors.bench');
+      await runConnectorsBench(name === 'connectors' ? process.argv.slice(3) : [name]);
       break;
     }
     default:
-      throw new Error(`unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials)`);
+      throw new Error(
+        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors)`,
+      );
   }
 }
 
