@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors` / `bench:store`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -43,9 +43,14 @@ async function main(): Promise<void> {
       await runConnectorsBench(name === 'connectors' ? process.argv.slice(3) : [name]);
       break;
     }
+    case 'store': {
+      const { runStoreBench } = await import('./store/store.bench');
+      await runStoreBench();
+      break;
+    }
     default:
       throw new Error(
-        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors)`,
+        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors | store)`,
       );
   }
 }
