@@ -4,6 +4,9 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const nest = ['@nestjs/*', 'reflect-metadata'];
+// Every Kafka client the project has (kafkajs; @platformatic/kafka, a devDependency measured by bench:kafka-clients,
+// docs/adr/0034): production code imports one in libs/messaging only (the testing lib, tools and bench may too).
+const kafkaClients = ['kafkajs', '@platformatic/kafka', '@confluentinc/kafka-javascript'];
 
 // Pure domain code inside the apps (apps/*/src/domain): the type:domain tag reaches libs only, so a file glob
 // carries the same rule there. Time, ids and lookups are injected; the app's non-domain code passes them in.
@@ -13,7 +16,7 @@ const impureForDomain = [
   '@grantline/messaging-nest',
   '@grantline/service-kit',
   '@grantline/http-edge',
-  'kafkajs',
+  ...kafkaClients,
   'mongoose',
   '@nestjs/mongoose',
   'pg',
@@ -47,9 +50,9 @@ function boundaries({ specs }) {
         sourceTag: 'type:domain',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', ...testing],
         notDependOnLibsWithTags: noConnectors,
-        bannedExternalImports: [...nest, 'kafkajs', 'mongoose', 'pg', 'express'],
+        bannedExternalImports: [...nest, ...kafkaClients, 'mongoose', 'pg', 'express'],
       },
-      // the transport: the only place kafkajs may be imported; framework-free.
+      // the transport: the only place a Kafka client may be imported; framework-free.
       {
         sourceTag: 'type:messaging',
         onlyDependOnLibsWithTags: ['type:contracts', ...testing],
@@ -61,16 +64,16 @@ function boundaries({ specs }) {
         sourceTag: 'type:platform',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', ...testing],
         notDependOnLibsWithTags: noConnectors,
-        bannedExternalImports: ['kafkajs'],
+        bannedExternalImports: kafkaClients,
       },
       // the HTTP edge (problem+json, bearer auth): Nest and jose, no event log or database clients.
-      { sourceTag: 'layer:http-edge', onlyDependOnLibsWithTags: [...testing], bannedExternalImports: ['kafkajs', 'mongoose', '@nestjs/mongoose', 'pg'] },
+      { sourceTag: 'layer:http-edge', onlyDependOnLibsWithTags: [...testing], bannedExternalImports: [...kafkaClients, 'mongoose', '@nestjs/mongoose', 'pg'] },
       // connector SDK: framework-free contract for connector teams.
       {
         sourceTag: 'type:sdk',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:domain', 'type:sdk', ...testing],
         notDependOnLibsWithTags: noConnectors,
-        bannedExternalImports: [...nest, 'kafkajs', 'mongoose'],
+        bannedExternalImports: [...nest, ...kafkaClients, 'mongoose'],
       },
       // connectors (one app or lib per target system, behind the SDK): the SDK and the shared plumbing only. No
       // project imports a connector app (Nx refuses any import of an app) and the libs, tools and contracts above
@@ -80,7 +83,7 @@ function boundaries({ specs }) {
       {
         sourceTag: 'type:connector',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:sdk', 'type:connector-host', ...testing],
-        bannedExternalImports: ['kafkajs'],
+        bannedExternalImports: kafkaClients,
       },
       // the connector host (libs/connector-host): the generic connector service, Nest plumbing over the SDK. Connector
       // apps run a connector lib in it; the connector libs themselves never need it, and their type:sdk tag keeps them
@@ -89,7 +92,7 @@ function boundaries({ specs }) {
         sourceTag: 'type:connector-host',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:sdk', ...testing],
         notDependOnLibsWithTags: noConnectors,
-        bannedExternalImports: ['kafkajs'],
+        bannedExternalImports: kafkaClients,
       },
       {
         sourceTag: 'type:testing',
@@ -102,11 +105,11 @@ function boundaries({ specs }) {
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:testing'],
         notDependOnLibsWithTags: noConnectors,
       },
-      // apps depend on libs, never on other apps, and never on kafkajs directly.
+      // apps depend on libs, never on other apps, and never on a Kafka client directly.
       {
         sourceTag: 'type:app',
         onlyDependOnLibsWithTags: ['type:contracts', 'type:messaging', 'type:platform', 'type:domain', 'type:sdk', 'type:connector-host', ...testing],
-        bannedExternalImports: ['kafkajs'],
+        bannedExternalImports: kafkaClients,
       },
       // scopes: a service sees shared libs and its own scope only.
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', 'scope:policy', 'scope:provisioning'] },

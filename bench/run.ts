@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors` / `bench:store`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors` / `bench:store` / `bench:kafka-clients`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -48,9 +48,14 @@ async function main(): Promise<void> {
       await runStoreBench();
       break;
     }
+    case 'kafka-clients': {
+      const { runKafkaClientsBench } = await import('./kafka-clients/kafka-clients.bench');
+      await runKafkaClientsBench();
+      break;
+    }
     default:
       throw new Error(
-        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors | store)`,
+        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors | store | kafka-clients)`,
       );
   }
 }
