@@ -576,12 +576,25 @@ describe('intake on real Kafka and MongoDB', () => {
 
     const offboarded = await request(server).post(`/v1/identities/${owner}/offboard`).set('Authorization', bearer).send({ reason: 'leaver' }).expect(202);
     expect(offboarded.body).toMatchObject({ ownedIdentityIds: [pipeline] });
-    // Ordered per identity (its partition), not across identities.
-    const identityEvents = await readTopic(TOPICS.identities);
+    // Ordered per identity (its partition), not across identities. The owned pipeline's cascade (ADR 0022: a transfer
+    // case, its credentials flagged for rotation) follows the offboarding asynchronously, so wait for it.
+    const identityEvents = await eventually(
+      async () => {
+        const events = await readTopic(TOPICS.identities);
+        if (events.filter((event) => event.subject === pipeline).length < 3) throw new Error('the owned pipeline has no cascade yet');
+        return events;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     const ofOwner = identityEvents.filter((event) => event.subject === owner);
     expect(ofOwner.map((event) => event.type)).toEqual(['iga.identity.upserted.v1', 'iga.identity.offboarded.v1']);
     expect(identityEvents.filter((event) => event.subject === pipeline)).toEqual([
       expect.objectContaining({ type: 'iga.identity.upserted.v1', data: expect.objectContaining({ identity: expect.objectContaining({ ownerId: owner }) }) }),
+      expect.objectContaining({
+        type: 'iga.identity.ownership-transfer-opened.v1',
+        data: expect.objectContaining({ previousOwnerId: owner, reason: 'owner_offboarded' }),
+      }),
+      expect.objectContaining({ type: 'iga.identity.credentials-rotation-flagged.v1', data: expect.objectContaining({ reason: 'owner_offboarded' }) }),
     ]);
     expect(ofOwner[1]).toMatchObject({
       actor: { kind: 'service', id: `hr_${run}` },
