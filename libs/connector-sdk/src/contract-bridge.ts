@@ -84,20 +84,30 @@ export function resultToContract(command: ContractCommand, result: OperationResu
   };
 }
 
+/**
+ * The fields of the terminal refusal every contract command gets when it was addressed to another connector: it is
+ * answered before anything touches the target.
+ */
+function misdeliveredRefusal(runner: ConnectorRunner, addressedTo: string) {
+  return {
+    status: 'failed' as const,
+    connectorId: runner.connectorId,
+    errorClass: 'terminal' as const,
+    code: 'invalid_request' as const,
+    message: `command for connector ${addressedTo} delivered to ${runner.connectorId}`,
+    attempts: 0,
+    exhausted: false,
+    completedAt: runner.clock.now().toISOString(),
+  };
+}
+
 /** Refuses commands addressed to another connector before anything touches the target. */
 export async function runContractCommand(runner: ConnectorRunner, command: ContractCommand): Promise<ContractResult> {
   if (command.data.connectorId !== runner.connectorId) {
     return resultToContract(command, {
-      status: 'failed',
-      connectorId: runner.connectorId,
+      ...misdeliveredRefusal(runner, command.data.connectorId),
       grantId: command.data.grantId,
       idempotencyKey: command.data.idempotencyKey,
-      errorClass: 'terminal',
-      code: 'invalid_request',
-      message: `command for connector ${command.data.connectorId} delivered to ${runner.connectorId}`,
-      attempts: 0,
-      exhausted: false,
-      completedAt: runner.clock.now().toISOString(),
     });
   }
   return resultToContract(command, await runner.handle(operationFromContract(command)));
@@ -173,16 +183,9 @@ export function rotationFromContract(command: RotationRequestedV2Data): Record<s
 export async function runContractRotation(runner: ConnectorRunner, command: RotationRequestedV2Data): Promise<ContractRotationResult> {
   if (command.connectorId !== runner.connectorId) {
     return rotationResultToContract(command, {
-      status: 'failed',
-      connectorId: runner.connectorId,
+      ...misdeliveredRefusal(runner, command.connectorId),
       grantId: command.grantId,
       idempotencyKey: command.idempotencyKey,
-      errorClass: 'terminal',
-      code: 'invalid_request',
-      message: `command for connector ${command.connectorId} delivered to ${runner.connectorId}`,
-      attempts: 0,
-      exhausted: false,
-      completedAt: runner.clock.now().toISOString(),
     });
   }
   return rotationResultToContract(command, await runner.rotate(rotationFromContract(command)));
@@ -214,16 +217,9 @@ export function deactivationResultToContract(command: AccountDeactivationCommand
 export async function runContractDeactivation(runner: ConnectorRunner, command: AccountDeactivationCommandData): Promise<ContractDeactivationResult> {
   if (command.connectorId !== runner.connectorId) {
     return deactivationResultToContract(command, {
-      status: 'failed',
-      connectorId: runner.connectorId,
+      ...misdeliveredRefusal(runner, command.connectorId),
       identityId: command.identityId,
       idempotencyKey: command.idempotencyKey,
-      errorClass: 'terminal',
-      code: 'invalid_request',
-      message: `command for connector ${command.connectorId} delivered to ${runner.connectorId}`,
-      attempts: 0,
-      exhausted: false,
-      completedAt: runner.clock.now().toISOString(),
     });
   }
   return deactivationResultToContract(
