@@ -27,6 +27,15 @@ export interface KafkaConnectionsConfig {
  * The kafkajs client and the connections the bus shares: one idempotent producer, one admin, connected on first
  * use (and again after a broker dropped them), plus factories for what each consumer owns.
  */
+/**
+ * A consumer that commits one transaction and starts the next at once meets CONCURRENT_TRANSACTIONS on the next
+ * AddPartitionsToTxn while the coordinator still writes the previous commit's markers (a few milliseconds). kafkajs
+ * retries it inside send() with the client's retry, whose first pause (100 ms) capped each partition at about ten
+ * transactions a second: the lifecycle's throughput. Retried here after 10 ms, doubling, as the Java client retries it
+ * after its 20 ms backoff. Unlimited retries, as kafkajs' default for an idempotent producer (a cap may break EoS).
+ */
+export const TRANSACTIONAL_SEND_RETRY = { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 10, maxRetryTime: 2_000 } as const;
+
 export class KafkaConnections {
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
@@ -136,6 +145,7 @@ export class KafkaConnections {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      retry: TRANSACTIONAL_SEND_RETRY,
     });
   }
 
