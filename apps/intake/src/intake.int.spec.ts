@@ -256,7 +256,7 @@ describe('intake on real Kafka and MongoDB', () => {
     expect((ready.body as { details: Record<string, { status: string }> }).details['kafka']?.status).toBe('up');
   });
 
-  it('answers 202 and the GET right after while the read model is stuck, and translates an ITSM ticket meanwhile', async () => {
+  it('answers 202 and the GET right after while the read model is stuck, lets the beneficiary revoke the grant, and translates an ITSM ticket meanwhile', async () => {
     const statuses = service.app.get(RequestStatusStore);
     const project = statuses.apply.bind(statuses);
     let release: () => void = () => undefined;
@@ -286,6 +286,21 @@ describe('intake on real Kafka and MongoDB', () => {
       await request(server)
         .get(`/v1/requests/${requestId}`)
         .set('Authorization', `Bearer ${await token(`stranger_${run}`)}`)
+        .expect(404);
+      // Its grant, live in the target before the read model attached it, can be revoked by its beneficiary at once:
+      // the grant id names the request. A stranger is told it does not exist.
+      const grantId = `${requestId}:orders-staging-read`;
+      await request(server)
+        .post(`/v1/grants/${grantId}/revoke`)
+        .set('Authorization', `Bearer ${await token(`stranger_${run}`)}`)
+        .send({ reason: 'not mine to revoke' })
+        .expect(404);
+      const revoked = await request(server).post(`/v1/grants/${grantId}/revoke`).set('Authorization', bearer).send({ reason: 'done with it' }).expect(202);
+      expect(revoked.body).toMatchObject({ grantId, status: 'revocation_requested' });
+      await request(server)
+        .post(`/v1/grants/${requestId}:orders-prod-write/revoke`)
+        .set('Authorization', bearer)
+        .send({ reason: 'never asked for' })
         .expect(404);
 
       const ticket = { system: 'jira' as const, id: `STUCK-${run}-1` };

@@ -68,13 +68,13 @@ export class RequestAccess {
    * Revoke a grant: its beneficiary, the beneficiary's manager or the NHI's owner of record, the entitlement's owner,
    * or security. Removing access is always allowed to the people accountable for it; an auditor only reads.
    */
-  async assertMayRevoke(principal: Principal, grantId: string, view: RequestStatusView | undefined): Promise<void> {
+  async assertMayRevoke(principal: Principal, grantId: string, view: RequestStatusView | undefined, entitlementId?: string): Promise<void> {
     const unknown = `No grant ${grantId}`;
     if (hasAnyRole(principal, ['security'])) return;
     if (view === undefined) throw concealed(principal, `grant:${grantId}`, unknown, 'unknown grant');
     const relations = await this.relationsTo(principal, view);
-    const grant = view.grants.find((candidate) => candidate.grantId === grantId);
-    const ownsEntitlement = grant !== undefined && this.catalog.entitlement(grant.entitlementId)?.ownerId === principal.subject;
+    const grantEntitlement = view.grants.find((candidate) => candidate.grantId === grantId)?.entitlementId ?? entitlementId;
+    const ownsEntitlement = grantEntitlement !== undefined && this.catalog.entitlement(grantEntitlement)?.ownerId === principal.subject;
     if (relations.has('beneficiary') || relations.has('manager') || relations.has('owner') || ownsEntitlement) return;
     if (relations.has('requester') || relations.has('approver') || hasAnyRole(principal, ['auditor'])) {
       throw forbidden(

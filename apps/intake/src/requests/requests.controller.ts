@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
+import { grantIdOf } from '@grantline/contracts';
 import type { Clock } from '@grantline/decider';
 import { CLOCK } from '@grantline/service-kit';
 import { CatalogService } from '../catalog/catalog.service';
@@ -86,6 +87,32 @@ export class RequestsController {
     return this.accepted.view(requestId, await this.statuses.get(requestId));
   }
 
+  /**
+   * The request a grant was provisioned for, and the grant's entitlement. The projection attaches a grant once it has
+   * read the grant's events, which may trail the grant by seconds under load: a person whose access is already live
+   * must still be able to remove it. A grant id is its request's id and the entitlement's (`grantIdOf`), so a grant
+   * the projection does not know yet is found through its request, when that request asked for that entitlement.
+   */
+  private async grantRequest(grantId: string): Promise<{ view: RequestStatusView; entitlementId: string } | undefined> {
+    const attached = await this.statuses.findByGrant(grantId);
+    const grant = attached?.grants.find((candidate) => candidate.grantId === grantId);
+    if (attached !== undefined && grant !== undefined) return { view: attached, entitlementId: grant.entitlementId };
+    // Ids may hold ':' themselves: every split whose right side is a catalogue entitlement is a candidate.
+    for (let at = grantId.indexOf(':'); at > 0; at = grantId.indexOf(':', at + 1)) {
+      const requestId = grantId.slice(0, at);
+      const entitlementId = grantId.slice(at + 1);
+      if (this.catalog.entitlement(entitlementId) === undefined || grantIdOf(requestId, entitlementId) !== grantId) continue;
+      const view = await this.viewOf(requestId);
+      if (view !== undefined && this.requestedEntitlements(view).includes(entitlementId)) return { view, entitlementId };
+    }
+    return undefined;
+  }
+
+  private requestedEntitlements(view: RequestStatusView): readonly string[] {
+    if ('entitlementIds' in view.items) return view.items.entitlementIds;
+    return this.catalog.accessPackage(view.items.accessPackageId)?.entitlementIds ?? [];
+  }
+
   @Post('requests/:id/withdraw')
   async withdraw(
     @CurrentPrincipal() principal: Principal,
@@ -114,15 +141,15 @@ export class RequestsController {
     @Headers('idempotency-key') key: string | undefined,
     @Res({ passthrough: true }) response: ResponseLike,
   ): Promise<unknown> {
-    const known = ID_PATTERN.test(grantId) ? await this.statuses.findByGrant(grantId) : undefined;
-    await this.access.assertMayRevoke(principal, grantId, known);
+    const known = ID_PATTERN.test(grantId) ? await this.grantRequest(grantId) : undefined;
+    await this.access.assertMayRevoke(principal, grantId, known?.view, known?.entitlementId);
     checkId('id', grantId);
     const parsed = parseBody(RevokeBodySchema, body);
     if (!parsed.ok) throw invalidInput(parsed.errors);
     return this.endpoint.run({ principal, key, method: 'POST', route: `/v1/grants/${grantId}/revoke`, body, response }, async (ids) => {
       const revocationId = `rev-${ids.id('revocation-id')}`;
       const { eventId } = await this.commands.execute(
-        new RequestRevocation(grantId, revocationId, ids.id('revocation-requested'), actorOf(principal), parsed.value, known?.requestId),
+        new RequestRevocation(grantId, revocationId, ids.id('revocation-requested'), actorOf(principal), parsed.value, known?.view.requestId),
       );
       const answer: RevokeAccepted = { revocationId, grantId, status: 'revocation_requested', eventId };
       return { status: 202, body: answer };
