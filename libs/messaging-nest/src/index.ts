@@ -2,5 +2,5 @@ export { EventBatchPattern, KafkaEventBatchContext, KafkaEventContext, KafkaEven
 export type { KafkaEventTransportOptions, EventHandlerResult } from './kafka-event.transport';
 export { MessagingModule, MessagingHealthIndicator, MESSAGE_BUS, EVENT_PUBLISHER, EVENT_REGISTRY, brokersFromEnv } from './messaging.module';
 export type { MessagingModuleOptions } from './messaging.module';
-export { ReplayedStateService } from './replayed-state.service';
-export type { FoldedState, ReplayedStateServiceOptions } from './replayed-state.service';
+export { ReplayedStateService, STATE_SNAPSHOTS } from './replayed-state.service';
+export type { FoldedState, ReplayedStateServiceOptions, StateSnapshotSettings } from './replayed-state.service';

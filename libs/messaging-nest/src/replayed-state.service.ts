@@ -2,9 +2,21 @@ import { Inject, Logger, Optional } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Envelope, EventDefinition, EventRegistry } from '@grantline/contracts';
 import { ReplayedState, StateReadinessRegistry } from '@grantline/messaging';
-import type { FreshnessMark, LogPosition, MessageBus, StateLoadBackoff, StateReadiness } from '@grantline/messaging';
+import type { FreshnessMark, LogPosition, MessageBus, ReplayReport, SnapshotManifest, SnapshotStore, StateLoadBackoff, StateReadiness, StateSnapshotCodec } from '@grantline/messaging';
 
-export interface ReplayedStateServiceOptions {
+/** Where and how often a service's replayed states are snapshotted (ADR 0037); the service kit provides it. */
+export interface StateSnapshotSettings {
+  readonly store: SnapshotStore;
+  /** A snapshot is written once at least this many events lie beyond the newest one. */
+  readonly minEvents: number;
+  /** How often a running service checks whether one is due; 0: only right after the start-up replay. */
+  readonly compactEveryMs: number;
+}
+
+/** Injection token of the StateSnapshotSettings; absent (or undefined): no snapshots, every start replays the log. */
+export const STATE_SNAPSHOTS = Symbol('STATE_SNAPSHOTS');
+
+export interface ReplayedStateServiceOptions<TState = unknown> {
   /** The events the state is folded from; their topics are replayed. */
   readonly events: readonly EventDefinition[];
   /** Names the state in log lines ("notifier state rebuilt"), in `/health/ready` and in 503 problems. */
@@ -15,6 +27,11 @@ export interface ReplayedStateServiceOptions {
   readonly describe?: () => Record<string, unknown>;
   /** Between failed replays; the default suits services (specs pass a short one). */
   readonly backoff?: StateLoadBackoff;
+  /**
+   * How the state is written to a snapshot and read back (ADR 0037). With it, and the kit's STATE_SNAPSHOTS, a start
+   * restores the newest snapshot and replays only the log after it. Its `apply` must fold as `applyReplayed` does.
+   */
+  readonly snapshot?: StateSnapshotCodec<TState>;
 }
 
 /** What the replay folds events into. */
@@ -38,16 +55,19 @@ export abstract class ReplayedStateService<TState extends FoldedState> implement
   @Optional()
   @Inject(StateReadinessRegistry)
   private readonly readiness?: StateReadinessRegistry;
-  private readonly rebuild: ReplayedState;
+  @Optional()
+  @Inject(STATE_SNAPSHOTS)
+  private readonly snapshotSettings?: StateSnapshotSettings;
+  private readonly rebuild: ReplayedState<TState>;
 
   protected constructor(
     protected readonly bus: MessageBus,
     protected readonly registry: EventRegistry,
     readonly state: TState,
-    private readonly options: ReplayedStateServiceOptions,
+    private readonly options: ReplayedStateServiceOptions<TState>,
   ) {
     const logger = new Logger(options.logContext);
-    this.rebuild = new ReplayedState({
+    this.rebuild = new ReplayedState<TState>({
       bus,
       topics: () => this.topics(),
       apply: (event, position) => this.applyReplayed(event, position),
@@ -77,6 +97,25 @@ export abstract class ReplayedStateService<TState extends FoldedState> implement
 
   onModuleInit(): void {
     this.readiness?.register(this.rebuild);
+    const settings = this.snapshotSettings;
+    if (settings && this.options.snapshot) {
+      this.rebuild.useSnapshots({ store: settings.store, codec: this.options.snapshot, live: this.state, minEvents: settings.minEvents, compactEveryMs: settings.compactEveryMs });
+    }
+  }
+
+  /** What the start-up replay did: events folded, and the snapshot it started from (or why none). */
+  get replayReport(): ReplayReport | undefined {
+    return this.rebuild.report;
+  }
+
+  /** Resolves once the snapshot written after the start-up replay is stored (or given up). */
+  snapshotWritten(): Promise<void> {
+    return this.rebuild.snapshotWritten();
+  }
+
+  /** Writes a snapshot now if enough lies beyond the newest one (the compactor's step; operators and specs). */
+  compactSnapshot(): Promise<SnapshotManifest | undefined> {
+    return this.rebuild.compact();
   }
 
   /**

@@ -57,8 +57,24 @@ export { InMemoryMessageBus } from './in-memory/in-memory-bus';
 export type { InMemoryBusConfig, RawRecord } from './in-memory/in-memory-bus';
 export { InMemoryLog } from './in-memory/in-memory-log';
 export type { InMemoryLogOptions } from './in-memory/in-memory-log';
-export { ReplayedState } from './replayed-state';
-export type { FreshnessMark, LogPosition, ReplayReport, ReplayedStateOptions } from './replayed-state';
+export { DEFAULT_SNAPSHOT_COMPACT_EVERY_MS, DEFAULT_SNAPSHOT_MIN_EVENTS, ReplayedState } from './replayed-state';
+export type { FreshnessMark, LogPosition, ReplayReport, ReplayedStateOptions, ReplayedStateSnapshots } from './replayed-state';
+export {
+  InMemorySnapshotStore,
+  SNAPSHOT_CHUNK_BYTES,
+  SnapshotUnusableError,
+  decodeJsonParts,
+  encodeJsonParts,
+  fromJsonFrame,
+  jsonFrame,
+  jsonFramesOf,
+  packSnapshot,
+  recordsBeyond,
+  snapshotManifest,
+  snapshotMismatch,
+  unpackSnapshot,
+} from './state-snapshot';
+export type { SnapshotManifest, SnapshotPositions, SnapshotStore, StateSnapshotCodec } from './state-snapshot';
 export { DEFAULT_STATE_LOAD_BACKOFF, StateLoader, StateNotLoadedError, StateReadinessRegistry } from './state-loader';
 export type { ClosableState, StateLoadBackoff, StateLoaderOptions, StateReadiness } from './state-loader';
 export { LeaseNotHeldError } from './lease';

@@ -32,3 +32,4 @@ export type { LeaseConfig } from './lease/lease.config';
 export { STANDBY_REASON, StandbyGate } from './lease/standby-gate';
 export { leaseGuardedBus } from './lease/lease-guarded-bus';
 export type { ServiceLeaseOptions } from './lease/leased-service';
+export { MongoSnapshotStore, SNAPSHOT_CHUNK_COLLECTION, SNAPSHOT_COLLECTION } from './snapshots/mongo-snapshot-store';

@@ -1,9 +1,12 @@
 import { Module, RequestMethod } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
+import { MongooseModule, getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { MongoSnapshotStore } from './snapshots/mongo-snapshot-store';
 import { TerminusModule } from '@nestjs/terminus';
 import { registry, TOPICS } from '@grantline/contracts';
-import { MessagingModule } from '@grantline/messaging-nest';
+import { MessagingModule, STATE_SNAPSHOTS } from '@grantline/messaging-nest';
+import type { StateSnapshotSettings } from '@grantline/messaging-nest';
 import { KafkaMessageBus, StateReadinessRegistry } from '@grantline/messaging';
 import type { TopicSpec } from '@grantline/messaging';
 import type { DestinationStream } from 'pino';
@@ -124,9 +127,15 @@ export class ServiceKitModule implements NestModule {
         // Every state holder of the service registers here: readiness reports them, the stop releases their waiters.
         // A factory, so each app built from this module (a restart in a spec) has its own.
         { provide: StateReadinessRegistry, useFactory: () => new StateReadinessRegistry() },
+        {
+          provide: STATE_SNAPSHOTS,
+          useFactory: (connection: Connection): StateSnapshotSettings | undefined =>
+            config.stateSnapshots === undefined ? undefined : { store: new MongoSnapshotStore(connection), ...config.stateSnapshots },
+          inject: [getConnectionToken()],
+        },
         RequestLoggingMiddleware,
       ],
-      exports: [SERVICE_CONFIG, JsonLogger, StateReadinessRegistry, ServiceMetrics],
+      exports: [SERVICE_CONFIG, JsonLogger, StateReadinessRegistry, ServiceMetrics, STATE_SNAPSHOTS],
     };
   }
 

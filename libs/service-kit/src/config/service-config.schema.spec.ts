@@ -27,7 +27,22 @@ describe('loadServiceConfig', () => {
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
       consumerStallAfterMs: 60_000,
+      stateSnapshots: { minEvents: 100_000, compactEveryMs: 300_000 },
     });
+  });
+
+  it('reads the snapshot settings, and turns snapshots off when asked', () => {
+    expect(loadServiceConfig({ ...valid, STATE_SNAPSHOT_MIN_EVENTS: '5000', STATE_SNAPSHOT_COMPACT_EVERY_MS: '0' }, { serviceName: 'intake' }).stateSnapshots).toEqual({
+      minEvents: 5000,
+      compactEveryMs: 0,
+    });
+    expect(loadServiceConfig({ ...valid, STATE_SNAPSHOTS: 'off' }, { serviceName: 'intake' }).stateSnapshots).toBeUndefined();
+  });
+
+  it('names the snapshot variable that is wrong', () => {
+    expect(() => loadServiceConfig({ ...valid, STATE_SNAPSHOTS: 'maybe', STATE_SNAPSHOT_MIN_EVENTS: '0' }, { serviceName: 'intake' })).toThrow(
+      /STATE_SNAPSHOTS: on or off.*STATE_SNAPSHOT_MIN_EVENTS/,
+    );
   });
 
   it('reads every variable from the environment', () => {

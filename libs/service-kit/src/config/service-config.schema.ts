@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_STALL_AFTER_MS, TopicNamespace, kafkaSaslCredentials } from '@grantline/messaging';
+import { DEFAULT_SNAPSHOT_COMPACT_EVERY_MS, DEFAULT_SNAPSHOT_MIN_EVENTS, DEFAULT_STALL_AFTER_MS, TopicNamespace, kafkaSaslCredentials } from '@grantline/messaging';
 import type { KafkaSaslCredentials } from '@grantline/messaging';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -32,6 +32,8 @@ export interface ServiceConfig {
   readonly shutdownTimeoutMs: number;
   /** A partition failing or making no progress this long is reported stalled (readiness goes down). */
   readonly consumerStallAfterMs: number;
+  /** Snapshots of the replayed states (ADR 0037); undefined: every start replays the whole log. */
+  readonly stateSnapshots?: { readonly minEvents: number; readonly compactEveryMs: number };
 }
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -71,6 +73,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000),
   CONSUMER_STALL_AFTER_MS: z.coerce.number().int().min(1_000).max(3_600_000),
+  STATE_SNAPSHOTS: z.enum(['on', 'off'], { error: 'on or off' }),
+  STATE_SNAPSHOT_MIN_EVENTS: z.coerce.number().int().min(1).max(1_000_000_000),
+  STATE_SNAPSHOT_COMPACT_EVERY_MS: z.coerce.number().int().min(0).max(86_400_000),
 });
 
 /** Thrown when the environment cannot start a service; the message names every bad variable. */
@@ -132,6 +137,9 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     LOG_LEVEL: blankToUndefined(env['LOG_LEVEL']) ?? 'info',
     SHUTDOWN_TIMEOUT_MS: blankToUndefined(env['SHUTDOWN_TIMEOUT_MS']) ?? 10_000,
     CONSUMER_STALL_AFTER_MS: blankToUndefined(env['CONSUMER_STALL_AFTER_MS']) ?? DEFAULT_STALL_AFTER_MS,
+    STATE_SNAPSHOTS: blankToUndefined(env['STATE_SNAPSHOTS']) ?? 'on',
+    STATE_SNAPSHOT_MIN_EVENTS: blankToUndefined(env['STATE_SNAPSHOT_MIN_EVENTS']) ?? DEFAULT_SNAPSHOT_MIN_EVENTS,
+    STATE_SNAPSHOT_COMPACT_EVERY_MS: blankToUndefined(env['STATE_SNAPSHOT_COMPACT_EVERY_MS']) ?? DEFAULT_SNAPSHOT_COMPACT_EVERY_MS,
   };
   const password = kafkaPassword(env);
   const parsed = envSchema.safeParse({
@@ -166,5 +174,6 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     logLevel: data.LOG_LEVEL,
     shutdownTimeoutMs: data.SHUTDOWN_TIMEOUT_MS,
     consumerStallAfterMs: data.CONSUMER_STALL_AFTER_MS,
+    ...(data.STATE_SNAPSHOTS === 'on' ? { stateSnapshots: { minEvents: data.STATE_SNAPSHOT_MIN_EVENTS, compactEveryMs: data.STATE_SNAPSHOT_COMPACT_EVERY_MS } } : {}),
   };
 }
