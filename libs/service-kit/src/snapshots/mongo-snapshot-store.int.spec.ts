@@ -12,9 +12,12 @@ function mongoUrl(): string {
 }
 
 async function snapshotOf(state: string, frames: Buffer[], events: number): Promise<{ manifest: SnapshotManifest; chunks: Uint8Array[] }> {
-  // Small chunks, so the spec stores several per snapshot without megabytes of data.
+  // Small chunks, so the spec stores several per snapshot without megabytes of data; a topic name with dots, as they all are.
   const packed = await packSnapshot(frames, 4096);
-  const manifest = snapshotManifest({ state, version: 'spec/1', log: { clusterId: 'c' }, topics: ['t'], positions: { t: { 0: String(events) } }, events }, packed);
+  const manifest = snapshotManifest(
+    { state, version: 'spec/1', log: { clusterId: 'c' }, topics: ['iga.grants.v1'], positions: { 'iga.grants.v1': { 0: String(events), 2: '7' } }, events },
+    packed,
+  );
   return { manifest, chunks: packed.chunks };
 }
 
@@ -66,7 +69,13 @@ describe('MongoSnapshotStore on the MongoDB-wire store', () => {
     await store.write(complete.manifest, complete.chunks);
     const cut = await snapshotOf('cut-short', [randomBytes(10_000)], 20);
     const chunkCollection = connection.db?.collection(SNAPSHOT_CHUNK_COLLECTION);
-    await chunkCollection?.insertOne({ _id: `${cut.manifest.snapshotId}:0` as never, snapshotId: cut.manifest.snapshotId, state: 'cut-short', index: 0, data: Buffer.from(cut.chunks[0] as Uint8Array) });
+    await chunkCollection?.insertOne({
+      _id: `${cut.manifest.snapshotId}:0` as never,
+      snapshotId: cut.manifest.snapshotId,
+      state: 'cut-short',
+      index: 0,
+      data: Buffer.from(cut.chunks[0] as Uint8Array),
+    });
 
     expect(await store.latest('cut-short')).toEqual(complete.manifest);
     const next = await snapshotOf('cut-short', [randomBytes(10_000)], 30);

@@ -6,8 +6,10 @@ import type { SnapshotManifest, SnapshotStore } from '@grantline/messaging';
 export const SNAPSHOT_COLLECTION = 'state_snapshots';
 export const SNAPSHOT_CHUNK_COLLECTION = 'state_snapshot_chunks';
 
-interface ManifestDocument extends Omit<SnapshotManifest, 'snapshotId'> {
+/** Positions as a list: topic names hold dots, which a document's field names may not (FerretDB refuses them). */
+interface ManifestDocument extends Omit<SnapshotManifest, 'snapshotId' | 'positions'> {
   readonly _id: string;
+  readonly positions: readonly { readonly topic: string; readonly partition: number; readonly offset: string }[];
 }
 
 interface ChunkDocument {
@@ -31,8 +33,10 @@ export class MongoSnapshotStore implements SnapshotStore {
     const found = await (await this.manifests()).find({ state }).sort({ takenAt: -1 }).limit(1).toArray();
     const document = found[0];
     if (document === undefined) return undefined;
-    const { _id, ...manifest } = document;
-    return { snapshotId: _id, ...manifest };
+    const { _id, positions, ...manifest } = document;
+    const byTopic: Record<string, Record<number, string>> = {};
+    for (const { topic, partition, offset } of positions) (byTopic[topic] ??= {})[partition] = offset;
+    return { snapshotId: _id, ...manifest, positions: byTopic };
   }
 
   async read(manifest: SnapshotManifest): Promise<readonly Uint8Array[]> {
@@ -47,14 +51,17 @@ export class MongoSnapshotStore implements SnapshotStore {
   }
 
   async write(manifest: SnapshotManifest, chunks: readonly Uint8Array[]): Promise<void> {
-    const { snapshotId, ...rest } = manifest;
+    const { snapshotId, positions, ...rest } = manifest;
     const chunkCollection = await this.chunks();
     // One chunk per insert: a batch of several 4 MiB chunks would pass the 48 MB message limit.
     for (const [index, data] of chunks.entries()) {
       await chunkCollection.insertOne({ _id: chunkId(snapshotId, index), snapshotId, state: manifest.state, index, data: new mongo.Binary(data) });
     }
     const manifests = await this.manifests();
-    await manifests.insertOne({ _id: snapshotId, ...rest });
+    const listed = Object.entries(positions).flatMap(([topic, partitions]) =>
+      Object.entries(partitions).map(([partition, offset]) => ({ topic, partition: Number(partition), offset })),
+    );
+    await manifests.insertOne({ _id: snapshotId, ...rest, positions: listed });
     // Older snapshots of the state, and chunks of writes that never got their manifest.
     await manifests.deleteMany({ state: manifest.state, _id: { $ne: snapshotId } });
     await chunkCollection.deleteMany({ state: manifest.state, snapshotId: { $ne: snapshotId } });
