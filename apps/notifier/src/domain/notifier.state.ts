@@ -58,6 +58,19 @@ export const breakGlassReviewOf = ({ reviewId, reviewerIds }: ReviewOpenedData):
 export const driftKeyOf = (finding: { connectorId: string; kind: string; targetAccount: string; externalRef: string }): string =>
   [finding.connectorId, finding.kind, finding.targetAccount, finding.externalRef].join('\u0000');
 
+/**
+ * What the state is made of, for a snapshot (ADR 0037): each map as its entries and the notifications requested, in
+ * insertion order. It has no index to derive: `restore` puts them back as they are.
+ */
+export type NotifierStateParts = {
+  readonly breakGlass: Iterable<readonly [string, BreakGlassFact]>;
+  readonly reviews: Iterable<readonly [string, BreakGlassReview]>;
+  readonly grants: Iterable<readonly [string, GrantFact]>;
+  readonly requested: Iterable<string>;
+  readonly reconciliations: Iterable<readonly [string, readonly string[]]>;
+  readonly detections: Iterable<readonly [string, readonly string[]]>;
+};
+
 /** Observation instants remembered per connector and per finding: enough to tell a new finding from a continuing one. */
 const RECENT = 8;
 
@@ -100,6 +113,34 @@ export class NotifierState {
     for (const [key, value] of this.reconciliations) copy.reconciliations.set(key, value);
     for (const [key, value] of this.detections) copy.detections.set(key, value);
     return copy;
+  }
+
+  /** The state's parts, read as they are now: iterate them before anything else is folded. */
+  parts(): NotifierStateParts {
+    return {
+      breakGlass: this.breakGlass.entries(),
+      reviews: this.reviews.entries(),
+      grants: this.grants.entries(),
+      requested: this.requested.values(),
+      reconciliations: this.reconciliations.entries(),
+      detections: this.detections.entries(),
+    };
+  }
+
+  /**
+   * Fills a state that holds nothing with `parts` (a snapshot's, already read and checked). A state that holds
+   * something is refused before anything changes: a snapshot is the whole state, never merged.
+   */
+  restore(parts: NotifierStateParts): void {
+    const held = [this.breakGlass, this.reviews, this.grants, this.requested, this.reconciliations, this.detections];
+    if (held.some((part) => part.size > 0)) throw new Error('a notifier state is restored only into a state that holds nothing');
+    for (const [key, value] of parts.breakGlass) this.breakGlass.set(key, value);
+    for (const [key, value] of parts.reviews) this.reviews.set(key, value);
+    for (const [key, value] of parts.grants) this.grants.set(key, value);
+    for (const id of parts.requested) this.requested.add(id);
+    // Lists of its own: the state shares none with whoever handed it the parts.
+    for (const [key, value] of parts.reconciliations) this.reconciliations.set(key, [...value]);
+    for (const [key, value] of parts.detections) this.detections.set(key, [...value]);
   }
 
   apply(event: Envelope): void {

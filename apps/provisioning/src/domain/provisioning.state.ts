@@ -50,6 +50,27 @@ export const STATE_EVENTS = [
   IdentityOwnerChanged,
 ] as const;
 
+/** Per system, from the newest catalogue that has it: whether leavers' accounts in it are deactivated. */
+export interface LeaverAccountSystem {
+  readonly deactivate: boolean;
+  readonly catalogVersion: number;
+}
+
+/**
+ * What the state is made of, for a snapshot (ADR 0037): each map as its entries and the leavers, in insertion order
+ * (the queries that list grants and deactivations answer in that order). The indexes by request and by beneficiary
+ * are not part of it: `restore` derives them from the grants, whose request and beneficiary never change.
+ */
+export type ProvisioningStateParts = {
+  readonly grants: Iterable<readonly [string, GrantState]>;
+  readonly entitlements: Iterable<readonly [string, EntitlementTarget]>;
+  readonly identities: Iterable<readonly [string, Identity]>;
+  readonly leavers: Iterable<string>;
+  readonly ownershipTransfers: Iterable<readonly [string, IdentityOwnershipTransferOpenedData]>;
+  readonly leaverAccountSystems: Iterable<readonly [string, LeaverAccountSystem]>;
+  readonly deactivations: Iterable<readonly [string, DeactivationState]>;
+};
+
 const GRANT_TYPES = new Set<string>(GRANT_EVENTS.map((def) => def.type));
 const STATE_TYPES = new Set<string>(STATE_EVENTS.map((def) => def.type));
 
@@ -75,8 +96,7 @@ export class ProvisioningState implements ProvisioningView {
   private readonly identities = new Map<string, Identity>();
   private readonly leavers = new Set<string>();
   private readonly ownershipTransfers = new Map<string, IdentityOwnershipTransferOpenedData>();
-  /** Per system, from the newest catalogue that has it: whether leavers' accounts in it are deactivated. */
-  private readonly leaverAccountSystems = new Map<string, { readonly deactivate: boolean; readonly catalogVersion: number }>();
+  private readonly leaverAccountSystems = new Map<string, LeaverAccountSystem>();
   private readonly deactivations = new Map<string, DeactivationState>();
 
   /** Whether `event` is one the state is folded from (every other event leaves it as it is). */
@@ -96,6 +116,39 @@ export class ProvisioningState implements ProvisioningView {
     for (const [id, system] of this.leaverAccountSystems) copy.leaverAccountSystems.set(id, system);
     for (const [key, deactivation] of this.deactivations) copy.deactivations.set(key, deactivation);
     return copy;
+  }
+
+  /** The state's parts, read as they are now: iterate them before anything else is folded. */
+  parts(): ProvisioningStateParts {
+    return {
+      grants: this.grants.entries(),
+      entitlements: this.entitlements.entries(),
+      identities: this.identities.entries(),
+      leavers: this.leavers.values(),
+      ownershipTransfers: this.ownershipTransfers.entries(),
+      leaverAccountSystems: this.leaverAccountSystems.entries(),
+      deactivations: this.deactivations.entries(),
+    };
+  }
+
+  /**
+   * Fills a state that holds nothing with `parts` (a snapshot's, already read and checked) and derives its indexes.
+   * A state that holds something is refused before anything changes: a snapshot is the whole state, never merged.
+   */
+  restore(parts: ProvisioningStateParts): void {
+    const held = [this.grants, this.entitlements, this.identities, this.leavers, this.ownershipTransfers, this.leaverAccountSystems, this.deactivations];
+    if (held.some((part) => part.size > 0)) throw new Error('a provisioning state is restored only into a state that holds nothing');
+    for (const [grantId, grant] of parts.grants) {
+      this.grants.set(grantId, grant);
+      addTo(this.byRequest, grant.requestId, grantId);
+      addTo(this.byBeneficiary, grant.beneficiaryId, grantId);
+    }
+    for (const [id, entitlement] of parts.entitlements) this.entitlements.set(id, entitlement);
+    for (const [id, identity] of parts.identities) this.identities.set(id, identity);
+    for (const id of parts.leavers) this.leavers.add(id);
+    for (const [id, transfer] of parts.ownershipTransfers) this.ownershipTransfers.set(id, transfer);
+    for (const [id, system] of parts.leaverAccountSystems) this.leaverAccountSystems.set(id, system);
+    for (const [key, deactivation] of parts.deactivations) this.deactivations.set(key, deactivation);
   }
 
   apply(event: Envelope): void {
