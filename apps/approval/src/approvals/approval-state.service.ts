@@ -1,109 +1,37 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApprovalBreakGlassGranted,
-  ApprovalDecisionRecorded,
-  ApprovalEscalated,
-  ApprovalRequestApproved,
-  ApprovalRequestDenied,
-  ApprovalReviewCompleted,
-  ApprovalReviewEscalated,
-  ApprovalReviewOpened,
-  ApprovalSelfApprovalBlocked,
-  ApprovalTaskOpened,
-  CatalogPublished,
-  IdentityOffboarded,
-  IdentityOwnerChanged,
-  IdentityUpserted,
-  PolicyDecisionRecorded,
-  RequestSubmitted,
-  RequestWithdrawn,
-  isEvent,
-  topicOf,
-  refOf,
-} from '@grantline/contracts';
+import { topicOf } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { deterministicEventId } from '@grantline/messaging';
 import type { MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
 import { KeyedMutex, OnceUntilFailure } from '@grantline/service-kit';
-import { evolve } from '../domain/approval.evolve';
 import { makeApprovalDecider } from '../domain/approval.decide';
 import type { ApprovalDecider } from '../domain/approval.decide';
-import { initialState } from '../domain/approval.state';
 import type { ApprovalTask, RequestApprovalState } from '../domain/approval.state';
-import { emptyDirectory, evolveDirectory } from '../domain/directory';
+import { evolveDirectory } from '../domain/directory';
 import type { Directory } from '../domain/directory';
 import { relationsTo } from '../domain/approval.visibility';
 import type { RequestRelation } from '../domain/approval.visibility';
 import { awaitsRoute } from '../domain/route-prerequisites';
-import { InboxIndex } from '../domain/inbox.view';
-import { ReviewBook } from '../domain/review-book';
+import type { InboxIndex } from '../domain/inbox.view';
+import type { ReviewBook } from '../domain/review-book';
 import { makeReviewDecider } from '../domain/review.decide';
 import type { ReviewDecider } from '../domain/review.decide';
 import { APPROVAL_CONFIG } from './approval.config';
 import type { ApprovalConfig } from './approval.config';
 import { ResumeRoutes } from './approval-commands';
-
-/** Events that carry a request id and shape its approval aggregate. */
-const REQUEST_EVENTS = [
-  RequestSubmitted,
-  RequestWithdrawn,
-  PolicyDecisionRecorded,
-  ApprovalTaskOpened,
-  ApprovalDecisionRecorded,
-  ApprovalRequestApproved,
-  ApprovalRequestDenied,
-  ApprovalEscalated,
-  ApprovalSelfApprovalBlocked,
-  ApprovalBreakGlassGranted,
-  ApprovalReviewOpened,
-  ApprovalReviewCompleted,
-  ApprovalReviewEscalated,
-] as const;
-const DIRECTORY_EVENTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished] as const;
-const REQUEST_EVENT_TYPES: ReadonlySet<string> = new Set(REQUEST_EVENTS.map((def) => def.type));
-const DIRECTORY_EVENT_TYPES: ReadonlySet<string> = new Set(DIRECTORY_EVENTS.map((def) => def.type));
-
-/** What the approval service folds from the log: one aggregate per request, the task index and the directory. */
-export class ApprovalLogState {
-  directory: Directory = emptyDirectory();
-  readonly requests = new Map<string, RequestApprovalState>();
-  readonly taskIndex = new Map<string, string>();
-  /** Break-glass post-incident reviews, one per break-glass request. */
-  readonly reviews = new ReviewBook();
-  /** What the approver's inbox shows beyond the aggregate: the submission and how each request ended. */
-  readonly inbox = new InboxIndex();
-
-  stateOf(requestId: string): RequestApprovalState {
-    return this.requests.get(requestId) ?? initialState();
-  }
-
-  /** Any event of the replay: directory events fold into the directory, request events into their request. */
-  apply(event: Envelope): void {
-    if (DIRECTORY_EVENT_TYPES.has(event.type)) {
-      this.directory = evolveDirectory(this.directory, event);
-      return;
-    }
-    const requestId = REQUEST_EVENT_TYPES.has(event.type) ? refOf(event, 'requestId') : undefined;
-    if (requestId !== undefined) this.fold(requestId, event);
-  }
-
-  fold(requestId: string, event: Envelope): void {
-    this.requests.set(requestId, evolve(this.stateOf(requestId), event));
-    if (isEvent(event, ApprovalTaskOpened)) this.taskIndex.set(event.data.taskId, requestId);
-    this.reviews.fold(requestId, event);
-    this.inbox.fold(requestId, event);
-  }
-}
+import { ApprovalLogState, DIRECTORY_EVENTS, DIRECTORY_EVENT_TYPES, REQUEST_EVENTS } from './approval-log-state';
+import { approvalStateCodec } from './approval-log-state.codec';
 
 /**
  * The approval service's in-memory state: one aggregate per request plus the directory (identities and
  * catalogue), rebuilt at start by replaying the log from the beginning, its own approvals topic included
  * (ReplayedStateService: a failed replay is retried and the state is not ready meanwhile; nothing routes, decides
- * or answers from a partial state). The command handlers change it, one request at a time (`exclusive`): decide on
- * the current state, publish (acknowledged by Kafka), then fold. A failed publish folds nothing, so a retry decides
- * again on the same state and yields the same events with the same deterministic ids.
+ * or answers from a partial state), or from its newest snapshot and the log after it (`approvalStateCodec`, ADR
+ * 0037). The command handlers change it, one request at a time (`exclusive`): decide on the current state, publish
+ * (acknowledged by Kafka), then fold. A failed publish folds nothing, so a retry decides again on the same state and
+ * yields the same events with the same deterministic ids.
  */
 @Injectable()
 export class ApprovalStateService extends ReplayedStateService<ApprovalLogState> {
@@ -123,6 +51,7 @@ export class ApprovalStateService extends ReplayedStateService<ApprovalLogState>
       name: 'approval state',
       logContext: 'approval',
       describe: () => ({ requests: state.requests.size }),
+      snapshot: approvalStateCodec,
     });
   }
 

@@ -11,59 +11,23 @@ import type { ApprovalConfig } from '../approvals/approval.config';
 import { ApprovalStateService } from '../approvals/approval-state.service';
 import { makeCertificationDecider, selfRelationToItem } from './domain/certification.decide';
 import type { CertificationDecider } from './domain/certification.decide';
-import { CAMPAIGN_EVENTS, evolveCampaign } from './domain/certification.evolve';
-import { initialCampaignState } from './domain/certification.state';
+import { CAMPAIGN_EVENTS } from './domain/certification.evolve';
 import type { CampaignState } from './domain/certification.state';
-import { GRANT_FACT_EVENTS, foldGrantFact } from './domain/grant-facts';
+import { GRANT_FACT_EVENTS } from './domain/grant-facts';
 import type { GrantFact } from './domain/grant-facts';
-import { foldPerson, foldRequest } from './domain/people';
 import type { PersonRecord, RequestRecord } from './domain/people';
 import { CERTIFICATION_CONFIG } from './certification.config';
 import type { CertificationConfig } from './certification.config';
 import { ScheduleCampaigns } from './certification-commands';
-
-const CAMPAIGN_TYPES: ReadonlySet<string> = new Set(CAMPAIGN_EVENTS.map((def) => def.type));
-const GRANT_TYPES: ReadonlySet<string> = new Set(GRANT_FACT_EVENTS.map((def) => def.type));
-
-/** Every campaign event names its campaign. */
-const campaignIdOf = (event: Envelope): string | undefined => {
-  const id = (event.data as { campaignId?: unknown } | null)?.campaignId;
-  return typeof id === 'string' ? id : undefined;
-};
-
-/** What certification folds from the log: the campaigns, the grants they are taken from, people (movers) and requests (lineage). */
-export class CertificationLogState {
-  readonly campaigns = new Map<string, CampaignState>();
-  readonly grants = new Map<string, GrantFact>();
-  readonly people = new Map<string, PersonRecord>();
-  readonly requests = new Map<string, RequestRecord>();
-  /** Review item (and escalated item) id → campaign id. */
-  readonly itemIndex = new Map<string, string>();
-
-  stateOf(campaignId: string): CampaignState {
-    return this.campaigns.get(campaignId) ?? initialCampaignState();
-  }
-
-  apply(event: Envelope): void {
-    if (CAMPAIGN_TYPES.has(event.type)) {
-      const campaignId = campaignIdOf(event);
-      if (campaignId !== undefined) this.fold(campaignId, event);
-    } else if (GRANT_TYPES.has(event.type)) foldGrantFact(this.grants, event);
-    else if (event.type === IdentityUpserted.type) foldPerson(this.people, event);
-    else if (event.type === RequestSubmitted.type) foldRequest(this.requests, event);
-  }
-
-  fold(campaignId: string, event: Envelope): void {
-    const next = evolveCampaign(this.stateOf(campaignId), event);
-    this.campaigns.set(campaignId, next);
-    for (const itemId of next.items.keys()) this.itemIndex.set(itemId, campaignId);
-  }
-}
+import { CertificationLogState, campaignIdOf } from './certification-log-state';
+import { certificationStateCodec } from './certification-log-state.codec';
 
 /**
  * Certification campaigns as replayed state (ReplayedStateService, like the approval state beside it): campaigns
  * from the approvals topic, grants from the grants topic, people and requests from theirs. The command handlers
- * change it one campaign at a time (`exclusive`): decide, publish (acknowledged), then fold.
+ * change it one campaign at a time (`exclusive`): decide, publish (acknowledged), then fold. A start restores the
+ * newest snapshot first when the kit keeps them (`certificationStateCodec`, ADR 0037), and replays only the log after
+ * it.
  */
 @Injectable()
 export class CertificationStateService extends ReplayedStateService<CertificationLogState> {
@@ -84,6 +48,7 @@ export class CertificationStateService extends ReplayedStateService<Certificatio
       name: 'certification state',
       logContext: 'approval',
       describe: () => ({ campaigns: state.campaigns.size, grants: state.grants.size }),
+      snapshot: certificationStateCodec,
     });
   }
 

@@ -6,7 +6,7 @@ import { requestedEntitlementIds } from './approver-resolution';
 import type { Directory } from './directory';
 
 /** What a request's submission says that the approval aggregate does not keep, and how the request ended. */
-interface RequestFacts {
+export interface RequestFacts {
   readonly submittedAt: string;
   readonly justification: string;
   readonly ticket?: TicketRef;
@@ -60,6 +60,17 @@ export class InboxIndex {
 
   requestsOfSubject(subjectId: string): readonly string[] {
     return [...(this.bySubject.get(subjectId) ?? [])];
+  }
+
+  /** Everything the index holds, in the order it was folded (what a snapshot of it writes). */
+  held(): { readonly facts: ReadonlyMap<string, RequestFacts>; readonly bySubject: ReadonlyMap<string, ReadonlySet<string>> } {
+    return { facts: this.facts, bySubject: this.bySubject };
+  }
+
+  /** Takes over what a snapshot held, into an index that holds nothing yet. */
+  restore(facts: Iterable<readonly [string, RequestFacts]>, bySubject: Iterable<readonly [string, Set<string>]>): void {
+    for (const [requestId, known] of facts) this.facts.set(requestId, known);
+    for (const [subjectId, requests] of bySubject) this.bySubject.set(subjectId, requests);
   }
 }
 

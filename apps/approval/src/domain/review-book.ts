@@ -70,6 +70,17 @@ export class ReviewBook {
     return this.requestOfReview.get(reviewId);
   }
 
+  /** Everything the book holds, in the order it was folded (what a snapshot of it writes). */
+  held(): { readonly byRequest: ReadonlyMap<string, BreakGlassReviewState>; readonly requestOfReview: ReadonlyMap<string, string> } {
+    return { byRequest: this.byRequest, requestOfReview: this.requestOfReview };
+  }
+
+  /** Takes over what a snapshot held, into a book that holds nothing yet. */
+  restore(byRequest: Iterable<readonly [string, BreakGlassReviewState]>, requestOfReview: Iterable<readonly [string, string]>): void {
+    for (const [requestId, state] of byRequest) this.byRequest.set(requestId, state);
+    for (const [reviewId, requestId] of requestOfReview) this.requestOfReview.set(reviewId, requestId);
+  }
+
   view(requestId: string): ReviewView | undefined {
     return viewOf(this.stateOf(requestId));
   }

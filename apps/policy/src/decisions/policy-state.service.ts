@@ -1,52 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CatalogPublished, IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted, PolicyBundleLoaded, isEvent } from '@grantline/contracts';
+import { CatalogPublished, IdentityOffboarded, IdentityOwnerChanged, IdentityUpserted, PolicyBundleLoaded } from '@grantline/contracts';
 import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { RetriableError, describeError } from '@grantline/messaging';
 import type { FreshnessMark, LogPosition, MessageBus } from '@grantline/messaging';
 import { EVENT_REGISTRY, MESSAGE_BUS, ReplayedStateService } from '@grantline/messaging-nest';
-import type { FoldedState } from '@grantline/messaging-nest';
-import {
-  BREAK_GLASS_REVIEW_EVENTS,
-  REVIEW_REEVALUATION_EVENTS,
-  SOD_FACT_EVENTS,
-  STATE_EVENTS,
-  applyFact,
-  applyReviewReevaluationFact,
-  applySodFact,
-  emptyReviewReevaluationFacts,
-  initialPolicyState,
-  initialSodFacts,
-} from '../domain';
-import type { MutablePolicyState, PolicyState, ReviewReevaluationFacts, SodFacts } from '../domain';
+import { BREAK_GLASS_REVIEW_EVENTS, REVIEW_REEVALUATION_EVENTS, SOD_FACT_EVENTS, STATE_EVENTS } from '../domain';
+import type { PolicyState, ReviewReevaluationFacts, SodFacts } from '../domain';
+import { FoldedPolicyState } from './folded-policy-state';
+import { policyStateCodec } from './folded-policy-state.codec';
 
-/**
- * The domain state, folded in place: copying it per event, as the pure evolve does, would make a replay quadratic.
- * An event at or before an offset already folded for its partition is skipped, so the start-up replay, the
- * catch-ups and the live consumer can overlap without an older record overwriting a newer one.
- */
-export class FoldedPolicyState implements FoldedState {
-  readonly current: MutablePolicyState = initialPolicyState();
-  /** What detective SoD reads beside the state: accounts behind grants, and access found on targets without one. */
-  readonly sod: SodFacts = initialSodFacts();
-  /** Policy's own decisions (the first per request) and the campaigns it answered: what a review item is re-evaluated from. */
-  readonly recorded: ReviewReevaluationFacts = emptyReviewReevaluationFacts();
-  private readonly folded = new Map<string, bigint>();
-
-  /** False when the event was folded already (same or later offset seen on its partition). */
-  apply(event: Envelope, position?: LogPosition): boolean {
-    if (position) {
-      const key = `${position.topic}/${position.partition}`;
-      const offset = BigInt(position.offset);
-      const seen = this.folded.get(key);
-      if (seen !== undefined && offset <= seen) return false;
-      this.folded.set(key, offset);
-    }
-    if (applyReviewReevaluationFact(this.recorded, event)) return true;
-    applyFact(this.current, event);
-    applySodFact(this.sod, event);
-    return true;
-  }
-}
+export { FoldedPolicyState } from './folded-policy-state';
 
 /**
  * The facts a request is decided on that other services publish: identities, the catalogue and (for break-glass) the
@@ -57,12 +20,12 @@ const FENCED_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded
 /**
  * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start
  * (ReplayedStateService: a failed replay is retried with backoff and the state is not ready meanwhile); the same
- * replay lists the bundle digests already announced. Request handling waits for it, because the transport may
- * start consuming before Nest's bootstrap hooks run, and no request may be decided on a partial state.
+ * replay lists the bundle digests already announced. A start restores the newest snapshot first when the kit keeps
+ * them (`policyStateCodec`, ADR 0037), and replays only the log after it. Request handling waits for it, because the
+ * transport may start consuming before Nest's bootstrap hooks run, and no request may be decided on a partial state.
  */
 @Injectable()
 export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> {
-  private readonly announcedDigests = new Set<string>();
   /**
    * Catch-ups are numbered as they start; a request remembers the number reached when it was received. Numbers, not
    * clock readings: "started after" must be exact, and the service's clock may be a fixed one.
@@ -81,6 +44,7 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
       name: 'policy state',
       logContext: 'policy',
       describe: () => ({ catalogVersion: state.current.catalog?.version ?? null }),
+      snapshot: policyStateCodec,
     });
   }
 
@@ -146,16 +110,12 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
 
   /** Digests (bare hex) already on the bundles topic when the service started. */
   hasAnnounced(digestHex: string): boolean {
-    return this.announcedDigests.has(digestHex);
+    return this.state.announcedDigests.has(digestHex);
   }
 
+  /** Folds an event of the replay, a catch-up or the service's own announcement (which has no position). */
   apply(event: Envelope, position?: LogPosition): void {
-    if (isEvent(event, PolicyBundleLoaded)) this.announcedDigests.add(event.data.digest);
-    else this.state.apply(event, position);
-  }
-
-  protected override applyReplayed(event: Envelope, position: LogPosition): void {
-    this.apply(event, position);
+    this.state.apply(event, position);
   }
 
   private async replayState(): Promise<void> {
