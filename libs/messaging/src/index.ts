@@ -116,3 +116,17 @@ export { deploymentTopics, provisionKafkaNamespace } from './acls/provision-name
 export { KAFKA_CREDENTIALS_ENV, kafkaNamespaceAccess } from './acls/namespace-access';
 export type { KafkaNamespaceAccess, KafkaNamespaceAccessOptions } from './acls/namespace-access';
 export type { ProvisionKafkaNamespaceOptions, ProvisionedKafkaNamespace } from './acls/provision-namespace';
+export {
+  fill,
+  isNumber,
+  isObject,
+  isString,
+  isStrings,
+  pairsOf,
+  setsAsArrays,
+  setsOf,
+  stringsOf,
+  triplesOf,
+  withSeenArray,
+  withSeenSet,
+} from './snapshot-parts';

@@ -1,11 +1,24 @@
 import type { AccessPackage, Entitlement } from '@grantline/contracts';
-import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts } from '@grantline/messaging';
+import {
+  SnapshotUnusableError,
+  decodeJsonParts,
+  encodeJsonParts,
+  fill,
+  isNumber,
+  isObject,
+  isString,
+  isStrings,
+  pairsOf,
+  setsAsArrays,
+  setsOf,
+  withSeenArray,
+  withSeenSet,
+} from '@grantline/messaging';
 import type { StateSnapshotCodec } from '@grantline/messaging';
 import type { RequestApprovalState } from '../domain/approval.state';
 import type { Directory, DirectoryIdentity } from '../domain/directory';
 import type { RequestFacts } from '../domain/inbox.view';
 import type { BreakGlassReviewState } from '../domain/review.state';
-import { fill, isNumber, isObject, isString, isStrings, pairsOf, setsAsArrays, setsOf, withSeenArray, withSeenSet } from '../snapshot-parts';
 import { ApprovalLogState } from './approval-log-state';
 
 const PARTS = [

@@ -1,7 +1,6 @@
 import type { ReviewItemEvaluation } from '@grantline/contracts';
-import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts } from '@grantline/messaging';
+import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts, fill, isObject, isString, pairsOf, triplesOf } from '@grantline/messaging';
 import type { StateSnapshotCodec } from '@grantline/messaging';
-import { fill, isObject, isString, pairsOf, triplesOf } from '../snapshot-parts';
 import { CertificationLogState } from './certification-log-state';
 import type { CampaignState, ItemState } from './domain/certification.state';
 import type { GrantFact } from './domain/grant-facts';

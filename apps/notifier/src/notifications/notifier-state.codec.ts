@@ -1,33 +1,18 @@
-import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts } from '@grantline/messaging';
+import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts, isObject, pairsOf, stringsOf } from '@grantline/messaging';
 import type { StateSnapshotCodec } from '@grantline/messaging';
 import { NotifierState } from '../domain';
 import type { NotifierStateParts } from '../domain';
 
 const PARTS = ['breakGlass', 'reviews', 'grants', 'requested', 'reconciliations', 'detections'] as const;
 
-/** A part of map entries, checked to be `[key, value]` pairs before any of it reaches the state. */
-function entriesOf<V>(part: readonly unknown[], name: string): [string, V][] {
-  for (const entry of part) {
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'object' || entry[1] === null) {
-      throw new SnapshotUnusableError(`its ${name} part holds an entry that is not a [key, value] pair`);
-    }
-  }
-  return part as [string, V][];
-}
-
 /** A part of instant lists (per connector, per drift finding), checked to be lists of strings. */
 function instantListsOf(part: readonly unknown[], name: string): [string, string[]][] {
-  const lists = entriesOf<unknown>(part, name);
+  const lists = pairsOf<unknown>(part, name, Array.isArray);
   for (const [key, list] of lists) {
     if (!Array.isArray(list) || list.some((instant) => typeof instant !== 'string'))
       throw new SnapshotUnusableError(`its ${name} of ${key} is not a list of instants`);
   }
   return lists as [string, string[]][];
-}
-
-function stringsOf(part: readonly unknown[], name: string): string[] {
-  if (part.some((entry) => typeof entry !== 'string')) throw new SnapshotUnusableError(`its ${name} part holds an entry that is not a string`);
-  return part as string[];
 }
 
 /**
@@ -50,9 +35,9 @@ export const notifierStateCodec: StateSnapshotCodec<NotifierState> = {
     // Everything is read and checked before `into` is touched: a bad snapshot leaves it as it was.
     const parts = decodeJsonParts(frames, PARTS);
     const restored: NotifierStateParts = {
-      breakGlass: entriesOf(parts.breakGlass, 'breakGlass'),
-      reviews: entriesOf(parts.reviews, 'reviews'),
-      grants: entriesOf(parts.grants, 'grants'),
+      breakGlass: pairsOf(parts.breakGlass, 'breakGlass', isObject),
+      reviews: pairsOf(parts.reviews, 'reviews', isObject),
+      grants: pairsOf(parts.grants, 'grants', isObject),
       requested: stringsOf(parts.requested, 'requested'),
       reconciliations: instantListsOf(parts.reconciliations, 'reconciliations'),
       detections: instantListsOf(parts.detections, 'detections'),

@@ -1,5 +1,17 @@
 import type { AccessPackage, Entitlement, Identity } from '@grantline/contracts';
-import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts } from '@grantline/messaging';
+import {
+  SnapshotUnusableError,
+  decodeJsonParts,
+  encodeJsonParts,
+  fill,
+  isObject,
+  isString,
+  isStrings,
+  pairsOf,
+  setsAsArrays,
+  setsOf,
+  stringsOf,
+} from '@grantline/messaging';
 import type { StateSnapshotCodec } from '@grantline/messaging';
 import type { CatalogSystem, CatalogView, HeldGrant, RecordedDecisionFact, UnmanagedAccess } from '../domain';
 import { FoldedPolicyState } from './folded-policy-state';
@@ -30,31 +42,6 @@ interface EncodedCatalog {
   readonly accessPackages: [string, AccessPackage][];
 }
 
-function* setsAsArrays(map: ReadonlyMap<string, ReadonlySet<string>>): Generator<[string, string[]]> {
-  for (const [key, values] of map) yield [key, [...values]];
-}
-
-const isObject = (value: unknown): boolean => typeof value === 'object' && value !== null;
-const isString = (value: unknown): value is string => typeof value === 'string';
-const isStrings = (value: unknown): value is string[] => Array.isArray(value) && value.every(isString);
-
-/** A part's entries as [key, value] pairs whose values pass `valid`; anything else is a snapshot this codec did not write. */
-function pairsOf<V>(entries: readonly unknown[], part: string, valid: (value: unknown) => boolean): [string, V][] {
-  for (const entry of entries) {
-    if (!Array.isArray(entry) || entry.length !== 2 || !isString(entry[0]) || !valid(entry[1])) {
-      throw new SnapshotUnusableError(`part ${part} holds an entry that is not a [key, value] pair of the expected kind`);
-    }
-  }
-  return entries as [string, V][];
-}
-
-function stringsOf(entries: readonly unknown[], part: string): string[] {
-  if (!isStrings(entries)) throw new SnapshotUnusableError(`part ${part} holds an entry that is not a string`);
-  return entries;
-}
-
-const setsOf = (pairs: readonly [string, string[]][]): [string, Set<string>][] => pairs.map(([key, values]) => [key, new Set(values)]);
-
 function catalogOf(entries: readonly unknown[]): CatalogView | undefined {
   if (entries.length === 0) return undefined;
   const [encoded] = entries as [Partial<EncodedCatalog>];
@@ -75,10 +62,6 @@ function offsetsOf(pairs: readonly [string, string][]): [string, bigint][] {
     if (!/^\d+$/.test(offset)) throw new SnapshotUnusableError(`part folded holds the offset ${JSON.stringify(offset)} for ${key}`);
     return [key, BigInt(offset)];
   });
-}
-
-function fill<K, V>(map: Map<K, V>, entries: Iterable<readonly [K, V]>): void {
-  for (const [key, value] of entries) map.set(key, value);
 }
 
 /**

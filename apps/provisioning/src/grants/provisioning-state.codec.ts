@@ -1,28 +1,13 @@
-import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts } from '@grantline/messaging';
+import { SnapshotUnusableError, decodeJsonParts, encodeJsonParts, isObject, pairsOf, stringsOf } from '@grantline/messaging';
 import type { StateSnapshotCodec } from '@grantline/messaging';
 import { ProvisioningState } from '../domain';
 import type { GrantState, ProvisioningStateParts } from '../domain';
 
 const PARTS = ['grants', 'entitlements', 'identities', 'leavers', 'ownershipTransfers', 'leaverAccountSystems', 'deactivations'] as const;
 
-/** A part of map entries, checked to be `[key, value]` pairs before any of it reaches the state. */
-function entriesOf<V>(part: readonly unknown[], name: string): [string, V][] {
-  for (const entry of part) {
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || typeof entry[1] !== 'object' || entry[1] === null) {
-      throw new SnapshotUnusableError(`its ${name} part holds an entry that is not a [key, value] pair`);
-    }
-  }
-  return part as [string, V][];
-}
-
-function stringsOf(part: readonly unknown[], name: string): string[] {
-  if (part.some((entry) => typeof entry !== 'string')) throw new SnapshotUnusableError(`its ${name} part holds an entry that is not a string`);
-  return part as string[];
-}
-
 /** The grants, checked for what `restore` derives the indexes from. */
 function grantsOf(part: readonly unknown[]): [string, GrantState][] {
-  const grants = entriesOf<GrantState>(part, 'grants');
+  const grants = pairsOf<GrantState>(part, 'grants', isObject);
   for (const [grantId, grant] of grants) {
     if (typeof grant.requestId !== 'string' || typeof grant.beneficiaryId !== 'string')
       throw new SnapshotUnusableError(`its grant ${grantId} names no request or beneficiary`);
@@ -52,12 +37,12 @@ export const provisioningStateCodec: StateSnapshotCodec<ProvisioningState> = {
     const parts = decodeJsonParts(frames, PARTS);
     const restored: ProvisioningStateParts = {
       grants: grantsOf(parts.grants),
-      entitlements: entriesOf(parts.entitlements, 'entitlements'),
-      identities: entriesOf(parts.identities, 'identities'),
+      entitlements: pairsOf(parts.entitlements, 'entitlements', isObject),
+      identities: pairsOf(parts.identities, 'identities', isObject),
       leavers: stringsOf(parts.leavers, 'leavers'),
-      ownershipTransfers: entriesOf(parts.ownershipTransfers, 'ownershipTransfers'),
-      leaverAccountSystems: entriesOf(parts.leaverAccountSystems, 'leaverAccountSystems'),
-      deactivations: entriesOf(parts.deactivations, 'deactivations'),
+      ownershipTransfers: pairsOf(parts.ownershipTransfers, 'ownershipTransfers', isObject),
+      leaverAccountSystems: pairsOf(parts.leaverAccountSystems, 'leaverAccountSystems', isObject),
+      deactivations: pairsOf(parts.deactivations, 'deactivations', isObject),
     };
     into.restore(restored);
   },

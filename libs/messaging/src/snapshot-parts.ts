@@ -1,4 +1,6 @@
-import { SnapshotUnusableError } from '@grantline/messaging';
+import { SnapshotUnusableError } from './state-snapshot';
+
+// Shared by every state codec: the checks of a part read back, and the shapes sets and nested maps take in JSON.
 
 // Reading the parts of a state snapshot back (ADR 0037): each check is one pass over the entries, and anything that
 // fails it is a snapshot this service's codecs did not write, so the state is replayed from the log instead.
