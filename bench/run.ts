@@ -1,5 +1,5 @@
 /**
- * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors` / `bench:store` / `bench:kafka-clients`: benchmarks are not tests. Each prints its rates, the
+ * `npm run bench` / `bench:policy` / `bench:lifecycle` / `bench:projection` / `bench:verify` / `bench:expiry` / `bench:kafka-acl` / `bench:scim` / `bench:credentials` / `bench:connectors` / `bench:store` / `bench:kafka-clients` / `bench:start`: benchmarks are not tests. Each prints its rates, the
  * ratios against a baseline measured in the same run, and one closing line of JSON.
  */
 async function main(): Promise<void> {
@@ -48,6 +48,11 @@ async function main(): Promise<void> {
       await runStoreBench();
       break;
     }
+    case 'start': {
+      const { runStartBench } = await import('./start/start.bench');
+      await runStartBench();
+      break;
+    }
     case 'kafka-clients': {
       const { runKafkaClientsBench } = await import('./kafka-clients/kafka-clients.bench');
       await runKafkaClientsBench();
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
     }
     default:
       throw new Error(
-        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors | store | kafka-clients)`,
+        `unknown benchmark '${name}' (messaging | policy | lifecycle | projection | verify | expiry | kafka-acl | scim | credentials | connectors | store | kafka-clients | start)`,
       );
   }
 }

@@ -21,6 +21,8 @@ const SERVICES = ['intake', 'policy', 'approval', 'provisioning', 'connector-pos
 /** The connector the platform runs: apps/connector-postgres with its default id. */
 const BENCH_CONNECTORS: readonly ConnectorDeployment[] = [{ id: 'postgres', service: 'connector-postgres' }];
 export type ServiceName = (typeof SERVICES)[number];
+/** A service's JSON log record, as its logger writes it. */
+export type LogRecord = Readonly<Record<string, unknown>> & { readonly msg?: unknown };
 const READY_TIMEOUT_MS = Number(process.env['BENCH_LIFECYCLE_START_TIMEOUT_MS'] ?? 300_000);
 const STOP_GRACE_MS = 20_000;
 
@@ -29,7 +31,10 @@ interface Running {
   readonly child: ChildProcess;
   readonly log: WriteStream;
   readonly exited: Promise<number | null>;
+  readonly startedAt: number;
+  readonly watchers: Set<(record: LogRecord) => void>;
   url?: string;
+  readyAt?: number;
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -56,6 +61,7 @@ process.once('exit', () => {
 export class BenchPlatform {
   private readonly services: Running[] = [];
   private kafkaAccess: KafkaNamespaceAccess | undefined;
+  private serviceEnv: ((name: ServiceName) => NodeJS.ProcessEnv) | undefined;
 
   private constructor(
     readonly runId: string,
@@ -72,8 +78,8 @@ export class BenchPlatform {
     return new BenchPlatform(runId, `bench-${runId}`, logDir, await ensureDevIssuerKey(join(logDir, 'dev-issuer')));
   }
 
-  /** Starts every service and resolves once each answers /health/ready. */
-  async launch(log: (line: string) => void): Promise<void> {
+  /** Starts the services (default: every one) and resolves once each answers /health/ready. */
+  async launch(log: (line: string) => void, names: readonly ServiceName[] = SERVICES): Promise<void> {
     const env = (name: ServiceName): NodeJS.ProcessEnv => ({
       // What tools/platform/start.ts gives every service, then this run's own namespace, database and issuer.
       PROVISIONING_RECONCILE_EVERY: 'PT1M',
@@ -88,12 +94,55 @@ export class BenchPlatform {
       ...this.kafkaAccess?.envOf(name),
     });
     // On a broker with ACLs (the default, ADR 0017): the namespace provisioned, each service its own principal.
-    this.kafkaAccess = await kafkaNamespaceAccess({ namespace: this.namespace, connectors: BENCH_CONNECTORS });
-    log(`starting ${SERVICES.length} services in Kafka namespace ${this.namespace} (logs: ${this.logDir})`);
+    this.kafkaAccess ??= await kafkaNamespaceAccess({ namespace: this.namespace, connectors: BENCH_CONNECTORS });
+    this.serviceEnv = env;
+    log(`starting ${names.length} services in Kafka namespace ${this.namespace} (logs: ${this.logDir})`);
     const started = Date.now();
-    for (const name of SERVICES) this.services.push(this.spawn(name, env(name)));
+    for (const name of names) this.services.push(this.spawn(name, env(name)));
     await this.waitUntilReady(started + READY_TIMEOUT_MS);
-    log(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(`${names.length === SERVICES.length ? 'all services' : names.join(', ')} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  /**
+   * Starts one service (again: after `kill`), with `watch` told about every log record from its first line on.
+   * Resolves with the milliseconds from spawn to its first 200 on /health/ready.
+   */
+  async start(name: ServiceName, watch?: (record: LogRecord) => void, extraEnv: NodeJS.ProcessEnv = {}): Promise<number> {
+    if (this.serviceEnv === undefined) throw new Error('launch the platform (or a first service) before starting one again');
+    const running = this.spawn(name, { ...this.serviceEnv(name), ...extraEnv }, watch);
+    this.services.push(running);
+    await this.waitUntilReady(running.startedAt + READY_TIMEOUT_MS);
+    return (running.readyAt as number) - running.startedAt;
+  }
+
+  /** `kill -9`: no drain, no goodbye; resolves once the process is gone. */
+  async kill(name: ServiceName): Promise<void> {
+    const alive = this.services.filter((r) => r.name === name && isRunning(r));
+    for (const r of alive) r.child.kill('SIGKILL');
+    await Promise.all(alive.map((r) => r.exited));
+    this.forget(name);
+  }
+
+  /** A graceful stop of one service (SIGTERM, SIGKILL after the grace period). */
+  async stopService(name: ServiceName): Promise<void> {
+    const alive = this.services.filter((r) => r.name === name && isRunning(r));
+    for (const r of alive) r.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), STOP_GRACE_MS)));
+    const outcome = await Promise.race([Promise.all(alive.map((r) => r.exited)), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') await this.kill(name);
+    this.forget(name);
+  }
+
+  private forget(name: ServiceName): void {
+    for (let i = this.services.length - 1; i >= 0; i -= 1) {
+      const r = this.services[i] as Running;
+      if (r.name === name && !isRunning(r)) {
+        this.services.splice(i, 1);
+        r.log.end();
+      }
+    }
   }
 
   /** Written once per run beside its logs (Ed25519, PKCS#8 PEM, owner-only); never printed. */
@@ -103,23 +152,28 @@ export class BenchPlatform {
     return file;
   }
 
-  private spawn(name: ServiceName, env: NodeJS.ProcessEnv): Running {
+  private spawn(name: ServiceName, env: NodeJS.ProcessEnv, watch?: (record: LogRecord) => void): Running {
     const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, ['--no-warnings', '-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+    // BENCH_PROFILE=policy,intake: those services write a V8 CPU profile beside their logs when they stop.
+    const profiled = (process.env['BENCH_PROFILE'] ?? '').split(',').includes(name)
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(this.logDir, 'profiles', name)}`]
+      : [];
+    const child = spawn(process.execPath, ['--no-warnings', ...profiled, '-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const running: Running = { name, child, log, exited };
+    const running: Running = { name, child, log, exited, startedAt: Date.now(), watchers: new Set(watch ? [watch] : []) };
     live.add(running);
     void exited.then(() => live.delete(running));
     const onLine = (line: string): void => {
       if (!log.writableEnded) log.write(`${line}\n`);
-      if (running.url === undefined && line.includes('"ready"')) {
+      if ((running.url === undefined && line.includes('"ready"')) || running.watchers.size > 0) {
         try {
-          const record = JSON.parse(line) as { msg?: unknown; url?: unknown };
-          if (record.msg === 'ready' && typeof record.url === 'string') running.url = record.url;
+          const record = JSON.parse(line) as LogRecord & { url?: unknown };
+          if (running.url === undefined && record.msg === 'ready' && typeof record.url === 'string') running.url = record.url;
+          for (const watcher of running.watchers) watcher(record);
         } catch {
           // not a JSON record
         }
@@ -148,7 +202,9 @@ export class BenchPlatform {
         }),
       );
       pending.forEach((r, i) => {
-        if (answers[i]) ready.add(r.name);
+        if (!answers[i]) return;
+        ready.add(r.name);
+        r.readyAt ??= Date.now();
       });
       if (ready.size === this.services.length) return;
       if (Date.now() > deadline)
