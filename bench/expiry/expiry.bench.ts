@@ -2,14 +2,17 @@
  * `npm run bench:expiry`: a million active grants expiring on time (issue 12, item 6).
  *
  * The grants: 88 % uniform over 30 days from the load, 2 % for 400 days, 10 % (the spike) all in one millisecond a
- * few seconds after the load, and, while the scheduler is down, 1 % more that expire during the outage. For each
+ * few seconds after the load, and, while the scheduler is down, 1 % more that expire during each of two outages. For each
  * variant, the same grants at the same offsets:
  * (a) baseline, a naive poll: the grants as documents in the local MongoDB-wire store, `find({ expiresAt ≤ now })`
  *     every second, then marked fired;
  * (b) the scheduler: its runtime as the service runs it, in a process of its own on the run's Kafka namespace; the
  *     bench publishes `iga.grant.created` + `iga.grant.activated` per grant as provisioning would, waits until it has
  *     folded them, weighs its heap (forced GC), lets the spike come due, watches `iga.timer.fired` on the log, then
- *     `kill -9`s it, publishes the outage grants, restarts it and times how long until every overdue grant fired.
+ *     `kill -9`s it, publishes the outage grants, restarts it and times how long until every overdue grant fired; then
+ *     once more. Its snapshots are kept as the service keeps them (MongoSnapshotStore, ADR 0037), in a database of the
+ *     run: the first restart finds none (the first start replayed an empty log), replays the whole log (the same-run
+ *     baseline) and writes one; the second restores it and replays only the log after it.
  * Emission time is a firing's record timestamp on the log; lateness = emission - expiresAt. Grants that expired before
  * their facts were even published (the first minutes of the uniform cohort) are checked but left out of lateness.
  *
@@ -17,8 +20,9 @@
  * BENCH_EXPIRY_BASELINE=0 skips (a), BENCH_EXPIRY_WINDOW_MS (20,000; quick 8,000: how long after the spike each
  * variant keeps watching), BENCH_EXPIRY_KEEP_DATA=1, BENCH_EXPIRY_PROFILE_DIR (a CPU profile of the scheduler from the
  * spike's publication until it cleared, and of the restarted one from its start until the overdue fired, as node
- * --cpu-prof would write them). SCHEDULER_TICK_INTERVAL_MS / _BATCH_SIZE reach the scheduler as
- * they reach the service. Ends with one JSON line.
+ * --cpu-prof would write them), BENCH_EXPIRY_SNAPSHOT_MIN_EVENTS (a snapshot after a start-up replay of at least this
+ * many events; default the service's 100,000, at most the grant count). SCHEDULER_TICK_INTERVAL_MS / _BATCH_SIZE reach
+ * the scheduler as they reach the service. Ends with one JSON line.
  */
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -27,13 +31,14 @@ import { join } from 'node:path';
 import { TOPICS, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
 import { KafkaMessageBus, silentLogger } from '@grantline/messaging';
-import { globalSetup, globalTeardown, uniqueName } from '@grantline/testing';
+import { createConnection } from 'mongoose';
+import { globalSetup, globalTeardown, mongoDatabaseUrl, uniqueName } from '@grantline/testing';
 import { latencyOf, round } from '../lifecycle/stats';
 import type { Latency } from '../lifecycle/stats';
 import { FiringLog } from './firings';
 import { GrantSet, grantFactsBuilder } from './grant-set';
 import { runNaivePoll } from './naive-poll';
-import type { SchedulerHeap, SchedulerQuery, SchedulerStatus } from './scheduler-process';
+import type { SchedulerHeap, SchedulerQuery, SchedulerSnapshotWritten, SchedulerStatus } from './scheduler-process';
 
 const say = (line: string): void => void process.stderr.write(`expiry | ${line}\n`);
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +59,9 @@ function settings() {
   const long = Math.round(grants / 50);
   return {
     quick,
-    counts: { uniform: grants - spike - long, long, spike, outage: Math.max(10, Math.round(grants / 100)) },
+    // two outages (one per restart), each of 1 % of the grants
+    counts: { uniform: grants - spike - long, long, spike, outage: 2 * Math.max(10, Math.round(grants / 100)) },
+    snapshotMinEvents: whole('BENCH_EXPIRY_SNAPSHOT_MIN_EVENTS', Math.min(100_000, grants)),
     partitions: Math.max(1, whole('BENCH_EXPIRY_PARTITIONS', 3)),
     baseline: env['BENCH_EXPIRY_BASELINE'] !== '0',
     windowMs: whole('BENCH_EXPIRY_WINDOW_MS', quick ? 8_000 : 20_000),
@@ -92,7 +99,7 @@ class SchedulerChild {
     return { scheduler: new SchedulerChild(child, exited), spawnedAt, startedAt: Date.now() };
   }
 
-  ask<T extends SchedulerStatus | SchedulerHeap | { kind: 'profile-start' | 'profile-stop' }>(query: SchedulerQuery): Promise<T> {
+  ask<T extends SchedulerStatus | SchedulerHeap | SchedulerSnapshotWritten | { kind: 'profile-start' | 'profile-stop' }>(query: SchedulerQuery): Promise<T> {
     return new Promise((resolve) => {
       const onMessage = (message: T): void => {
         if (message.kind !== query.kind) return;
@@ -108,6 +115,15 @@ class SchedulerChild {
     this.child.kill(signal);
     await this.exited;
   }
+}
+
+/** One kill -9 and restart: the overdue grants, how long until they all fired, what the start did. */
+interface RestartOutcome {
+  readonly overdue: number;
+  readonly recoveryMs: number;
+  readonly rebuild: SchedulerStatus['rebuild'];
+  readonly consumingLiveMs: number;
+  readonly snapshotWritten: SchedulerSnapshotWritten['written'] | null;
 }
 
 interface Sample {
@@ -162,6 +178,15 @@ async function waitFolded(scheduler: SchedulerChild, events: number, timeoutMs: 
   }
 }
 
+async function dropDatabase(name: string): Promise<void> {
+  const connection = await createConnection(mongoDatabaseUrl(name)).asPromise();
+  try {
+    await connection.dropDatabase();
+  } finally {
+    await connection.close();
+  }
+}
+
 const seconds = (ms: number): string => (Number.isNaN(ms) ? 'never' : `${(ms / 1000).toFixed(2)} s`);
 const fmt = (l: Latency): string => `${l.p50} / ${l.p99} / ${l.p999} / max ${l.max} ms (n=${l.count})`;
 const met = (ok: boolean): string => (ok ? 'MET' : 'NOT MET');
@@ -176,7 +201,7 @@ export async function runExpiryBench(): Promise<void> {
   const active = cfg.counts.uniform + cfg.counts.long + cfg.counts.spike;
   say(
     `${active} active grants (${cfg.counts.uniform} uniform over 30 days, ${cfg.counts.long} for 400 days, a spike of ${cfg.counts.spike} in one millisecond) ` +
-      `+ ${cfg.counts.outage} expiring while the scheduler is down; load average ${load[0]?.toFixed(2)}`,
+      `+ ${cfg.counts.outage} expiring while the scheduler is down (half in each of two outages); load average ${load[0]?.toFixed(2)}`,
   );
   const spikeMargin = (perSec: number): number => Math.round((cfg.counts.spike / Math.max(1, perSec)) * 1.5 * 1000) + 3_000;
 
@@ -218,7 +243,9 @@ export async function runExpiryBench(): Promise<void> {
     // grants.expiresAt is placed again for the scheduler's own timeline
   }
 
-  // (b) the scheduler
+  // (b) the scheduler, its snapshots in a database of the run (ADR 0037)
+  const snapshotDatabase = `${run}_snapshots`;
+  const snapshotEnv = { BENCH_EXPIRY_SNAPSHOT_DB: snapshotDatabase, BENCH_EXPIRY_SNAPSHOT_MIN_EVENTS: String(cfg.snapshotMinEvents) };
   const bus = new KafkaMessageBus({ clientId: run, brokers: (process.env['KAFKA_BROKERS'] ?? '').split(','), registry, logger: silentLogger, namespace });
   let scheduler: SchedulerChild | undefined;
   try {
@@ -226,7 +253,7 @@ export async function runExpiryBench(): Promise<void> {
     await bus.ensureTopics([TOPICS.grants, TOPICS.approvals, TOPICS.schedule].map((topic) => ({ topic, partitions: cfg.partitions })));
     const firings = new FiringLog(bus, TOPICS.schedule, grants);
     const armedAt = new Float64Array(grants.size).fill(Number.NaN);
-    ({ scheduler } = await SchedulerChild.start(namespace));
+    ({ scheduler } = await SchedulerChild.start(namespace, snapshotEnv));
     const heapBefore = await scheduler.ask<SchedulerHeap>({ kind: 'heap' });
 
     const loadStart = Date.now();
@@ -269,35 +296,65 @@ export async function runExpiryBench(): Promise<void> {
       say(`scheduler: CPU profile of the spike (publish, fold, fire) in ${file}`);
     }
 
-    // kill -9, grants expiring during the outage, restart
+    // kill -9, grants expiring during the outage, restart; twice. The first restart has no snapshot yet (the first
+    // start replayed an empty log) and replays the whole log: the same-run baseline, and the snapshot it writes
+    // after its replay is the one the second restart starts from, replaying only the log after it.
     const killAt = Date.now();
-    await scheduler.kill('SIGKILL');
-    scheduler = undefined;
-    await firings.poll();
-    const outageAt = Date.now() + 1_000;
-    grants.place('outage', outageAt, 2_000);
-    await publishFacts(bus, grants, grants.ranges.outage.from, grants.ranges.outage.to, armedAt);
-    const outageEnd = outageAt + 3_000;
-    if (Date.now() < outageEnd) await pause(outageEnd - Date.now());
-    await firings.poll();
-    const restartAt = Date.now();
-    const overdue = [...range(0, grants.size, (i) => (grants.expiresAt[i] as number) <= restartAt && firings.count[i] === 0)];
-    say(`scheduler: killed (-9) ${killAt - spikeAt} ms after the spike; restarted ${restartAt - killAt} ms later with ${overdue.length} grants overdue`);
-    const restarted = await SchedulerChild.start(namespace, cfg.profileDir === undefined ? {} : { BENCH_EXPIRY_PROFILE_FROM_START: '1' });
-    scheduler = restarted.scheduler;
-    const status = await scheduler.ask<SchedulerStatus>({ kind: 'status' });
-    say(
-      `scheduler: replayed ${status.rebuild?.events ?? '?'} events in ${status.rebuild?.millis ?? '?'} ms, consuming live ${restarted.startedAt - restartAt} ms after the restart`,
-    );
-    const recovered = await firings.until(() => overdue.every((i) => firings.count[i] !== 0), cfg.quick ? 300_000 : 900_000);
-    let lastOverdue = 0;
-    for (const i of overdue) lastOverdue = Math.max(lastOverdue, firings.emittedAt[i] as number);
-    const recoveryMs = recovered ? lastOverdue - restartAt : Number.NaN;
-    if (cfg.profileDir !== undefined) {
-      const file = join(cfg.profileDir, `scheduler-restart-${run}.cpuprofile`);
-      await scheduler.ask({ kind: 'profile-stop', file });
-      say(`scheduler: CPU profile of the restart (replay, catch-up) in ${file}`);
-    }
+    const restartAfterOutage = async (label: 'full-replay' | 'from-snapshot', from: number, to: number): Promise<RestartOutcome> => {
+      const killedAt = Date.now();
+      await scheduler?.kill('SIGKILL');
+      scheduler = undefined;
+      await firings.poll();
+      const outageAt = Date.now() + 1_000;
+      for (let i = from; i < to; i += 1) grants.expiresAt[i] = outageAt + Math.floor(((i - from) * 2_000) / Math.max(1, to - from));
+      await publishFacts(bus, grants, from, to, armedAt);
+      const outageEnd = outageAt + 3_000;
+      if (Date.now() < outageEnd) await pause(outageEnd - Date.now());
+      await firings.poll();
+      const restartAt = Date.now();
+      // published grants only: the second outage's are not placed yet at the first restart
+      const overdue = [
+        ...range(0, grants.size, (i) => !Number.isNaN(armedAt[i] as number) && (grants.expiresAt[i] as number) <= restartAt && firings.count[i] === 0),
+      ];
+      say(`scheduler (${label}): killed (-9), restarted ${restartAt - killedAt} ms later with ${overdue.length} grants overdue`);
+      const restarted = await SchedulerChild.start(namespace, {
+        ...snapshotEnv,
+        ...(cfg.profileDir === undefined ? {} : { BENCH_EXPIRY_PROFILE_FROM_START: '1' }),
+      });
+      scheduler = restarted.scheduler;
+      const status = await scheduler.ask<SchedulerStatus>({ kind: 'status' });
+      const rebuild = status.rebuild;
+      say(
+        `scheduler (${label}): ` +
+          (rebuild?.snapshot
+            ? `restored a snapshot of ${rebuild.snapshot.events} events in ${rebuild.snapshot.restoreMs} ms, then replayed ${rebuild.events} events after it (${rebuild.millis} ms in all)`
+            : `replayed ${rebuild?.events ?? '?'} events in ${rebuild?.millis ?? '?'} ms${rebuild?.snapshotSkipped ? ` (no snapshot: ${rebuild.snapshotSkipped})` : ''}`) +
+          `, consuming live ${restarted.startedAt - restartAt} ms after the restart`,
+      );
+      const recovered = await firings.until(() => overdue.every((i) => firings.count[i] !== 0), cfg.quick ? 300_000 : 900_000);
+      let lastOverdue = 0;
+      for (const i of overdue) lastOverdue = Math.max(lastOverdue, firings.emittedAt[i] as number);
+      const recoveryMs = recovered ? lastOverdue - restartAt : Number.NaN;
+      if (cfg.profileDir !== undefined) {
+        const file = join(cfg.profileDir, `scheduler-restart-${label}-${run}.cpuprofile`);
+        await scheduler.ask({ kind: 'profile-stop', file });
+        say(`scheduler (${label}): CPU profile of the restart (restore, replay, catch-up) in ${file}`);
+      }
+      const snapshot = await scheduler.ask<SchedulerSnapshotWritten>({ kind: 'snapshot-written' });
+      if (snapshot.written) {
+        say(
+          `scheduler (${label}): snapshot of ${snapshot.written.events} events written, ${(snapshot.written.bytes / 1_048_576).toFixed(1)} MiB in ` +
+            `${snapshot.written.chunks} chunks, ${snapshot.written.ms} ms to compress and store`,
+        );
+      }
+      return { overdue: overdue.length, recoveryMs, rebuild, consumingLiveMs: restarted.startedAt - restartAt, snapshotWritten: snapshot.written ?? null };
+    };
+    const outage = grants.ranges.outage;
+    const middle = outage.from + Math.ceil((outage.to - outage.from) / 2);
+    const fullReplay = await restartAfterOutage('full-replay', outage.from, middle);
+    if (fullReplay.snapshotWritten === null) say('scheduler (full-replay): WARNING no snapshot was written: the next restart replays the whole log too');
+    const fromSnapshot = await restartAfterOutage('from-snapshot', middle, outage.to);
+    const recoveryMs = fullReplay.recoveryMs;
     await pause(3_000);
     await firings.poll();
     const endCutoff = Date.now() - 5_000;
@@ -333,6 +390,7 @@ export async function runExpiryBench(): Promise<void> {
       duplicates: firings.duplicates === 0,
       bytesPerGrant: bytesPerGrant <= GOALS.bytesPerGrant,
       recovery: recoveryMs <= GOALS.recoveryMs,
+      recoveryFromSnapshot: fromSnapshot.recoveryMs <= GOALS.recoveryMs,
     };
     const b = baseline as { steadyLatenessMs?: Latency; spikeLatenessMs?: Latency; spikeClearedMs?: number | null } | undefined;
     say('');
@@ -347,11 +405,18 @@ export async function runExpiryBench(): Promise<void> {
     );
     say(`memory                            ${bytesPerGrant} B/grant heap, ${rssPerGrant} B/grant RSS`);
     say(
-      `after kill -9                     ${overdue.length} overdue all fired ${seconds(recoveryMs)} after restart (replay ${status.rebuild?.millis ?? '?'} ms)`,
+      `after kill -9, full replay        ${fullReplay.overdue} overdue all fired ${seconds(recoveryMs)} after restart (replay of ${fullReplay.rebuild?.events ?? '?'} events ${fullReplay.rebuild?.millis ?? '?'} ms)`,
+    );
+    const restored = fromSnapshot.rebuild?.snapshot;
+    say(
+      `after kill -9, from snapshot      ${fromSnapshot.overdue} overdue all fired ${seconds(fromSnapshot.recoveryMs)} after restart ` +
+        (restored
+          ? `(snapshot of ${restored.events} events restored in ${restored.restoreMs} ms + tail of ${fromSnapshot.rebuild?.events ?? '?'} events, ${fromSnapshot.rebuild?.millis ?? '?'} ms in all)`
+          : `(NO SNAPSHOT USED: ${fromSnapshot.rebuild?.snapshotSkipped ?? 'snapshots off'}; replay of ${fromSnapshot.rebuild?.events ?? '?'} events ${fromSnapshot.rebuild?.millis ?? '?'} ms)`),
     );
     say(
       `goals: p99 ≤ 1 s ${met(goals.p99)}; p99.9 ≤ 2 s ${met(goals.p999)}; spike ≤ 10 s ${met(goals.spikeCleared)}; 0 missed ${met(goals.missed)}; 0 early ${met(goals.early)}; ` +
-        `0 duplicate ${met(goals.duplicates)}; ≤ 150 B/grant ${met(goals.bytesPerGrant)}; overdue ≤ 30 s after restart ${met(goals.recovery)}`,
+        `0 duplicate ${met(goals.duplicates)}; ≤ 150 B/grant ${met(goals.bytesPerGrant)}; overdue ≤ 30 s after restart: full replay ${met(goals.recovery)}, from snapshot ${met(goals.recoveryFromSnapshot)}`,
     );
     say(`load average at start / end: ${load.map((l) => l.toFixed(2)).join(' / ')} (2 cores, shared)`);
     process.stdout.write(
@@ -376,10 +441,22 @@ export async function runExpiryBench(): Promise<void> {
           rssBytesPerGrant: rssPerGrant,
           heapUsedBytes: heapAfter.heapUsed,
           restart: {
-            overdue: overdue.length,
+            overdue: fullReplay.overdue,
             recoveryMs: Number.isNaN(recoveryMs) ? null : recoveryMs,
-            replayMs: status.rebuild?.millis ?? null,
-            replayedEvents: status.rebuild?.events ?? null,
+            replayMs: fullReplay.rebuild?.millis ?? null,
+            replayedEvents: fullReplay.rebuild?.events ?? null,
+            consumingLiveMs: fullReplay.consumingLiveMs,
+            snapshotWritten: fullReplay.snapshotWritten,
+          },
+          restartFromSnapshot: {
+            overdue: fromSnapshot.overdue,
+            recoveryMs: Number.isNaN(fromSnapshot.recoveryMs) ? null : fromSnapshot.recoveryMs,
+            snapshotRestoreMs: restored?.restoreMs ?? null,
+            snapshotEvents: restored?.events ?? null,
+            tailEvents: restored ? (fromSnapshot.rebuild?.events ?? null) : null,
+            replayMs: fromSnapshot.rebuild?.millis ?? null,
+            snapshotSkipped: fromSnapshot.rebuild?.snapshotSkipped ?? null,
+            consumingLiveMs: fromSnapshot.consumingLiveMs,
           },
         },
         baseline: baseline ?? null,
@@ -390,7 +467,10 @@ export async function runExpiryBench(): Promise<void> {
     if (!goals.missed || !goals.early || !goals.duplicates) process.exitCode = 1;
   } finally {
     await scheduler?.kill('SIGKILL');
-    if (!cfg.keepData) await bus.deleteNamespace().catch(() => undefined);
+    if (!cfg.keepData) {
+      await bus.deleteNamespace().catch(() => undefined);
+      await dropDatabase(snapshotDatabase).catch(() => undefined);
+    }
     await bus.disconnect();
     await globalTeardown();
   }

@@ -7,6 +7,16 @@ const NIL = '00000000-0000-0000-0000-000000000000';
 const MAX_LOAD = 0.8;
 
 /**
+ * What a snapshot of the set holds (ADR 0037): a copy of the table's words, as they lie (restored as they are, the
+ * same probe sequences find the same ids, with no rehash), and the ids kept as strings.
+ */
+export interface EventIdSetSnapshot {
+  readonly words: Uint32Array<ArrayBuffer>;
+  readonly compactCount: number;
+  readonly others: readonly string[];
+}
+
+/**
  * The ids of the events the book applied: two or more per grant, kept for as long as the scheduler runs. UUID-shaped
  * ids (deterministicEventId's, intake's) are kept as 16 bytes in an open-addressing table (16 bytes an id, 20–30
  * with the table's free room, against about 90 for a string in a Set); any other id in a plain Set beside it.
@@ -47,6 +57,37 @@ export class EventIdSet implements ReadonlySet<string> {
     copy.compactCount = this.compactCount;
     for (const id of this.others) copy.others.add(id);
     return copy;
+  }
+
+  /** A copy of what the set holds, for a snapshot (`EventIdSet.fromSnapshot` restores it). */
+  toSnapshot(): EventIdSetSnapshot {
+    return { words: this.words.slice(), compactCount: this.compactCount, others: [...this.others] };
+  }
+
+  /**
+   * The set a snapshot holds; it takes the snapshot's words as they are. Throws (RangeError) when they cannot be a
+   * table this class wrote: a table with no free slot would make a lookup probe for ever, an id held in the wrong
+   * place would never be found.
+   */
+  static fromSnapshot(snapshot: EventIdSetSnapshot): EventIdSet {
+    const { words, compactCount, others } = snapshot;
+    if (words.length % 4 !== 0) throw new RangeError(`an id table of ${words.length} words is not whole ids`);
+    const capacity = words.length / 4;
+    if (!Number.isInteger(compactCount) || compactCount < 0 || compactCount > capacity * MAX_LOAD) {
+      throw new RangeError(`${compactCount} ids cannot be held in a table of ${capacity}`);
+    }
+    let held = 0;
+    for (let at = 0; at < words.length; at += 4) if (words[at] !== 0 || words[at + 1] !== 0 || words[at + 2] !== 0 || words[at + 3] !== 0) held += 1;
+    if (held !== compactCount) throw new RangeError(`the id table holds ${held} ids, its count says ${compactCount}`);
+    const set = new EventIdSet();
+    for (const id of others) {
+      if (typeof id !== 'string' || (id !== NIL && isCompactUuid(id))) throw new RangeError(`${JSON.stringify(id)} does not belong beside the id table`);
+      set.others.add(id);
+    }
+    set.words = words;
+    set.capacity = capacity;
+    set.compactCount = compactCount;
+    return set;
   }
 
   /** Bytes held by the compact table (the strings in the fallback set are not counted). */

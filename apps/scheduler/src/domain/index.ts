@@ -6,3 +6,4 @@ export type { SchedulerContext, SchedulerDecider, Tick } from './scheduler.decid
 export { SCHEDULER_SOURCE, timerFirings } from './timer-fired.factory';
 export type { FiringContext, TimerFiredEvent } from './timer-fired.factory';
 export { TimerBook } from './timer-book';
+export type { TimerBookSnapshot } from './timer-book';

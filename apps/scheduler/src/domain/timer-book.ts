@@ -1,10 +1,32 @@
 import { TimerFired, isEvent } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
+import { EventIdSet } from './event-id-set';
+import type { EventIdSetSnapshot } from './event-id-set';
 import { apply as applyInPlace } from './scheduler.evolve';
 import { cloneState, initialState } from './scheduler.state';
-import type { MutableSchedulerState, PendingTimer, SchedulerState } from './scheduler.state';
+import type { MutableSchedulerState, OpenTask, PendingTimer, RecertificationPlan, SchedulerState } from './scheduler.state';
 import { timerFirings } from './timer-fired.factory';
 import type { FiringContext, TimerFiredEvent } from './timer-fired.factory';
+import { TimerIndex } from './timer-index';
+import type { TimerIndexSnapshot } from './timer-index';
+
+/**
+ * Everything a book holds, for a snapshot (ADR 0037). From `toSnapshot`, the typed columns are copies and the other
+ * parts are the book's own sets and maps: read them before the book changes again (a codec encodes them at once).
+ */
+export interface TimerBookSnapshot {
+  readonly timers: TimerIndexSnapshot;
+  readonly applied: EventIdSetSnapshot;
+  readonly fired: Iterable<string>;
+  readonly endedGrants: Iterable<string>;
+  readonly endedTasks: Iterable<string>;
+  readonly tasks: Iterable<readonly [string, OpenTask]>;
+  readonly tasksByRequest: Iterable<readonly [string, readonly string[]]>;
+  readonly recertifications: Iterable<readonly [string, RecertificationPlan]>;
+  readonly ownershipTransfers: Iterable<readonly [string, string]>;
+  /** The latest `firedAt` folded (epoch ms), if any. */
+  readonly latestFiring: number | undefined;
+}
 
 /**
  * The scheduler's state: the timers, indexed by due time so a tick looks only at what is due, and what the log
@@ -33,6 +55,49 @@ export class TimerBook {
       if (this.latestFiring === undefined || firedAt > this.latestFiring) this.latestFiring = firedAt;
     }
     return changed;
+  }
+
+  /** What the book holds, for a snapshot; see TimerBookSnapshot. */
+  toSnapshot(): TimerBookSnapshot {
+    const { timers, applied, fired, endedGrants, endedTasks, tasks, tasksByRequest, recertifications, ownershipTransfers } = this.state;
+    return {
+      timers: timers.toSnapshot(),
+      applied: applied.toSnapshot(),
+      fired,
+      endedGrants,
+      endedTasks,
+      tasks: tasks.entries(),
+      tasksByRequest: tasksByRequest.entries(),
+      recertifications: recertifications.entries(),
+      ownershipTransfers: ownershipTransfers.entries(),
+      latestFiring: this.latestFiring,
+    };
+  }
+
+  /**
+   * Makes this book, which holds nothing yet, the one a snapshot holds (the runtime's book is restored in place: its
+   * ticker holds it). Everything is rebuilt and checked before the book changes, so a snapshot that throws
+   * (RangeError) leaves it as it was. The snapshot's typed arrays are taken as they are.
+   */
+  restore(snapshot: TimerBookSnapshot): void {
+    if (this.state.timers.size > 0 || this.state.applied.size > 0 || this.state.fired.size > 0 || this.latestFiring !== undefined) {
+      throw new RangeError('a snapshot is restored only into a book that holds nothing');
+    }
+    const { latestFiring } = snapshot;
+    if (latestFiring !== undefined && !Number.isFinite(latestFiring)) throw new RangeError(`the latest firing ${String(latestFiring)} is not a time`);
+    const restored: MutableSchedulerState = {
+      timers: TimerIndex.fromSnapshot(snapshot.timers),
+      fired: new Set(snapshot.fired),
+      endedGrants: new Set(snapshot.endedGrants),
+      endedTasks: new Set(snapshot.endedTasks),
+      tasks: new Map(snapshot.tasks),
+      tasksByRequest: new Map(snapshot.tasksByRequest),
+      recertifications: new Map(snapshot.recertifications),
+      ownershipTransfers: new Map(snapshot.ownershipTransfers),
+      applied: EventIdSet.fromSnapshot(snapshot.applied),
+    };
+    Object.assign(this.state, restored);
+    this.latestFiring = latestFiring;
   }
 
   applyAll(events: Iterable<Envelope>): void {

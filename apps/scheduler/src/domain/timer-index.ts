@@ -13,6 +13,31 @@ const SCRATCH = new Uint32Array(4);
 const TABLE_MAX_LOAD = 0.75;
 
 /**
+ * What a snapshot of the index holds (ADR 0037): copies of its typed columns, tables and heap as they lie (restored
+ * as they are, with no rehash and no re-heapify: the same slots, probe runs and heap order, so the restored index
+ * answers and changes exactly as this one), the interned kinds and entitlement suffixes, and the timers kept whole.
+ */
+export interface TimerIndexSnapshot {
+  readonly kinds: readonly string[];
+  readonly suffixes: readonly string[];
+  readonly kindOf: Uint8Array<ArrayBuffer>;
+  readonly flags: Uint8Array<ArrayBuffer>;
+  readonly due: Float64Array<ArrayBuffer>;
+  readonly request: Uint32Array<ArrayBuffer>;
+  readonly cause: Uint32Array<ArrayBuffer>;
+  readonly suffixOf: Uint32Array<ArrayBuffer>;
+  readonly position: Int32Array<ArrayBuffer>;
+  readonly slots: number;
+  readonly freeSlots: Int32Array<ArrayBuffer>;
+  readonly table: Int32Array<ArrayBuffer>;
+  readonly compactCount: number;
+  readonly heap: Int32Array<ArrayBuffer>;
+  readonly heapSize: number;
+  /** Slot → timer, for the timers kept whole. */
+  readonly whole: ReadonlyMap<number, PendingTimer>;
+}
+
+/**
  * The pending timers by id, and a min-heap on (due time, id) so a tick looks only at what is due instead of scanning
  * every timer. Built to hold a million grant expiries in little memory (ADR 0023): the typical grant timer —
  * `<kind>:<request uuid>:<entitlement>`, its target the grant (and its request), keyed and correlated by the
@@ -125,6 +150,103 @@ export class TimerIndex implements ReadonlyMap<string, PendingTimer> {
     copy.heap = this.heap.slice();
     copy.heapSize = this.heapSize;
     return copy;
+  }
+
+  /** A copy of what the index holds, for a snapshot (`TimerIndex.fromSnapshot` restores it). */
+  toSnapshot(): TimerIndexSnapshot {
+    return {
+      kinds: [...this.kinds],
+      suffixes: [...this.suffixes],
+      kindOf: this.kindOf.slice(),
+      flags: this.flags.slice(),
+      due: this.due.slice(),
+      request: this.request.slice(),
+      cause: this.cause.slice(),
+      suffixOf: this.suffixOf.slice(),
+      position: this.position.slice(),
+      slots: this.slots,
+      freeSlots: Int32Array.from(this.freeSlots),
+      table: this.table.slice(),
+      compactCount: this.compactCount,
+      heap: this.heap.slice(),
+      heapSize: this.heapSize,
+      whole: new Map(this.whole),
+    };
+  }
+
+  /**
+   * The index a snapshot holds; it takes the snapshot's arrays as they are. Throws (RangeError) when they cannot be
+   * an index this class wrote (columns of different lengths, a heap or a count that disagrees with the slots): a
+   * damaged index would fire the wrong timers, or none, without a word.
+   */
+  static fromSnapshot(snapshot: TimerIndexSnapshot): TimerIndex {
+    const { kinds, suffixes, kindOf, flags, due, request, cause, suffixOf, position, slots, freeSlots, table, compactCount, heap, heapSize, whole } = snapshot;
+    const fail = (why: string): never => {
+      throw new RangeError(`not a timer index: ${why}`);
+    };
+    const capacity = kindOf.length;
+    if ([flags, due, suffixOf, position, heap].some((column) => column.length !== capacity)) fail(`its columns are not all ${capacity} long`);
+    if (request.length !== capacity * 4 || cause.length !== capacity * 4) fail(`its id columns are not ${capacity * 4} words long`);
+    if (kinds[0] !== '' || kinds.length > 256 || kinds.some((kind) => typeof kind !== 'string')) fail('its kinds are not a kind table');
+    if (suffixes.some((suffix) => typeof suffix !== 'string')) fail('its suffixes are not strings');
+    const natural = (n: number): boolean => Number.isInteger(n) && n >= 0;
+    if (!natural(slots) || slots > capacity || !natural(heapSize) || !natural(compactCount)) fail('its counts are out of range');
+    let compact = 0;
+    let free = 0;
+    for (let slot = 0; slot < slots; slot += 1) {
+      const kind = kindOf[slot] as number;
+      if (kind === FREE) {
+        free += 1;
+        continue;
+      }
+      if (kind >= kinds.length) fail(`slot ${slot} has no kind`);
+      if (((flags[slot] as number) & COMPACT) === 0) {
+        if (whole.get(slot)?.kind !== kinds[kind]) fail(`slot ${slot} has no timer of its kind`);
+      } else {
+        compact += 1;
+        if ((suffixOf[slot] as number) >= suffixes.length) fail(`slot ${slot} has no suffix`);
+      }
+    }
+    if (compact !== compactCount) fail(`${compact} compact timers, its count says ${compactCount}`);
+    if (compact + whole.size !== heapSize) fail(`${compact} compact and ${whole.size} whole timers, but ${heapSize} in its heap`);
+    if (free !== freeSlots.length || freeSlots.some((slot) => slot >= slots || kindOf[slot] !== FREE)) fail('its free slots are not its free slots');
+    for (const slot of whole.keys())
+      if (!natural(slot) || slot >= slots || kindOf[slot] === FREE || ((flags[slot] as number) & COMPACT) !== 0) fail(`a whole timer at slot ${slot}`);
+    for (let i = 0; i < heapSize; i += 1) {
+      const slot = heap[i] as number;
+      if (slot < 0 || slot >= slots || kindOf[slot] === FREE || position[slot] !== i) fail(`heap entry ${i} is not where its slot says`);
+    }
+    let indexed = 0;
+    for (const entry of table) {
+      if (entry === 0) continue;
+      indexed += 1;
+      if (entry < 0 || entry > slots || ((flags[entry - 1] as number) & COMPACT) === 0) fail('its id table points at no compact timer');
+    }
+    if (indexed !== compactCount || compactCount > table.length * TABLE_MAX_LOAD) fail('its id table does not hold its compact timers');
+
+    const index = new TimerIndex();
+    index.kinds = [...kinds];
+    index.kindCodes = new Map(kinds.map((kind, code) => [kind, code]));
+    index.kindCodes.delete('');
+    index.suffixes = [...suffixes];
+    index.suffixCodes = new Map(suffixes.map((suffix, code) => [suffix, code]));
+    index.kindOf = kindOf;
+    index.flags = flags;
+    index.due = due;
+    index.request = request;
+    index.cause = cause;
+    index.suffixOf = suffixOf;
+    index.position = position;
+    index.slots = slots;
+    index.freeSlots = Array.from(freeSlots);
+    index.table = table;
+    index.compactCount = compactCount;
+    index.whole = new Map(whole);
+    index.wholeSlots = new Map([...whole].map(([slot, timer]) => [timer.timerId, slot]));
+    if (index.wholeSlots.size !== whole.size) fail('two whole timers share an id');
+    index.heap = heap;
+    index.heapSize = heapSize;
+    return index;
   }
 
   /** Pending timers due at `at`, earliest first (ties by id), at most `limit`; nothing is removed. */
@@ -296,7 +418,12 @@ export class TimerIndex implements ReadonlyMap<string, PendingTimer> {
   }
 
   private tableInsert(slot: number): void {
-    if (this.compactCount + 1 > this.table.length * TABLE_MAX_LOAD) this.rehash(Math.max(64, Math.ceil(this.table.length * 1.5)));
+    if (this.compactCount + 1 > this.table.length * TABLE_MAX_LOAD) {
+      // The rehash enters every compact slot, this one included (its columns are written): entering it again would
+      // leave a second entry behind, pointing at whatever the slot holds next.
+      this.rehash(Math.max(64, Math.ceil(this.table.length * 1.5)));
+      return;
+    }
     const capacity = this.table.length;
     let i = this.homeOf(slot);
     while (this.table[i] !== 0) i = i + 1 === capacity ? 0 : i + 1;

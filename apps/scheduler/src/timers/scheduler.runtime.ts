@@ -3,10 +3,29 @@ import type { Envelope, EventRegistry } from '@grantline/contracts';
 import { isAdjustable } from '@grantline/decider';
 import type { Clock } from '@grantline/decider';
 import { ReplayedState, silentLogger } from '@grantline/messaging';
-import type { ClosableState, MessageBus, MessagingLogger, RunningConsumer, StateLoadBackoff } from '@grantline/messaging';
+import type {
+  ClosableState,
+  MessageBus,
+  MessagingLogger,
+  ReplayReport,
+  RunningConsumer,
+  SnapshotManifest,
+  SnapshotStore,
+  StateLoadBackoff,
+} from '@grantline/messaging';
 import { SCHEDULER_INPUT_TYPES } from '../domain/scheduler.evolve';
 import { TimerBook } from '../domain/timer-book';
+import { timerBookSnapshotCodec } from './timer-book.snapshot';
 import { TimerTicker } from './timer-ticker';
+
+/** Where the book's snapshots are kept and how often (ADR 0037); the service kit's STATE_SNAPSHOTS in the service. */
+export interface SchedulerSnapshotOptions {
+  readonly store: SnapshotStore;
+  /** A snapshot is written once at least this many events lie beyond the newest one (ReplayedState's default when absent). */
+  readonly minEvents?: number;
+  /** How often the running scheduler checks whether one is due; 0: only right after the start-up replay. */
+  readonly compactEveryMs?: number;
+}
 
 export interface SchedulerRuntimeOptions {
   readonly bus: MessageBus;
@@ -25,6 +44,8 @@ export interface SchedulerRuntimeOptions {
   readonly resumeClockFromLog?: boolean;
   /** Between failed replays; the default suits the service (specs pass a short one). */
   readonly rebuildBackoff?: StateLoadBackoff;
+  /** Start from the newest snapshot of the book and the log after it; without, every start replays the whole log. */
+  readonly snapshots?: SchedulerSnapshotOptions;
 }
 
 export interface RebuildReport {
@@ -32,6 +53,10 @@ export interface RebuildReport {
   readonly millis: number;
   readonly pending: number;
   readonly fired: number;
+  /** The snapshot the book was restored from (then `events` are the log after it), when one was usable. */
+  readonly snapshot?: ReplayReport['snapshot'];
+  /** Why no snapshot was used, when snapshots are on and none was. */
+  readonly snapshotSkipped?: string;
 }
 
 /**
@@ -48,7 +73,7 @@ export class SchedulerRuntime implements ClosableState {
   readonly scheduleTopic: string;
   readonly inputTopics: readonly string[];
   private readonly logger: MessagingLogger;
-  private readonly rebuild: ReplayedState;
+  private readonly rebuild: ReplayedState<TimerBook>;
   private rebuilt: RebuildReport | undefined;
 
   constructor(private readonly options: SchedulerRuntimeOptions) {
@@ -65,7 +90,7 @@ export class SchedulerRuntime implements ClosableState {
       ...(options.tickIntervalMs !== undefined ? { intervalMs: options.tickIntervalMs } : {}),
       ...(options.tickBatchSize !== undefined ? { batchSize: options.tickBatchSize } : {}),
     });
-    this.rebuild = new ReplayedState({
+    this.rebuild = new ReplayedState<TimerBook>({
       bus: options.bus,
       // The schedule topic too: what fired is read back, so nothing fires twice.
       topics: () => [...new Set([...this.inputTopics, this.scheduleTopic])],
@@ -75,6 +100,8 @@ export class SchedulerRuntime implements ClosableState {
       describe: () => ({ pending: this.book.pendingCount, fired: this.book.firedCount }),
       ensureTopics: options.ensureTopics !== false,
       ...(options.rebuildBackoff ? { backoff: options.rebuildBackoff } : {}),
+      // The codec folds with TimerBook.apply, as `ingest` does: the compactor's book is the live one's.
+      ...(options.snapshots ? { snapshots: { ...options.snapshots, codec: timerBookSnapshotCodec, live: this.book } } : {}),
     });
   }
 
@@ -119,14 +146,25 @@ export class SchedulerRuntime implements ClosableState {
     return this.rebuilt;
   }
 
-  /** Every live event goes through here; safe to call during replay and for events already replayed. */
+  /** Resolves once the snapshot written after the start-up replay is stored (or given up); specs and benchmarks wait on it. */
+  snapshotWritten(): Promise<void> {
+    return this.rebuild.snapshotWritten();
+  }
+
+  /** Writes a snapshot now if enough lies beyond the newest one (the compactor's step). */
+  compactSnapshot(): Promise<SnapshotManifest | undefined> {
+    return this.rebuild.compact();
+  }
+
+  /** Every event goes through here (the replay's and the live ones); safe for events already folded. */
   ingest(event: Envelope): void {
     this.book.apply(event);
   }
 
   /**
    * Replays the input topics and the schedule topic from the beginning (what fired is read back, so nothing fires
-   * twice), retrying until a replay succeeds, then starts ticking. Live events may arrive meanwhile: applying is
+   * twice), or, with snapshots, restores the newest usable one and replays the log after it; retries until a replay
+   * succeeds, then starts ticking. Live events may arrive meanwhile: applying is
    * idempotent and order-tolerant. Rejects with StateNotLoadedError only when stopped before it rebuilt.
    */
   async start(): Promise<RebuildReport> {
@@ -136,6 +174,8 @@ export class SchedulerRuntime implements ClosableState {
       millis: replayed.ms,
       pending: this.book.pendingCount,
       fired: this.book.firedCount,
+      ...(replayed.snapshot ? { snapshot: replayed.snapshot } : {}),
+      ...(replayed.snapshotSkipped !== undefined ? { snapshotSkipped: replayed.snapshotSkipped } : {}),
     };
     const latestFiring = this.book.latestFiredAt();
     const clock = this.options.clock;

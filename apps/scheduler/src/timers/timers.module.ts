@@ -4,7 +4,8 @@ import type { EventRegistry } from '@grantline/contracts';
 import type { Clock } from '@grantline/decider';
 import { jsonConsoleLogger } from '@grantline/messaging';
 import type { MessageBus, MessagingLogger } from '@grantline/messaging';
-import { EVENT_REGISTRY, MESSAGE_BUS } from '@grantline/messaging-nest';
+import { EVENT_REGISTRY, MESSAGE_BUS, STATE_SNAPSHOTS } from '@grantline/messaging-nest';
+import type { StateSnapshotSettings } from '@grantline/messaging-nest';
 import { CLOCK, JsonLogger } from '@grantline/service-kit';
 import { createClock } from '../clock/clock.config';
 import { SchedulerLifecycle } from './scheduler.lifecycle';
@@ -58,8 +59,15 @@ export class TimersModule {
         { provide: CLOCK, useFactory: (): Clock => options.clock ?? createClock(config) },
         {
           provide: SCHEDULER_RUNTIME,
-          inject: [MESSAGE_BUS, EVENT_REGISTRY, CLOCK, TIMERS_CONFIG, { token: JsonLogger, optional: true }],
-          useFactory: (bus: MessageBus, registry: EventRegistry, clock: Clock, timers: TimersConfig, serviceLogger?: JsonLogger): SchedulerRuntime =>
+          inject: [MESSAGE_BUS, EVENT_REGISTRY, CLOCK, TIMERS_CONFIG, { token: JsonLogger, optional: true }, { token: STATE_SNAPSHOTS, optional: true }],
+          useFactory: (
+            bus: MessageBus,
+            registry: EventRegistry,
+            clock: Clock,
+            timers: TimersConfig,
+            serviceLogger?: JsonLogger,
+            snapshots?: StateSnapshotSettings,
+          ): SchedulerRuntime =>
             new SchedulerRuntime({
               bus,
               registry,
@@ -69,6 +77,8 @@ export class TimersModule {
               resumeClockFromLog: timers.mode === 'offset',
               // the service's JSON logger when the kit provides one, so these lines carry the service name
               logger: options.logger ?? serviceLogger?.withContext('timers') ?? jsonConsoleLogger,
+              // the kit's snapshot store and settings (ADR 0037); absent or off: every start replays the whole log
+              ...(snapshots ? { snapshots: { store: snapshots.store, minEvents: snapshots.minEvents, compactEveryMs: snapshots.compactEveryMs } } : {}),
             }),
         },
         SchedulerLifecycle,
