@@ -4,7 +4,10 @@ import type { ICommandHandler } from '@nestjs/cqrs';
 import type { Envelope, RequestSubmittedData } from '@grantline/contracts';
 import { awaitedBy } from '../domain';
 import type { DecisionRecorded, PolicyCommand, PolicyDecider } from '../domain';
+import type { Bundle } from '@grantline/policy-engine';
+import { readsBreakGlassReviewsBeyondBreakGlass } from './break-glass-fence';
 import { DirectoryWaitService } from './directory-wait.service';
+import { POLICY_BUNDLE } from './policy-bundle.provider';
 import { POLICY_DECIDER } from './policy-decider.provider';
 import { PolicyStateService } from './policy-state.service';
 
@@ -27,14 +30,22 @@ export class DecideRequestHandler implements ICommandHandler<DecideRequest> {
     private readonly state: PolicyStateService,
     @Inject(POLICY_DECIDER) private readonly decider: PolicyDecider,
     private readonly directoryWait: DirectoryWaitService,
-  ) {}
+    @Inject(POLICY_BUNDLE) bundle: Bundle,
+  ) {
+    this.breakGlassReviewsForEveryRequest = readsBreakGlassReviewsBeyondBreakGlass(bundle);
+  }
+
+  /** Whether the bundle reads the open break-glass reviews for ordinary requests too (else for break-glass ones only). */
+  private readonly breakGlassReviewsForEveryRequest: boolean;
 
   async execute({ request }: DecideRequest): Promise<readonly DecisionRecorded[]> {
     const mark = this.state.catchUpMark();
     const freshness = this.state.freshnessMark();
     await this.state.whenLoaded();
     // A fact published before the request and not folded yet would make the decision one on stale facts.
-    await this.state.ensureFreshFacts(freshness);
+    await this.state.ensureFreshFacts(freshness, {
+      breakGlassReviews: this.breakGlassReviewsForEveryRequest || request.data.emergency?.breakGlass === true,
+    });
     const decided = this.decider.decide({ request, waitedOut: false }, this.state.current);
     if (decided.length > 0) return decided;
     await this.state.catchUp(mark);

@@ -12,7 +12,7 @@ import { loadBundleFromDirectory } from '@grantline/policy-engine';
 import { ServiceMetrics } from '@grantline/service-kit';
 import { ManualTimers, eventually } from '@grantline/testing';
 import { digestHex } from '../domain';
-import { catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
+import { INCIDENT, catalogEvent, identityEvents, onCallAlice, requestEvent, usedBreakGlass } from '../testing/policy-scenario.fixtures';
 import { BundleAnnouncer, bundleLoadedIdOf } from './bundle-announcer';
 import { DecideRequestHandler } from './decide-request.command';
 import { DecisionsHandler } from './decisions.handler';
@@ -144,6 +144,24 @@ describe('DecisionsHandler', () => {
     const [decision] = await handler.onRequestSubmitted(requestEvent('req-zoe', { requesterId: 'zoe', subject: { id: 'zoe', kind: 'human' } }));
     // Then it is decided by the engine with Zoe's record, not refused as unknown
     expect(decision?.data).toMatchObject({ engine: 'cel', effect: 'require_approval' });
+  });
+
+  it('reads the approvals log again for a break-glass request, to see an open review published just before it, and never for an ordinary one', async () => {
+    // Given Alice on call, and her earlier break-glass use with its review open on the log, not delivered live yet
+    const { handler, bus } = await sutOver(...identityEvents(), onCallAlice(), catalogEvent());
+    await handler.onRequestSubmitted(requestEvent('warm-up'));
+    bus.append(...usedBreakGlass('bg-1'));
+    const replays = jest.spyOn(bus, 'replay');
+    // When an ordinary request arrives, it is decided without reading the approvals log (the shipped bundle reads the
+    // open reviews for break-glass requests only)
+    const [ordinary] = await handler.onRequestSubmitted(requestEvent('req-ordinary'));
+    expect(ordinary?.data.effect).toBe('require_approval');
+    expect(replays.mock.calls.flatMap(([options]) => options.topics)).not.toContain(TOPICS.approvals);
+    // When she breaks glass again, the approvals log is read first: the open review refuses it
+    const emergency = requestEvent('req-bg-2', { duration: 'PT2H', ticket: INCIDENT, emergency: { breakGlass: true, incidentRef: INCIDENT } });
+    const [refused] = await handler.onRequestSubmitted(emergency);
+    expect(replays.mock.calls.flatMap(([options]) => options.topics)).toContain(TOPICS.approvals);
+    expect(refused?.data).toMatchObject({ effect: 'deny', matchedRules: expect.arrayContaining(['break-glass-unreviewed-use']) });
   });
 
   it('decides on the newest record of a known identity published just before the request, not on the one it holds', async () => {

@@ -12,10 +12,12 @@ import { policyStateCodec } from './folded-policy-state.codec';
 export { FoldedPolicyState } from './folded-policy-state';
 
 /**
- * The facts a request is decided on that other services publish: identities, the catalogue and (for break-glass) the
- * post-incident reviews on the approvals topic, so a review completed a moment before a request is seen.
+ * The facts every request is decided on that other services publish: identities and the catalogue. The post-incident
+ * reviews on the approvals topic are fenced beside them for the requests whose decision reads them (break-glass ones,
+ * with the shipped bundle: see `readsBreakGlassReviewsBeyondBreakGlass`), so a review opened or completed a moment
+ * before such a request is seen.
  */
-const FENCED_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished, ...BREAK_GLASS_REVIEW_EVENTS];
+const FENCED_FACTS = [IdentityUpserted, IdentityOwnerChanged, IdentityOffboarded, CatalogPublished];
 
 /**
  * Holds the policy state and rebuilds it by replaying its topics from the beginning once per start
@@ -104,8 +106,9 @@ export class PolicyStateService extends ReplayedStateService<FoldedPolicyState> 
    * submitted, and the live consumer has not delivered it yet. A known identity is no exception: a stale record of
    * it is as wrong to decide on as a missing one.
    */
-  ensureFreshFacts(mark: FreshnessMark): Promise<void> {
-    return this.ensureFresh(mark, this.topicsOf(FENCED_FACTS));
+  ensureFreshFacts(mark: FreshnessMark, { breakGlassReviews }: { readonly breakGlassReviews: boolean }): Promise<void> {
+    // The approvals log moves with every request: read again only for a decision that reads the open reviews on it.
+    return this.ensureFresh(mark, this.topicsOf(breakGlassReviews ? [...FENCED_FACTS, ...BREAK_GLASS_REVIEW_EVENTS] : FENCED_FACTS));
   }
 
   /** Digests (bare hex) already on the bundles topic when the service started. */

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
-import { ApprovalBreakGlassGranted, ApprovalReviewCompleted, ApprovalReviewOpened, IdentityUpserted, registry } from '@grantline/contracts';
-import type { Envelope, EventRegistry } from '@grantline/contracts';
+import { ApprovalReviewCompleted, registry } from '@grantline/contracts';
+import type { Envelope } from '@grantline/contracts';
 import { loadBundleFromDirectory } from '@grantline/policy-engine';
 import { deciderSpec } from '@grantline/testing';
 import { specEventId } from '../testing/event-id';
-import { IDENTITIES, catalogEvent, identityEvents, requestEvent } from '../testing/policy-scenario.fixtures';
+import { INCIDENT, approvalMeta, catalogEvent, onCallAlice, requestEvent, usedBreakGlass, identityEvents } from '../testing/policy-scenario.fixtures';
 import { makePolicyDecider } from './policy.decider';
 import type { PolicyCommand } from './policy.decider';
 import { openBreakGlassReviewsOf } from './break-glass-reviews';
@@ -13,51 +13,8 @@ import { evolvePolicyState, initialPolicyState } from './policy.state';
 const shipped = loadBundleFromDirectory(resolve(__dirname, '../../../../policies'));
 const given = deciderSpec(makePolicyDecider({ bundle: shipped, registry, eventId: specEventId }));
 
-const approvalMeta = (id: string, requestId: string): Parameters<EventRegistry['encode']>[2] => ({
-  id,
-  source: 'grantline/approval',
-  time: '2025-06-01T10:00:00.000Z',
-  subject: requestId,
-  correlationid: requestId,
-  actor: { kind: 'service', id: 'approval' },
-});
-const INCIDENT = { system: 'jira' as const, id: 'INC-7' };
-/** Alice is on call: the shipped bundle lets her break glass with a ticket. */
-const onCallAlice = (): Envelope =>
-  registry.encode(
-    IdentityUpserted,
-    { identity: { ...IDENTITIES[0]!, attributes: { onCall: true } } },
-    { ...approvalMeta('alice-on-call', 'alice'), actor: { kind: 'service', id: 'intake' } },
-  );
 const known = (): Envelope[] => [...identityEvents(), onCallAlice(), catalogEvent()];
 
-/** What approval publishes when alice's earlier break-glass request `requestId` is granted. */
-const usedBreakGlass = (requestId: string): Envelope[] => [
-  registry.encode(
-    ApprovalBreakGlassGranted,
-    {
-      requestId,
-      beneficiaryId: 'alice',
-      incidentRef: INCIDENT,
-      grants: [{ grantId: `${requestId}:orders-read`, entitlementId: 'orders-read', expiresAt: '2025-06-01T12:00:00.000Z' }],
-      reviewDueAt: '2025-06-03T10:00:00.000Z',
-      decisionId: `decision-${requestId}`,
-    },
-    approvalMeta(`bg-${requestId}`, requestId),
-  ),
-  registry.encode(
-    ApprovalReviewOpened,
-    {
-      reviewId: `${requestId}:post-incident-review`,
-      kind: 'break_glass_post_incident',
-      requestId,
-      grantIds: [`${requestId}:orders-read`],
-      reviewerIds: ['bob'],
-      dueAt: '2025-06-03T10:00:00.000Z',
-    },
-    approvalMeta(`review-${requestId}`, requestId),
-  ),
-];
 const reviewed = (requestId: string): Envelope =>
   registry.encode(
     ApprovalReviewCompleted,

@@ -1,6 +1,15 @@
 // Builders for the policy service's specs: a small catalogue and population that exercises the shipped
 // bundle (manager and owner routes, machine guardrails, separation of duties), as contract events.
-import { CatalogPublished, GrantActivated, GrantCreated, IdentityUpserted, RequestSubmitted, registry as catalogue } from '@grantline/contracts';
+import {
+  ApprovalBreakGlassGranted,
+  ApprovalReviewOpened,
+  CatalogPublished,
+  GrantActivated,
+  GrantCreated,
+  IdentityUpserted,
+  RequestSubmitted,
+  registry as catalogue,
+} from '@grantline/contracts';
 import type { CatalogPublishedData, Envelope, EventRegistry, GrantCreatedData, Identity, RequestSubmittedData } from '@grantline/contracts';
 
 export const SCENARIO_TIME = '2025-06-02T10:00:00.000Z';
@@ -156,3 +165,48 @@ export const requestEvent = (requestId: string, overrides: RequestOverrides = {}
   };
   return registry.encode(RequestSubmitted, data, meta(`request-${requestId}`, requestId));
 };
+
+export const approvalMeta = (id: string, requestId: string): Parameters<EventRegistry['encode']>[2] => ({
+  id,
+  source: 'grantline/approval',
+  time: '2025-06-01T10:00:00.000Z',
+  subject: requestId,
+  correlationid: requestId,
+  actor: { kind: 'service', id: 'approval' },
+});
+export const INCIDENT = { system: 'jira' as const, id: 'INC-7' };
+/** Alice is on call: the shipped bundle lets her break glass with a ticket. */
+export const onCallAlice = (): Envelope =>
+  catalogue.encode(
+    IdentityUpserted,
+    { identity: { ...IDENTITIES[0]!, attributes: { onCall: true } } },
+    { ...approvalMeta('alice-on-call', 'alice'), actor: { kind: 'service', id: 'intake' } },
+  );
+
+/** What approval publishes when alice's earlier break-glass request `requestId` is granted. */
+export const usedBreakGlass = (requestId: string): Envelope[] => [
+  catalogue.encode(
+    ApprovalBreakGlassGranted,
+    {
+      requestId,
+      beneficiaryId: 'alice',
+      incidentRef: INCIDENT,
+      grants: [{ grantId: `${requestId}:orders-read`, entitlementId: 'orders-read', expiresAt: '2025-06-01T12:00:00.000Z' }],
+      reviewDueAt: '2025-06-03T10:00:00.000Z',
+      decisionId: `decision-${requestId}`,
+    },
+    approvalMeta(`bg-${requestId}`, requestId),
+  ),
+  catalogue.encode(
+    ApprovalReviewOpened,
+    {
+      reviewId: `${requestId}:post-incident-review`,
+      kind: 'break_glass_post_incident',
+      requestId,
+      grantIds: [`${requestId}:orders-read`],
+      reviewerIds: ['bob'],
+      dueAt: '2025-06-03T10:00:00.000Z',
+    },
+    approvalMeta(`review-${requestId}`, requestId),
+  ),
+];
