@@ -15,8 +15,8 @@ const seenCodec: StateSnapshotCodec<Seen> = {
   empty: () => new Map(),
   apply: (state, event) => fold(state, event),
   encode: (state) => encodeJsonParts({ seen: state.entries() }),
-  decode: (frames, into) => {
-    const { seen } = decodeJsonParts(frames, ['seen']);
+  decode: async (frames, into) => {
+    const { seen } = await decodeJsonParts(frames, ['seen']);
     for (const [key, seqs] of seen as [string, number[]][]) into.set(key, seqs);
   },
 };
@@ -66,7 +66,13 @@ describe('ReplayedState snapshots on a real broker', () => {
     const report = await state(store, restoredLive).whenLoaded();
 
     const fullLive: Seen = new Map();
-    await new ReplayedState({ bus: spec.bus, topics: () => [spec.topic], apply: (event) => fold(fullLive, event), logger: silentLogger, name: 'full' }).whenLoaded();
+    await new ReplayedState({
+      bus: spec.bus,
+      topics: () => [spec.topic],
+      apply: (event) => fold(fullLive, event),
+      logger: silentLogger,
+      name: 'full',
+    }).whenLoaded();
     expect(report.snapshot).toMatchObject({ events: 120 });
     expect(report.events).toBe(30);
     expect(restoredLive).toEqual(fullLive);

@@ -3,7 +3,7 @@ import { silentLogger } from './logger';
 import type { ReplayOptions, TopicSpec } from './ports';
 import { ReplayedState } from './replayed-state';
 import type { ReplayedStateSnapshots } from './replayed-state';
-import { InMemorySnapshotStore, decodeJsonParts, encodeJsonParts, packSnapshot, unpackSnapshot } from './state-snapshot';
+import { InMemorySnapshotStore, collectFrames, decodeJsonParts, encodeJsonParts, packSnapshot, unpackSnapshot } from './state-snapshot';
 import type { SnapshotManifest, StateSnapshotCodec } from './state-snapshot';
 
 const NO_WAIT = { initialDelayMs: 1, maxDelayMs: 1 };
@@ -25,8 +25,8 @@ const tallyCodec: StateSnapshotCodec<Tally> = {
   empty: () => new Tally(),
   apply: (state, event) => state.apply(event),
   encode: (state) => encodeJsonParts({ totals: state.totals.entries(), folded: state.folded }),
-  decode: (frames, into) => {
-    const parts = decodeJsonParts(frames, ['totals', 'folded']);
+  decode: async (frames, into) => {
+    const parts = await decodeJsonParts(frames, ['totals', 'folded']);
     const totals = new Map(parts.totals as [string, number][]);
     into.totals = totals;
     into.folded = parts.folded as string[];
@@ -102,7 +102,14 @@ describe('ReplayedState with snapshots', () => {
     expect(report.snapshot).toBeUndefined();
     expect(live).toEqual(fullFold(bus.log, ['a', 'b']));
     const manifest = (await store.latest('tally')) as SnapshotManifest;
-    expect(manifest).toMatchObject({ state: 'tally', version: 'tally/1', topics: ['a', 'b'], positions: { a: { 0: '30' }, b: { 0: '12' } }, events: 42, log: { clusterId: 'cluster-a' } });
+    expect(manifest).toMatchObject({
+      state: 'tally',
+      version: 'tally/1',
+      topics: ['a', 'b'],
+      positions: { a: { 0: '30' }, b: { 0: '12' } },
+      events: 42,
+      log: { clusterId: 'cluster-a' },
+    });
   });
 
   it('given a snapshot and events after it, when a new instance loads, then it restores the snapshot, replays only the tail and ends as a full replay would', async () => {
@@ -252,7 +259,7 @@ describe('ReplayedState with snapshots', () => {
 
     expect(manifest).toMatchObject({ events: 45, positions: { a: { 0: '30' }, b: { 0: '15' } } });
     const restored = new Tally();
-    tallyCodec.decode(await unpackSnapshot(manifest as SnapshotManifest, await store.read(manifest as SnapshotManifest)), restored);
+    await tallyCodec.decode(await unpackSnapshot(manifest as SnapshotManifest, await store.read(manifest as SnapshotManifest)), restored);
     expect(restored).toEqual(fullFold(bus.log, ['a', 'b']));
     expect(restored.folded).not.toContain('ahead');
   });
@@ -269,6 +276,44 @@ describe('ReplayedState with snapshots', () => {
   });
 });
 
+describe('encodeJsonParts / decodeJsonParts', () => {
+  const parts = { grants: Array.from({ length: 50 }, (_, i) => [`g${i}`, { n: i }]), leavers: new Set(['a', 'b']), none: [] };
+
+  it('given named parts, when encoded lazily in slices and decoded, then every part comes back in order', async () => {
+    const frames = [...encodeJsonParts(parts, 7)];
+    expect(frames.length).toBe(1 + 8 + 1 + (1 + 1 + 1) + (1 + 1));
+    expect(await decodeJsonParts(frames, ['grants', 'leavers', 'none'])).toEqual({ grants: parts.grants, leavers: ['a', 'b'], none: [] });
+  });
+
+  it('given a large snapshot, when its frames are taken and decoded, then the event loop gets turns meanwhile (a lease heartbeat keeps beating)', async () => {
+    let turns = 0;
+    let beating = true;
+    const beat = (): void => {
+      if (!beating) return;
+      turns += 1;
+      setImmediate(beat);
+    };
+    setImmediate(beat);
+    try {
+      const frames = await collectFrames(encodeJsonParts(parts, 5), { yieldEveryMs: 0 });
+      const afterEncode = turns;
+      expect(afterEncode).toBeGreaterThan(0);
+      await decodeJsonParts(frames, ['grants'], { yieldEveryMs: 0 });
+      expect(turns).toBeGreaterThan(afterEncode);
+    } finally {
+      beating = false;
+    }
+  });
+
+  it('given a part missing, entries outside a part, a slice lost or a part cut short, when decoded, then the snapshot is unusable', async () => {
+    await expect(decodeJsonParts([...encodeJsonParts({ grants: [] })], ['grants', 'leavers'])).rejects.toThrow(/no part named leavers/);
+    await expect(decodeJsonParts([Buffer.from('[1]')], ['grants'])).rejects.toThrow(/outside any part/);
+    const frames = [...encodeJsonParts(parts, 7)];
+    await expect(decodeJsonParts([...frames.slice(0, 3), ...frames.slice(4)], ['grants'])).rejects.toThrow(/part grants has 7 of its 8 slices/);
+    await expect(decodeJsonParts(frames.slice(0, -1), ['grants'])).rejects.toThrow(/part none has no end/);
+  });
+});
+
 describe('packSnapshot / unpackSnapshot', () => {
   it('given frames of any size, when packed into small chunks and unpacked, then the same frames come back', async () => {
     const frames = [Buffer.from('first'), Buffer.alloc(0), Buffer.alloc(100_000, 7)];
@@ -280,6 +325,8 @@ describe('packSnapshot / unpackSnapshot', () => {
 
   it('given a chunk missing, when unpacked, then it is unusable', async () => {
     const packed = await packSnapshot([Buffer.alloc(10_000, 1)], 64);
-    await expect(unpackSnapshot({ sha256: packed.sha256, bytes: packed.bytes, chunks: packed.chunks.length }, packed.chunks.slice(1))).rejects.toThrow(/chunks are stored/);
+    await expect(unpackSnapshot({ sha256: packed.sha256, bytes: packed.bytes, chunks: packed.chunks.length }, packed.chunks.slice(1))).rejects.toThrow(
+      /chunks are stored/,
+    );
   });
 });

@@ -3,7 +3,7 @@ import type { MessagingLogger } from './logger';
 import { StateLoader } from './state-loader';
 import type { ClosableState, StateLoadBackoff } from './state-loader';
 import type { LogIdentity, MessageBus, PartitionEnd } from './ports';
-import { SnapshotUnusableError, packSnapshot, recordsBeyond, snapshotManifest, snapshotMismatch, unpackSnapshot } from './state-snapshot';
+import { SnapshotUnusableError, collectFrames, packSnapshot, recordsBeyond, snapshotManifest, snapshotMismatch, unpackSnapshot } from './state-snapshot';
 import type { LogPosition, SnapshotManifest, SnapshotPositions, SnapshotStore, StateSnapshotCodec } from './state-snapshot';
 
 export type { LogPosition } from './state-snapshot';
@@ -259,7 +259,7 @@ export class ReplayedState<S = unknown> implements ClosableState {
       ...(this.snapshotSkipped ? { snapshotSkipped: this.snapshotSkipped } : {}),
     };
     logger.info(`${name} rebuilt`, { ...report, ...this.options.describe?.() });
-    if (snapshots && this.folded >= (snapshots.minEvents ?? DEFAULT_SNAPSHOT_MIN_EVENTS)) this.snapshotLoaded(snapshots, topics);
+    if (snapshots && this.folded >= (snapshots.minEvents ?? DEFAULT_SNAPSHOT_MIN_EVENTS)) await this.snapshotLoaded(snapshots, topics);
     if (snapshots) this.scheduleCompaction(snapshots, topics);
     return report;
   }
@@ -286,7 +286,7 @@ export class ReplayedState<S = unknown> implements ClosableState {
         return;
       }
       const frames = await this.usableFrames(snapshots, manifest, topics);
-      snapshots.codec.decode(frames, snapshots.live);
+      await snapshots.codec.decode(frames, snapshots.live);
     } catch (error) {
       this.snapshotSkipped = error instanceof SnapshotUnusableError ? error.message : `it could not be read: ${String(error)}`;
       logger.warn(`${name}: snapshot not used, replaying the log from the beginning`, { snapshotId: manifest?.snapshotId, reason: this.snapshotSkipped });
@@ -296,7 +296,13 @@ export class ReplayedState<S = unknown> implements ClosableState {
       for (const [partition, offset] of Object.entries(partitions)) this.replayed.set(`${topic}/${partition}`, BigInt(offset) - 1n);
     }
     this.restored = { manifest, ms: Date.now() - started };
-    logger.info(`${name} restored from a snapshot`, { snapshotId: manifest.snapshotId, events: manifest.events, takenAt: manifest.takenAt, bytes: manifest.bytes, ms: this.restored.ms });
+    logger.info(`${name} restored from a snapshot`, {
+      snapshotId: manifest.snapshotId,
+      events: manifest.events,
+      takenAt: manifest.takenAt,
+      bytes: manifest.bytes,
+      ms: this.restored.ms,
+    });
   }
 
   /** The frames of a snapshot that matches this state, this log and the log's extent; SnapshotUnusableError otherwise. */
@@ -314,24 +320,39 @@ export class ReplayedState<S = unknown> implements ClosableState {
   }
 
   /**
-   * Right after the start-up replay nothing but the log has been folded into the live state (handlers wait for the
-   * load), so it is encoded now, synchronously: the frames are that instant. Compressing and storing them runs on.
+   * Right after the start-up replay nothing but the log has been folded into the live state: handlers wait for the load,
+   * which resolves only after this. The frames are taken now, with turns of the event loop between them (the lease's
+   * heartbeat must not starve); compressing and storing them runs on in the background.
    */
-  private snapshotLoaded(snapshots: ReplayedStateSnapshots<S>, topics: readonly string[]): void {
-    const frames = snapshots.codec.encode(snapshots.live);
+  private async snapshotLoaded(snapshots: ReplayedStateSnapshots<S>, topics: readonly string[]): Promise<void> {
+    const started = Date.now();
+    const frames = await collectFrames(snapshots.codec.encode(snapshots.live));
     const positions = this.replayedPositions();
     const events = (this.restored?.manifest.events ?? 0) + this.folded;
+    this.options.logger.info(`${this.options.name} encoded for a snapshot`, { events, frames: frames.length, ms: Date.now() - started });
     this.snapshotWrite = this.store(snapshots, topics, frames, positions, events);
   }
 
-  private async store(snapshots: ReplayedStateSnapshots<S>, topics: readonly string[], frames: readonly Uint8Array[], positions: SnapshotPositions, events: number): Promise<void> {
+  private async store(
+    snapshots: ReplayedStateSnapshots<S>,
+    topics: readonly string[],
+    frames: readonly Uint8Array[],
+    positions: SnapshotPositions,
+    events: number,
+  ): Promise<void> {
     const { logger, name } = this.options;
     const started = Date.now();
     try {
       const packed = await packSnapshot(frames);
       const manifest = snapshotManifest({ state: name, version: snapshots.codec.version, log: await this.logIdentity(), topics, positions, events }, packed);
       await snapshots.store.write(manifest, packed.chunks);
-      logger.info(`${name} snapshot written`, { snapshotId: manifest.snapshotId, events, bytes: manifest.bytes, chunks: manifest.chunks, ms: Date.now() - started });
+      logger.info(`${name} snapshot written`, {
+        snapshotId: manifest.snapshotId,
+        events,
+        bytes: manifest.bytes,
+        chunks: manifest.chunks,
+        ms: Date.now() - started,
+      });
     } catch (error) {
       // A snapshot only saves time: the next one (or the full replay) covers what this one would have.
       logger.warn(`${name} snapshot not written`, { error: String(error) });
@@ -354,7 +375,10 @@ export class ReplayedState<S = unknown> implements ClosableState {
    * Folds the newest snapshot and the log after it into a state of its own and stores that as the next snapshot,
    * when enough lies beyond the newest one. Returns the manifest written, if any. The live state is never read.
    */
-  async compact(snapshots: ReplayedStateSnapshots<S> | undefined = this.snapshots, topics: readonly string[] = [...new Set(this.options.topics())].sort()): Promise<SnapshotManifest | undefined> {
+  async compact(
+    snapshots: ReplayedStateSnapshots<S> | undefined = this.snapshots,
+    topics: readonly string[] = [...new Set(this.options.topics())].sort(),
+  ): Promise<SnapshotManifest | undefined> {
     const { bus, logger, name } = this.options;
     if (snapshots === undefined) throw new Error(`${name} keeps no snapshots`);
     const endOffsets = bus.endOffsets?.bind(bus);
@@ -367,7 +391,7 @@ export class ReplayedState<S = unknown> implements ClosableState {
       const base = await snapshots.store.latest(name);
       if (base !== undefined) {
         try {
-          snapshots.codec.decode(await this.usableFrames(snapshots, base, topics), state);
+          await snapshots.codec.decode(await this.usableFrames(snapshots, base, topics), state);
           for (const [topic, partitions] of Object.entries(base.positions)) positions[topic] = { ...partitions };
           events = base.events;
         } catch (error) {
@@ -405,10 +429,16 @@ export class ReplayedState<S = unknown> implements ClosableState {
       },
       onInvalid: (error, origin) => logger.warn(`skipping an undecodable record while compacting ${name}`, { ...origin, error: String(error) }),
     });
-    const packed = await packSnapshot(snapshots.codec.encode(state));
+    const packed = await packSnapshot(await collectFrames(snapshots.codec.encode(state)));
     const manifest = snapshotManifest({ state: name, version: snapshots.codec.version, log: await this.logIdentity(), topics, positions, events }, packed);
     await snapshots.store.write(manifest, packed.chunks);
-    logger.info(`${name} snapshot compacted`, { snapshotId: manifest.snapshotId, events, folded: events - baseEvents, bytes: manifest.bytes, ms: Date.now() - started });
+    logger.info(`${name} snapshot compacted`, {
+      snapshotId: manifest.snapshotId,
+      events,
+      folded: events - baseEvents,
+      bytes: manifest.bytes,
+      ms: Date.now() - started,
+    });
     return manifest;
   }
 

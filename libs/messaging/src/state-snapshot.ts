@@ -28,10 +28,17 @@ export interface StateSnapshotCodec<S> {
   empty(): S;
   /** Folds one event, exactly as the replay folds it into the live state. */
   apply(state: S, event: Envelope, position: LogPosition): void;
-  /** The state as frames (bytes; any size, any number), taken synchronously: what they hold is one instant. */
-  encode(state: S): readonly Uint8Array[];
-  /** Restores the frames into `into`, which holds nothing yet; when it throws, `into` must be left as it was. */
-  decode(frames: readonly Uint8Array[], into: S): void;
+  /**
+   * The state as frames (bytes; any size, any number). Lazily, frame by frame, is best: the runtime yields to the event
+   * loop between frames (a million grants take seconds to encode, and a blocked loop loses the service's lease). The
+   * runtime changes nothing of the state while it reads them.
+   */
+  encode(state: S): Iterable<Uint8Array>;
+  /**
+   * Restores the frames into `into`, which holds nothing yet; when it throws (or rejects), `into` must be left as it
+   * was. Asynchronous where parsing takes long (`decodeJsonParts` yields to the event loop as it goes).
+   */
+  decode(frames: readonly Uint8Array[], into: S): void | Promise<void>;
 }
 
 /** What a snapshot covers and how to check it; written after its chunks, so a snapshot without one does not exist. */
@@ -73,7 +80,10 @@ export class SnapshotUnusableError extends Error {}
 export const SNAPSHOT_CHUNK_BYTES = 4 * 1024 * 1024;
 
 /** Frames → one stream (count, lengths, bytes) → gzip (level 1: the snapshot is written often, read once) → chunks. */
-export async function packSnapshot(frames: readonly Uint8Array[], chunkBytes = SNAPSHOT_CHUNK_BYTES): Promise<{ chunks: Uint8Array[]; bytes: number; sha256: string }> {
+export async function packSnapshot(
+  frames: readonly Uint8Array[],
+  chunkBytes = SNAPSHOT_CHUNK_BYTES,
+): Promise<{ chunks: Uint8Array[]; bytes: number; sha256: string }> {
   const header = Buffer.alloc(4 * (frames.length + 1));
   header.writeUInt32BE(frames.length, 0);
   frames.forEach((frame, i) => header.writeUInt32BE(frame.byteLength, 4 * (i + 1)));
@@ -89,7 +99,8 @@ export async function unpackSnapshot(manifest: Pick<SnapshotManifest, 'sha256' |
   if (chunks.length !== manifest.chunks) throw new SnapshotUnusableError(`${chunks.length} of ${manifest.chunks} chunks are stored`);
   const packed = Buffer.concat(chunks.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
   const digest = createHash('sha256').update(packed).digest('hex');
-  if (packed.length !== manifest.bytes || digest !== manifest.sha256) throw new SnapshotUnusableError(`its bytes do not match its digest (sha256 ${digest}, manifest ${manifest.sha256})`);
+  if (packed.length !== manifest.bytes || digest !== manifest.sha256)
+    throw new SnapshotUnusableError(`its bytes do not match its digest (sha256 ${digest}, manifest ${manifest.sha256})`);
   let stream: Buffer;
   try {
     stream = await gunzipAsync(packed);
@@ -111,7 +122,11 @@ export async function unpackSnapshot(manifest: Pick<SnapshotManifest, 'sha256' |
 }
 
 /** A new manifest for `chunks`. */
-export function snapshotManifest(input: Omit<SnapshotManifest, 'snapshotId' | 'takenAt' | 'chunks' | 'bytes' | 'sha256'>, packed: { chunks: readonly Uint8Array[]; bytes: number; sha256: string }, now = new Date()): SnapshotManifest {
+export function snapshotManifest(
+  input: Omit<SnapshotManifest, 'snapshotId' | 'takenAt' | 'chunks' | 'bytes' | 'sha256'>,
+  packed: { chunks: readonly Uint8Array[]; bytes: number; sha256: string },
+  now = new Date(),
+): SnapshotManifest {
   return { snapshotId: randomUUID(), takenAt: now.toISOString(), chunks: packed.chunks.length, bytes: packed.bytes, sha256: packed.sha256, ...input };
 }
 
@@ -119,11 +134,19 @@ export function snapshotManifest(input: Omit<SnapshotManifest, 'snapshotId' | 't
  * Why a snapshot cannot seed the state now, or undefined when it can: another codec version, other topics, another
  * log (cluster or namespace), or positions beyond where the log ends (the log was recreated under it).
  */
-export function snapshotMismatch(manifest: SnapshotManifest, expected: { version: string; topics: readonly string[]; log?: LogIdentity | null; ends?: readonly PartitionEnd[] }): string | undefined {
+export function snapshotMismatch(
+  manifest: SnapshotManifest,
+  expected: { version: string; topics: readonly string[]; log?: LogIdentity | null; ends?: readonly PartitionEnd[] },
+): string | undefined {
   if (manifest.version !== expected.version) return `it was written by codec version ${manifest.version}, this is ${expected.version}`;
   const topics = [...expected.topics].sort();
-  if (manifest.topics.length !== topics.length || manifest.topics.some((topic, i) => topic !== topics[i])) return `it folds topics ${manifest.topics.join(', ')}, this state folds ${topics.join(', ')}`;
-  if (expected.log && manifest.log && (manifest.log.clusterId !== expected.log.clusterId || (manifest.log.namespace ?? '') !== (expected.log.namespace ?? ''))) {
+  if (manifest.topics.length !== topics.length || manifest.topics.some((topic, i) => topic !== topics[i]))
+    return `it folds topics ${manifest.topics.join(', ')}, this state folds ${topics.join(', ')}`;
+  if (
+    expected.log &&
+    manifest.log &&
+    (manifest.log.clusterId !== expected.log.clusterId || (manifest.log.namespace ?? '') !== (expected.log.namespace ?? ''))
+  ) {
     return `it was folded from another log (cluster ${manifest.log.clusterId}, namespace ${manifest.log.namespace ?? 'none'})`;
   }
   if (expected.ends) {
@@ -131,7 +154,8 @@ export function snapshotMismatch(manifest: SnapshotManifest, expected: { version
     for (const [topic, partitions] of Object.entries(manifest.positions)) {
       for (const [partition, offset] of Object.entries(partitions)) {
         const end = ends.get(`${topic}/${partition}`);
-        if (end === undefined || BigInt(offset) > end) return `it covers ${topic}/${partition} up to offset ${offset}, beyond the log's end (${end ?? 'no such partition'})`;
+        if (end === undefined || BigInt(offset) > end)
+          return `it covers ${topic}/${partition} up to offset ${offset}, beyond the log's end (${end ?? 'no such partition'})`;
       }
     }
   }
@@ -202,36 +226,100 @@ export function jsonFramesOf<T>(entries: Iterable<T>, size = 20_000): Uint8Array
 }
 
 /**
- * Named parts of a state as JSON frames: a table of contents (each part's frame count) and each part's entries in
- * slices. What most codecs need: `encodeJsonParts({ grants: map.entries(), leavers: set })`.
+ * Named parts of a state as JSON frames, lazily: each part is a marker frame (`{"part": name}`), its entries in slices
+ * (JSON arrays), each stringified only when its frame is taken so the runtime can yield between them, and an end frame
+ * (`{"end": name, "slices": n}`) that lets the decoder catch a lost slice.
+ * What most codecs need: `encodeJsonParts({ grants: map.entries(), leavers: set })`.
  */
-export function encodeJsonParts(parts: Readonly<Record<string, Iterable<unknown>>>, sliceSize?: number): Uint8Array[] {
-  const contents: Record<string, number> = {};
-  const frames: Uint8Array[] = [];
+export function* encodeJsonParts(parts: Readonly<Record<string, Iterable<unknown>>>, sliceSize = 20_000): Generator<Uint8Array> {
   for (const [name, entries] of Object.entries(parts)) {
-    const slices = jsonFramesOf(entries, sliceSize);
-    contents[name] = slices.length;
-    frames.push(...slices);
+    yield jsonFrame({ part: name });
+    let slices = 0;
+    let slice: unknown[] = [];
+    for (const entry of entries) {
+      slice.push(entry);
+      if (slice.length >= sliceSize) {
+        yield jsonFrame(slice);
+        slices += 1;
+        slice = [];
+      }
+    }
+    if (slice.length > 0) {
+      yield jsonFrame(slice);
+      slices += 1;
+    }
+    // The part's end, with its count: a slice lost anywhere (a writer's bug, a frame dropped) is caught at decode.
+    yield jsonFrame({ end: name, slices });
   }
-  return [jsonFrame(contents), ...frames];
 }
 
-/** The parts `encodeJsonParts` wrote, each as one array of its entries; a part it lacks is an unusable snapshot. */
-export function decodeJsonParts<P extends string>(frames: readonly Uint8Array[], names: readonly P[]): Record<P, unknown[]> {
-  const contents = fromJsonFrame<Record<string, number>>(frames[0]);
-  const parts = {} as Record<P, unknown[]>;
-  let at = 1;
+const OPEN_BRACE = 0x7b;
+/** Parsing a slice of 20,000 entries takes milliseconds; the loop gets a turn about this often. */
+const YIELD_EVERY_MS = 20;
+
+/** Resolves on the event loop's next turn: timers, sockets and the lease's heartbeat get to run. */
+export const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * The parts `encodeJsonParts` wrote, each as one array of its entries, parsed with a turn of the event loop every few
+ * milliseconds; a part it lacks, or a frame out of place, is an unusable snapshot.
+ */
+export async function decodeJsonParts<P extends string>(
+  frames: Iterable<Uint8Array>,
+  names: readonly P[],
+  { yieldEveryMs = YIELD_EVERY_MS }: { readonly yieldEveryMs?: number } = {},
+): Promise<Record<P, unknown[]>> {
   const found = new Map<string, unknown[]>();
-  for (const [name, count] of Object.entries(contents)) {
-    const entries: unknown[] = [];
-    for (let i = 0; i < count; i += 1) for (const entry of fromJsonFrame<unknown[]>(frames[at + i])) entries.push(entry);
-    found.set(name, entries);
-    at += count;
+  let current: { readonly name: string; readonly entries: unknown[]; slices: number } | undefined;
+  let turn = Date.now();
+  for (const frame of frames) {
+    if (frame[0] === OPEN_BRACE) {
+      const marker = fromJsonFrame<{ part?: unknown; end?: unknown; slices?: unknown }>(frame);
+      if (typeof marker.part === 'string' && current === undefined) {
+        current = { name: marker.part, entries: [], slices: 0 };
+      } else if (typeof marker.end === 'string' && current !== undefined && marker.end === current.name) {
+        if (marker.slices !== current.slices)
+          throw new SnapshotUnusableError(`part ${current.name} has ${current.slices} of its ${String(marker.slices)} slices`);
+        found.set(current.name, current.entries);
+        current = undefined;
+      } else {
+        throw new SnapshotUnusableError(`a part marker out of place (${JSON.stringify(marker).slice(0, 80)})`);
+      }
+    } else {
+      if (current === undefined) throw new SnapshotUnusableError('entries come outside any part');
+      const slice = fromJsonFrame<unknown>(frame);
+      if (!Array.isArray(slice)) throw new SnapshotUnusableError('a slice of entries is not a list');
+      for (const entry of slice) current.entries.push(entry);
+      current.slices += 1;
+    }
+    if (Date.now() - turn >= yieldEveryMs) {
+      await nextTurn();
+      turn = Date.now();
+    }
   }
+  if (current !== undefined) throw new SnapshotUnusableError(`part ${current.name} has no end: frames are missing`);
+  const parts = {} as Record<P, unknown[]>;
   for (const name of names) {
     const entries = found.get(name);
     if (entries === undefined) throw new SnapshotUnusableError(`it has no part named ${name}`);
     parts[name] = entries;
   }
   return parts;
+}
+
+/** Takes every frame of `frames`, with a turn of the event loop every few milliseconds of encoding. */
+export async function collectFrames(
+  frames: Iterable<Uint8Array>,
+  { yieldEveryMs = YIELD_EVERY_MS }: { readonly yieldEveryMs?: number } = {},
+): Promise<Uint8Array[]> {
+  const collected: Uint8Array[] = [];
+  let turn = Date.now();
+  for (const frame of frames) {
+    collected.push(frame);
+    if (Date.now() - turn >= yieldEveryMs) {
+      await nextTurn();
+      turn = Date.now();
+    }
+  }
+  return collected;
 }

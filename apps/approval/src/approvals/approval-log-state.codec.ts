@@ -82,9 +82,9 @@ export const approvalStateCodec: StateSnapshotCodec<ApprovalLogState> = {
       inboxBySubject: setsAsArrays(inbox.bySubject),
     });
   },
-  decode: (frames, into) => {
+  decode: async (frames, into) => {
     // Everything is read and checked before `into` is touched: a snapshot that fails leaves it as it was.
-    const parts = decodeJsonParts(frames, PARTS);
+    const parts = await decodeJsonParts(frames, PARTS);
     const catalogVersion = catalogVersionOf(parts.catalogVersion);
     const directory: Directory = {
       identities: new Map(pairsOf<DirectoryIdentity>(parts.identities, 'identities', isObject)),

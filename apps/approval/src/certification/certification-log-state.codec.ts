@@ -99,9 +99,9 @@ export const certificationStateCodec: StateSnapshotCodec<CertificationLogState> 
       requests: state.requests.entries(),
       itemIndex: state.itemIndex.entries(),
     }),
-  decode: (frames, into) => {
+  decode: async (frames, into) => {
     // Everything is read and checked before `into` is touched: a snapshot that fails leaves it as it was.
-    const parts = decodeJsonParts(frames, PARTS);
+    const parts = await decodeJsonParts(frames, PARTS);
     const campaigns = campaignsOf(parts);
     const grants = pairsOf<GrantFact>(parts.grants, 'grants', isObject);
     const people = pairsOf<PersonRecord>(parts.people, 'people', isObject);

@@ -31,9 +31,9 @@ export const notifierStateCodec: StateSnapshotCodec<NotifierState> = {
   // state is the live one.
   apply: (state, event) => state.apply(event),
   encode: (state) => encodeJsonParts(state.parts()),
-  decode: (frames, into) => {
+  decode: async (frames, into) => {
     // Everything is read and checked before `into` is touched: a bad snapshot leaves it as it was.
-    const parts = decodeJsonParts(frames, PARTS);
+    const parts = await decodeJsonParts(frames, PARTS);
     const restored: NotifierStateParts = {
       breakGlass: pairsOf(parts.breakGlass, 'breakGlass', isObject),
       reviews: pairsOf(parts.reviews, 'reviews', isObject),

@@ -111,9 +111,9 @@ export const policyStateCodec: StateSnapshotCodec<FoldedPolicyState> = {
       })(),
     });
   },
-  decode: (frames, into) => {
+  decode: async (frames, into) => {
     // Everything is read and checked before `into` is touched: a snapshot that fails leaves it as it was.
-    const parts = decodeJsonParts(frames, PARTS);
+    const parts = await decodeJsonParts(frames, PARTS);
     const identities = pairsOf<Identity>(parts.identities, 'identities', isObject);
     const grants = pairsOf<HeldGrant>(parts.grants, 'grants', isObject);
     const grantsByBeneficiary = setsOf(pairsOf<string[]>(parts.grantsByBeneficiary, 'grantsByBeneficiary', isStrings));

@@ -32,9 +32,9 @@ export const provisioningStateCodec: StateSnapshotCodec<ProvisioningState> = {
   // state is the live one.
   apply: (state, event) => state.apply(event),
   encode: (state) => encodeJsonParts(state.parts()),
-  decode: (frames, into) => {
+  decode: async (frames, into) => {
     // Everything is read and checked before `into` is touched: a bad snapshot leaves it as it was.
-    const parts = decodeJsonParts(frames, PARTS);
+    const parts = await decodeJsonParts(frames, PARTS);
     const restored: ProvisioningStateParts = {
       grants: grantsOf(parts.grants),
       entitlements: pairsOf(parts.entitlements, 'entitlements', isObject),

@@ -146,7 +146,7 @@ function encode(book: TimerBook): Uint8Array[] {
   return [jsonFrame(header), ...COLUMNS.map((name) => bytesOf(columns[name])), ...parts];
 }
 
-function decode(frames: readonly Uint8Array[], into: TimerBook): void {
+async function decode(frames: readonly Uint8Array[], into: TimerBook): Promise<void> {
   let snapshot: TimerBookSnapshot;
   try {
     const header = HeaderSchema.parse(fromJsonFrame(frames[0]));
@@ -154,7 +154,7 @@ function decode(frames: readonly Uint8Array[], into: TimerBook): void {
     const bytes = (name: Column): Uint8Array<ArrayBuffer> => columnOf(frames, name, (n) => new Uint8Array(n));
     const words = (name: Column): Uint32Array<ArrayBuffer> => columnOf(frames, name, (n) => new Uint32Array(n));
     const ints = (name: Column): Int32Array<ArrayBuffer> => columnOf(frames, name, (n) => new Int32Array(n));
-    const raw = decodeJsonParts(frames.slice(1 + COLUMNS.length), PARTS);
+    const raw = await decodeJsonParts(frames.slice(1 + COLUMNS.length), PARTS);
     // Checked, then kept as JSON gave them: zod's output lists an object's keys in its schema's order, and a timer's
     // target goes into its firing as it lies (a restored book fires byte for byte what a replayed one fires).
     PartsSchema.parse(raw);
