@@ -258,13 +258,13 @@ describe('intake on real Kafka and MongoDB', () => {
 
   it('answers 202 and the GET right after while the read model is stuck, lets the beneficiary revoke the grant, and translates an ITSM ticket meanwhile', async () => {
     const statuses = service.app.get(RequestStatusStore);
-    const project = statuses.apply.bind(statuses);
+    const project = statuses.applyBatch.bind(statuses);
     let release: () => void = () => undefined;
     const stuck = new Promise<void>((resolve) => (release = resolve));
-    // The main group's next event waits here: the read model does not move until released.
-    const held = jest.spyOn(statuses, 'apply').mockImplementation(async (event) => {
+    // The main group's next batch waits here: the read model does not move until released.
+    const held = jest.spyOn(statuses, 'applyBatch').mockImplementation(async (events) => {
       await stuck;
-      return project(event);
+      return project(events);
     });
     let requestId = '';
     try {

@@ -47,10 +47,13 @@ export function submittedFromTicket(registry: EventRegistry, cause: Envelope, da
   });
 }
 
-/** One status on the ticket, derived from the event that caused it (so a redelivery yields the same event id). */
+/**
+ * One status on the ticket, derived from the event that caused it (so a redelivery yields the same event id): its id
+ * and time are all it takes, so a status can be told again from what the read model kept of its cause.
+ */
 export function ticketStatus(
   registry: EventRegistry,
-  cause: Envelope,
+  cause: Pick<Envelope, 'id' | 'time'>,
   change: { ticket: TicketRef; requestId?: string; status: ItsmStatus; reasons: readonly string[] },
 ): Envelope {
   const aggregate = change.requestId ?? `${change.ticket.system}:${change.ticket.id}`;

@@ -12,7 +12,7 @@ import {
 import type { Envelope, EnvelopeOf, EventRegistry } from '@grantline/contracts';
 import type { Decider } from '@grantline/decider';
 import { deterministicEventId } from '@grantline/messaging';
-import { EVENT_REGISTRY } from '@grantline/messaging-nest';
+import { EVENT_REGISTRY, EventBatchPattern } from '@grantline/messaging-nest';
 import { INTAKE_CONFIG } from '../config/intake-config';
 import type { IntakeConfig } from '../config/intake-config';
 import { ticketStatus } from '../itsm/itsm-request.mapper';
@@ -48,37 +48,55 @@ export class LifecycleEventsHandler {
     this.leaverCascade = makeLeaverCascadeDecider({ registry, eventId: deterministicEventId, policy: config.ownership });
   }
 
-  @EventPattern([...LIFECYCLE_EVENT_TYPES])
-  async onLifecycleEvent(@Payload() event: Envelope): Promise<Envelope[]> {
-    // This event's change and those of the events it released from parking, in the order they were applied; each
-    // status derives its id from the event that caused it, so a redelivery repeats the same status events.
+  /**
+   * A partition's lifecycle events at once, in log order: the read model reads and writes once per batch (see
+   * RequestStatusStore.applyBatch). Returns what each event tells a ticket, in log order: each event's status changes
+   * (its own, then those of the events it released from parking), then the revocation tickets it answers. Every status
+   * derives its id from the event that caused it, and a redelivered batch tells the same ones again.
+   */
+  @EventBatchPattern([...LIFECYCLE_EVENT_TYPES])
+  async onLifecycleEvents(@Payload() events: Envelope[]): Promise<Envelope[]> {
+    const { ticketStatuses } = await this.statuses.applyBatch(events);
+    const revocations = await this.answerRevocationTickets(events);
     const outputs: Envelope[] = [];
-    for (const { event: cause, view, ticketStatus: change } of await this.statuses.apply(event)) {
-      if (change && view.channel === 'itsm' && view.ticket !== undefined) {
-        outputs.push(ticketStatus(this.registry, cause, { ticket: view.ticket, requestId: view.requestId, ...change }));
+    let next = 0;
+    events.forEach((_event, index) => {
+      for (; next < ticketStatuses.length && ticketStatuses[next]!.batchIndex === index; next += 1) {
+        const { cause, view, status, reasons } = ticketStatuses[next]!;
+        if (view.channel === 'itsm' && view.ticket !== undefined) {
+          outputs.push(ticketStatus(this.registry, cause, { ticket: view.ticket, requestId: view.requestId, status, reasons }));
+        }
       }
-    }
-    if (isEvent(event, GrantRevoked)) outputs.push(...(await this.answerRevocationTickets(event)));
+      outputs.push(...(revocations.get(index) ?? []));
+    });
     return outputs;
   }
 
   /**
-   * Tickets that asked for this grant's revocation hear `revoked` only now, once provisioning reports the access
-   * removed. Marked answered after the status is returned for publication: a crash in between repeats the same
-   * status event (same id), never loses it.
+   * Tickets that asked for a grant's revocation hear `revoked` only now, once provisioning reports the access
+   * removed: by the first revocation of the grant in the batch. Told again on a redelivery (same status ids), and
+   * marked answered only after the statuses are computed: a crash in between repeats them, never loses them.
    */
-  private async answerRevocationTickets(event: EnvelopeOf<typeof GrantRevoked>): Promise<Envelope[]> {
-    const waiting = await this.revocationTickets.waitingFor(event.data.grantId);
-    const statuses = waiting.map((follower) =>
-      ticketStatus(this.registry, event, {
+  private async answerRevocationTickets(events: readonly Envelope[]): Promise<Map<number, Envelope[]>> {
+    const revocations = new Map<string, { index: number; event: EnvelopeOf<typeof GrantRevoked> }>();
+    events.forEach((event, index) => {
+      if (isEvent(event, GrantRevoked) && !revocations.has(event.data.grantId)) revocations.set(event.data.grantId, { index, event });
+    });
+    const answers = new Map<number, Envelope[]>();
+    if (revocations.size === 0) return answers;
+    const followers = await this.revocationTickets.followersOf([...revocations.keys()]);
+    for (const follower of followers) {
+      const { index, event } = revocations.get(follower.grantId)!;
+      const status = ticketStatus(this.registry, event, {
         ticket: follower.ticket,
         ...(follower.requestId === undefined ? {} : { requestId: follower.requestId }),
         status: 'revoked',
         reasons: [`grant ${event.data.grantId} revoked (${event.data.reason}) at ${event.data.revokedAt}`],
-      }),
-    );
-    for (const follower of waiting) await this.revocationTickets.answered(follower.revocationId);
-    return statuses;
+      });
+      answers.set(index, [...(answers.get(index) ?? []), status]);
+    }
+    await this.revocationTickets.answered(followers.filter((follower) => !follower.answered).map((follower) => follower.revocationId));
+    return answers;
   }
 
   /**

@@ -1,49 +1,54 @@
 import type { Collection, Connection } from 'mongoose';
 import type { Envelope, Identity } from '@grantline/contracts';
 import type { Clock } from '@grantline/decider';
-import { nextToDrain, parkingOf } from './parked-event.drain';
-import type { ParkedEvent } from './parked-event.drain';
-import { ParkedEvents } from './parked-events.store';
-import { evolveRequestStatus, grantIdOf, grantsAttachedBy, isProjected, requestIdOf } from './request-status.projection';
-import type { Evolution, RequestStatusView } from './request-status.projection';
 import { KeyedMutex } from '@grantline/service-kit';
+import { ParkedEvents, onlyDuplicateKeys } from './parked-events.store';
+import { foldStatusBatch, grantsConcerning, namedBy, toView } from './request-status.batch';
+import { grantsAttachedBy } from './request-status.projection';
+import type { AppliedEvolution, FoldedBatch, StatusDocument } from './request-status.batch';
+import type { RequestStatusView } from './request-status.projection';
 
-interface StatusDocument extends RequestStatusView {
-  _id: string;
-  /** Optimistic concurrency: the HTTP path and the consumer may write one request at once. */
-  revision: number;
-  grantIds: string[];
-}
+export type { AppliedEvolution, TicketStatusChange } from './request-status.batch';
 
-/** One change to a view, with the event that caused it (a ticket status derives its id from that event). */
-export interface AppliedEvolution extends Evolution {
-  readonly event: Envelope;
-}
-
-/** What one event did to its request's document. */
-type Outcome =
-  { readonly kind: 'applied'; readonly evolution: Evolution; readonly widened: boolean } | { readonly kind: 'unchanged' } | { readonly kind: 'unknown' };
+/** What a batch of lifecycle events did to the read model. */
+export type ProjectedBatch = Pick<FoldedBatch, 'applied' | 'ticketStatuses'>;
 
 export const REQUEST_STATUS_COLLECTION = 'intake_request_status_v1';
 const MAX_ATTEMPTS = 8;
+/** Batches of one process run one after the other: they would only race each other's revisions. */
+const BATCH_LOCK = 'batch';
 
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
-function toView(document: StatusDocument): RequestStatusView {
-  const { _id: _ignored, revision: _revision, grantIds: _grantIds, ...view } = document;
-  return view;
+/** A query of the status collection, as the driver types it (mongoose's own filter type is wider). */
+type StatusFilter = NonNullable<Parameters<Collection<StatusDocument>['countDocuments']>[0]>;
+
+/**
+ * The documents of these requests, or holding one of these grants. One request alone is asked for by `_id` equality:
+ * the one filter FerretDB v1 pushes down to SQLite (`$in` and `$or` decode every stored document); MongoDB answers
+ * either from its indexes (`_id`, `grantIds`).
+ */
+function byRequestOrGrant(requestIds: readonly string[], grantIds: readonly string[]): StatusFilter {
+  const clauses: StatusFilter[] = [
+    ...(requestIds.length === 0 ? [] : [requestIds.length === 1 ? { _id: requestIds[0]! } : { _id: { $in: [...requestIds] } }]),
+    ...(grantIds.length === 0 ? [] : [{ grantIds: { $in: [...grantIds] } }]),
+  ];
+  return clauses.length === 1 ? clauses[0]! : { $or: clauses };
 }
 
 /**
- * The intake's read model of its requests, in MongoDB; applying the same event twice changes nothing. An event
+ * The intake's read model of its requests, in MongoDB; applying the same events twice changes nothing. An event
  * about a request (or grant) no view knows yet is parked, and applied when the view is created or gains the grant.
+ * Written a batch at a time: the documents a batch concerns are read with one query, folded in memory, written with
+ * one bulk write guarded by their revisions (so every collection scan FerretDB makes is one per batch, not per event).
  */
 export class RequestStatusStore {
   private readonly collection: Collection<StatusDocument>;
   private readonly parked: ParkedEvents;
   private readonly writers = new KeyedMutex();
+  private indexed: Promise<void> | undefined;
 
   constructor(connection: Connection, clock: Clock) {
     this.collection = connection.collection<StatusDocument>(REQUEST_STATUS_COLLECTION);
@@ -74,86 +79,85 @@ export class RequestStatusStore {
    * through. Empty: nothing changed (a redelivery, an unrelated event, or an event parked until its request is known).
    */
   async apply(event: Envelope): Promise<AppliedEvolution[]> {
-    const requestId = requestIdOf(event);
-    if (requestId !== undefined) return this.writers.run(requestId, () => this.applyAndDrain(requestId, event));
-    const grantId = grantIdOf(event);
-    if (grantId === undefined) return [];
-    const owner = await this.collection.findOne({ grantIds: grantId });
-    if (owner) return this.writers.run(owner._id, () => this.applyAndDrain(owner._id, event));
-    if (!isProjected(event)) return [];
-    await this.parked.park(event, { grantId });
-    // Grants are attached under their request's lock, which this path cannot take before it knows the request: a
-    // writer that attached the grant may have drained just before the event was parked. Look again after parking.
-    const late = await this.collection.findOne({ grantIds: grantId });
-    return late ? this.writers.run(late._id, () => this.drain(late._id)) : [];
-  }
-
-  /** Runs under the request's lock. Parked events found by grant id belong to this request too (grant ids derive from it). */
-  private async applyAndDrain(requestId: string, event: Envelope): Promise<AppliedEvolution[]> {
-    const outcome = await this.applyTo(requestId, event);
-    if (outcome.kind === 'unknown') {
-      const under = parkingOf(event);
-      if (under && isProjected(event)) await this.parked.park(event, under);
-      return [];
-    }
-    const own = outcome.kind === 'applied' ? [{ ...outcome.evolution, event }] : [];
-    // A new view or new grants can let parked events through. So can a redelivery: after a crash between creating
-    // the view and draining, the redelivered submission is what finds the events still parked.
-    const mayRelease = outcome.kind === 'unchanged' || outcome.widened;
-    return mayRelease ? [...own, ...(await this.drain(requestId))] : own;
+    return [...(await this.applyBatch([event])).applied];
   }
 
   /**
-   * Applies the parked events that concern this request, earliest event time first, each deleted once applied.
-   * Runs under the request's lock; takes no other lock (everything it finds belongs to this request).
+   * Applies a batch of events in log order, as one event at a time would: the changes it made, and every ticket
+   * status its events caused (told again, with the same causes, for events an earlier delivery of the batch applied).
    */
-  private async drain(requestId: string): Promise<AppliedEvolution[]> {
-    const document = await this.collection.findOne({ _id: requestId });
-    if (!document) return [];
-    let view = toView(document);
-    let waiting: ParkedEvent[] = await this.parked.waitingFor(requestId, document.grantIds, grantsAttachedBy);
-    const drained: AppliedEvolution[] = [];
-    for (let next = nextToDrain(view, waiting); next !== undefined; next = nextToDrain(view, waiting)) {
-      const { eventId, event } = next;
-      const outcome = await this.applyTo(requestId, event);
-      if (outcome.kind === 'applied') {
-        view = outcome.evolution.view;
-        drained.push({ ...outcome.evolution, event });
-      }
-      await this.parked.remove(eventId);
-      waiting = waiting.filter((parked) => parked.eventId !== eventId);
-      if (outcome.kind === 'applied' && outcome.widened) {
-        waiting = await this.parked.waitingFor(
-          requestId,
-          view.grants.map((g) => g.grantId),
-          grantsAttachedBy,
-        );
-      }
-    }
-    return drained;
+  async applyBatch(events: readonly Envelope[]): Promise<ProjectedBatch> {
+    return this.writers.run(BATCH_LOCK, () => this.project(events));
   }
 
-  private async applyTo(requestId: string, event: Envelope): Promise<Outcome> {
+  private async project(events: readonly Envelope[]): Promise<ProjectedBatch> {
+    const { requestIds, grantIds } = namedBy(events);
+    if (requestIds.length === 0 && grantIds.length === 0) return { applied: [], ticketStatuses: [] };
+    await this.ensureIndexes();
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      const document = await this.collection.findOne({ _id: requestId });
-      const evolution = evolveRequestStatus(document ? toView(document) : undefined, event);
-      if (!evolution) return document ? { kind: 'unchanged' } : { kind: 'unknown' };
-      const grantIds = evolution.view.grants.map((g) => g.grantId);
-      const next: StatusDocument = { ...evolution.view, _id: evolution.view.requestId, revision: (document?.revision ?? 0) + 1, grantIds };
-      const widened = !document || grantIds.some((grantId) => !document.grantIds.includes(grantId));
-      if (!document) {
-        try {
-          await this.collection.insertOne(next);
-          return { kind: 'applied', evolution, widened };
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          continue;
-        }
-      }
-      const result = await this.collection.replaceOne({ _id: document._id, revision: document.revision }, next);
-      if (result.matchedCount === 1) return { kind: 'applied', evolution, widened };
+      const documents = await this.load(requestIds, grantIds);
+      const parked = await this.parked.waitingForAll(
+        [...new Set([...requestIds, ...documents.map((document) => document._id)])],
+        grantsConcerning(events, documents),
+        grantsAttachedBy,
+      );
+      const folded = foldStatusBatch(events, { documents, parked }, () => this.parked.nextArrival());
+      // Parked first: a crash after it re-parks nothing (same ids); a crash after the views only re-applies.
+      await this.parked.parkAll(folded.parkedToAdd);
+      // Lost a race to another writer (another instance; the HTTP path never writes here): fold again from what is
+      // stored now. What this attempt did write is then found applied, and its statuses are told again, unchanged.
+      if (!(await this.write(folded.writes))) continue;
+      await this.parked.removeAll(folded.parkedToRemove);
+      // Another writer may have created the request, or attached the grant, an event was just parked for, and drained
+      // before it was parked: look again, and fold once more if so.
+      if (await this.knownNow(folded.parkedToAdd)) continue;
+      return folded;
     }
-    throw new Error(`request status: too many concurrent writers for event ${event.id}`);
+    throw new Error(`request status: too many concurrent writers for the batch from event ${events[0]?.id ?? '(none)'}`);
+  }
+
+  /** Every document the batch names, by request id or by grant id, in one query. */
+  private async load(requestIds: readonly string[], grantIds: readonly string[]): Promise<StatusDocument[]> {
+    return this.collection.find(byRequestOrGrant(requestIds, grantIds)).toArray();
+  }
+
+  /** One bulk write of new documents and revision-guarded replacements; false when any of them lost a race. */
+  private async write(writes: FoldedBatch['writes']): Promise<boolean> {
+    if (writes.length === 0) return true;
+    const operations: Parameters<Collection<StatusDocument>['bulkWrite']>[0] = writes.map(({ document, expectedRevision }) =>
+      expectedRevision === undefined
+        ? { insertOne: { document } }
+        : { replaceOne: { filter: { _id: document._id, revision: expectedRevision }, replacement: document } },
+    );
+    try {
+      const result = await this.collection.bulkWrite(operations, { ordered: false });
+      return result.insertedCount + result.matchedCount === operations.length;
+    } catch (error) {
+      // A request created meanwhile by another writer. FerretDB may skip what follows the duplicate: folding again
+      // from what is stored writes what is missing.
+      if (onlyDuplicateKeys(error)) return false;
+      throw error;
+    }
+  }
+
+  private async knownNow(parked: FoldedBatch['parkedToAdd']): Promise<boolean> {
+    const requestIds = [...new Set(parked.flatMap((event) => (event.requestId === undefined ? [] : [event.requestId])))];
+    const grantIds = [...new Set(parked.flatMap((event) => (event.requestId === undefined && event.grantId !== undefined ? [event.grantId] : [])))];
+    if (requestIds.length === 0 && grantIds.length === 0) return false;
+    const found = await this.collection.findOne(byRequestOrGrant(requestIds, grantIds), { projection: { _id: 1 } });
+    return found !== null;
+  }
+
+  /** `grantIds` is what grant events find their request by: indexed on MongoDB (FerretDB v1 keeps it but scans). */
+  private async ensureIndexes(): Promise<void> {
+    this.indexed ??= Promise.all([this.collection.createIndex({ grantIds: 1 }, { name: 'grantIds' }), this.parked.ensureIndexes()]).then(
+      () => undefined,
+      (error: unknown) => {
+        this.indexed = undefined;
+        throw error;
+      },
+    );
+    await this.indexed;
   }
 }
 
@@ -280,12 +284,25 @@ export class RevocationTickets {
     );
   }
 
-  async waitingFor(grantId: string): Promise<{ revocationId: string; ticket: RevocationTicketDocument['ticket']; requestId?: string }[]> {
-    const documents = await this.collection.find({ grantId, answered: false }).toArray();
-    return documents.map((d) => ({ revocationId: d._id, ticket: d.ticket, ...(d.requestId === undefined ? {} : { requestId: d.requestId }) }));
+  /** Every ticket that follows one of these grants, answered or not (a redelivered revocation tells them again). */
+  async followersOf(
+    grantIds: readonly string[],
+  ): Promise<{ revocationId: string; grantId: string; ticket: RevocationTicketDocument['ticket']; requestId?: string; answered: boolean }[]> {
+    if (grantIds.length === 0) return [];
+    const documents = await this.collection.find({ grantId: { $in: [...grantIds] } }).toArray();
+    return documents
+      .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))
+      .map((d) => ({
+        revocationId: d._id,
+        grantId: d.grantId,
+        ticket: d.ticket,
+        ...(d.requestId === undefined ? {} : { requestId: d.requestId }),
+        answered: d.answered,
+      }));
   }
 
-  async answered(revocationId: string): Promise<void> {
-    await this.collection.updateOne({ _id: revocationId }, { $set: { answered: true } });
+  async answered(revocationIds: readonly string[]): Promise<void> {
+    if (revocationIds.length === 0) return;
+    await this.collection.updateMany({ _id: { $in: [...revocationIds] } }, { $set: { answered: true } });
   }
 }
