@@ -2,7 +2,17 @@ import { Inject, Logger, Optional } from '@nestjs/common';
 import type { OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Envelope, EventDefinition, EventRegistry } from '@grantline/contracts';
 import { ReplayedState, StateReadinessRegistry } from '@grantline/messaging';
-import type { FreshnessMark, LogPosition, MessageBus, ReplayReport, SnapshotManifest, SnapshotStore, StateLoadBackoff, StateReadiness, StateSnapshotCodec } from '@grantline/messaging';
+import type {
+  FreshnessMark,
+  LogPosition,
+  MessageBus,
+  ReplayReport,
+  SnapshotManifest,
+  SnapshotStore,
+  StateLoadBackoff,
+  StateReadiness,
+  StateSnapshotCodec,
+} from '@grantline/messaging';
 
 /** Where and how often a service's replayed states are snapshotted (ADR 0037); the service kit provides it. */
 export interface StateSnapshotSettings {
@@ -99,7 +109,13 @@ export abstract class ReplayedStateService<TState extends FoldedState> implement
     this.readiness?.register(this.rebuild);
     const settings = this.snapshotSettings;
     if (settings && this.options.snapshot) {
-      this.rebuild.useSnapshots({ store: settings.store, codec: this.options.snapshot, live: this.state, minEvents: settings.minEvents, compactEveryMs: settings.compactEveryMs });
+      this.rebuild.useSnapshots({
+        store: settings.store,
+        codec: this.options.snapshot,
+        live: this.state,
+        minEvents: settings.minEvents,
+        compactEveryMs: settings.compactEveryMs,
+      });
     }
   }
 

@@ -32,7 +32,9 @@ describe('loadServiceConfig', () => {
   });
 
   it('reads the snapshot settings, and turns snapshots off when asked', () => {
-    expect(loadServiceConfig({ ...valid, STATE_SNAPSHOT_MIN_EVENTS: '5000', STATE_SNAPSHOT_COMPACT_EVERY_MS: '0' }, { serviceName: 'intake' }).stateSnapshots).toEqual({
+    expect(
+      loadServiceConfig({ ...valid, STATE_SNAPSHOT_MIN_EVENTS: '5000', STATE_SNAPSHOT_COMPACT_EVERY_MS: '0' }, { serviceName: 'intake' }).stateSnapshots,
+    ).toEqual({
       minEvents: 5000,
       compactEveryMs: 0,
     });

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_SNAPSHOT_COMPACT_EVERY_MS, DEFAULT_SNAPSHOT_MIN_EVENTS, DEFAULT_STALL_AFTER_MS, TopicNamespace, kafkaSaslCredentials } from '@grantline/messaging';
+import {
+  DEFAULT_SNAPSHOT_COMPACT_EVERY_MS,
+  DEFAULT_SNAPSHOT_MIN_EVENTS,
+  DEFAULT_STALL_AFTER_MS,
+  TopicNamespace,
+  kafkaSaslCredentials,
+} from '@grantline/messaging';
 import type { KafkaSaslCredentials } from '@grantline/messaging';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -174,6 +180,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     logLevel: data.LOG_LEVEL,
     shutdownTimeoutMs: data.SHUTDOWN_TIMEOUT_MS,
     consumerStallAfterMs: data.CONSUMER_STALL_AFTER_MS,
-    ...(data.STATE_SNAPSHOTS === 'on' ? { stateSnapshots: { minEvents: data.STATE_SNAPSHOT_MIN_EVENTS, compactEveryMs: data.STATE_SNAPSHOT_COMPACT_EVERY_MS } } : {}),
+    ...(data.STATE_SNAPSHOTS === 'on'
+      ? { stateSnapshots: { minEvents: data.STATE_SNAPSHOT_MIN_EVENTS, compactEveryMs: data.STATE_SNAPSHOT_COMPACT_EVERY_MS } }
+      : {}),
   };
 }
