@@ -94,18 +94,21 @@ export class RequestsController {
    * the projection does not know yet is found through its request, when that request asked for that entitlement.
    */
   private async grantRequest(grantId: string): Promise<{ view: RequestStatusView; entitlementId: string } | undefined> {
-    const attached = await this.statuses.findByGrant(grantId);
-    const grant = attached?.grants.find((candidate) => candidate.grantId === grantId);
-    if (attached !== undefined && grant !== undefined) return { view: attached, entitlementId: grant.entitlementId };
-    // Ids may hold ':' themselves: every split whose right side is a catalogue entitlement is a candidate.
+    // Through its request first: one read by `_id` (a seek; on FerretDB the one filter it does not scan for). Ids may
+    // hold ':' themselves: every split whose right side is a catalogue entitlement is a candidate.
     for (let at = grantId.indexOf(':'); at > 0; at = grantId.indexOf(':', at + 1)) {
       const requestId = grantId.slice(0, at);
       const entitlementId = grantId.slice(at + 1);
       if (this.catalog.entitlement(entitlementId) === undefined || grantIdOf(requestId, entitlementId) !== grantId) continue;
       const view = await this.viewOf(requestId);
-      if (view !== undefined && this.requestedEntitlements(view).includes(entitlementId)) return { view, entitlementId };
+      if (view === undefined) continue;
+      const attached = view.grants.some((candidate) => candidate.grantId === grantId);
+      if (attached || this.requestedEntitlements(view).includes(entitlementId)) return { view, entitlementId };
     }
-    return undefined;
+    // A grant of an entitlement the catalogue no longer lists: by the grant ids the projection attached.
+    const attached = await this.statuses.findByGrant(grantId);
+    const grant = attached?.grants.find((candidate) => candidate.grantId === grantId);
+    return attached !== undefined && grant !== undefined ? { view: attached, entitlementId: grant.entitlementId } : undefined;
   }
 
   private requestedEntitlements(view: RequestStatusView): readonly string[] {
