@@ -111,24 +111,35 @@ export async function changeScramUsers(options: {
     ...options.changes.map((change) => (change.action === 'upsert' ? `upsert\t${change.username}\t${change.password}` : `delete\t${change.username}`)),
     '',
   ].join('\n');
-  const result = await runCommand(
-    'java',
-    [
-      // the admin client's INFO lines would bury the one line that matters
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-      `-Dlog4j2.configurationFile=${join(options.root, 'tools/kafka/log4j2-quiet.properties')}`,
-      '-cp',
-      `${options.kafkaLibs}/*`,
-      join(options.root, 'tools/kafka/ScramUsers.java'),
-    ],
-    { input: stdin, timeoutMs: 180_000 },
-  );
+  const run = (): ReturnType<typeof runCommand> =>
+    runCommand(
+      'java',
+      [
+        // the admin client's INFO lines would bury the one line that matters
+        '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+        `-Dlog4j2.configurationFile=${join(options.root, 'tools/kafka/log4j2-quiet.properties')}`,
+        '-cp',
+        `${options.kafkaLibs}/*`,
+        join(options.root, 'tools/kafka/ScramUsers.java'),
+      ],
+      { input: stdin, timeoutMs: 180_000 },
+    );
+  let result = await run();
+  // A broker restarted on its old data answers before it has loaded the SCRAM credentials from its metadata log, and
+  // refuses the admin's login meanwhile (a clean-clone CI run met it once): the login is tried again for a while.
+  for (let attempt = 1; result.code !== 0 && attempt < SCRAM_LOGIN_ATTEMPTS && result.stderr.includes('SaslAuthenticationException'); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    result = await run();
+  }
   if (result.code !== 0) {
     throw new Error(
       `creating Kafka users (${options.changes.map((c) => `${c.action} ${c.username}`).join(', ')}) failed: ${redact(result.stderr, options).slice(-2_000)}`,
     );
   }
 }
+
+/** How often the admin's login is tried while a restarted broker loads its credentials. */
+const SCRAM_LOGIN_ATTEMPTS = 8;
 
 /** Removes every password the call knows of from a text (a tool's output may quote its input). */
 function redact(text: string, options: { admin: KafkaUserSecret; changes: readonly ScramUserChange[] }): string {
