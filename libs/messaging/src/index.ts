@@ -132,3 +132,4 @@ export {
   withSeenArray,
   withSeenSet,
 } from './snapshot-parts';
+export { firstSliceOf, markerOf, slicesOf } from './testing/snapshot-frames';

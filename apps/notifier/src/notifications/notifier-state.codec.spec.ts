@@ -1,6 +1,6 @@
 import { GrantDriftDetected, GrantReconciliationCompleted, NotificationRequested, registry } from '@grantline/contracts';
 import type { DriftDetectedData, Envelope, NotificationRequestedData } from '@grantline/contracts';
-import { SnapshotUnusableError, encodeJsonParts, packSnapshot, unpackSnapshot } from '@grantline/messaging';
+import { encodeJsonParts, firstSliceOf, packSnapshot, slicesOf, SnapshotUnusableError, unpackSnapshot } from '@grantline/messaging';
 import { NotifierState, makeNotifierDecider } from '../domain';
 import type { NotifierStateParts } from '../domain';
 import { specEventId } from '../testing/event-id';
@@ -169,28 +169,6 @@ async function restored(state: NotifierState): Promise<NotifierState> {
   const copy = codec.empty();
   await codec.decode(framesOf(state), copy);
   return copy;
-}
-
-/** Where a part's marker frame lies (`encodeJsonParts`); its slices follow it, up to the next marker. */
-function markerOf(frames: readonly Uint8Array[], part: string): number {
-  const marker = JSON.stringify({ part });
-  const at = frames.findIndex((frame) => Buffer.from(frame).toString('utf8') === marker);
-  if (at < 0) throw new Error(`the frames hold no part ${part}`);
-  return at;
-}
-
-/** Where the first slice of a part lies: right after its marker frame. */
-function firstSliceOf(frames: readonly Uint8Array[], part: string): number {
-  const at = markerOf(frames, part) + 1;
-  if (frames[at]?.[0] !== '['.charCodeAt(0)) throw new Error(`the frames hold no slice of part ${part}`);
-  return at;
-}
-
-/** How many slices a part was written in: the frames from its marker up to the next marker (or the end). */
-function slicesOf(frames: readonly Uint8Array[], part: string): number {
-  const from = markerOf(frames, part) + 1;
-  const next = frames.findIndex((frame, i) => i >= from && frame[0] === '{'.charCodeAt(0));
-  return (next < 0 ? frames.length : next) - from;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { IdentityOwnerChanged, IdentityOwnershipTransferOpened, registry } from '@grantline/contracts';
 import type { Envelope } from '@grantline/contracts';
-import { SnapshotUnusableError, packSnapshot, unpackSnapshot } from '@grantline/messaging';
+import { firstSliceOf, packSnapshot, SnapshotUnusableError, unpackSnapshot } from '@grantline/messaging';
 import { specEventId } from '../testing/event-id';
 import { schedulerEvents } from '../testing/scheduler-events';
 import { TimerBook } from '../domain/timer-book';
@@ -130,14 +130,6 @@ async function restored(frames: Iterable<Uint8Array>): Promise<TimerBook> {
   const book = codec.empty();
   await codec.decode([...frames], book);
   return book;
-}
-
-/** Where the first slice of a JSON part lies: right after its marker frame (`encodeJsonParts`). */
-function firstSliceOf(frames: readonly Uint8Array[], part: string): number {
-  const marker = JSON.stringify({ part });
-  const at = frames.findIndex((frame) => Buffer.from(frame).toString('utf8') === marker) + 1;
-  if (at === 0 || frames[at]?.[0] !== '['.charCodeAt(0)) throw new Error(`the frames hold no slice of part ${part}`);
-  return at;
 }
 
 describe('timer book snapshot codec', () => {
